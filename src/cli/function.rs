@@ -1,0 +1,169 @@
+//! `kubectl nixernetes fn`: the KRM function (generator, transformer or validator).
+//!
+//! - Generator: the `functionConfig` is a module resource (kustomize `generators:`); it expands,
+//!   and kustomize's echo of it among the items is dropped.
+//! - Transformer: `functionConfig` is a `PlatformDefaults`, a `ConfigMap` or absent; module items
+//!   expand in place, other items get the platform metadata, every annotation intact.
+//! - Validator: a `ConfigMap` with `data.mode: validate` (or the annotation
+//!   `fn.nixernetes.io/mode: validate` on any config): items come back unchanged, only `results`.
+//!
+//! On any error the items come back unchanged, `results` say why, and the exit code is 1.
+
+use super::{emit, parse_pairs, EXIT_INVALID, EXIT_USAGE};
+use crate::engine::context::Overrides;
+use crate::engine::{self, Mode, Options};
+use crate::modules::{self, Role};
+use crate::report::{krm, Finding};
+use crate::resource::Resource;
+use crate::source::{decode, resource_list};
+use serde_json::Value;
+
+/// Annotation selecting the mode on a function config that is not a ConfigMap.
+pub const MODE_ANNOTATION: &str = "fn.nixernetes.io/mode";
+
+#[derive(Debug, clap::Args)]
+pub struct FnArgs {}
+
+/// Reads a ResourceList from stdin and writes the result. `auto`: entered without arguments,
+/// so input that is not a ResourceList is a usage error rather than a KRM failure.
+pub fn run_from_stdin(auto: bool) -> i32 {
+    let bytes = match super::read_stdin() {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("error: reading stdin: {e}");
+            return EXIT_INVALID;
+        }
+    };
+    let text = match decode(bytes, "-") {
+        Ok(t) => t,
+        Err(f) => return fail(Vec::new(), vec![f]),
+    };
+    if auto && !resource_list::looks_like_resource_list(&text) {
+        eprintln!(
+            "error: no arguments and stdin is not a ResourceList; run `kubectl nixernetes --help` for usage"
+        );
+        return EXIT_USAGE;
+    }
+    let (out, code) = process(&text);
+    let printed = emit(crate::yaml::to_string(&out).as_bytes());
+    if code != 0 {
+        code
+    } else {
+        printed
+    }
+}
+
+/// Writes a failed ResourceList (items unchanged) and returns exit code 1.
+fn fail(items: Vec<Resource>, findings: Vec<Finding>) -> i32 {
+    let results = findings.iter().map(krm::result).collect();
+    emit(crate::yaml::to_string(&resource_list::write(items, results)).as_bytes());
+    EXIT_INVALID
+}
+
+/// The function proper: ResourceList text in, ResourceList value and exit code out.
+pub fn process(text: &str) -> (Value, i32) {
+    let rl = match resource_list::parse(text) {
+        Ok(rl) => rl,
+        Err(findings) => {
+            let results = findings.iter().map(krm::result).collect();
+            return (resource_list::write(Vec::new(), results), EXIT_INVALID);
+        }
+    };
+    let original = rl.items.clone();
+    let mut inputs = rl.items;
+    let mut overrides = Overrides::default();
+    let mut mode = Mode::Render;
+    let mut findings = Vec::new();
+
+    if let Some(fc) = rl.function_config {
+        if fc.annotation(MODE_ANNOTATION) == Some("validate") {
+            mode = Mode::Validate;
+        }
+        match (fc.api_version(), fc.kind()) {
+            ("v1", "ConfigMap") => match config_map(&fc) {
+                Ok((o, m)) => {
+                    overrides = o;
+                    if m == Mode::Validate {
+                        mode = m;
+                    }
+                }
+                Err(mut e) => findings.append(&mut e),
+            },
+            _ if fc.is_module() => match modules::lookup(fc.kind()).map(|d| &d.role) {
+                Some(Role::Generate(_)) => {
+                    // Generator: kustomize also passes the config itself as an item (marked
+                    // local-config); expand it once.
+                    let same = |r: &Resource| r.kind() == fc.kind() && r.name() == fc.name() && r.is_module();
+                    inputs.retain(|r| !same(r));
+                    inputs.push(fc);
+                }
+                _ => inputs.insert(0, fc),
+            },
+            (api, kind) => findings.push(
+                Finding::error(format!(
+                    "unsupported functionConfig {kind} ({api}): expected a nixernetes.io kind or a v1 ConfigMap"
+                ))
+                .about(&fc),
+            ),
+        }
+    }
+    if crate::report::has_errors(&findings) {
+        let results = findings.iter().map(krm::result).collect();
+        return (resource_list::write(original, results), EXIT_INVALID);
+    }
+    let out = engine::run(inputs, &Options { overrides, mode });
+    findings.extend(out.findings);
+    let failed = crate::report::has_errors(&findings);
+    let results = findings.iter().map(krm::result).collect();
+    let items = if failed || mode == Mode::Validate { original } else { out.objects };
+    (resource_list::write(items, results), if failed { EXIT_INVALID } else { 0 })
+}
+
+/// Settings from a ConfigMap function config: `namespace`, `inventory`, `kubernetesVersion`,
+/// `labels` and `annotations` (`k=v` pairs separated by commas or newlines), `mode`
+/// (`render` or `validate`).
+fn config_map(fc: &Resource) -> Result<(Overrides, Mode), Vec<Finding>> {
+    let mut o = Overrides::default();
+    let mut mode = Mode::Render;
+    let mut errors = Vec::new();
+    let data = fc.object.get("data").and_then(Value::as_object).cloned().unwrap_or_default();
+    for (k, v) in &data {
+        let field = format!("data.{k}");
+        let Some(v) = v.as_str() else {
+            errors.push(Finding::error("ConfigMap values must be strings").about(fc).field(field));
+            continue;
+        };
+        match k.as_str() {
+            "namespace" => o.namespace = Some(v.to_string()),
+            "inventory" => o.inventory = Some(v.to_string()),
+            "kubernetesVersion" => o.kubernetes_version = Some(v.to_string()),
+            "labels" | "annotations" => {
+                let pairs = v.split([',', '\n']).map(str::trim).filter(|p| !p.is_empty());
+                match parse_pairs(pairs) {
+                    Ok(m) if k == "labels" => o.labels = m,
+                    Ok(m) => o.annotations = m,
+                    Err(e) => errors.push(Finding::error(e).about(fc).field(field)),
+                }
+            }
+            "mode" => match v {
+                "render" => mode = Mode::Render,
+                "validate" => mode = Mode::Validate,
+                other => errors.push(
+                    Finding::error(format!("mode {other:?}: expected render or validate")).about(fc).field(field),
+                ),
+            },
+            other => errors.push(
+                Finding::error(format!(
+                    "unknown setting {other:?}: expected namespace, inventory, kubernetesVersion, labels, annotations or mode"
+                ))
+                .about(fc)
+                .field(field),
+            ),
+        }
+    }
+    if errors.is_empty() {
+        Ok((o, mode))
+    } else {
+        Err(errors)
+    }
+}

@@ -1,0 +1,225 @@
+//! Command line: one clap struct per subcommand, dispatch, and the protocol auto-detection that
+//! lets the same binary be a legacy Kustomize plugin or a KRM function without arguments.
+//!
+//! Exit codes (all modes): 0 success; 1 the input has errors (located on stderr or in `results`);
+//! 2 usage error (bad flags). A closed stdout (broken pipe) ends quietly with 0.
+
+pub mod function;
+pub mod kustomize_plugin;
+pub mod render;
+pub mod version;
+
+use crate::engine::context::Overrides;
+use crate::report::{text, Finding};
+use clap::{Parser, Subcommand, ValueEnum};
+use serde_json::{Map, Value};
+use std::ffi::OsString;
+use std::io::{IsTerminal, Read, Write};
+
+/// Exit code for input errors.
+pub const EXIT_INVALID: i32 = 1;
+/// Exit code for usage errors.
+pub const EXIT_USAGE: i32 = 2;
+
+/// Render declarative platform modules into validated, labelled Kubernetes manifests.
+///
+/// Module resources (apiVersion nixernetes.io/v1alpha1, e.g. kind: WebApp) expand into
+/// Kubernetes objects; other objects pass through with the platform's labels added.
+#[derive(Debug, Parser)]
+#[command(name = "kubectl-nixernetes", bin_name = "kubectl nixernetes", version, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Render files, directories or stdin to a YAML stream (or a JSON List).
+    Render(render::RenderArgs),
+    /// Run as a KRM function: ResourceList on stdin, ResourceList on stdout.
+    #[command(name = "fn")]
+    Function(function::FnArgs),
+    /// Run as a legacy Kustomize exec plugin (`kubectl kustomize --enable-alpha-plugins`).
+    KustomizePlugin(kustomize_plugin::PluginArgs),
+    /// Manage the legacy Kustomize plugin tree.
+    KustomizePlugins(kustomize_plugin::PluginsArgs),
+    /// Print the version.
+    Version(version::VersionArgs),
+}
+
+/// Output formats of `render`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Format {
+    /// A multi-document YAML stream.
+    #[default]
+    Yaml,
+    /// One `v1 List` JSON document.
+    Json,
+}
+
+/// Settings every rendering mode accepts (flags over `PlatformDefaults`).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct RenderFlags {
+    /// Namespace for objects that name none (module resources default to "default").
+    ///
+    /// Example: -n shop
+    #[arg(short = 'n', long)]
+    pub namespace: Option<String>,
+    /// Label for every emitted object, KEY=VALUE; repeatable.
+    ///
+    /// Example: --label team=payments --label env=prod
+    #[arg(short = 'l', long = "label", value_name = "KEY=VALUE")]
+    pub labels: Vec<String>,
+    /// Annotation for every emitted object, KEY=VALUE; repeatable.
+    ///
+    /// Example: --annotation owner=platform@example.com
+    #[arg(long = "annotation", value_name = "KEY=VALUE")]
+    pub annotations: Vec<String>,
+    /// Inventory (apply set) name, stamped as label nixernetes.io/inventory.
+    ///
+    /// Example: --inventory shop-prod
+    #[arg(long)]
+    pub inventory: Option<String>,
+    /// Target Kubernetes minor version (1.35, 1.36 or 1.37).
+    ///
+    /// Example: --kubernetes-version 1.36
+    #[arg(long, value_name = "MINOR")]
+    pub kubernetes_version: Option<String>,
+    /// Stamp annotation nixernetes.io/created-at (from SOURCE_DATE_EPOCH when set, else now).
+    #[arg(long)]
+    pub timestamp: bool,
+}
+
+impl RenderFlags {
+    /// The overrides these flags ask for.
+    pub fn overrides(&self) -> Result<Overrides, Vec<Finding>> {
+        let mut errors = Vec::new();
+        let mut pairs = |list: &[String], flag: &str| {
+            parse_pairs(list.iter().map(String::as_str)).unwrap_or_else(|e| {
+                errors.push(Finding::error(e).field(flag.to_string()));
+                Map::new()
+            })
+        };
+        let labels = pairs(&self.labels, "--label");
+        let annotations = pairs(&self.annotations, "--annotation");
+        let timestamp = timestamp(self.timestamp).unwrap_or_else(|e| {
+            errors.push(Finding::error(e).field("SOURCE_DATE_EPOCH"));
+            None
+        });
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(Overrides {
+            namespace: self.namespace.clone(),
+            kubernetes_version: self.kubernetes_version.clone(),
+            inventory: self.inventory.clone(),
+            labels,
+            annotations,
+            timestamp,
+        })
+    }
+}
+
+/// `nixernetes.io/created-at`: `SOURCE_DATE_EPOCH` wins (reproducible builds), else the clock,
+/// and only when asked for (the flag, or `SOURCE_DATE_EPOCH` being set).
+fn timestamp(flag: bool) -> Result<Option<String>, String> {
+    match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(s) => {
+            let secs: i64 = s.trim().parse().map_err(|_| format!("SOURCE_DATE_EPOCH {s:?} is not a number of seconds"))?;
+            Ok(Some(rfc3339(secs)))
+        }
+        Err(_) if flag => {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .unwrap_or(0);
+            Ok(Some(rfc3339(now)))
+        }
+        Err(_) => Ok(None),
+    }
+}
+
+/// Seconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ` (civil-from-days, proleptic Gregorian).
+pub fn rfc3339(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+/// Parses `KEY=VALUE` pairs.
+pub fn parse_pairs<'a>(pairs: impl Iterator<Item = &'a str>) -> Result<Map<String, Value>, String> {
+    let mut map = Map::new();
+    for p in pairs {
+        let Some((k, v)) = p.split_once('=') else {
+            return Err(format!("{p:?}: expected KEY=VALUE"));
+        };
+        map.insert(k.trim().to_string(), Value::String(v.trim().to_string()));
+    }
+    Ok(map)
+}
+
+/// Runs the tool with `args` (argv, program name first) on the process's stdio.
+pub fn run(args: Vec<OsString>) -> i32 {
+    // Legacy Kustomize exec plugin: kustomize runs the plugin with the config file as argv[1]
+    // and the config in KUSTOMIZE_PLUGIN_CONFIG_STRING.
+    if std::env::var_os("KUSTOMIZE_PLUGIN_CONFIG_STRING").is_some() && args.len() >= 2 {
+        let first = std::path::Path::new(&args[1]);
+        if first.is_file() {
+            return kustomize_plugin::run_plugin(first);
+        }
+    }
+    // No arguments and a piped stdin: a KRM function run by an orchestrator.
+    if args.len() == 1 && !std::io::stdin().is_terminal() {
+        return function::run_from_stdin(true);
+    }
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { EXIT_USAGE } else { 0 };
+        }
+    };
+    match cli.command {
+        Command::Render(a) => render::run(&a),
+        Command::Function(_) => function::run_from_stdin(false),
+        Command::KustomizePlugin(a) => kustomize_plugin::run_plugin(&a.config),
+        Command::KustomizePlugins(a) => kustomize_plugin::run_plugins(&a),
+        Command::Version(a) => version::run(&a),
+    }
+}
+
+/// Reads all of stdin.
+pub fn read_stdin() -> std::io::Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    std::io::stdin().lock().read_to_end(&mut buf)?;
+    Ok(buf)
+}
+
+/// Prints findings on stderr.
+pub fn print_findings(findings: &[Finding]) {
+    if !findings.is_empty() {
+        let _ = std::io::stderr().write_all(text::render(findings).as_bytes());
+    }
+}
+
+/// Writes the whole output to stdout at once; a closed pipe is not an error.
+pub fn emit(bytes: &[u8]) -> i32 {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|_| out.flush()) {
+        Ok(()) => 0,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+        Err(e) => {
+            eprintln!("error: writing output: {e}");
+            EXIT_INVALID
+        }
+    }
+}

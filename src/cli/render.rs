@@ -1,0 +1,100 @@
+//! `kubectl nixernetes render`: files, directories or stdin → YAML stream or JSON List, in apply
+//! order. With `--argocd`, settings also come from the Argo CD plugin environment.
+
+use super::{emit, print_findings, Format, RenderFlags, EXIT_INVALID};
+use crate::engine::{self, order, Options};
+use crate::report::has_errors;
+use crate::source;
+use serde_json::{json, Value};
+
+#[derive(Debug, clap::Args)]
+pub struct RenderArgs {
+    /// Files or directories to render; `-` reads stdin.
+    ///
+    /// Example: kubectl nixernetes render examples/webapp.yaml
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<String>,
+    /// File or directory to render (like kubectl's -f); repeatable.
+    ///
+    /// Example: -f base/ -f overlays/prod.yaml
+    #[arg(short = 'f', long = "filename", value_name = "FILE")]
+    pub filenames: Vec<String>,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value_t = Format::Yaml)]
+    pub output: Format,
+    /// Run as an Argo CD config-management plugin: read ARGOCD_APP_NAME (inventory),
+    /// ARGOCD_APP_NAMESPACE (namespace), ARGOCD_ENV_* and ARGOCD_APP_PARAMETERS; PATH defaults to `.`.
+    ///
+    /// Example: kubectl-nixernetes render --argocd .
+    #[arg(long)]
+    pub argocd: bool,
+    #[command(flatten)]
+    pub flags: RenderFlags,
+}
+
+pub fn run(args: &RenderArgs) -> i32 {
+    let mut inputs: Vec<String> = args.paths.iter().chain(&args.filenames).cloned().collect();
+    if inputs.is_empty() {
+        if args.argocd {
+            inputs.push(".".into());
+        } else {
+            eprintln!("error: nothing to render: give a PATH, -f FILE, or - for stdin");
+            return super::EXIT_USAGE;
+        }
+    }
+    let mut findings = Vec::new();
+    let mut overrides = match args.flags.overrides() {
+        Ok(o) => o,
+        Err(e) => {
+            print_findings(&e);
+            return EXIT_INVALID;
+        }
+    };
+    if args.argocd {
+        let env: Vec<(String, String)> = std::env::vars().collect();
+        let (argo, mut f) = source::argocd::overrides(&env);
+        findings.append(&mut f);
+        // Explicit flags win over the Argo CD environment.
+        let flags = overrides;
+        overrides = argo;
+        overrides.namespace = flags.namespace.or(overrides.namespace);
+        overrides.inventory = flags.inventory.or(overrides.inventory);
+        overrides.kubernetes_version = flags.kubernetes_version.or(overrides.kubernetes_version);
+        overrides.labels.extend(flags.labels);
+        overrides.annotations.extend(flags.annotations);
+        overrides.timestamp = flags.timestamp;
+    }
+    let resources = match source::files::read_all(&inputs, &mut std::io::stdin().lock()) {
+        Ok(r) => r,
+        Err(mut e) => {
+            findings.append(&mut e);
+            print_findings(&findings);
+            return EXIT_INVALID;
+        }
+    };
+    let out = engine::run(resources, &Options { overrides, mode: engine::Mode::Render });
+    findings.extend(out.findings);
+    print_findings(&findings);
+    if has_errors(&findings) {
+        return EXIT_INVALID;
+    }
+    // Objects marked local-config are for client tools, never for the cluster (as in kustomize).
+    let mut objects: Vec<_> = out.objects.into_iter().filter(|r| !r.is_local_config()).collect();
+    order::sort(&mut objects);
+    let bytes = match args.output {
+        Format::Yaml => {
+            let values: Vec<Value> = objects.into_iter().map(|r| Value::Object(r.object)).collect();
+            let mut buf = Vec::with_capacity(values.len() * 1024);
+            let _ = crate::yaml::write_stream(&mut buf, &values);
+            buf
+        }
+        Format::Json => {
+            let items: Vec<Value> = objects.into_iter().map(|r| Value::Object(r.object)).collect();
+            let list = json!({"apiVersion": "v1", "kind": "List", "metadata": {}, "items": items});
+            let mut s = serde_json::to_vec_pretty(&list).unwrap_or_default();
+            s.push(b'\n');
+            s
+        }
+    };
+    emit(&bytes)
+}

@@ -1,0 +1,206 @@
+//! The one place that knows which labels and annotations the tool adds, and where.
+//!
+//! Labels go to `metadata.labels` and to pod templates (Deployment, ReplicaSet, StatefulSet,
+//! DaemonSet, Job, ReplicationController, CronJob job templates) and StatefulSet
+//! volumeClaimTemplates. Selectors are never touched: they are immutable on live objects.
+//! `nixernetes.io/version` stays off templates, so upgrading the tool does not roll every pod.
+//! A value the user wrote always wins over an injected one.
+
+use super::context::Context;
+use crate::modules::KindDef;
+use crate::resource::{child_map, is_cluster_scoped, Resource};
+use serde_json::{Map, Value};
+
+pub const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
+pub const VERSION: &str = "nixernetes.io/version";
+pub const FRAMEWORK: &str = "nixernetes.io/framework";
+pub const MODULE: &str = "nixernetes.io/module";
+pub const INVENTORY: &str = "nixernetes.io/inventory";
+pub const CREATED_BY: &str = "nixernetes.io/created-by";
+pub const CREATED_AT: &str = "nixernetes.io/created-at";
+pub const SOURCE: &str = "nixernetes.io/source";
+
+/// Which module resource produced an object, and what it passes on to its children.
+#[derive(Debug, Clone)]
+pub struct Provenance {
+    /// `<Kind>/<namespace>/<name>` of the outermost module resource.
+    pub source: String,
+    pub framework: &'static str,
+    pub category: &'static str,
+    pub namespace: String,
+    /// User labels (module metadata and `spec.labels`) plus labels the kind adds.
+    pub labels: Map<String, Value>,
+    /// User annotations (module metadata and `spec.annotations`).
+    pub annotations: Map<String, Value>,
+}
+
+impl Provenance {
+    /// The provenance of children of `res`, a module resource of kind `def`.
+    pub fn of(
+        res: &Resource,
+        def: &KindDef,
+        namespace: &str,
+        kind_labels: Map<String, Value>,
+        parent: Option<&Provenance>,
+    ) -> Provenance {
+        let mut labels = super::inheritable(res.labels());
+        let mut annotations = super::inheritable(res.annotations());
+        let spec = res.object.get("spec");
+        for (target, field) in [(&mut labels, "labels"), (&mut annotations, "annotations")] {
+            if let Some(Value::Object(m)) = spec.and_then(|s| s.get(field)) {
+                for (k, v) in m {
+                    target.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        for (k, v) in kind_labels {
+            labels.insert(k, v);
+        }
+        Provenance {
+            source: match parent {
+                Some(p) => p.source.clone(),
+                None => format!("{}/{}/{}", res.kind(), namespace, res.name()),
+            },
+            framework: def.framework,
+            category: def.category,
+            namespace: namespace.to_string(),
+            labels,
+            annotations,
+        }
+    }
+
+    /// Gives a nested module resource this provenance's namespace, labels and annotations.
+    pub fn pass_down(&self, child: &mut Resource) {
+        let ns = self.namespace.clone();
+        let meta = child.metadata_mut();
+        meta.entry("namespace").or_insert(Value::String(ns));
+        add_missing(child_map(meta, "labels"), &self.labels);
+        add_missing(child_map(meta, "annotations"), &self.annotations);
+    }
+}
+
+/// Inserts every entry of `add` whose key `map` lacks.
+fn add_missing(map: &mut Map<String, Value>, add: &Map<String, Value>) {
+    for (k, v) in add {
+        if !map.contains_key(k) {
+            map.insert(k.clone(), v.clone());
+        }
+    }
+}
+
+fn add(map: &mut Map<String, Value>, key: &str, value: &str) {
+    if !map.contains_key(key) {
+        map.insert(key.to_string(), Value::String(value.to_string()));
+    }
+}
+
+/// Adds the tool's metadata to one emitted object.
+pub fn inject(obj: &mut Resource, ctx: &Context, prov: Option<&Provenance>) {
+    let namespaced = !is_cluster_scoped(obj.api_version(), obj.kind());
+    let (api_version, kind) = (obj.api_version().to_string(), obj.kind().to_string());
+    let meta = obj.metadata_mut();
+
+    if namespaced && !meta.get("namespace").is_some_and(|n| n.as_str().is_some_and(|s| !s.is_empty())) {
+        let ns = prov.map(|p| p.namespace.as_str()).or(ctx.namespace.as_deref());
+        if let Some(ns) = ns {
+            meta.insert("namespace".into(), Value::String(ns.to_string()));
+        }
+    }
+
+    let mut pod_labels = Map::new();
+    add(&mut pod_labels, MANAGED_BY, "nixernetes");
+    if let Some(p) = prov {
+        add(&mut pod_labels, FRAMEWORK, p.framework);
+        add(&mut pod_labels, MODULE, p.category);
+    }
+    if let Some(inv) = &ctx.inventory {
+        add(&mut pod_labels, INVENTORY, inv);
+    }
+    add_missing(&mut pod_labels, &ctx.labels);
+    if let Some(p) = prov {
+        add_missing(&mut pod_labels, &p.labels);
+    }
+
+    let labels = child_map(meta, "labels");
+    add_missing(labels, &pod_labels);
+    add(labels, VERSION, crate::VERSION);
+
+    let annotations = child_map(meta, "annotations");
+    add(annotations, CREATED_BY, "nixernetes");
+    if let Some(p) = prov {
+        add(annotations, SOURCE, &p.source);
+        add_missing(annotations, &p.annotations);
+    }
+    add_missing(annotations, &ctx.annotations);
+    if let Some(t) = &ctx.timestamp {
+        add(annotations, CREATED_AT, t);
+    }
+
+    for template in template_metadata(&mut obj.object, &api_version, &kind) {
+        add_missing(child_map(template, "labels"), &pod_labels);
+    }
+}
+
+/// The embedded `metadata` maps that should carry the object's labels: pod templates, CronJob
+/// job templates and StatefulSet volumeClaimTemplates.
+fn template_metadata<'a>(
+    obj: &'a mut Map<String, Value>,
+    api_version: &str,
+    kind: &str,
+) -> Vec<&'a mut Map<String, Value>> {
+    let mut out = Vec::new();
+    let Some(Value::Object(spec)) = obj.get_mut("spec") else { return out };
+    match (api_version, kind) {
+        ("apps/v1", "Deployment" | "ReplicaSet" | "DaemonSet")
+        | ("batch/v1", "Job")
+        | ("v1", "ReplicationController") => {
+            if let Some(Value::Object(t)) = spec.get_mut("template") {
+                out.push(child_map(t, "metadata"));
+            }
+        }
+        ("apps/v1", "StatefulSet") => {
+            let (template, claims) = split_two(spec, "template", "volumeClaimTemplates");
+            if let Some(Value::Object(t)) = template {
+                out.push(child_map(t, "metadata"));
+            }
+            if let Some(Value::Array(claims)) = claims {
+                for c in claims.iter_mut().filter_map(Value::as_object_mut) {
+                    out.push(child_map(c, "metadata"));
+                }
+            }
+        }
+        ("batch/v1", "CronJob") => {
+            if let Some(Value::Object(jt)) = spec.get_mut("jobTemplate") {
+                let (meta, jspec) = split_two(jt, "metadata", "spec");
+                if let Some(m) = meta.and_then(Value::as_object_mut) {
+                    out.push(m);
+                }
+                if let Some(Value::Object(js)) = jspec {
+                    if let Some(Value::Object(t)) = js.get_mut("template") {
+                        out.push(child_map(t, "metadata"));
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+/// Mutable access to two different keys of one map at once.
+fn split_two<'a>(
+    map: &'a mut Map<String, Value>,
+    a: &str,
+    b: &str,
+) -> (Option<&'a mut Value>, Option<&'a mut Value>) {
+    let mut first = None;
+    let mut second = None;
+    for (k, v) in map.iter_mut() {
+        if k == a {
+            first = Some(v);
+        } else if k == b {
+            second = Some(v);
+        }
+    }
+    (first, second)
+}

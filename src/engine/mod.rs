@@ -1,0 +1,297 @@
+//! The render pipeline: configure → expand → inject. Ordering for the CLI is in `order`.
+//!
+//! `run` is the one entry point every mode uses (render, KRM function, legacy plugin, Argo CD).
+//! It never writes anything: it returns objects and findings, and the caller decides what a
+//! finding means for its protocol. Module resources are consumed here and never returned.
+
+pub mod context;
+pub mod inject;
+pub mod order;
+
+use crate::modules::{self, Module, Role};
+use crate::report::{has_errors, Finding};
+use crate::resource::{Resource, API_VERSION};
+use crate::source::type_name;
+use crate::validate;
+use context::{Context, Overrides};
+use inject::Provenance;
+use serde_json::{Map, Value};
+
+/// How deep module resources may expand into further module resources.
+const MAX_EXPANSION_DEPTH: usize = 8;
+
+/// What the caller wants done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// Expand modules and inject metadata.
+    #[default]
+    Render,
+    /// Check everything, change nothing: the output is the input.
+    Validate,
+}
+
+/// Engine options.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub overrides: Overrides,
+    pub mode: Mode,
+}
+
+/// The result of a run. When `findings` hold an error, `objects` must not be used as output.
+#[derive(Debug, Default)]
+pub struct Output {
+    pub objects: Vec<Resource>,
+    pub findings: Vec<Finding>,
+}
+
+impl Output {
+    pub fn failed(&self) -> bool {
+        has_errors(&self.findings)
+    }
+}
+
+/// Runs the pipeline over `inputs`, in order. Children take their module resource's place.
+pub fn run(inputs: Vec<Resource>, options: &Options) -> Output {
+    let mut findings = Vec::new();
+    let ctx = build_context(&inputs, &options.overrides, &mut findings);
+    let mut objects = Vec::with_capacity(inputs.len() * 2);
+    let mut produced: Vec<Option<Provenance>> = Vec::with_capacity(inputs.len() * 2);
+    for res in &inputs {
+        if !res.is_module() {
+            objects.push(res.clone());
+            produced.push(None);
+            continue;
+        }
+        match expand(res, &ctx, None, 0, &mut findings) {
+            Some(children) => {
+                for (child, prov) in children {
+                    objects.push(child);
+                    produced.push(Some(prov));
+                }
+            }
+            None => continue,
+        }
+    }
+    if options.mode == Mode::Validate {
+        return Output { objects: inputs, findings };
+    }
+    for (obj, prov) in objects.iter_mut().zip(&produced) {
+        if obj.is_local_config() && prov.is_none() {
+            continue;
+        }
+        inject::inject(obj, &ctx, prov.as_ref());
+    }
+    Output { objects, findings }
+}
+
+/// Builds the context from built-in defaults, configuration kinds in the input and overrides.
+fn build_context(inputs: &[Resource], overrides: &Overrides, findings: &mut Vec<Finding>) -> Context {
+    let mut ctx = Context::default();
+    let mut seen: Vec<&Resource> = Vec::new();
+    for res in inputs.iter().filter(|r| r.is_module()) {
+        let Some(def) = modules::lookup(res.kind()) else { continue };
+        let Role::Configure(configure) = def.role else { continue };
+        if let Some(first) = seen.iter().find(|r| r.kind() == res.kind()) {
+            findings.push(
+                Finding::error(format!(
+                    "only one {} may be given per render; another one is at {}",
+                    res.kind(),
+                    first.origin
+                ))
+                .about(res),
+            );
+            continue;
+        }
+        seen.push(res);
+        match module_identity(res, None, findings) {
+            Some((name, namespace)) => {
+                let m = Module { resource: res, name: &name, namespace };
+                if let Err(mut e) = configure(&m, &mut ctx) {
+                    findings.append(&mut e);
+                }
+            }
+            None => continue,
+        }
+    }
+    overrides.apply(&mut ctx);
+    check_context(&ctx, findings);
+    ctx
+}
+
+/// Validates settings that may have come from flags or environment, where no object exists.
+fn check_context(ctx: &Context, findings: &mut Vec<Finding>) {
+    let mut fail = |field: &str, why: String| findings.push(Finding::error(why).field(field.to_string()));
+    if let Some(ns) = &ctx.namespace {
+        if let Err(why) = validate::dns1123_label(ns) {
+            fail("namespace", why);
+        }
+    }
+    if !context::SUPPORTED_KUBERNETES.contains(&ctx.kubernetes_version.as_str()) {
+        fail(
+            "kubernetesVersion",
+            format!(
+                "unsupported Kubernetes version {:?}: expected one of {}",
+                ctx.kubernetes_version,
+                context::SUPPORTED_KUBERNETES.join(", ")
+            ),
+        );
+    }
+    if let Some(inv) = &ctx.inventory {
+        if let Err(why) = validate::label_value(inv).and(if inv.is_empty() { Err("empty".into()) } else { Ok(()) }) {
+            fail("inventory", format!("inventory name: {why}"));
+        }
+    }
+    for (k, v) in &ctx.labels {
+        let r = validate::label_key(k).and_then(|_| match v {
+            Value::String(s) => validate::label_value(s),
+            other => Err(format!("label values must be strings, found {}", type_name(other))),
+        });
+        if let Err(why) = r {
+            fail(&format!("labels.{k}"), why);
+        }
+    }
+    for (k, v) in &ctx.annotations {
+        let r = validate::label_key(k).and_then(|_| match v {
+            Value::String(_) => Ok(()),
+            other => Err(format!("annotation values must be strings, found {}", type_name(other))),
+        });
+        if let Err(why) = r {
+            fail(&format!("annotations.{k}"), why);
+        }
+    }
+}
+
+/// Resolves and checks a module resource's name and namespace and its top-level shape.
+fn module_identity(res: &Resource, parent_ns: Option<&str>, findings: &mut Vec<Finding>) -> Option<(String, String)> {
+    let before = findings.len();
+    if res.api_version() != API_VERSION {
+        findings.push(
+            Finding::error(format!("unsupported apiVersion {:?}: expected {API_VERSION}", res.api_version()))
+                .about(res)
+                .field("apiVersion"),
+        );
+    }
+    for key in res.object.keys() {
+        if !matches!(key.as_str(), "apiVersion" | "kind" | "metadata" | "spec") {
+            findings.push(
+                Finding::error(format!("unknown field {key:?}: expected apiVersion, kind, metadata, spec"))
+                    .about(res)
+                    .field(key.clone()),
+            );
+        }
+    }
+    let name = res.name().to_string();
+    if name.is_empty() {
+        findings.push(Finding::error("metadata.name is required").about(res).field("metadata.name"));
+    } else if let Err(why) = validate::dns1123_label(&name) {
+        findings.push(Finding::error(why).about(res).field("metadata.name"));
+    }
+    let namespace = res.namespace().or(parent_ns).unwrap_or("").to_string();
+    if !namespace.is_empty() {
+        if let Err(why) = validate::dns1123_label(&namespace) {
+            findings.push(Finding::error(why).about(res).field("metadata.namespace"));
+        }
+    }
+    for field in ["labels", "annotations"] {
+        let Some(map) = res.object.get("metadata").and_then(|m| m.get(field)) else { continue };
+        let Some(map) = map.as_object() else {
+            findings.push(
+                Finding::error(format!("expected a mapping, found {}", type_name(map)))
+                    .about(res)
+                    .field(format!("metadata.{field}")),
+            );
+            continue;
+        };
+        for (k, v) in map {
+            let r = validate::label_key(k).and_then(|_| match v {
+                Value::String(s) if field == "labels" => validate::label_value(s),
+                Value::String(_) => Ok(()),
+                other => Err(format!("values must be strings, found {}; quote it", type_name(other))),
+            });
+            if let Err(why) = r {
+                findings.push(Finding::error(why).about(res).field(format!("metadata.{field}.{k}")));
+            }
+        }
+    }
+    (findings.len() == before).then_some((name, namespace))
+}
+
+/// Expands one module resource (recursively). Returns `None` when it failed or is a
+/// configuration kind (nothing to emit).
+fn expand(
+    res: &Resource,
+    ctx: &Context,
+    parent: Option<&Provenance>,
+    depth: usize,
+    findings: &mut Vec<Finding>,
+) -> Option<Vec<(Resource, Provenance)>> {
+    let Some(def) = modules::lookup(res.kind()) else {
+        findings.push(
+            Finding::error(format!(
+                "unknown kind {:?} in group nixernetes.io: expected one of {}",
+                res.kind(),
+                modules::known_kinds()
+            ))
+            .about(res)
+            .field("kind"),
+        );
+        return None;
+    };
+    let generate = match def.role {
+        Role::Configure(_) => return None,
+        Role::Generate(g) => g,
+    };
+    if depth >= MAX_EXPANSION_DEPTH {
+        findings.push(
+            Finding::error(format!("module resources nest deeper than {MAX_EXPANSION_DEPTH} levels")).about(res),
+        );
+        return None;
+    }
+    let parent_ns = parent.map(|p| p.namespace.as_str());
+    let (name, namespace) = module_identity(res, parent_ns, findings)?;
+    let namespace = if namespace.is_empty() { ctx.module_namespace().to_string() } else { namespace };
+    let module = Module { resource: res, name: &name, namespace };
+    let expansion = match generate(&module, ctx) {
+        Ok(e) => e,
+        Err(mut e) => {
+            findings.append(&mut e);
+            return None;
+        }
+    };
+    findings.extend(expansion.findings);
+    let prov = Provenance::of(res, def, &module.namespace, expansion.labels, parent);
+    let mut out = Vec::with_capacity(expansion.objects.len());
+    let mut ok = true;
+    for child in expansion.objects {
+        let Value::Object(map) = child else { continue };
+        let child = Resource::new(map, res.origin.clone());
+        if child.is_module() {
+            let mut child = child;
+            prov.pass_down(&mut child);
+            match expand(&child, ctx, Some(&prov), depth + 1, findings) {
+                Some(mut grand) => out.append(&mut grand),
+                None => ok = false,
+            }
+        } else {
+            out.push((child, prov.clone()));
+        }
+    }
+    ok.then_some(out)
+}
+
+/// Copies user labels and annotations of a module resource's metadata, leaving out the
+/// orchestrator's bookkeeping (ids, paths, local-config, function declarations).
+pub fn inheritable(map: Option<&Map<String, Value>>) -> Map<String, Value> {
+    let mut out = Map::new();
+    for (k, v) in map.into_iter().flatten() {
+        let bookkeeping = k.starts_with("internal.config.kubernetes.io/")
+            || k.starts_with("config.kubernetes.io/")
+            || k.starts_with("config.k8s.io/")
+            || k.starts_with("kustomize.config.k8s.io/")
+            || k == "kubectl.kubernetes.io/last-applied-configuration";
+        if !bookkeeping {
+            out.insert(k.clone(), v.clone());
+        }
+    }
+    out
+}

@@ -1,0 +1,39 @@
+//! Stable apply order for CLI output: what other objects depend on comes first.
+
+use crate::resource::Resource;
+
+/// Rank of a kind in apply order; unknown kinds (custom resources) go last.
+fn rank(api_version: &str, kind: &str) -> u8 {
+    let group = crate::resource::group_of(api_version);
+    match kind {
+        "Namespace" => 0,
+        "CustomResourceDefinition" => 1,
+        "PriorityClass" => 2,
+        "ResourceQuota" | "LimitRange" => 3,
+        "ServiceAccount" => 4,
+        "ClusterRole" | "Role" => 5,
+        "ClusterRoleBinding" | "RoleBinding" => 6,
+        "ConfigMap" | "Secret" => 7,
+        "StorageClass" | "PersistentVolume" | "PersistentVolumeClaim" => 8,
+        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" | "CronJob" | "Pod"
+        | "ReplicationController" => 9,
+        "Service" => 10,
+        "HorizontalPodAutoscaler" | "PodDisruptionBudget" => 11,
+        "Ingress" | "IngressClass" => 12,
+        "NetworkPolicy" => 13,
+        _ if group == "gateway.networking.k8s.io" => 12,
+        _ if group.is_empty() || group.ends_with(".k8s.io") || !group.contains('.') => 14,
+        _ => 15,
+    }
+}
+
+/// Sorts objects into apply order; ties by namespace, then name, then input order.
+pub fn sort(objects: &mut [Resource]) {
+    objects.sort_by(|a, b| {
+        rank(a.api_version(), a.kind())
+            .cmp(&rank(b.api_version(), b.kind()))
+            .then_with(|| a.namespace().unwrap_or("").cmp(b.namespace().unwrap_or("")))
+            .then_with(|| a.kind().cmp(b.kind()))
+            .then_with(|| a.name().cmp(b.name()))
+    });
+}

@@ -1,0 +1,18 @@
+//! Nixernetes: declarative Kubernetes platform modules, rendered by one engine for four callers
+//! (kubectl plugin, Kustomize KRM function, legacy Kustomize exec plugin, Argo CD plugin).
+//!
+//! Data flow: `source` (files, stdin, ResourceList, env) → `engine` (configure, expand through the
+//! `modules` registry, inject metadata) → `engine::order` → output written by `cli`, with
+//! diagnostics as `report::Finding`s. All YAML goes through `yaml`.
+
+pub mod cli;
+pub mod engine;
+pub mod modules;
+pub mod report;
+pub mod resource;
+pub mod source;
+pub mod validate;
+pub mod yaml;
+
+/// The tool's version, stamped as `nixernetes.io/version`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,30 @@
+//! Findings as KRM function `results` (functions spec: message, severity, resourceRef, field, file).
+
+use super::Finding;
+use serde_json::{json, Map, Value};
+
+/// The `results` entry for one finding.
+pub fn result(f: &Finding) -> Value {
+    let mut r = Map::new();
+    r.insert("message".into(), json!(f.message));
+    r.insert("severity".into(), json!(f.severity.as_str()));
+    if let Some(obj) = &f.object {
+        let mut rr = Map::new();
+        rr.insert("apiVersion".into(), json!(obj.api_version));
+        rr.insert("kind".into(), json!(obj.kind));
+        rr.insert("name".into(), json!(obj.name));
+        if let Some(ns) = &obj.namespace {
+            rr.insert("namespace".into(), json!(ns));
+        }
+        r.insert("resourceRef".into(), Value::Object(rr));
+        if let Some(path) = &f.field {
+            r.insert("field".into(), json!({ "path": path }));
+        }
+    }
+    if let Some(o) = &f.origin {
+        if !o.file.is_empty() {
+            r.insert("file".into(), json!({ "path": &*o.file, "index": o.index }));
+        }
+    }
+    Value::Object(r)
+}

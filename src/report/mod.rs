@@ -1,0 +1,80 @@
+//! Findings: the one diagnostic type of the tool, and its renderings.
+//!
+//! Validation errors, warnings about risky input and (later) policy findings are all `Finding`s.
+//! Each carries the object, field path and origin it is about; `text` and `krm` render them.
+
+pub mod krm;
+pub mod text;
+
+use crate::resource::{ObjectRef, Origin, Resource};
+use serde::Serialize;
+
+/// How bad a finding is. Ordered: `Info < Warning < Error`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// One diagnostic about the input or the output.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    pub severity: Severity,
+    /// What is wrong and, where it helps, what was expected.
+    pub message: String,
+    /// The object the finding is about.
+    pub object: Option<ObjectRef>,
+    /// Dotted field path inside the object, e.g. `spec.ports[0].port`.
+    pub field: Option<String>,
+    /// Where the object (or the broken text) came from.
+    pub origin: Option<Origin>,
+}
+
+impl Finding {
+    pub fn error(message: impl Into<String>) -> Self {
+        Finding { severity: Severity::Error, message: message.into(), object: None, field: None, origin: None }
+    }
+
+    pub fn warning(message: impl Into<String>) -> Self {
+        Finding { severity: Severity::Warning, ..Finding::error(message) }
+    }
+
+    pub fn info(message: impl Into<String>) -> Self {
+        Finding { severity: Severity::Info, ..Finding::error(message) }
+    }
+
+    /// Attaches the object and origin of `resource`.
+    pub fn about(mut self, resource: &Resource) -> Self {
+        self.object = Some(resource.object_ref());
+        self.origin = Some(resource.origin.clone());
+        self
+    }
+
+    pub fn at(mut self, origin: Origin) -> Self {
+        self.origin = Some(origin);
+        self
+    }
+
+    /// Sets the field path (replacing any prefix-less one).
+    pub fn field(mut self, path: impl Into<String>) -> Self {
+        self.field = Some(path.into());
+        self
+    }
+}
+
+/// Whether any finding is an error.
+pub fn has_errors(findings: &[Finding]) -> bool {
+    findings.iter().any(|f| f.severity == Severity::Error)
+}

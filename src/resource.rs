@@ -1,0 +1,180 @@
+//! `Resource`: an untyped KRM object plus where it came from.
+//!
+//! Objects stay `serde_json::Value` maps with their key order, so a pass-through object comes out
+//! with every field the user wrote. This module owns the accessors for identity (GVK, name,
+//! namespace) and metadata maps; it must not decide *what* to inject (that is `engine::inject`).
+
+use serde_json::{Map, Value};
+use std::fmt;
+use std::sync::Arc;
+
+/// API group of module resources.
+pub const GROUP: &str = "nixernetes.io";
+/// apiVersion of module resources.
+pub const API_VERSION: &str = "nixernetes.io/v1alpha1";
+
+/// Where an object came from: enough to point a user at the text they wrote.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Origin {
+    /// File path as given on the command line (`-` for stdin), or a KRM `path` annotation.
+    pub file: Arc<str>,
+    /// Position of the document in its file, from 0.
+    pub index: usize,
+    /// 1-based line the document starts on; 0 when unknown (e.g. KRM items).
+    pub line: usize,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line > 0 {
+            write!(f, "{}:{}", self.file, self.line)
+        } else {
+            write!(f, "{} (document {})", self.file, self.index)
+        }
+    }
+}
+
+/// A Kubernetes object (or a module resource) with its origin.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resource {
+    /// The object itself; always a JSON object.
+    pub object: Map<String, Value>,
+    /// Where it was read from.
+    pub origin: Origin,
+}
+
+/// Identity of an object as KRM results and findings print it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct ObjectRef {
+    pub api_version: String,
+    pub kind: String,
+    pub name: String,
+    pub namespace: Option<String>,
+}
+
+impl fmt::Display for ObjectRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.namespace {
+            Some(ns) => write!(f, "{}/{}/{}", self.kind, ns, self.name),
+            None => write!(f, "{}/{}", self.kind, self.name),
+        }
+    }
+}
+
+fn str_at<'a>(map: &'a Map<String, Value>, key: &str) -> &'a str {
+    map.get(key).and_then(Value::as_str).unwrap_or("")
+}
+
+impl Resource {
+    pub fn new(object: Map<String, Value>, origin: Origin) -> Self {
+        Resource { object, origin }
+    }
+
+    pub fn api_version(&self) -> &str {
+        str_at(&self.object, "apiVersion")
+    }
+
+    pub fn kind(&self) -> &str {
+        str_at(&self.object, "kind")
+    }
+
+    /// API group: the part of apiVersion before `/`, empty for the core group.
+    pub fn group(&self) -> &str {
+        group_of(self.api_version())
+    }
+
+    fn metadata(&self) -> Option<&Map<String, Value>> {
+        self.object.get("metadata").and_then(Value::as_object)
+    }
+
+    pub fn name(&self) -> &str {
+        self.metadata().map(|m| str_at(m, "name")).unwrap_or("")
+    }
+
+    pub fn namespace(&self) -> Option<&str> {
+        self.metadata()
+            .and_then(|m| m.get("namespace"))
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+    }
+
+    /// Whether this is a module resource (group `nixernetes.io`).
+    pub fn is_module(&self) -> bool {
+        self.group() == GROUP
+    }
+
+    pub fn object_ref(&self) -> ObjectRef {
+        ObjectRef {
+            api_version: self.api_version().to_string(),
+            kind: self.kind().to_string(),
+            name: self.name().to_string(),
+            namespace: self.namespace().map(str::to_string),
+        }
+    }
+
+    /// `metadata.labels` as a map, if present and a map.
+    pub fn labels(&self) -> Option<&Map<String, Value>> {
+        self.metadata().and_then(|m| m.get("labels")).and_then(Value::as_object)
+    }
+
+    /// `metadata.annotations` as a map, if present and a map.
+    pub fn annotations(&self) -> Option<&Map<String, Value>> {
+        self.metadata().and_then(|m| m.get("annotations")).and_then(Value::as_object)
+    }
+
+    pub fn annotation(&self, key: &str) -> Option<&str> {
+        self.annotations().and_then(|a| a.get(key)).and_then(Value::as_str)
+    }
+
+    /// `metadata`, created when missing.
+    pub fn metadata_mut(&mut self) -> &mut Map<String, Value> {
+        child_map(&mut self.object, "metadata")
+    }
+
+    /// Whether the object is marked for client tools only (`config.kubernetes.io/local-config`).
+    pub fn is_local_config(&self) -> bool {
+        self.annotation("config.kubernetes.io/local-config") == Some("true")
+    }
+}
+
+/// API group of an apiVersion string.
+pub fn group_of(api_version: &str) -> &str {
+    api_version.rsplit_once('/').map(|(g, _)| g).unwrap_or("")
+}
+
+/// The map under `key`, created (or replaced, if it is not a map) when missing.
+pub fn child_map<'a>(map: &'a mut Map<String, Value>, key: &str) -> &'a mut Map<String, Value> {
+    let slot = map.entry(key.to_string()).or_insert_with(|| Value::Object(Map::new()));
+    if !slot.is_object() {
+        *slot = Value::Object(Map::new());
+    }
+    match slot {
+        Value::Object(m) => m,
+        _ => unreachable!("slot was just made an object"),
+    }
+}
+
+/// Kinds that are not namespaced, for the groups we know. Anything else is assumed namespaced.
+pub fn is_cluster_scoped(api_version: &str, kind: &str) -> bool {
+    let group = group_of(api_version);
+    matches!(
+        (group, kind),
+        ("", "Namespace" | "Node" | "PersistentVolume" | "ComponentStatus")
+            | ("apiextensions.k8s.io", "CustomResourceDefinition")
+            | ("apiregistration.k8s.io", "APIService")
+            | ("rbac.authorization.k8s.io", "ClusterRole" | "ClusterRoleBinding")
+            | ("scheduling.k8s.io", "PriorityClass")
+            | ("storage.k8s.io", "StorageClass" | "CSIDriver" | "CSINode" | "VolumeAttachment")
+            | ("networking.k8s.io", "IngressClass" | "IPAddress" | "ServiceCIDR")
+            | ("node.k8s.io", "RuntimeClass")
+            | ("admissionregistration.k8s.io", _)
+            | ("certificates.k8s.io", "CertificateSigningRequest")
+            | ("flowcontrol.apiserver.k8s.io", _)
+            | ("gateway.networking.k8s.io", "GatewayClass")
+            | ("cert-manager.io", "ClusterIssuer")
+            | ("kyverno.io", "ClusterPolicy" | "ClusterCleanupPolicy")
+            | ("external-secrets.io", "ClusterSecretStore" | "ClusterExternalSecret")
+            | ("capsule.clastix.io", "Tenant")
+            | ("kueue.x-k8s.io", "ClusterQueue" | "ResourceFlavor")
+    )
+}

@@ -1,0 +1,103 @@
+//! Files, directories and stdin as sources (`render PATH... -f FILE... -`).
+
+use super::{decode, parse_text};
+use crate::report::Finding;
+use crate::resource::{Origin, Resource};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Reads every input, in order. Directories are walked recursively in sorted order, taking
+/// `*.yaml`, `*.yml` and `*.json` and skipping Kustomize's own files and hidden entries.
+/// All errors of all inputs are collected.
+pub fn read_all(inputs: &[String], stdin: &mut dyn Read) -> Result<Vec<Resource>, Vec<Finding>> {
+    let mut resources = Vec::new();
+    let mut errors = Vec::new();
+    let mut stdin_used = false;
+    for input in inputs {
+        if input == "-" {
+            if stdin_used {
+                errors.push(Finding::error("stdin (-) given more than once"));
+                continue;
+            }
+            stdin_used = true;
+            let mut buf = Vec::new();
+            match stdin.read_to_end(&mut buf) {
+                Ok(_) => read_bytes(buf, "-", &mut resources, &mut errors),
+                Err(e) => errors.push(Finding::error(format!("reading stdin: {e}"))),
+            }
+            continue;
+        }
+        let path = Path::new(input);
+        match std::fs::metadata(path) {
+            Ok(m) if m.is_dir() => {
+                let mut files = Vec::new();
+                if let Err(e) = walk(path, &mut files) {
+                    errors.push(Finding::error(format!("reading directory {input}: {e}")));
+                }
+                if files.is_empty() {
+                    errors.push(Finding::error(format!("{input}: no *.yaml, *.yml or *.json files in this directory")));
+                }
+                for f in files {
+                    read_file(&f, &mut resources, &mut errors);
+                }
+            }
+            Ok(_) => read_file(path, &mut resources, &mut errors),
+            Err(e) => errors.push(Finding::error(format!("{input}: {e}"))),
+        }
+    }
+    if errors.is_empty() {
+        Ok(resources)
+    } else {
+        Err(errors)
+    }
+}
+
+fn read_file(path: &Path, resources: &mut Vec<Resource>, errors: &mut Vec<Finding>) {
+    let name = path.to_string_lossy();
+    match std::fs::read(path) {
+        Ok(bytes) => read_bytes(bytes, &name, resources, errors),
+        Err(e) => errors.push(Finding::error(format!("reading {name}: {e}")).at(Origin {
+            file: Arc::from(&*name),
+            index: 0,
+            line: 0,
+        })),
+    }
+}
+
+fn read_bytes(bytes: Vec<u8>, name: &str, resources: &mut Vec<Resource>, errors: &mut Vec<Finding>) {
+    match decode(bytes, name) {
+        Ok(text) => match parse_text(&text, name) {
+            Ok(mut r) => resources.append(&mut r),
+            Err(mut e) => errors.append(&mut e),
+        },
+        Err(e) => errors.push(e),
+    }
+}
+
+/// Whether a directory entry is read as manifests.
+fn is_manifest(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let kustomize = matches!(name, "kustomization.yaml" | "kustomization.yml" | "Kustomization");
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    !kustomize && matches!(ext, "yaml" | "yml" | "json")
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()?;
+    entries.sort();
+    for path in entries {
+        let hidden = path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'));
+        if hidden {
+            continue;
+        }
+        if path.is_dir() {
+            walk(&path, out)?;
+        } else if is_manifest(&path) {
+            out.push(path);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,130 @@
+//! The KRM function wire format: a `ResourceList` (config.kubernetes.io/v1 or v1beta1) or a
+//! `v1 List` in, a `config.kubernetes.io/v1` `ResourceList` out.
+//!
+//! Items keep every field and annotation; their origin comes from the orchestrator's
+//! `internal.config.kubernetes.io/path|index` annotations (or the legacy `config.kubernetes.io/*`
+//! twins), so results point at the user's files.
+
+use super::type_name;
+use crate::report::Finding;
+use crate::resource::{Origin, Resource};
+use crate::yaml;
+use serde_json::{json, Map, Value};
+use std::sync::Arc;
+
+/// The parsed input of a KRM function.
+#[derive(Debug)]
+pub struct ResourceList {
+    pub items: Vec<Resource>,
+    pub function_config: Option<Resource>,
+}
+
+/// Whether `text` starts like a ResourceList (for entering KRM mode without arguments).
+pub fn looks_like_resource_list(text: &str) -> bool {
+    match yaml::parse_one(text) {
+        Ok(Value::Object(m)) => is_envelope(&m),
+        _ => false,
+    }
+}
+
+fn is_envelope(m: &Map<String, Value>) -> bool {
+    let kind = m.get("kind").and_then(Value::as_str).unwrap_or("");
+    let api = m.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+    (kind == "ResourceList" && api.starts_with("config.kubernetes.io/")) || (kind == "List" && api == "v1")
+}
+
+/// Origin of an item from the orchestrator's annotations.
+fn item_origin(item: &Map<String, Value>, position: usize) -> Origin {
+    let ann = item.get("metadata").and_then(|m| m.get("annotations")).and_then(Value::as_object);
+    let get = |keys: [&str; 2]| {
+        keys.iter().find_map(|k| ann.and_then(|a| a.get(*k)).and_then(Value::as_str).map(str::to_string))
+    };
+    match get(["internal.config.kubernetes.io/path", "config.kubernetes.io/path"]) {
+        Some(path) => Origin {
+            file: Arc::from(path),
+            index: get(["internal.config.kubernetes.io/index", "config.kubernetes.io/index"])
+                .and_then(|i| i.parse().ok())
+                .unwrap_or(0),
+            line: 0,
+        },
+        None => Origin { file: Arc::from(""), index: position, line: 0 },
+    }
+}
+
+/// Parses the function's stdin.
+pub fn parse(text: &str) -> Result<ResourceList, Vec<Finding>> {
+    let stdin = || Origin { file: Arc::from("-"), index: 0, line: 1 };
+    let value = yaml::parse_one(text).map_err(|e| {
+        vec![Finding::error(format!("invalid YAML: {}", e.message)).at(Origin { line: e.line, ..stdin() })]
+    })?;
+    let Value::Object(mut envelope) = value else {
+        return Err(vec![Finding::error(format!(
+            "expected a ResourceList on stdin, found {}",
+            type_name(&value)
+        ))
+        .at(stdin())]);
+    };
+    if !is_envelope(&envelope) {
+        return Err(vec![Finding::error(
+            "expected kind ResourceList (apiVersion config.kubernetes.io/v1 or v1beta1) or a v1 List on stdin",
+        )
+        .at(stdin())
+        .field("kind")]);
+    }
+    let items = match envelope.remove("items") {
+        Some(Value::Array(items)) => items,
+        None | Some(Value::Null) => Vec::new(),
+        Some(other) => {
+            return Err(vec![Finding::error(format!("items must be a list, found {}", type_name(&other)))
+                .at(stdin())
+                .field("items")])
+        }
+    };
+    let mut errors = Vec::new();
+    let mut resources = Vec::with_capacity(items.len());
+    for (i, item) in items.into_iter().enumerate() {
+        match item {
+            Value::Object(m)
+                if m.get("apiVersion").and_then(Value::as_str).is_some()
+                    && m.get("kind").and_then(Value::as_str).is_some() =>
+            {
+                let origin = item_origin(&m, i);
+                resources.push(Resource::new(m, origin));
+            }
+            other => errors.push(
+                Finding::error(format!("expected a Kubernetes object with apiVersion and kind, found {}", type_name(&other)))
+                    .at(stdin())
+                    .field(format!("items[{i}]")),
+            ),
+        }
+    }
+    let function_config = match envelope.remove("functionConfig") {
+        Some(Value::Object(m)) if !m.is_empty() => Some(Resource::new(m, Origin { file: Arc::from("functionConfig"), index: 0, line: 0 })),
+        None | Some(Value::Null) | Some(Value::Object(_)) => None,
+        Some(other) => {
+            errors.push(
+                Finding::error(format!("functionConfig must be an object, found {}", type_name(&other)))
+                    .at(stdin())
+                    .field("functionConfig"),
+            );
+            None
+        }
+    };
+    if errors.is_empty() {
+        Ok(ResourceList { items: resources, function_config })
+    } else {
+        Err(errors)
+    }
+}
+
+/// The output envelope.
+pub fn write(items: Vec<Resource>, results: Vec<Value>) -> Value {
+    let mut out = Map::new();
+    out.insert("apiVersion".into(), json!("config.kubernetes.io/v1"));
+    out.insert("kind".into(), json!("ResourceList"));
+    out.insert("items".into(), Value::Array(items.into_iter().map(|r| Value::Object(r.object)).collect()));
+    if !results.is_empty() {
+        out.insert("results".into(), Value::Array(results));
+    }
+    Value::Object(out)
+}

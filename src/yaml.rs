@@ -1,0 +1,238 @@
+//! The only place that reads or writes YAML.
+//!
+//! Reading follows what Go readers of Kubernetes YAML (kubectl, kustomize, Argo CD: all built on
+//! YAML 1.1 `goyaml.v2`) make of the same text: `yes`/`on`/`y` are booleans, `0755` is octal,
+//! `1_000` is 1000, timestamps stay strings. Writing quotes every string such a reader would take
+//! for something else. Each document is parsed on its own so that errors carry the line of the
+//! file, not of the document, and so that one document's budget cannot starve another's.
+//! This module knows nothing about Kubernetes objects; it deals in `serde_json::Value`.
+
+use serde_json::Value;
+
+/// Most scalar text one document may hold. The API server refuses objects over about 1.5 MiB,
+/// so anything near this limit is a mistake or an attack, not a manifest.
+pub const MAX_DOCUMENT_SCALAR_BYTES: usize = 8 * 1024 * 1024;
+
+/// Deepest nesting accepted in one document (Kubernetes objects, CRDs included, stay far below).
+pub const MAX_DEPTH: usize = 100;
+
+/// One document of a YAML stream, as parsed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Document {
+    /// The parsed value (never `null`: empty documents are left out).
+    pub value: Value,
+    /// Position among the non-empty documents of the stream, from 0.
+    pub index: usize,
+    /// 1-based line of the document's first content line.
+    pub line: usize,
+}
+
+/// A YAML syntax or budget error, located in the stream.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("line {line}, column {column}: {message}")]
+pub struct YamlError {
+    /// 1-based line in the whole stream.
+    pub line: usize,
+    /// 1-based column, 0 when unknown.
+    pub column: usize,
+    /// Position of the document among the non-empty documents of the stream.
+    pub index: usize,
+    /// What went wrong, without location.
+    pub message: String,
+}
+
+fn options() -> serde_saphyr::Options {
+    let mut budget = serde_saphyr::Budget::default();
+    // One document of a large render (a `List` of thousands of objects) needs far more than the
+    // defaults; scalar bytes and depth stay tight, since no valid manifest needs more.
+    budget.max_events = 50_000_000;
+    budget.max_nodes = 20_000_000;
+    budget.max_total_scalar_bytes = MAX_DOCUMENT_SCALAR_BYTES;
+    budget.max_depth = MAX_DEPTH;
+    budget.max_reader_input_bytes = None;
+    let mut opts = serde_saphyr::Options::default();
+    opts.budget = Some(budget);
+    opts.legacy_octal_numbers = true;
+    opts.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::Error;
+    opts.with_snippet = false;
+    opts
+}
+
+/// A document chunk of the stream: its text and the 0-based line it starts on.
+struct Chunk<'a> {
+    text: &'a str,
+    first_line: usize,
+}
+
+/// Whether `line` is a document marker (`---` or `...` at column 0, then blank or end).
+fn marker(line: &str, m: &str) -> bool {
+    line.strip_prefix(m)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n']))
+}
+
+/// Splits a stream at document markers. YAML forbids `---`/`...` at column 0 inside any node,
+/// so a line scan finds exactly the boundaries a parser would.
+fn split(text: &str) -> Vec<Chunk<'_>> {
+    let mut chunks = Vec::new();
+    let mut start = 0usize;
+    let mut start_line = 0usize;
+    let mut offset = 0usize;
+    let mut line_no = 0usize;
+    for line in text.split_inclusive('\n') {
+        if marker(line, "---") && offset > start {
+            chunks.push(Chunk { text: &text[start..offset], first_line: start_line });
+            start = offset;
+            start_line = line_no;
+        } else if marker(line, "...") {
+            chunks.push(Chunk { text: &text[start..offset], first_line: start_line });
+            start = offset + line.len();
+            start_line = line_no + 1;
+        }
+        offset += line.len();
+        line_no += 1;
+    }
+    if start < text.len() {
+        chunks.push(Chunk { text: &text[start..], first_line: start_line });
+    }
+    chunks
+}
+
+/// 0-based line (within the chunk) of the first line that carries content.
+fn content_line(chunk: &str) -> Option<usize> {
+    chunk.lines().enumerate().find_map(|(i, l)| {
+        let t = l.trim_start_matches('\u{feff}').trim();
+        let bare_marker = t == "---" || t.starts_with("--- #");
+        (!t.is_empty() && !t.starts_with('#') && !t.starts_with('%') && !bare_marker).then_some(i)
+    })
+}
+
+/// Parses a multi-document YAML (or JSON) stream. Empty and `null` documents are skipped.
+pub fn parse_stream(text: &str) -> Result<Vec<Document>, YamlError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut docs = Vec::new();
+    for chunk in split(text) {
+        let Some(rel) = content_line(chunk.text) else { continue };
+        let index = docs.len();
+        let value = parse_chunk(chunk.text).map_err(|(line, column, message)| YamlError {
+            line: chunk.first_line + line.max(1),
+            column,
+            index,
+            message,
+        })?;
+        if value.is_null() {
+            continue;
+        }
+        docs.push(Document { value, index, line: chunk.first_line + rel + 1 });
+    }
+    Ok(docs)
+}
+
+/// Parses one document; on error returns (1-based line in the chunk, column, message).
+fn parse_chunk(text: &str) -> Result<Value, (usize, usize, String)> {
+    let mut values: Vec<Value> = serde_saphyr::from_str_multiple_with_options(text, options())
+        .map_err(|e| {
+            let (line, column) = e
+                .location()
+                .map(|l| (l.line() as usize, l.column() as usize))
+                .unwrap_or((1, 0));
+            (line, column, describe(&e))
+        })?;
+    Ok(match values.len() {
+        0 => Value::Null,
+        1 => values.pop().unwrap_or(Value::Null),
+        _ => return Err((1, 0, "more than one document in a chunk".into())),
+    })
+}
+
+/// The parser's message without its own location suffix (we print locations ourselves).
+fn describe(e: &serde_saphyr::Error) -> String {
+    let text = e.without_snippet().to_string();
+    let text = match text.find(" at line ") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    };
+    let first = text.lines().next().unwrap_or("invalid YAML").trim();
+    let lower = first.to_ascii_lowercase();
+    if lower.contains("budget") || lower.contains("scalar bytes") {
+        format!("{first} (documents are limited to {MAX_DOCUMENT_SCALAR_BYTES} bytes of text and {MAX_DEPTH} levels of nesting)")
+    } else {
+        first.to_string()
+    }
+}
+
+/// Parses exactly one YAML value (e.g. a plugin config file); `null` when empty.
+pub fn parse_one(text: &str) -> Result<Value, YamlError> {
+    let mut docs = parse_stream(text)?;
+    match docs.len() {
+        0 => Ok(Value::Null),
+        1 => Ok(docs.remove(0).value),
+        _ => Err(YamlError {
+            line: docs[1].line,
+            column: 0,
+            index: 1,
+            message: "expected one document, found several".into(),
+        }),
+    }
+}
+
+/// Writes one value as a YAML document (no `---`), ending in a newline.
+pub fn to_string(value: &Value) -> String {
+    // Serializing a `serde_json::Value` cannot fail: keys are strings and floats are finite.
+    serde_saphyr::to_string(value).unwrap_or_else(|e| format!("# unserializable value: {e}\n"))
+}
+
+/// Writes values as a multi-document stream separated by `---` lines.
+pub fn write_stream<'a, W: std::io::Write>(
+    out: &mut W,
+    values: impl IntoIterator<Item = &'a Value>,
+) -> std::io::Result<()> {
+    for (i, v) in values.into_iter().enumerate() {
+        if i > 0 {
+            out.write_all(b"---\n")?;
+        }
+        out.write_all(to_string(v).as_bytes())?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn documents_keep_their_lines_and_indices() {
+        let docs = parse_stream("# c\na: 1\n---\n\n---\n# x\nb: 2\n...\nc: 3\n").unwrap();
+        let got: Vec<_> = docs.iter().map(|d| (d.index, d.line, d.value.clone())).collect();
+        assert_eq!(
+            got,
+            vec![(0, 2, json!({"a": 1})), (1, 7, json!({"b": 2})), (2, 9, json!({"c": 3}))]
+        );
+    }
+
+    #[test]
+    fn go_yaml_v1_1_scalars() {
+        let v = parse_one("a: yes\nb: 0755\nc: 1_000\nd: 2024-01-01\ne: y\nf: ~\n").unwrap();
+        assert_eq!(v, json!({"a": true, "b": 493, "c": 1000, "d": "2024-01-01", "e": true, "f": null}));
+    }
+
+    #[test]
+    fn errors_are_located_in_the_stream() {
+        let e = parse_stream("a: 1\n---\nb: 2\nb: 3\n").unwrap_err();
+        assert_eq!((e.line, e.index), (4, 1), "{e}");
+        assert!(e.message.to_lowercase().contains("duplicate"), "{e}");
+    }
+
+    #[test]
+    fn ambiguous_strings_are_quoted() {
+        let v = json!({"a": "yes", "b": "0755", "c": "1_000", "d": "~", "e": "on"});
+        let text = to_string(&v);
+        assert_eq!(parse_one(&text).unwrap(), v, "{text}");
+    }
+
+    #[test]
+    fn marker_inside_text_is_not_a_boundary() {
+        let docs = parse_stream("a: |\n  ---\n  x\nb: '--- y'\n").unwrap();
+        assert_eq!(docs.len(), 1);
+    }
+}
