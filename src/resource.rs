@@ -114,16 +114,22 @@ impl Resource {
 
     /// `metadata.labels` as a map, if present and a map.
     pub fn labels(&self) -> Option<&Map<String, Value>> {
-        self.metadata().and_then(|m| m.get("labels")).and_then(Value::as_object)
+        self.metadata()
+            .and_then(|m| m.get("labels"))
+            .and_then(Value::as_object)
     }
 
     /// `metadata.annotations` as a map, if present and a map.
     pub fn annotations(&self) -> Option<&Map<String, Value>> {
-        self.metadata().and_then(|m| m.get("annotations")).and_then(Value::as_object)
+        self.metadata()
+            .and_then(|m| m.get("annotations"))
+            .and_then(Value::as_object)
     }
 
     pub fn annotation(&self, key: &str) -> Option<&str> {
-        self.annotations().and_then(|a| a.get(key)).and_then(Value::as_str)
+        self.annotations()
+            .and_then(|a| a.get(key))
+            .and_then(Value::as_str)
     }
 
     /// `metadata`, created when missing.
@@ -144,7 +150,9 @@ pub fn group_of(api_version: &str) -> &str {
 
 /// The map under `key`, created (or replaced, if it is not a map) when missing.
 pub fn child_map<'a>(map: &'a mut Map<String, Value>, key: &str) -> &'a mut Map<String, Value> {
-    let slot = map.entry(key.to_string()).or_insert_with(|| Value::Object(Map::new()));
+    let slot = map
+        .entry(key.to_string())
+        .or_insert_with(|| Value::Object(Map::new()));
     if !slot.is_object() {
         *slot = Value::Object(Map::new());
     }
@@ -159,13 +167,24 @@ pub fn is_cluster_scoped(api_version: &str, kind: &str) -> bool {
     let group = group_of(api_version);
     matches!(
         (group, kind),
-        ("", "Namespace" | "Node" | "PersistentVolume" | "ComponentStatus")
-            | ("apiextensions.k8s.io", "CustomResourceDefinition")
+        (
+            "",
+            "Namespace" | "Node" | "PersistentVolume" | "ComponentStatus"
+        ) | ("apiextensions.k8s.io", "CustomResourceDefinition")
             | ("apiregistration.k8s.io", "APIService")
-            | ("rbac.authorization.k8s.io", "ClusterRole" | "ClusterRoleBinding")
+            | (
+                "rbac.authorization.k8s.io",
+                "ClusterRole" | "ClusterRoleBinding"
+            )
             | ("scheduling.k8s.io", "PriorityClass")
-            | ("storage.k8s.io", "StorageClass" | "CSIDriver" | "CSINode" | "VolumeAttachment")
-            | ("networking.k8s.io", "IngressClass" | "IPAddress" | "ServiceCIDR")
+            | (
+                "storage.k8s.io",
+                "StorageClass" | "CSIDriver" | "CSINode" | "VolumeAttachment"
+            )
+            | (
+                "networking.k8s.io",
+                "IngressClass" | "IPAddress" | "ServiceCIDR"
+            )
             | ("node.k8s.io", "RuntimeClass")
             | ("admissionregistration.k8s.io", _)
             | ("certificates.k8s.io", "CertificateSigningRequest")
@@ -173,7 +192,10 @@ pub fn is_cluster_scoped(api_version: &str, kind: &str) -> bool {
             | ("gateway.networking.k8s.io", "GatewayClass")
             | ("cert-manager.io", "ClusterIssuer")
             | ("kyverno.io", "ClusterPolicy" | "ClusterCleanupPolicy")
-            | ("external-secrets.io", "ClusterSecretStore" | "ClusterExternalSecret")
+            | (
+                "external-secrets.io",
+                "ClusterSecretStore" | "ClusterExternalSecret"
+            )
             | ("capsule.clastix.io", "Tenant")
             | ("kueue.x-k8s.io", "ClusterQueue" | "ResourceFlavor")
     )

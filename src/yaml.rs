@@ -80,11 +80,17 @@ fn split(text: &str) -> Vec<Chunk<'_>> {
     let mut line_no = 0usize;
     for line in text.split_inclusive('\n') {
         if marker(line, "---") && offset > start {
-            chunks.push(Chunk { text: &text[start..offset], first_line: start_line });
+            chunks.push(Chunk {
+                text: &text[start..offset],
+                first_line: start_line,
+            });
             start = offset;
             start_line = line_no;
         } else if marker(line, "...") {
-            chunks.push(Chunk { text: &text[start..offset], first_line: start_line });
+            chunks.push(Chunk {
+                text: &text[start..offset],
+                first_line: start_line,
+            });
             start = offset + line.len();
             start_line = line_no + 1;
         }
@@ -92,7 +98,10 @@ fn split(text: &str) -> Vec<Chunk<'_>> {
         line_no += 1;
     }
     if start < text.len() {
-        chunks.push(Chunk { text: &text[start..], first_line: start_line });
+        chunks.push(Chunk {
+            text: &text[start..],
+            first_line: start_line,
+        });
     }
     chunks
 }
@@ -111,7 +120,9 @@ pub fn parse_stream(text: &str) -> Result<Vec<Document>, YamlError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut docs = Vec::new();
     for chunk in split(text) {
-        let Some(rel) = content_line(chunk.text) else { continue };
+        let Some(rel) = content_line(chunk.text) else {
+            continue;
+        };
         let index = docs.len();
         let value = parse_chunk(chunk.text).map_err(|(line, column, message)| YamlError {
             line: chunk.first_line + line.max(1),
@@ -122,7 +133,11 @@ pub fn parse_stream(text: &str) -> Result<Vec<Document>, YamlError> {
         if value.is_null() {
             continue;
         }
-        docs.push(Document { value, index, line: chunk.first_line + rel + 1 });
+        docs.push(Document {
+            value,
+            index,
+            line: chunk.first_line + rel + 1,
+        });
     }
     Ok(docs)
 }
@@ -152,9 +167,17 @@ fn describe(e: &serde_saphyr::Error) -> String {
         None => text,
     };
     let first = text.lines().next().unwrap_or("invalid YAML").trim();
+    // Advice addressed to programs using the parser, not to people writing YAML.
+    let first = first
+        .split(", set DuplicateKeyPolicy")
+        .next()
+        .unwrap_or(first);
     let lower = first.to_ascii_lowercase();
-    if lower.contains("budget") || lower.contains("scalar bytes") {
-        format!("{first} (documents are limited to {MAX_DOCUMENT_SCALAR_BYTES} bytes of text and {MAX_DEPTH} levels of nesting)")
+    if lower.contains("budget") || lower.contains("alias") {
+        format!(
+            "{first} (a document may hold at most {} MiB of text, {MAX_DEPTH} levels of nesting and 1,000,000 events replayed from aliases)",
+            MAX_DOCUMENT_SCALAR_BYTES / (1024 * 1024)
+        )
     } else {
         first.to_string()
     }
@@ -203,17 +226,27 @@ mod tests {
     #[test]
     fn documents_keep_their_lines_and_indices() {
         let docs = parse_stream("# c\na: 1\n---\n\n---\n# x\nb: 2\n...\nc: 3\n").unwrap();
-        let got: Vec<_> = docs.iter().map(|d| (d.index, d.line, d.value.clone())).collect();
+        let got: Vec<_> = docs
+            .iter()
+            .map(|d| (d.index, d.line, d.value.clone()))
+            .collect();
         assert_eq!(
             got,
-            vec![(0, 2, json!({"a": 1})), (1, 7, json!({"b": 2})), (2, 9, json!({"c": 3}))]
+            vec![
+                (0, 2, json!({"a": 1})),
+                (1, 7, json!({"b": 2})),
+                (2, 9, json!({"c": 3}))
+            ]
         );
     }
 
     #[test]
     fn go_yaml_v1_1_scalars() {
         let v = parse_one("a: yes\nb: 0755\nc: 1_000\nd: 2024-01-01\ne: y\nf: ~\n").unwrap();
-        assert_eq!(v, json!({"a": true, "b": 493, "c": 1000, "d": "2024-01-01", "e": true, "f": null}));
+        assert_eq!(
+            v,
+            json!({"a": true, "b": 493, "c": 1000, "d": "2024-01-01", "e": true, "f": null})
+        );
     }
 
     #[test]

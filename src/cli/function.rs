@@ -115,8 +115,15 @@ pub fn process(text: &str) -> (Value, i32) {
     findings.extend(out.findings);
     let failed = crate::report::has_errors(&findings);
     let results = findings.iter().map(krm::result).collect();
-    let items = if failed || mode == Mode::Validate { original } else { out.objects };
-    (resource_list::write(items, results), if failed { EXIT_INVALID } else { 0 })
+    let items = if failed || mode == Mode::Validate {
+        original
+    } else {
+        out.objects
+    };
+    (
+        resource_list::write(items, results),
+        if failed { EXIT_INVALID } else { 0 },
+    )
 }
 
 /// Settings from a ConfigMap function config: `namespace`, `inventory`, `kubernetesVersion`,
@@ -126,11 +133,20 @@ fn config_map(fc: &Resource) -> Result<(Overrides, Mode), Vec<Finding>> {
     let mut o = Overrides::default();
     let mut mode = Mode::Render;
     let mut errors = Vec::new();
-    let data = fc.object.get("data").and_then(Value::as_object).cloned().unwrap_or_default();
+    let data = fc
+        .object
+        .get("data")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
     for (k, v) in &data {
         let field = format!("data.{k}");
         let Some(v) = v.as_str() else {
-            errors.push(Finding::error("ConfigMap values must be strings").about(fc).field(field));
+            errors.push(
+                Finding::error("ConfigMap values must be strings")
+                    .about(fc)
+                    .field(field),
+            );
             continue;
         };
         match k.as_str() {

@@ -80,7 +80,10 @@ pub fn run_plugin(config_path: &Path) -> i32 {
             return EXIT_INVALID;
         }
     };
-    let mut items: Vec<Resource> = match decode(stdin, "-").map_err(|f| vec![f]).and_then(|t| parse_text(&t, "-")) {
+    let mut items: Vec<Resource> = match decode(stdin, "-")
+        .map_err(|f| vec![f])
+        .and_then(|t| parse_text(&t, "-"))
+    {
         Ok(r) => r,
         Err(f) => {
             print_findings(&f);
@@ -97,7 +100,11 @@ pub fn run_plugin(config_path: &Path) -> i32 {
     if has_errors(&out.findings) {
         return EXIT_INVALID;
     }
-    let values: Vec<Value> = out.objects.into_iter().map(|r| Value::Object(r.object)).collect();
+    let values: Vec<Value> = out
+        .objects
+        .into_iter()
+        .map(|r| Value::Object(r.object))
+        .collect();
     let mut buf = Vec::new();
     let _ = crate::yaml::write_stream(&mut buf, &values);
     emit(&buf)
@@ -129,7 +136,10 @@ pub fn run_plugins(args: &PluginsArgs) -> i32 {
     };
     match install(&home, &exe) {
         Ok(n) => {
-            println!("installed {n} plugin links under {}", home.join("nixernetes.io/v1alpha1").display());
+            println!(
+                "installed {n} plugin links under {}",
+                home.join("nixernetes.io/v1alpha1").display()
+            );
             println!("use: kubectl kustomize --enable-alpha-plugins DIR  (with KUSTOMIZE_PLUGIN_HOME={} if not the default)", home.display());
             0
         }
@@ -143,11 +153,14 @@ pub fn run_plugins(args: &PluginsArgs) -> i32 {
 /// Creates (or repoints) one symlink per kind; returns how many.
 pub fn install(home: &Path, exe: &Path) -> Result<usize, String> {
     for def in REGISTRY {
-        let dir = home.join("nixernetes.io/v1alpha1").join(def.kind.to_lowercase());
+        let dir = home
+            .join("nixernetes.io/v1alpha1")
+            .join(def.kind.to_lowercase());
         std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
         let link = dir.join(def.kind);
         if std::fs::symlink_metadata(&link).is_ok() {
-            std::fs::remove_file(&link).map_err(|e| format!("replacing {}: {e}", link.display()))?;
+            std::fs::remove_file(&link)
+                .map_err(|e| format!("replacing {}: {e}", link.display()))?;
         }
         symlink(exe, &link).map_err(|e| format!("linking {}: {e}", link.display()))?;
     }

@@ -26,7 +26,12 @@ pub const EXIT_USAGE: i32 = 2;
 /// Module resources (apiVersion nixernetes.io/v1alpha1, e.g. kind: WebApp) expand into
 /// Kubernetes objects; other objects pass through with the platform's labels added.
 #[derive(Debug, Parser)]
-#[command(name = "kubectl-nixernetes", bin_name = "kubectl nixernetes", version, max_term_width = 100)]
+#[command(
+    name = "kubectl-nixernetes",
+    bin_name = "kubectl nixernetes",
+    version,
+    max_term_width = 100
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -125,7 +130,10 @@ impl RenderFlags {
 fn timestamp(flag: bool) -> Result<Option<String>, String> {
     match std::env::var("SOURCE_DATE_EPOCH") {
         Ok(s) => {
-            let secs: i64 = s.trim().parse().map_err(|_| format!("SOURCE_DATE_EPOCH {s:?} is not a number of seconds"))?;
+            let secs: i64 = s
+                .trim()
+                .parse()
+                .map_err(|_| format!("SOURCE_DATE_EPOCH {s:?} is not a number of seconds"))?;
             Ok(Some(rfc3339(secs)))
         }
         Err(_) if flag => {
@@ -152,7 +160,12 @@ pub fn rfc3339(secs: i64) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 /// Parses `KEY=VALUE` pairs.

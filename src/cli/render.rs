@@ -72,24 +72,40 @@ pub fn run(args: &RenderArgs) -> i32 {
             return EXIT_INVALID;
         }
     };
-    let out = engine::run(resources, &Options { overrides, mode: engine::Mode::Render });
+    let out = engine::run(
+        resources,
+        &Options {
+            overrides,
+            mode: engine::Mode::Render,
+        },
+    );
     findings.extend(out.findings);
     print_findings(&findings);
     if has_errors(&findings) {
         return EXIT_INVALID;
     }
     // Objects marked local-config are for client tools, never for the cluster (as in kustomize).
-    let mut objects: Vec<_> = out.objects.into_iter().filter(|r| !r.is_local_config()).collect();
+    let mut objects: Vec<_> = out
+        .objects
+        .into_iter()
+        .filter(|r| !r.is_local_config())
+        .collect();
     order::sort(&mut objects);
     let bytes = match args.output {
         Format::Yaml => {
-            let values: Vec<Value> = objects.into_iter().map(|r| Value::Object(r.object)).collect();
+            let values: Vec<Value> = objects
+                .into_iter()
+                .map(|r| Value::Object(r.object))
+                .collect();
             let mut buf = Vec::with_capacity(values.len() * 1024);
             let _ = crate::yaml::write_stream(&mut buf, &values);
             buf
         }
         Format::Json => {
-            let items: Vec<Value> = objects.into_iter().map(|r| Value::Object(r.object)).collect();
+            let items: Vec<Value> = objects
+                .into_iter()
+                .map(|r| Value::Object(r.object))
+                .collect();
             let list = json!({"apiVersion": "v1", "kind": "List", "metadata": {}, "items": items});
             let mut s = serde_json::to_vec_pretty(&list).unwrap_or_default();
             s.push(b'\n');

@@ -20,8 +20,12 @@ pub struct DefaultResources {
 impl Default for DefaultResources {
     fn default() -> Self {
         DefaultResources {
-            requests: [("cpu", "100m"), ("memory", "128Mi")].map(|(k, v)| (k.into(), v.into())).into(),
-            limits: [("cpu", "500m"), ("memory", "512Mi")].map(|(k, v)| (k.into(), v.into())).into(),
+            requests: [("cpu", "100m"), ("memory", "128Mi")]
+                .map(|(k, v)| (k.into(), v.into()))
+                .into(),
+            limits: [("cpu", "500m"), ("memory", "512Mi")]
+                .map(|(k, v)| (k.into(), v.into()))
+                .into(),
         }
     }
 }

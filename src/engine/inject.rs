@@ -100,8 +100,14 @@ pub fn inject(obj: &mut Resource, ctx: &Context, prov: Option<&Provenance>) {
     let (api_version, kind) = (obj.api_version().to_string(), obj.kind().to_string());
     let meta = obj.metadata_mut();
 
-    if namespaced && !meta.get("namespace").is_some_and(|n| n.as_str().is_some_and(|s| !s.is_empty())) {
-        let ns = prov.map(|p| p.namespace.as_str()).or(ctx.namespace.as_deref());
+    if namespaced
+        && !meta
+            .get("namespace")
+            .is_some_and(|n| n.as_str().is_some_and(|s| !s.is_empty()))
+    {
+        let ns = prov
+            .map(|p| p.namespace.as_str())
+            .or(ctx.namespace.as_deref());
         if let Some(ns) = ns {
             meta.insert("namespace".into(), Value::String(ns.to_string()));
         }
@@ -149,7 +155,9 @@ fn template_metadata<'a>(
     kind: &str,
 ) -> Vec<&'a mut Map<String, Value>> {
     let mut out = Vec::new();
-    let Some(Value::Object(spec)) = obj.get_mut("spec") else { return out };
+    let Some(Value::Object(spec)) = obj.get_mut("spec") else {
+        return out;
+    };
     match (api_version, kind) {
         ("apps/v1", "Deployment" | "ReplicaSet" | "DaemonSet")
         | ("batch/v1", "Job")

@@ -73,7 +73,10 @@ pub fn run(inputs: Vec<Resource>, options: &Options) -> Output {
         }
     }
     if options.mode == Mode::Validate {
-        return Output { objects: inputs, findings };
+        return Output {
+            objects: inputs,
+            findings,
+        };
     }
     for (obj, prov) in objects.iter_mut().zip(&produced) {
         if obj.is_local_config() && prov.is_none() {
@@ -85,12 +88,20 @@ pub fn run(inputs: Vec<Resource>, options: &Options) -> Output {
 }
 
 /// Builds the context from built-in defaults, configuration kinds in the input and overrides.
-fn build_context(inputs: &[Resource], overrides: &Overrides, findings: &mut Vec<Finding>) -> Context {
+fn build_context(
+    inputs: &[Resource],
+    overrides: &Overrides,
+    findings: &mut Vec<Finding>,
+) -> Context {
     let mut ctx = Context::default();
     let mut seen: Vec<&Resource> = Vec::new();
     for res in inputs.iter().filter(|r| r.is_module()) {
-        let Some(def) = modules::lookup(res.kind()) else { continue };
-        let Role::Configure(configure) = def.role else { continue };
+        let Some(def) = modules::lookup(res.kind()) else {
+            continue;
+        };
+        let Role::Configure(configure) = def.role else {
+            continue;
+        };
         if let Some(first) = seen.iter().find(|r| r.kind() == res.kind()) {
             findings.push(
                 Finding::error(format!(
@@ -103,14 +114,14 @@ fn build_context(inputs: &[Resource], overrides: &Overrides, findings: &mut Vec<
             continue;
         }
         seen.push(res);
-        match module_identity(res, None, findings) {
-            Some((name, namespace)) => {
-                let m = Module { resource: res, name: &name, namespace };
-                if let Err(mut e) = configure(&m, &mut ctx) {
-                    findings.append(&mut e);
-                }
-            }
-            None => continue,
+        let (name, namespace, _) = module_identity(res, None, findings);
+        let m = Module {
+            resource: res,
+            name: &name,
+            namespace,
+        };
+        if let Err(mut e) = configure(&m, &mut ctx) {
+            findings.append(&mut e);
         }
     }
     overrides.apply(&mut ctx);
@@ -120,7 +131,8 @@ fn build_context(inputs: &[Resource], overrides: &Overrides, findings: &mut Vec<
 
 /// Validates settings that may have come from flags or environment, where no object exists.
 fn check_context(ctx: &Context, findings: &mut Vec<Finding>) {
-    let mut fail = |field: &str, why: String| findings.push(Finding::error(why).field(field.to_string()));
+    let mut fail =
+        |field: &str, why: String| findings.push(Finding::error(why).field(field.to_string()));
     if let Some(ns) = &ctx.namespace {
         if let Err(why) = validate::dns1123_label(ns) {
             fail("namespace", why);
@@ -137,14 +149,21 @@ fn check_context(ctx: &Context, findings: &mut Vec<Finding>) {
         );
     }
     if let Some(inv) = &ctx.inventory {
-        if let Err(why) = validate::label_value(inv).and(if inv.is_empty() { Err("empty".into()) } else { Ok(()) }) {
+        if let Err(why) = validate::label_value(inv).and(if inv.is_empty() {
+            Err("empty".into())
+        } else {
+            Ok(())
+        }) {
             fail("inventory", format!("inventory name: {why}"));
         }
     }
     for (k, v) in &ctx.labels {
         let r = validate::label_key(k).and_then(|_| match v {
             Value::String(s) => validate::label_value(s),
-            other => Err(format!("label values must be strings, found {}", type_name(other))),
+            other => Err(format!(
+                "label values must be strings, found {}",
+                type_name(other)
+            )),
         });
         if let Err(why) = r {
             fail(&format!("labels.{k}"), why);
@@ -153,7 +172,10 @@ fn check_context(ctx: &Context, findings: &mut Vec<Finding>) {
     for (k, v) in &ctx.annotations {
         let r = validate::label_key(k).and_then(|_| match v {
             Value::String(_) => Ok(()),
-            other => Err(format!("annotation values must be strings, found {}", type_name(other))),
+            other => Err(format!(
+                "annotation values must be strings, found {}",
+                type_name(other)
+            )),
         });
         if let Err(why) = r {
             fail(&format!("annotations.{k}"), why);
@@ -162,27 +184,52 @@ fn check_context(ctx: &Context, findings: &mut Vec<Finding>) {
 }
 
 /// Resolves and checks a module resource's name and namespace and its top-level shape.
-fn module_identity(res: &Resource, parent_ns: Option<&str>, findings: &mut Vec<Finding>) -> Option<(String, String)> {
+/// Returns the name, the namespace and whether both (and the shape) are valid; the caller goes
+/// on validating the spec either way, so one run reports every error.
+fn module_identity(
+    res: &Resource,
+    parent_ns: Option<&str>,
+    findings: &mut Vec<Finding>,
+) -> (String, String, bool) {
     let before = findings.len();
     if res.api_version() != API_VERSION {
         findings.push(
-            Finding::error(format!("unsupported apiVersion {:?}: expected {API_VERSION}", res.api_version()))
-                .about(res)
-                .field("apiVersion"),
+            Finding::error(format!(
+                "unsupported apiVersion {:?}: expected {API_VERSION}",
+                res.api_version()
+            ))
+            .about(res)
+            .field("apiVersion"),
         );
     }
     for key in res.object.keys() {
         if !matches!(key.as_str(), "apiVersion" | "kind" | "metadata" | "spec") {
             findings.push(
-                Finding::error(format!("unknown field {key:?}: expected apiVersion, kind, metadata, spec"))
-                    .about(res)
-                    .field(key.clone()),
+                Finding::error(format!(
+                    "unknown field {key:?}: expected apiVersion, kind, metadata, spec"
+                ))
+                .about(res)
+                .field(key.clone()),
             );
         }
     }
     let name = res.name().to_string();
-    if name.is_empty() {
-        findings.push(Finding::error("metadata.name is required").about(res).field("metadata.name"));
+    let raw_name = res.object.get("metadata").and_then(|m| m.get("name"));
+    if let Some(v) = raw_name.filter(|v| !v.is_string()) {
+        findings.push(
+            Finding::error(format!(
+                "metadata.name must be a string, found {}; quote it",
+                type_name(v)
+            ))
+            .about(res)
+            .field("metadata.name"),
+        );
+    } else if name.is_empty() {
+        findings.push(
+            Finding::error("metadata.name is required")
+                .about(res)
+                .field("metadata.name"),
+        );
     } else if let Err(why) = validate::dns1123_label(&name) {
         findings.push(Finding::error(why).about(res).field("metadata.name"));
     }
@@ -193,7 +240,9 @@ fn module_identity(res: &Resource, parent_ns: Option<&str>, findings: &mut Vec<F
         }
     }
     for field in ["labels", "annotations"] {
-        let Some(map) = res.object.get("metadata").and_then(|m| m.get(field)) else { continue };
+        let Some(map) = res.object.get("metadata").and_then(|m| m.get(field)) else {
+            continue;
+        };
         let Some(map) = map.as_object() else {
             findings.push(
                 Finding::error(format!("expected a mapping, found {}", type_name(map)))
@@ -206,14 +255,22 @@ fn module_identity(res: &Resource, parent_ns: Option<&str>, findings: &mut Vec<F
             let r = validate::label_key(k).and_then(|_| match v {
                 Value::String(s) if field == "labels" => validate::label_value(s),
                 Value::String(_) => Ok(()),
-                other => Err(format!("values must be strings, found {}; quote it", type_name(other))),
+                other => Err(format!(
+                    "values must be strings, found {}; quote it",
+                    type_name(other)
+                )),
             });
             if let Err(why) = r {
-                findings.push(Finding::error(why).about(res).field(format!("metadata.{field}.{k}")));
+                findings.push(
+                    Finding::error(why)
+                        .about(res)
+                        .field(format!("metadata.{field}.{k}")),
+                );
             }
         }
     }
-    (findings.len() == before).then_some((name, namespace))
+    let ok = findings.len() == before;
+    (name, namespace, ok)
 }
 
 /// Expands one module resource (recursively). Returns `None` when it failed or is a
@@ -243,16 +300,28 @@ fn expand(
     };
     if depth >= MAX_EXPANSION_DEPTH {
         findings.push(
-            Finding::error(format!("module resources nest deeper than {MAX_EXPANSION_DEPTH} levels")).about(res),
+            Finding::error(format!(
+                "module resources nest deeper than {MAX_EXPANSION_DEPTH} levels"
+            ))
+            .about(res),
         );
         return None;
     }
     let parent_ns = parent.map(|p| p.namespace.as_str());
-    let (name, namespace) = module_identity(res, parent_ns, findings)?;
-    let namespace = if namespace.is_empty() { ctx.module_namespace().to_string() } else { namespace };
-    let module = Module { resource: res, name: &name, namespace };
+    let (name, namespace, identity_ok) = module_identity(res, parent_ns, findings);
+    let namespace = if namespace.is_empty() {
+        ctx.module_namespace().to_string()
+    } else {
+        namespace
+    };
+    let module = Module {
+        resource: res,
+        name: &name,
+        namespace,
+    };
     let expansion = match generate(&module, ctx) {
-        Ok(e) => e,
+        Ok(e) if identity_ok => e,
+        Ok(_) => return None,
         Err(mut e) => {
             findings.append(&mut e);
             return None;

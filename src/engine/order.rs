@@ -15,7 +15,13 @@ fn rank(api_version: &str, kind: &str) -> u8 {
         "ClusterRoleBinding" | "RoleBinding" => 6,
         "ConfigMap" | "Secret" => 7,
         "StorageClass" | "PersistentVolume" | "PersistentVolumeClaim" => 8,
-        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" | "CronJob" | "Pod"
+        "Deployment"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "ReplicaSet"
+        | "Job"
+        | "CronJob"
+        | "Pod"
         | "ReplicationController" => 9,
         "Service" => 10,
         "HorizontalPodAutoscaler" | "PodDisruptionBudget" => 11,

@@ -65,8 +65,13 @@ impl ResourcesSpec {
             }
         }
         for (k, req) in &self.requests {
-            let Some(lim) = self.limits.get(k) else { continue };
-            let (r, l) = (validate::quantity::parse(&req.text()), validate::quantity::parse(&lim.text()));
+            let Some(lim) = self.limits.get(k) else {
+                continue;
+            };
+            let (r, l) = (
+                validate::quantity::parse(&req.text()),
+                validate::quantity::parse(&lim.text()),
+            );
             if let (Some(r), Some(l)) = (r, l) {
                 if r > l {
                     c.fail(
@@ -80,9 +85,12 @@ impl ResourcesSpec {
 
     /// The container resources: the spec's values over the platform defaults.
     pub fn build(&self, ctx: &Context) -> core::ResourceRequirements {
-        let merge = |defaults: &BTreeMap<String, String>, given: &BTreeMap<String, QuantityValue>| {
-            let mut out: BTreeMap<String, Quantity> =
-                defaults.iter().map(|(k, v)| (k.clone(), Quantity(v.clone()))).collect();
+        let merge = |defaults: &BTreeMap<String, String>,
+                     given: &BTreeMap<String, QuantityValue>| {
+            let mut out: BTreeMap<String, Quantity> = defaults
+                .iter()
+                .map(|(k, v)| (k.clone(), Quantity(v.clone())))
+                .collect();
             for (k, v) in given {
                 out.insert(k.clone(), Quantity(v.text()));
             }
@@ -96,7 +104,10 @@ impl ResourcesSpec {
                 continue;
             }
             if let Some(lim) = limits.get_mut(k) {
-                let (r, l) = (validate::quantity::parse(&req.0), validate::quantity::parse(&lim.0));
+                let (r, l) = (
+                    validate::quantity::parse(&req.0),
+                    validate::quantity::parse(&lim.0),
+                );
                 if let (Some(r), Some(l)) = (r, l) {
                     if r > l {
                         *lim = req.clone();
@@ -104,7 +115,11 @@ impl ResourcesSpec {
                 }
             }
         }
-        core::ResourceRequirements { requests: Some(requests), limits: Some(limits), ..Default::default() }
+        core::ResourceRequirements {
+            requests: Some(requests),
+            limits: Some(limits),
+            ..Default::default()
+        }
     }
 }
 
@@ -143,10 +158,19 @@ pub fn check_ports(ports: &[PortSpec], c: &mut Checks<'_>, field: &str) {
         c.check(format!("{field}[{i}].name"), validate::port_name(&p.name));
         c.check(format!("{field}[{i}].port"), validate::port(p.port));
         if ports[..i].iter().any(|q| q.name == p.name) {
-            c.fail(format!("{field}[{i}].name"), format!("duplicate port name {:?}", p.name));
+            c.fail(
+                format!("{field}[{i}].name"),
+                format!("duplicate port name {:?}", p.name),
+            );
         }
-        if ports[..i].iter().any(|q| q.port == p.port && q.protocol == p.protocol) {
-            c.fail(format!("{field}[{i}].port"), format!("duplicate port {}/{}", p.port, p.protocol.as_str()));
+        if ports[..i]
+            .iter()
+            .any(|q| q.port == p.port && q.protocol == p.protocol)
+        {
+            c.fail(
+                format!("{field}[{i}].port"),
+                format!("duplicate port {}/{}", p.port, p.protocol.as_str()),
+            );
         }
     }
 }
@@ -189,7 +213,11 @@ pub struct ProbesSpec {
 
 impl ProbesSpec {
     fn each(&self) -> [(&'static str, Option<&ProbeSpec>); 3] {
-        [("liveness", self.liveness.as_ref()), ("readiness", self.readiness.as_ref()), ("startup", self.startup.as_ref())]
+        [
+            ("liveness", self.liveness.as_ref()),
+            ("readiness", self.readiness.as_ref()),
+            ("startup", self.startup.as_ref()),
+        ]
     }
 
     pub fn check(&self, ports: &[PortSpec], c: &mut Checks<'_>, field: &str) {
@@ -201,7 +229,10 @@ impl ProbesSpec {
             }
             if let Some(path) = &p.path {
                 if !path.starts_with('/') {
-                    c.fail(format!("{f}.path"), format!("path {path:?} must start with '/'"));
+                    c.fail(
+                        format!("{f}.path"),
+                        format!("path {path:?} must start with '/'"),
+                    );
                 }
             }
             if p.command.as_ref().is_some_and(|c| c.is_empty()) {
@@ -210,12 +241,15 @@ impl ProbesSpec {
             match &p.port {
                 Some(IntOrString::String(n)) if !ports.iter().any(|q| &q.name == n) => c.fail(
                     format!("{f}.port"),
-                    format!("no container port is named {n:?}: expected one of the names in spec.ports"),
+                    format!(
+                        "no container port is named {n:?}: expected one of the names in spec.ports"
+                    ),
                 ),
                 Some(port) => c.check(format!("{f}.port"), validate::int_or_string_port(port)),
-                None if p.command.is_none() && ports.is_empty() => {
-                    c.fail(format!("{f}.port"), "a port is required when the workload declares no ports")
-                }
+                None if p.command.is_none() && ports.is_empty() => c.fail(
+                    format!("{f}.port"),
+                    "a port is required when the workload declares no ports",
+                ),
                 None => {}
             }
             for (k, v) in [
@@ -239,7 +273,11 @@ impl ProbesSpec {
                     .port
                     .as_ref()
                     .map(IntOrString::to_k8s)
-                    .or_else(|| ports.first().map(|q| K8sIntOrString::String(q.name.clone())))
+                    .or_else(|| {
+                        ports
+                            .first()
+                            .map(|q| K8sIntOrString::String(q.name.clone()))
+                    })
                     .unwrap_or(K8sIntOrString::Int(80));
                 let mut probe = core::Probe {
                     initial_delay_seconds: p.initial_delay_seconds,
@@ -249,12 +287,20 @@ impl ProbesSpec {
                     ..Default::default()
                 };
                 if let Some(cmd) = &p.command {
-                    probe.exec = Some(core::ExecAction { command: Some(cmd.clone()) });
+                    probe.exec = Some(core::ExecAction {
+                        command: Some(cmd.clone()),
+                    });
                 } else if let Some(path) = &p.path {
-                    probe.http_get =
-                        Some(core::HTTPGetAction { path: Some(path.clone()), port, ..Default::default() });
+                    probe.http_get = Some(core::HTTPGetAction {
+                        path: Some(path.clone()),
+                        port,
+                        ..Default::default()
+                    });
                 } else {
-                    probe.tcp_socket = Some(core::TCPSocketAction { port, ..Default::default() });
+                    probe.tcp_socket = Some(core::TCPSocketAction {
+                        port,
+                        ..Default::default()
+                    });
                 }
                 probe
             })
@@ -294,11 +340,21 @@ impl Default for SecuritySpec {
 impl SecuritySpec {
     pub fn check(&self, c: &mut Checks<'_>, field: &str) {
         if self.run_as_non_root && self.run_as_user == Some(0) {
-            c.fail(format!("{field}.runAsUser"), "runAsUser 0 (root) contradicts runAsNonRoot: true");
+            c.fail(
+                format!("{field}.runAsUser"),
+                "runAsUser 0 (root) contradicts runAsNonRoot: true",
+            );
         }
-        for (k, v) in [("runAsUser", self.run_as_user), ("runAsGroup", self.run_as_group), ("fsGroup", self.fs_group)] {
+        for (k, v) in [
+            ("runAsUser", self.run_as_user),
+            ("runAsGroup", self.run_as_group),
+            ("fsGroup", self.fs_group),
+        ] {
             if v.is_some_and(|v| !(0..=i64::from(i32::MAX)).contains(&v)) {
-                c.fail(format!("{field}.{k}"), format!("{k} must be between 0 and 2147483647"));
+                c.fail(
+                    format!("{field}.{k}"),
+                    format!("{k} must be between 0 and 2147483647"),
+                );
             }
         }
     }
@@ -309,7 +365,10 @@ impl SecuritySpec {
             run_as_user: self.run_as_user,
             run_as_group: self.run_as_group,
             fs_group: self.fs_group,
-            seccomp_profile: Some(core::SeccompProfile { type_: "RuntimeDefault".into(), ..Default::default() }),
+            seccomp_profile: Some(core::SeccompProfile {
+                type_: "RuntimeDefault".into(),
+                ..Default::default()
+            }),
             ..Default::default()
         }
     }
@@ -318,7 +377,10 @@ impl SecuritySpec {
         core::SecurityContext {
             allow_privilege_escalation: Some(false),
             read_only_root_filesystem: Some(self.read_only_root_filesystem),
-            capabilities: Some(core::Capabilities { drop: Some(vec!["ALL".into()]), ..Default::default() }),
+            capabilities: Some(core::Capabilities {
+                drop: Some(vec!["ALL".into()]),
+                ..Default::default()
+            }),
             ..Default::default()
         }
     }
@@ -400,10 +462,22 @@ impl ComplianceSpec {
     /// The `compliance.nixernetes.io/*` labels.
     pub fn labels(&self) -> Map<String, Value> {
         let mut m = Map::new();
-        m.insert("compliance.nixernetes.io/framework".into(), self.framework.as_str().into());
-        m.insert("compliance.nixernetes.io/level".into(), lower(self.level).into());
-        m.insert("compliance.nixernetes.io/owner".into(), self.owner.clone().into());
-        m.insert("compliance.nixernetes.io/data-classification".into(), lower(self.data_classification).into());
+        m.insert(
+            "compliance.nixernetes.io/framework".into(),
+            self.framework.as_str().into(),
+        );
+        m.insert(
+            "compliance.nixernetes.io/level".into(),
+            lower(self.level).into(),
+        );
+        m.insert(
+            "compliance.nixernetes.io/owner".into(),
+            self.owner.clone().into(),
+        );
+        m.insert(
+            "compliance.nixernetes.io/data-classification".into(),
+            lower(self.data_classification).into(),
+        );
         m
     }
 }
@@ -412,7 +486,8 @@ impl ComplianceSpec {
 pub fn check_env(env: &BTreeMap<String, String>, c: &mut Checks<'_>, field: &str) {
     for k in env.keys() {
         let ok = !k.is_empty()
-            && k.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+            && k.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
             && !k.starts_with(|ch: char| ch.is_ascii_digit());
         if !ok {
             c.fail(
@@ -427,7 +502,11 @@ pub fn check_env(env: &BTreeMap<String, String>, c: &mut Checks<'_>, field: &str
 pub fn env_vars(env: &BTreeMap<String, String>) -> Option<Vec<core::EnvVar>> {
     (!env.is_empty()).then(|| {
         env.iter()
-            .map(|(k, v)| core::EnvVar { name: k.clone(), value: Some(v.clone()), ..Default::default() })
+            .map(|(k, v)| core::EnvVar {
+                name: k.clone(),
+                value: Some(v.clone()),
+                ..Default::default()
+            })
             .collect()
     })
 }
@@ -438,7 +517,10 @@ pub fn selector_labels(name: &str) -> BTreeMap<String, String> {
 }
 
 pub fn selector(name: &str) -> LabelSelector {
-    LabelSelector { match_labels: Some(selector_labels(name)), ..Default::default() }
+    LabelSelector {
+        match_labels: Some(selector_labels(name)),
+        ..Default::default()
+    }
 }
 
 /// Metadata of a child object: name, namespace and the app labels.
@@ -471,7 +553,9 @@ fn front(mut map: Map<String, Value>, keys: &[&str]) -> Map<String, Value> {
     for k in keys {
         if let Some(v) = map.remove(*k) {
             let v = match (k, v) {
-                (&"metadata", Value::Object(m)) => Value::Object(front(m, &["name", "namespace", "labels", "annotations"])),
+                (&"metadata", Value::Object(m)) => {
+                    Value::Object(front(m, &["name", "namespace", "labels", "annotations"]))
+                }
                 (_, v) => v,
             };
             out.insert((*k).to_string(), v);

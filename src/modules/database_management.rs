@@ -19,7 +19,8 @@ pub const POSTGRESQL: KindDef = KindDef {
     kind: "PostgreSQL",
     framework: "database-management",
     category: "data",
-    summary: "PostgreSQL on CloudNativePG: Cluster, ObjectStore, ScheduledBackup, Pooler, PodMonitor",
+    summary:
+        "PostgreSQL on CloudNativePG: Cluster, ObjectStore, ScheduledBackup, Pooler, PodMonitor",
     role: Role::Generate(postgresql),
 };
 
@@ -54,7 +55,10 @@ fn default_size() -> QuantityValue {
 
 impl Default for StorageSpec {
     fn default() -> Self {
-        StorageSpec { size: default_size(), storage_class: None }
+        StorageSpec {
+            size: default_size(),
+            storage_class: None,
+        }
     }
 }
 
@@ -184,28 +188,47 @@ pub struct PostgreSQLSpec {
 
 fn check(spec: &PostgreSQLSpec, ch: &mut Checks<'_>, name: &str) {
     if !(1..=10).contains(&spec.instances) {
-        ch.fail("spec.instances", format!("instances {} must be between 1 and 10", spec.instances));
+        ch.fail(
+            "spec.instances",
+            format!("instances {} must be between 1 and 10", spec.instances),
+        );
     }
     if !(13..=18).contains(&spec.version) {
-        ch.fail("spec.version", format!("PostgreSQL {} is not supported by CloudNativePG images: expected 13-18", spec.version));
+        ch.fail(
+            "spec.version",
+            format!(
+                "PostgreSQL {} is not supported by CloudNativePG images: expected 13-18",
+                spec.version
+            ),
+        );
     }
     if let Some(img) = &spec.image_name {
         ch.check("spec.imageName", validate::image_reference(img));
     }
-    for (field, s) in [("spec.storage", Some(&spec.storage)), ("spec.walStorage", spec.wal_storage.as_ref())] {
+    for (field, s) in [
+        ("spec.storage", Some(&spec.storage)),
+        ("spec.walStorage", spec.wal_storage.as_ref()),
+    ] {
         let Some(s) = s else { continue };
         ch.check(format!("{field}.size"), validate::quantity(&s.size.text()));
         if let Some(sc) = &s.storage_class {
-            ch.check(format!("{field}.storageClass"), validate::dns1123_subdomain(sc));
+            ch.check(
+                format!("{field}.storageClass"),
+                validate::dns1123_subdomain(sc),
+            );
         }
     }
     if let Some(r) = &spec.resources {
         r.check(ch, "spec.resources");
     }
-    for (field, v) in [("spec.database", &spec.database), ("spec.owner", &spec.owner)] {
+    for (field, v) in [
+        ("spec.database", &spec.database),
+        ("spec.owner", &spec.owner),
+    ] {
         let ok = !v.is_empty()
             && v.len() <= 63
-            && v.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            && v.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
             && !v.starts_with(|c: char| c.is_ascii_digit());
         if !ok {
             ch.fail(field, format!("{v:?}: expected a PostgreSQL identifier (lowercase letters, digits, '_', at most 63)"));
@@ -213,39 +236,66 @@ fn check(spec: &PostgreSQLSpec, ch: &mut Checks<'_>, name: &str) {
     }
     if let Some(s) = &spec.synchronous {
         if spec.instances < 2 {
-            ch.fail("spec.synchronous", "synchronous replication needs at least 2 instances");
+            ch.fail(
+                "spec.synchronous",
+                "synchronous replication needs at least 2 instances",
+            );
         } else if s.number < 1 || s.number >= spec.instances {
             ch.fail(
                 "spec.synchronous.number",
-                format!("number {} must be between 1 and instances - 1 ({})", s.number, spec.instances - 1),
+                format!(
+                    "number {} must be between 1 and instances - 1 ({})",
+                    s.number,
+                    spec.instances - 1
+                ),
             );
         }
     }
     if let Some(b) = &spec.backup {
         let dp = &b.object_store.destination_path;
         if !(dp.starts_with("s3://") || dp.starts_with("gs://") || dp.starts_with("https://")) {
-            ch.fail("spec.backup.objectStore.destinationPath", format!("{dp:?}: expected an s3://, gs:// or https:// URL"));
+            ch.fail(
+                "spec.backup.objectStore.destinationPath",
+                format!("{dp:?}: expected an s3://, gs:// or https:// URL"),
+            );
         }
         ch.check(
             "spec.backup.objectStore.s3Credentials.secretRef",
             validate::dns1123_subdomain(&b.object_store.s3_credentials.secret_ref),
         );
-        ch.check("spec.backup.schedule", validate::cron::schedule(&b.schedule));
+        ch.check(
+            "spec.backup.schedule",
+            validate::cron::schedule(&b.schedule),
+        );
         let ok = b.retention.len() > 1
-            && b.retention[..b.retention.len() - 1].parse::<u32>().is_ok_and(|n| n > 0)
+            && b.retention[..b.retention.len() - 1]
+                .parse::<u32>()
+                .is_ok_and(|n| n > 0)
             && b.retention.ends_with(['d', 'w', 'm']);
         if !ok {
-            ch.fail("spec.backup.retention", format!("{:?}: expected a number of days, weeks or months, e.g. 30d, 4w, 6m", b.retention));
+            ch.fail(
+                "spec.backup.retention",
+                format!(
+                    "{:?}: expected a number of days, weeks or months, e.g. 30d, 4w, 6m",
+                    b.retention
+                ),
+            );
         }
     }
     if let Some(p) = &spec.pooler {
         if !(1..=10).contains(&p.instances) {
-            ch.fail("spec.pooler.instances", "instances must be between 1 and 10");
+            ch.fail(
+                "spec.pooler.instances",
+                "instances must be between 1 and 10",
+            );
         }
         crate::modules::common::check_name_room(name, "-pooler", ch);
     }
     for (k, v) in &spec.labels {
-        ch.check(format!("spec.labels.{k}"), validate::label_key(k).and(validate::label_value(v)));
+        ch.check(
+            format!("spec.labels.{k}"),
+            validate::label_key(k).and(validate::label_value(v)),
+        );
     }
 }
 
@@ -280,7 +330,10 @@ fn postgresql(m: &Module<'_>, ctx: &Context) -> Result<Expansion, Vec<Finding>> 
     if let Some(b) = &spec.backup {
         let creds = &b.object_store.s3_credentials;
         let mut configuration = Map::new();
-        configuration.insert("destinationPath".into(), json!(b.object_store.destination_path));
+        configuration.insert(
+            "destinationPath".into(),
+            json!(b.object_store.destination_path),
+        );
         if let Some(url) = &b.object_store.endpoint_url {
             configuration.insert("endpointURL".into(), json!(url));
         }
@@ -321,18 +374,27 @@ fn postgresql(m: &Module<'_>, ctx: &Context) -> Result<Expansion, Vec<Finding>> 
             SyncMethod::Any => "any",
             SyncMethod::First => "first",
         };
-        pg.insert("synchronous".into(), json!({"method": method, "number": number}));
+        pg.insert(
+            "synchronous".into(),
+            json!({"method": method, "number": number}),
+        );
     }
     if !pg.is_empty() {
         cluster.insert("postgresql".into(), Value::Object(pg));
     }
-    cluster.insert("bootstrap".into(), json!({"initdb": {"database": spec.database, "owner": spec.owner}}));
+    cluster.insert(
+        "bootstrap".into(),
+        json!({"initdb": {"database": spec.database, "owner": spec.owner}}),
+    );
     cluster.insert("storage".into(), storage(&spec.storage));
     if let Some(w) = &spec.wal_storage {
         cluster.insert("walStorage".into(), storage(w));
     }
     if let Some(r) = &spec.resources {
-        cluster.insert("resources".into(), crate::modules::common::to_value(&r.build(ctx)));
+        cluster.insert(
+            "resources".into(),
+            crate::modules::common::to_value(&r.build(ctx)),
+        );
     }
     if spec.backup.is_some() {
         cluster.insert(
@@ -389,5 +451,9 @@ fn postgresql(m: &Module<'_>, ctx: &Context) -> Result<Expansion, Vec<Finding>> 
             },
         }));
     }
-    Ok(Expansion { objects, labels: Map::new(), findings })
+    Ok(Expansion {
+        objects,
+        labels: Map::new(),
+        findings,
+    })
 }

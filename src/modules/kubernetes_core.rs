@@ -6,7 +6,9 @@
 //! hardened by default (restricted Pod Security), gets its own ServiceAccount without a mounted
 //! token, and platform default resources unless the spec sets them.
 
-use super::common::{self as c, ComplianceSpec, IntOrString, PortSpec, ProbesSpec, ResourcesSpec, SecuritySpec};
+use super::common::{
+    self as c, ComplianceSpec, IntOrString, PortSpec, ProbesSpec, ResourcesSpec, SecuritySpec,
+};
 use super::{Checks, Expansion, KindDef, Module, Role};
 use crate::engine::context::Context;
 use crate::report::Finding;
@@ -71,7 +73,11 @@ fn yes() -> bool {
     true
 }
 fn http_ports() -> Vec<PortSpec> {
-    vec![PortSpec { name: "http".into(), port: 8080, protocol: Default::default() }]
+    vec![PortSpec {
+        name: "http".into(),
+        port: 8080,
+        protocol: Default::default(),
+    }]
 }
 
 /// `envFrom` entry: a whole ConfigMap or Secret as environment.
@@ -102,7 +108,10 @@ pub struct ServiceAccountSpec {
 
 impl Default for ServiceAccountSpec {
     fn default() -> Self {
-        ServiceAccountSpec { create: true, name: None }
+        ServiceAccountSpec {
+            create: true,
+            name: None,
+        }
     }
 }
 
@@ -164,7 +173,11 @@ fn service_port() -> i64 {
 
 impl Default for ServiceSpec {
     fn default() -> Self {
-        ServiceSpec { enabled: true, type_: ServiceType::default(), port: 80 }
+        ServiceSpec {
+            enabled: true,
+            type_: ServiceType::default(),
+            port: 80,
+        }
     }
 }
 
@@ -404,7 +417,12 @@ pub enum TaintEffect {
 }
 
 fn tolerate_all() -> Vec<TolerationSpec> {
-    vec![TolerationSpec { key: None, operator: TolerationOperator::Exists, value: None, effect: None }]
+    vec![TolerationSpec {
+        key: None,
+        operator: TolerationOperator::Exists,
+        value: None,
+        effect: None,
+    }]
 }
 
 /// The spec of `NodeAgent`.
@@ -488,14 +506,23 @@ impl Container<'_> {
     fn check(&self, ch: &mut Checks<'_>) {
         ch.check("spec.image", validate::image_reference(self.image));
         c::check_env(self.env, ch, "spec.env");
-        let secret_env: BTreeMap<String, String> =
-            self.secret_env.keys().map(|k| (k.clone(), String::new())).collect();
+        let secret_env: BTreeMap<String, String> = self
+            .secret_env
+            .keys()
+            .map(|k| (k.clone(), String::new()))
+            .collect();
         c::check_env(&secret_env, ch, "spec.secretEnv");
         for (k, r) in self.secret_env {
             if self.env.contains_key(k) {
-                ch.fail(format!("spec.secretEnv.{k}"), format!("{k} is also set in spec.env"));
+                ch.fail(
+                    format!("spec.secretEnv.{k}"),
+                    format!("{k} is also set in spec.env"),
+                );
             }
-            ch.check(format!("spec.secretEnv.{k}.name"), validate::dns1123_subdomain(&r.name));
+            ch.check(
+                format!("spec.secretEnv.{k}.name"),
+                validate::dns1123_subdomain(&r.name),
+            );
             if r.key.is_empty() {
                 ch.fail(format!("spec.secretEnv.{k}.key"), "key must not be empty");
             }
@@ -514,7 +541,10 @@ impl Container<'_> {
         if let Some(n) = &self.service_account.name {
             ch.check("spec.serviceAccount.name", validate::dns1123_subdomain(n));
         }
-        for (field, map) in [("spec.labels", self.labels), ("spec.annotations", self.annotations)] {
+        for (field, map) in [
+            ("spec.labels", self.labels),
+            ("spec.annotations", self.annotations),
+        ] {
             for (k, v) in map {
                 ch.check(format!("{field}.{k}"), validate::label_key(k));
                 if field == "spec.labels" {
@@ -566,12 +596,22 @@ impl Container<'_> {
                 empty_dir: Some(Default::default()),
                 ..Default::default()
             });
-            mounts.push(core::VolumeMount { name: "tmp".into(), mount_path: "/tmp".into(), ..Default::default() });
+            mounts.push(core::VolumeMount {
+                name: "tmp".into(),
+                mount_path: "/tmp".into(),
+                ..Default::default()
+            });
         }
         for e in self.env_from {
             env_from.push(core::EnvFromSource {
-                config_map_ref: e.config_map.as_ref().map(|n| core::ConfigMapEnvSource { name: n.clone(), optional: None }),
-                secret_ref: e.secret.as_ref().map(|n| core::SecretEnvSource { name: n.clone(), optional: None }),
+                config_map_ref: e.config_map.as_ref().map(|n| core::ConfigMapEnvSource {
+                    name: n.clone(),
+                    optional: None,
+                }),
+                secret_ref: e.secret.as_ref().map(|n| core::SecretEnvSource {
+                    name: n.clone(),
+                    optional: None,
+                }),
                 prefix: e.prefix.clone(),
             });
         }
@@ -625,13 +665,19 @@ impl Container<'_> {
     }
 
     fn kind_labels(&self) -> serde_json::Map<String, Value> {
-        self.compliance.map(ComplianceSpec::labels).unwrap_or_default()
+        self.compliance
+            .map(ComplianceSpec::labels)
+            .unwrap_or_default()
     }
 
     /// Annotations of the workload object itself.
     fn workload_annotations(&self) -> Option<BTreeMap<String, String>> {
-        (!self.depends_on.is_empty())
-            .then(|| BTreeMap::from([("nixernetes.io/depends-on".to_string(), self.depends_on.join(","))]))
+        (!self.depends_on.is_empty()).then(|| {
+            BTreeMap::from([(
+                "nixernetes.io/depends-on".to_string(),
+                self.depends_on.join(","),
+            )])
+        })
     }
 }
 
@@ -652,11 +698,15 @@ fn check_config_keys<'a>(keys: impl Iterator<Item = &'a String>, ch: &mut Checks
     for k in keys {
         let ok = !k.is_empty()
             && k.len() <= 253
-            && k.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
+            && k.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
             && k != "."
             && k != "..";
         if !ok {
-            ch.fail(format!("{field}.{k}"), format!("invalid key {k:?}: expected letters, digits, '-', '_' or '.'"));
+            ch.fail(
+                format!("{field}.{k}"),
+                format!("invalid key {k:?}: expected letters, digits, '-', '_' or '.'"),
+            );
         }
     }
 }
@@ -664,10 +714,17 @@ fn check_config_keys<'a>(keys: impl Iterator<Item = &'a String>, ch: &mut Checks
 /// Largest total size of ConfigMap or Secret data the API server stores.
 const MAX_CONFIG_BYTES: usize = 1024 * 1024;
 
-fn check_config_size<'a>(values: impl Iterator<Item = (&'a String, &'a String)>, ch: &mut Checks<'_>, field: &str) {
+fn check_config_size<'a>(
+    values: impl Iterator<Item = (&'a String, &'a String)>,
+    ch: &mut Checks<'_>,
+    field: &str,
+) {
     let size: usize = values.map(|(k, v)| k.len() + v.len()).sum();
     if size > MAX_CONFIG_BYTES {
-        ch.fail(field, format!("{size} bytes of data: a ConfigMap or Secret holds at most 1 MiB"));
+        ch.fail(
+            field,
+            format!("{size} bytes of data: a ConfigMap or Secret holds at most 1 MiB"),
+        );
     }
 }
 
@@ -686,28 +743,47 @@ fn check_config(cfg: Option<&ConfigSpec>, ch: &mut Checks<'_>) {
     check_config_keys(cfg.files.keys(), ch, "spec.config.files");
     for k in cfg.files.keys() {
         if cfg.data.contains_key(k) {
-            ch.fail(format!("spec.config.files.{k}"), format!("{k:?} is also a key of spec.config.data"));
+            ch.fail(
+                format!("spec.config.files.{k}"),
+                format!("{k:?} is also a key of spec.config.data"),
+            );
         }
     }
     check_config_size(cfg.data.iter().chain(cfg.files.iter()), ch, "spec.config");
     if let Some(p) = &cfg.mount_path {
         if !p.starts_with('/') {
-            ch.fail("spec.config.mountPath", format!("mountPath {p:?} must be absolute"));
+            ch.fail(
+                "spec.config.mountPath",
+                format!("mountPath {p:?} must be absolute"),
+            );
         }
     }
     if cfg.mount_path.is_some() && cfg.files.is_empty() {
-        ch.fail("spec.config.mountPath", "mountPath is set but spec.config.files is empty");
+        ch.fail(
+            "spec.config.mountPath",
+            "mountPath is set but spec.config.files is empty",
+        );
     }
 }
 
 fn config_parts(cfg: Option<&ConfigSpec>, m: &Module<'_>) -> ConfigParts {
-    let mut parts =
-        ConfigParts { object: None, volumes: vec![], mounts: vec![], env_from: vec![], checksum: None };
-    let Some(cfg) = cfg.filter(|c| !c.data.is_empty() || !c.files.is_empty()) else { return parts };
+    let mut parts = ConfigParts {
+        object: None,
+        volumes: vec![],
+        mounts: vec![],
+        env_from: vec![],
+        checksum: None,
+    };
+    let Some(cfg) = cfg.filter(|c| !c.data.is_empty() || !c.files.is_empty()) else {
+        return parts;
+    };
     let cm_name = format!("{}-config", m.name);
     let mut data = cfg.data.clone();
     data.extend(cfg.files.clone());
-    let flat: Vec<&str> = data.iter().flat_map(|(k, v)| [k.as_str(), v.as_str()]).collect();
+    let flat: Vec<&str> = data
+        .iter()
+        .flat_map(|(k, v)| [k.as_str(), v.as_str()])
+        .collect();
     parts.checksum = Some(fnv1a(&flat));
     parts.object = Some(c::to_value(&core::ConfigMap {
         metadata: c::meta(&cm_name, &m.namespace, m.name, None),
@@ -717,7 +793,10 @@ fn config_parts(cfg: Option<&ConfigSpec>, m: &Module<'_>) -> ConfigParts {
     if !cfg.data.is_empty() {
         // The `data` keys become environment variables; files are mounted, not exported.
         parts.env_from.push(core::EnvFromSource {
-            config_map_ref: Some(core::ConfigMapEnvSource { name: cm_name.clone(), optional: None }),
+            config_map_ref: Some(core::ConfigMapEnvSource {
+                name: cm_name.clone(),
+                optional: None,
+            }),
             ..Default::default()
         });
     }
@@ -729,7 +808,11 @@ fn config_parts(cfg: Option<&ConfigSpec>, m: &Module<'_>) -> ConfigParts {
                 items: Some(
                     cfg.files
                         .keys()
-                        .map(|k| core::KeyToPath { key: k.clone(), path: k.clone(), mode: None })
+                        .map(|k| core::KeyToPath {
+                            key: k.clone(),
+                            path: k.clone(),
+                            mode: None,
+                        })
                         .collect(),
                 ),
                 ..Default::default()
@@ -738,7 +821,10 @@ fn config_parts(cfg: Option<&ConfigSpec>, m: &Module<'_>) -> ConfigParts {
         });
         parts.mounts.push(core::VolumeMount {
             name: "config".into(),
-            mount_path: cfg.mount_path.clone().unwrap_or_else(|| format!("/etc/{}", m.name)),
+            mount_path: cfg
+                .mount_path
+                .clone()
+                .unwrap_or_else(|| format!("/etc/{}", m.name)),
             read_only: Some(true),
             ..Default::default()
         });
@@ -753,7 +839,10 @@ fn check_scaling(
     ch: &mut Checks<'_>,
 ) {
     if !(0..=10_000).contains(&replicas) {
-        ch.fail("spec.replicas", format!("replicas {replicas} must be between 0 and 10000"));
+        ch.fail(
+            "spec.replicas",
+            format!("replicas {replicas} must be between 0 and 10000"),
+        );
     }
     if let Some(a) = autoscaling {
         let min = a.min.unwrap_or(replicas);
@@ -761,36 +850,52 @@ fn check_scaling(
             ch.fail("spec.autoscaling.min", "min must be at least 1");
         }
         if a.max < min {
-            ch.fail("spec.autoscaling.max", format!("max {} is below min {min}", a.max));
+            ch.fail(
+                "spec.autoscaling.max",
+                format!("max {} is below min {min}", a.max),
+            );
         }
         if a.min.is_some_and(|m| m < replicas) {
             ch.fail(
                 "spec.autoscaling.min",
-                format!("min {} is below spec.replicas {replicas}: raise min or lower replicas", a.min.unwrap_or(0)),
+                format!(
+                    "min {} is below spec.replicas {replicas}: raise min or lower replicas",
+                    a.min.unwrap_or(0)
+                ),
             );
         }
         for (k, v) in [("cpu", Some(a.cpu)), ("memory", a.memory)] {
             if v.is_some_and(|v| !(1..=1000).contains(&v)) {
-                ch.fail(format!("spec.autoscaling.{k}"), format!("{k} target must be 1-1000 percent"));
+                ch.fail(
+                    format!("spec.autoscaling.{k}"),
+                    format!("{k} target must be 1-1000 percent"),
+                );
             }
         }
     }
     if pdb.min_available.is_some() && pdb.max_unavailable.is_some() {
         ch.fail("spec.pdb", "set minAvailable or maxUnavailable, not both");
     }
-    for (k, v) in [("minAvailable", &pdb.min_available), ("maxUnavailable", &pdb.max_unavailable)] {
+    for (k, v) in [
+        ("minAvailable", &pdb.min_available),
+        ("maxUnavailable", &pdb.max_unavailable),
+    ] {
         match v {
-            Some(IntOrString::Int(i)) if *i < 0 => ch.fail(format!("spec.pdb.{k}"), format!("{k} must not be negative")),
-            Some(IntOrString::String(s)) if !is_percent(s) => {
-                ch.fail(format!("spec.pdb.{k}"), format!("{k} {s:?} must be a number or a percentage like \"50%\""))
+            Some(IntOrString::Int(i)) if *i < 0 => {
+                ch.fail(format!("spec.pdb.{k}"), format!("{k} must not be negative"))
             }
+            Some(IntOrString::String(s)) if !is_percent(s) => ch.fail(
+                format!("spec.pdb.{k}"),
+                format!("{k} {s:?} must be a number or a percentage like \"50%\""),
+            ),
             _ => {}
         }
     }
 }
 
 fn is_percent(s: &str) -> bool {
-    s.strip_suffix('%').is_some_and(|n| n.parse::<u8>().is_ok_and(|n| n <= 100))
+    s.strip_suffix('%')
+        .is_some_and(|n| n.parse::<u8>().is_ok_and(|n| n <= 100))
 }
 
 /// HPA when autoscaling is set; PDB when more than one pod runs (unless disabled).
@@ -802,7 +907,9 @@ fn scaling_objects(
     pdb: &PdbSpec,
 ) -> Vec<Value> {
     let mut out = Vec::new();
-    let min_pods = autoscaling.map(|a| a.min.unwrap_or(replicas)).unwrap_or(replicas);
+    let min_pods = autoscaling
+        .map(|a| a.min.unwrap_or(replicas))
+        .unwrap_or(replicas);
     if pdb.enabled.unwrap_or(min_pods > 1) {
         let min_available = match (&pdb.min_available, &pdb.max_unavailable) {
             (None, None) => Some(IntOrString::Int(1)),
@@ -889,27 +996,48 @@ fn web_app(m: &Module<'_>, ctx: &Context) -> Result<Expansion, Vec<Finding>> {
         ch.fail("spec.route", "set either ingress or route, not both");
     }
     if exposed && (!spec.service.enabled || spec.ports.is_empty()) {
-        ch.fail("spec.service.enabled", "ingress and route need the Service: enable it and declare a port");
+        ch.fail(
+            "spec.service.enabled",
+            "ingress and route need the Service: enable it and declare a port",
+        );
     }
     if spec.service.enabled && spec.ports.is_empty() {
-        ch.fail("spec.ports", "a WebApp with a Service needs at least one port (or set service.enabled: false)");
+        ch.fail(
+            "spec.ports",
+            "a WebApp with a Service needs at least one port (or set service.enabled: false)",
+        );
     }
     if let Some(ing) = &spec.ingress {
-        ch.check("spec.ingress.host", validate::dns1123_subdomain(ing.host.trim_start_matches("*.")));
+        ch.check(
+            "spec.ingress.host",
+            validate::dns1123_subdomain(ing.host.trim_start_matches("*.")),
+        );
         if !ing.path.starts_with('/') {
             ch.fail("spec.ingress.path", "path must start with '/'");
         }
         if let Some(s) = ing.tls.as_ref().and_then(|t| t.secret_name.as_ref()) {
-            ch.check("spec.ingress.tls.secretName", validate::dns1123_subdomain(s));
+            ch.check(
+                "spec.ingress.tls.secretName",
+                validate::dns1123_subdomain(s),
+            );
         }
     }
     if let Some(r) = &spec.route {
-        ch.check("spec.route.gatewayRef.name", validate::dns1123_subdomain(&r.gateway_ref.name));
+        ch.check(
+            "spec.route.gatewayRef.name",
+            validate::dns1123_subdomain(&r.gateway_ref.name),
+        );
         if let Some(ns) = &r.gateway_ref.namespace {
-            ch.check("spec.route.gatewayRef.namespace", validate::dns1123_label(ns));
+            ch.check(
+                "spec.route.gatewayRef.namespace",
+                validate::dns1123_label(ns),
+            );
         }
         for (i, h) in r.hostnames.iter().enumerate() {
-            ch.check(format!("spec.route.hostnames[{i}]"), validate::dns1123_subdomain(h.trim_start_matches("*.")));
+            ch.check(
+                format!("spec.route.hostnames[{i}]"),
+                validate::dns1123_subdomain(h.trim_start_matches("*.")),
+            );
         }
         if !r.path.starts_with('/') {
             ch.fail("spec.route.path", "path must start with '/'");
@@ -922,9 +1050,20 @@ fn web_app(m: &Module<'_>, ctx: &Context) -> Result<Expansion, Vec<Finding>> {
     objects.extend(sa);
     let cfg = config_parts(spec.config.as_ref(), m);
     objects.extend(cfg.object);
-    let pod_annotations: BTreeMap<String, String> =
-        cfg.checksum.map(|h| ("nixernetes.io/config-hash".to_string(), h)).into_iter().collect();
-    let template = k.pod_template(m, ctx, &sa_name, cfg.volumes, cfg.mounts, cfg.env_from, pod_annotations);
+    let pod_annotations: BTreeMap<String, String> = cfg
+        .checksum
+        .map(|h| ("nixernetes.io/config-hash".to_string(), h))
+        .into_iter()
+        .collect();
+    let template = k.pod_template(
+        m,
+        ctx,
+        &sa_name,
+        cfg.volumes,
+        cfg.mounts,
+        cfg.env_from,
+        pod_annotations,
+    );
     let mut meta = c::meta(m.name, &m.namespace, m.name, None);
     meta.annotations = k.workload_annotations();
     objects.push(c::to_value(&apps::Deployment {
@@ -943,7 +1082,11 @@ fn web_app(m: &Module<'_>, ctx: &Context) -> Result<Expansion, Vec<Finding>> {
         let mut ports = vec![core::ServicePort {
             name: Some(first.name.clone()),
             port: spec.service.port as i32,
-            target_port: Some(k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::String(first.name.clone())),
+            target_port: Some(
+                k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::String(
+                    first.name.clone(),
+                ),
+            ),
             protocol: Some(first.protocol.as_str().into()),
             ..Default::default()
         }];
@@ -951,7 +1094,11 @@ fn web_app(m: &Module<'_>, ctx: &Context) -> Result<Expansion, Vec<Finding>> {
             ports.push(core::ServicePort {
                 name: Some(p.name.clone()),
                 port: p.port as i32,
-                target_port: Some(k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::String(p.name.clone())),
+                target_port: Some(
+                    k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::String(
+                        p.name.clone(),
+                    ),
+                ),
                 protocol: Some(p.protocol.as_str().into()),
                 ..Default::default()
             });
@@ -967,7 +1114,13 @@ fn web_app(m: &Module<'_>, ctx: &Context) -> Result<Expansion, Vec<Finding>> {
             ..Default::default()
         }));
     }
-    objects.extend(scaling_objects(m, "Deployment", spec.replicas, spec.autoscaling.as_ref(), &spec.pdb));
+    objects.extend(scaling_objects(
+        m,
+        "Deployment",
+        spec.replicas,
+        spec.autoscaling.as_ref(),
+        &spec.pdb,
+    ));
     if let Some(ing) = &spec.ingress {
         let backend = networking::IngressBackend {
             service: Some(networking::IngressServiceBackend {
@@ -996,7 +1149,11 @@ fn web_app(m: &Module<'_>, ctx: &Context) -> Result<Expansion, Vec<Finding>> {
                 tls: ing.tls.as_ref().map(|t| {
                     vec![networking::IngressTLS {
                         hosts: Some(vec![ing.host.clone()]),
-                        secret_name: Some(t.secret_name.clone().unwrap_or_else(|| format!("{}-tls", m.name))),
+                        secret_name: Some(
+                            t.secret_name
+                                .clone()
+                                .unwrap_or_else(|| format!("{}-tls", m.name)),
+                        ),
                     }]
                 }),
                 ..Default::default()
@@ -1032,7 +1189,11 @@ fn web_app(m: &Module<'_>, ctx: &Context) -> Result<Expansion, Vec<Finding>> {
             "spec": route_spec,
         }));
     }
-    Ok(Expansion { objects, labels: k.kind_labels(), findings })
+    Ok(Expansion {
+        objects,
+        labels: k.kind_labels(),
+        findings,
+    })
 }
 
 fn worker(m: &Module<'_>, ctx: &Context) -> Result<Expansion, Vec<Finding>> {
@@ -1066,9 +1227,20 @@ fn worker(m: &Module<'_>, ctx: &Context) -> Result<Expansion, Vec<Finding>> {
     objects.extend(sa);
     let cfg = config_parts(spec.config.as_ref(), m);
     objects.extend(cfg.object);
-    let pod_annotations: BTreeMap<String, String> =
-        cfg.checksum.map(|h| ("nixernetes.io/config-hash".to_string(), h)).into_iter().collect();
-    let template = k.pod_template(m, ctx, &sa_name, cfg.volumes, cfg.mounts, cfg.env_from, pod_annotations);
+    let pod_annotations: BTreeMap<String, String> = cfg
+        .checksum
+        .map(|h| ("nixernetes.io/config-hash".to_string(), h))
+        .into_iter()
+        .collect();
+    let template = k.pod_template(
+        m,
+        ctx,
+        &sa_name,
+        cfg.volumes,
+        cfg.mounts,
+        cfg.env_from,
+        pod_annotations,
+    );
     let mut meta = c::meta(m.name, &m.namespace, m.name, None);
     meta.annotations = k.workload_annotations();
     objects.push(c::to_value(&apps::Deployment {
@@ -1081,8 +1253,18 @@ fn worker(m: &Module<'_>, ctx: &Context) -> Result<Expansion, Vec<Finding>> {
         }),
         ..Default::default()
     }));
-    objects.extend(scaling_objects(m, "Deployment", spec.replicas, spec.autoscaling.as_ref(), &spec.pdb));
-    Ok(Expansion { objects, labels: k.kind_labels(), findings })
+    objects.extend(scaling_objects(
+        m,
+        "Deployment",
+        spec.replicas,
+        spec.autoscaling.as_ref(),
+        &spec.pdb,
+    ));
+    Ok(Expansion {
+        objects,
+        labels: k.kind_labels(),
+        findings,
+    })
 }
 
 fn stateful_service(m: &Module<'_>, ctx: &Context) -> Result<Expansion, Vec<Finding>> {
@@ -1112,20 +1294,32 @@ fn stateful_service(m: &Module<'_>, ctx: &Context) -> Result<Expansion, Vec<Find
         let f = format!("spec.volumeClaims[{i}]");
         ch.check(format!("{f}.name"), validate::dns1123_label(&v.name));
         if spec.volume_claims[..i].iter().any(|w| w.name == v.name) {
-            ch.fail(format!("{f}.name"), format!("duplicate volume name {:?}", v.name));
+            ch.fail(
+                format!("{f}.name"),
+                format!("duplicate volume name {:?}", v.name),
+            );
         }
         if v.name == "tmp" && spec.security.read_only_root_filesystem {
-            ch.fail(format!("{f}.name"), "the name \"tmp\" is taken by the /tmp volume of a read-only root filesystem");
+            ch.fail(
+                format!("{f}.name"),
+                "the name \"tmp\" is taken by the /tmp volume of a read-only root filesystem",
+            );
         }
         ch.check(format!("{f}.size"), validate::quantity(&v.size.text()));
         if let Some(sc) = &v.storage_class {
             ch.check(format!("{f}.storageClass"), validate::dns1123_subdomain(sc));
         }
         if !v.mount_path.starts_with('/') {
-            ch.fail(format!("{f}.mountPath"), format!("mountPath {:?} must be absolute", v.mount_path));
+            ch.fail(
+                format!("{f}.mountPath"),
+                format!("mountPath {:?} must be absolute", v.mount_path),
+            );
         }
         if v.access_modes.is_empty() {
-            ch.fail(format!("{f}.accessModes"), "at least one access mode is required");
+            ch.fail(
+                format!("{f}.accessModes"),
+                "at least one access mode is required",
+            );
         }
     }
     let findings = finish(ch)?;
@@ -1136,7 +1330,11 @@ fn stateful_service(m: &Module<'_>, ctx: &Context) -> Result<Expansion, Vec<Find
     let mounts = spec
         .volume_claims
         .iter()
-        .map(|v| core::VolumeMount { name: v.name.clone(), mount_path: v.mount_path.clone(), ..Default::default() })
+        .map(|v| core::VolumeMount {
+            name: v.name.clone(),
+            mount_path: v.mount_path.clone(),
+            ..Default::default()
+        })
         .collect();
     let template = k.pod_template(m, ctx, &sa_name, vec![], mounts, vec![], BTreeMap::new());
     let headless = format!("{}-headless", m.name);
@@ -1144,12 +1342,18 @@ fn stateful_service(m: &Module<'_>, ctx: &Context) -> Result<Expansion, Vec<Find
         .volume_claims
         .iter()
         .map(|v| core::PersistentVolumeClaim {
-            metadata: ObjectMeta { name: Some(v.name.clone()), ..Default::default() },
+            metadata: ObjectMeta {
+                name: Some(v.name.clone()),
+                ..Default::default()
+            },
             spec: Some(core::PersistentVolumeClaimSpec {
                 access_modes: Some(v.access_modes.iter().map(|a| format!("{a:?}")).collect()),
                 storage_class_name: v.storage_class.clone(),
                 resources: Some(core::VolumeResourceRequirements {
-                    requests: Some(BTreeMap::from([("storage".to_string(), Quantity(v.size.text()))])),
+                    requests: Some(BTreeMap::from([(
+                        "storage".to_string(),
+                        Quantity(v.size.text()),
+                    )])),
                     ..Default::default()
                 }),
                 ..Default::default()
@@ -1179,7 +1383,11 @@ fn stateful_service(m: &Module<'_>, ctx: &Context) -> Result<Expansion, Vec<Find
             .map(|p| core::ServicePort {
                 name: Some(p.name.clone()),
                 port: p.port as i32,
-                target_port: Some(k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::String(p.name.clone())),
+                target_port: Some(
+                    k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::String(
+                        p.name.clone(),
+                    ),
+                ),
                 protocol: Some(p.protocol.as_str().into()),
                 ..Default::default()
             })
@@ -1206,8 +1414,18 @@ fn stateful_service(m: &Module<'_>, ctx: &Context) -> Result<Expansion, Vec<Find
             ..Default::default()
         }));
     }
-    objects.extend(scaling_objects(m, "StatefulSet", spec.replicas, None, &spec.pdb));
-    Ok(Expansion { objects, labels: k.kind_labels(), findings })
+    objects.extend(scaling_objects(
+        m,
+        "StatefulSet",
+        spec.replicas,
+        None,
+        &spec.pdb,
+    ));
+    Ok(Expansion {
+        objects,
+        labels: k.kind_labels(),
+        findings,
+    })
 }
 
 fn node_agent(m: &Module<'_>, ctx: &Context) -> Result<Expansion, Vec<Finding>> {
@@ -1236,7 +1454,10 @@ fn node_agent(m: &Module<'_>, ctx: &Context) -> Result<Expansion, Vec<Finding>> 
         let f = format!("spec.hostPaths[{i}]");
         ch.check(format!("{f}.name"), validate::dns1123_label(&h.name));
         if spec.host_paths[..i].iter().any(|o| o.name == h.name) || h.name == "tmp" {
-            ch.fail(format!("{f}.name"), format!("volume name {:?} is already used", h.name));
+            ch.fail(
+                format!("{f}.name"),
+                format!("volume name {:?} is already used", h.name),
+            );
         }
         for (k2, p) in [("path", &h.path), ("mountPath", &h.mount_path)] {
             if !p.starts_with('/') {
@@ -1266,7 +1487,10 @@ fn node_agent(m: &Module<'_>, ctx: &Context) -> Result<Expansion, Vec<Finding>> 
         .iter()
         .map(|h| core::Volume {
             name: h.name.clone(),
-            host_path: Some(core::HostPathVolumeSource { path: h.path.clone(), type_: None }),
+            host_path: Some(core::HostPathVolumeSource {
+                path: h.path.clone(),
+                type_: None,
+            }),
             ..Default::default()
         })
         .collect();
@@ -1300,10 +1524,18 @@ fn node_agent(m: &Module<'_>, ctx: &Context) -> Result<Expansion, Vec<Finding>> 
     }
     objects.push(c::to_value(&apps::DaemonSet {
         metadata: c::meta(m.name, &m.namespace, m.name, None),
-        spec: Some(apps::DaemonSetSpec { selector: c::selector(m.name), template, ..Default::default() }),
+        spec: Some(apps::DaemonSetSpec {
+            selector: c::selector(m.name),
+            template,
+            ..Default::default()
+        }),
         ..Default::default()
     }));
-    Ok(Expansion { objects, labels: k.kind_labels(), findings })
+    Ok(Expansion {
+        objects,
+        labels: k.kind_labels(),
+        findings,
+    })
 }
 
 fn app_config(m: &Module<'_>, _ctx: &Context) -> Result<Expansion, Vec<Finding>> {
@@ -1315,13 +1547,19 @@ fn app_config(m: &Module<'_>, _ctx: &Context) -> Result<Expansion, Vec<Finding>>
     check_config_keys(spec.secret_data.keys(), &mut ch, "spec.secretData");
     for k in spec.files.keys() {
         if spec.data.contains_key(k) {
-            ch.fail(format!("spec.files.{k}"), format!("{k:?} is also a key of spec.data"));
+            ch.fail(
+                format!("spec.files.{k}"),
+                format!("{k:?} is also a key of spec.data"),
+            );
         }
     }
     check_config_size(spec.data.iter().chain(spec.files.iter()), &mut ch, "spec");
     check_config_size(spec.secret_data.iter(), &mut ch, "spec.secretData");
     for (k, v) in &spec.labels {
-        ch.check(format!("spec.labels.{k}"), validate::label_key(k).and(validate::label_value(v)));
+        ch.check(
+            format!("spec.labels.{k}"),
+            validate::label_key(k).and(validate::label_value(v)),
+        );
     }
     if !spec.secret_data.is_empty() && !spec.allow_plain_secrets {
         ch.fail(
@@ -1359,5 +1597,9 @@ fn app_config(m: &Module<'_>, _ctx: &Context) -> Result<Expansion, Vec<Finding>>
             ..Default::default()
         }));
     }
-    Ok(Expansion { objects, labels: Default::default(), findings })
+    Ok(Expansion {
+        objects,
+        labels: Default::default(),
+        findings,
+    })
 }

@@ -53,7 +53,11 @@ pub fn lookup(kind: &str) -> Option<&'static KindDef> {
 
 /// Names of every registered kind, for error messages.
 pub fn known_kinds() -> String {
-    REGISTRY.iter().map(|k| k.kind).collect::<Vec<_>>().join(", ")
+    REGISTRY
+        .iter()
+        .map(|k| k.kind)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// What a generating kind produced.
@@ -96,7 +100,11 @@ impl<'a> Module<'a> {
         };
         serde_path_to_error::deserialize(spec).map_err(|e| {
             let path = e.path().to_string();
-            let field = if path == "." { "spec".to_string() } else { format!("spec.{path}") };
+            let field = if path == "." {
+                "spec".to_string()
+            } else {
+                format!("spec.{path}")
+            };
             vec![self.error(field, e.into_inner().to_string())]
         })
     }
@@ -111,7 +119,10 @@ pub struct Checks<'a> {
 
 impl<'a> Checks<'a> {
     pub fn new(module: &'a Module<'a>) -> Self {
-        Checks { module: Some(module), findings: Vec::new() }
+        Checks {
+            module: Some(module),
+            findings: Vec::new(),
+        }
     }
 
     /// Records `result`'s error, if any, at `field`.

@@ -55,14 +55,37 @@ fn platform_defaults(m: &Module<'_>, ctx: &mut Context) -> Result<(), Vec<Findin
         if !SUPPORTED_KUBERNETES.contains(&v.as_str()) {
             ch.fail(
                 "spec.kubernetesVersion",
-                format!("unsupported Kubernetes version {v:?}: expected one of {}", SUPPORTED_KUBERNETES.join(", ")),
+                format!(
+                    "unsupported Kubernetes version {v:?}: expected one of {}",
+                    SUPPORTED_KUBERNETES.join(", ")
+                ),
             );
         }
     }
-    for (part, map) in [("requests", &spec.default_resources.requests), ("limits", &spec.default_resources.limits)] {
+    for (part, map) in [
+        ("requests", &spec.default_resources.requests),
+        ("limits", &spec.default_resources.limits),
+    ] {
         for (k, v) in map.iter().flatten() {
-            ch.check(format!("spec.defaultResources.{part}.{k}"), validate::quantity(&v.text()));
+            ch.check(
+                format!("spec.defaultResources.{part}.{k}"),
+                validate::quantity(&v.text()),
+            );
         }
+    }
+    for (field, map) in [
+        ("spec.labels", &spec.labels),
+        ("spec.annotations", &spec.annotations),
+    ] {
+        for (k, v) in map {
+            ch.check(format!("{field}.{k}"), validate::label_key(k));
+            if field == "spec.labels" {
+                ch.check(format!("{field}.{k}"), validate::label_value(v));
+            }
+        }
+    }
+    if let Some(i) = &spec.inventory {
+        ch.check("spec.inventory", validate::label_value(i));
     }
     for (k, v) in &spec.api_versions {
         let ok = k.split_once('.').is_some_and(|(kind, group)| {
@@ -86,8 +109,13 @@ fn platform_defaults(m: &Module<'_>, ctx: &mut Context) -> Result<(), Vec<Findin
     if let Some(i) = spec.inventory {
         ctx.inventory = Some(i);
     }
-    ctx.labels.extend(spec.labels.into_iter().map(|(k, v)| (k, Value::String(v))));
-    ctx.annotations.extend(spec.annotations.into_iter().map(|(k, v)| (k, Value::String(v))));
+    ctx.labels
+        .extend(spec.labels.into_iter().map(|(k, v)| (k, Value::String(v))));
+    ctx.annotations.extend(
+        spec.annotations
+            .into_iter()
+            .map(|(k, v)| (k, Value::String(v))),
+    );
     if let Some(r) = spec.default_resources.requests {
         ctx.default_resources.requests = r.into_iter().map(|(k, v)| (k, v.text())).collect();
     }

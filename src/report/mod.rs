@@ -44,15 +44,27 @@ pub struct Finding {
 
 impl Finding {
     pub fn error(message: impl Into<String>) -> Self {
-        Finding { severity: Severity::Error, message: message.into(), object: None, field: None, origin: None }
+        Finding {
+            severity: Severity::Error,
+            message: message.into(),
+            object: None,
+            field: None,
+            origin: None,
+        }
     }
 
     pub fn warning(message: impl Into<String>) -> Self {
-        Finding { severity: Severity::Warning, ..Finding::error(message) }
+        Finding {
+            severity: Severity::Warning,
+            ..Finding::error(message)
+        }
     }
 
     pub fn info(message: impl Into<String>) -> Self {
-        Finding { severity: Severity::Info, ..Finding::error(message) }
+        Finding {
+            severity: Severity::Info,
+            ..Finding::error(message)
+        }
     }
 
     /// Attaches the object and origin of `resource`.

@@ -36,7 +36,9 @@ pub fn read_all(inputs: &[String], stdin: &mut dyn Read) -> Result<Vec<Resource>
                     errors.push(Finding::error(format!("reading directory {input}: {e}")));
                 }
                 if files.is_empty() {
-                    errors.push(Finding::error(format!("{input}: no *.yaml, *.yml or *.json files in this directory")));
+                    errors.push(Finding::error(format!(
+                        "{input}: no *.yaml, *.yml or *.json files in this directory"
+                    )));
                 }
                 for f in files {
                     read_file(&f, &mut resources, &mut errors);
@@ -65,7 +67,12 @@ fn read_file(path: &Path, resources: &mut Vec<Resource>, errors: &mut Vec<Findin
     }
 }
 
-fn read_bytes(bytes: Vec<u8>, name: &str, resources: &mut Vec<Resource>, errors: &mut Vec<Finding>) {
+fn read_bytes(
+    bytes: Vec<u8>,
+    name: &str,
+    resources: &mut Vec<Resource>,
+    errors: &mut Vec<Finding>,
+) {
     match decode(bytes, name) {
         Ok(text) => match parse_text(&text, name) {
             Ok(mut r) => resources.append(&mut r),
@@ -78,7 +85,10 @@ fn read_bytes(bytes: Vec<u8>, name: &str, resources: &mut Vec<Resource>, errors:
 /// Whether a directory entry is read as manifests.
 fn is_manifest(path: &Path) -> bool {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    let kustomize = matches!(name, "kustomization.yaml" | "kustomization.yml" | "Kustomization");
+    let kustomize = matches!(
+        name,
+        "kustomization.yaml" | "kustomization.yml" | "Kustomization"
+    );
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
     !kustomize && matches!(ext, "yaml" | "yml" | "json")
 }
@@ -89,7 +99,10 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         .collect::<Result<_, _>>()?;
     entries.sort();
     for path in entries {
-        let hidden = path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'));
+        let hidden = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with('.'));
         if hidden {
             continue;
         }

@@ -18,16 +18,22 @@ use std::sync::Arc;
 pub fn parse_text(text: &str, file: &str) -> Result<Vec<Resource>, Vec<Finding>> {
     let file: Arc<str> = Arc::from(file);
     let docs = yaml::parse_stream(text).map_err(|e| {
-        vec![Finding::error(format!("invalid YAML: {}", e.message)).at(Origin {
-            file: file.clone(),
-            index: e.index,
-            line: e.line,
-        })]
+        vec![
+            Finding::error(format!("invalid YAML: {}", e.message)).at(Origin {
+                file: file.clone(),
+                index: e.index,
+                line: e.line,
+            }),
+        ]
     })?;
     let mut out = Vec::with_capacity(docs.len());
     let mut errors = Vec::new();
     for doc in docs {
-        let origin = Origin { file: file.clone(), index: doc.index, line: doc.line };
+        let origin = Origin {
+            file: file.clone(),
+            index: doc.index,
+            line: doc.line,
+        };
         flatten(doc.value, origin, "", &mut out, &mut errors);
     }
     if errors.is_empty() {
@@ -52,38 +58,83 @@ pub fn flatten(
                 type_name(&value)
             ))
             .at(origin)
-            .field(if path.is_empty() { "<document>".to_string() } else { path.to_string() }),
+            .field(if path.is_empty() {
+                "<document>".to_string()
+            } else {
+                path.to_string()
+            }),
         );
         return;
     };
     let kind = map.get("kind").and_then(Value::as_str).unwrap_or("");
     let api_version = map.get("apiVersion").and_then(Value::as_str).unwrap_or("");
-    if kind.ends_with("List") && api_version == "v1" && map.get("items").is_some_and(Value::is_array) {
+    if kind.ends_with("List")
+        && api_version == "v1"
+        && map.get("items").is_some_and(Value::is_array)
+    {
         if let Some(Value::Array(items)) = map.remove("items") {
             for (i, item) in items.into_iter().enumerate() {
-                flatten(item, origin.clone(), &format!("{path}items[{i}]"), out, errors);
+                flatten(
+                    item,
+                    origin.clone(),
+                    &format!("{path}items[{i}]"),
+                    out,
+                    errors,
+                );
             }
         }
         return;
     }
     let missing: Vec<&str> = ["apiVersion", "kind"]
         .into_iter()
-        .filter(|k| !map.get(*k).and_then(Value::as_str).is_some_and(|s| !s.is_empty()))
+        .filter(|k| {
+            !map.get(*k)
+                .and_then(Value::as_str)
+                .is_some_and(|s| !s.is_empty())
+        })
         .collect();
     if !missing.is_empty() {
         errors.push(
-            Finding::error(format!("missing {} (every object needs apiVersion and kind)", missing.join(" and ")))
-                .at(origin)
-                .field(if path.is_empty() { missing[0].to_string() } else { format!("{path}.{}", missing[0]) }),
+            Finding::error(format!(
+                "missing {} (every object needs apiVersion and kind)",
+                missing.join(" and ")
+            ))
+            .at(origin)
+            .field(if path.is_empty() {
+                missing[0].to_string()
+            } else {
+                format!("{path}.{}", missing[0])
+            }),
+        );
+        return;
+    }
+    if let Some(name) = map
+        .get("metadata")
+        .and_then(|m| m.get("name"))
+        .filter(|n| !n.is_string())
+    {
+        errors.push(
+            Finding::error(format!(
+                "metadata.name must be a string, found {}; quote it",
+                type_name(name)
+            ))
+            .at(origin)
+            .field(format!(
+                "{path}{}metadata.name",
+                if path.is_empty() { "" } else { "." }
+            )),
         );
         return;
     }
     if let Some(m) = map.get("metadata") {
         if !m.is_object() {
             errors.push(
-                Finding::error(format!("metadata must be a mapping, found {}", type_name(m)))
-                    .at(origin)
-                    .field("metadata"),
+                Finding::error(format!(
+                    "metadata must be a mapping, found {}",
+                    type_name(m)
+                ))
+                .at(origin)
+                .field("metadata"),
             );
             return;
         }
@@ -112,6 +163,10 @@ pub fn decode(bytes: Vec<u8>, file: &str) -> Result<String, Finding> {
             "not UTF-8 text (invalid byte at offset {}); is this a binary file?",
             e.utf8_error().valid_up_to()
         ))
-        .at(Origin { file: Arc::from(file), index: 0, line })
+        .at(Origin {
+            file: Arc::from(file),
+            index: 0,
+            line,
+        })
     })
 }

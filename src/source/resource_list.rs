@@ -30,32 +30,59 @@ pub fn looks_like_resource_list(text: &str) -> bool {
 fn is_envelope(m: &Map<String, Value>) -> bool {
     let kind = m.get("kind").and_then(Value::as_str).unwrap_or("");
     let api = m.get("apiVersion").and_then(Value::as_str).unwrap_or("");
-    (kind == "ResourceList" && api.starts_with("config.kubernetes.io/")) || (kind == "List" && api == "v1")
+    (kind == "ResourceList" && api.starts_with("config.kubernetes.io/"))
+        || (kind == "List" && api == "v1")
 }
 
 /// Origin of an item from the orchestrator's annotations.
 fn item_origin(item: &Map<String, Value>, position: usize) -> Origin {
-    let ann = item.get("metadata").and_then(|m| m.get("annotations")).and_then(Value::as_object);
+    let ann = item
+        .get("metadata")
+        .and_then(|m| m.get("annotations"))
+        .and_then(Value::as_object);
     let get = |keys: [&str; 2]| {
-        keys.iter().find_map(|k| ann.and_then(|a| a.get(*k)).and_then(Value::as_str).map(str::to_string))
+        keys.iter().find_map(|k| {
+            ann.and_then(|a| a.get(*k))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
     };
-    match get(["internal.config.kubernetes.io/path", "config.kubernetes.io/path"]) {
+    match get([
+        "internal.config.kubernetes.io/path",
+        "config.kubernetes.io/path",
+    ]) {
         Some(path) => Origin {
             file: Arc::from(path),
-            index: get(["internal.config.kubernetes.io/index", "config.kubernetes.io/index"])
-                .and_then(|i| i.parse().ok())
-                .unwrap_or(0),
+            index: get([
+                "internal.config.kubernetes.io/index",
+                "config.kubernetes.io/index",
+            ])
+            .and_then(|i| i.parse().ok())
+            .unwrap_or(0),
             line: 0,
         },
-        None => Origin { file: Arc::from(""), index: position, line: 0 },
+        None => Origin {
+            file: Arc::from(""),
+            index: position,
+            line: 0,
+        },
     }
 }
 
 /// Parses the function's stdin.
 pub fn parse(text: &str) -> Result<ResourceList, Vec<Finding>> {
-    let stdin = || Origin { file: Arc::from("-"), index: 0, line: 1 };
+    let stdin = || Origin {
+        file: Arc::from("-"),
+        index: 0,
+        line: 1,
+    };
     let value = yaml::parse_one(text).map_err(|e| {
-        vec![Finding::error(format!("invalid YAML: {}", e.message)).at(Origin { line: e.line, ..stdin() })]
+        vec![
+            Finding::error(format!("invalid YAML: {}", e.message)).at(Origin {
+                line: e.line,
+                ..stdin()
+            }),
+        ]
     })?;
     let Value::Object(mut envelope) = value else {
         return Err(vec![Finding::error(format!(
@@ -75,9 +102,12 @@ pub fn parse(text: &str) -> Result<ResourceList, Vec<Finding>> {
         Some(Value::Array(items)) => items,
         None | Some(Value::Null) => Vec::new(),
         Some(other) => {
-            return Err(vec![Finding::error(format!("items must be a list, found {}", type_name(&other)))
-                .at(stdin())
-                .field("items")])
+            return Err(vec![Finding::error(format!(
+                "items must be a list, found {}",
+                type_name(&other)
+            ))
+            .at(stdin())
+            .field("items")])
         }
     };
     let mut errors = Vec::new();
@@ -92,26 +122,42 @@ pub fn parse(text: &str) -> Result<ResourceList, Vec<Finding>> {
                 resources.push(Resource::new(m, origin));
             }
             other => errors.push(
-                Finding::error(format!("expected a Kubernetes object with apiVersion and kind, found {}", type_name(&other)))
-                    .at(stdin())
-                    .field(format!("items[{i}]")),
+                Finding::error(format!(
+                    "expected a Kubernetes object with apiVersion and kind, found {}",
+                    type_name(&other)
+                ))
+                .at(stdin())
+                .field(format!("items[{i}]")),
             ),
         }
     }
     let function_config = match envelope.remove("functionConfig") {
-        Some(Value::Object(m)) if !m.is_empty() => Some(Resource::new(m, Origin { file: Arc::from("functionConfig"), index: 0, line: 0 })),
+        Some(Value::Object(m)) if !m.is_empty() => Some(Resource::new(
+            m,
+            Origin {
+                file: Arc::from("functionConfig"),
+                index: 0,
+                line: 0,
+            },
+        )),
         None | Some(Value::Null) | Some(Value::Object(_)) => None,
         Some(other) => {
             errors.push(
-                Finding::error(format!("functionConfig must be an object, found {}", type_name(&other)))
-                    .at(stdin())
-                    .field("functionConfig"),
+                Finding::error(format!(
+                    "functionConfig must be an object, found {}",
+                    type_name(&other)
+                ))
+                .at(stdin())
+                .field("functionConfig"),
             );
             None
         }
     };
     if errors.is_empty() {
-        Ok(ResourceList { items: resources, function_config })
+        Ok(ResourceList {
+            items: resources,
+            function_config,
+        })
     } else {
         Err(errors)
     }
@@ -122,7 +168,10 @@ pub fn write(items: Vec<Resource>, results: Vec<Value>) -> Value {
     let mut out = Map::new();
     out.insert("apiVersion".into(), json!("config.kubernetes.io/v1"));
     out.insert("kind".into(), json!("ResourceList"));
-    out.insert("items".into(), Value::Array(items.into_iter().map(|r| Value::Object(r.object)).collect()));
+    out.insert(
+        "items".into(),
+        Value::Array(items.into_iter().map(|r| Value::Object(r.object)).collect()),
+    );
     if !results.is_empty() {
         out.insert("results".into(), Value::Array(results));
     }

@@ -1,9 +1,22 @@
 //! Five-field cron schedules (Kubernetes CronJob syntax) and their six-field form (CloudNativePG).
 
-const FIELDS: [(&str, u32, u32); 5] =
-    [("minute", 0, 59), ("hour", 0, 23), ("day of month", 1, 31), ("month", 1, 12), ("day of week", 0, 7)];
+const FIELDS: [(&str, u32, u32); 5] = [
+    ("minute", 0, 59),
+    ("hour", 0, 23),
+    ("day of month", 1, 31),
+    ("month", 1, 12),
+    ("day of week", 0, 7),
+];
 
-const MACROS: [&str; 7] = ["@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"];
+const MACROS: [&str; 7] = [
+    "@yearly",
+    "@annually",
+    "@monthly",
+    "@weekly",
+    "@daily",
+    "@midnight",
+    "@hourly",
+];
 
 /// Checks a five-field schedule (or a macro such as `@daily`).
 pub fn schedule(s: &str) -> Result<(), String> {
@@ -18,7 +31,8 @@ pub fn schedule(s: &str) -> Result<(), String> {
         ));
     }
     for (text, (name, lo, hi)) in fields.iter().zip(FIELDS) {
-        field(text, lo, hi).map_err(|why| format!("invalid schedule {s:?}: {name} field {text:?}: {why}"))?;
+        field(text, lo, hi)
+            .map_err(|why| format!("invalid schedule {s:?}: {name} field {text:?}: {why}"))?;
     }
     Ok(())
 }
@@ -40,7 +54,9 @@ fn field(text: &str, lo: u32, hi: u32) -> Result<(), String> {
         }
         let (a, b) = range.split_once('-').unwrap_or((range, range));
         let num = |t: &str| -> Result<u32, String> {
-            let n: u32 = t.parse().map_err(|_| format!("{t:?} is not a number (names are not supported)"))?;
+            let n: u32 = t
+                .parse()
+                .map_err(|_| format!("{t:?} is not a number (names are not supported)"))?;
             if (lo..=hi).contains(&n) {
                 Ok(n)
             } else {
@@ -64,7 +80,10 @@ pub fn with_seconds(s: &str) -> String {
         "@hourly" => "0 * * * *",
         other => other,
     };
-    format!("0 {}", five.split_whitespace().collect::<Vec<_>>().join(" "))
+    format!(
+        "0 {}",
+        five.split_whitespace().collect::<Vec<_>>().join(" ")
+    )
 }
 
 #[cfg(test)]

@@ -15,8 +15,13 @@ pub fn image_reference(s: &str) -> Result<(), String> {
         None => (s, None),
     };
     if let Some(d) = digest {
-        let Some((alg, hex)) = d.split_once(':') else { return fail("digest must be algorithm:hex") };
-        let alg_ok = !alg.is_empty() && alg.bytes().all(|b| b.is_ascii_alphanumeric() || b"+.-_".contains(&b));
+        let Some((alg, hex)) = d.split_once(':') else {
+            return fail("digest must be algorithm:hex");
+        };
+        let alg_ok = !alg.is_empty()
+            && alg
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+.-_".contains(&b));
         if !alg_ok || hex.len() < 32 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
             return fail("digest must be algorithm:hex with at least 32 hex digits");
         }
@@ -30,10 +35,13 @@ pub fn image_reference(s: &str) -> Result<(), String> {
     if let Some(t) = tag {
         let ok = !t.is_empty()
             && t.len() <= 128
-            && t.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
+            && t.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
             && !t.starts_with(['.', '-']);
         if !ok {
-            return fail("tag must be 1-128 letters, digits, '_', '.' or '-', not starting with '.' or '-'");
+            return fail(
+                "tag must be 1-128 letters, digits, '_', '.' or '-', not starting with '.' or '-'",
+            );
         }
     }
     let mut parts: Vec<&str> = name.split('/').collect();
@@ -45,14 +53,18 @@ pub fn image_reference(s: &str) -> Result<(), String> {
             None => (registry, None),
         };
         let host_ok = !host.is_empty()
-            && host.split('.').all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
-        if !host_ok || port.is_some_and(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit())) {
+            && host.split('.').all(|l| {
+                !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            });
+        if !host_ok || port.is_some_and(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
+        {
             return fail("registry must be a host name with an optional numeric port");
         }
     }
     for p in &parts {
         let ok = !p.is_empty()
-            && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+            && p.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
             && p.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
             && p.ends_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit());
         if !ok {
@@ -78,7 +90,16 @@ mod tests {
         ] {
             assert!(image_reference(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "Nginx", "nginx:", "nginx:-x", "a b", "ghcr.io/Acme/x", "x@sha256:zz", "host:port/x"] {
+        for bad in [
+            "",
+            "Nginx",
+            "nginx:",
+            "nginx:-x",
+            "a b",
+            "ghcr.io/Acme/x",
+            "x@sha256:zz",
+            "host:port/x",
+        ] {
             assert!(image_reference(bad).is_err(), "{bad}");
         }
     }

@@ -1,7 +1,8 @@
 //! Kubernetes names and label syntax (apimachinery `validation.IsDNS1123Label` and friends).
 
 fn is_label_chars(s: &str) -> bool {
-    s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    s.bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 /// RFC 1123 label: at most 63 lowercase alphanumerics or '-', starting and ending alphanumeric.
@@ -34,9 +35,8 @@ pub fn dns1035_label(s: &str) -> Result<(), String> {
 
 /// RFC 1123 subdomain: dot-separated labels, at most 253 characters.
 pub fn dns1123_subdomain(s: &str) -> Result<(), String> {
-    let ok = !s.is_empty()
-        && s.len() <= 253
-        && s.split('.').all(|part| dns1123_label(part).is_ok());
+    let ok =
+        !s.is_empty() && s.len() <= 253 && s.split('.').all(|part| dns1123_label(part).is_ok());
     if ok {
         Ok(())
     } else {
@@ -51,7 +51,8 @@ pub fn dns1123_subdomain(s: &str) -> Result<(), String> {
 fn qualified_name_part(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 63
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
         && s.starts_with(|c: char| c.is_ascii_alphanumeric())
         && s.ends_with(|c: char| c.is_ascii_alphanumeric())
 }

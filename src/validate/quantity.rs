@@ -59,7 +59,9 @@ mod tests {
 
     #[test]
     fn accepts_kubernetes_forms() {
-        for q in ["1", "0.5", "500m", "128Mi", "1.5Gi", "2k", "1e3", "1E-2", "+1", ".5", "10Ei"] {
+        for q in [
+            "1", "0.5", "500m", "128Mi", "1.5Gi", "2k", "1e3", "1E-2", "+1", ".5", "10Ei",
+        ] {
             assert!(quantity(q).is_ok(), "{q}");
         }
         assert_eq!(parse("128Mi"), Some(134217728.0));
@@ -68,7 +70,9 @@ mod tests {
 
     #[test]
     fn rejects_garbage() {
-        for q in ["", "abc", "1.2.3", "12MB", "1 Gi", "Mi", "1e", "1ee3", "--1", "1mi"] {
+        for q in [
+            "", "abc", "1.2.3", "12MB", "1 Gi", "Mi", "1e", "1ee3", "--1", "1mi",
+        ] {
             assert!(quantity(q).is_err(), "{q}");
         }
     }

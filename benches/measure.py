@@ -1,0 +1,224 @@
+#!/usr/bin/env python3
+"""Measurement helper for benches/run.sh (standard library only).
+
+Subcommands:
+  gen-webapps N FILE          write a YAML stream of N WebApp documents
+  kustomize-flags DIR         print the render flags equivalent to DIR/kustomization.yaml
+                              (one argument per line: -n NS --label k=v ... --annotation k=v ...)
+  run RESULTS CASE KIND OUT_FILE -- CMD...
+                              run CMD (stdout to OUT_FILE) REPEATS times (env BENCH_REPEATS,
+                              default 1), record the median wall/CPU and max peak RSS of that
+                              child (os.wait4 rusage) as one TSV row in RESULTS
+  count FILE                  print the number of objects in a YAML stream (separators + 1)
+  startup N OUT -- CMD...     run CMD N times, print the median wall time in ms
+  report RESULTS              print the results table and the linearity figure
+"""
+import os
+import statistics
+import sys
+import time
+
+
+def die(msg):
+    print(f"measure.py: {msg}", file=sys.stderr)
+    sys.exit(1)
+
+
+def gen_webapps(n, path):
+    with open(path, "w") as f:
+        for i in range(1, n + 1):
+            name = f"app-{i:05d}"
+            f.write(
+                "---\n"
+                "apiVersion: nixernetes.io/v1alpha1\n"
+                "kind: WebApp\n"
+                "metadata:\n"
+                f"  name: {name}\n"
+                "  namespace: bench\n"
+                "spec:\n"
+                f'  image: "registry.example.com/team/{name}:1.2.3"\n'
+                "  replicas: 2\n"
+                "  ports: [{name: http, port: 8080}]\n"
+                "  autoscaling: {min: 2, max: 5}\n"
+            )
+
+
+def unquote(s):
+    s = s.strip()
+    if len(s) >= 2 and s[0] == s[-1] and s[0] in "\"'":
+        return s[1:-1]
+    return s
+
+
+def kustomize_flags(d):
+    """Tiny line-based reader for the generator's kustomization.yaml:
+    top-level `namespace:`, `labels: - pairs: {k: v}` and `commonAnnotations: {k: v}`."""
+    path = os.path.join(d, "kustomization.yaml")
+    ns, labels, annotations = None, [], []
+    section = None
+    with open(path) as f:
+        for raw in f:
+            line = raw.rstrip("\n")
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            indent = len(line) - len(line.lstrip())
+            text = line.strip()
+            if indent == 0:
+                key, _, val = text.partition(":")
+                section = key
+                if key == "namespace":
+                    ns = unquote(val)
+                continue
+            if section == "labels":
+                if text.startswith("- pairs:"):
+                    section = "labels.pairs"
+                continue
+            if section == "labels.pairs":
+                # pairs are indented deeper than "- pairs:"; stop at sibling keys
+                if indent >= 4 and not text.startswith("-"):
+                    k, _, v = text.partition(":")
+                    labels.append((unquote(k), unquote(v)))
+                    continue
+                section = "labels"
+                continue
+            if section == "commonAnnotations":
+                k, _, v = text.partition(":")
+                annotations.append((unquote(k), unquote(v)))
+    if not ns:
+        die(f"{path}: no namespace found")
+    if not labels or not annotations:
+        die(f"{path}: expected labels and commonAnnotations, got {labels} / {annotations}")
+    args = ["-n", ns]
+    for k, v in labels:
+        args += ["--label", f"{k}={v}"]
+    for k, v in annotations:
+        args += ["--annotation", f"{k}={v}"]
+    print("\n".join(args))
+
+
+def run_once(cmd, out_path):
+    """Spawn cmd with stdout -> out_path; return (wall_s, cpu_s, maxrss_kib) of that child."""
+    actions = [(os.POSIX_SPAWN_OPEN, 1, out_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)]
+    t0 = time.perf_counter()
+    try:
+        pid = os.posix_spawnp(cmd[0], cmd, os.environ, file_actions=actions)
+    except OSError as e:
+        die(f"cannot start {cmd[0]}: {e}")
+    _, status, ru = os.wait4(pid, 0)
+    wall = time.perf_counter() - t0
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        die(f"command failed (exit {code}): {' '.join(cmd)}")
+    return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss
+
+
+def split_cmd(argv):
+    if "--" not in argv:
+        die("missing -- before the command")
+    i = argv.index("--")
+    return argv[:i], argv[i + 1:]
+
+
+def run(argv):
+    head, cmd = split_cmd(argv)
+    results, case, kind, out = head
+    reps = max(1, int(os.environ.get("BENCH_REPEATS", "1")))
+    samples = [run_once(cmd, out) for _ in range(reps)]
+    wall = statistics.median(s[0] for s in samples)
+    cpu = statistics.median(s[1] for s in samples)
+    rss = max(s[2] for s in samples)
+    with open(results, "a") as f:
+        f.write(f"{case}\t{kind}\t{wall:.6f}\t{cpu:.6f}\t{rss}\n")
+    print(f"  {kind:<10} {case:<22} wall {wall:8.3f} s  cpu {cpu:8.3f} s  "
+          f"rss {rss / 1024:7.1f} MiB  (median of {reps})", file=sys.stderr)
+
+
+def count(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    if not data.strip():
+        return 0
+    # a leading "---\n" is a document start, not a separator
+    if data.startswith(b"---\n"):
+        data = data[4:]
+    return data.count(b"\n---\n") + 1
+
+
+def startup(argv):
+    head, cmd = split_cmd(argv)
+    n, out = int(head[0]), head[1]
+    walls = [run_once(cmd, out)[0] for _ in range(n)]
+    print(f"{statistics.median(walls) * 1000:.2f}")
+
+
+def report(results):
+    rows = {}
+    with open(results) as f:
+        for line in f:
+            case, kind, wall, cpu, rss = line.rstrip("\n").split("\t")
+            rows.setdefault(case, {})[kind] = (float(wall), float(cpu), int(rss))
+    counts = {}
+    cpath = results + ".counts"
+    with open(cpath) as f:
+        for line in f:
+            case, objs, note = (line.rstrip("\n").split("\t") + [""])[:3]
+            counts[case] = (int(objs), note)
+
+    hdr = ("case", "objects", "wall s", "CPU s", "obj/CPU-s", "peak RSS MiB",
+           "kustomize CPU s", "kust/ours CPU")
+    table = []
+    for case, kinds in rows.items():
+        if "ours" not in kinds:
+            continue
+        wall, cpu, rss = kinds["ours"]
+        objs, note = counts[case]
+        ops = f"{objs / cpu:,.0f}" if cpu > 0 else "inf"
+        if "kustomize" in kinds:
+            kcpu = kinds["kustomize"][1]
+            kc, ratio = f"{kcpu:.3f}", (f"{kcpu / cpu:.1f}x" if cpu > 0 else "inf")
+        else:
+            kc, ratio = (note or "-"), "-"
+        table.append((case, f"{objs:,}", f"{wall:.3f}", f"{cpu:.3f}", ops,
+                      f"{rss / 1024:.1f}", kc, ratio))
+    widths = [max(len(str(r[i])) for r in [hdr] + table) for i in range(len(hdr))]
+    fmt = "  ".join("{:<%d}" % w if i == 0 else "{:>%d}" % w for i, w in enumerate(widths))
+    print(fmt.format(*hdr))
+    print(fmt.format(*("-" * w for w in widths)))
+    for r in table:
+        print(fmt.format(*r))
+
+    # linearity: CPU-s per 1000 objects, smallest vs largest pass-through case
+    pt = [(counts[c][0], rows[c]["ours"][1]) for c in rows
+          if c.startswith("passthrough") and "ours" in rows[c]]
+    if len(pt) >= 2:
+        pt.sort()
+        (n_lo, c_lo), (n_hi, c_hi) = pt[0], pt[-1]
+        lo, hi = c_lo / n_lo * 1000, c_hi / n_hi * 1000
+        print()
+        print(f"linearity (pass-through): {lo:.4f} CPU-s/1000 objects at {n_lo:,} objects, "
+              f"{hi:.4f} CPU-s/1000 objects at {n_hi:,} objects "
+              f"(ratio {hi / lo:.2f}; 1.00 = perfectly linear)")
+
+
+def main():
+    if len(sys.argv) < 2:
+        die(__doc__)
+    cmd, argv = sys.argv[1], sys.argv[2:]
+    if cmd == "gen-webapps":
+        gen_webapps(int(argv[0]), argv[1])
+    elif cmd == "kustomize-flags":
+        kustomize_flags(argv[0])
+    elif cmd == "run":
+        run(argv)
+    elif cmd == "count":
+        print(count(argv[0]))
+    elif cmd == "startup":
+        startup(argv)
+    elif cmd == "report":
+        report(argv[0])
+    else:
+        die(f"unknown subcommand {cmd}")
+
+
+if __name__ == "__main__":
+    main()

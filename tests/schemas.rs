@@ -1,0 +1,583 @@
+//! Every object that `render -o json` emits for `examples/**/*.yaml` (and for
+//! `tests/golden/**/input*.yaml`, when that directory exists) must validate against the JSON
+//! Schemas in `../shared/schemas` (see its README.md):
+//!
+//! * core kinds against the strict Kubernetes schemas of BOTH v1.35 and v1.37,
+//! * every other group against `crds/<group>/<kind>_<version>.json`.
+//!
+//! The schema lookup mirrors `validate.py` exactly: `<kind>-<v>.json` for the core group,
+//! `<kind>-<short>-<v>.json` for named groups (`<short>` = first label of the group, except
+//! `internal.apiserver.k8s.io` -> `apiserverinternal`), used only if the file's `apiVersion` enum
+//! lists the object's apiVersion; otherwise the CRD file. `_definitions.json` is registered under
+//! its `$id` (`https://kubernetes.io/api/_definitions.json`); everything is draft 2020-12 (the CRD
+//! files declare no `$schema`, so the draft is forced) and `format` is not checked.
+//!
+//! Objects without a schema are listed. They fail the test only if their group is a built-in
+//! Kubernetes group; CRD groups missing from the schema folder are reported and skipped.
+//!
+//! Schema folder: `$NIXERNETES_SCHEMAS`, default `../shared/schemas` relative to the crate. If it is
+//! missing the test is skipped with a notice on stderr, unless `CI=true`, where it fails.
+
+use jsonschema::{Draft, Registry, Validator};
+use serde_json::Value;
+use std::collections::{BTreeSet, HashMap};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Core schema versions every built-in object is checked against.
+const KUBE_VERSIONS: [&str; 2] = ["1.35", "1.37"];
+/// Group -> `<short>` exceptions to the "first label of the group" rule (as in validate.py).
+const GROUP_SHORT: [(&str, &str); 1] = [("internal.apiserver.k8s.io", "apiserverinternal")];
+/// Error messages longer than this are shortened (as in validate.py).
+const MAX_MSG: usize = 300;
+
+/// Written straight to the process's stderr, so that it shows even when the test passes
+/// (libtest only captures the `print!`/`eprint!` macros).
+fn loud(msg: &str) {
+    let _ = writeln!(std::io::stderr(), "{msg}");
+}
+
+fn is_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v.trim().eq_ignore_ascii_case("true"))
+}
+
+fn schemas_dir() -> PathBuf {
+    match std::env::var_os("NIXERNETES_SCHEMAS").filter(|v| !v.is_empty()) {
+        Some(dir) => PathBuf::from(dir),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/schemas"),
+    }
+}
+
+fn read_json(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
+}
+
+/// `group/version` -> (group, version); the core group has no slash and is `""`
+/// (Python's `rpartition("/")`).
+fn split_api_version(api_version: &str) -> (&str, &str) {
+    api_version.rsplit_once('/').unwrap_or(("", api_version))
+}
+
+/// The strings listed in `properties.apiVersion.enum` of a core kind file.
+fn api_version_enum(schema: &Value) -> Vec<String> {
+    schema
+        .pointer("/properties/apiVersion/enum")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn shorten(msg: &str) -> String {
+    let msg = msg.split_whitespace().collect::<Vec<_>>().join(" ");
+    if msg.chars().count() <= MAX_MSG {
+        msg
+    } else {
+        let head: String = msg.chars().take(MAX_MSG - 3).collect();
+        format!("{head}...")
+    }
+}
+
+/// A compiled core kind file together with the apiVersions its `apiVersion` enum allows.
+struct CoreEntry {
+    validator: Validator,
+    api_versions: Vec<String>,
+}
+
+/// One Kubernetes version's core schemas: the `_definitions.json` registry and the compiled kind
+/// files (compiled lazily, once; `None` = file does not exist).
+struct KubeSchemas {
+    version: &'static str,
+    dir: PathBuf,
+    registry: Registry<'static>,
+    cache: HashMap<PathBuf, Option<CoreEntry>>,
+}
+
+impl KubeSchemas {
+    fn new(root: &Path, version: &'static str) -> Self {
+        let dir = root.join("kubernetes").join(format!("v{version}"));
+        let defs_path = dir.join("_definitions.json");
+        assert!(
+            defs_path.is_file(),
+            "no core schemas for Kubernetes {version}: {}",
+            defs_path.display()
+        );
+        let defs = read_json(&defs_path);
+        let id = defs
+            .get("$id")
+            .and_then(Value::as_str)
+            .unwrap_or_else(|| panic!("{} has no $id", defs_path.display()))
+            .to_owned();
+        // Registered under its "$id" (https://kubernetes.io/api/_definitions.json), which is where
+        // the kind files' "$ref": "/api/_definitions.json#/$defs/..." resolve against their own $id.
+        let registry = Registry::new()
+            .draft(Draft::Draft202012)
+            .add(&id, defs)
+            .and_then(|b| b.prepare())
+            .unwrap_or_else(|e| panic!("cannot register {} as {id}: {e}", defs_path.display()));
+        KubeSchemas {
+            version,
+            dir,
+            registry,
+            cache: HashMap::new(),
+        }
+    }
+
+    /// The core schema for (apiVersion, kind), if the file named by the rule exists and its
+    /// apiVersion enum lists the object's apiVersion.
+    fn lookup(&mut self, api_version: &str, kind: &str) -> Option<&Validator> {
+        let (group, version) = split_api_version(api_version);
+        let kind = kind.to_lowercase();
+        let name = if group.is_empty() {
+            format!("{kind}-{version}.json")
+        } else {
+            let short = GROUP_SHORT
+                .iter()
+                .find(|(g, _)| *g == group)
+                .map_or_else(|| group.split('.').next().unwrap_or(group), |(_, s)| *s);
+            format!("{kind}-{short}-{version}.json")
+        };
+        let path = self.dir.join(name);
+        let registry = &self.registry;
+        let entry = self.cache.entry(path).or_insert_with_key(|path| {
+            if !path.is_file() {
+                return None;
+            }
+            let schema = read_json(path);
+            let validator = jsonschema::options()
+                .with_draft(Draft::Draft202012)
+                .with_registry(registry)
+                .should_validate_formats(false)
+                .offline()
+                .build(&schema)
+                .unwrap_or_else(|e| panic!("cannot compile {}: {e}", path.display()));
+            Some(CoreEntry {
+                validator,
+                api_versions: api_version_enum(&schema),
+            })
+        });
+        match entry {
+            Some(e) if e.api_versions.iter().any(|v| v == api_version) => Some(&e.validator),
+            _ => None,
+        }
+    }
+}
+
+/// All schemas, compiled lazily and cached per file.
+struct Schemas {
+    root: PathBuf,
+    kube: Vec<KubeSchemas>,
+    crds: HashMap<PathBuf, Option<Validator>>,
+    /// Built-in API groups: `""`, every group named in a core kind file's apiVersion enum.
+    core_groups: BTreeSet<String>,
+}
+
+impl Schemas {
+    fn new(root: &Path) -> Self {
+        let kube: Vec<KubeSchemas> = KUBE_VERSIONS
+            .iter()
+            .map(|v| KubeSchemas::new(root, v))
+            .collect();
+        let mut core_groups = BTreeSet::from([String::new()]);
+        for k in &kube {
+            let entries = std::fs::read_dir(&k.dir)
+                .unwrap_or_else(|e| panic!("cannot list {}: {e}", k.dir.display()));
+            for entry in entries.flatten() {
+                let path = entry.path();
+                let name = entry.file_name();
+                let name = name.to_string_lossy();
+                if !name.ends_with(".json") || name == "_definitions.json" {
+                    continue;
+                }
+                for v in api_version_enum(&read_json(&path)) {
+                    core_groups.insert(split_api_version(&v).0.to_owned());
+                }
+            }
+        }
+        Schemas {
+            root: root.to_owned(),
+            kube,
+            crds: HashMap::new(),
+            core_groups,
+        }
+    }
+
+    /// A built-in Kubernetes group: one the core schemas know, or one without a dot (a CRD's
+    /// group must contain a dot, so `apps`, `batch`, `policy`... can only be built-in).
+    fn is_core_group(&self, group: &str) -> bool {
+        self.core_groups.contains(group) || !group.contains('.')
+    }
+
+    /// `crds/<group>/<lowercase kind>_<version>.json`, compiled once.
+    fn crd(&mut self, api_version: &str, kind: &str) -> Option<&Validator> {
+        let (group, version) = split_api_version(api_version);
+        if group.is_empty() {
+            return None;
+        }
+        let path = self
+            .root
+            .join("crds")
+            .join(group)
+            .join(format!("{}_{version}.json", kind.to_lowercase()));
+        self.crds
+            .entry(path)
+            .or_insert_with_key(|path| {
+                if !path.is_file() {
+                    return None;
+                }
+                // The CRD files declare no $schema: force 2020-12, as validate.py does.
+                let validator = jsonschema::options()
+                    .with_draft(Draft::Draft202012)
+                    .should_validate_formats(false)
+                    .offline()
+                    .build(&read_json(path))
+                    .unwrap_or_else(|e| panic!("cannot compile {}: {e}", path.display()));
+                Some(validator)
+            })
+            .as_ref()
+    }
+}
+
+/// One schema violation. The same error under both core versions is reported once.
+struct Violation {
+    file: String,
+    object: String,
+    pointer: String,
+    message: String,
+    schemas: Vec<String>,
+}
+
+#[derive(Default)]
+struct Report {
+    files: usize,
+    objects: usize,
+    violations: Vec<Violation>,
+    /// Render failures, unreadable output, objects without apiVersion/kind.
+    failures: Vec<String>,
+    /// "no schema: Kind apiVersion" lines (deduplicated); `true` = built-in group (fails).
+    unknown: BTreeSet<(bool, String)>,
+}
+
+impl Report {
+    fn violation(
+        &mut self,
+        file: &str,
+        object: &str,
+        pointer: &str,
+        message: String,
+        schema: &str,
+    ) {
+        if let Some(v) = self.violations.iter_mut().find(|v| {
+            v.file == file && v.object == object && v.pointer == pointer && v.message == message
+        }) {
+            v.schemas.push(schema.to_owned());
+            return;
+        }
+        self.violations.push(Violation {
+            file: file.to_owned(),
+            object: object.to_owned(),
+            pointer: pointer.to_owned(),
+            message,
+            schemas: vec![schema.to_owned()],
+        });
+    }
+}
+
+/// `*.yaml` files under `dir` (recursive, sorted) accepted by `keep`; files below a directory
+/// named `invalid` are skipped.
+fn yaml_files(dir: &Path, keep: &dyn Fn(&str) -> bool) -> Vec<PathBuf> {
+    fn walk(dir: &Path, keep: &dyn Fn(&str) -> bool, out: &mut Vec<PathBuf>) {
+        let entries =
+            std::fs::read_dir(dir).unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()));
+        for entry in entries {
+            let entry = entry.unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()));
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            // `metadata` follows symlinks.
+            let Ok(meta) = std::fs::metadata(&path) else {
+                continue;
+            };
+            if meta.is_dir() {
+                if name != "invalid" {
+                    walk(&path, keep, out);
+                }
+            } else if meta.is_file() && name.ends_with(".yaml") && keep(&name) {
+                out.push(path);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, keep, &mut out);
+    out.sort();
+    out
+}
+
+/// Run `kubectl-nixernetes render -o json FILE` and return the List's items (nested Lists
+/// expanded, as validate.py does).
+fn render(file: &Path) -> Result<Vec<Value>, String> {
+    let out = Command::new(env!("CARGO_BIN_EXE_kubectl-nixernetes"))
+        .args(["render", "-o", "json"])
+        .arg(file)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        // would switch the binary into legacy kustomize plugin mode
+        .env_remove("KUSTOMIZE_PLUGIN_CONFIG_STRING")
+        .output()
+        .map_err(|e| format!("cannot run kubectl-nixernetes: {e}"))?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() {
+        return Err(format!(
+            "render exited with {}; stderr:\n{}",
+            out.status,
+            stderr.trim_end()
+        ));
+    }
+    let list: Value = serde_json::from_slice(&out.stdout).map_err(|e| {
+        format!(
+            "render output is not JSON: {e}; stderr:\n{}",
+            stderr.trim_end()
+        )
+    })?;
+    if list.get("apiVersion").and_then(Value::as_str) != Some("v1")
+        || list.get("kind").and_then(Value::as_str) != Some("List")
+    {
+        return Err("render output is not a `v1 List`".into());
+    }
+    let Some(items) = list.get("items").and_then(Value::as_array) else {
+        return Err("render output has no `items` array".into());
+    };
+    fn expand(v: &Value, out: &mut Vec<Value>) {
+        match v.get("items").and_then(Value::as_array) {
+            Some(items) if v.get("kind").and_then(Value::as_str) == Some("List") => {
+                items.iter().for_each(|i| expand(i, out))
+            }
+            _ => out.push(v.clone()),
+        }
+    }
+    let mut objects = Vec::new();
+    items.iter().for_each(|i| expand(i, &mut objects));
+    Ok(objects)
+}
+
+fn check_object(schemas: &mut Schemas, report: &mut Report, file: &str, obj: &Value) {
+    report.objects += 1;
+    let str_at = |p: &str| {
+        obj.pointer(p)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+    };
+    let (kind, api_version) = (str_at("/kind"), str_at("/apiVersion"));
+    let label = format!(
+        "{}/{}",
+        kind.unwrap_or("<no kind>"),
+        str_at("/metadata/name").unwrap_or("<no name>")
+    );
+    let (Some(kind), Some(api_version)) = (kind, api_version) else {
+        report
+            .failures
+            .push(format!("{file}: {label}: missing apiVersion or kind"));
+        return;
+    };
+    let (group, _) = split_api_version(api_version);
+    let core = schemas.is_core_group(group);
+    let mut missing = Vec::new();
+    for k in 0..schemas.kube.len() {
+        let version = schemas.kube[k].version;
+        match schemas.kube[k].lookup(api_version, kind) {
+            Some(validator) => {
+                for err in validator.iter_errors(obj) {
+                    let msg = shorten(&err.to_string());
+                    let ptr = err.instance_path().to_string();
+                    report.violation(file, &label, &ptr, msg, &format!("kubernetes v{version}"));
+                }
+            }
+            None => missing.push(version),
+        }
+    }
+    if missing.is_empty() {
+        return;
+    }
+    // No core schema in any version: the CRD file (validate.py's fallback for any named group).
+    if missing.len() == schemas.kube.len() {
+        let schema = format!("crds/{group}");
+        if let Some(validator) = schemas.crd(api_version, kind) {
+            for err in validator.iter_errors(obj) {
+                let msg = shorten(&err.to_string());
+                let ptr = err.instance_path().to_string();
+                report.violation(file, &label, &ptr, msg, &schema);
+            }
+            return;
+        }
+    }
+    if core {
+        for version in missing {
+            report.unknown.insert((
+                true,
+                format!(
+                    "no schema in kubernetes v{version}: {kind} {api_version} ({file}: {label})"
+                ),
+            ));
+        }
+    } else {
+        report
+            .unknown
+            .insert((false, format!("no schema: {kind} {api_version}")));
+    }
+}
+
+fn check_file(schemas: &mut Schemas, report: &mut Report, path: &Path) {
+    let base = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let file = path
+        .strip_prefix(base)
+        .unwrap_or(path)
+        .display()
+        .to_string();
+    report.files += 1;
+    match render(path) {
+        Ok(objects) => objects
+            .iter()
+            .for_each(|o| check_object(schemas, report, &file, o)),
+        Err(e) => report.failures.push(format!("{file}: {e}")),
+    }
+}
+
+#[test]
+fn rendered_objects_match_schemas() {
+    let root = schemas_dir();
+    if !root.join("kubernetes").is_dir() {
+        let msg = format!(
+            "SKIPPED: schemas not found at {}; set NIXERNETES_SCHEMAS",
+            root.display()
+        );
+        assert!(!is_ci(), "{msg} (CI=true: failing instead of skipping)");
+        loud(&format!("\n!!!!!!!!!!\n!!! {msg}\n!!!!!!!!!!\n"));
+        return;
+    }
+    let started = std::time::Instant::now();
+    let mut schemas = Schemas::new(&root);
+    let mut report = Report::default();
+    let base = Path::new(env!("CARGO_MANIFEST_DIR"));
+
+    let examples = yaml_files(&base.join("examples"), &|_| true);
+    assert!(!examples.is_empty(), "no examples/**/*.yaml found");
+    for path in &examples {
+        check_file(&mut schemas, &mut report, path);
+    }
+    let golden = base.join("tests/golden");
+    if golden.is_dir() {
+        for path in yaml_files(&golden, &|name| name.starts_with("input")) {
+            check_file(&mut schemas, &mut report, &path);
+        }
+    }
+
+    let mut summary = format!(
+        "schemas: {} files rendered, {} objects checked against {} in {:.1?}",
+        report.files,
+        report.objects,
+        root.display(),
+        started.elapsed()
+    );
+    if !report.unknown.is_empty() {
+        summary.push_str("\nobjects without a schema:");
+        for (core, line) in &report.unknown {
+            summary.push_str(&format!(
+                "\n  {}{line}",
+                if *core { "ERROR (built-in group) " } else { "" }
+            ));
+        }
+    }
+    loud(&summary);
+
+    let mut problems = Vec::new();
+    problems.extend(report.failures.iter().map(|f| format!("FAIL {f}")));
+    problems.extend(
+        report
+            .unknown
+            .iter()
+            .filter(|(core, _)| *core)
+            .map(|(_, l)| format!("FAIL {l}")),
+    );
+    problems.extend(report.violations.iter().map(|v| {
+        let pointer = if v.pointer.is_empty() {
+            "/"
+        } else {
+            &v.pointer
+        };
+        format!(
+            "FAIL {}: {}: {pointer}: {} [{}]",
+            v.file,
+            v.object,
+            v.message,
+            v.schemas.join(", ")
+        )
+    }));
+    assert!(
+        problems.is_empty(),
+        "{} schema problem(s):\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
+
+/// The checker itself must catch errors: a strict-core violation that is only reachable through
+/// a `$ref` into `_definitions.json`, a CRD violation, an apiVersion that the core file's enum
+/// does not list, and the two kinds of missing schema.
+#[test]
+fn checker_detects_violations_and_missing_schemas() {
+    let root = schemas_dir();
+    if !root.join("kubernetes").is_dir() {
+        assert!(!is_ci(), "SKIPPED: schemas not found at {}; set NIXERNETES_SCHEMAS", root.display());
+        return;
+    }
+    let mut schemas = Schemas::new(&root);
+    let mut report = Report::default();
+    let objects = serde_json::json!([
+        {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "bad"},
+         "spec": {"selector": {"matchLabels": {"a": "b"}}, "replica": 3,
+                  "template": {"metadata": {"labels": {"a": "b"}},
+                               "spec": {"containers": [{"name": "c", "image": "i", "imagePullPolicyy": "Always"}]}}}},
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "good"}, "data": {"k": "v"}},
+        {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute", "metadata": {"name": "bad-route"},
+         "spec": {"parentRefs": [{"name": "gw", "bogus": 1}]}},
+        {"apiVersion": "autoscaling.k8s.io/v1", "kind": "VerticalPodAutoscaler", "metadata": {"name": "vpa"},
+         "spec": {"targetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "x"}}},
+        {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}},
+        {"apiVersion": "v1", "kind": "Gadget", "metadata": {"name": "g"}},
+        {"apiVersion": "apps/v1beta9", "kind": "Deployment", "metadata": {"name": "old"}},
+    ]);
+    for obj in objects.as_array().unwrap() {
+        check_object(&mut schemas, &mut report, "selfcheck", obj);
+    }
+    let found: Vec<(String, String, Vec<String>)> =
+        report.violations.iter().map(|v| (v.object.clone(), v.pointer.clone(), v.schemas.clone())).collect();
+    let both = vec!["kubernetes v1.35".to_owned(), "kubernetes v1.37".to_owned()];
+    let expect = |object: &str, pointer: &str, schemas: &[String]| {
+        assert!(
+            found.iter().any(|(o, p, s)| o == object && p == pointer && s == schemas),
+            "expected a violation {object} {pointer} {schemas:?}; got {found:?}"
+        );
+    };
+    expect("Deployment/bad", "/spec", &both);
+    expect("Deployment/bad", "/spec/template/spec/containers/0", &both);
+    expect("HTTPRoute/bad-route", "/spec/parentRefs/0", &["crds/gateway.networking.k8s.io".to_owned()]);
+    assert!(
+        found.iter().all(|(o, _, _)| o == "Deployment/bad" || o == "HTTPRoute/bad-route"),
+        "unexpected violations: {found:?}"
+    );
+    let unknown: Vec<_> = report.unknown.iter().cloned().collect();
+    assert!(unknown.contains(&(false, "no schema: Widget example.com/v1".to_owned())), "{unknown:?}");
+    for v in KUBE_VERSIONS {
+        for (kind, av, name) in [("Gadget", "v1", "g"), ("Deployment", "apps/v1beta9", "old")] {
+            let line = format!("no schema in kubernetes v{v}: {kind} {av} (selfcheck: {kind}/{name})");
+            assert!(unknown.contains(&(true, line)), "{unknown:?}");
+        }
+    }
+    assert_eq!(unknown.len(), 5, "{unknown:?}");
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+}
