@@ -55,7 +55,7 @@ def kustomize_flags(d):
     top-level `namespace:`, `labels: - pairs: {k: v}` and `commonAnnotations: {k: v}`."""
     path = os.path.join(d, "kustomization.yaml")
     ns, labels, annotations = None, [], []
-    section = None
+    section, pairs_indent = None, None
     with open(path) as f:
         for raw in f:
             line = raw.rstrip("\n")
@@ -63,7 +63,7 @@ def kustomize_flags(d):
                 continue
             indent = len(line) - len(line.lstrip())
             text = line.strip()
-            if indent == 0:
+            if indent == 0 and not text.startswith("-"):
                 key, _, val = text.partition(":")
                 section = key
                 if key == "namespace":
@@ -71,15 +71,19 @@ def kustomize_flags(d):
                 continue
             if section == "labels":
                 if text.startswith("- pairs:"):
-                    section = "labels.pairs"
+                    section, pairs_indent = "labels.pairs", None
                 continue
             if section == "labels.pairs":
-                # pairs are indented deeper than "- pairs:"; stop at sibling keys
-                if indent >= 4 and not text.startswith("-"):
+                # pairs sit deeper than the sibling keys of "- pairs:" (includeSelectors, ...)
+                if pairs_indent is None and not text.startswith("-"):
+                    pairs_indent = indent
+                if indent == pairs_indent and not text.startswith("-"):
                     k, _, v = text.partition(":")
                     labels.append((unquote(k), unquote(v)))
                     continue
                 section = "labels"
+                if text.startswith("- pairs:"):  # another labels entry
+                    section, pairs_indent = "labels.pairs", None
                 continue
             if section == "commonAnnotations":
                 k, _, v = text.partition(":")

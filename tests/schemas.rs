@@ -326,8 +326,10 @@ fn render(file: &Path) -> Result<Vec<Value>, String> {
         .args(["render", "-o", "json"])
         .arg(file)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        // would switch the binary into legacy kustomize plugin mode
-        .env_remove("KUSTOMIZE_PLUGIN_CONFIG_STRING")
+        // A clean environment (as tests/golden.rs uses): no SOURCE_DATE_EPOCH, no
+        // KUSTOMIZE_PLUGIN_CONFIG_STRING (legacy plugin mode) from the caller.
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .output()
         .map_err(|e| format!("cannot run kubectl-nixernetes: {e}"))?;
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -532,7 +534,11 @@ fn rendered_objects_match_schemas() {
 fn checker_detects_violations_and_missing_schemas() {
     let root = schemas_dir();
     if !root.join("kubernetes").is_dir() {
-        assert!(!is_ci(), "SKIPPED: schemas not found at {}; set NIXERNETES_SCHEMAS", root.display());
+        assert!(
+            !is_ci(),
+            "SKIPPED: schemas not found at {}; set NIXERNETES_SCHEMAS",
+            root.display()
+        );
         return;
     }
     let mut schemas = Schemas::new(&root);
@@ -554,27 +560,51 @@ fn checker_detects_violations_and_missing_schemas() {
     for obj in objects.as_array().unwrap() {
         check_object(&mut schemas, &mut report, "selfcheck", obj);
     }
-    let found: Vec<(String, String, Vec<String>)> =
-        report.violations.iter().map(|v| (v.object.clone(), v.pointer.clone(), v.schemas.clone())).collect();
+    for v in &report.violations {
+        println!(
+            "{}: {}: {} [{}]",
+            v.object,
+            v.pointer,
+            v.message,
+            v.schemas.join(", ")
+        );
+    }
+    let found: Vec<(String, String, Vec<String>)> = report
+        .violations
+        .iter()
+        .map(|v| (v.object.clone(), v.pointer.clone(), v.schemas.clone()))
+        .collect();
     let both = vec!["kubernetes v1.35".to_owned(), "kubernetes v1.37".to_owned()];
     let expect = |object: &str, pointer: &str, schemas: &[String]| {
         assert!(
-            found.iter().any(|(o, p, s)| o == object && p == pointer && s == schemas),
+            found
+                .iter()
+                .any(|(o, p, s)| o == object && p == pointer && s == schemas),
             "expected a violation {object} {pointer} {schemas:?}; got {found:?}"
         );
     };
     expect("Deployment/bad", "/spec", &both);
     expect("Deployment/bad", "/spec/template/spec/containers/0", &both);
-    expect("HTTPRoute/bad-route", "/spec/parentRefs/0", &["crds/gateway.networking.k8s.io".to_owned()]);
+    expect(
+        "HTTPRoute/bad-route",
+        "/spec/parentRefs/0",
+        &["crds/gateway.networking.k8s.io".to_owned()],
+    );
     assert!(
-        found.iter().all(|(o, _, _)| o == "Deployment/bad" || o == "HTTPRoute/bad-route"),
+        found
+            .iter()
+            .all(|(o, _, _)| o == "Deployment/bad" || o == "HTTPRoute/bad-route"),
         "unexpected violations: {found:?}"
     );
     let unknown: Vec<_> = report.unknown.iter().cloned().collect();
-    assert!(unknown.contains(&(false, "no schema: Widget example.com/v1".to_owned())), "{unknown:?}");
+    assert!(
+        unknown.contains(&(false, "no schema: Widget example.com/v1".to_owned())),
+        "{unknown:?}"
+    );
     for v in KUBE_VERSIONS {
         for (kind, av, name) in [("Gadget", "v1", "g"), ("Deployment", "apps/v1beta9", "old")] {
-            let line = format!("no schema in kubernetes v{v}: {kind} {av} (selfcheck: {kind}/{name})");
+            let line =
+                format!("no schema in kubernetes v{v}: {kind} {av} (selfcheck: {kind}/{name})");
             assert!(unknown.contains(&(true, line)), "{unknown:?}");
         }
     }

@@ -111,6 +111,7 @@ pub fn process(text: &str) -> (Value, i32) {
         let results = findings.iter().map(krm::result).collect();
         return (resource_list::write(original, results), EXIT_INVALID);
     }
+    overrides.no_namespace_fallback = true;
     let out = engine::run(inputs, &Options { overrides, mode });
     findings.extend(out.findings);
     let failed = crate::report::has_errors(&findings);

@@ -6,6 +6,7 @@
 //! to kustomize here, so errors go to stderr with a non-zero exit and nothing on stdout.
 
 use super::{emit, print_findings, EXIT_INVALID};
+use crate::engine::context::Overrides;
 use crate::engine::{self, Options};
 use crate::modules::{self, REGISTRY};
 use crate::report::{has_errors, Finding};
@@ -95,7 +96,17 @@ pub fn run_plugin(config_path: &Path) -> i32 {
         Some(modules::Role::Configure(_)) => items.insert(0, config),
         _ => items.push(config),
     }
-    let out = engine::run(items, &Options::default());
+    let overrides = Overrides {
+        no_namespace_fallback: true,
+        ..Default::default()
+    };
+    let out = engine::run(
+        items,
+        &Options {
+            overrides,
+            ..Default::default()
+        },
+    );
     print_findings(&out.findings);
     if has_errors(&out.findings) {
         return EXIT_INVALID;

@@ -121,6 +121,7 @@ impl RenderFlags {
             labels,
             annotations,
             timestamp,
+            no_namespace_fallback: false,
         })
     }
 }

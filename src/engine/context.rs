@@ -49,6 +49,9 @@ pub struct Context {
     pub api_versions: BTreeMap<String, String>,
     /// `nixernetes.io/created-at` value, when timestamps were asked for.
     pub timestamp: Option<String>,
+    /// Namespace of module resources when nothing names one: `default` on the CLI; none under
+    /// Kustomize, whose own `namespace:` (or a later transformer) decides.
+    pub namespace_fallback: Option<String>,
 }
 
 impl Default for Context {
@@ -62,14 +65,18 @@ impl Default for Context {
             default_resources: DefaultResources::default(),
             api_versions: BTreeMap::new(),
             timestamp: None,
+            namespace_fallback: Some("default".into()),
         }
     }
 }
 
 impl Context {
-    /// Namespace for a module resource that names none.
+    /// Namespace for a module resource that names none; empty when there is none to give.
     pub fn module_namespace(&self) -> &str {
-        self.namespace.as_deref().unwrap_or("default")
+        self.namespace
+            .as_deref()
+            .or(self.namespace_fallback.as_deref())
+            .unwrap_or("")
     }
 
     /// apiVersion of an operator kind: the override if any, else `default`.
@@ -91,6 +98,8 @@ pub struct Overrides {
     pub labels: Map<String, Value>,
     pub annotations: Map<String, Value>,
     pub timestamp: Option<String>,
+    /// Leave module children without a namespace when nothing names one (Kustomize modes).
+    pub no_namespace_fallback: bool,
 }
 
 impl Overrides {
@@ -113,6 +122,9 @@ impl Overrides {
         }
         if let Some(t) = &self.timestamp {
             ctx.timestamp = Some(t.clone());
+        }
+        if self.no_namespace_fallback {
+            ctx.namespace_fallback = None;
         }
     }
 }

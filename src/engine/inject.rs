@@ -59,6 +59,7 @@ impl Provenance {
         Provenance {
             source: match parent {
                 Some(p) => p.source.clone(),
+                None if namespace.is_empty() => format!("{}/{}", res.kind(), res.name()),
                 None => format!("{}/{}/{}", res.kind(), namespace, res.name()),
             },
             framework: def.framework,
@@ -73,7 +74,9 @@ impl Provenance {
     pub fn pass_down(&self, child: &mut Resource) {
         let ns = self.namespace.clone();
         let meta = child.metadata_mut();
-        meta.entry("namespace").or_insert(Value::String(ns));
+        if !ns.is_empty() {
+            meta.entry("namespace").or_insert(Value::String(ns));
+        }
         add_missing(child_map(meta, "labels"), &self.labels);
         add_missing(child_map(meta, "annotations"), &self.annotations);
     }
@@ -107,9 +110,17 @@ pub fn inject(obj: &mut Resource, ctx: &Context, prov: Option<&Provenance>) {
     {
         let ns = prov
             .map(|p| p.namespace.as_str())
+            .filter(|s| !s.is_empty())
             .or(ctx.namespace.as_deref());
-        if let Some(ns) = ns {
-            meta.insert("namespace".into(), Value::String(ns.to_string()));
+        match ns {
+            Some(ns) => {
+                meta.insert("namespace".into(), Value::String(ns.to_string()));
+            }
+            // A child with no namespace to give: leave it to the orchestrator.
+            None if prov.is_some() => {
+                meta.remove("namespace");
+            }
+            None => {}
         }
     }
 

@@ -1,0 +1,264 @@
+//! Tests against the real kubectl: its plugin lookup, its embedded kustomize running our legacy
+//! exec plugin (as generator and transformer), and its YAML reader on our output.
+//!
+//! Without kubectl these tests say so and pass, unless `NIXERNETES_REQUIRE_KUBECTL=1` (CI).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_kubectl-nixernetes")
+}
+
+/// Whether kubectl is usable; panics when it is required but missing.
+fn kubectl_available() -> bool {
+    let ok = Command::new("kubectl")
+        .args(["version", "--client"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        if std::env::var("NIXERNETES_REQUIRE_KUBECTL").as_deref() == Ok("1") {
+            panic!("kubectl is required (NIXERNETES_REQUIRE_KUBECTL=1) but was not found on PATH");
+        }
+        eprintln!("SKIPPED: kubectl not found on PATH; set NIXERNETES_REQUIRE_KUBECTL=1 to make this a failure");
+    }
+    ok
+}
+
+fn check(out: Output, what: &str) -> String {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "{what} failed ({}):\n{stderr}",
+        out.status
+    );
+    String::from_utf8(out.stdout).expect("utf-8 output")
+}
+
+/// Compares with a golden file; `UPDATE_GOLDEN=1` rewrites it.
+fn golden(actual: &str, file: &str) {
+    let path = root().join("tests/kubectl").join(file);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, actual).expect("write golden");
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_default();
+    assert_eq!(
+        actual, expected,
+        "{file} differs (UPDATE_GOLDEN=1 to accept)"
+    );
+}
+
+/// A plugin home with the symlink tree, made by the binary itself.
+fn plugin_home(tmp: &Path) -> PathBuf {
+    let home = tmp.join("plugins");
+    let out = Command::new(bin())
+        .args(["kustomize-plugins", "install", "--dir"])
+        .arg(&home)
+        .output()
+        .expect("install plugins");
+    check(out, "kustomize-plugins install");
+    home
+}
+
+fn kustomize(dir: &Path, home: &Path) -> Output {
+    Command::new("kubectl")
+        .args(["kustomize", "--enable-alpha-plugins"])
+        .arg(dir)
+        .env("KUSTOMIZE_PLUGIN_HOME", home)
+        .output()
+        .expect("run kubectl kustomize")
+}
+
+#[test]
+fn plugin_tree_has_a_link_per_kind() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let home = plugin_home(tmp.path());
+    for (dir, kind) in [
+        ("webapp", "WebApp"),
+        ("postgresql", "PostgreSQL"),
+        ("platformdefaults", "PlatformDefaults"),
+    ] {
+        let link = home.join("nixernetes.io/v1alpha1").join(dir).join(kind);
+        let target =
+            std::fs::read_link(&link).unwrap_or_else(|e| panic!("{}: {e}", link.display()));
+        assert_eq!(
+            target.canonicalize().ok(),
+            Path::new(bin()).canonicalize().ok()
+        );
+    }
+    // Installing again repoints the links instead of failing.
+    plugin_home(tmp.path());
+}
+
+#[test]
+fn kubectl_kustomize_runs_the_legacy_plugin_as_generator_and_transformer() {
+    if !kubectl_available() {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tmp");
+    let home = plugin_home(tmp.path());
+    let out = check(
+        kustomize(&root().join("krm/legacy-plugin"), &home),
+        "kubectl kustomize krm/legacy-plugin",
+    );
+    golden(&out, "legacy-plugin.yaml");
+    assert!(
+        out.contains("nixernetes.io/source: WebApp/storefront"),
+        "generated children present"
+    );
+    assert!(
+        !out.contains("kind: WebApp"),
+        "the module resource is consumed"
+    );
+}
+
+#[test]
+fn kubectl_kustomize_generator_only_and_transformer_only() {
+    if !kubectl_available() {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tmp");
+    let home = plugin_home(tmp.path());
+    let src = root().join("krm/legacy-plugin");
+
+    let gen = tmp.path().join("generator");
+    std::fs::create_dir_all(&gen).expect("mkdir");
+    std::fs::copy(src.join("webapp.yaml"), gen.join("webapp.yaml")).expect("copy");
+    std::fs::write(
+        gen.join("kustomization.yaml"),
+        "namespace: store\ngenerators: [webapp.yaml]\n",
+    )
+    .expect("write");
+    let out = check(kustomize(&gen, &home), "generator");
+    golden(&out, "generator-only.yaml");
+    for doc in out.split("\n---\n") {
+        assert!(
+            doc.contains("\n  namespace: store"),
+            "kustomize's namespace: applies to every child:\n{doc}"
+        );
+    }
+
+    let tr = tmp.path().join("transformer");
+    std::fs::create_dir_all(&tr).expect("mkdir");
+    for f in ["legacy-service.yaml", "defaults.yaml"] {
+        std::fs::copy(src.join(f), tr.join(f)).expect("copy");
+    }
+    std::fs::copy(root().join("examples/worker.yaml"), tr.join("worker.yaml")).expect("copy");
+    std::fs::write(
+        tr.join("kustomization.yaml"),
+        "resources: [legacy-service.yaml, worker.yaml]\ntransformers: [defaults.yaml]\n",
+    )
+    .expect("write");
+    let out = check(kustomize(&tr, &home), "transformer");
+    golden(&out, "transformer-only.yaml");
+    assert!(out.contains("name: legacy") && out.contains("nixernetes.io/inventory: shop"));
+    assert!(
+        out.contains("kind: Deployment") && !out.contains("kind: Worker"),
+        "module resources in resources: expand"
+    );
+}
+
+#[test]
+fn kubectl_kustomize_shows_plugin_errors_and_fails() {
+    if !kubectl_available() {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tmp");
+    let home = plugin_home(tmp.path());
+    let dir = tmp.path().join("bad");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    std::fs::write(
+        dir.join("app.yaml"),
+        "apiVersion: nixernetes.io/v1alpha1\nkind: WebApp\nmetadata: {name: app}\nspec: {image: \"nginx:1.27\", replicas: -1}\n",
+    )
+    .expect("write");
+    std::fs::write(dir.join("kustomization.yaml"), "generators: [app.yaml]\n").expect("write");
+    let out = kustomize(&dir, &home);
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("spec.replicas") && stderr.contains("WebApp/app"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn kubectl_finds_the_plugin_on_path() {
+    if !kubectl_available() {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tmp");
+    std::os::unix::fs::symlink(bin(), tmp.path().join("kubectl-nixernetes")).expect("link");
+    let path = format!(
+        "{}:{}",
+        tmp.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = Command::new("kubectl")
+        .args(["nixernetes", "version"])
+        .env("PATH", path)
+        .output()
+        .expect("kubectl");
+    let stdout = check(out, "kubectl nixernetes version");
+    assert_eq!(
+        stdout,
+        format!("kubectl-nixernetes {}\n", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+/// What kubectl reads from a YAML file: one JSON value per object, in file order.
+fn kubectl_reads(file: &Path) -> Vec<serde_json::Value> {
+    let out = Command::new("kubectl")
+        .args(["label", "--local", "-o", "json", "fidelity=checked", "-f"])
+        .arg(file)
+        .output()
+        .expect("kubectl label");
+    let text = check(out, "kubectl label --local");
+    serde_json::Deserializer::from_str(&text)
+        .into_iter::<serde_json::Value>()
+        .collect::<Result<_, _>>()
+        .expect("kubectl prints JSON")
+}
+
+#[test]
+fn kubectl_reads_our_output_as_it_reads_the_input() {
+    if !kubectl_available() {
+        return;
+    }
+    let input = root().join("tests/fixtures/fidelity.yaml");
+    let tmp = tempfile::tempdir().expect("tmp");
+    let rendered = tmp.path().join("out.yaml");
+    let out = Command::new(bin())
+        .args(["render"])
+        .arg(&input)
+        .output()
+        .expect("render");
+    std::fs::write(&rendered, check(out, "render fidelity.yaml")).expect("write");
+    let before = kubectl_reads(&input);
+    let after = kubectl_reads(&rendered);
+    assert_eq!(before.len(), 2);
+    assert_eq!(after.len(), 2);
+    let (before, after_widget) = (&before[0], &after[1]);
+    assert_eq!(
+        after[0]["data"], before["data"],
+        "ConfigMap data as kubectl reads it"
+    );
+    assert_eq!(
+        after_widget["spec"],
+        kubectl_reads(&input)[1]["spec"],
+        "custom resource spec as kubectl reads it"
+    );
+    // The values must really be the tricky ones (not all quoted strings in the fixture).
+    assert_eq!(before["data"]["yes-plain"], serde_json::json!(true));
+    assert_eq!(before["data"]["octal-plain"], serde_json::json!(493));
+    assert_eq!(before["data"]["octal-quoted"], serde_json::json!("0755"));
+    assert_eq!(before["data"]["yes-quoted"], serde_json::json!("yes"));
+}
