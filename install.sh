@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Builds the release binary and installs kubectl-nixernetes into ${PREFIX:-$HOME/.local}/bin.
+# Safe to run again: it rebuilds only what changed and replaces the installed binary.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+prefix="${PREFIX:-$HOME/.local}"
+bindir="$prefix/bin"
+
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "install.sh: cargo was not found on PATH." >&2
+  echo "Install the Rust toolchain (https://rustup.rs: 'curl https://sh.rustup.rs -sSf | sh'), then run this again." >&2
+  exit 1
+fi
+
+echo "building kubectl-nixernetes (release)…" >&2
+cargo build --release --locked --manifest-path "$here/Cargo.toml" --bin kubectl-nixernetes >&2
+
+mkdir -p "$bindir"
+# Copy to a temporary name and rename: an interrupted install never leaves a half-written binary.
+install -m 0755 "$here/target/release/kubectl-nixernetes" "$bindir/.kubectl-nixernetes.tmp"
+mv -f "$bindir/.kubectl-nixernetes.tmp" "$bindir/kubectl-nixernetes"
+echo "installed $bindir/kubectl-nixernetes ($("$bindir/kubectl-nixernetes" version))" >&2
+
+case ":$PATH:" in
+  *":$bindir:"*) ;;
+  *)
+    echo "" >&2
+    echo "$bindir is not on your PATH. Add it, e.g.:" >&2
+    echo "  echo 'export PATH=\"$bindir:\$PATH\"' >> ~/.bashrc && export PATH=\"$bindir:\$PATH\"" >&2
+    echo "kubectl finds the plugin as 'kubectl nixernetes' once it is on PATH." >&2
+    ;;
+esac
