@@ -77,8 +77,7 @@ fn split(text: &str) -> Vec<Chunk<'_>> {
     let mut start = 0usize;
     let mut start_line = 0usize;
     let mut offset = 0usize;
-    let mut line_no = 0usize;
-    for line in text.split_inclusive('\n') {
+    for (line_no, line) in text.split_inclusive('\n').enumerate() {
         if marker(line, "---") && offset > start {
             chunks.push(Chunk {
                 text: &text[start..offset],
@@ -95,7 +94,6 @@ fn split(text: &str) -> Vec<Chunk<'_>> {
             start_line = line_no + 1;
         }
         offset += line.len();
-        line_no += 1;
     }
     if start < text.len() {
         chunks.push(Chunk {
@@ -204,16 +202,17 @@ pub fn to_string(value: &Value) -> String {
     serde_saphyr::to_string(value).unwrap_or_else(|e| format!("# unserializable value: {e}\n"))
 }
 
-/// Writes values as a multi-document stream separated by `---` lines.
-pub fn write_stream<'a, W: std::io::Write>(
+/// Writes values as a multi-document stream separated by `---` lines, one at a time (owned
+/// values are dropped as soon as they are written).
+pub fn write_stream<W: std::io::Write, V: std::borrow::Borrow<Value>>(
     out: &mut W,
-    values: impl IntoIterator<Item = &'a Value>,
+    values: impl IntoIterator<Item = V>,
 ) -> std::io::Result<()> {
     for (i, v) in values.into_iter().enumerate() {
         if i > 0 {
             out.write_all(b"---\n")?;
         }
-        out.write_all(to_string(v).as_bytes())?;
+        out.write_all(to_string(v.borrow()).as_bytes())?;
     }
     Ok(())
 }

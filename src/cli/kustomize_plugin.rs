@@ -5,7 +5,7 @@
 //! generator and a YAML stream for a transformer; stdout is a YAML stream. Results are invisible
 //! to kustomize here, so errors go to stderr with a non-zero exit and nothing on stdout.
 
-use super::{emit, print_findings, EXIT_INVALID};
+use super::{print_findings, EXIT_INVALID};
 use crate::engine::context::Overrides;
 use crate::engine::{self, Options};
 use crate::modules::{self, REGISTRY};
@@ -111,14 +111,7 @@ pub fn run_plugin(config_path: &Path) -> i32 {
     if has_errors(&out.findings) {
         return EXIT_INVALID;
     }
-    let values: Vec<Value> = out
-        .objects
-        .into_iter()
-        .map(|r| Value::Object(r.object))
-        .collect();
-    let mut buf = Vec::new();
-    let _ = crate::yaml::write_stream(&mut buf, &values);
-    emit(&buf)
+    super::emit_stream(out.objects.into_iter().map(|r| Value::Object(r.object)))
 }
 
 /// The default plugin home, as kustomize looks it up.

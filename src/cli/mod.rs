@@ -225,6 +225,20 @@ pub fn print_findings(findings: &[Finding]) {
     }
 }
 
+/// Streams YAML documents to stdout (only called once the whole output is known to be valid);
+/// a closed pipe is not an error.
+pub fn emit_stream(values: impl IntoIterator<Item = Value>) -> i32 {
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    match crate::yaml::write_stream(&mut out, values).and_then(|_| out.flush()) {
+        Ok(()) => 0,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+        Err(e) => {
+            eprintln!("error: writing output: {e}");
+            EXIT_INVALID
+        }
+    }
+}
+
 /// Writes the whole output to stdout at once; a closed pipe is not an error.
 pub fn emit(bytes: &[u8]) -> i32 {
     let mut out = std::io::stdout().lock();

@@ -91,26 +91,14 @@ pub fn run(args: &RenderArgs) -> i32 {
         .filter(|r| !r.is_local_config())
         .collect();
     order::sort(&mut objects);
-    let bytes = match args.output {
-        Format::Yaml => {
-            let values: Vec<Value> = objects
-                .into_iter()
-                .map(|r| Value::Object(r.object))
-                .collect();
-            let mut buf = Vec::with_capacity(values.len() * 1024);
-            let _ = crate::yaml::write_stream(&mut buf, &values);
-            buf
-        }
+    let values = objects.into_iter().map(|r| Value::Object(r.object));
+    match args.output {
+        Format::Yaml => super::emit_stream(values),
         Format::Json => {
-            let items: Vec<Value> = objects
-                .into_iter()
-                .map(|r| Value::Object(r.object))
-                .collect();
-            let list = json!({"apiVersion": "v1", "kind": "List", "metadata": {}, "items": items});
+            let list = json!({"apiVersion": "v1", "kind": "List", "metadata": {}, "items": values.collect::<Vec<_>>()});
             let mut s = serde_json::to_vec_pretty(&list).unwrap_or_default();
             s.push(b'\n');
-            s
+            emit(&s)
         }
-    };
-    emit(&bytes)
+    }
 }

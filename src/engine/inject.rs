@@ -104,9 +104,10 @@ pub fn inject(obj: &mut Resource, ctx: &Context, prov: Option<&Provenance>) {
     let meta = obj.metadata_mut();
 
     if namespaced
-        && !meta
+        && meta
             .get("namespace")
-            .is_some_and(|n| n.as_str().is_some_and(|s| !s.is_empty()))
+            .and_then(Value::as_str)
+            .is_none_or(str::is_empty)
     {
         let ns = prov
             .map(|p| p.namespace.as_str())

@@ -54,29 +54,29 @@ impl Output {
 pub fn run(inputs: Vec<Resource>, options: &Options) -> Output {
     let mut findings = Vec::new();
     let ctx = build_context(&inputs, &options.overrides, &mut findings);
+    let validate = options.mode == Mode::Validate;
     let mut objects = Vec::with_capacity(inputs.len() * 2);
     let mut produced: Vec<Option<Provenance>> = Vec::with_capacity(inputs.len() * 2);
-    for res in &inputs {
+    for res in inputs {
         if !res.is_module() {
-            objects.push(res.clone());
+            objects.push(res);
             produced.push(None);
             continue;
         }
-        match expand(res, &ctx, None, 0, &mut findings) {
-            Some(children) => {
-                for (child, prov) in children {
-                    objects.push(child);
-                    produced.push(Some(prov));
-                }
+        let children = expand(&res, &ctx, None, 0, &mut findings);
+        if validate {
+            // Validation changes nothing: the module resource stays, its children are dropped.
+            objects.push(res);
+            produced.push(None);
+        } else {
+            for (child, prov) in children.into_iter().flatten() {
+                objects.push(child);
+                produced.push(Some(prov));
             }
-            None => continue,
         }
     }
-    if options.mode == Mode::Validate {
-        return Output {
-            objects: inputs,
-            findings,
-        };
+    if validate {
+        return Output { objects, findings };
     }
     for (obj, prov) in objects.iter_mut().zip(&produced) {
         if obj.is_local_config() && prov.is_none() {

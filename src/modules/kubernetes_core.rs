@@ -585,11 +585,14 @@ impl Container<'_> {
         m: &Module<'_>,
         ctx: &Context,
         sa_name: &str,
-        mut volumes: Vec<core::Volume>,
-        mut mounts: Vec<core::VolumeMount>,
-        mut env_from: Vec<core::EnvFromSource>,
-        annotations: BTreeMap<String, String>,
+        parts: PodParts,
     ) -> core::PodTemplateSpec {
+        let PodParts {
+            mut volumes,
+            mut mounts,
+            mut env_from,
+            annotations,
+        } = parts;
         if self.security.read_only_root_filesystem {
             volumes.push(core::Volume {
                 name: "tmp".into(),
@@ -728,13 +731,19 @@ fn check_config_size<'a>(
     }
 }
 
-/// The optional `<name>-config` ConfigMap and how the pod consumes it.
-struct ConfigParts {
-    object: Option<Value>,
+/// What a kind adds to its pod beyond the container defaults.
+#[derive(Default)]
+struct PodParts {
     volumes: Vec<core::Volume>,
     mounts: Vec<core::VolumeMount>,
     env_from: Vec<core::EnvFromSource>,
-    checksum: Option<String>,
+    annotations: BTreeMap<String, String>,
+}
+
+/// The optional `<name>-config` ConfigMap and how the pod consumes it.
+struct ConfigParts {
+    object: Option<Value>,
+    pod: PodParts,
 }
 
 fn check_config(cfg: Option<&ConfigSpec>, ch: &mut Checks<'_>) {
@@ -769,10 +778,7 @@ fn check_config(cfg: Option<&ConfigSpec>, ch: &mut Checks<'_>) {
 fn config_parts(cfg: Option<&ConfigSpec>, m: &Module<'_>) -> ConfigParts {
     let mut parts = ConfigParts {
         object: None,
-        volumes: vec![],
-        mounts: vec![],
-        env_from: vec![],
-        checksum: None,
+        pod: PodParts::default(),
     };
     let Some(cfg) = cfg.filter(|c| !c.data.is_empty() || !c.files.is_empty()) else {
         return parts;
@@ -784,7 +790,11 @@ fn config_parts(cfg: Option<&ConfigSpec>, m: &Module<'_>) -> ConfigParts {
         .iter()
         .flat_map(|(k, v)| [k.as_str(), v.as_str()])
         .collect();
-    parts.checksum = Some(fnv1a(&flat));
+    // A content hash on the pod template rolls the pods when the configuration changes.
+    parts
+        .pod
+        .annotations
+        .insert("nixernetes.io/config-hash".into(), fnv1a(&flat));
     parts.object = Some(c::to_value(&core::ConfigMap {
         metadata: c::meta(&cm_name, &m.namespace, m.name, None),
         data: Some(data),
@@ -792,7 +802,7 @@ fn config_parts(cfg: Option<&ConfigSpec>, m: &Module<'_>) -> ConfigParts {
     }));
     if !cfg.data.is_empty() {
         // The `data` keys become environment variables; files are mounted, not exported.
-        parts.env_from.push(core::EnvFromSource {
+        parts.pod.env_from.push(core::EnvFromSource {
             config_map_ref: Some(core::ConfigMapEnvSource {
                 name: cm_name.clone(),
                 optional: None,
@@ -801,7 +811,7 @@ fn config_parts(cfg: Option<&ConfigSpec>, m: &Module<'_>) -> ConfigParts {
         });
     }
     if !cfg.files.is_empty() {
-        parts.volumes.push(core::Volume {
+        parts.pod.volumes.push(core::Volume {
             name: "config".into(),
             config_map: Some(core::ConfigMapVolumeSource {
                 name: cm_name.clone(),
@@ -819,7 +829,7 @@ fn config_parts(cfg: Option<&ConfigSpec>, m: &Module<'_>) -> ConfigParts {
             }),
             ..Default::default()
         });
-        parts.mounts.push(core::VolumeMount {
+        parts.pod.mounts.push(core::VolumeMount {
             name: "config".into(),
             mount_path: cfg
                 .mount_path
@@ -1050,20 +1060,7 @@ fn web_app(m: &Module<'_>, ctx: &Context) -> Result<Expansion, Vec<Finding>> {
     objects.extend(sa);
     let cfg = config_parts(spec.config.as_ref(), m);
     objects.extend(cfg.object);
-    let pod_annotations: BTreeMap<String, String> = cfg
-        .checksum
-        .map(|h| ("nixernetes.io/config-hash".to_string(), h))
-        .into_iter()
-        .collect();
-    let template = k.pod_template(
-        m,
-        ctx,
-        &sa_name,
-        cfg.volumes,
-        cfg.mounts,
-        cfg.env_from,
-        pod_annotations,
-    );
+    let template = k.pod_template(m, ctx, &sa_name, cfg.pod);
     let mut meta = c::meta(m.name, &m.namespace, m.name, None);
     meta.annotations = k.workload_annotations();
     objects.push(c::to_value(&apps::Deployment {
@@ -1227,20 +1224,7 @@ fn worker(m: &Module<'_>, ctx: &Context) -> Result<Expansion, Vec<Finding>> {
     objects.extend(sa);
     let cfg = config_parts(spec.config.as_ref(), m);
     objects.extend(cfg.object);
-    let pod_annotations: BTreeMap<String, String> = cfg
-        .checksum
-        .map(|h| ("nixernetes.io/config-hash".to_string(), h))
-        .into_iter()
-        .collect();
-    let template = k.pod_template(
-        m,
-        ctx,
-        &sa_name,
-        cfg.volumes,
-        cfg.mounts,
-        cfg.env_from,
-        pod_annotations,
-    );
+    let template = k.pod_template(m, ctx, &sa_name, cfg.pod);
     let mut meta = c::meta(m.name, &m.namespace, m.name, None);
     meta.annotations = k.workload_annotations();
     objects.push(c::to_value(&apps::Deployment {
@@ -1336,7 +1320,15 @@ fn stateful_service(m: &Module<'_>, ctx: &Context) -> Result<Expansion, Vec<Find
             ..Default::default()
         })
         .collect();
-    let template = k.pod_template(m, ctx, &sa_name, vec![], mounts, vec![], BTreeMap::new());
+    let template = k.pod_template(
+        m,
+        ctx,
+        &sa_name,
+        PodParts {
+            mounts,
+            ..Default::default()
+        },
+    );
     let headless = format!("{}-headless", m.name);
     let claims: Vec<core::PersistentVolumeClaim> = spec
         .volume_claims
@@ -1504,7 +1496,16 @@ fn node_agent(m: &Module<'_>, ctx: &Context) -> Result<Expansion, Vec<Finding>> 
             ..Default::default()
         })
         .collect();
-    let mut template = k.pod_template(m, ctx, &sa_name, volumes, mounts, vec![], BTreeMap::new());
+    let mut template = k.pod_template(
+        m,
+        ctx,
+        &sa_name,
+        PodParts {
+            volumes,
+            mounts,
+            ..Default::default()
+        },
+    );
     if let Some(pod) = template.spec.as_mut() {
         pod.tolerations = Some(
             spec.tolerations

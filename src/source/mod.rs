@@ -88,9 +88,9 @@ pub fn flatten(
     let missing: Vec<&str> = ["apiVersion", "kind"]
         .into_iter()
         .filter(|k| {
-            !map.get(*k)
+            map.get(*k)
                 .and_then(Value::as_str)
-                .is_some_and(|s| !s.is_empty())
+                .is_none_or(str::is_empty)
         })
         .collect();
     if !missing.is_empty() {
