@@ -12,7 +12,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 measure=(python3 "$here/measure.py")
-gen=/work/shared/bench/gen_manifests.py
+gen="${NIXERNETES_SHARED:-$root/../shared}/bench/gen_manifests.py"
 bin="$root/target/release/kubectl-nixernetes"
 
 for tool in python3 kubectl; do
