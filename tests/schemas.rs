@@ -472,7 +472,11 @@ fn rendered_objects_match_schemas() {
         check_file(&mut schemas, &mut report, path);
     }
     // Plain objects the golden tests pass through (with injected metadata) must stay valid too.
-    check_file(&mut schemas, &mut report, &base.join("tests/fixtures/passthrough.yaml"));
+    check_file(
+        &mut schemas,
+        &mut report,
+        &base.join("tests/fixtures/passthrough.yaml"),
+    );
 
     let mut summary = format!(
         "schemas: {} files rendered, {} objects checked against {} in {:.1?}",
