@@ -33,13 +33,14 @@ fn rank(api_version: &str, kind: &str) -> u8 {
     }
 }
 
-/// Sorts objects into apply order; ties by namespace, then name, then input order.
+/// Sorts objects into apply order; ties by namespace, kind, name, then input order.
 pub fn sort(objects: &mut [Resource]) {
-    objects.sort_by(|a, b| {
-        rank(a.api_version(), a.kind())
-            .cmp(&rank(b.api_version(), b.kind()))
-            .then_with(|| a.namespace().unwrap_or("").cmp(b.namespace().unwrap_or("")))
-            .then_with(|| a.kind().cmp(b.kind()))
-            .then_with(|| a.name().cmp(b.name()))
+    objects.sort_by_cached_key(|r| {
+        (
+            rank(r.api_version(), r.kind()),
+            r.namespace().unwrap_or("").to_string(),
+            r.kind().to_string(),
+            r.name().to_string(),
+        )
     });
 }
