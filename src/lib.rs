@@ -11,6 +11,7 @@
 pub mod cli;
 pub mod engine;
 pub mod modules;
+pub mod policy;
 pub mod report;
 pub mod resource;
 pub mod source;

@@ -412,7 +412,9 @@ impl Framework {
 }
 
 /// Compliance levels, lowest first.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Deserialize, clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     Unrestricted,

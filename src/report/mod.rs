@@ -40,6 +40,8 @@ pub struct Finding {
     pub field: Option<String>,
     /// Where the object (or the broken text) came from.
     pub origin: Option<Origin>,
+    /// The policy check that produced it (`None` for input validation).
+    pub check: Option<&'static str>,
 }
 
 impl Finding {
@@ -50,6 +52,7 @@ impl Finding {
             object: None,
             field: None,
             origin: None,
+            check: None,
         }
     }
 

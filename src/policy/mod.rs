@@ -1,0 +1,435 @@
+//! Policy checks: the built-in check set, profile and level gating, exemptions.
+//!
+//! Each check family is one file and contributes `CheckDef`s to `CHECKS`; a check only reports
+//! what it sees (field path and message). This module decides what a hit means: its severity
+//! under the active Pod Security profile and compliance level, and whether an
+//! `ignore-check.nixernetes.io/<id>` annotation exempts it. Checks never change objects.
+
+pub mod pod;
+pub mod pod_security;
+// (modules: one line per check family file)
+
+use crate::modules::common::Level;
+use crate::report::{Finding, Severity};
+use crate::resource::Resource;
+use pod::PodView;
+
+/// Annotation prefix exempting an object from one check: `ignore-check.nixernetes.io/<id>: <reason>`.
+pub const IGNORE_PREFIX: &str = "ignore-check.nixernetes.io/";
+/// Annotation exempting an object from every check: `nixernetes.io/ignore-all: <reason>`.
+pub const IGNORE_ALL: &str = "nixernetes.io/ignore-all";
+
+/// Pod Security Standards level a check belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Pss {
+    Baseline,
+    Restricted,
+}
+
+/// Pod Security profile in force.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Profile {
+    Privileged,
+    Baseline,
+    Restricted,
+}
+
+/// What a failing check does to a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Enforcement {
+    /// Errors fail the run.
+    Enforce,
+    /// Errors are reported as warnings; the output is still produced.
+    #[default]
+    Audit,
+    /// No checks run.
+    Off,
+}
+
+/// Whether the tool may repair what a check finds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fix {
+    /// A safe default mutation exists.
+    Yes,
+    /// A mutation exists but may change runtime behaviour: opt-in only.
+    Opt,
+    /// Fixed by generating a companion object.
+    Gen,
+    /// Report only.
+    No,
+}
+
+struct Hit {
+    object: usize,
+    field: String,
+    message: String,
+    /// The hit violates only the restricted level of a baseline+restricted check.
+    restricted: bool,
+}
+
+/// Where a check reports what it finds on one object.
+pub struct HitSink {
+    object: usize,
+    list: Vec<Hit>,
+}
+
+impl HitSink {
+    fn at(object: usize) -> HitSink {
+        HitSink {
+            object,
+            list: Vec::new(),
+        }
+    }
+
+    /// Reports a violation at `field`.
+    pub fn push(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.list.push(Hit {
+            object: self.object,
+            field: field.into(),
+            message: message.into(),
+            restricted: false,
+        });
+    }
+
+    /// Reports a violation of the restricted level only (for checks that span both levels).
+    pub fn push_restricted(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.list.push(Hit {
+            object: self.object,
+            field: field.into(),
+            message: message.into(),
+            restricted: true,
+        });
+    }
+}
+
+/// Hits of a whole-set check, which name the object they are about.
+#[derive(Default)]
+pub struct SetHits {
+    list: Vec<Hit>,
+}
+
+impl SetHits {
+    /// Reports a violation on `objects[object]` at `field`.
+    pub fn push(&mut self, object: usize, field: impl Into<String>, message: impl Into<String>) {
+        self.list.push(Hit {
+            object,
+            field: field.into(),
+            message: message.into(),
+            restricted: false,
+        });
+    }
+}
+
+/// What a check looks at.
+pub enum Scope {
+    /// Every pod spec (Pod, workload templates, CronJob job templates).
+    Pod(fn(&PodView<'_>, &mut HitSink)),
+    /// Every object.
+    Object(fn(&Resource, &mut HitSink)),
+    /// The whole rendered set at once (cross-object checks).
+    Set(fn(&[&Resource], &mut SetHits)),
+}
+
+/// A built-in check.
+pub struct CheckDef {
+    /// Stable kebab-case id: result tags, SARIF rule ids and exemption keys use it.
+    pub id: &'static str,
+    /// One line: what is required.
+    pub summary: &'static str,
+    pub pss: Option<Pss>,
+    /// Severity when no profile or level changes it.
+    pub severity: Severity,
+    pub fix: Fix,
+    pub scope: Scope,
+}
+
+/// Every built-in check, in the order of the check table (family by family).
+static ALL: std::sync::LazyLock<Vec<&'static CheckDef>> = std::sync::LazyLock::new(|| {
+    let families: &[&[&'static CheckDef]] = &[
+        pod_security::CHECKS,
+        // (families: one line per check family file)
+    ];
+    families.concat()
+});
+
+/// Every built-in check, in report order.
+pub fn checks() -> &'static [&'static CheckDef] {
+    &ALL
+}
+
+/// The check with this id.
+pub fn lookup(id: &str) -> Option<&'static CheckDef> {
+    checks().iter().copied().find(|c| c.id == id)
+}
+
+/// What is in force for a run.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Settings {
+    /// Pod Security profile; derived from the level when unset, `baseline` when neither is set.
+    pub profile: Option<Profile>,
+    pub level: Option<Level>,
+    /// Compliance framework in force (from a `ComplianceProfile`).
+    pub framework: Option<String>,
+    pub enforcement: Enforcement,
+}
+
+impl Settings {
+    /// The Pod Security profile in force.
+    pub fn profile(&self) -> Profile {
+        self.profile.unwrap_or(match self.level {
+            Some(Level::Unrestricted | Level::Low) | None => Profile::Baseline,
+            Some(_) => Profile::Restricted,
+        })
+    }
+
+    /// Severity of a hit of `check` under these settings; `None` when the check does not apply.
+    fn severity(&self, check: &CheckDef, restricted_hit: bool) -> Option<Severity> {
+        let pss = if restricted_hit {
+            Some(Pss::Restricted)
+        } else {
+            check.pss
+        };
+        let medium_or_above = self.level.is_some_and(|l| l >= Level::Medium);
+        Some(match (pss, self.profile()) {
+            (Some(Pss::Baseline), Profile::Baseline | Profile::Restricted) => Severity::Error,
+            (Some(Pss::Restricted), Profile::Restricted) => Severity::Error,
+            // Below the profile in force: still reported, never fatal.
+            (Some(_), _) => Severity::Warning,
+            (None, _) => match check.id {
+                "compliance-labels" if self.level.is_none() && self.framework.is_none() => {
+                    return None
+                }
+                "compliance-labels" | "network-policy-coverage" if medium_or_above => {
+                    Severity::Error
+                }
+                "image-digest" if self.level == Some(Level::Restricted) => Severity::Error,
+                _ => check.severity,
+            },
+        })
+    }
+}
+
+/// Runs every check over `objects` (local-config objects are skipped). Findings come in object
+/// order, then check order; exempted findings are `info` and say why.
+pub fn run(objects: &[&Resource], settings: &Settings) -> Vec<Finding> {
+    if settings.enforcement == Enforcement::Off {
+        return Vec::new();
+    }
+    let active: Vec<usize> = (0..objects.len())
+        .filter(|&i| !objects[i].is_local_config())
+        .collect();
+    let mut found: Vec<(usize, usize, Finding)> = Vec::new();
+    let mut invalid_exemptions = Vec::new();
+    for (ci, check) in checks().iter().enumerate() {
+        if settings.severity(check, false).is_none() {
+            continue;
+        }
+        let mut hits = Vec::new();
+        match check.scope {
+            Scope::Pod(f) => {
+                for &i in &active {
+                    if let Some(pod) = pod::pod_of(objects[i]) {
+                        let mut sink = HitSink::at(i);
+                        f(&pod, &mut sink);
+                        hits.append(&mut sink.list);
+                    }
+                }
+            }
+            Scope::Object(f) => {
+                for &i in &active {
+                    let mut sink = HitSink::at(i);
+                    f(objects[i], &mut sink);
+                    hits.append(&mut sink.list);
+                }
+            }
+            Scope::Set(f) => {
+                let set: Vec<&Resource> = active.iter().map(|&i| objects[i]).collect();
+                let mut sh = SetHits::default();
+                f(&set, &mut sh);
+                hits.extend(sh.list.into_iter().map(|h| Hit {
+                    object: active[h.object],
+                    ..h
+                }));
+            }
+        }
+        for hit in hits {
+            let Some(severity) = settings.severity(check, hit.restricted) else {
+                continue;
+            };
+            let obj = objects[hit.object];
+            let mut finding = Finding::error(hit.message).about(obj).field(hit.field);
+            finding.severity = severity;
+            finding.check = Some(check.id);
+            if let Some((key, reason)) = exemption(obj, check.id) {
+                if reason.trim().is_empty() {
+                    invalid_exemptions.push((hit.object, key));
+                } else {
+                    finding.severity = Severity::Info;
+                    finding.message = format!("exempted ({reason}): {}", finding.message);
+                }
+            }
+            found.push((hit.object, ci, finding));
+        }
+    }
+    invalid_exemptions.sort();
+    invalid_exemptions.dedup();
+    for (i, key) in invalid_exemptions {
+        found.push((
+            i,
+            usize::MAX,
+            Finding::error(format!(
+                "exemption {key} needs a reason: say why the check does not apply"
+            ))
+            .about(objects[i])
+            .field(format!("metadata.annotations.{key}")),
+        ));
+    }
+    found.sort_by_key(|(o, c, _)| (*o, *c));
+    found.into_iter().map(|(_, _, f)| f).collect()
+}
+
+/// The exemption annotation that covers `check` on `obj`, with its reason.
+fn exemption<'a>(obj: &'a Resource, check: &str) -> Option<(String, &'a str)> {
+    let key = format!("{IGNORE_PREFIX}{check}");
+    if let Some(reason) = obj.annotation(&key) {
+        return Some((key, reason));
+    }
+    obj.annotation(IGNORE_ALL)
+        .map(|r| (IGNORE_ALL.to_string(), r))
+}
+
+/// Under `audit`, check errors become warnings (input validation errors stay errors).
+pub fn apply_enforcement(findings: &mut [Finding], enforcement: Enforcement) {
+    if enforcement == Enforcement::Audit {
+        for f in findings
+            .iter_mut()
+            .filter(|f| f.check.is_some() && f.severity == Severity::Error)
+        {
+            f.severity = Severity::Warning;
+            f.message = format!("{} (audit: enforce to fail)", f.message);
+        }
+    }
+}
+
+/// Test support: runs one check over the objects of a YAML stream and returns its hits as
+/// `(object name, field path, message)`, ignoring profile gating and exemptions.
+#[cfg(test)]
+pub(crate) fn hits_of(check: &CheckDef, yaml: &str) -> Vec<(String, String, String)> {
+    let resources = crate::source::parse_text(yaml, "test.yaml").expect("test YAML parses");
+    let refs: Vec<&Resource> = resources.iter().collect();
+    let mut hits = Vec::new();
+    match check.scope {
+        Scope::Pod(f) => {
+            for (i, r) in refs.iter().enumerate() {
+                if let Some(p) = pod::pod_of(r) {
+                    let mut sink = HitSink::at(i);
+                    f(&p, &mut sink);
+                    hits.extend(sink.list);
+                }
+            }
+        }
+        Scope::Object(f) => {
+            for (i, r) in refs.iter().enumerate() {
+                let mut sink = HitSink::at(i);
+                f(r, &mut sink);
+                hits.extend(sink.list);
+            }
+        }
+        Scope::Set(f) => {
+            let mut sh = SetHits::default();
+            f(&refs, &mut sh);
+            hits.extend(sh.list);
+        }
+    }
+    hits.into_iter()
+        .map(|h| (refs[h.object].name().to_string(), h.field, h.message))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BAD: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: bad}\nspec:\n  template:\n    spec:\n      hostNetwork: true\n      containers:\n      - name: c\n        image: x\n        securityContext: {privileged: true, capabilities: {add: [SYS_ADMIN]}}\n";
+
+    #[test]
+    fn pss_checks_find_their_fields() {
+        let hits = hits_of(&pod_security::HOST_NAMESPACES, BAD);
+        assert_eq!(
+            hits,
+            vec![(
+                "bad".into(),
+                "spec.template.spec.hostNetwork".into(),
+                "hostNetwork: true shares the node's namespace with the pod".into()
+            )]
+        );
+        let hits = hits_of(&pod_security::CAPABILITIES_BASELINE, BAD);
+        assert_eq!(
+            hits[0].1,
+            "spec.template.spec.containers[0].securityContext.capabilities.add[0]"
+        );
+        assert_eq!(hits_of(&pod_security::PRIVILEGED_CONTAINER, BAD).len(), 1);
+    }
+
+    #[test]
+    fn gating_follows_profile_and_level() {
+        let s = Settings::default();
+        assert_eq!(s.profile(), Profile::Baseline);
+        assert_eq!(
+            s.severity(&pod_security::HOST_NAMESPACES, false),
+            Some(Severity::Error)
+        );
+        assert_eq!(
+            s.severity(&pod_security::RUN_AS_NON_ROOT, false),
+            Some(Severity::Warning)
+        );
+        assert_eq!(
+            s.severity(&pod_security::SECCOMP_PROFILE, true),
+            Some(Severity::Warning)
+        );
+        let s = Settings {
+            level: Some(Level::High),
+            ..Settings::default()
+        };
+        assert_eq!(
+            s.severity(&pod_security::RUN_AS_NON_ROOT, false),
+            Some(Severity::Error)
+        );
+        let s = Settings {
+            profile: Some(Profile::Privileged),
+            ..Settings::default()
+        };
+        assert_eq!(
+            s.severity(&pod_security::HOST_NAMESPACES, false),
+            Some(Severity::Warning)
+        );
+    }
+
+    #[test]
+    fn exemptions_need_a_reason() {
+        let yaml = BAD.replace(
+            "metadata: {name: bad}",
+            "metadata: {name: bad, annotations: {ignore-check.nixernetes.io/host-namespaces: \"CNI agent\", ignore-check.nixernetes.io/privileged-container: \"\"}}",
+        );
+        let res = crate::source::parse_text(&yaml, "t.yaml").unwrap();
+        let refs: Vec<&Resource> = res.iter().collect();
+        let findings = run(&refs, &Settings::default());
+        let host = findings
+            .iter()
+            .find(|f| f.check == Some("host-namespaces"))
+            .unwrap();
+        assert_eq!(host.severity, Severity::Info);
+        assert!(
+            host.message.starts_with("exempted (CNI agent)"),
+            "{}",
+            host.message
+        );
+        assert!(findings
+            .iter()
+            .any(|f| f.check.is_none() && f.message.contains("needs a reason")));
+    }
+}

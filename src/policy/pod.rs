@@ -1,0 +1,153 @@
+//! Where pods live in workload objects, and a view over one pod spec and its containers with the
+//! field paths findings need. Checks read pods only through this module.
+
+use crate::resource::Resource;
+use serde_json::{Map, Value};
+
+/// One pod spec inside an object.
+pub struct PodView<'a> {
+    pub object: &'a Resource,
+    /// Path of the pod spec in the object, e.g. `spec.template.spec`.
+    pub path: &'static str,
+    pub spec: &'a Map<String, Value>,
+    /// The pod's metadata (template metadata for workloads), if any.
+    pub metadata: Option<&'a Map<String, Value>>,
+}
+
+/// One container of a pod, with its path.
+pub struct ContainerView<'a> {
+    /// Path of the container, e.g. `spec.template.spec.containers[0]`.
+    pub path: String,
+    pub kind: ContainerKind,
+    pub spec: &'a Map<String, Value>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContainerKind {
+    Regular,
+    Init,
+    Ephemeral,
+}
+
+impl ContainerView<'_> {
+    pub fn name(&self) -> &str {
+        self.spec.get("name").and_then(Value::as_str).unwrap_or("")
+    }
+
+    /// `securityContext`, if any.
+    pub fn security(&self) -> Option<&Map<String, Value>> {
+        obj(self.spec.get("securityContext"))
+    }
+
+    /// A field path under this container.
+    pub fn at(&self, rest: &str) -> String {
+        format!("{}.{rest}", self.path)
+    }
+}
+
+/// The map at `value`, if it is one.
+pub fn obj(value: Option<&Value>) -> Option<&Map<String, Value>> {
+    value.and_then(Value::as_object)
+}
+
+/// Follows a dotted path of map keys.
+pub fn get<'a>(map: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
+    let mut cur = map;
+    let mut parts = path.split('.').peekable();
+    while let Some(p) = parts.next() {
+        let v = cur.get(p)?;
+        if parts.peek().is_none() {
+            return Some(v);
+        }
+        cur = v.as_object()?;
+    }
+    None
+}
+
+pub fn get_str<'a>(map: &'a Map<String, Value>, path: &str) -> Option<&'a str> {
+    get(map, path).and_then(Value::as_str)
+}
+
+pub fn get_bool(map: &Map<String, Value>, path: &str) -> Option<bool> {
+    get(map, path).and_then(Value::as_bool)
+}
+
+/// The pod spec path of a kind, for the kinds whose template path is known.
+fn pod_path(api_version: &str, kind: &str) -> Option<&'static str> {
+    match (api_version, kind) {
+        ("v1", "Pod") => Some("spec"),
+        ("apps/v1", "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet")
+        | ("batch/v1", "Job")
+        | ("v1", "ReplicationController")
+        | ("v1", "PodTemplate") => Some("spec.template.spec"),
+        ("batch/v1", "CronJob") => Some("spec.jobTemplate.spec.template.spec"),
+        _ => None,
+    }
+}
+
+/// The pod in `object`, if it carries one.
+pub fn pod_of(object: &Resource) -> Option<PodView<'_>> {
+    let path = if object.kind() == "PodTemplate" {
+        "template.spec"
+    } else {
+        pod_path(object.api_version(), object.kind())?
+    };
+    let spec = get(&object.object, path)?.as_object()?;
+    let meta_path = path.strip_suffix(".spec").map(|p| format!("{p}.metadata"));
+    let metadata = match &meta_path {
+        Some(p) => get(&object.object, p).and_then(Value::as_object),
+        None => object.object.get("metadata").and_then(Value::as_object),
+    };
+    Some(PodView {
+        object,
+        path,
+        spec,
+        metadata,
+    })
+}
+
+impl<'a> PodView<'a> {
+    /// Every container: regular, then init, then ephemeral.
+    pub fn containers(&self) -> Vec<ContainerView<'a>> {
+        let mut out = Vec::new();
+        for (field, kind) in [
+            ("containers", ContainerKind::Regular),
+            ("initContainers", ContainerKind::Init),
+            ("ephemeralContainers", ContainerKind::Ephemeral),
+        ] {
+            let Some(Value::Array(list)) = self.spec.get(field) else {
+                continue;
+            };
+            for (i, c) in list.iter().enumerate() {
+                if let Some(spec) = c.as_object() {
+                    out.push(ContainerView {
+                        path: format!("{}.{field}[{i}]", self.path),
+                        kind,
+                        spec,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// The pod-level `securityContext`.
+    pub fn security(&self) -> Option<&'a Map<String, Value>> {
+        obj(self.spec.get("securityContext"))
+    }
+
+    /// A field path under the pod spec.
+    pub fn at(&self, rest: &str) -> String {
+        format!("{}.{rest}", self.path)
+    }
+
+    /// Whether the pod declares `spec.os.name: windows` (exempt from Linux-only controls).
+    pub fn is_windows(&self) -> bool {
+        get_str(self.spec, "os.name") == Some("windows")
+    }
+
+    /// Labels of the pod (template labels for workloads).
+    pub fn labels(&self) -> Option<&'a Map<String, Value>> {
+        self.metadata.and_then(|m| obj(m.get("labels")))
+    }
+}
