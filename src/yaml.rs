@@ -190,7 +190,7 @@ fn describe(e: &serde_saphyr::Error) -> String {
         .next()
         .unwrap_or(first);
     let lower = first.to_ascii_lowercase();
-    if lower.contains("budget") || lower.contains("alias") {
+    if lower.contains("budget") || lower.contains("limit") || lower.contains("exceeded") {
         format!(
             "{first} (a document may hold at most {} MiB of text, {MAX_DEPTH} levels of nesting and 1,000,000 events replayed from aliases)",
             MAX_DOCUMENT_SCALAR_BYTES / (1024 * 1024)

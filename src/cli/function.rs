@@ -16,6 +16,7 @@ use crate::modules::{self, Role};
 use crate::report::{krm, Finding};
 use crate::resource::Resource;
 use crate::source::{decode, resource_list};
+use clap::ValueEnum;
 use serde_json::Value;
 
 /// Annotation selecting the mode on a function config that is not a ConfigMap.
@@ -112,7 +113,7 @@ pub fn process(text: &str) -> (Value, i32) {
         return (resource_list::write(original, results), EXIT_INVALID);
     }
     overrides.no_namespace_fallback = true;
-    let out = engine::run(inputs, &Options { overrides, mode });
+    let out = engine::run(inputs, &Options { overrides, mode, ..Default::default() });
     findings.extend(out.findings);
     let failed = crate::report::has_errors(&findings);
     let results = findings.iter().map(krm::result).collect();
@@ -128,8 +129,8 @@ pub fn process(text: &str) -> (Value, i32) {
 }
 
 /// Settings from a ConfigMap function config: `namespace`, `inventory`, `kubernetesVersion`,
-/// `labels` and `annotations` (`k=v` pairs separated by commas or newlines), `mode`
-/// (`render` or `validate`).
+/// `labels` and `annotations` (`k=v` pairs separated by commas or newlines), `profile`, `level`,
+/// `enforcement` (as the flags of the same names), `mode` (`render` or `validate`).
 fn config_map(fc: &Resource) -> Result<(Overrides, Mode), Vec<Finding>> {
     let mut o = Overrides::default();
     let mut mode = Mode::Render;
@@ -162,6 +163,16 @@ fn config_map(fc: &Resource) -> Result<(Overrides, Mode), Vec<Finding>> {
                     Err(e) => errors.push(Finding::error(e).about(fc).field(field)),
                 }
             }
+            "profile" | "level" | "enforcement" => {
+                let parsed = match k.as_str() {
+                    "profile" => crate::policy::Profile::from_str(v, false).map(|p| o.profile = Some(p)),
+                    "level" => crate::modules::common::Level::from_str(v, false).map(|l| o.level = Some(l)),
+                    _ => crate::policy::Enforcement::from_str(v, false).map(|e| o.enforcement = Some(e)),
+                };
+                if let Err(why) = parsed {
+                    errors.push(Finding::error(format!("{k}: {why}")).about(fc).field(field));
+                }
+            }
             "mode" => match v {
                 "render" => mode = Mode::Render,
                 "validate" => mode = Mode::Validate,
@@ -171,7 +182,7 @@ fn config_map(fc: &Resource) -> Result<(Overrides, Mode), Vec<Finding>> {
             },
             other => errors.push(
                 Finding::error(format!(
-                    "unknown setting {other:?}: expected namespace, inventory, kubernetesVersion, labels, annotations or mode"
+                    "unknown setting {other:?}: expected namespace, inventory, kubernetesVersion, labels, annotations, profile, level, enforcement or mode"
                 ))
                 .about(fc)
                 .field(field),

@@ -4,6 +4,7 @@
 //! Exit codes (all modes): 0 success; 1 the input has errors (located on stderr or in `results`);
 //! 2 usage error (bad flags). A closed stdout (broken pipe) ends quietly with 0.
 
+pub mod check;
 pub mod function;
 pub mod kustomize_plugin;
 pub mod render;
@@ -41,6 +42,8 @@ pub struct Cli {
 pub enum Command {
     /// Render files, directories or stdin to a YAML stream (or a JSON List).
     Render(render::RenderArgs),
+    /// Check any Kubernetes YAML against the built-in policy checks.
+    Check(check::CheckArgs),
     /// Run as a KRM function: ResourceList on stdin, ResourceList on stdout.
     #[command(name = "fn")]
     Function(function::FnArgs),
@@ -93,6 +96,42 @@ pub struct RenderFlags {
     /// Stamp annotation nixernetes.io/created-at (from SOURCE_DATE_EPOCH when set, else now).
     #[arg(long)]
     pub timestamp: bool,
+    #[command(flatten)]
+    pub policy: PolicyFlags,
+}
+
+/// Policy settings on the command line (over `PlatformDefaults`).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct PolicyFlags {
+    /// Pod Security profile pods are held to (default: from the level, else baseline).
+    ///
+    /// Example: --profile restricted
+    #[arg(long, value_enum)]
+    pub profile: Option<crate::policy::Profile>,
+    /// Compliance level; medium and above make restricted Pod Security, network policy coverage
+    /// and compliance labels errors.
+    ///
+    /// Example: --level high
+    #[arg(long, value_enum)]
+    pub level: Option<crate::modules::common::Level>,
+    /// Fail the run on check errors (the default is audit: report them as warnings).
+    #[arg(long, conflicts_with = "enforcement")]
+    pub enforce: bool,
+    /// What failing checks do: enforce, audit (default) or off.
+    ///
+    /// Example: --enforcement off
+    #[arg(long, value_enum)]
+    pub enforcement: Option<crate::policy::Enforcement>,
+}
+
+impl PolicyFlags {
+    pub fn enforcement(&self) -> Option<crate::policy::Enforcement> {
+        if self.enforce {
+            Some(crate::policy::Enforcement::Enforce)
+        } else {
+            self.enforcement
+        }
+    }
 }
 
 impl RenderFlags {
@@ -122,6 +161,9 @@ impl RenderFlags {
             annotations,
             timestamp,
             no_namespace_fallback: false,
+            profile: self.policy.profile,
+            level: self.policy.level,
+            enforcement: self.policy.enforcement(),
         })
     }
 }
@@ -204,6 +246,7 @@ pub fn run(args: Vec<OsString>) -> i32 {
     };
     match cli.command {
         Command::Render(a) => render::run(&a),
+        Command::Check(a) => check::run(&a),
         Command::Function(_) => function::run_from_stdin(false),
         Command::KustomizePlugin(a) => kustomize_plugin::run_plugin(&a.config),
         Command::KustomizePlugins(a) => kustomize_plugin::run_plugins(&a),

@@ -77,6 +77,7 @@ pub fn run(args: &RenderArgs) -> i32 {
         &Options {
             overrides,
             mode: engine::Mode::Render,
+            skip_checks: false,
         },
     );
     findings.extend(out.findings);

@@ -52,6 +52,8 @@ pub struct Context {
     /// Namespace of module resources when nothing names one: `default` on the CLI; none under
     /// Kustomize, whose own `namespace:` (or a later transformer) decides.
     pub namespace_fallback: Option<String>,
+    /// Pod Security profile, compliance level and enforcement for the policy checks.
+    pub policy: crate::policy::Settings,
 }
 
 impl Default for Context {
@@ -66,6 +68,7 @@ impl Default for Context {
             api_versions: BTreeMap::new(),
             timestamp: None,
             namespace_fallback: Some("default".into()),
+            policy: crate::policy::Settings::default(),
         }
     }
 }
@@ -100,6 +103,9 @@ pub struct Overrides {
     pub timestamp: Option<String>,
     /// Leave module children without a namespace when nothing names one (Kustomize modes).
     pub no_namespace_fallback: bool,
+    pub profile: Option<crate::policy::Profile>,
+    pub level: Option<crate::modules::common::Level>,
+    pub enforcement: Option<crate::policy::Enforcement>,
 }
 
 impl Overrides {
@@ -125,6 +131,15 @@ impl Overrides {
         }
         if self.no_namespace_fallback {
             ctx.namespace_fallback = None;
+        }
+        if self.profile.is_some() {
+            ctx.policy.profile = self.profile;
+        }
+        if self.level.is_some() {
+            ctx.policy.level = self.level;
+        }
+        if let Some(e) = self.enforcement {
+            ctx.policy.enforcement = e;
         }
     }
 }

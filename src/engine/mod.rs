@@ -35,6 +35,8 @@ pub enum Mode {
 pub struct Options {
     pub overrides: Overrides,
     pub mode: Mode,
+    /// Leave out the policy checks (the caller runs them itself, e.g. `check`).
+    pub skip_checks: bool,
 }
 
 /// The result of a run. When `findings` hold an error, `objects` must not be used as output.
@@ -42,6 +44,8 @@ pub struct Options {
 pub struct Output {
     pub objects: Vec<Resource>,
     pub findings: Vec<Finding>,
+    /// The policy settings that were in force.
+    pub policy: crate::policy::Settings,
 }
 
 impl Output {
@@ -75,16 +79,22 @@ pub fn run(inputs: Vec<Resource>, options: &Options) -> Output {
             }
         }
     }
-    if validate {
-        return Output { objects, findings };
-    }
-    for (obj, prov) in objects.iter_mut().zip(&produced) {
-        if obj.is_local_config() && prov.is_none() {
-            continue;
+    if !validate {
+        for (obj, prov) in objects.iter_mut().zip(&produced) {
+            if obj.is_local_config() && prov.is_none() {
+                continue;
+            }
+            inject::inject(obj, &ctx, prov.as_ref());
         }
-        inject::inject(obj, &ctx, prov.as_ref());
     }
-    Output { objects, findings }
+    // Check what would be applied: the rendered set, or the input as given when validating.
+    if !options.skip_checks && !has_errors(&findings) {
+        let refs: Vec<&Resource> = objects.iter().filter(|r| !r.is_module()).collect();
+        let mut checked = crate::policy::run(&refs, &ctx.policy);
+        crate::policy::apply_enforcement(&mut checked, ctx.policy.enforcement);
+        findings.append(&mut checked);
+    }
+    Output { objects, findings, policy: ctx.policy }
 }
 
 /// Builds the context from built-in defaults, configuration kinds in the input and overrides.

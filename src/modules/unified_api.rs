@@ -43,6 +43,12 @@ pub struct PlatformDefaultsSpec {
     /// apiVersion per operator kind, keyed `Kind.group`, e.g. `Cluster.postgresql.cnpg.io`.
     #[serde(default)]
     pub api_versions: BTreeMap<String, String>,
+    /// Pod Security profile the checks hold pods to: privileged, baseline or restricted.
+    pub pod_security: Option<crate::policy::Profile>,
+    /// Compliance level: unrestricted, low, medium, high or restricted.
+    pub compliance_level: Option<crate::modules::common::Level>,
+    /// What failing checks do: enforce (fail the run), audit (report) or off.
+    pub enforcement: Option<crate::policy::Enforcement>,
 }
 
 fn platform_defaults(m: &Module<'_>, ctx: &mut Context) -> Result<(), Vec<Finding>> {
@@ -123,5 +129,14 @@ fn platform_defaults(m: &Module<'_>, ctx: &mut Context) -> Result<(), Vec<Findin
         ctx.default_resources.limits = l.into_iter().map(|(k, v)| (k, v.text())).collect();
     }
     ctx.api_versions.extend(spec.api_versions);
+    if spec.pod_security.is_some() {
+        ctx.policy.profile = spec.pod_security;
+    }
+    if spec.compliance_level.is_some() {
+        ctx.policy.level = spec.compliance_level;
+    }
+    if let Some(e) = spec.enforcement {
+        ctx.policy.enforcement = e;
+    }
     Ok(())
 }

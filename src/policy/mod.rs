@@ -270,6 +270,7 @@ pub fn run(objects: &[&Resource], settings: &Settings) -> Vec<Finding> {
                 } else {
                     finding.severity = Severity::Info;
                     finding.message = format!("exempted ({reason}): {}", finding.message);
+                    finding.exempted = Some(reason.to_string());
                 }
             }
             found.push((hit.object, ci, finding));

@@ -21,6 +21,9 @@ pub fn result(f: &Finding) -> Value {
             r.insert("field".into(), json!({ "path": path }));
         }
     }
+    if let Some(check) = f.check {
+        r.insert("tags".into(), json!({ "check": check }));
+    }
     if let Some(o) = &f.origin {
         if !o.file.is_empty() {
             r.insert("file".into(), json!({ "path": &*o.file, "index": o.index }));

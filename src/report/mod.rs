@@ -3,7 +3,9 @@
 //! Validation errors, warnings about risky input and (later) policy findings are all `Finding`s.
 //! Each carries the object, field path and origin it is about; `text` and `krm` render them.
 
+pub mod json;
 pub mod krm;
+pub mod sarif;
 pub mod text;
 
 use crate::resource::{ObjectRef, Origin, Resource};
@@ -42,6 +44,8 @@ pub struct Finding {
     pub origin: Option<Origin>,
     /// The policy check that produced it (`None` for input validation).
     pub check: Option<&'static str>,
+    /// Why the finding is exempted (an `ignore-check.nixernetes.io/<id>` reason), if it is.
+    pub exempted: Option<String>,
 }
 
 impl Finding {
@@ -53,6 +57,7 @@ impl Finding {
             field: None,
             origin: None,
             check: None,
+            exempted: None,
         }
     }
 

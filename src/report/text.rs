@@ -1,13 +1,18 @@
-//! Findings as lines of text for stderr: `severity: file:line: Kind/ns/name: field: message`.
+//! Findings as text. `render` prints one line per finding on stderr
+//! (`severity[check]: file:line: Kind/ns/name: field: message`); `check` groups them by object.
 
-use super::Finding;
+use super::{Finding, Severity};
 use std::fmt::Write;
 
 /// One line per finding, in the order given.
 pub fn render(findings: &[Finding]) -> String {
     let mut out = String::new();
     for f in findings {
-        let _ = write!(out, "{}: ", f.severity.as_str());
+        let _ = write!(out, "{}", f.severity.as_str());
+        if let Some(c) = f.check {
+            let _ = write!(out, "[{c}]");
+        }
+        out.push_str(": ");
         if let Some(o) = &f.origin {
             let _ = write!(out, "{o}: ");
         }
@@ -19,5 +24,44 @@ pub fn render(findings: &[Finding]) -> String {
         }
         let _ = writeln!(out, "{}", f.message);
     }
+    out
+}
+
+/// Findings grouped by object (in the order objects first appear), then a summary line.
+pub fn grouped(findings: &[Finding], objects_checked: usize) -> String {
+    let mut out = String::new();
+    let mut groups: Vec<(Option<String>, Vec<&Finding>)> = Vec::new();
+    for f in findings {
+        let key = f.object.as_ref().map(|o| match &f.origin {
+            Some(origin) => format!("{o}  ({origin})"),
+            None => o.to_string(),
+        });
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, list)) => list.push(f),
+            None => groups.push((key, vec![f])),
+        }
+    }
+    for (key, list) in &groups {
+        let _ = writeln!(out, "{}", key.as_deref().unwrap_or("(input)"));
+        for f in list {
+            let _ = writeln!(
+                out,
+                "  {:<8}{:<28}{}{}",
+                f.severity.as_str(),
+                f.check.unwrap_or("-"),
+                f.field.as_deref().map(|p| format!("{p}: ")).unwrap_or_default(),
+                f.message
+            );
+        }
+        out.push('\n');
+    }
+    let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
+    let _ = writeln!(
+        out,
+        "{objects_checked} objects checked: {} errors, {} warnings, {} info",
+        count(Severity::Error),
+        count(Severity::Warning),
+        count(Severity::Info)
+    );
     out
 }

@@ -1,0 +1,114 @@
+//! `kubectl nixernetes check`: lint any Kubernetes YAML (module resources are expanded first)
+//! against the built-in checks, and report as text, JSON or SARIF.
+//!
+//! Exit codes: 0 clean (or nothing at or above `--fail-on`), 1 findings at or above `--fail-on`,
+//! 2 usage errors or input that cannot be read or expanded.
+
+use super::{emit, print_findings, PolicyFlags, EXIT_USAGE};
+use crate::engine::context::Overrides;
+use crate::engine::{self, Options};
+use crate::policy::{self, Enforcement};
+use crate::report::{json as json_report, sarif, text, Severity};
+use crate::resource::Resource;
+use crate::source;
+use clap::ValueEnum;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum CheckFormat {
+    /// Findings grouped by object, with file:line.
+    #[default]
+    Text,
+    /// The stable JSON report (see report::json).
+    Json,
+    /// SARIF 2.1.0 for code scanning.
+    Sarif,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Error,
+    Warning,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Files or directories to check; `-` reads stdin.
+    ///
+    /// Example: kubectl nixernetes check manifests/
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<String>,
+    /// File or directory to check (like kubectl's -f); repeatable.
+    #[arg(short = 'f', long = "filename", value_name = "FILE")]
+    pub filenames: Vec<String>,
+    /// Report format.
+    #[arg(short = 'o', long, value_enum, default_value_t = CheckFormat::Text)]
+    pub output: CheckFormat,
+    /// Lowest severity that makes the exit code 1.
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
+    /// List the checks (id, Pod Security level, default severity, fix, summary) and exit.
+    #[arg(long, exclusive = true)]
+    pub list: bool,
+    #[command(flatten)]
+    pub policy: PolicyFlags,
+}
+
+pub fn run(args: &CheckArgs) -> i32 {
+    if args.list {
+        let mut out = String::new();
+        for c in policy::checks() {
+            let pss = match c.pss {
+                Some(policy::Pss::Baseline) => "baseline",
+                Some(policy::Pss::Restricted) => "restricted",
+                None => "-",
+            };
+            let fix = format!("{:?}", c.fix).to_lowercase();
+            out.push_str(&format!("{:<28}{pss:<12}{:<9}{fix:<5}{}\n", c.id, c.severity.as_str(), c.summary));
+        }
+        return emit(out.as_bytes());
+    }
+    let inputs: Vec<String> = args.paths.iter().chain(&args.filenames).cloned().collect();
+    if inputs.is_empty() {
+        eprintln!("error: nothing to check: give a PATH, -f FILE, or - for stdin");
+        return EXIT_USAGE;
+    }
+    let resources = match source::files::read_all(&inputs, &mut std::io::stdin().lock()) {
+        Ok(r) => r,
+        Err(e) => {
+            print_findings(&e);
+            return EXIT_USAGE;
+        }
+    };
+    let overrides = Overrides { profile: args.policy.profile, level: args.policy.level, ..Default::default() };
+    let out = engine::run(resources, &Options { overrides, skip_checks: true, ..Default::default() });
+    if out.failed() {
+        print_findings(&out.findings);
+        return EXIT_USAGE;
+    }
+    // `check` reports what the checks find whatever the enforcement of a render would be.
+    let settings = policy::Settings { enforcement: Enforcement::Enforce, ..out.policy.clone() };
+    let objects: Vec<&Resource> = out.objects.iter().filter(|r| !r.is_local_config()).collect();
+    let mut findings = out.findings.clone();
+    findings.extend(policy::run(&objects, &settings));
+    let report = match args.output {
+        CheckFormat::Text => text::grouped(&findings, objects.len()).into_bytes(),
+        CheckFormat::Json => pretty(&json_report::report(&findings, objects.len(), &settings)),
+        CheckFormat::Sarif => pretty(&sarif::report(&findings)),
+    };
+    let printed = emit(&report);
+    let threshold = match args.fail_on {
+        FailOn::Error => Severity::Error,
+        FailOn::Warning => Severity::Warning,
+    };
+    if findings.iter().any(|f| f.severity >= threshold) {
+        1
+    } else {
+        printed
+    }
+}
+
+fn pretty(v: &serde_json::Value) -> Vec<u8> {
+    let mut s = serde_json::to_vec_pretty(v).unwrap_or_default();
+    s.push(b'\n');
+    s
+}
