@@ -113,7 +113,14 @@ pub fn process(text: &str) -> (Value, i32) {
         return (resource_list::write(original, results), EXIT_INVALID);
     }
     overrides.no_namespace_fallback = true;
-    let out = engine::run(inputs, &Options { overrides, mode, ..Default::default() });
+    let out = engine::run(
+        inputs,
+        &Options {
+            overrides,
+            mode,
+            ..Default::default()
+        },
+    );
     findings.extend(out.findings);
     let failed = crate::report::has_errors(&findings);
     let results = findings.iter().map(krm::result).collect();
@@ -130,7 +137,7 @@ pub fn process(text: &str) -> (Value, i32) {
 
 /// Settings from a ConfigMap function config: `namespace`, `inventory`, `kubernetesVersion`,
 /// `labels` and `annotations` (`k=v` pairs separated by commas or newlines), `profile`, `level`,
-/// `enforcement` (as the flags of the same names), `mode` (`render` or `validate`).
+/// `enforcement`, `fix` (as the flags of the same names), `mode` (`render` or `validate`).
 fn config_map(fc: &Resource) -> Result<(Overrides, Mode), Vec<Finding>> {
     let mut o = Overrides::default();
     let mut mode = Mode::Render;
@@ -173,6 +180,11 @@ fn config_map(fc: &Resource) -> Result<(Overrides, Mode), Vec<Finding>> {
                     errors.push(Finding::error(format!("{k}: {why}")).about(fc).field(field));
                 }
             }
+            "fix" => match v {
+                "true" => o.fix = true,
+                "false" => o.fix = false,
+                other => errors.push(Finding::error(format!("fix {other:?}: expected \"true\" or \"false\"")).about(fc).field(field)),
+            },
             "mode" => match v {
                 "render" => mode = Mode::Render,
                 "validate" => mode = Mode::Validate,
@@ -182,7 +194,7 @@ fn config_map(fc: &Resource) -> Result<(Overrides, Mode), Vec<Finding>> {
             },
             other => errors.push(
                 Finding::error(format!(
-                    "unknown setting {other:?}: expected namespace, inventory, kubernetesVersion, labels, annotations, profile, level, enforcement or mode"
+                    "unknown setting {other:?}: expected namespace, inventory, kubernetesVersion, labels, annotations, profile, level, enforcement, fix or mode"
                 ))
                 .about(fc)
                 .field(field),

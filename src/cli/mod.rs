@@ -122,6 +122,11 @@ pub struct PolicyFlags {
     /// Example: --enforcement off
     #[arg(long, value_enum)]
     pub enforcement: Option<crate::policy::Enforcement>,
+    /// Also apply the safe auto-fixes (seccomp, no privilege escalation, non-root, drop ALL,
+    /// default resources, pull policy, no token automount) to pass-through objects; objects the
+    /// modules emit always get them. Only unset fields are filled; each fix is reported.
+    #[arg(long)]
+    pub fix: bool,
 }
 
 impl PolicyFlags {
@@ -164,6 +169,7 @@ impl RenderFlags {
             profile: self.policy.profile,
             level: self.policy.level,
             enforcement: self.policy.enforcement(),
+            fix: self.policy.fix,
         })
     }
 }

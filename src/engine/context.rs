@@ -106,6 +106,8 @@ pub struct Overrides {
     pub profile: Option<crate::policy::Profile>,
     pub level: Option<crate::modules::common::Level>,
     pub enforcement: Option<crate::policy::Enforcement>,
+    /// Apply auto-fixes to pass-through objects too.
+    pub fix: bool,
 }
 
 impl Overrides {
@@ -140,6 +142,9 @@ impl Overrides {
         }
         if let Some(e) = self.enforcement {
             ctx.policy.enforcement = e;
+        }
+        if self.fix {
+            ctx.policy.fix_pass_through = true;
         }
     }
 }

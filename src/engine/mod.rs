@@ -85,6 +85,9 @@ pub fn run(inputs: Vec<Resource>, options: &Options) -> Output {
                 continue;
             }
             inject::inject(obj, &ctx, prov.as_ref());
+            if prov.is_some() || ctx.policy.fix_pass_through {
+                findings.append(&mut crate::policy::mutate::fix(obj, &ctx));
+            }
         }
     }
     // Check what would be applied: the rendered set, or the input as given when validating.
@@ -94,7 +97,11 @@ pub fn run(inputs: Vec<Resource>, options: &Options) -> Output {
         crate::policy::apply_enforcement(&mut checked, ctx.policy.enforcement);
         findings.append(&mut checked);
     }
-    Output { objects, findings, policy: ctx.policy }
+    Output {
+        objects,
+        findings,
+        policy: ctx.policy,
+    }
 }
 
 /// Builds the context from built-in defaults, configuration kinds in the input and overrides.

@@ -637,6 +637,15 @@ impl Container<'_> {
         let container = core::Container {
             name: m.name.to_string(),
             image: Some(self.image.to_string()),
+            // Tags can move; a digest cannot, so only a digest-pinned image may come from cache.
+            image_pull_policy: Some(
+                if self.image.contains('@') {
+                    "IfNotPresent"
+                } else {
+                    "Always"
+                }
+                .into(),
+            ),
             command: self.command.clone(),
             args: self.args.clone(),
             ports: c::container_ports(self.ports),

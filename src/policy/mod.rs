@@ -5,6 +5,7 @@
 //! under the active Pod Security profile and compliance level, and whether an
 //! `ignore-check.nixernetes.io/<id>` annotation exempts it. Checks never change objects.
 
+pub mod mutate;
 pub mod pod;
 pub mod pod_security;
 // (modules: one line per check family file)
@@ -175,6 +176,8 @@ pub struct Settings {
     /// Compliance framework in force (from a `ComplianceProfile`).
     pub framework: Option<String>,
     pub enforcement: Enforcement,
+    /// Apply the auto-fix mutations to pass-through objects too (`--fix`).
+    pub fix_pass_through: bool,
 }
 
 impl Settings {

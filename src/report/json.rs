@@ -10,7 +10,7 @@
 //!   "findings": [ { "severity": "error|warning|info", "check": null|"<id>",
 //!                   "message": "...", "object": null|{apiVersion, kind, name, namespace?},
 //!                   "field": null|"spec...", "file": null|"<path>", "line": N, "index": N,
-//!                   "exempted": null|"<reason>" } ] }
+//!                   "exempted": null|"<reason>", "proposedValue"?: <value set by a fix> } ] }
 //! ```
 
 use super::{Finding, Severity};
@@ -54,9 +54,15 @@ fn finding(f: &Finding) -> Value {
         },
     );
     m.insert("field".into(), json!(f.field));
-    m.insert("file".into(), json!(f.origin.as_ref().map(|o| o.file.to_string())));
+    m.insert(
+        "file".into(),
+        json!(f.origin.as_ref().map(|o| o.file.to_string())),
+    );
     m.insert("line".into(), json!(f.origin.as_ref().map(|o| o.line)));
     m.insert("index".into(), json!(f.origin.as_ref().map(|o| o.index)));
     m.insert("exempted".into(), json!(f.exempted));
+    if let Some(v) = &f.proposed {
+        m.insert("proposedValue".into(), v.clone());
+    }
     Value::Object(m)
 }

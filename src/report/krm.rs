@@ -18,7 +18,12 @@ pub fn result(f: &Finding) -> Value {
         }
         r.insert("resourceRef".into(), Value::Object(rr));
         if let Some(path) = &f.field {
-            r.insert("field".into(), json!({ "path": path }));
+            let mut field = Map::new();
+            field.insert("path".into(), json!(path));
+            if let Some(v) = &f.proposed {
+                field.insert("proposedValue".into(), v.clone());
+            }
+            r.insert("field".into(), Value::Object(field));
         }
     }
     if let Some(check) = f.check {

@@ -46,6 +46,8 @@ pub struct Finding {
     pub check: Option<&'static str>,
     /// Why the finding is exempted (an `ignore-check.nixernetes.io/<id>` reason), if it is.
     pub exempted: Option<String>,
+    /// The value a fix set (or proposes) at `field`.
+    pub proposed: Option<serde_json::Value>,
 }
 
 impl Finding {
@@ -58,6 +60,7 @@ impl Finding {
             origin: None,
             check: None,
             exempted: None,
+            proposed: None,
         }
     }
 

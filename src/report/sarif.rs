@@ -40,7 +40,12 @@ fn uri(path: &str) -> String {
 fn rule(id: &str) -> Value {
     let (summary, pss, default, security) = match policy::lookup(id) {
         Some(c) => (c.summary, c.pss, c.severity, true),
-        None => ("input is valid: parses, has known kinds and valid module specs", None, Severity::Error, false),
+        None => (
+            "input is valid: parses, has known kinds and valid module specs",
+            None,
+            Severity::Error,
+            false,
+        ),
     };
     let mut tags = vec!["kubernetes"];
     if security {

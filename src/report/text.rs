@@ -49,7 +49,10 @@ pub fn grouped(findings: &[Finding], objects_checked: usize) -> String {
                 "  {:<8}{:<28}{}{}",
                 f.severity.as_str(),
                 f.check.unwrap_or("-"),
-                f.field.as_deref().map(|p| format!("{p}: ")).unwrap_or_default(),
+                f.field
+                    .as_deref()
+                    .map(|p| format!("{p}: "))
+                    .unwrap_or_default(),
                 f.message
             );
         }

@@ -1,0 +1,279 @@
+//! Auto-fix mutations for the checks whose fix is `yes`: fill fields that are unset, never change
+//! a value someone wrote, and report every change as an `info` finding with the field path and
+//! the proposed value, so the output stays auditable.
+//!
+//! Applied to objects the modules emit always, and to pass-through objects only on request
+//! (`--fix`), since a pass-through object is someone else's decision.
+
+use super::pod::pod_of;
+use crate::engine::context::Context;
+use crate::report::Finding;
+use crate::resource::{child_map, Resource};
+use serde_json::{json, Map, Value};
+
+/// One change: (check id, field path, value set).
+type Change = (&'static str, String, Value);
+
+/// Fills the unset fields the fixable checks want; returns one `info` finding per change.
+pub fn fix(obj: &mut Resource, ctx: &Context) -> Vec<Finding> {
+    let Some(pod) = pod_of(obj) else {
+        return Vec::new();
+    };
+    let path = pod.path;
+    let mut changes: Vec<Change> = Vec::new();
+    let mut spec = pod.spec.clone();
+    fix_pod(&mut spec, path, ctx, &mut changes);
+    if changes.is_empty() {
+        return Vec::new();
+    }
+    if let Some(slot) = pointer_mut(&mut obj.object, path) {
+        *slot = Value::Object(spec);
+    }
+    changes
+        .into_iter()
+        .map(|(check, field, value)| {
+            let mut f = Finding::info(format!("fixed: set to {value}"))
+                .about(obj)
+                .field(field);
+            f.check = Some(check);
+            f.proposed = Some(value);
+            f
+        })
+        .collect()
+}
+
+/// The value at a dotted path of map keys, mutably.
+fn pointer_mut<'a>(map: &'a mut Map<String, Value>, path: &str) -> Option<&'a mut Value> {
+    let mut parts = path.split('.');
+    let mut cur = map.get_mut(parts.next()?)?;
+    for p in parts {
+        cur = cur.as_object_mut()?.get_mut(p)?;
+    }
+    Some(cur)
+}
+
+/// Sets `map[key]` when unset and records the change.
+fn set(
+    map: &mut Map<String, Value>,
+    key: &str,
+    value: Value,
+    check: &'static str,
+    at: String,
+    out: &mut Vec<Change>,
+) {
+    if !map.contains_key(key) {
+        map.insert(key.to_string(), value.clone());
+        out.push((check, at, value));
+    }
+}
+
+fn fix_pod(spec: &mut Map<String, Value>, path: &str, ctx: &Context, out: &mut Vec<Change>) {
+    let windows = spec
+        .get("os")
+        .and_then(|o| o.get("name"))
+        .and_then(Value::as_str)
+        == Some("windows");
+    let containers_run_as_root = ["containers", "initContainers"].iter().any(|f| {
+        spec.get(*f).and_then(Value::as_array).is_some_and(|cs| {
+            cs.iter().any(|c| {
+                let sc = c.get("securityContext");
+                sc.and_then(|s| s.get("runAsUser")).and_then(Value::as_i64) == Some(0)
+                    || sc
+                        .and_then(|s| s.get("runAsNonRoot"))
+                        .and_then(Value::as_bool)
+                        == Some(false)
+            })
+        })
+    });
+    if spec.get("automountServiceAccountToken").is_none() {
+        set(
+            spec,
+            "automountServiceAccountToken",
+            json!(false),
+            "automount-sa-token",
+            format!("{path}.automountServiceAccountToken"),
+            out,
+        );
+    }
+    if !windows {
+        let sc = child_map(spec, "securityContext");
+        if !sc.contains_key("seccompProfile") {
+            set(
+                sc,
+                "seccompProfile",
+                json!({"type": "RuntimeDefault"}),
+                "seccomp-profile",
+                format!("{path}.securityContext.seccompProfile"),
+                out,
+            );
+        }
+        if !containers_run_as_root && sc.get("runAsUser").and_then(Value::as_i64) != Some(0) {
+            set(
+                sc,
+                "runAsNonRoot",
+                json!(true),
+                "run-as-non-root",
+                format!("{path}.securityContext.runAsNonRoot"),
+                out,
+            );
+        }
+    }
+    for field in ["containers", "initContainers"] {
+        let Some(Value::Array(list)) = spec.get_mut(field) else {
+            continue;
+        };
+        for (i, c) in list.iter_mut().enumerate() {
+            let Some(c) = c.as_object_mut() else { continue };
+            let at = format!("{path}.{field}[{i}]");
+            fix_container(c, &at, windows, ctx, out);
+        }
+    }
+}
+
+fn fix_container(
+    c: &mut Map<String, Value>,
+    at: &str,
+    windows: bool,
+    ctx: &Context,
+    out: &mut Vec<Change>,
+) {
+    let image = c.get("image").and_then(Value::as_str).unwrap_or("");
+    let policy = if image.contains("@sha256:") {
+        "IfNotPresent"
+    } else {
+        "Always"
+    };
+    set(
+        c,
+        "imagePullPolicy",
+        json!(policy),
+        "image-pull-policy",
+        format!("{at}.imagePullPolicy"),
+        out,
+    );
+
+    let resources = child_map(c, "resources");
+    for (part, defaults, checks) in [
+        (
+            "requests",
+            &ctx.default_resources.requests,
+            [("cpu", "cpu-requests"), ("memory", "memory-requests")],
+        ),
+        (
+            "limits",
+            &ctx.default_resources.limits,
+            [("memory", "memory-limits"), ("", "")],
+        ),
+    ] {
+        for (key, check) in checks {
+            let Some(default) = defaults.get(key).filter(|_| !key.is_empty()) else {
+                continue;
+            };
+            let map = child_map(resources, part);
+            set(
+                map,
+                key,
+                json!(default),
+                check,
+                format!("{at}.resources.{part}.{key}"),
+                out,
+            );
+        }
+    }
+    // A default limit below an explicit request would make the pod invalid: leave it out.
+    if let (Some(req), Some(lim)) = (
+        resources
+            .get("requests")
+            .and_then(|r| r.get("memory"))
+            .and_then(Value::as_str)
+            .and_then(crate::validate::quantity::parse),
+        resources
+            .get("limits")
+            .and_then(|r| r.get("memory"))
+            .and_then(Value::as_str)
+            .and_then(crate::validate::quantity::parse),
+    ) {
+        if req > lim {
+            if let Some(pos) = out
+                .iter()
+                .position(|(check, field, _)| *check == "memory-limits" && field.starts_with(at))
+            {
+                out.remove(pos);
+                if let Some(Value::Object(l)) = resources.get_mut("limits") {
+                    l.remove("memory");
+                }
+            }
+        }
+    }
+    if windows {
+        return;
+    }
+    let sc = child_map(c, "securityContext");
+    let privileged = sc.get("privileged").and_then(Value::as_bool) == Some(true);
+    let adds_sys_admin = sc
+        .get("capabilities")
+        .and_then(|caps| caps.get("add"))
+        .and_then(Value::as_array)
+        .is_some_and(|a| {
+            a.iter().any(|v| {
+                v.as_str()
+                    .is_some_and(|s| s.trim_start_matches("CAP_") == "SYS_ADMIN")
+            })
+        });
+    // The API server rejects allowPrivilegeEscalation: false next to privileged or CAP_SYS_ADMIN.
+    if !privileged && !adds_sys_admin {
+        set(
+            sc,
+            "allowPrivilegeEscalation",
+            json!(false),
+            "allow-privilege-escalation",
+            format!("{at}.securityContext.allowPrivilegeEscalation"),
+            out,
+        );
+    }
+    let caps = child_map(sc, "capabilities");
+    set(
+        caps,
+        "drop",
+        json!(["ALL"]),
+        "drop-all-capabilities",
+        format!("{at}.securityContext.capabilities.drop"),
+        out,
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fills_only_unset_fields_and_reports_each() {
+        let yaml = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  template:\n    spec:\n      automountServiceAccountToken: true\n      containers:\n      - name: c\n        image: nginx:1.27\n        imagePullPolicy: IfNotPresent\n        resources: {requests: {memory: 1Gi}}\n        securityContext: {allowPrivilegeEscalation: true}\n";
+        let mut r = crate::source::parse_text(yaml, "t.yaml").unwrap().remove(0);
+        let findings = fix(&mut r, &Context::default());
+        let fields: Vec<&str> = findings.iter().filter_map(|f| f.field.as_deref()).collect();
+        assert_eq!(
+            fields,
+            vec![
+                "spec.template.spec.securityContext.seccompProfile",
+                "spec.template.spec.securityContext.runAsNonRoot",
+                "spec.template.spec.containers[0].resources.requests.cpu",
+                "spec.template.spec.containers[0].securityContext.capabilities.drop",
+            ]
+        );
+        let c = &r.object["spec"]["template"]["spec"]["containers"][0];
+        assert_eq!(c["imagePullPolicy"], "IfNotPresent", "user value kept");
+        assert_eq!(
+            c["securityContext"]["allowPrivilegeEscalation"], true,
+            "user value kept"
+        );
+        assert!(
+            c["resources"]["limits"].get("memory").is_none(),
+            "no default limit below the 1Gi request"
+        );
+        assert_eq!(
+            r.object["spec"]["template"]["spec"]["automountServiceAccountToken"],
+            true
+        );
+    }
+}
