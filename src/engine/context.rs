@@ -54,6 +54,8 @@ pub struct Context {
     pub namespace_fallback: Option<String>,
     /// Pod Security profile, compliance level and enforcement for the policy checks.
     pub policy: crate::policy::Settings,
+    /// Generate default-deny and dependency NetworkPolicies for module workloads.
+    pub network_policies: bool,
 }
 
 impl Default for Context {
@@ -69,6 +71,7 @@ impl Default for Context {
             timestamp: None,
             namespace_fallback: Some("default".into()),
             policy: crate::policy::Settings::default(),
+            network_policies: true,
         }
     }
 }

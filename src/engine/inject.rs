@@ -70,6 +70,21 @@ impl Provenance {
         }
     }
 
+    /// Provenance of an object the tool generates itself (seed module `policy-generation`), on
+    /// behalf of `parent` when it serves one module's workload.
+    pub fn generated(namespace: &str, parent: Option<&Provenance>) -> Provenance {
+        Provenance {
+            source: parent
+                .map(|p| p.source.clone())
+                .unwrap_or_else(|| format!("policy-generation/{namespace}")),
+            framework: "policy-generation",
+            category: "operations",
+            namespace: namespace.to_string(),
+            labels: parent.map(|p| p.labels.clone()).unwrap_or_default(),
+            annotations: parent.map(|p| p.annotations.clone()).unwrap_or_default(),
+        }
+    }
+
     /// Gives a nested module resource this provenance's namespace, labels and annotations.
     pub fn pass_down(&self, child: &mut Resource) {
         let ns = self.namespace.clone();

@@ -79,6 +79,22 @@ pub fn run(inputs: Vec<Resource>, options: &Options) -> Output {
             }
         }
     }
+    if !validate && ctx.network_policies && !has_errors(&findings) {
+        let (generated, mut warnings) =
+            crate::modules::policy_generation::generate(&objects, &produced);
+        findings.append(&mut warnings);
+        for (value, parent) in generated {
+            let Value::Object(map) = value else { continue };
+            let parent_prov = parent.and_then(|i| produced[i].clone());
+            let origin = parent
+                .map(|i| objects[i].origin.clone())
+                .unwrap_or_default();
+            let obj = Resource::new(map, origin);
+            let ns = obj.namespace().unwrap_or_default().to_string();
+            produced.push(Some(Provenance::generated(&ns, parent_prov.as_ref())));
+            objects.push(obj);
+        }
+    }
     if !validate {
         for (obj, prov) in objects.iter_mut().zip(&produced) {
             if obj.is_local_config() && prov.is_none() {

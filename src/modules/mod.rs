@@ -7,6 +7,7 @@
 pub mod common;
 pub mod database_management;
 pub mod kubernetes_core;
+pub mod policy_generation;
 pub mod unified_api;
 
 use crate::engine::context::Context;

@@ -49,6 +49,17 @@ pub struct PlatformDefaultsSpec {
     pub compliance_level: Option<crate::modules::common::Level>,
     /// What failing checks do: enforce (fail the run), audit (report) or off.
     pub enforcement: Option<crate::policy::Enforcement>,
+    /// `generate` (default): default-deny and dependency NetworkPolicies for module workloads;
+    /// `none`: leave network policy to you.
+    pub network_policies: Option<NetworkPolicies>,
+}
+
+/// Whether NetworkPolicies are generated for module workloads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NetworkPolicies {
+    Generate,
+    None,
 }
 
 fn platform_defaults(m: &Module<'_>, ctx: &mut Context) -> Result<(), Vec<Finding>> {
@@ -137,6 +148,9 @@ fn platform_defaults(m: &Module<'_>, ctx: &mut Context) -> Result<(), Vec<Findin
     }
     if let Some(e) = spec.enforcement {
         ctx.policy.enforcement = e;
+    }
+    if let Some(n) = spec.network_policies {
+        ctx.network_policies = n == NetworkPolicies::Generate;
     }
     Ok(())
 }
