@@ -348,3 +348,71 @@ pub fn generate(
     }
     (out, findings)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::{run, Options};
+    use serde_json::Value;
+
+    /// (policy name, ingress peers, egress peers) with peers as `label=value:port` strings.
+    fn policies(yaml: &str) -> Vec<(String, Vec<String>, Vec<String>)> {
+        let inputs = crate::source::parse_text(yaml, "t.yaml").unwrap();
+        let out = run(inputs, &Options::default());
+        assert!(!out.failed(), "{:?}", out.findings);
+        let peer = |rule: &Value, dir: &str| -> Vec<String> {
+            let ports: Vec<String> = rule["ports"]
+                .as_array()
+                .map(|ps| ps.iter().map(|p| format!("{}/{}", p["port"], p["protocol"].as_str().unwrap_or(""))).collect())
+                .unwrap_or_else(|| vec!["*".into()]);
+            let peers: Vec<String> = rule[dir]
+                .as_array()
+                .map(|ps| ps.iter().map(|p| serde_json::to_string(p).unwrap()).collect())
+                .unwrap_or_else(|| vec!["anywhere".into()]);
+            peers.iter().flat_map(|p| ports.iter().map(move |port| format!("{p}:{port}"))).collect()
+        };
+        out.objects
+            .iter()
+            .filter(|o| o.kind() == "NetworkPolicy")
+            .map(|o| {
+                let spec = &o.object["spec"];
+                let ing = spec["ingress"].as_array().into_iter().flatten().flat_map(|r| peer(r, "from")).collect();
+                let eg = spec["egress"].as_array().into_iter().flatten().flat_map(|r| peer(r, "to")).collect();
+                (o.name().to_string(), ing, eg)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn three_tier_chain_allows_exactly_its_edges() {
+        let got = policies(include_str!("../../tests/fixtures/three-tier.yaml"));
+        let find = |n: &str| got.iter().find(|p| p.0 == n).unwrap_or_else(|| panic!("{n} in {got:?}"));
+        let names: Vec<&str> = got.iter().map(|p| p.0.as_str()).collect();
+        assert_eq!(
+            names,
+            ["default-deny", "allow-dns", "web-ingress", "web-egress", "api-ingress", "api-egress", "db-cnpg", "db-pooler"]
+        );
+        assert!(find("default-deny").1.is_empty() && find("default-deny").2.is_empty());
+        assert_eq!(
+            find("allow-dns").2,
+            [
+                r#"{"namespaceSelector":{"matchLabels":{"kubernetes.io/metadata.name":"kube-system"}}}:53/UDP"#,
+                r#"{"namespaceSelector":{"matchLabels":{"kubernetes.io/metadata.name":"kube-system"}}}:53/TCP"#
+            ]
+        );
+        // web is exposed by its Ingress; only web may reach api, only api may reach db.
+        assert_eq!(find("web-ingress").1, ["anywhere:8080/TCP"]);
+        assert_eq!(find("web-egress").2, [r#"{"podSelector":{"matchLabels":{"app.kubernetes.io/name":"api"}}}:3000/TCP"#]);
+        assert_eq!(find("api-ingress").1, [r#"{"podSelector":{"matchLabels":{"app.kubernetes.io/name":"web"}}}:3000/TCP"#]);
+        assert_eq!(
+            find("api-egress").2,
+            [
+                r#"{"podSelector":{"matchLabels":{"cnpg.io/cluster":"db"}}}:5432/TCP"#,
+                r#"{"podSelector":{"matchLabels":{"cnpg.io/poolerName":"db-pooler"}}}:5432/TCP"#
+            ]
+        );
+        let db = find("db-cnpg");
+        assert!(db.1.contains(&r#"{"podSelector":{"matchLabels":{"app.kubernetes.io/name":"api"}}}:5432/TCP"#.to_string()));
+        assert!(!db.1.iter().any(|p| p.contains("\"web\"")), "web cannot reach the database");
+        assert!(find("db-pooler").1.iter().all(|p| p.contains("\"api\"")));
+    }
+}
