@@ -63,7 +63,12 @@ pub fn run(args: &CheckArgs) -> i32 {
                 None => "-",
             };
             let fix = format!("{:?}", c.fix).to_lowercase();
-            out.push_str(&format!("{:<28}{pss:<12}{:<9}{fix:<5}{}\n", c.id, c.severity.as_str(), c.summary));
+            out.push_str(&format!(
+                "{:<28}{pss:<12}{:<9}{fix:<5}{}\n",
+                c.id,
+                c.severity.as_str(),
+                c.summary
+            ));
         }
         return emit(out.as_bytes());
     }
@@ -79,15 +84,33 @@ pub fn run(args: &CheckArgs) -> i32 {
             return EXIT_USAGE;
         }
     };
-    let overrides = Overrides { profile: args.policy.profile, level: args.policy.level, ..Default::default() };
-    let out = engine::run(resources, &Options { overrides, skip_checks: true, ..Default::default() });
+    let overrides = Overrides {
+        profile: args.policy.profile,
+        level: args.policy.level,
+        ..Default::default()
+    };
+    let out = engine::run(
+        resources,
+        &Options {
+            overrides,
+            skip_checks: true,
+            ..Default::default()
+        },
+    );
     if out.failed() {
         print_findings(&out.findings);
         return EXIT_USAGE;
     }
     // `check` reports what the checks find whatever the enforcement of a render would be.
-    let settings = policy::Settings { enforcement: Enforcement::Enforce, ..out.policy.clone() };
-    let objects: Vec<&Resource> = out.objects.iter().filter(|r| !r.is_local_config()).collect();
+    let settings = policy::Settings {
+        enforcement: Enforcement::Enforce,
+        ..out.policy.clone()
+    };
+    let objects: Vec<&Resource> = out
+        .objects
+        .iter()
+        .filter(|r| !r.is_local_config())
+        .collect();
     let mut findings = out.findings.clone();
     findings.extend(policy::run(&objects, &settings));
     let report = match args.output {

@@ -107,7 +107,7 @@ pub fn run_plugin(config_path: &Path) -> i32 {
             ..Default::default()
         },
     );
-    print_findings(&out.findings);
+    super::print_diagnostics(&out.findings, false);
     if has_errors(&out.findings) {
         return EXIT_INVALID;
     }

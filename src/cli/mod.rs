@@ -98,6 +98,9 @@ pub struct RenderFlags {
     pub timestamp: bool,
     #[command(flatten)]
     pub policy: PolicyFlags,
+    /// Also print info findings (fixes applied, exemptions, advice) on stderr.
+    #[arg(short = 'v', long)]
+    pub verbose: bool,
 }
 
 /// Policy settings on the command line (over `PlatformDefaults`).
@@ -265,6 +268,24 @@ pub fn read_stdin() -> std::io::Result<Vec<u8>> {
     let mut buf = Vec::new();
     std::io::stdin().lock().read_to_end(&mut buf)?;
     Ok(buf)
+}
+
+/// Prints errors and warnings on stderr; `info` findings (fixes, exemptions, advice) only when
+/// `verbose`, else a one-line count of them.
+pub fn print_diagnostics(findings: &[Finding], verbose: bool) {
+    if verbose {
+        return print_findings(findings);
+    }
+    let shown: Vec<Finding> = findings
+        .iter()
+        .filter(|f| f.severity > crate::report::Severity::Info)
+        .cloned()
+        .collect();
+    print_findings(&shown);
+    let hidden = findings.len() - shown.len();
+    if hidden > 0 {
+        eprintln!("note: {hidden} info findings (fixes, exemptions, advice) not shown; run with -v to see them");
+    }
 }
 
 /// Prints findings on stderr.

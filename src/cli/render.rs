@@ -81,7 +81,7 @@ pub fn run(args: &RenderArgs) -> i32 {
         },
     );
     findings.extend(out.findings);
-    print_findings(&findings);
+    super::print_diagnostics(&findings, args.flags.verbose);
     if has_errors(&findings) {
         return EXIT_INVALID;
     }

@@ -85,6 +85,21 @@ impl Provenance {
         }
     }
 
+    /// Provenance of an object generated for every module workload of a namespace: it carries
+    /// the labels (e.g. compliance labels) that all of them agree on.
+    pub fn shared(namespace: &str, members: &[&Provenance]) -> Provenance {
+        let mut p = Provenance::generated(namespace, None);
+        if let Some((first, rest)) = members.split_first() {
+            p.labels = first
+                .labels
+                .iter()
+                .filter(|(k, v)| rest.iter().all(|o| o.labels.get(*k) == Some(*v)))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+        }
+        p
+    }
+
     /// Gives a nested module resource this provenance's namespace, labels and annotations.
     pub fn pass_down(&self, child: &mut Resource) {
         let ns = self.namespace.clone();

@@ -8,6 +8,7 @@ pub mod context;
 pub mod inject;
 pub mod order;
 
+use crate::modules::policy_generation::For;
 use crate::modules::{self, Module, Role};
 use crate::report::{has_errors, Finding};
 use crate::resource::{Resource, API_VERSION};
@@ -83,15 +84,31 @@ pub fn run(inputs: Vec<Resource>, options: &Options) -> Output {
         let (generated, mut warnings) =
             crate::modules::policy_generation::generate(&objects, &produced);
         findings.append(&mut warnings);
-        for (value, parent) in generated {
+        for (value, serves) in generated {
             let Value::Object(map) = value else { continue };
-            let parent_prov = parent.and_then(|i| produced[i].clone());
-            let origin = parent
-                .map(|i| objects[i].origin.clone())
-                .unwrap_or_default();
+            let ns = map["metadata"]["namespace"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            let (prov, origin) = match serves {
+                For::Workload(i) => (
+                    Provenance::generated(&ns, produced[i].as_ref()),
+                    objects[i].origin.clone(),
+                ),
+                For::Namespace(members) => {
+                    let provs: Vec<&Provenance> = members
+                        .iter()
+                        .filter_map(|&i| produced[i].as_ref())
+                        .collect();
+                    let origin = members
+                        .first()
+                        .map(|&i| objects[i].origin.clone())
+                        .unwrap_or_default();
+                    (Provenance::shared(&ns, &provs), origin)
+                }
+            };
+            produced.push(Some(prov));
             let obj = Resource::new(map, origin);
-            let ns = obj.namespace().unwrap_or_default().to_string();
-            produced.push(Some(Provenance::generated(&ns, parent_prov.as_ref())));
             objects.push(obj);
         }
     }

@@ -312,7 +312,11 @@ fn yes() -> bool {
     true
 }
 
-/// Pod and container hardening. Defaults follow the Pod Security Standards `restricted` profile.
+/// User and group id of non-root pods that set none.
+pub const DEFAULT_UID: i64 = 10001;
+
+/// Pod and container hardening. Defaults follow the Pod Security Standards `restricted` profile,
+/// with user, group and fsGroup 10001 unless given.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SecuritySpec {
@@ -359,12 +363,18 @@ impl SecuritySpec {
         }
     }
 
+    /// User, group and fsGroup of a non-root pod that names none: a high id, clear of the host's
+    /// users (ids below 10000 may collide with node accounts).
+    fn default_id(&self) -> Option<i64> {
+        self.run_as_non_root.then_some(DEFAULT_UID)
+    }
+
     pub fn pod(&self) -> core::PodSecurityContext {
         core::PodSecurityContext {
             run_as_non_root: Some(self.run_as_non_root),
-            run_as_user: self.run_as_user,
-            run_as_group: self.run_as_group,
-            fs_group: self.fs_group,
+            run_as_user: self.run_as_user.or(self.default_id()),
+            run_as_group: self.run_as_group.or(self.default_id()),
+            fs_group: self.fs_group.or(self.default_id()),
             seccomp_profile: Some(core::SeccompProfile {
                 type_: "RuntimeDefault".into(),
                 ..Default::default()

@@ -97,6 +97,14 @@ pub struct SecretKeyRef {
     pub key: String,
 }
 
+/// `secretMounts: [{secret, mountPath}]`: a Secret as read-only files (preferred over env).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SecretMountSpec {
+    pub secret: String,
+    pub mount_path: String,
+}
+
 /// `serviceAccount: {create, name}`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -247,6 +255,8 @@ pub struct WebAppSpec {
     #[serde(default)]
     pub secret_env: BTreeMap<String, SecretKeyRef>,
     #[serde(default)]
+    pub secret_mounts: Vec<SecretMountSpec>,
+    #[serde(default)]
     pub env_from: Vec<EnvFromSpec>,
     #[serde(default)]
     pub resources: ResourcesSpec,
@@ -286,6 +296,8 @@ pub struct WorkerSpec {
     pub env: BTreeMap<String, String>,
     #[serde(default)]
     pub secret_env: BTreeMap<String, SecretKeyRef>,
+    #[serde(default)]
+    pub secret_mounts: Vec<SecretMountSpec>,
     #[serde(default)]
     pub env_from: Vec<EnvFromSpec>,
     #[serde(default)]
@@ -359,6 +371,8 @@ pub struct StatefulServiceSpec {
     pub env: BTreeMap<String, String>,
     #[serde(default)]
     pub secret_env: BTreeMap<String, SecretKeyRef>,
+    #[serde(default)]
+    pub secret_mounts: Vec<SecretMountSpec>,
     #[serde(default)]
     pub env_from: Vec<EnvFromSpec>,
     #[serde(default)]
@@ -446,6 +460,8 @@ pub struct NodeAgentSpec {
     #[serde(default)]
     pub secret_env: BTreeMap<String, SecretKeyRef>,
     #[serde(default)]
+    pub secret_mounts: Vec<SecretMountSpec>,
+    #[serde(default)]
     pub env_from: Vec<EnvFromSpec>,
     #[serde(default)]
     pub resources: ResourcesSpec,
@@ -490,6 +506,7 @@ struct Container<'a> {
     args: &'a Option<Vec<String>>,
     env: &'a BTreeMap<String, String>,
     secret_env: &'a BTreeMap<String, SecretKeyRef>,
+    secret_mounts: &'a [SecretMountSpec],
     env_from: &'a [EnvFromSpec],
     ports: &'a [PortSpec],
     resources: &'a ResourcesSpec,
@@ -525,6 +542,25 @@ impl Container<'_> {
             );
             if r.key.is_empty() {
                 ch.fail(format!("spec.secretEnv.{k}.key"), "key must not be empty");
+            }
+        }
+        for (i, m) in self.secret_mounts.iter().enumerate() {
+            let f = format!("spec.secretMounts[{i}]");
+            ch.check(
+                format!("{f}.secret"),
+                validate::dns1123_subdomain(&m.secret),
+            );
+            if !m.mount_path.starts_with('/') {
+                ch.fail(
+                    format!("{f}.mountPath"),
+                    format!("mountPath {:?} must be absolute", m.mount_path),
+                );
+            }
+            if self.secret_mounts[..i].iter().any(|o| o.secret == m.secret) {
+                ch.fail(
+                    format!("{f}.secret"),
+                    format!("Secret {:?} is mounted twice", m.secret),
+                );
             }
         }
         for (i, e) in self.env_from.iter().enumerate() {
@@ -593,6 +629,23 @@ impl Container<'_> {
             mut env_from,
             annotations,
         } = parts;
+        for m in self.secret_mounts {
+            let name = format!("secret-{}", m.secret);
+            volumes.push(core::Volume {
+                name: name.clone(),
+                secret: Some(core::SecretVolumeSource {
+                    secret_name: Some(m.secret.clone()),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            });
+            mounts.push(core::VolumeMount {
+                name,
+                mount_path: m.mount_path.clone(),
+                read_only: Some(true),
+                ..Default::default()
+            });
+        }
         if self.security.read_only_root_filesystem {
             volumes.push(core::Volume {
                 name: "tmp".into(),
@@ -917,6 +970,32 @@ fn is_percent(s: &str) -> bool {
         .is_some_and(|n| n.parse::<u8>().is_ok_and(|n| n <= 100))
 }
 
+/// Spreads the pods of a workload that runs more than one over zones and nodes (soft: a
+/// single-zone cluster still schedules them), so one failure does not take them all.
+fn spread(template: &mut core::PodTemplateSpec, name: &str, min_pods: i32) {
+    let Some(pod) = template.spec.as_mut().filter(|_| min_pods > 1) else {
+        return;
+    };
+    let constraint = |key: &str| core::TopologySpreadConstraint {
+        max_skew: 1,
+        topology_key: key.into(),
+        when_unsatisfiable: "ScheduleAnyway".into(),
+        label_selector: Some(c::selector(name)),
+        ..Default::default()
+    };
+    pod.topology_spread_constraints = Some(vec![
+        constraint("topology.kubernetes.io/zone"),
+        constraint("kubernetes.io/hostname"),
+    ]);
+}
+
+/// Fewest pods a workload runs: the autoscaler's minimum, else its replicas.
+fn min_pods(replicas: i32, autoscaling: Option<&AutoscalingSpec>) -> i32 {
+    autoscaling
+        .map(|a| a.min.unwrap_or(replicas))
+        .unwrap_or(replicas)
+}
+
 /// HPA when autoscaling is set; PDB when more than one pod runs (unless disabled).
 fn scaling_objects(
     m: &Module<'_>,
@@ -993,6 +1072,7 @@ fn web_app(m: &Module<'_>, ctx: &Context) -> Result<Expansion, Vec<Finding>> {
         args: &spec.args,
         env: &spec.env,
         secret_env: &spec.secret_env,
+        secret_mounts: &spec.secret_mounts,
         env_from: &spec.env_from,
         ports: &spec.ports,
         resources: &spec.resources,
@@ -1069,7 +1149,12 @@ fn web_app(m: &Module<'_>, ctx: &Context) -> Result<Expansion, Vec<Finding>> {
     objects.extend(sa);
     let cfg = config_parts(spec.config.as_ref(), m);
     objects.extend(cfg.object);
-    let template = k.pod_template(m, ctx, &sa_name, cfg.pod);
+    let mut template = k.pod_template(m, ctx, &sa_name, cfg.pod);
+    spread(
+        &mut template,
+        m.name,
+        min_pods(spec.replicas, spec.autoscaling.as_ref()),
+    );
     let mut meta = c::meta(m.name, &m.namespace, m.name, None);
     meta.annotations = k.workload_annotations();
     objects.push(c::to_value(&apps::Deployment {
@@ -1210,6 +1295,7 @@ fn worker(m: &Module<'_>, ctx: &Context) -> Result<Expansion, Vec<Finding>> {
         args: &spec.args,
         env: &spec.env,
         secret_env: &spec.secret_env,
+        secret_mounts: &spec.secret_mounts,
         env_from: &spec.env_from,
         ports: &[],
         resources: &spec.resources,
@@ -1233,7 +1319,12 @@ fn worker(m: &Module<'_>, ctx: &Context) -> Result<Expansion, Vec<Finding>> {
     objects.extend(sa);
     let cfg = config_parts(spec.config.as_ref(), m);
     objects.extend(cfg.object);
-    let template = k.pod_template(m, ctx, &sa_name, cfg.pod);
+    let mut template = k.pod_template(m, ctx, &sa_name, cfg.pod);
+    spread(
+        &mut template,
+        m.name,
+        min_pods(spec.replicas, spec.autoscaling.as_ref()),
+    );
     let mut meta = c::meta(m.name, &m.namespace, m.name, None);
     meta.annotations = k.workload_annotations();
     objects.push(c::to_value(&apps::Deployment {
@@ -1268,6 +1359,7 @@ fn stateful_service(m: &Module<'_>, ctx: &Context) -> Result<Expansion, Vec<Find
         args: &spec.args,
         env: &spec.env,
         secret_env: &spec.secret_env,
+        secret_mounts: &spec.secret_mounts,
         env_from: &spec.env_from,
         ports: &spec.ports,
         resources: &spec.resources,
@@ -1329,7 +1421,7 @@ fn stateful_service(m: &Module<'_>, ctx: &Context) -> Result<Expansion, Vec<Find
             ..Default::default()
         })
         .collect();
-    let template = k.pod_template(
+    let mut template = k.pod_template(
         m,
         ctx,
         &sa_name,
@@ -1338,6 +1430,7 @@ fn stateful_service(m: &Module<'_>, ctx: &Context) -> Result<Expansion, Vec<Find
             ..Default::default()
         },
     );
+    spread(&mut template, m.name, spec.replicas);
     let headless = format!("{}-headless", m.name);
     let claims: Vec<core::PersistentVolumeClaim> = spec
         .volume_claims
@@ -1437,6 +1530,7 @@ fn node_agent(m: &Module<'_>, ctx: &Context) -> Result<Expansion, Vec<Finding>> 
         args: &spec.args,
         env: &spec.env,
         secret_env: &spec.secret_env,
+        secret_mounts: &spec.secret_mounts,
         env_from: &spec.env_from,
         ports: &spec.ports,
         resources: &spec.resources,

@@ -187,12 +187,20 @@ fn match_labels(labels: &Map<String, Value>) -> Value {
     json!({"matchLabels": labels})
 }
 
-/// The generated policies, each with the index of the object whose provenance it takes (`None`
-/// for the namespace-wide ones), plus warnings for dependencies that are not in the set.
+/// Whom a generated policy serves: one workload (by object index), or every module workload of
+/// a namespace.
+#[derive(Debug, Clone, PartialEq)]
+pub enum For {
+    Workload(usize),
+    Namespace(Vec<usize>),
+}
+
+/// The generated policies with whom they serve, plus warnings for dependencies that are not in
+/// the set.
 pub fn generate(
     objects: &[Resource],
     produced: &[Option<Provenance>],
-) -> (Vec<(Value, Option<usize>)>, Vec<Finding>) {
+) -> (Vec<(Value, For)>, Vec<Finding>) {
     let objects: Vec<(&Resource, Option<&Provenance>)> = objects
         .iter()
         .zip(produced.iter().map(Option::as_ref))
@@ -202,9 +210,18 @@ pub fn generate(
     let mut findings = Vec::new();
     let namespaces: BTreeSet<&str> = targets.iter().map(|t| t.namespace.as_str()).collect();
     for ns in &namespaces {
+        let members = || {
+            For::Namespace(
+                targets
+                    .iter()
+                    .filter(|t| t.namespace == *ns)
+                    .map(|t| t.source)
+                    .collect(),
+            )
+        };
         let mut deny = Map::new();
         deny.insert("policyTypes".into(), json!(["Ingress", "Egress"]));
-        out.push((policy("default-deny", ns, json!({}), deny), None));
+        out.push((policy("default-deny", ns, json!({}), deny), members()));
         let mut dns = Map::new();
         dns.insert("policyTypes".into(), json!(["Egress"]));
         dns.insert(
@@ -214,7 +231,7 @@ pub fn generate(
                 "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
             }]),
         );
-        out.push((policy("allow-dns", ns, json!({}), dns), None));
+        out.push((policy("allow-dns", ns, json!({}), dns), members()));
     }
 
     // What a dependency name resolves to: workloads by name, a database by name (its pooler too).
@@ -282,7 +299,7 @@ pub fn generate(
                 );
                 out.push((
                     policy(&format!("{}-cnpg", t.name), &t.namespace, own, spec),
-                    Some(t.source),
+                    For::Workload(t.source),
                 ));
             }
             TargetKind::Pooler => {
@@ -294,7 +311,10 @@ pub fn generate(
                     "egress".into(),
                     json!([{"to": [{"podSelector": {"matchLabels": {"cnpg.io/cluster": cluster}}}], "ports": port_list(&t.ports)}, api_egress.clone()]),
                 );
-                out.push((policy(&t.name, &t.namespace, own, spec), Some(t.source)));
+                out.push((
+                    policy(&t.name, &t.namespace, own, spec),
+                    For::Workload(t.source),
+                ));
             }
             TargetKind::Workload => {
                 let mut ingress = Vec::new();
@@ -313,7 +333,7 @@ pub fn generate(
                             own.clone(),
                             spec,
                         ),
-                        Some(t.source),
+                        For::Workload(t.source),
                     ));
                 }
                 let mut egress = Vec::new();
@@ -340,7 +360,7 @@ pub fn generate(
                     spec.insert("egress".into(), Value::Array(egress));
                     out.push((
                         policy(&format!("{}-egress", t.name), &t.namespace, own, spec),
-                        Some(t.source),
+                        For::Workload(t.source),
                     ));
                 }
             }
@@ -362,21 +382,42 @@ mod tests {
         let peer = |rule: &Value, dir: &str| -> Vec<String> {
             let ports: Vec<String> = rule["ports"]
                 .as_array()
-                .map(|ps| ps.iter().map(|p| format!("{}/{}", p["port"], p["protocol"].as_str().unwrap_or(""))).collect())
+                .map(|ps| {
+                    ps.iter()
+                        .map(|p| format!("{}/{}", p["port"], p["protocol"].as_str().unwrap_or("")))
+                        .collect()
+                })
                 .unwrap_or_else(|| vec!["*".into()]);
             let peers: Vec<String> = rule[dir]
                 .as_array()
-                .map(|ps| ps.iter().map(|p| serde_json::to_string(p).unwrap()).collect())
+                .map(|ps| {
+                    ps.iter()
+                        .map(|p| serde_json::to_string(p).unwrap())
+                        .collect()
+                })
                 .unwrap_or_else(|| vec!["anywhere".into()]);
-            peers.iter().flat_map(|p| ports.iter().map(move |port| format!("{p}:{port}"))).collect()
+            peers
+                .iter()
+                .flat_map(|p| ports.iter().map(move |port| format!("{p}:{port}")))
+                .collect()
         };
         out.objects
             .iter()
             .filter(|o| o.kind() == "NetworkPolicy")
             .map(|o| {
                 let spec = &o.object["spec"];
-                let ing = spec["ingress"].as_array().into_iter().flatten().flat_map(|r| peer(r, "from")).collect();
-                let eg = spec["egress"].as_array().into_iter().flatten().flat_map(|r| peer(r, "to")).collect();
+                let ing = spec["ingress"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .flat_map(|r| peer(r, "from"))
+                    .collect();
+                let eg = spec["egress"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .flat_map(|r| peer(r, "to"))
+                    .collect();
                 (o.name().to_string(), ing, eg)
             })
             .collect()
@@ -385,11 +426,24 @@ mod tests {
     #[test]
     fn three_tier_chain_allows_exactly_its_edges() {
         let got = policies(include_str!("../../tests/fixtures/three-tier.yaml"));
-        let find = |n: &str| got.iter().find(|p| p.0 == n).unwrap_or_else(|| panic!("{n} in {got:?}"));
+        let find = |n: &str| {
+            got.iter()
+                .find(|p| p.0 == n)
+                .unwrap_or_else(|| panic!("{n} in {got:?}"))
+        };
         let names: Vec<&str> = got.iter().map(|p| p.0.as_str()).collect();
         assert_eq!(
             names,
-            ["default-deny", "allow-dns", "web-ingress", "web-egress", "api-ingress", "api-egress", "db-cnpg", "db-pooler"]
+            [
+                "default-deny",
+                "allow-dns",
+                "web-ingress",
+                "web-egress",
+                "api-ingress",
+                "api-egress",
+                "db-cnpg",
+                "db-pooler"
+            ]
         );
         assert!(find("default-deny").1.is_empty() && find("default-deny").2.is_empty());
         assert_eq!(
@@ -401,8 +455,14 @@ mod tests {
         );
         // web is exposed by its Ingress; only web may reach api, only api may reach db.
         assert_eq!(find("web-ingress").1, ["anywhere:8080/TCP"]);
-        assert_eq!(find("web-egress").2, [r#"{"podSelector":{"matchLabels":{"app.kubernetes.io/name":"api"}}}:3000/TCP"#]);
-        assert_eq!(find("api-ingress").1, [r#"{"podSelector":{"matchLabels":{"app.kubernetes.io/name":"web"}}}:3000/TCP"#]);
+        assert_eq!(
+            find("web-egress").2,
+            [r#"{"podSelector":{"matchLabels":{"app.kubernetes.io/name":"api"}}}:3000/TCP"#]
+        );
+        assert_eq!(
+            find("api-ingress").1,
+            [r#"{"podSelector":{"matchLabels":{"app.kubernetes.io/name":"web"}}}:3000/TCP"#]
+        );
         assert_eq!(
             find("api-egress").2,
             [
@@ -411,8 +471,14 @@ mod tests {
             ]
         );
         let db = find("db-cnpg");
-        assert!(db.1.contains(&r#"{"podSelector":{"matchLabels":{"app.kubernetes.io/name":"api"}}}:5432/TCP"#.to_string()));
-        assert!(!db.1.iter().any(|p| p.contains("\"web\"")), "web cannot reach the database");
+        assert!(db.1.contains(
+            &r#"{"podSelector":{"matchLabels":{"app.kubernetes.io/name":"api"}}}:5432/TCP"#
+                .to_string()
+        ));
+        assert!(
+            !db.1.iter().any(|p| p.contains("\"web\"")),
+            "web cannot reach the database"
+        );
         assert!(find("db-pooler").1.iter().all(|p| p.contains("\"api\"")));
     }
 }

@@ -9,6 +9,15 @@ pub mod mutate;
 pub mod pod;
 pub mod pod_security;
 // (modules: one line per check family file)
+pub mod availability;
+pub mod containers;
+pub mod images;
+pub mod metadata;
+pub mod network;
+pub mod probes;
+pub mod rbac;
+pub mod resources;
+pub mod service_accounts;
 
 use crate::modules::common::Level;
 use crate::report::{Finding, Severity};
@@ -153,6 +162,15 @@ static ALL: std::sync::LazyLock<Vec<&'static CheckDef>> = std::sync::LazyLock::n
     let families: &[&[&'static CheckDef]] = &[
         pod_security::CHECKS,
         // (families: one line per check family file)
+        containers::CHECKS,
+        resources::CHECKS,
+        images::CHECKS,
+        probes::CHECKS,
+        service_accounts::CHECKS,
+        network::CHECKS,
+        metadata::CHECKS,
+        availability::CHECKS,
+        rbac::CHECKS,
     ];
     families.concat()
 });

@@ -1,0 +1,288 @@
+//! Health probes (ids 26-28 of the check table).
+//!
+//! `liveness-probe` and `readiness-probe` apply to regular containers of long-running pods: init
+//! containers finish before the pod is ready, and pods that run to completion (Jobs, CronJobs,
+//! `restartPolicy: Never`/`OnFailure`) serve no traffic and are restarted by their controller, not
+//! by a probe. `probe-port-valid` applies to every probe that is written, on any container: a probe
+//! aimed at a port the container does not declare fails or checks the wrong process. An
+//! `httpGet` with its own `host` targets another machine, so its port is not checked.
+
+use super::pod::{get_str, obj, ContainerKind, ContainerView, PodView};
+use super::{CheckDef, Fix, HitSink, Scope};
+use crate::report::Severity;
+use serde_json::{Map, Value};
+
+/// `liveness-probe` (#26).
+pub const LIVENESS_PROBE: CheckDef = CheckDef {
+    id: "liveness-probe",
+    summary: "containers of long-running pods set a livenessProbe",
+    pss: None,
+    severity: Severity::Warning,
+    fix: Fix::Gen,
+    scope: Scope::Pod(liveness_probe),
+};
+
+/// `readiness-probe` (#27).
+pub const READINESS_PROBE: CheckDef = CheckDef {
+    id: "readiness-probe",
+    summary:
+        "containers of long-running pods set a readinessProbe that differs from the livenessProbe",
+    pss: None,
+    severity: Severity::Warning,
+    fix: Fix::Gen,
+    scope: Scope::Pod(readiness_probe),
+};
+
+/// `probe-port-valid` (#28).
+pub const PROBE_PORT_VALID: CheckDef = CheckDef {
+    id: "probe-port-valid",
+    summary: "probe ports name or number a containerPort of the same container",
+    pss: None,
+    severity: Severity::Error,
+    fix: Fix::No,
+    scope: Scope::Pod(probe_port_valid),
+};
+
+/// This family, in table order.
+pub static CHECKS: &[&CheckDef] = &[&LIVENESS_PROBE, &READINESS_PROBE, &PROBE_PORT_VALID];
+
+/// Whether the pod runs to completion instead of serving.
+fn runs_to_completion(pod: &PodView<'_>) -> bool {
+    matches!(pod.object.kind(), "Job" | "CronJob")
+        || matches!(
+            get_str(pod.spec, "restartPolicy"),
+            Some("Never" | "OnFailure")
+        )
+}
+
+/// The regular containers of a long-running pod: the ones that need liveness and readiness.
+fn serving<'a>(pod: &PodView<'a>) -> Vec<ContainerView<'a>> {
+    if runs_to_completion(pod) {
+        return Vec::new();
+    }
+    pod.containers()
+        .into_iter()
+        .filter(|c| c.kind == ContainerKind::Regular)
+        .collect()
+}
+
+/// The probe `field` of a container, if set.
+fn probe<'a>(c: &ContainerView<'a>, field: &str) -> Option<&'a Map<String, Value>> {
+    obj(c.spec.get(field))
+}
+
+fn liveness_probe(pod: &PodView<'_>, out: &mut HitSink) {
+    for c in serving(pod) {
+        if probe(&c, "livenessProbe").is_none() {
+            out.push(
+                c.at("livenessProbe"),
+                format!(
+                    "container {:?} has no livenessProbe: a hung process is never restarted",
+                    c.name()
+                ),
+            );
+        }
+    }
+}
+
+fn readiness_probe(pod: &PodView<'_>, out: &mut HitSink) {
+    for c in serving(pod) {
+        match probe(&c, "readinessProbe") {
+            None => out.push(
+                c.at("readinessProbe"),
+                format!(
+                    "container {:?} has no readinessProbe: it gets traffic before it is ready",
+                    c.name()
+                ),
+            ),
+            Some(r) if probe(&c, "livenessProbe") == Some(r) => out.push(
+                c.at("readinessProbe"),
+                format!(
+                    "container {:?} uses the same probe for readiness and liveness: a slow dependency then restarts it instead of only taking it out of rotation; give readiness its own endpoint or thresholds",
+                    c.name()
+                ),
+            ),
+            Some(_) => {}
+        }
+    }
+}
+
+/// The probes a container can carry.
+const PROBES: [&str; 3] = ["livenessProbe", "readinessProbe", "startupProbe"];
+/// The probe handlers that target a port of the container.
+const HANDLERS: [&str; 3] = ["httpGet", "tcpSocket", "grpc"];
+
+fn probe_port_valid(pod: &PodView<'_>, out: &mut HitSink) {
+    for c in pod.containers() {
+        let ports: Vec<(Option<i64>, Option<&str>)> = match c.spec.get("ports") {
+            Some(Value::Array(list)) => list
+                .iter()
+                .map(|p| {
+                    (
+                        p.get("containerPort").and_then(Value::as_i64),
+                        p.get("name").and_then(Value::as_str),
+                    )
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        let declared = if ports.is_empty() {
+            "it declares none".to_string()
+        } else {
+            let list: Vec<String> = ports
+                .iter()
+                .map(|(n, name)| match (n, name) {
+                    (Some(n), Some(name)) => format!("{n} ({name})"),
+                    (Some(n), None) => n.to_string(),
+                    (None, Some(name)) => format!("({name})"),
+                    (None, None) => "?".into(),
+                })
+                .collect();
+            format!("declared: {}", list.join(", "))
+        };
+        for field in PROBES {
+            let Some(p) = probe(&c, field) else { continue };
+            for handler in HANDLERS {
+                let Some(h) = obj(p.get(handler)) else {
+                    continue;
+                };
+                if handler == "httpGet" && h.get("host").and_then(Value::as_str).is_some() {
+                    continue;
+                }
+                let at = c.at(&format!("{field}.{handler}.port"));
+                let problem = match h.get("port") {
+                    Some(Value::Number(n)) => match n.as_i64() {
+                        Some(n) if ports.iter().any(|(p, _)| *p == Some(n)) => continue,
+                        _ => format!("targets port {n}, which is not a containerPort"),
+                    },
+                    Some(Value::String(name)) => {
+                        if ports.iter().any(|(_, p)| *p == Some(name.as_str())) {
+                            continue;
+                        }
+                        format!("targets port {name:?}, which names no containerPort")
+                    }
+                    _ => "has no port".to_string(),
+                };
+                out.push(
+                    at,
+                    format!(
+                        "container {:?} {field} {problem} of the container ({declared})",
+                        c.name()
+                    ),
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::hits_of;
+
+    /// Asserts the hits of `check` on `yaml`: (object name, field path, message substring).
+    fn expect(check: &CheckDef, yaml: &str, want: &[(&str, &str, &str)]) {
+        let hits = hits_of(check, yaml);
+        assert_eq!(hits.len(), want.len(), "{}: {hits:#?}", check.id);
+        for (hit, (name, field, msg)) in hits.iter().zip(want) {
+            assert_eq!((hit.0.as_str(), hit.1.as_str()), (*name, *field));
+            assert!(hit.2.contains(msg), "{:?} lacks {msg:?}", hit.2);
+        }
+    }
+
+    /// A Deployment `api` whose pod spec holds `pod` (indented six spaces).
+    fn deployment(pod: &str) -> String {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: api}}\nspec:\n  template:\n    spec:\n{pod}"
+        )
+    }
+
+    const C: &str = "spec.template.spec.containers";
+
+    const PROBED: &str = "      containers:\n      - name: api\n        image: x:1\n        ports: [{name: http, containerPort: 8080}, {name: admin, containerPort: 9901}]\n        livenessProbe: {httpGet: {path: /livez, port: admin}}\n        readinessProbe: {httpGet: {path: /readyz, port: http}}\n        startupProbe: {tcpSocket: {port: 8080}}\n      initContainers:\n      - name: migrate\n        image: x:1\n";
+
+    #[test]
+    fn liveness_probe_missing_on_regular_containers_only() {
+        let yaml = deployment(
+            "      containers:\n      - name: api\n        image: x:1\n      initContainers:\n      - name: migrate\n        image: x:1\n",
+        );
+        expect(
+            &LIVENESS_PROBE,
+            &yaml,
+            &[(
+                "api",
+                &format!("{C}[0].livenessProbe"),
+                "container \"api\" has no livenessProbe",
+            )],
+        );
+        expect(&LIVENESS_PROBE, &deployment(PROBED), &[]);
+    }
+
+    #[test]
+    fn probes_are_not_required_of_pods_that_run_to_completion() {
+        let job = "apiVersion: batch/v1\nkind: Job\nmetadata: {name: once}\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers:\n      - name: c\n        image: x:1\n";
+        expect(&LIVENESS_PROBE, job, &[]);
+        expect(&READINESS_PROBE, job, &[]);
+    }
+
+    #[test]
+    fn readiness_probe_missing_or_same_as_liveness() {
+        let yaml = deployment(
+            "      containers:\n      - name: api\n        image: x:1\n      - name: same\n        image: x:1\n        ports: [{name: http, containerPort: 8080}]\n        livenessProbe: {httpGet: {path: /healthz, port: http}}\n        readinessProbe: {httpGet: {path: /healthz, port: http}}\n",
+        );
+        expect(
+            &READINESS_PROBE,
+            &yaml,
+            &[
+                (
+                    "api",
+                    &format!("{C}[0].readinessProbe"),
+                    "container \"api\" has no readinessProbe",
+                ),
+                (
+                    "api",
+                    &format!("{C}[1].readinessProbe"),
+                    "container \"same\" uses the same probe for readiness and liveness",
+                ),
+            ],
+        );
+        expect(&READINESS_PROBE, &deployment(PROBED), &[]);
+    }
+
+    #[test]
+    fn probe_port_valid_rejects_undeclared_names_and_numbers() {
+        let yaml = deployment(
+            "      containers:\n      - name: api\n        image: x:1\n        ports: [{name: http, containerPort: 8080}]\n        livenessProbe: {httpGet: {path: /livez, port: healthz}}\n        readinessProbe: {tcpSocket: {port: 9090}}\n        startupProbe: {grpc: {port: 8080}}\n      - name: bare\n        image: x:1\n        readinessProbe: {httpGet: {path: /, port: 80}}\n",
+        );
+        expect(
+            &PROBE_PORT_VALID,
+            &yaml,
+            &[
+                (
+                    "api",
+                    &format!("{C}[0].livenessProbe.httpGet.port"),
+                    "container \"api\" livenessProbe targets port \"healthz\", which names no containerPort of the container (declared: 8080 (http))",
+                ),
+                (
+                    "api",
+                    &format!("{C}[0].readinessProbe.tcpSocket.port"),
+                    "readinessProbe targets port 9090, which is not a containerPort",
+                ),
+                (
+                    "api",
+                    &format!("{C}[1].readinessProbe.httpGet.port"),
+                    "container \"bare\" readinessProbe targets port 80, which is not a containerPort of the container (it declares none)",
+                ),
+            ],
+        );
+    }
+
+    #[test]
+    fn probe_port_valid_accepts_declared_ports_and_other_hosts() {
+        expect(&PROBE_PORT_VALID, &deployment(PROBED), &[]);
+        let other_host = deployment(
+            "      containers:\n      - name: api\n        image: x:1\n        livenessProbe: {httpGet: {host: 10.0.0.1, path: /, port: 80}}\n        readinessProbe: {exec: {command: [\"true\"]}}\n",
+        );
+        expect(&PROBE_PORT_VALID, &other_host, &[]);
+    }
+}
