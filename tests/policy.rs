@@ -161,3 +161,39 @@ fn sarif_report_validates_against_the_sarif_schema() {
         }
     }
 }
+
+#[test]
+fn a_hardened_manifest_set_has_no_findings_even_at_level_restricted() {
+    let (out, code) = check(&[
+        "-o",
+        "json",
+        "--level",
+        "restricted",
+        "tests/fixtures/hardened.yaml",
+    ]);
+    let report: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(report["findings"], serde_json::json!([]), "{out}");
+    assert_eq!(code, 0);
+    assert!(report["summary"]["objects"].as_u64().unwrap_or(0) >= 4);
+}
+
+#[test]
+fn exit_codes_follow_fail_on() {
+    let bad = "tests/fixtures/bad-deployment.yaml";
+    assert_eq!(check(&[bad]).1, 1, "errors fail by default");
+    assert_eq!(
+        check(&["--fail-on", "warning", "tests/fixtures/passthrough.yaml"]).1,
+        1
+    );
+    assert_eq!(
+        check(&["tests/fixtures/passthrough.yaml"]).1,
+        0,
+        "warnings alone pass by default"
+    );
+    assert_eq!(
+        check(&["tests/fixtures/bad/malformed.yaml"]).1,
+        2,
+        "unreadable input"
+    );
+    assert_eq!(check(&[]).1, 2, "nothing to check");
+}
