@@ -3,7 +3,7 @@
 //! node (podAntiAffinity or topologySpreadConstraints spread them). Advisory only: a single
 //! replica has nothing to spread, and what counts as "available" is the operator's call.
 
-use super::network::selects;
+use super::network::{selects, Selectors};
 use super::pod::{get, get_str, obj, pod_of};
 use super::{CheckDef, Fix, Scope, SetHits};
 use crate::report::Severity;
@@ -24,12 +24,20 @@ pub const AVAILABILITY: CheckDef = CheckDef {
 pub static CHECKS: &[&CheckDef] = &[&AVAILABILITY];
 
 fn availability(objects: &[&Resource], out: &mut SetHits) {
-    let mut budgets: HashMap<Option<&str>, Vec<&Resource>> = HashMap::new();
+    let mut budgets: Vec<&Resource> = Vec::new();
+    let mut budget_index = Selectors::default();
     // minReplicas of each HPA target, by (namespace, kind, name).
     let mut scaled: HashMap<(Option<&str>, &str, &str), i64> = HashMap::new();
     for &r in objects {
         match (r.group(), r.kind()) {
-            ("policy", "PodDisruptionBudget") => budgets.entry(r.namespace()).or_default().push(r),
+            ("policy", "PodDisruptionBudget") => {
+                budget_index.add(
+                    r.namespace(),
+                    obj(r.object.get("spec")).and_then(|s| obj(s.get("selector"))),
+                    budgets.len(),
+                );
+                budgets.push(r);
+            }
             ("autoscaling", "HorizontalPodAutoscaler") => {
                 let kind = get_str(&r.object, "spec.scaleTargetRef.kind").unwrap_or("");
                 let name = get_str(&r.object, "spec.scaleTargetRef.name").unwrap_or("");
@@ -55,11 +63,15 @@ fn availability(objects: &[&Resource], out: &mut SetHits) {
             _ => continue,
         };
         let labels = pod.labels();
-        let budgeted = budgets.get(&r.namespace()).into_iter().flatten().any(|b| {
-            obj(b.object.get("spec"))
-                .and_then(|s| obj(s.get("selector")))
-                .is_some_and(|s| selects(s, labels))
-        });
+        let budgeted = budget_index
+            .candidates(r.namespace(), labels)
+            .into_iter()
+            .map(|at| budgets[at])
+            .any(|b| {
+                obj(b.object.get("spec"))
+                    .and_then(|s| obj(s.get("selector")))
+                    .is_some_and(|s| selects(s, labels))
+            });
         if !budgeted {
             out.push(
                 i,

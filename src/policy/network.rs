@@ -37,18 +37,109 @@ pub const SELECTOR_CONSISTENCY: CheckDef = CheckDef {
 /// This family, in table order.
 pub static CHECKS: &[&CheckDef] = &[&NETWORK_POLICY_COVERAGE, &SELECTOR_CONSISTENCY];
 
-/// Rendered pods (bare pods and workload templates) by namespace, with their object index.
-pub(super) type PodIndex<'a> = HashMap<Option<&'a str>, Vec<(usize, PodView<'a>)>>;
+/// The rendered pods (bare pods and workload templates) of one namespace, with their object
+/// index, and a posting list per label pair so that a selector is matched against the few pods
+/// that carry its first label rather than against every pod (sets of 50,000 objects stay linear).
+#[derive(Default)]
+pub(super) struct Pods<'a> {
+    pub(super) list: Vec<(usize, PodView<'a>)>,
+    by_label: HashMap<(&'a str, &'a str), Vec<usize>>,
+}
+
+impl<'a> Pods<'a> {
+    fn push(&mut self, i: usize, pod: PodView<'a>) {
+        let at = self.list.len();
+        for (k, v) in pod.labels().into_iter().flatten() {
+            if let Some(v) = v.as_str() {
+                self.by_label.entry((k.as_str(), v)).or_default().push(at);
+            }
+        }
+        self.list.push((i, pod));
+    }
+
+    /// Pods that may match a selector whose equality part is `pairs`: those carrying its first
+    /// pair, or every pod when it has none (the caller still applies the whole selector).
+    pub(super) fn candidates(
+        &self,
+        pairs: Option<&Map<String, Value>>,
+    ) -> Vec<&(usize, PodView<'a>)> {
+        match pairs.and_then(|m| m.iter().next()) {
+            Some((k, Value::String(v))) => self
+                .by_label
+                .get(&(k.as_str(), v.as_str()))
+                .into_iter()
+                .flatten()
+                .map(|&at| &self.list[at])
+                .collect(),
+            Some(_) => Vec::new(),
+            None => self.list.iter().collect(),
+        }
+    }
+}
+
+/// Rendered pods by namespace.
+pub(super) type PodIndex<'a> = HashMap<Option<&'a str>, Pods<'a>>;
 
 /// Indexes the pods of `objects` by namespace.
 pub(super) fn pods_by_namespace<'a>(objects: &[&'a Resource]) -> PodIndex<'a> {
     let mut index: PodIndex<'a> = HashMap::new();
     for (i, r) in objects.iter().enumerate() {
         if let Some(pod) = pod_of(r) {
-            index.entry(r.namespace()).or_default().push((i, pod));
+            index.entry(r.namespace()).or_default().push(i, pod);
         }
     }
     index
+}
+
+/// Label selectors (of NetworkPolicies, PodDisruptionBudgets…) by namespace, filed under their
+/// first `matchLabels` pair, so that the selectors that may select a pod are found from the
+/// pod's own labels.
+#[derive(Default)]
+pub(super) struct Selectors<'a> {
+    /// Selectors without a `matchLabels` pair: they may select any pod.
+    always: HashMap<Option<&'a str>, Vec<usize>>,
+    by_label: HashMap<(Option<&'a str>, &'a str, &'a str), Vec<usize>>,
+}
+
+impl<'a> Selectors<'a> {
+    /// Files selector number `at` of namespace `ns`.
+    pub(super) fn add(
+        &mut self,
+        ns: Option<&'a str>,
+        selector: Option<&'a Map<String, Value>>,
+        at: usize,
+    ) {
+        match selector
+            .and_then(|s| obj(s.get("matchLabels")))
+            .and_then(|m| m.iter().next())
+        {
+            Some((k, Value::String(v))) => self
+                .by_label
+                .entry((ns, k.as_str(), v.as_str()))
+                .or_default()
+                .push(at),
+            Some(_) => {}
+            None => self.always.entry(ns).or_default().push(at),
+        }
+    }
+
+    /// Numbers of the selectors of `ns` that may select a pod with `labels`, in filing order.
+    pub(super) fn candidates(
+        &self,
+        ns: Option<&'a str>,
+        labels: Option<&Map<String, Value>>,
+    ) -> Vec<usize> {
+        let mut out: Vec<usize> = self.always.get(&ns).cloned().unwrap_or_default();
+        for (k, v) in labels.into_iter().flatten() {
+            let Some(v) = v.as_str() else { continue };
+            if let Some(list) = self.by_label.get(&(ns, k.as_str(), v)) {
+                out.extend(list);
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
 }
 
 /// Whether a `LabelSelector` selects `labels`: every `matchLabels` pair and every
@@ -165,18 +256,22 @@ fn policy_types(policy: &Resource) -> (bool, bool) {
 }
 
 fn network_policy_coverage(objects: &[&Resource], out: &mut SetHits) {
-    let mut policies: HashMap<Option<&str>, Vec<&Resource>> = HashMap::new();
-    for &r in objects.iter().filter(|r| is_network_policy(r)) {
-        policies.entry(r.namespace()).or_default().push(r);
+    let policies: Vec<&Resource> = objects
+        .iter()
+        .copied()
+        .filter(|r| is_network_policy(r))
+        .collect();
+    let mut index = Selectors::default();
+    for (at, p) in policies.iter().enumerate() {
+        index.add(p.namespace(), pod_selector(p), at);
     }
     for (i, r) in objects.iter().enumerate() {
         let Some(pod) = pod_of(r) else { continue };
         let labels = pod.labels();
-        let matching: Vec<&Resource> = policies
-            .get(&r.namespace())
+        let matching: Vec<&Resource> = index
+            .candidates(r.namespace(), labels)
             .into_iter()
-            .flatten()
-            .copied()
+            .map(|at| policies[at])
             .filter(|p| pod_selector(p).is_none_or(|s| selects(s, labels)))
             .collect();
         if matching.is_empty() {
@@ -229,7 +324,7 @@ fn selector_consistency(objects: &[&Resource], out: &mut SetHits) {
         let ns = r.namespace();
         let here = Namespace {
             name: ns,
-            pods: pods.get(&ns).map(Vec::as_slice).unwrap_or_default(),
+            pods: pods.get(&ns),
             custom: custom.get(&ns).map(Vec::as_slice).unwrap_or_default(),
         };
         match (r.group(), r.kind()) {
@@ -324,7 +419,7 @@ fn template_matches_selector(
 /// What selectors in one namespace can hit.
 struct Namespace<'a, 'p> {
     name: Option<&'a str>,
-    pods: &'p [(usize, PodView<'a>)],
+    pods: Option<&'p Pods<'a>>,
     /// Custom resources, whose operators may run pods the set does not show.
     custom: &'p [&'a Resource],
 }
@@ -361,7 +456,14 @@ fn selector_hits_pod(
     let Some(selector) = obj(spec.get(field)).filter(|s| !is_empty_selector(s)) else {
         return;
     };
-    if ns.pods.iter().any(|(_, p)| selects(selector, p.labels())) {
+    let candidates = ns
+        .pods
+        .map(|p| p.candidates(obj(selector.get("matchLabels"))))
+        .unwrap_or_default();
+    if candidates
+        .iter()
+        .any(|(_, p)| selects(selector, p.labels()))
+    {
         return;
     }
     let mut values: Vec<&str> = obj(selector.get("matchLabels"))
@@ -393,7 +495,9 @@ fn service_targets(i: usize, spec: &Map<String, Value>, ns: &Namespace<'_, '_>, 
     };
     let selected: Vec<&PodView<'_>> = ns
         .pods
-        .iter()
+        .map(|p| p.candidates(Some(selector)))
+        .unwrap_or_default()
+        .into_iter()
         .filter(|(_, p)| map_selects(selector, p.labels()))
         .map(|(_, p)| p)
         .collect();
