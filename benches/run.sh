@@ -84,6 +84,11 @@ for apps in 100 1000 10000; do
   echo "  $case: $objs objects emitted by us (expected $((apps * 5)))" >&2
   "${measure[@]}" run "$results" "$case" ours /dev/null -- "${cmd[@]}"
 
+  # The linter on the same input: every check, JSON report.
+  ccase="check A=$apps"
+  count_objects "$ccase" "$tmp/out.yaml" "" >/dev/null
+  "${measure[@]}" run "$results" "$ccase" ours /dev/null -- "$bin" check -o json "$dir/apps"
+
   if [[ $run_kust == 1 ]]; then
     "${measure[@]}" run "$results" "$case" kustomize "$tmp/kust.yaml" -- kubectl kustomize "$dir"
     kobjs="$("${measure[@]}" count "$tmp/kust.yaml")"
