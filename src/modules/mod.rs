@@ -36,7 +36,9 @@ pub struct KindDef {
     pub role: Role,
 }
 
-/// Every kind, in documentation order.
+/// Every kind, in documentation order. Configuration kinds are applied in this order too, so a
+/// later one (e.g. `ComplianceProfile`) wins over an earlier one (`PlatformDefaults`) for a
+/// setting both make, whatever the input order.
 pub static REGISTRY: &[KindDef] = &[
     unified_api::PLATFORM_DEFAULTS,
     kubernetes_core::WEB_APP,
@@ -112,16 +114,15 @@ impl<'a> Module<'a> {
 }
 
 /// Collects findings from validation steps, for the common "check everything, then fail once".
-#[derive(Default)]
 pub struct Checks<'a> {
-    module: Option<&'a Module<'a>>,
+    module: &'a Module<'a>,
     pub findings: Vec<Finding>,
 }
 
 impl<'a> Checks<'a> {
     pub fn new(module: &'a Module<'a>) -> Self {
         Checks {
-            module: Some(module),
+            module,
             findings: Vec::new(),
         }
     }
@@ -135,14 +136,12 @@ impl<'a> Checks<'a> {
 
     /// Records an error at `field`.
     pub fn fail(&mut self, field: impl Into<String>, why: impl Into<String>) {
-        let m = self.module.expect("Checks built with a module");
-        self.findings.push(m.error(field, why));
+        self.findings.push(self.module.error(field, why));
     }
 
     /// Records a warning at `field`.
     pub fn warn(&mut self, field: impl Into<String>, why: impl Into<String>) {
-        let m = self.module.expect("Checks built with a module");
-        self.findings.push(m.warning(field, why));
+        self.findings.push(self.module.warning(field, why));
     }
 
     /// Ok with the non-error findings, or every finding when any is an error.

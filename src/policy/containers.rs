@@ -270,17 +270,7 @@ fn duplicate_env_var(pod: &PodView<'_>, out: &mut HitSink) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::hits_of;
-
-    /// Asserts the hits of `check` on `yaml`: (object name, field path, message substring).
-    fn expect(check: &CheckDef, yaml: &str, want: &[(&str, &str, &str)]) {
-        let hits = hits_of(check, yaml);
-        assert_eq!(hits.len(), want.len(), "{}: {hits:#?}", check.id);
-        for (hit, (name, field, msg)) in hits.iter().zip(want) {
-            assert_eq!((hit.0.as_str(), hit.1.as_str()), (*name, *field));
-            assert!(hit.2.contains(msg), "{:?} lacks {msg:?}", hit.2);
-        }
-    }
+    use crate::policy::expect_hits as expect;
 
     fn deployment(pod_spec: &str) -> String {
         format!(

@@ -47,6 +47,17 @@ pub enum Profile {
     Restricted,
 }
 
+impl Profile {
+    /// The level's name, as Pod Security Admission labels spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Profile::Privileged => "privileged",
+            Profile::Baseline => "baseline",
+            Profile::Restricted => "restricted",
+        }
+    }
+}
+
 /// What a failing check does to a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -370,6 +381,18 @@ pub(crate) fn hits_of(check: &CheckDef, yaml: &str) -> Vec<(String, String, Stri
     hits.into_iter()
         .map(|h| (refs[h.object].name().to_string(), h.field, h.message))
         .collect()
+}
+
+/// Test support: asserts the hits of `check` on `yaml` as (object name, field path, message
+/// substring), in order.
+#[cfg(test)]
+pub(crate) fn expect_hits(check: &CheckDef, yaml: &str, want: &[(&str, &str, &str)]) {
+    let hits = hits_of(check, yaml);
+    assert_eq!(hits.len(), want.len(), "{}: {hits:#?}", check.id);
+    for (hit, (name, field, msg)) in hits.iter().zip(want) {
+        assert_eq!((hit.0.as_str(), hit.1.as_str()), (*name, *field));
+        assert!(hit.2.contains(msg), "{:?} lacks {msg:?}", hit.2);
+    }
 }
 
 #[cfg(test)]
