@@ -56,6 +56,8 @@ pub struct Context {
     pub policy: crate::policy::Settings,
     /// Generate default-deny and dependency NetworkPolicies for module workloads.
     pub network_policies: bool,
+    /// Compliance labels and the objects that get them (from a `ComplianceProfile`).
+    pub compliance: Option<crate::modules::compliance::ComplianceLabels>,
 }
 
 impl Default for Context {
@@ -72,6 +74,7 @@ impl Default for Context {
             namespace_fallback: Some("default".into()),
             policy: crate::policy::Settings::default(),
             network_policies: true,
+            compliance: None,
         }
     }
 }

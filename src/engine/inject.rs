@@ -4,7 +4,9 @@
 //! DaemonSet, Job, ReplicationController, CronJob job templates) and StatefulSet
 //! volumeClaimTemplates. Selectors are never touched: they are immutable on live objects.
 //! `nixernetes.io/version` stays off templates, so upgrading the tool does not roll every pod.
-//! A value the user wrote always wins over an injected one.
+//! A value the user wrote always wins over an injected one; so do a module's own labels (e.g. its
+//! `spec.compliance`) over a `ComplianceProfile`'s, which go only to the objects its selector
+//! matches and never to local-config objects.
 
 use super::context::Context;
 use crate::modules::KindDef;
@@ -130,6 +132,7 @@ fn add(map: &mut Map<String, Value>, key: &str, value: &str) {
 /// Adds the tool's metadata to one emitted object.
 pub fn inject(obj: &mut Resource, ctx: &Context, prov: Option<&Provenance>) {
     let namespaced = !is_cluster_scoped(obj.api_version(), obj.kind());
+    let local_config = obj.is_local_config();
     let (api_version, kind) = (obj.api_version().to_string(), obj.kind().to_string());
     let meta = obj.metadata_mut();
 
@@ -167,6 +170,21 @@ pub fn inject(obj: &mut Resource, ctx: &Context, prov: Option<&Provenance>) {
     add_missing(&mut pod_labels, &ctx.labels);
     if let Some(p) = prov {
         add_missing(&mut pod_labels, &p.labels);
+    }
+    if let Some(c) = ctx.compliance.as_ref().filter(|_| !local_config) {
+        let empty = Map::new();
+        let own = meta
+            .get("labels")
+            .and_then(Value::as_object)
+            .unwrap_or(&empty);
+        let name = meta.get("name").and_then(Value::as_str).unwrap_or("");
+        let ns = meta
+            .get("namespace")
+            .and_then(Value::as_str)
+            .filter(|s| namespaced && !s.is_empty());
+        if c.selector.matches(&kind, name, ns, &[own, &pod_labels]) {
+            add_missing(&mut pod_labels, &c.labels);
+        }
     }
 
     let labels = child_map(meta, "labels");

@@ -5,9 +5,11 @@
 //! render context. The engine looks kinds up here and nowhere else.
 
 pub mod common;
+pub mod compliance;
 pub mod database_management;
 pub mod kubernetes_core;
 pub mod policy_generation;
+pub mod security_policies;
 pub mod unified_api;
 
 use crate::engine::context::Context;
@@ -41,12 +43,15 @@ pub struct KindDef {
 /// setting both make, whatever the input order.
 pub static REGISTRY: &[KindDef] = &[
     unified_api::PLATFORM_DEFAULTS,
+    compliance::COMPLIANCE_PROFILE,
     kubernetes_core::WEB_APP,
     kubernetes_core::WORKER,
     kubernetes_core::STATEFUL_SERVICE,
     kubernetes_core::NODE_AGENT,
     kubernetes_core::APP_CONFIG,
     database_management::POSTGRESQL,
+    security_policies::NETWORK_ISOLATION,
+    security_policies::POD_SECURITY_PROFILE,
 ];
 
 /// The kind registered under `kind`, if any.

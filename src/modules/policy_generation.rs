@@ -9,6 +9,8 @@
 //! every workload that `dependsOn` it) and `<name>-egress` (to each dependency's pods on the
 //! dependency's ports). CloudNativePG clusters get `<name>-cnpg`: replication between instances,
 //! the operator, the pooler, and HTTPS egress for backups and the API server.
+//! A NetworkPolicy of the same name already in the namespace (the user's own, or one a
+//! `NetworkIsolation` emits) is kept, and the generated one left out.
 //! Off with `PlatformDefaults.spec.networkPolicies: none`.
 
 use crate::engine::inject::Provenance;
@@ -18,7 +20,7 @@ use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Label that selects a namespace by name (set by Kubernetes on every namespace).
-const NAMESPACE_NAME: &str = "kubernetes.io/metadata.name";
+pub(crate) const NAMESPACE_NAME: &str = "kubernetes.io/metadata.name";
 /// Namespace the CloudNativePG operator runs in by default.
 const CNPG_OPERATOR_NAMESPACE: &str = "cnpg-system";
 
@@ -171,7 +173,13 @@ fn targets(objects: &[(&Resource, Option<&Provenance>)]) -> Vec<Target> {
     out
 }
 
-fn policy(name: &str, namespace: &str, selector: Value, spec: Map<String, Value>) -> Value {
+/// A networking.k8s.io/v1 NetworkPolicy selecting `selector` (a LabelSelector) with `spec`.
+pub(crate) fn policy(
+    name: &str,
+    namespace: &str,
+    selector: Value,
+    spec: Map<String, Value>,
+) -> Value {
     let mut s = Map::new();
     s.insert("podSelector".into(), selector);
     s.extend(spec);
@@ -183,8 +191,30 @@ fn policy(name: &str, namespace: &str, selector: Value, spec: Map<String, Value>
     })
 }
 
-fn match_labels(labels: &Map<String, Value>) -> Value {
+/// A LabelSelector of exactly `labels`.
+pub(crate) fn match_labels(labels: &Map<String, Value>) -> Value {
     json!({"matchLabels": labels})
+}
+
+/// `default-deny`: every pod of `namespace` is isolated for ingress and egress.
+pub(crate) fn default_deny(namespace: &str) -> Value {
+    let mut deny = Map::new();
+    deny.insert("policyTypes".into(), json!(["Ingress", "Egress"]));
+    policy("default-deny", namespace, json!({}), deny)
+}
+
+/// `allow-dns`: every pod of `namespace` may reach kube-system on UDP and TCP 53.
+pub(crate) fn allow_dns(namespace: &str) -> Value {
+    let mut dns = Map::new();
+    dns.insert("policyTypes".into(), json!(["Egress"]));
+    dns.insert(
+        "egress".into(),
+        json!([{
+            "to": [{"namespaceSelector": {"matchLabels": {NAMESPACE_NAME: "kube-system"}}}],
+            "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
+        }]),
+    );
+    policy("allow-dns", namespace, json!({}), dns)
 }
 
 /// Whom a generated policy serves: one workload (by object index), or every module workload of
@@ -219,19 +249,8 @@ pub fn generate(
                     .collect(),
             )
         };
-        let mut deny = Map::new();
-        deny.insert("policyTypes".into(), json!(["Ingress", "Egress"]));
-        out.push((policy("default-deny", ns, json!({}), deny), members()));
-        let mut dns = Map::new();
-        dns.insert("policyTypes".into(), json!(["Egress"]));
-        dns.insert(
-            "egress".into(),
-            json!([{
-                "to": [{"namespaceSelector": {"matchLabels": {NAMESPACE_NAME: "kube-system"}}}],
-                "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
-            }]),
-        );
-        out.push((policy("allow-dns", ns, json!({}), dns), members()));
+        out.push((default_deny(ns), members()));
+        out.push((allow_dns(ns), members()));
     }
 
     // What a dependency name resolves to: workloads by name, a database by name (its pooler too).

@@ -59,8 +59,7 @@ impl Profile {
 }
 
 /// What a failing check does to a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Enforcement {
     /// Errors fail the run.
     Enforce,
@@ -69,6 +68,33 @@ pub enum Enforcement {
     Audit,
     /// No checks run.
     Off,
+}
+
+impl<'de> serde::Deserialize<'de> for Enforcement {
+    /// `enforce`, `audit` or `off`; an unquoted `off` (a YAML 1.1 boolean `false`) means `off`.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Text(String),
+            Flag(bool),
+        }
+        let expected = "one of `enforce`, `audit`, `off`";
+        match Raw::deserialize(d)? {
+            Raw::Flag(false) => Ok(Enforcement::Off),
+            Raw::Flag(true) => Err(serde::de::Error::custom(format!(
+                "`on`/`true` is not an enforcement: expected {expected}"
+            ))),
+            Raw::Text(t) => match t.as_str() {
+                "enforce" => Ok(Enforcement::Enforce),
+                "audit" => Ok(Enforcement::Audit),
+                "off" => Ok(Enforcement::Off),
+                other => Err(serde::de::Error::custom(format!(
+                    "unknown enforcement `{other}`: expected {expected}"
+                ))),
+            },
+        }
+    }
 }
 
 /// Whether the tool may repair what a check finds.
@@ -418,6 +444,15 @@ mod tests {
             "spec.template.spec.containers[0].securityContext.capabilities.add[0]"
         );
         assert_eq!(hits_of(&pod_security::PRIVILEGED_CONTAINER, BAD).len(), 1);
+    }
+
+    #[test]
+    fn unquoted_off_is_enforcement_off() {
+        let e: Enforcement = serde_json::from_value(serde_json::json!(false)).unwrap();
+        assert_eq!(e, Enforcement::Off);
+        let e: Enforcement = serde_json::from_value(serde_json::json!("enforce")).unwrap();
+        assert_eq!(e, Enforcement::Enforce);
+        assert!(serde_json::from_value::<Enforcement>(serde_json::json!("strict")).is_err());
     }
 
     #[test]
