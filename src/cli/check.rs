@@ -97,7 +97,12 @@ pub fn run(args: &CheckArgs) -> i32 {
             ..Default::default()
         },
     );
-    if out.failed() {
+    // Input that cannot be expanded is a usage error; a report kind's verdict is a finding.
+    if out
+        .findings
+        .iter()
+        .any(|f| f.severity == Severity::Error && f.check.is_none())
+    {
         print_findings(&out.findings);
         return EXIT_USAGE;
     }

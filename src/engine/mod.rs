@@ -60,73 +60,12 @@ pub fn run(inputs: Vec<Resource>, options: &Options) -> Output {
     let mut findings = Vec::new();
     let ctx = build_context(&inputs, &options.overrides, &mut findings);
     let validate = options.mode == Mode::Validate;
-    let mut objects = Vec::with_capacity(inputs.len() * 2);
-    let mut produced: Vec<Option<Provenance>> = Vec::with_capacity(inputs.len() * 2);
-    for res in inputs {
-        if !res.is_module() {
-            objects.push(res);
-            produced.push(None);
-            continue;
-        }
-        let children = expand(&res, &ctx, None, 0, &mut findings);
-        if validate {
-            // Validation changes nothing: the module resource stays, its children are dropped.
-            objects.push(res);
-            produced.push(None);
-        } else {
-            for (child, prov) in children.into_iter().flatten() {
-                objects.push(child);
-                produced.push(Some(prov));
-            }
-        }
-    }
-    if !validate && ctx.network_policies && !has_errors(&findings) {
-        let (generated, mut warnings) =
-            crate::modules::policy_generation::generate(&objects, &produced);
-        findings.append(&mut warnings);
-        // A policy of that name already in the set (the user's, a NetworkIsolation's) wins.
-        let taken: std::collections::HashSet<(String, String)> = objects
-            .iter()
-            .zip(&produced)
-            .filter(|(o, _)| o.kind() == "NetworkPolicy")
-            .map(|(o, p)| {
-                let ns = emitted_namespace(o, p.as_ref(), &ctx).unwrap_or_default();
-                (ns.to_string(), o.name().to_string())
-            })
-            .collect();
-        for (value, serves) in generated {
-            let Value::Object(map) = value else { continue };
-            let ns = map["metadata"]["namespace"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string();
-            let name = map["metadata"]["name"].as_str().unwrap_or_default();
-            if taken.contains(&(ns.clone(), name.to_string())) {
-                continue;
-            }
-            let (prov, origin) = match serves {
-                For::Workload(i) => (
-                    Provenance::generated(&ns, produced[i].as_ref()),
-                    objects[i].origin.clone(),
-                ),
-                For::Namespace(members) => {
-                    let provs: Vec<&Provenance> = members
-                        .iter()
-                        .filter_map(|&i| produced[i].as_ref())
-                        .collect();
-                    let origin = members
-                        .first()
-                        .map(|&i| objects[i].origin.clone())
-                        .unwrap_or_default();
-                    (Provenance::shared(&ns, &provs), origin)
-                }
-            };
-            produced.push(Some(prov));
-            let obj = Resource::new(map, origin);
-            objects.push(obj);
-        }
-    }
+    let reports: Vec<Resource> = inputs.iter().filter(|r| is_report(r)).cloned().collect();
+    let (mut objects, mut produced) = expand_all(inputs, &ctx, validate, &mut findings);
     if !validate {
+        if ctx.network_policies && !has_errors(&findings) {
+            add_network_policies(&mut objects, &mut produced, &ctx, &mut findings);
+        }
         check_collisions(&objects, &produced, &ctx, &mut findings);
         for (obj, prov) in objects.iter_mut().zip(&produced) {
             if obj.is_local_config() && prov.is_none() {
@@ -139,16 +78,128 @@ pub fn run(inputs: Vec<Resource>, options: &Options) -> Output {
         }
     }
     // Check what would be applied: the rendered set, or the input as given when validating.
-    if !options.skip_checks && !has_errors(&findings) {
+    if !has_errors(&findings) {
         let refs: Vec<&Resource> = objects.iter().filter(|r| !r.is_module()).collect();
-        let mut checked = crate::policy::run(&refs, &ctx.policy);
-        crate::policy::apply_enforcement(&mut checked, ctx.policy.enforcement);
-        findings.append(&mut checked);
+        if !options.skip_checks {
+            let mut checked = crate::policy::run(&refs, &ctx.policy);
+            crate::policy::apply_enforcement(&mut checked, ctx.policy.enforcement);
+            findings.append(&mut checked);
+        }
+        for report in &reports {
+            run_report(report, &refs, &ctx, &mut findings);
+        }
     }
     Output {
         objects,
         findings,
         policy: ctx.policy,
+    }
+}
+
+/// Whether `res` is a report kind (looks at the rendered set, emits nothing).
+fn is_report(res: &Resource) -> bool {
+    res.is_module()
+        && modules::lookup(res.kind()).is_some_and(|d| matches!(d.role, Role::Report(_)))
+}
+
+/// Runs one report kind over the rendered set.
+fn run_report(res: &Resource, objects: &[&Resource], ctx: &Context, findings: &mut Vec<Finding>) {
+    let Some(Role::Report(report)) = modules::lookup(res.kind()).map(|d| &d.role) else {
+        return;
+    };
+    let (name, namespace, ok) = module_identity(res, None, findings);
+    if !ok {
+        return;
+    }
+    let m = Module {
+        resource: res,
+        name: &name,
+        namespace,
+    };
+    match report(&m, objects, ctx) {
+        Ok(mut f) | Err(mut f) => findings.append(&mut f),
+    }
+}
+
+/// Expands every module resource in input order; pass-through objects stay where they are.
+/// Returns the objects and, for each, the provenance of the module that produced it.
+fn expand_all(
+    inputs: Vec<Resource>,
+    ctx: &Context,
+    validate: bool,
+    findings: &mut Vec<Finding>,
+) -> (Vec<Resource>, Vec<Option<Provenance>>) {
+    let mut objects = Vec::with_capacity(inputs.len() * 2);
+    let mut produced: Vec<Option<Provenance>> = Vec::with_capacity(inputs.len() * 2);
+    for res in inputs {
+        if !res.is_module() {
+            objects.push(res);
+            produced.push(None);
+            continue;
+        }
+        let children = expand(&res, ctx, None, 0, findings);
+        if validate {
+            // Validation changes nothing: the module resource stays, its children are dropped.
+            objects.push(res);
+            produced.push(None);
+        } else {
+            for (child, prov) in children.into_iter().flatten() {
+                objects.push(child);
+                produced.push(Some(prov));
+            }
+        }
+    }
+    (objects, produced)
+}
+
+/// Adds the NetworkPolicies of seed module policy-generation for the module workloads.
+fn add_network_policies(
+    objects: &mut Vec<Resource>,
+    produced: &mut Vec<Option<Provenance>>,
+    ctx: &Context,
+    findings: &mut Vec<Finding>,
+) {
+    let (generated, mut warnings) = crate::modules::policy_generation::generate(objects, produced);
+    findings.append(&mut warnings);
+    // A policy of that name already in the set (the user's, a NetworkIsolation's) wins.
+    let taken: std::collections::HashSet<(String, String)> = objects
+        .iter()
+        .zip(produced.iter())
+        .filter(|(o, _)| o.kind() == "NetworkPolicy")
+        .map(|(o, p)| {
+            let ns = emitted_namespace(o, p.as_ref(), ctx).unwrap_or_default();
+            (ns.to_string(), o.name().to_string())
+        })
+        .collect();
+    for (value, serves) in generated {
+        let Value::Object(map) = value else { continue };
+        let ns = map["metadata"]["namespace"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let name = map["metadata"]["name"].as_str().unwrap_or_default();
+        if taken.contains(&(ns.clone(), name.to_string())) {
+            continue;
+        }
+        let (prov, origin) = match serves {
+            For::Workload(i) => (
+                Provenance::generated(&ns, produced[i].as_ref()),
+                objects[i].origin.clone(),
+            ),
+            For::Namespace(members) => {
+                let provs: Vec<&Provenance> = members
+                    .iter()
+                    .filter_map(|&i| produced[i].as_ref())
+                    .collect();
+                let origin = members
+                    .first()
+                    .map(|&i| objects[i].origin.clone())
+                    .unwrap_or_default();
+                (Provenance::shared(&ns, &provs), origin)
+            }
+        };
+        produced.push(Some(prov));
+        objects.push(Resource::new(map, origin));
     }
 }
 
@@ -253,7 +304,7 @@ fn build_context(
                 .position(|d| d.kind == res.kind())?;
             match modules::REGISTRY[at].role {
                 Role::Configure(configure) => Some((at, res, configure)),
-                Role::Generate(_) => None,
+                Role::Generate(_) | Role::Report(_) => None,
             }
         })
         .collect();
@@ -452,7 +503,7 @@ fn expand(
         return None;
     };
     let generate = match def.role {
-        Role::Configure(_) => return None,
+        Role::Configure(_) | Role::Report(_) => return None,
         Role::Generate(g) => g,
     };
     if depth >= MAX_EXPANSION_DEPTH {

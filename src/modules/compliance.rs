@@ -120,10 +120,13 @@ pub struct ComplianceProfileSpec {
     pub selector: ObjectSelector,
 }
 
-fn compliance_profile(m: &Module<'_>, ctx: &mut Context) -> Result<(), Vec<Finding>> {
-    let spec: ComplianceProfileSpec = m.spec()?;
-    let mut ch = Checks::new(m);
-    let level = match (spec.level, spec.profile) {
+/// The level given as `level` or as an environment `profile` (exactly one of them).
+pub(crate) fn resolve_level(
+    level: Option<Level>,
+    profile: Option<EnvironmentProfile>,
+    ch: &mut Checks<'_>,
+) -> Level {
+    match (level, profile) {
         (Some(level), None) => level,
         (None, Some(profile)) => profile.level(),
         (Some(_), Some(_)) => {
@@ -140,7 +143,13 @@ fn compliance_profile(m: &Module<'_>, ctx: &mut Context) -> Result<(), Vec<Findi
             );
             Level::default()
         }
-    };
+    }
+}
+
+fn compliance_profile(m: &Module<'_>, ctx: &mut Context) -> Result<(), Vec<Finding>> {
+    let spec: ComplianceProfileSpec = m.spec()?;
+    let mut ch = Checks::new(m);
+    let level = resolve_level(spec.level, spec.profile, &mut ch);
     let compliance = ComplianceSpec {
         framework: spec.framework,
         level,

@@ -6,6 +6,7 @@
 
 pub mod common;
 pub mod compliance;
+pub mod compliance_enforcement;
 pub mod database_management;
 pub mod kubernetes_core;
 pub mod policy_generation;
@@ -18,12 +19,18 @@ use crate::resource::Resource;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+/// A report kind's function: findings about the rendered set (or its spec errors).
+pub type ReportFn = fn(&Module<'_>, &[&Resource], &Context) -> Result<Vec<Finding>, Vec<Finding>>;
+
 /// What a kind does with its resource.
 pub enum Role {
     /// Expands the resource into child objects.
     Generate(fn(&Module<'_>, &Context) -> Result<Expansion, Vec<Finding>>),
     /// Changes the render context; emits nothing.
     Configure(fn(&Module<'_>, &mut Context) -> Result<(), Vec<Finding>>),
+    /// Looks at the rendered set once it is complete and adds findings (KRM `results`); emits
+    /// nothing, so it never reaches a cluster.
+    Report(ReportFn),
 }
 
 /// A registered kind.
@@ -44,6 +51,7 @@ pub struct KindDef {
 pub static REGISTRY: &[KindDef] = &[
     unified_api::PLATFORM_DEFAULTS,
     compliance::COMPLIANCE_PROFILE,
+    compliance_enforcement::COMPLIANCE_CHECK,
     kubernetes_core::WEB_APP,
     kubernetes_core::WORKER,
     kubernetes_core::STATEFUL_SERVICE,
