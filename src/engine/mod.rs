@@ -1,6 +1,8 @@
-//! The render pipeline: configure → expand → inject. Ordering for the CLI is in `order`.
+//! The render pipeline: configure → expand → generate companions → inject and fix → check →
+//! reports. Ordering for the CLI is in `order`.
 //!
-//! `run` is the one entry point every mode uses (render, KRM function, legacy plugin, Argo CD).
+//! `run` is the one entry point every mode uses (render, check, KRM function, legacy plugin,
+//! Argo CD).
 //! It never writes anything: it returns objects and findings, and the caller decides what a
 //! finding means for its protocol. Module resources are consumed here and never returned.
 
