@@ -428,6 +428,19 @@ mod tests {
     const BAD: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: bad}\nspec:\n  template:\n    spec:\n      hostNetwork: true\n      containers:\n      - name: c\n        image: x\n        securityContext: {privileged: true, capabilities: {add: [SYS_ADMIN]}}\n";
 
     #[test]
+    fn operator_pod_templates_are_checked() {
+        let rollout = "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: r}\nspec:\n  template:\n    spec:\n      hostPID: true\n      containers: [{name: c, image: x}]\n";
+        let hits = hits_of(&pod_security::HOST_NAMESPACES, rollout);
+        assert_eq!(hits[0].1, "spec.template.spec.hostPID");
+        let scaled = "apiVersion: keda.sh/v1alpha1\nkind: ScaledJob\nmetadata: {name: s}\nspec:\n  jobTargetRef:\n    template:\n      spec:\n        containers: [{name: c, image: x, securityContext: {privileged: true}}]\n";
+        let hits = hits_of(&pod_security::PRIVILEGED_CONTAINER, scaled);
+        assert_eq!(
+            hits[0].1,
+            "spec.jobTargetRef.template.spec.containers[0].securityContext.privileged"
+        );
+    }
+
+    #[test]
     fn pss_checks_find_their_fields() {
         let hits = hits_of(&pod_security::HOST_NAMESPACES, BAD);
         assert_eq!(

@@ -72,7 +72,8 @@ pub fn get_bool(map: &Map<String, Value>, path: &str) -> Option<bool> {
     get(map, path).and_then(Value::as_bool)
 }
 
-/// The pod spec path of a kind, for the kinds whose template path is known.
+/// The pod spec path of a kind, for the kinds whose template path is known: core workloads and
+/// operator resources that embed a pod template (Argo Rollouts, KEDA ScaledJobs).
 fn pod_path(api_version: &str, kind: &str) -> Option<&'static str> {
     match (api_version, kind) {
         ("v1", "Pod") => Some("spec"),
@@ -81,6 +82,11 @@ fn pod_path(api_version: &str, kind: &str) -> Option<&'static str> {
         | ("v1", "ReplicationController")
         | ("v1", "PodTemplate") => Some("spec.template.spec"),
         ("batch/v1", "CronJob") => Some("spec.jobTemplate.spec.template.spec"),
+        // Operator custom resources whose pod template path is known.
+        (api, "Rollout") if api.starts_with("argoproj.io/") => Some("spec.template.spec"),
+        (api, "ScaledJob") if api.starts_with("keda.sh/") => {
+            Some("spec.jobTargetRef.template.spec")
+        }
         _ => None,
     }
 }
