@@ -5,7 +5,12 @@
 //! `1_000` is 1000, timestamps stay strings. Writing quotes every string such a reader would take
 //! for something else. Each document is parsed on its own so that errors carry the line of the
 //! file, not of the document, and so that one document's budget cannot starve another's.
+//! Documents in the plain subset manifests are written in are read by `fast`, several times
+//! quicker; it yields exactly serde-saphyr's value or declines, and serde-saphyr reads (and
+//! reports errors for) everything it declines.
 //! This module knows nothing about Kubernetes objects; it deals in `serde_json::Value`.
+
+mod fast;
 
 use serde_json::Value;
 
@@ -131,8 +136,6 @@ pub fn parse_stream(text: &str) -> Result<Vec<Document>, YamlError> {
         if value.is_null() {
             continue;
         }
-        let mut value = value;
-        shrink(&mut value);
         docs.push(Document {
             value,
             index,
@@ -160,7 +163,20 @@ fn shrink(value: &mut Value) {
 }
 
 /// Parses one document; on error returns (1-based line in the chunk, column, message).
+///
+/// Plain manifests take the fast path (`fast`), several times quicker than serde-saphyr and
+/// built at their final size; everything else, errors included, is serde-saphyr's.
 fn parse_chunk(text: &str) -> Result<Value, (usize, usize, String)> {
+    if let Some(value) = fast::parse(text) {
+        return Ok(value);
+    }
+    let mut value = parse_with_saphyr(text)?;
+    shrink(&mut value);
+    Ok(value)
+}
+
+/// Parses one document with serde-saphyr: the reference reading of every document.
+fn parse_with_saphyr(text: &str) -> Result<Value, (usize, usize, String)> {
     let mut values: Vec<Value> = serde_saphyr::from_str_multiple_with_options(text, options())
         .map_err(|e| {
             let (line, column) = e
