@@ -9,6 +9,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod cli;
+pub mod cluster;
 pub mod engine;
 pub mod modules;
 pub mod policy;

@@ -4,6 +4,7 @@
 //! Exit codes (all modes): 0 success; 1 the input has errors (located on stderr or in `results`);
 //! 2 usage error (bad flags). A closed stdout (broken pipe) ends quietly with 0.
 
+pub mod api_double;
 pub mod check;
 pub mod function;
 pub mod kustomize_plugin;
@@ -53,6 +54,8 @@ pub enum Command {
     KustomizePlugins(kustomize_plugin::PluginsArgs),
     /// Print the version.
     Version(version::VersionArgs),
+    /// Serve an in-memory Kubernetes API server (for trying kubectl or diff without a cluster).
+    ApiDouble(api_double::ApiDoubleArgs),
 }
 
 /// Output formats of `render`.
@@ -260,6 +263,7 @@ pub fn run(args: Vec<OsString>) -> i32 {
         Command::KustomizePlugin(a) => kustomize_plugin::run_plugin(&a.config),
         Command::KustomizePlugins(a) => kustomize_plugin::run_plugins(&a),
         Command::Version(a) => version::run(&a),
+        Command::ApiDouble(a) => api_double::run(&a),
     }
 }
 

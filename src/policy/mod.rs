@@ -280,6 +280,8 @@ pub fn run(objects: &[&Resource], settings: &Settings) -> Vec<Finding> {
     let active: Vec<usize> = (0..objects.len())
         .filter(|&i| !objects[i].is_local_config())
         .collect();
+    // Found once per object, not once per check: locating the pod is most of a check's cost.
+    let pods: Vec<Option<PodView<'_>>> = active.iter().map(|&i| pod::pod_of(objects[i])).collect();
     let mut found: Vec<(usize, usize, Finding)> = Vec::new();
     let mut invalid_exemptions = Vec::new();
     for (ci, check) in checks().iter().enumerate() {
@@ -289,10 +291,10 @@ pub fn run(objects: &[&Resource], settings: &Settings) -> Vec<Finding> {
         let mut hits = Vec::new();
         match check.scope {
             Scope::Pod(f) => {
-                for &i in &active {
-                    if let Some(pod) = pod::pod_of(objects[i]) {
+                for (&i, pod) in active.iter().zip(&pods) {
+                    if let Some(pod) = pod {
                         let mut sink = HitSink::at(i);
-                        f(&pod, &mut sink);
+                        f(pod, &mut sink);
                         hits.append(&mut sink.list);
                     }
                 }

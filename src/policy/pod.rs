@@ -98,12 +98,13 @@ pub fn pod_of(object: &Resource) -> Option<PodView<'_>> {
     } else {
         pod_path(object.api_version(), object.kind())?
     };
-    let spec = get(&object.object, path)?.as_object()?;
-    let meta_path = path.strip_suffix(".spec").map(|p| format!("{p}.metadata"));
-    let metadata = match &meta_path {
-        Some(p) => get(&object.object, p).and_then(Value::as_object),
-        None => object.object.get("metadata").and_then(Value::as_object),
+    // The pod's template (or the Pod itself): its `spec` and `metadata` side by side.
+    let template = match path.strip_suffix(".spec") {
+        Some(parent) => get(&object.object, parent)?.as_object()?,
+        None => &object.object,
     };
+    let spec = template.get("spec")?.as_object()?;
+    let metadata = template.get("metadata").and_then(Value::as_object);
     Some(PodView {
         object,
         path,

@@ -1,0 +1,152 @@
+//! `kubectl nixernetes api-double`: starts the in-memory API-server double by hand, prints a
+//! kubeconfig for it on stdout and serves until interrupted (Ctrl-C), so that kubectl (or our
+//! own `diff`) can be tried against a cluster that is not there.
+//!
+//! Exit codes: 1 when the seed cannot be read or the server cannot start; otherwise the
+//! process runs until it is killed.
+
+use super::{print_findings, EXIT_INVALID};
+use crate::cluster::double::{Double, Options};
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, clap::Args)]
+pub struct ApiDoubleArgs {
+    /// Address to listen on; port 0 picks a free port (the kubeconfig names the real one).
+    ///
+    /// Example: --listen 127.0.0.1:8001
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
+    pub listen: SocketAddr,
+    /// File or directory of objects the cluster starts with, applied server-side by the seed
+    /// manager (Namespaces and CRDs first); repeatable.
+    ///
+    /// Example: --seed tests/fixtures/cluster/
+    #[arg(long, value_name = "PATH")]
+    pub seed: Vec<String>,
+    /// Field manager that owns the seed objects.
+    ///
+    /// Example: --seed-manager kubectl-client-side-apply
+    #[arg(long, value_name = "NAME", default_value = "nixernetes-seed")]
+    pub seed_manager: String,
+    /// Delay added to every API request, in ms, s or m.
+    ///
+    /// Example: --latency 20ms
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "0s")]
+    pub latency: Duration,
+    /// Answer only legacy discovery (no aggregated apidiscovery.k8s.io/v2), so clients fetch
+    /// every group-version's resource list.
+    #[arg(long)]
+    pub legacy_discovery: bool,
+    /// Do not serve /openapi/v3 (kubectl apply then needs --validate=false).
+    #[arg(long)]
+    pub no_openapi: bool,
+    /// gitVersion that /version reports (kubectl's dispatcher picks its client by the minor).
+    ///
+    /// Example: --server-version v1.33.0
+    #[arg(long, value_name = "VERSION", default_value = "v1.35.0")]
+    pub server_version: String,
+    /// Also write the kubeconfig to this file.
+    ///
+    /// Example: --write-kubeconfig /tmp/double.kubeconfig
+    #[arg(long, value_name = "FILE")]
+    pub write_kubeconfig: Option<PathBuf>,
+}
+
+/// A duration such as `20ms`, `1.5s` or `2m`.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .ok_or_else(|| format!("{s:?}: give a unit: ms, s or m"))?;
+    let (number, unit) = s.split_at(split);
+    let n: f64 = number
+        .parse()
+        .map_err(|_| format!("{s:?}: not a number followed by ms, s or m"))?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" => n * 60.0,
+        _ => return Err(format!("{s:?}: unknown unit {unit:?}; use ms, s or m")),
+    };
+    Duration::try_from_secs_f64(secs).map_err(|e| format!("{s:?}: {e}"))
+}
+
+pub fn run(args: &ApiDoubleArgs) -> i32 {
+    let seed = if args.seed.is_empty() {
+        Vec::new()
+    } else {
+        match crate::source::files::read_all(&args.seed, &mut std::io::empty()) {
+            Ok(resources) => resources
+                .into_iter()
+                .map(|r| serde_json::Value::Object(r.object))
+                .collect(),
+            Err(findings) => {
+                print_findings(&findings);
+                return EXIT_INVALID;
+            }
+        }
+    };
+    let options = Options {
+        listen: args.listen,
+        latency: args.latency,
+        seed,
+        seed_manager: args.seed_manager.clone(),
+        aggregated_discovery: !args.legacy_discovery,
+        openapi_v3: !args.no_openapi,
+        server_version: args.server_version.clone(),
+        fixed_time: None,
+    };
+    let double = match Double::start(options) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: {}", chain(&e));
+            return EXIT_INVALID;
+        }
+    };
+    let config = double.kubeconfig();
+    if let Some(path) = &args.write_kubeconfig {
+        if let Err(e) = std::fs::write(path, &config) {
+            eprintln!("error: writing {}: {e}", path.display());
+            return EXIT_INVALID;
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    // A closed stdout only loses the kubeconfig copy; the server keeps going.
+    let _ = out.write_all(config.as_bytes()).and_then(|_| out.flush());
+    drop(out);
+    eprintln!(
+        "API-server double serving on {} (requests: {}/__double/requests); Ctrl-C stops it",
+        double.url(),
+        double.url()
+    );
+    loop {
+        std::thread::park();
+    }
+}
+
+/// An error and its causes on one line.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        s.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("20ms").unwrap(), Duration::from_millis(20));
+        assert_eq!(parse_duration("1.5s").unwrap(), Duration::from_millis(1500));
+        assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
+        assert!(parse_duration("20").is_err());
+        assert!(parse_duration("1h").is_err());
+    }
+}

@@ -1,0 +1,385 @@
+//! The API-server double: an in-memory, stateful Kubernetes API server on loopback HTTP that
+//! the real kubectl and our own cluster code both accept, so that `diff` and friends can be
+//! tested without a cluster (`DIFF-reference.md` §6).
+//!
+//! It serves discovery (aggregated and legacy), a minimal OpenAPI v3, and CRUD plus the four
+//! patch types for a table of built-in kinds and for kinds registered by CRDs, with the server
+//! behaviours that make diffs realistic: server-side apply with field ownership and conflicts,
+//! dry-run, defaulting, NamespaceLifecycle and immutable-field admission. Tests drive it
+//! in-process through [`Double`]; `kubectl nixernetes api-double` starts one by hand.
+//!
+//! It is a test double, not a cluster: no watch, no controllers (nothing reconciles, status
+//! stays as written), no authentication, no schemas for built-in kinds (list merge keys come
+//! from a table), and no conversion between versions of a CRD.
+//!
+//! ```no_run
+//! use nixernetes::cluster::double::{Double, Options};
+//! let double = Double::start(Options::default()).unwrap();
+//! std::fs::write("/tmp/kubeconfig", double.kubeconfig()).unwrap();
+//! // kubectl --kubeconfig /tmp/kubeconfig apply --server-side -f app.yaml
+//! let writes = double.requests().iter().filter(|r| r.method == "PATCH").count();
+//! # let _ = writes;
+//! double.stop();
+//! ```
+
+mod apply;
+mod defaults;
+mod discovery;
+mod fields;
+mod kinds;
+mod patch;
+mod selector;
+mod server;
+mod status;
+mod store;
+
+pub use kinds::{Registry, ResourceType};
+pub use status::{ApiError, Cause};
+pub use store::{FieldValidation, PatchType, Store, WriteOptions, Written};
+
+use serde::Serialize;
+use serde_json::{json, Value};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// How to start a double.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Address to listen on; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// Delay added to every API request (not to `/__double/…`).
+    pub latency: Duration,
+    /// Objects the cluster starts with, applied in order (Namespaces and CRDs first; missing
+    /// namespaces are created). `List` objects are unpacked.
+    pub seed: Vec<Value>,
+    /// Field manager that owns the seed objects (server-side apply, forced).
+    pub seed_manager: String,
+    /// Answer aggregated discovery (`apidiscovery.k8s.io/v2`) when asked; off, `/api` and
+    /// `/apis` always answer in the legacy form and clients fall back to per-group requests.
+    pub aggregated_discovery: bool,
+    /// Serve `/openapi/v3` (off: 404, as for `/openapi/v2` always).
+    pub openapi_v3: bool,
+    /// `gitVersion` of `/version`. The kubectl dispatcher on this machine runs the client of
+    /// the same minor when it has one, else its default (1.32).
+    pub server_version: String,
+    /// Fixed clock in seconds since the epoch for `creationTimestamp` and managed-fields
+    /// times; `None`: the system clock.
+    pub fixed_time: Option<i64>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            latency: Duration::ZERO,
+            seed: Vec::new(),
+            seed_manager: "nixernetes-seed".into(),
+            aggregated_discovery: true,
+            openapi_v3: true,
+            server_version: "v1.35.0".into(),
+            fixed_time: None,
+        }
+    }
+}
+
+/// One request as the double received it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RecordedRequest {
+    /// HTTP method.
+    pub method: String,
+    /// Path without the query.
+    pub path: String,
+    /// Raw query string (still percent-encoded).
+    pub query: String,
+    /// Headers in arrival order, names lower-case.
+    pub headers: Vec<(String, String)>,
+    /// Body, as text (lossy for binary bodies).
+    pub body: String,
+    /// Status code of the answer (0 while in flight).
+    pub status: u16,
+}
+
+impl RecordedRequest {
+    /// A decoded query parameter.
+    pub fn query_param(&self, key: &str) -> Option<String> {
+        server::query_pairs(&self.query)
+            .into_iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v)
+    }
+
+    /// A header value (case-insensitive name).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Whether the request changes (or, with `dryRun=All`, would change) state.
+    pub fn is_write(&self) -> bool {
+        matches!(self.method.as_str(), "POST" | "PUT" | "PATCH" | "DELETE")
+    }
+
+    /// Whether the request is a write that persisted nothing by asking for a dry run.
+    pub fn is_dry_run(&self) -> bool {
+        self.query_param("dryRun").as_deref() == Some("All")
+    }
+}
+
+/// A scripted failure: requests whose method and path match get `status` instead of an
+/// answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailureRule {
+    /// Method to match (`None`: any).
+    pub method: Option<String>,
+    /// Substring the path must contain.
+    pub path_contains: String,
+    /// HTTP status to answer with (the `metav1.Status` reason follows from it).
+    pub status: u16,
+    /// How many requests fail before the rule is spent (`None`: forever).
+    pub times: Option<u32>,
+    /// Message of the error.
+    pub message: String,
+}
+
+impl FailureRule {
+    /// Fails `times` requests with `method` on paths containing `path_contains`.
+    pub fn new(method: &str, path_contains: &str, status: u16, times: u32) -> Self {
+        FailureRule {
+            method: Some(method.to_string()),
+            path_contains: path_contains.to_string(),
+            status,
+            times: Some(times),
+            message: format!("injected failure ({status})"),
+        }
+    }
+
+    fn matches(&self, method: &str, path: &str) -> bool {
+        self.method
+            .as_deref()
+            .is_none_or(|m| m.eq_ignore_ascii_case(method))
+            && path.contains(&self.path_contains)
+    }
+}
+
+/// Why a double did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The listen address could not be bound.
+    #[error("cannot listen on {addr}")]
+    Bind {
+        /// The address asked for.
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The async runtime or the server thread could not be created.
+    #[error("cannot start the server thread")]
+    Runtime(#[source] std::io::Error),
+    /// A seed object was refused.
+    #[error("seed object refused")]
+    Seed(#[source] ApiError),
+}
+
+/// A running double. Dropping it stops the server.
+#[derive(Debug)]
+pub struct Double {
+    url: String,
+    addr: SocketAddr,
+    shared: server::Shared,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Double {
+    /// Starts a double on its own thread (a current-thread tokio runtime), seeded and ready
+    /// when this returns.
+    pub fn start(options: Options) -> Result<Double, StartError> {
+        let mut store = Store::new(options.fixed_time);
+        store
+            .seed(&options.seed, &options.seed_manager)
+            .map_err(StartError::Seed)?;
+        let listener =
+            std::net::TcpListener::bind(options.listen).map_err(|source| StartError::Bind {
+                addr: options.listen,
+                source,
+            })?;
+        let bind_err = |source| StartError::Bind {
+            addr: options.listen,
+            source,
+        };
+        listener.set_nonblocking(true).map_err(bind_err)?;
+        let addr = listener.local_addr().map_err(bind_err)?;
+        let shared: server::Shared = Arc::new(Mutex::new(server::State {
+            store,
+            requests: Vec::new(),
+            failures: Vec::new(),
+            latency: options.latency,
+            config: server::Config {
+                aggregated_discovery: options.aggregated_discovery,
+                openapi_v3: options.openapi_v3,
+                server_version: options.server_version.clone(),
+                address: addr.to_string(),
+            },
+        }));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .enable_time()
+            .build()
+            .map_err(StartError::Runtime)?;
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let serving = shared.clone();
+        let thread = std::thread::Builder::new()
+            .name(format!("api-double-{}", addr.port()))
+            .spawn(move || {
+                runtime.block_on(async move {
+                    match tokio::net::TcpListener::from_std(listener) {
+                        Ok(l) => {
+                            tokio::spawn(server::serve(l, serving));
+                            let _ = rx.await;
+                        }
+                        Err(e) => eprintln!("api-double: cannot listen: {e}"),
+                    }
+                });
+                // Dropping the runtime here cancels open connections.
+            })
+            .map_err(StartError::Runtime)?;
+        Ok(Double {
+            url: format!("http://{addr}"),
+            addr,
+            shared,
+            shutdown: Some(tx),
+            thread: Some(thread),
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// A kubeconfig whose current context points at the double (namespace `default`, a
+    /// bearer token the double ignores).
+    pub fn kubeconfig(&self) -> String {
+        kubeconfig(&self.url)
+    }
+
+    /// Every API request so far, in arrival order.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        server::lock(&self.shared).requests.clone()
+    }
+
+    /// Forgets the recorded requests.
+    pub fn clear_requests(&self) {
+        server::lock(&self.shared).requests.clear();
+    }
+
+    /// Changes the injected latency.
+    pub fn set_latency(&self, latency: Duration) {
+        server::lock(&self.shared).latency = latency;
+    }
+
+    /// Adds a scripted failure.
+    pub fn fail(&self, rule: FailureRule) {
+        server::lock(&self.shared).failures.push(rule);
+    }
+
+    /// Runs `f` on the store under the server's lock (seeding, inspection).
+    pub fn with_store<R>(&self, f: impl FnOnce(&mut Store) -> R) -> R {
+        f(&mut server::lock(&self.shared).store)
+    }
+
+    /// The stored object, if any (`namespace` ignored for cluster-scoped kinds).
+    pub fn get(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Option<Value> {
+        self.with_store(|s| {
+            let rt = s.registry.by_kind(api_version, kind)?.clone();
+            let ns = if rt.namespaced {
+                namespace.or(Some("default"))
+            } else {
+                None
+            };
+            s.get(&rt, ns, name).ok()
+        })
+    }
+
+    /// Server-side applies `object` as `manager` (e.g. to make another manager own fields).
+    pub fn apply(&self, object: &Value, manager: &str, force: bool) -> Result<Value, ApiError> {
+        self.with_store(|s| {
+            let api_version = object["apiVersion"].as_str().unwrap_or_default();
+            let kind = object["kind"].as_str().unwrap_or_default();
+            let rt = s
+                .registry
+                .by_kind(api_version, kind)
+                .cloned()
+                .ok_or_else(|| {
+                    ApiError::bad_request(format!("no type {api_version} {kind} is served"))
+                })?;
+            let name = object["metadata"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            let ns = rt.namespaced.then(|| {
+                object["metadata"]["namespace"]
+                    .as_str()
+                    .unwrap_or("default")
+                    .to_string()
+            });
+            let opts = WriteOptions {
+                field_manager: Some(manager.to_string()),
+                force: Some(force),
+                ..WriteOptions::default()
+            };
+            let body = serde_json::to_vec(object).expect("JSON values serialize");
+            s.apply(&rt, ns.as_deref(), &name, &body, &opts)
+                .map(|w| w.object)
+        })
+    }
+
+    /// Stops the server and waits for its thread.
+    pub fn stop(mut self) {
+        self.shutdown_now();
+    }
+
+    fn shutdown_now(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Double {
+    fn drop(&mut self) {
+        self.shutdown_now();
+    }
+}
+
+/// A kubeconfig for a server at `url`: cluster, user (token) and context, all named
+/// `nixernetes-double`.
+pub fn kubeconfig(url: &str) -> String {
+    let name = "nixernetes-double";
+    crate::yaml::to_string(&json!({
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": name, "cluster": {"server": url, "insecure-skip-tls-verify": true}}],
+        "users": [{"name": name, "user": {"token": "nixernetes-double-token"}}],
+        "contexts": [{"name": name, "context": {"cluster": name, "user": name, "namespace": "default"}}],
+        "current-context": name,
+        "preferences": {},
+    }))
+}
