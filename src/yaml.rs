@@ -239,7 +239,7 @@ pub fn to_string(value: &Value) -> String {
 
 /// Writes values as a multi-document stream separated by `---` lines, one at a time (owned
 /// values are dropped as soon as they are written).
-pub fn write_stream<W: std::io::Write, V: std::borrow::Borrow<Value>>(
+pub fn write_stream<W: std::io::Write + ?Sized, V: std::borrow::Borrow<Value>>(
     out: &mut W,
     values: impl IntoIterator<Item = V>,
 ) -> std::io::Result<()> {

@@ -118,12 +118,13 @@ pub fn run(args: &CheckArgs) -> i32 {
         .collect();
     let mut findings = out.findings.clone();
     findings.extend(policy::run(&objects, &settings));
-    let report = match args.output {
-        CheckFormat::Text => text::grouped(&findings, objects.len()).into_bytes(),
-        CheckFormat::Json => pretty(&json_report::report(&findings, objects.len(), &settings)),
-        CheckFormat::Sarif => pretty(&sarif::report(&findings)),
+    let printed = match args.output {
+        CheckFormat::Text => emit(text::grouped(&findings, objects.len()).as_bytes()),
+        CheckFormat::Json => {
+            super::emit_with(|out| json_report::write(out, &findings, objects.len(), &settings))
+        }
+        CheckFormat::Sarif => emit(&pretty(&sarif::report(&findings))),
     };
-    let printed = emit(&report);
     let threshold = match args.fail_on {
         FailOn::Error => Severity::Error,
         FailOn::Warning => Severity::Warning,

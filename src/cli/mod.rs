@@ -302,8 +302,13 @@ pub fn print_findings(findings: &[Finding]) {
 /// Streams YAML documents to stdout (only called once the whole output is known to be valid);
 /// a closed pipe is not an error.
 pub fn emit_stream(values: impl IntoIterator<Item = Value>) -> i32 {
+    emit_with(|out| crate::yaml::write_stream(out, values))
+}
+
+/// Writes output to a buffered stdout with `write`; a closed pipe is not an error.
+pub fn emit_with(write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>) -> i32 {
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-    match crate::yaml::write_stream(&mut out, values).and_then(|_| out.flush()) {
+    match write(&mut out).and_then(|_| out.flush()) {
         Ok(()) => 0,
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
         Err(e) => {

@@ -283,6 +283,7 @@ pub fn run(objects: &[&Resource], settings: &Settings) -> Vec<Finding> {
     // Found once per object, not once per check: locating the pod is most of a check's cost.
     let pods: Vec<Option<PodView<'_>>> = active.iter().map(|&i| pod::pod_of(objects[i])).collect();
     let mut found: Vec<(usize, usize, Finding)> = Vec::new();
+    let mut idents: std::collections::HashMap<usize, Identity> = std::collections::HashMap::new();
     let mut invalid_exemptions = Vec::new();
     for (ci, check) in checks().iter().enumerate() {
         if settings.severity(check, false).is_none() {
@@ -321,10 +322,15 @@ pub fn run(objects: &[&Resource], settings: &Settings) -> Vec<Finding> {
                 continue;
             };
             let obj = objects[hit.object];
-            let mut finding = Finding::error(hit.message).about(obj).field(hit.field);
+            let identity = idents
+                .entry(hit.object)
+                .or_insert_with(|| Identity::of(obj));
+            let mut finding = Finding::error(hit.message).field(hit.field);
+            finding.object = Some(identity.object.clone());
+            finding.origin = Some(obj.origin.clone());
             finding.severity = severity;
             finding.check = Some(check.id);
-            if let Some((key, reason)) = exemption(obj, check.id) {
+            if let Some((key, reason)) = identity.exemption(check.id) {
                 if reason.trim().is_empty() {
                     invalid_exemptions.push((hit.object, key));
                 } else {
@@ -353,14 +359,46 @@ pub fn run(objects: &[&Resource], settings: &Settings) -> Vec<Finding> {
     found.into_iter().map(|(_, _, f)| f).collect()
 }
 
-/// The exemption annotation that covers `check` on `obj`, with its reason.
-fn exemption<'a>(obj: &'a Resource, check: &str) -> Option<(String, &'a str)> {
-    let key = format!("{IGNORE_PREFIX}{check}");
-    if let Some(reason) = obj.annotation(&key) {
-        return Some((key, reason));
+/// What findings need to know about an object with hits, looked up once per object rather than
+/// once per finding: its identity and its exemption annotations.
+struct Identity {
+    object: crate::resource::ObjectRef,
+    /// `(annotation key, check id or "" for ignore-all, reason)`.
+    exemptions: Vec<(String, String, String)>,
+}
+
+impl Identity {
+    fn of(obj: &Resource) -> Identity {
+        let exemptions = obj
+            .annotations()
+            .into_iter()
+            .flatten()
+            .filter_map(|(k, v)| {
+                let check = match k.strip_prefix(IGNORE_PREFIX) {
+                    Some(id) => id,
+                    None if k == IGNORE_ALL => "",
+                    None => return None,
+                };
+                Some((
+                    k.clone(),
+                    check.to_string(),
+                    v.as_str().unwrap_or("").to_string(),
+                ))
+            })
+            .collect();
+        Identity {
+            object: obj.object_ref(),
+            exemptions,
+        }
     }
-    obj.annotation(IGNORE_ALL)
-        .map(|r| (IGNORE_ALL.to_string(), r))
+
+    /// The exemption annotation that covers `check`, with its reason (a per-check one first).
+    fn exemption(&self, check: &str) -> Option<(String, &str)> {
+        let find = |id: &str| self.exemptions.iter().find(|(_, c, _)| c == id);
+        find(check)
+            .or_else(|| find(""))
+            .map(|(k, _, r)| (k.clone(), r.as_str()))
+    }
 }
 
 /// Under `audit`, check errors become warnings (input validation errors stay errors).

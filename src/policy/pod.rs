@@ -14,10 +14,12 @@ pub struct PodView<'a> {
     pub metadata: Option<&'a Map<String, Value>>,
 }
 
-/// One container of a pod, with its path.
+/// One container of a pod. Its path (e.g. `spec.template.spec.containers[0]`) is only built
+/// when a finding needs it: checks look at every container, findings are rare.
 pub struct ContainerView<'a> {
-    /// Path of the container, e.g. `spec.template.spec.containers[0]`.
-    pub path: String,
+    pod_path: &'static str,
+    list: &'static str,
+    index: usize,
     pub kind: ContainerKind,
     pub spec: &'a Map<String, Value>,
 }
@@ -39,9 +41,14 @@ impl ContainerView<'_> {
         obj(self.spec.get("securityContext"))
     }
 
+    /// The container's path, e.g. `spec.template.spec.containers[0]`.
+    pub fn path(&self) -> String {
+        format!("{}.{}[{}]", self.pod_path, self.list, self.index)
+    }
+
     /// A field path under this container.
     pub fn at(&self, rest: &str) -> String {
-        format!("{}.{rest}", self.path)
+        format!("{}.{}[{}].{rest}", self.pod_path, self.list, self.index)
     }
 }
 
@@ -128,7 +135,9 @@ impl<'a> PodView<'a> {
             for (i, c) in list.iter().enumerate() {
                 if let Some(spec) = c.as_object() {
                     out.push(ContainerView {
-                        path: format!("{}.{field}[{i}]", self.path),
+                        pod_path: self.path,
+                        list: field,
+                        index: i,
                         kind,
                         spec,
                     });

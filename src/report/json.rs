@@ -14,55 +14,110 @@
 //! ```
 
 use super::{Finding, Severity};
-use serde_json::{json, Map, Value};
+use serde::Serialize;
+use serde_json::Value;
+use std::io::Write;
 
-/// The report for `findings` over `objects` checked objects.
-pub fn report(findings: &[Finding], objects: usize, settings: &crate::policy::Settings) -> Value {
-    let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
-    let list: Vec<Value> = findings.iter().map(finding).collect();
-    json!({
-        "version": 1,
-        "tool": {"name": "nixernetes", "version": crate::VERSION},
-        "settings": {
-            "profile": format!("{:?}", settings.profile()).to_lowercase(),
-            "level": settings.level.map(|l| format!("{l:?}").to_lowercase()),
-        },
-        "summary": {"objects": objects, "error": count(Severity::Error), "warning": count(Severity::Warning), "info": count(Severity::Info)},
-        "findings": list,
-    })
+#[derive(Serialize)]
+struct Report<'a> {
+    version: u32,
+    tool: Tool,
+    settings: SettingsOut,
+    summary: Summary,
+    findings: Vec<FindingOut<'a>>,
 }
 
-fn finding(f: &Finding) -> Value {
-    let mut m = Map::new();
-    m.insert("severity".into(), json!(f.severity.as_str()));
-    m.insert("check".into(), json!(f.check));
-    m.insert("message".into(), json!(f.message));
-    m.insert(
-        "object".into(),
-        match &f.object {
-            Some(o) => {
-                let mut obj = Map::new();
-                obj.insert("apiVersion".into(), json!(o.api_version));
-                obj.insert("kind".into(), json!(o.kind));
-                obj.insert("name".into(), json!(o.name));
-                if let Some(ns) = &o.namespace {
-                    obj.insert("namespace".into(), json!(ns));
-                }
-                Value::Object(obj)
-            }
-            None => Value::Null,
+#[derive(Serialize)]
+struct Tool {
+    name: &'static str,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct SettingsOut {
+    profile: String,
+    level: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Summary {
+    objects: usize,
+    error: usize,
+    warning: usize,
+    info: usize,
+}
+
+#[derive(Serialize)]
+struct FindingOut<'a> {
+    severity: &'static str,
+    check: Option<&'static str>,
+    message: &'a str,
+    object: Option<ObjectOut<'a>>,
+    field: Option<&'a str>,
+    file: Option<&'a str>,
+    line: Option<usize>,
+    index: Option<usize>,
+    exempted: Option<&'a str>,
+    #[serde(rename = "proposedValue", skip_serializing_if = "Option::is_none")]
+    proposed: Option<&'a Value>,
+}
+
+#[derive(Serialize)]
+struct ObjectOut<'a> {
+    #[serde(rename = "apiVersion")]
+    api_version: &'a str,
+    kind: &'a str,
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    namespace: Option<&'a str>,
+}
+
+/// Writes the report for `findings` over `objects` checked objects, pretty-printed, streaming
+/// (a report of 150,000 findings is never held as one JSON value).
+pub fn write<W: Write + ?Sized>(
+    out: &mut W,
+    findings: &[Finding],
+    objects: usize,
+    settings: &crate::policy::Settings,
+) -> std::io::Result<()> {
+    let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
+    let report = Report {
+        version: 1,
+        tool: Tool {
+            name: "nixernetes",
+            version: crate::VERSION,
         },
-    );
-    m.insert("field".into(), json!(f.field));
-    m.insert(
-        "file".into(),
-        json!(f.origin.as_ref().map(|o| o.file.to_string())),
-    );
-    m.insert("line".into(), json!(f.origin.as_ref().map(|o| o.line)));
-    m.insert("index".into(), json!(f.origin.as_ref().map(|o| o.index)));
-    m.insert("exempted".into(), json!(f.exempted));
-    if let Some(v) = &f.proposed {
-        m.insert("proposedValue".into(), v.clone());
-    }
-    Value::Object(m)
+        settings: SettingsOut {
+            profile: format!("{:?}", settings.profile()).to_lowercase(),
+            level: settings.level.map(|l| format!("{l:?}").to_lowercase()),
+        },
+        summary: Summary {
+            objects,
+            error: count(Severity::Error),
+            warning: count(Severity::Warning),
+            info: count(Severity::Info),
+        },
+        findings: findings
+            .iter()
+            .map(|f| FindingOut {
+                severity: f.severity.as_str(),
+                check: f.check,
+                message: &f.message,
+                object: f.object.as_ref().map(|o| ObjectOut {
+                    api_version: &o.api_version,
+                    kind: &o.kind,
+                    name: &o.name,
+                    namespace: o.namespace.as_deref(),
+                }),
+                field: f.field.as_deref(),
+                file: f.origin.as_ref().map(|o| &*o.file),
+                line: f.origin.as_ref().map(|o| o.line),
+                index: f.origin.as_ref().map(|o| o.index),
+                exempted: f.exempted.as_deref(),
+                proposed: f.proposed.as_ref(),
+            })
+            .collect(),
+    };
+    serde_json::to_writer_pretty(&mut *out, &report).map_err(std::io::Error::other)?;
+    out.write_all(b"\n")
 }

@@ -31,14 +31,19 @@ pub fn render(findings: &[Finding]) -> String {
 pub fn grouped(findings: &[Finding], objects_checked: usize) -> String {
     let mut out = String::new();
     let mut groups: Vec<(Option<String>, Vec<&Finding>)> = Vec::new();
+    let mut index: std::collections::HashMap<Option<String>, usize> =
+        std::collections::HashMap::new();
     for f in findings {
         let key = f.object.as_ref().map(|o| match &f.origin {
             Some(origin) => format!("{o}  ({origin})"),
             None => o.to_string(),
         });
-        match groups.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, list)) => list.push(f),
-            None => groups.push((key, vec![f])),
+        match index.get(&key) {
+            Some(&at) => groups[at].1.push(f),
+            None => {
+                index.insert(key.clone(), groups.len());
+                groups.push((key, vec![f]));
+            }
         }
     }
     for (key, list) in &groups {
