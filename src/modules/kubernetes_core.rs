@@ -692,7 +692,7 @@ impl Container<'_> {
             image: Some(self.image.to_string()),
             // Tags can move; a digest cannot, so only a digest-pinned image may come from cache.
             image_pull_policy: Some(
-                if self.image.contains('@') {
+                if validate::image::parts(self.image).digest.is_some() {
                     "IfNotPresent"
                 } else {
                     "Always"

@@ -42,15 +42,10 @@ pub const IMAGE_PULL_POLICY: CheckDef = CheckDef {
 /// This family, in table order.
 pub static CHECKS: &[&CheckDef] = &[&IMAGE_TAG_PINNED, &IMAGE_DIGEST, &IMAGE_PULL_POLICY];
 
-/// The tag and digest of an image reference `[registry[:port]/]path[:tag][@digest]`.
+/// The tag and digest of an image reference.
 fn tag_and_digest(image: &str) -> (Option<&str>, Option<&str>) {
-    let (rest, digest) = match image.split_once('@') {
-        Some((r, d)) => (r, Some(d)),
-        None => (image, None),
-    };
-    let last_slash = rest.rfind('/').map_or(0, |i| i + 1);
-    let tag = rest[last_slash..].rsplit_once(':').map(|(_, t)| t);
-    (tag, digest)
+    let p = crate::validate::image::parts(image);
+    (p.tag, p.digest)
 }
 
 /// The containers with a non-empty image, with it.

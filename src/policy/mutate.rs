@@ -138,7 +138,7 @@ fn fix_container(
     out: &mut Vec<Change>,
 ) {
     let image = c.get("image").and_then(Value::as_str).unwrap_or("");
-    let policy = if image.contains("@sha256:") {
+    let policy = if crate::validate::image::parts(image).digest.is_some() {
         "IfNotPresent"
     } else {
         "Always"

@@ -1,5 +1,29 @@
 //! Container image references (the grammar of `distribution/reference`), as the kubelet pulls them.
 
+/// The pieces of an image reference `[registry[:port]/]path[:tag][@digest]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Parts<'a> {
+    /// Registry and path.
+    pub name: &'a str,
+    pub tag: Option<&'a str>,
+    /// `algorithm:hex`.
+    pub digest: Option<&'a str>,
+}
+
+/// Splits an image reference; the tag is after the last ':' that follows the last '/'.
+pub fn parts(s: &str) -> Parts<'_> {
+    let (rest, digest) = match s.split_once('@') {
+        Some((r, d)) => (r, Some(d)),
+        None => (s, None),
+    };
+    let last_slash = rest.rfind('/').map(|i| i + 1).unwrap_or(0);
+    let (name, tag) = match rest[last_slash..].rfind(':') {
+        Some(i) => (&rest[..last_slash + i], Some(&rest[last_slash + i + 1..])),
+        None => (rest, None),
+    };
+    Parts { name, tag, digest }
+}
+
 /// Checks `[registry[:port]/]path[:tag][@digest]`. Tags are at most 128 characters; paths are
 /// lowercase; digests are `algorithm:hex`.
 pub fn image_reference(s: &str) -> Result<(), String> {
@@ -10,10 +34,7 @@ pub fn image_reference(s: &str) -> Result<(), String> {
     if s.len() > 255 + 128 + 80 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return fail("contains whitespace or is too long");
     }
-    let (rest, digest) = match s.split_once('@') {
-        Some((r, d)) => (r, Some(d)),
-        None => (s, None),
-    };
+    let Parts { name, tag, digest } = parts(s);
     if let Some(d) = digest {
         let Some((alg, hex)) = d.split_once(':') else {
             return fail("digest must be algorithm:hex");
@@ -26,12 +47,6 @@ pub fn image_reference(s: &str) -> Result<(), String> {
             return fail("digest must be algorithm:hex with at least 32 hex digits");
         }
     }
-    // A tag is after the last ':' that follows the last '/'.
-    let last_slash = rest.rfind('/').map(|i| i + 1).unwrap_or(0);
-    let (name, tag) = match rest[last_slash..].rfind(':') {
-        Some(i) => (&rest[..last_slash + i], Some(&rest[last_slash + i + 1..])),
-        None => (rest, None),
-    };
     if let Some(t) = tag {
         let ok = !t.is_empty()
             && t.len() <= 128
