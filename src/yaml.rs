@@ -145,23 +145,6 @@ pub fn parse_stream(text: &str) -> Result<Vec<Document>, YamlError> {
     Ok(docs)
 }
 
-/// Gives back the spare capacity maps and lists grew while parsing: a large render holds every
-/// object at once, and the slack is a third of its memory.
-fn shrink(value: &mut Value) {
-    match value {
-        Value::Object(map) => {
-            // serde_json's Map has no shrink_to_fit; collecting rebuilds it at its exact size.
-            *map = std::mem::take(map).into_iter().collect();
-            map.values_mut().for_each(shrink);
-        }
-        Value::Array(items) => {
-            items.shrink_to_fit();
-            items.iter_mut().for_each(shrink);
-        }
-        _ => {}
-    }
-}
-
 /// Parses one document; on error returns (1-based line in the chunk, column, message).
 ///
 /// Plain manifests take the fast path (`fast`), several times quicker than serde-saphyr and
@@ -171,7 +154,7 @@ fn parse_chunk(text: &str) -> Result<Value, (usize, usize, String)> {
         return Ok(value);
     }
     let mut value = parse_with_saphyr(text)?;
-    shrink(&mut value);
+    crate::resource::compact(&mut value);
     Ok(value)
 }
 

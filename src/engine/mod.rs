@@ -77,6 +77,13 @@ pub fn run(inputs: Vec<Resource>, options: &Options) -> Output {
             if prov.is_some() || ctx.policy.fix_pass_through {
                 findings.append(&mut crate::policy::mutate::fix(obj, &ctx));
             }
+            // Objects built here grew their maps entry by entry, parsed ones only where metadata
+            // was injected: give the slack back, since a large render holds every object at once.
+            if prov.is_some() {
+                crate::resource::compact_map(&mut obj.object);
+            } else {
+                crate::resource::compact_map(obj.metadata_mut());
+            }
         }
     }
     // Check what would be applied: the rendered set, or the input as given when validating.
