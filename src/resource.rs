@@ -44,7 +44,7 @@ pub struct Resource {
 }
 
 /// Identity of an object as KRM results and findings print it.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct ObjectRef {
     pub api_version: String,
     pub kind: String,

@@ -98,12 +98,17 @@ fn compliance_check(
 
     // Which checks each object fails.
     let mut failing: BTreeMap<usize, Vec<&'static str>> = BTreeMap::new();
+    let index: std::collections::HashMap<crate::resource::ObjectRef, usize> = objects
+        .iter()
+        .enumerate()
+        .map(|(i, o)| (o.object_ref(), i))
+        .collect();
     for f in policy::run(objects, &settings) {
         if f.severity < threshold || f.exempted.is_some() {
             continue;
         }
         let Some(obj) = &f.object else { continue };
-        let Some(i) = objects.iter().position(|o| o.object_ref() == *obj) else {
+        let Some(&i) = index.get(&**obj) else {
             continue;
         };
         let checks = failing.entry(i).or_default();

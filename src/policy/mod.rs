@@ -362,7 +362,7 @@ pub fn run(objects: &[&Resource], settings: &Settings) -> Vec<Finding> {
 /// What findings need to know about an object with hits, looked up once per object rather than
 /// once per finding: its identity and its exemption annotations.
 struct Identity {
-    object: crate::resource::ObjectRef,
+    object: std::sync::Arc<crate::resource::ObjectRef>,
     /// `(annotation key, check id or "" for ignore-all, reason)`.
     exemptions: Vec<(String, String, String)>,
 }
@@ -387,7 +387,7 @@ impl Identity {
             })
             .collect();
         Identity {
-            object: obj.object_ref(),
+            object: obj.object_ref().into(),
             exemptions,
         }
     }

@@ -36,7 +36,7 @@ pub fn fix(obj: &mut Resource, ctx: &Context) -> Vec<Finding> {
                 .about(obj)
                 .field(field);
             f.check = Some(check);
-            f.proposed = Some(value);
+            f.proposed = Some(Box::new(value));
             f
         })
         .collect()

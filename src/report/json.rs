@@ -114,7 +114,7 @@ pub fn write<W: Write + ?Sized>(
                 line: f.origin.as_ref().map(|o| o.line),
                 index: f.origin.as_ref().map(|o| o.index),
                 exempted: f.exempted.as_deref(),
-                proposed: f.proposed.as_ref(),
+                proposed: f.proposed.as_deref(),
             })
             .collect(),
     };

@@ -21,7 +21,7 @@ pub fn result(f: &Finding) -> Value {
             let mut field = Map::new();
             field.insert("path".into(), json!(path));
             if let Some(v) = &f.proposed {
-                field.insert("proposedValue".into(), v.clone());
+                field.insert("proposedValue".into(), (**v).clone());
             }
             r.insert("field".into(), Value::Object(field));
         }

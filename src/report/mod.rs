@@ -37,7 +37,8 @@ pub struct Finding {
     /// What is wrong and, where it helps, what was expected.
     pub message: String,
     /// The object the finding is about.
-    pub object: Option<ObjectRef>,
+    /// Shared: a run of 50,000 objects may hold 150,000 findings about them.
+    pub object: Option<std::sync::Arc<ObjectRef>>,
     /// Dotted field path inside the object, e.g. `spec.ports[0].port`.
     pub field: Option<String>,
     /// Where the object (or the broken text) came from.
@@ -47,7 +48,7 @@ pub struct Finding {
     /// Why the finding is exempted (an `ignore-check.nixernetes.io/<id>` reason), if it is.
     pub exempted: Option<String>,
     /// The value a fix set (or proposes) at `field`.
-    pub proposed: Option<serde_json::Value>,
+    pub proposed: Option<Box<serde_json::Value>>,
 }
 
 impl Finding {
@@ -80,7 +81,7 @@ impl Finding {
 
     /// Attaches the object and origin of `resource`.
     pub fn about(mut self, resource: &Resource) -> Self {
-        self.object = Some(resource.object_ref());
+        self.object = Some(std::sync::Arc::new(resource.object_ref()));
         self.origin = Some(resource.origin.clone());
         self
     }
