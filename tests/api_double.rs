@@ -7,28 +7,13 @@
 //! kubectl tests say so and pass, unless `NIXERNETES_REQUIRE_KUBECTL=1` (CI). The raw-HTTP
 //! tests need nothing.
 
+mod common;
+use common::kubectl_available;
 use nixernetes::cluster::double::{Double, FailureRule, Options, RecordedRequest};
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
-
-/// Whether kubectl is usable; panics when it is required but missing.
-fn kubectl_available() -> bool {
-    let ok = Command::new("kubectl")
-        .args(["version", "--client"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        if std::env::var("NIXERNETES_REQUIRE_KUBECTL").as_deref() == Ok("1") {
-            panic!("kubectl is required (NIXERNETES_REQUIRE_KUBECTL=1) but was not found on PATH");
-        }
-        eprintln!("SKIPPED: kubectl not found on PATH; set NIXERNETES_REQUIRE_KUBECTL=1 to make this a failure");
-    }
-    ok
-}
 
 /// A double plus a private kubeconfig, discovery cache and scratch directory.
 struct Cluster {

@@ -3,8 +3,10 @@
 //!
 //! Without kubectl these tests say so and pass, unless `NIXERNETES_REQUIRE_KUBECTL=1` (CI).
 
+mod common;
+use common::kubectl_available;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -12,23 +14,6 @@ fn root() -> PathBuf {
 
 fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_kubectl-nixernetes")
-}
-
-/// Whether kubectl is usable; panics when it is required but missing.
-fn kubectl_available() -> bool {
-    let ok = Command::new("kubectl")
-        .args(["version", "--client"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        if std::env::var("NIXERNETES_REQUIRE_KUBECTL").as_deref() == Ok("1") {
-            panic!("kubectl is required (NIXERNETES_REQUIRE_KUBECTL=1) but was not found on PATH");
-        }
-        eprintln!("SKIPPED: kubectl not found on PATH; set NIXERNETES_REQUIRE_KUBECTL=1 to make this a failure");
-    }
-    ok
 }
 
 fn check(out: Output, what: &str) -> String {
