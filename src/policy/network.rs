@@ -9,7 +9,7 @@
 //! from a custom resource (a CloudNativePG `Cluster`, say) exist only at run time: a selector
 //! that names such a resource is given the benefit of the doubt rather than called dangling.
 
-use super::pod::{get_str, obj, pod_of, PodView};
+use super::pod::{get_str, obj, pod_of, strings, PodView};
 use super::{CheckDef, Fix, Scope, SetHits};
 use crate::report::Severity;
 use crate::resource::Resource;
@@ -209,18 +209,6 @@ pub(super) fn in_namespace(namespace: Option<&str>) -> String {
     match namespace {
         Some(ns) => format!("in namespace {ns:?}"),
         None => "in its (unset) namespace".to_string(),
-    }
-}
-
-/// The strings of a string list, with their indexes; anything else is skipped.
-pub(super) fn strings(value: Option<&Value>) -> Vec<(usize, &str)> {
-    match value {
-        Some(Value::Array(a)) => a
-            .iter()
-            .enumerate()
-            .filter_map(|(i, v)| v.as_str().map(|s| (i, s)))
-            .collect(),
-        _ => Vec::new(),
     }
 }
 

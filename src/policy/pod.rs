@@ -71,6 +71,18 @@ pub fn get<'a>(map: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
     None
 }
 
+/// The strings of the list at `value`, with their indices (non-strings skipped).
+pub fn strings(value: Option<&Value>) -> Vec<(usize, &str)> {
+    match value {
+        Some(Value::Array(a)) => a
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| v.as_str().map(|s| (i, s)))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 pub fn get_str<'a>(map: &'a Map<String, Value>, path: &str) -> Option<&'a str> {
     get(map, path).and_then(Value::as_str)
 }

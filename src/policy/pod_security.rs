@@ -2,7 +2,7 @@
 //! Container fields are checked on regular, init and ephemeral containers alike, as the standard
 //! says; Windows pods are exempt from the Linux-only restricted controls.
 
-use super::pod::{get, get_bool, get_str, obj, PodView};
+use super::pod::{get, get_bool, get_str, obj, strings, PodView};
 use super::{CheckDef, Fix, HitSink, Pss, Scope};
 use crate::report::Severity;
 use serde_json::Value;
@@ -226,18 +226,6 @@ const BASELINE_CAPS: [&str; 13] = [
     "SETUID",
     "SYS_CHROOT",
 ];
-
-/// The strings in a list at `value`, with their indices.
-fn strings(value: Option<&Value>) -> Vec<(usize, &str)> {
-    match value {
-        Some(Value::Array(a)) => a
-            .iter()
-            .enumerate()
-            .filter_map(|(i, v)| v.as_str().map(|s| (i, s)))
-            .collect(),
-        _ => Vec::new(),
-    }
-}
 
 fn capabilities_baseline(pod: &PodView<'_>, out: &mut HitSink) {
     for c in pod.containers() {

@@ -4,8 +4,8 @@
 //! cluster-admin. It reads each object on its own; what a binding's subjects end up with across
 //! roles is out of its reach.
 
-use super::network::strings;
 use super::pod::get_str;
+use super::pod::strings;
 use super::{CheckDef, Fix, HitSink, Scope};
 use crate::report::Severity;
 use crate::resource::Resource;
