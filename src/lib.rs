@@ -10,6 +10,7 @@
 
 pub mod cli;
 pub mod cluster;
+pub mod diff;
 pub mod engine;
 pub mod modules;
 pub mod policy;

@@ -6,6 +6,7 @@
 
 pub mod api_double;
 pub mod check;
+pub mod diff;
 pub mod function;
 pub mod kustomize_plugin;
 pub mod render;
@@ -45,6 +46,8 @@ pub enum Command {
     Render(render::RenderArgs),
     /// Check any Kubernetes YAML against the built-in policy checks.
     Check(check::CheckArgs),
+    /// Show what applying the rendered input would change in a live cluster.
+    Diff(diff::DiffArgs),
     /// Run as a KRM function: ResourceList on stdin, ResourceList on stdout.
     #[command(name = "fn")]
     Function(function::FnArgs),
@@ -259,6 +262,7 @@ pub fn run(args: Vec<OsString>) -> i32 {
     match cli.command {
         Command::Render(a) => render::run(&a),
         Command::Check(a) => check::run(&a),
+        Command::Diff(a) => diff::run(&a),
         Command::Function(_) => function::run_from_stdin(false),
         Command::KustomizePlugin(a) => kustomize_plugin::run_plugin(&a.config),
         Command::KustomizePlugins(a) => kustomize_plugin::run_plugins(&a),

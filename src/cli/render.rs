@@ -3,9 +3,18 @@
 
 use super::{emit, print_findings, Format, RenderFlags, EXIT_INVALID};
 use crate::engine::{self, order, Options};
-use crate::report::has_errors;
+use crate::report::{has_errors, Finding, Severity};
 use crate::source;
 use serde_json::{json, Value};
+
+/// Which findings [`rendered`] prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Diagnostics {
+    /// Errors and warnings, info with `-v` (else counted).
+    All,
+    /// Errors; the rest only with `-v` (else counted).
+    Errors,
+}
 
 #[derive(Debug, clap::Args)]
 pub struct RenderArgs {
@@ -42,15 +51,42 @@ pub fn run(args: &RenderArgs) -> i32 {
             return super::EXIT_USAGE;
         }
     }
+    let objects = match rendered(&inputs, &args.flags, args.argocd, Diagnostics::All) {
+        Ok(o) => o,
+        Err(code) => return code,
+    };
+    let values = objects.into_iter();
+    match args.output {
+        Format::Yaml => super::emit_stream(values),
+        Format::Json => {
+            let list = json!({"apiVersion": "v1", "kind": "List", "metadata": {}, "items": values.collect::<Vec<_>>()});
+            let mut s = serde_json::to_vec_pretty(&list).unwrap_or_default();
+            s.push(b'\n');
+            emit(&s)
+        }
+    }
+}
+
+/// Renders `inputs` with `flags` (and, with `argocd`, the Argo CD environment) into the objects
+/// to apply, in apply order; diagnostics go to stderr. `Err` carries the exit code.
+///
+/// `diagnostics` says which findings are printed: all of them (`render`), or only errors with
+/// a count of the rest (`diff`, whose subject is the cluster, not the policy checks).
+pub fn rendered(
+    inputs: &[String],
+    flags: &RenderFlags,
+    argocd: bool,
+    diagnostics: Diagnostics,
+) -> Result<Vec<Value>, i32> {
     let mut findings = Vec::new();
-    let mut overrides = match args.flags.overrides() {
+    let mut overrides = match flags.overrides() {
         Ok(o) => o,
         Err(e) => {
             print_findings(&e);
-            return EXIT_INVALID;
+            return Err(EXIT_INVALID);
         }
     };
-    if args.argocd {
+    if argocd {
         let env: Vec<(String, String)> = std::env::vars().collect();
         let (argo, mut f) = source::argocd::overrides(&env);
         findings.append(&mut f);
@@ -64,12 +100,12 @@ pub fn run(args: &RenderArgs) -> i32 {
         overrides.annotations.extend(flags.annotations);
         overrides.timestamp = flags.timestamp;
     }
-    let resources = match source::files::read_all(&inputs, &mut std::io::stdin().lock()) {
+    let resources = match source::files::read_all(inputs, &mut std::io::stdin().lock()) {
         Ok(r) => r,
         Err(mut e) => {
             findings.append(&mut e);
             print_findings(&findings);
-            return EXIT_INVALID;
+            return Err(EXIT_INVALID);
         }
     };
     let out = engine::run(
@@ -81,9 +117,22 @@ pub fn run(args: &RenderArgs) -> i32 {
         },
     );
     findings.extend(out.findings);
-    super::print_diagnostics(&findings, args.flags.verbose);
+    match diagnostics {
+        Diagnostics::All => super::print_diagnostics(&findings, flags.verbose),
+        Diagnostics::Errors if flags.verbose => super::print_diagnostics(&findings, true),
+        Diagnostics::Errors => {
+            let (errors, rest): (Vec<Finding>, Vec<Finding>) = findings
+                .iter()
+                .cloned()
+                .partition(|f| f.severity == Severity::Error);
+            super::print_findings(&errors);
+            if !rest.is_empty() {
+                eprintln!("note: {} warning and info findings of the policy checks not shown; run `kubectl nixernetes check` or add -v", rest.len());
+            }
+        }
+    }
     if has_errors(&findings) {
-        return EXIT_INVALID;
+        return Err(EXIT_INVALID);
     }
     // Objects marked local-config are for client tools, never for the cluster (as in kustomize).
     let mut objects: Vec<_> = out
@@ -92,14 +141,8 @@ pub fn run(args: &RenderArgs) -> i32 {
         .filter(|r| !r.is_local_config())
         .collect();
     order::sort(&mut objects);
-    let values = objects.into_iter().map(|r| Value::Object(r.object));
-    match args.output {
-        Format::Yaml => super::emit_stream(values),
-        Format::Json => {
-            let list = json!({"apiVersion": "v1", "kind": "List", "metadata": {}, "items": values.collect::<Vec<_>>()});
-            let mut s = serde_json::to_vec_pretty(&list).unwrap_or_default();
-            s.push(b'\n');
-            emit(&s)
-        }
-    }
+    Ok(objects
+        .into_iter()
+        .map(|r| Value::Object(r.object))
+        .collect())
 }

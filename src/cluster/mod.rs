@@ -5,4 +5,5 @@
 //! checked against [`double`], whose own fidelity is checked by pointing the real kubectl at it.
 //! The double is test and development tooling; nothing in the rendering path may depend on it.
 
+pub mod client;
 pub mod double;

@@ -1,0 +1,306 @@
+//! `kubectl nixernetes diff`: renders the input and shows what applying it would change in a
+//! live cluster (server-side apply dry run per object), as a unified diff, a summary table, a
+//! JSON report, or LIVE/MERGED directories for `KUBECTL_EXTERNAL_DIFF` programs.
+//!
+//! Exit codes: 0 no changes; 1 changes; 2 any error, conflict or required replacement (also for
+//! bad flags, unreadable or invalid input, and an unreachable cluster). Everything is printed
+//! before exiting; one failing object never stops the others.
+
+use super::RenderFlags;
+use crate::cluster::client::{Cluster, ConnectOptions};
+use crate::diff::normalize::{IgnoreRule, Normalizer};
+use crate::diff::plan::{self, Plan, Settings};
+use crate::diff::{self as d, dirs, json, summary, unified};
+use crate::engine::inject::INVENTORY;
+use clap::ValueEnum;
+use std::collections::BTreeSet;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+/// Exit code for errors, conflicts and replacements (kubectl's convention).
+pub const EXIT_ERROR: i32 = 2;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    /// Unified diff; on a terminal followed by the summary table.
+    Unified,
+    /// The summary table only.
+    Summary,
+    /// The JSON report (schema in the README).
+    Json,
+    /// LIVE/ and MERGED/ directories in kubectl's layout (path printed on stdout).
+    Dirs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Color {
+    /// Colour when stdout is a terminal and NO_COLOR is unset.
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DiffArgs {
+    /// Files or directories to render and diff; `-` reads stdin.
+    ///
+    /// Example: kubectl nixernetes diff examples/webapp.yaml
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<String>,
+    /// File or directory to diff (like kubectl's -f); repeatable.
+    #[arg(short = 'f', long = "filename", value_name = "FILE")]
+    pub filenames: Vec<String>,
+    /// Kubeconfig file (default: KUBECONFIG, else ~/.kube/config).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context to use (default: the current context).
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Requests in flight at most.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..))]
+    pub concurrency: u16,
+    /// Field manager of the server-side apply dry run.
+    #[arg(long, value_name = "NAME", default_value = "nixernetes")]
+    pub field_manager: String,
+    /// Take over fields other managers own instead of reporting conflicts.
+    #[arg(long)]
+    pub force_conflicts: bool,
+    /// Print Secret values (masked by default in every output).
+    #[arg(long)]
+    pub show_secrets: bool,
+    /// Keep server-owned fields (resourceVersion, generation, uid, creationTimestamp, status,
+    /// last-applied annotation); managedFields are always dropped.
+    #[arg(long)]
+    pub show_server_fields: bool,
+    /// Ignore a field: a JSON pointer, optionally for some objects only
+    /// (KIND/NAME= or KIND/NAMESPACE/NAME=, globs allowed, KIND may be Kind.group); repeatable.
+    ///
+    /// Example: --ignore /spec/replicas --ignore 'Deployment.apps/shop/web-*=/metadata/annotations'
+    #[arg(long, value_name = "RULE")]
+    pub ignore: Vec<String>,
+    /// Also list objects of the input's inventory (label nixernetes.io/inventory) that it no
+    /// longer renders, in the namespaces it touches and cluster-wide, as deletions.
+    #[arg(long)]
+    pub prune: bool,
+    /// Output format (default: unified; KUBECTL_EXTERNAL_DIFF set: that program over LIVE/MERGED).
+    #[arg(short = 'o', long, value_enum)]
+    pub output: Option<Output>,
+    /// Directory for -o dirs (default: a new temporary directory).
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+    /// Context lines in the unified diff.
+    #[arg(short = 'U', long = "unified", value_name = "N", default_value_t = 3)]
+    pub unified: usize,
+    /// Colour the unified diff and the summary.
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+    #[command(flatten)]
+    pub flags: RenderFlags,
+}
+
+pub fn run(args: &DiffArgs) -> i32 {
+    let inputs: Vec<String> = args.paths.iter().chain(&args.filenames).cloned().collect();
+    if inputs.is_empty() {
+        eprintln!("error: nothing to diff: give a PATH, -f FILE, or - for stdin");
+        return EXIT_ERROR;
+    }
+    let mut ignore = Vec::new();
+    for rule in &args.ignore {
+        match IgnoreRule::parse(rule) {
+            Ok(r) => ignore.push(r),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return EXIT_ERROR;
+            }
+        }
+    }
+    let objects = match super::render::rendered(
+        &inputs,
+        &args.flags,
+        false,
+        super::render::Diagnostics::Errors,
+    ) {
+        Ok(o) => o,
+        Err(_) => return EXIT_ERROR,
+    };
+    let inventories: BTreeSet<String> = objects
+        .iter()
+        .filter_map(|o| o["metadata"]["labels"][INVENTORY].as_str())
+        .map(str::to_string)
+        .collect();
+    if args.prune && inventories.is_empty() {
+        eprintln!("error: --prune needs an inventory: set --inventory NAME or PlatformDefaults spec.inventory, so that rendered objects carry the label {INVENTORY}");
+        return EXIT_ERROR;
+    }
+    let settings = Settings {
+        manager: args.field_manager.clone(),
+        force_conflicts: args.force_conflicts,
+        normalizer: Normalizer {
+            show_server_fields: args.show_server_fields,
+            ignore,
+        },
+        show_secrets: args.show_secrets,
+        prune: if args.prune {
+            inventories.into_iter().collect()
+        } else {
+            Vec::new()
+        },
+        concurrency: usize::from(args.concurrency),
+    };
+    let connect = ConnectOptions {
+        kubeconfig: args.kubeconfig.clone(),
+        context: args.context.clone(),
+        namespace: args.flags.namespace.clone(),
+        concurrency: usize::from(args.concurrency),
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return EXIT_ERROR;
+        }
+    };
+    let plan = runtime.block_on(async {
+        let cluster = Cluster::connect(&connect).await?;
+        Ok::<Plan, String>(plan::run(&cluster, objects, &settings).await)
+    });
+    let plan = match plan {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_ERROR;
+        }
+    };
+    let code = print(&plan, args);
+    if code != 0 {
+        return code;
+    }
+    if plan.errors.is_empty() {
+        d::exit_code(&plan.objects)
+    } else {
+        EXIT_ERROR
+    }
+}
+
+/// Prints `plan` as asked; a non-zero result is an output failure.
+fn print(plan: &Plan, args: &DiffArgs) -> i32 {
+    let tty = std::io::stdout().is_terminal();
+    let color = match args.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    };
+    let external = std::env::var("KUBECTL_EXTERNAL_DIFF")
+        .ok()
+        .filter(|s| !s.trim().is_empty());
+    match (args.output, external) {
+        (Some(Output::Json), _) => {
+            let mut s = serde_json::to_vec_pretty(&json::report(plan)).unwrap_or_default();
+            s.push(b'\n');
+            super::emit(&s)
+        }
+        (Some(Output::Summary), _) => super::emit(summary::render(plan, color).as_bytes()),
+        (Some(Output::Dirs), _) => {
+            failures_to_stderr(plan);
+            let dir = match &args.output_dir {
+                Some(d) => d.clone(),
+                None => match tempfile::Builder::new()
+                    .prefix("nixernetes-diff-")
+                    .tempdir()
+                {
+                    Ok(t) => t.keep(),
+                    Err(e) => {
+                        eprintln!("error: cannot create a temporary directory: {e}");
+                        return EXIT_ERROR;
+                    }
+                },
+            };
+            match dirs::write(plan, &dir) {
+                Ok(_) => super::emit(format!("{}\n", dir.display()).as_bytes()),
+                Err(e) => {
+                    eprintln!("error: writing {}: {e}", dir.display());
+                    EXIT_ERROR
+                }
+            }
+        }
+        (None, Some(program)) => {
+            failures_to_stderr(plan);
+            run_external(plan, &program)
+        }
+        (Some(Output::Unified) | None, _) => {
+            failures_to_stderr(plan);
+            let style = unified::Style {
+                context: args.unified,
+                color,
+            };
+            let mut text = unified::render(plan, style);
+            if tty {
+                text.push_str(&summary::render(plan, color));
+            } else {
+                eprintln!("{}", d::summary_line(&plan.objects));
+            }
+            super::emit(text.as_bytes())
+        }
+    }
+}
+
+/// Objects that could not be diffed and run-level errors, on stderr.
+fn failures_to_stderr(plan: &Plan) {
+    for o in plan.objects.iter().filter(|o| o.op.is_failure()) {
+        let mut line = format!("{}: {}: ", o.id, o.op.as_str());
+        if o.conflicts.is_empty() {
+            line.push_str(o.message.as_deref().unwrap_or_default());
+        } else {
+            let owners: Vec<String> = o
+                .conflicts
+                .iter()
+                .map(|c| format!("{} owned by {:?}", c.field, c.manager))
+                .collect();
+            line.push_str(&owners.join(", "));
+            line.push_str(" (--force-conflicts takes them over)");
+        }
+        eprintln!("{line}");
+    }
+    for e in &plan.errors {
+        eprintln!("error: {e}");
+    }
+}
+
+/// Writes LIVE/MERGED to a temporary directory and runs the `KUBECTL_EXTERNAL_DIFF` program
+/// over it (its exit status 0 or 1 only says whether it saw differences).
+fn run_external(plan: &Plan, spec: &str) -> i32 {
+    let tmp = match tempfile::Builder::new()
+        .prefix("nixernetes-diff-")
+        .tempdir()
+    {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: cannot create a temporary directory: {e}");
+            return EXIT_ERROR;
+        }
+    };
+    let (live, merged) = match dirs::write(plan, tmp.path()) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: writing {}: {e}", tmp.path().display());
+            return EXIT_ERROR;
+        }
+    };
+    let Some((program, argv)) = dirs::external_command(spec, &live, &merged) else {
+        return 0;
+    };
+    match std::process::Command::new(&program).args(&argv).status() {
+        Ok(s) if s.code().is_some_and(|c| c <= 1) => 0,
+        Ok(s) => {
+            eprintln!("error: KUBECTL_EXTERNAL_DIFF program {program:?} failed: {s}");
+            EXIT_ERROR
+        }
+        Err(e) => {
+            eprintln!("error: cannot run KUBECTL_EXTERNAL_DIFF program {program:?}: {e}");
+            EXIT_ERROR
+        }
+    }
+}

@@ -1,0 +1,332 @@
+//! A live cluster as `diff` sees it: a kube-rs client from the kubeconfig (kubectl's
+//! `--kubeconfig`, `--context`, `-n`; `KUBECONFIG` honoured; tokens, client certificates and
+//! exec credential plugins through kube-rs), discovery of the served kinds, and the four calls
+//! `diff` makes: GET an object, server-side-apply dry run, LIST by label, GET a namespace.
+//!
+//! Objects travel as `serde_json::Value`; nothing here interprets them beyond their identity.
+//! Every request waits for a permit of one shared semaphore, so `--concurrency` bounds the
+//! requests in flight, not just the objects.
+
+use kube::api::{ApiResource, DynamicObject, GetParams, ListParams, Patch, PatchParams};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::core::{GroupVersionKind, Request, Resource};
+use kube::discovery::{verbs, Discovery, Scope};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::sync::Semaphore;
+
+/// How to reach the cluster (kubectl's connection flags).
+#[derive(Debug, Clone, Default)]
+pub struct ConnectOptions {
+    /// `--kubeconfig`; else `KUBECONFIG` (a path list, merged), else `~/.kube/config`.
+    pub kubeconfig: Option<PathBuf>,
+    /// `--context`; else the kubeconfig's current context.
+    pub context: Option<String>,
+    /// `-n`; else the context's namespace, else `default`.
+    pub namespace: Option<String>,
+    /// Requests in flight at most (at least 1).
+    pub concurrency: usize,
+}
+
+/// A served kind: where it lives and whether it is namespaced.
+#[derive(Debug, Clone)]
+pub struct Kind {
+    /// Group, version, kind and plural.
+    pub resource: ApiResource,
+    /// Namespaced (else cluster-scoped).
+    pub namespaced: bool,
+    /// Whether `list` is served (prune needs it).
+    pub listable: bool,
+}
+
+/// An error answer of the API server (a `metav1.Status`), or a failure to get one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiFailure {
+    /// HTTP status code; 0 when no answer came (connection, TLS, decoding).
+    pub code: u16,
+    /// `reason` of the Status (`NotFound`, `Conflict`, `Invalid`, …).
+    pub reason: String,
+    /// Human-readable message.
+    pub message: String,
+    /// `details.kind` of the Status (e.g. `namespaces` for a missing namespace).
+    pub details_kind: String,
+    /// `details.name`.
+    pub details_name: String,
+    /// `details.causes`: (reason/type, field, message).
+    pub causes: Vec<(String, String, String)>,
+}
+
+impl std::fmt::Display for ApiFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.code == 0 {
+            write!(f, "{}", self.message)
+        } else {
+            write!(f, "{} ({}): {}", self.reason, self.code, self.message)
+        }
+    }
+}
+
+impl From<kube::Error> for ApiFailure {
+    fn from(e: kube::Error) -> Self {
+        match e {
+            kube::Error::Api(status) => {
+                let (details_kind, details_name, causes) = match status.details {
+                    Some(d) => (
+                        d.kind,
+                        d.name,
+                        d.causes
+                            .into_iter()
+                            .map(|c| (c.reason, c.field, c.message))
+                            .collect(),
+                    ),
+                    None => Default::default(),
+                };
+                ApiFailure {
+                    code: status.code,
+                    reason: status.reason,
+                    message: status.message,
+                    details_kind,
+                    details_name,
+                    causes,
+                }
+            }
+            other => ApiFailure {
+                code: 0,
+                reason: String::new(),
+                message: error_chain(&other),
+                details_kind: String::new(),
+                details_name: String::new(),
+                causes: Vec::new(),
+            },
+        }
+    }
+}
+
+/// `e` and its sources, joined by `: `.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut source = e.source();
+    while let Some(inner) = source {
+        let text = inner.to_string();
+        if !s.contains(&text) {
+            s.push_str(": ");
+            s.push_str(&text);
+        }
+        source = inner.source();
+    }
+    s
+}
+
+/// A connected cluster with its discovered kinds.
+#[derive(Clone)]
+pub struct Cluster {
+    client: kube::Client,
+    namespace: String,
+    server: String,
+    kinds: Arc<BTreeMap<(String, String, String), Kind>>,
+    /// The preferred version of each group, for listing every kind once.
+    preferred: Arc<Vec<Kind>>,
+    permits: Arc<Semaphore>,
+}
+
+impl std::fmt::Debug for Cluster {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cluster")
+            .field("server", &self.server)
+            .field("namespace", &self.namespace)
+            .field("kinds", &self.kinds.len())
+            .finish()
+    }
+}
+
+impl Cluster {
+    /// Loads the kubeconfig, builds the client and runs discovery (aggregated; legacy
+    /// per-group discovery when the server does not aggregate).
+    pub async fn connect(opts: &ConnectOptions) -> Result<Cluster, String> {
+        let kubeconfig = match &opts.kubeconfig {
+            Some(path) => Kubeconfig::read_from(path).map_err(|e| {
+                format!("reading kubeconfig {}: {}", path.display(), error_chain(&e))
+            })?,
+            None => Kubeconfig::read().map_err(|e| {
+                format!(
+                    "reading kubeconfig (KUBECONFIG or ~/.kube/config): {}",
+                    error_chain(&e)
+                )
+            })?,
+        };
+        let options = KubeConfigOptions {
+            context: opts.context.clone(),
+            ..KubeConfigOptions::default()
+        };
+        let mut config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
+            .await
+            .map_err(|e| format!("kubeconfig: {}", error_chain(&e)))?;
+        if let Some(ns) = &opts.namespace {
+            config.default_namespace = ns.clone();
+        }
+        let server = config.cluster_url.to_string();
+        let namespace = config.default_namespace.clone();
+        let client = kube::Client::try_from(config)
+            .map_err(|e| format!("connecting to {server}: {}", error_chain(&e)))?;
+        let permits = Arc::new(Semaphore::new(opts.concurrency.max(1)));
+        let discovery = {
+            let _permit = permits.acquire().await.map_err(|e| e.to_string())?;
+            match Discovery::new(client.clone()).run_aggregated().await {
+                Ok(d) => d,
+                Err(_) => Discovery::new(client.clone())
+                    .run()
+                    .await
+                    .map_err(|e| format!("discovery at {server}: {}", error_chain(&e)))?,
+            }
+        };
+        let mut kinds = BTreeMap::new();
+        let mut preferred = Vec::new();
+        for group in discovery.groups() {
+            let best = group.preferred_version_or_latest().to_string();
+            for version in group.versions() {
+                for (ar, caps) in group.versioned_resources(version) {
+                    let kind = Kind {
+                        namespaced: caps.scope == Scope::Namespaced,
+                        listable: caps.supports_operation(verbs::LIST),
+                        resource: ar,
+                    };
+                    if version == best {
+                        preferred.push(kind.clone());
+                    }
+                    kinds.insert(
+                        (
+                            kind.resource.group.clone(),
+                            kind.resource.version.clone(),
+                            kind.resource.kind.clone(),
+                        ),
+                        kind,
+                    );
+                }
+            }
+        }
+        Ok(Cluster {
+            client,
+            namespace,
+            server,
+            kinds: Arc::new(kinds),
+            preferred: Arc::new(preferred),
+            permits,
+        })
+    }
+
+    /// The namespace for objects that name none.
+    pub fn default_namespace(&self) -> &str {
+        &self.namespace
+    }
+
+    /// The API server URL.
+    pub fn server(&self) -> &str {
+        &self.server
+    }
+
+    /// The served kind of `apiVersion` + `kind`, if any.
+    pub fn kind(&self, api_version: &str, kind: &str) -> Option<&Kind> {
+        let gvk = gvk(api_version, kind);
+        self.kinds.get(&(gvk.group, gvk.version, gvk.kind))
+    }
+
+    /// Every listable kind, once per group (its preferred version).
+    pub fn listable_kinds(&self) -> impl Iterator<Item = &Kind> {
+        self.preferred.iter().filter(|k| k.listable)
+    }
+
+    fn request(&self, kind: &Kind, namespace: Option<&str>) -> Request {
+        let ns = if kind.namespaced { namespace } else { None };
+        Request::new(DynamicObject::url_path(&kind.resource, ns))
+    }
+
+    async fn send(
+        &self,
+        req: Result<http::Request<Vec<u8>>, kube::core::request::Error>,
+    ) -> Result<Value, ApiFailure> {
+        let req = req.map_err(|e| ApiFailure::from(kube::Error::BuildRequest(e)))?;
+        let _permit = self.permits.acquire().await.map_err(|e| ApiFailure {
+            code: 0,
+            reason: String::new(),
+            message: e.to_string(),
+            details_kind: String::new(),
+            details_name: String::new(),
+            causes: Vec::new(),
+        })?;
+        self.client
+            .request::<Value>(req)
+            .await
+            .map_err(ApiFailure::from)
+    }
+
+    /// The live object, `None` when it does not exist.
+    pub async fn get(
+        &self,
+        kind: &Kind,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Result<Option<Value>, ApiFailure> {
+        let req = self
+            .request(kind, namespace)
+            .get(name, &GetParams::default());
+        // Reads skip admission: an object in a missing namespace is simply not found.
+        match self.send(req).await {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if e.code == 404 => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// What the server would store after a server-side apply of `object` by `manager`
+    /// (`dryRun=All`: nothing persists).
+    pub async fn apply_dry_run(
+        &self,
+        kind: &Kind,
+        namespace: Option<&str>,
+        name: &str,
+        object: &Value,
+        manager: &str,
+        force: bool,
+    ) -> Result<Value, ApiFailure> {
+        let mut params = PatchParams::apply(manager).dry_run();
+        if force {
+            params = params.force();
+        }
+        let req = self
+            .request(kind, namespace)
+            .patch(name, &params, &Patch::Apply(object));
+        self.send(req).await
+    }
+
+    /// Objects of `kind` in all namespaces (or cluster-wide) that match `selector`.
+    pub async fn list(&self, kind: &Kind, selector: &str) -> Result<Vec<Value>, ApiFailure> {
+        let req = Request::new(DynamicObject::url_path(&kind.resource, None))
+            .list(&ListParams::default().labels(selector));
+        let list = self.send(req).await?;
+        let items = match list.get("items") {
+            Some(Value::Array(items)) => items.clone(),
+            _ => Vec::new(),
+        };
+        // Lists leave apiVersion and kind off their items.
+        Ok(items
+            .into_iter()
+            .map(|mut item| {
+                if let Value::Object(m) = &mut item {
+                    m.entry("apiVersion")
+                        .or_insert_with(|| Value::String(kind.resource.api_version.clone()));
+                    m.entry("kind")
+                        .or_insert_with(|| Value::String(kind.resource.kind.clone()));
+                }
+                item
+            })
+            .collect())
+    }
+}
+
+/// Splits `apiVersion` into group and version.
+pub fn gvk(api_version: &str, kind: &str) -> GroupVersionKind {
+    let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
+    GroupVersionKind::gvk(group, version, kind)
+}

@@ -1,0 +1,501 @@
+//! Asks the cluster what applying would do, object by object.
+//!
+//! Namespaces and CustomResourceDefinitions go first, so that objects in a namespace the input
+//! creates (and custom objects of a kind it defines) are known to be new: they are shown as
+//! written, without asking the server, instead of failing as `kubectl diff` does. Every other
+//! object gets one GET (live) and one server-side-apply dry run (merged), issued together; the
+//! cluster's semaphore bounds the requests in flight. A failure is recorded on its object and
+//! the run goes on.
+
+use super::mask::{self, Scrubber};
+use super::normalize::Normalizer;
+use super::{Conflict, ObjectDiff, ObjectId, Op};
+use crate::cluster::client::{ApiFailure, Cluster, Kind};
+use crate::engine::inject::INVENTORY;
+use futures::stream::{self, StreamExt};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// How to diff.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Field manager of the dry-run apply.
+    pub manager: String,
+    /// Take over fields other managers own instead of reporting a conflict.
+    pub force_conflicts: bool,
+    /// What both sides lose before comparing.
+    pub normalizer: Normalizer,
+    /// Print Secret values.
+    pub show_secrets: bool,
+    /// `--prune`: the inventories whose objects that left the input are listed for deletion
+    /// (empty: no pruning).
+    pub prune: Vec<String>,
+    /// Objects diffed at once (the cluster bounds the requests separately).
+    pub concurrency: usize,
+}
+
+/// Everything a run found.
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    /// One result per input object (in input order), then the prune candidates.
+    pub objects: Vec<ObjectDiff>,
+    /// Failures that belong to no single object (listing for prune).
+    pub errors: Vec<String>,
+}
+
+/// One input object, resolved against the cluster.
+struct Target {
+    id: ObjectId,
+    object: Value,
+    kind: Option<Kind>,
+    /// Why no request is made: the object is new because the input creates its namespace or
+    /// its kind.
+    new_because: Option<String>,
+}
+
+/// Kinds the input's CustomResourceDefinitions define: (group, kind) → (versions, namespaced).
+fn input_crds(objects: &[Value]) -> BTreeMap<(String, String), (Vec<String>, bool)> {
+    objects
+        .iter()
+        .filter(|o| {
+            o["kind"] == "CustomResourceDefinition"
+                && o["apiVersion"]
+                    .as_str()
+                    .is_some_and(|a| a.starts_with("apiextensions.k8s.io/"))
+        })
+        .filter_map(|o| {
+            let spec = &o["spec"];
+            let group = spec["group"].as_str()?.to_string();
+            let kind = spec["names"]["kind"].as_str()?.to_string();
+            let versions = spec["versions"]
+                .as_array()
+                .map(|vs| {
+                    vs.iter()
+                        .filter_map(|v| v["name"].as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default();
+            Some(((group, kind), (versions, spec["scope"] != "Cluster")))
+        })
+        .collect()
+}
+
+/// Resolves every object: its served kind, its namespace (the default one when it names
+/// none), or the error that keeps it from being diffed.
+fn resolve(cluster: &Cluster, objects: Vec<Value>) -> Vec<Result<Target, ObjectDiff>> {
+    let crds = input_crds(&objects);
+    objects
+        .into_iter()
+        .map(|mut object| {
+            let mut id = ObjectId::of(&object);
+            if id.name.is_empty() {
+                return Err(ObjectDiff::failed(
+                    id,
+                    Op::Error,
+                    "the object has no metadata.name".into(),
+                ));
+            }
+            let kind = cluster.kind(&id.api_version, &id.kind).cloned();
+            let defined = crds.get(&(id.group().to_string(), id.kind.clone()));
+            let version = id.api_version.rsplit('/').next().unwrap_or_default();
+            let namespaced = match (&kind, defined) {
+                (Some(k), _) => k.namespaced,
+                (None, Some((versions, namespaced))) if versions.iter().any(|v| v == version) => {
+                    *namespaced
+                }
+                _ => {
+                    return Err(ObjectDiff::failed(
+                        id.clone(),
+                        Op::Error,
+                        format!(
+                            "the server does not serve {} {}, and no CustomResourceDefinition in the input defines it",
+                            id.api_version, id.kind
+                        ),
+                    ))
+                }
+            };
+            let meta = object
+                .as_object_mut()
+                .and_then(|o| o.get_mut("metadata"))
+                .and_then(Value::as_object_mut);
+            if let Some(meta) = meta {
+                if namespaced {
+                    let ns = id
+                        .namespace
+                        .clone()
+                        .unwrap_or_else(|| cluster.default_namespace().to_string());
+                    meta.insert("namespace".into(), Value::String(ns.clone()));
+                    id.namespace = Some(ns);
+                } else {
+                    meta.shift_remove("namespace");
+                    id.namespace = None;
+                }
+            }
+            let new_because = kind.is_none().then(|| {
+                "its kind is defined by a CustomResourceDefinition in the input: shown as written, not validated by the server".to_string()
+            });
+            Ok(Target {
+                id,
+                object,
+                kind,
+                new_because,
+            })
+        })
+        .collect()
+}
+
+/// Diffs `objects` (rendered, in apply order) against `cluster`.
+pub async fn run(cluster: &Cluster, objects: Vec<Value>, settings: &Settings) -> Plan {
+    let mut slots: Vec<Option<ObjectDiff>> = Vec::new();
+    let mut first = Vec::new();
+    let mut rest = Vec::new();
+    for (i, r) in resolve(cluster, objects).into_iter().enumerate() {
+        slots.push(None);
+        match r {
+            Err(d) => slots[i] = Some(d),
+            Ok(t) if is_namespace(&t.id) || t.id.kind == "CustomResourceDefinition" => {
+                first.push((i, t))
+            }
+            Ok(t) => rest.push((i, t)),
+        }
+    }
+    let rendered: BTreeSet<(String, String, Option<String>, String)> =
+        first.iter().chain(&rest).map(|(_, t)| key(&t.id)).collect();
+    let mut touched: BTreeSet<String> = BTreeSet::new();
+    for (_, t) in first.iter().chain(&rest) {
+        if let Some(ns) = &t.id.namespace {
+            touched.insert(ns.clone());
+        }
+    }
+
+    let done = diff_all(cluster, first, settings).await;
+    let new_namespaces: BTreeSet<String> = done
+        .iter()
+        .filter(|(_, d)| is_namespace(&d.id) && d.op == Op::Create)
+        .map(|(_, d)| d.id.name.clone())
+        .collect();
+    for (i, d) in done {
+        slots[i] = Some(d);
+    }
+    for (_, t) in rest.iter_mut() {
+        if let Some(ns) =
+            t.id.namespace
+                .as_ref()
+                .filter(|ns| new_namespaces.contains(*ns))
+        {
+            t.new_because = Some(format!(
+                "namespace {ns} is created by this input: shown as written, without server defaults"
+            ));
+        }
+    }
+    for (i, d) in diff_all(cluster, rest, settings).await {
+        slots[i] = Some(d);
+    }
+    let mut plan = Plan {
+        objects: slots.into_iter().flatten().collect(),
+        errors: Vec::new(),
+    };
+    if !settings.prune.is_empty() {
+        prune(
+            cluster,
+            &settings.prune,
+            &rendered,
+            &touched,
+            settings,
+            &mut plan,
+        )
+        .await;
+    }
+    plan
+}
+
+fn is_namespace(id: &ObjectId) -> bool {
+    id.kind == "Namespace" && id.api_version == "v1"
+}
+
+/// Identity across versions: group, kind, namespace, name.
+fn key(id: &ObjectId) -> (String, String, Option<String>, String) {
+    (
+        id.group().to_string(),
+        id.kind.clone(),
+        id.namespace.clone(),
+        id.name.clone(),
+    )
+}
+
+async fn diff_all(
+    cluster: &Cluster,
+    targets: Vec<(usize, Target)>,
+    settings: &Settings,
+) -> Vec<(usize, ObjectDiff)> {
+    stream::iter(targets)
+        .map(|(i, t)| async move { (i, diff_one(cluster, t, settings).await) })
+        .buffered(settings.concurrency.max(1))
+        .collect()
+        .await
+}
+
+async fn diff_one(cluster: &Cluster, t: Target, settings: &Settings) -> ObjectDiff {
+    let mut scrubber = Scrubber::default();
+    scrubber.add(&t.object);
+    let kind = match (&t.kind, t.new_because) {
+        (Some(kind), None) => kind,
+        (_, reason) => {
+            let mut d = finish(t.id, None, Some(t.object), settings);
+            d.notes.extend(reason);
+            return d;
+        }
+    };
+    let ns = t.id.namespace.as_deref();
+    let (live, merged) = futures::join!(
+        cluster.get(kind, ns, &t.id.name),
+        cluster.apply_dry_run(
+            kind,
+            ns,
+            &t.id.name,
+            &t.object,
+            &settings.manager,
+            settings.force_conflicts
+        )
+    );
+    let live = match live {
+        Ok(l) => l,
+        Err(e) => {
+            let msg = format!("reading the live object: {e}");
+            return ObjectDiff::failed(t.id, Op::Error, scrubber.scrub(&msg));
+        }
+    };
+    if let Some(l) = &live {
+        scrubber.add(l);
+    }
+    match merged {
+        Ok(m) => {
+            scrubber.add(&m);
+            finish(t.id, live, Some(m), settings)
+        }
+        Err(e) => {
+            let mut d = failure(t.id, &e, &new_namespace_hint(&e));
+            d.message = d.message.map(|m| scrubber.scrub(&m));
+            if d.op != Op::Error {
+                // Show what is live next to the conflict or replacement.
+                d.live = live.map(|mut l| {
+                    settings.normalizer.apply(&d.id, &mut l);
+                    if !settings.show_secrets {
+                        mask::mask_pair(Some(&mut l), None);
+                    }
+                    l
+                });
+            }
+            d
+        }
+    }
+}
+
+fn new_namespace_hint(e: &ApiFailure) -> String {
+    if e.code == 404 && e.details_kind == "namespaces" {
+        format!(
+            " (namespace {} does not exist and the input does not create it)",
+            e.details_name
+        )
+    } else {
+        String::new()
+    }
+}
+
+/// Classifies a failed dry run.
+fn failure(id: ObjectId, e: &ApiFailure, hint: &str) -> ObjectDiff {
+    if e.code == 409 && e.reason == "Conflict" {
+        let conflicts: Vec<Conflict> = e
+            .causes
+            .iter()
+            .filter(|(reason, _, _)| reason == "FieldManagerConflict")
+            .map(|(_, field, message)| Conflict {
+                manager: quoted(message).unwrap_or_else(|| message.clone()),
+                field: field.clone(),
+            })
+            .collect();
+        if !conflicts.is_empty() {
+            let mut d = ObjectDiff::failed(id, Op::Conflict, e.message.clone());
+            d.conflicts = conflicts;
+            return d;
+        }
+    }
+    let immutable = |s: &str| s.contains("field is immutable");
+    if e.code == 422 && (immutable(&e.message) || e.causes.iter().any(|c| immutable(&c.2))) {
+        return ObjectDiff::failed(id, Op::RequiresReplace, e.message.clone());
+    }
+    ObjectDiff::failed(
+        id,
+        Op::Error,
+        format!("server-side apply dry run: {e}{hint}"),
+    )
+}
+
+/// The first `"quoted"` word of `s`.
+fn quoted(s: &str) -> Option<String> {
+    let start = s.find('"')? + 1;
+    let len = s[start..].find('"')?;
+    Some(s[start..start + len].to_string())
+}
+
+/// Normalises, compares and masks.
+fn finish(
+    id: ObjectId,
+    live: Option<Value>,
+    merged: Option<Value>,
+    settings: &Settings,
+) -> ObjectDiff {
+    let (mut live, mut merged) = (live, merged);
+    for v in live.iter_mut().chain(merged.iter_mut()) {
+        settings.normalizer.apply(&id, v);
+    }
+    let op = match (&live, &merged) {
+        (None, Some(_)) => Op::Create,
+        (Some(_), None) => Op::Delete,
+        (l, m) if l == m => Op::Unchanged,
+        _ => Op::Update,
+    };
+    if !settings.show_secrets {
+        mask::mask_pair(live.as_mut(), merged.as_mut());
+    }
+    ObjectDiff {
+        id,
+        op,
+        live,
+        merged,
+        conflicts: Vec::new(),
+        message: None,
+        notes: Vec::new(),
+    }
+}
+
+/// Lists the inventory's objects in the touched namespaces (and cluster-scoped kinds) that the
+/// input no longer renders. Objects with an owner (a ReplicaSet of a Deployment copies the pod
+/// template's labels) are the owner's business and never listed.
+async fn prune(
+    cluster: &Cluster,
+    inventories: &[String],
+    rendered: &BTreeSet<(String, String, Option<String>, String)>,
+    touched: &BTreeSet<String>,
+    settings: &Settings,
+    plan: &mut Plan,
+) {
+    let selector = match inventories {
+        [one] => format!("{INVENTORY}={one}"),
+        many => format!("{INVENTORY} in ({})", many.join(",")),
+    };
+    let kinds: Vec<Kind> = cluster.listable_kinds().cloned().collect();
+    let lists: Vec<(Kind, Result<Vec<Value>, ApiFailure>)> = stream::iter(kinds)
+        .map(|k| {
+            let selector = selector.clone();
+            async move {
+                let r = cluster.list(&k, &selector).await;
+                (k, r)
+            }
+        })
+        .buffered(settings.concurrency.max(1))
+        .collect()
+        .await;
+    let mut seen = BTreeSet::new();
+    let mut found = Vec::new();
+    for (kind, result) in lists {
+        let items = match result {
+            Ok(items) => items,
+            // Kinds this user may not list cannot hold what we applied.
+            Err(e) if matches!(e.code, 403..=405) => continue,
+            Err(e) => {
+                plan.errors.push(format!(
+                    "--prune: listing {} {}: {e}",
+                    kind.resource.api_version, kind.resource.plural
+                ));
+                continue;
+            }
+        };
+        for item in items {
+            let meta = &item["metadata"];
+            let owned = meta["ownerReferences"]
+                .as_array()
+                .is_some_and(|o| !o.is_empty());
+            let id = ObjectId::of(&item);
+            let in_scope = id.namespace.as_ref().is_none_or(|ns| touched.contains(ns));
+            let uid = meta["uid"].as_str().unwrap_or_default().to_string();
+            if owned
+                || !in_scope
+                || !meta["deletionTimestamp"].is_null()
+                || rendered.contains(&key(&id))
+                || !seen.insert((key(&id), uid))
+            {
+                continue;
+            }
+            found.push(finish(id, Some(item), None, settings));
+        }
+    }
+    found.sort_by(|a, b| a.id.cmp(&b.id));
+    plan.objects.extend(found);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn conflicts_name_their_managers() {
+        let e = ApiFailure {
+            code: 409,
+            reason: "Conflict".into(),
+            message: "Apply failed with 1 conflict: conflict with \"kubectl-edit\" using apps/v1: .spec.replicas".into(),
+            details_kind: "deployments".into(),
+            details_name: "web".into(),
+            causes: vec![(
+                "FieldManagerConflict".into(),
+                ".spec.replicas".into(),
+                "conflict with \"kubectl-edit\" using apps/v1".into(),
+            )],
+        };
+        let d = failure(ObjectId::of(&json!({})), &e, "");
+        assert_eq!(d.op, Op::Conflict);
+        assert_eq!(
+            d.conflicts,
+            vec![Conflict {
+                manager: "kubectl-edit".into(),
+                field: ".spec.replicas".into()
+            }]
+        );
+        let immutable = ApiFailure {
+            code: 422,
+            reason: "Invalid".into(),
+            message: "Service \"web\" is invalid: spec.clusterIP: Invalid value: \"10.0.0.1\": field is immutable".into(),
+            ..e.clone()
+        };
+        assert_eq!(
+            failure(ObjectId::of(&json!({})), &immutable, "").op,
+            Op::RequiresReplace
+        );
+        let other = ApiFailure {
+            code: 500,
+            reason: "InternalError".into(),
+            causes: vec![],
+            ..e
+        };
+        let d = failure(ObjectId::of(&json!({})), &other, "");
+        assert_eq!(d.op, Op::Error);
+        assert!(d
+            .message
+            .unwrap()
+            .starts_with("server-side apply dry run: InternalError (500)"));
+    }
+
+    #[test]
+    fn crds_in_the_input_define_kinds() {
+        let crds = input_crds(&[json!({
+            "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+            "spec": {"group": "example.com", "scope": "Cluster", "names": {"kind": "Widget"},
+                     "versions": [{"name": "v1"}, {"name": "v2"}]}
+        })]);
+        assert_eq!(
+            crds[&("example.com".to_string(), "Widget".to_string())],
+            (vec!["v1".to_string(), "v2".to_string()], false)
+        );
+    }
+}
