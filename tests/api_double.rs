@@ -8,71 +8,12 @@
 //! tests need nothing.
 
 mod common;
+use common::cluster::Cluster;
 use common::kubectl_available;
 use nixernetes::cluster::double::{Double, FailureRule, Options, RecordedRequest};
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
-use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
-
-/// A double plus a private kubeconfig, discovery cache and scratch directory.
-struct Cluster {
-    double: Double,
-    dir: tempfile::TempDir,
-}
-
-impl Cluster {
-    fn start(options: Options) -> Cluster {
-        let double = Double::start(options).expect("start the double");
-        let dir = tempfile::tempdir().expect("tmp");
-        std::fs::write(dir.path().join("kubeconfig"), double.kubeconfig()).expect("kubeconfig");
-        Cluster { double, dir }
-    }
-
-    fn new() -> Cluster {
-        Cluster::start(Options::default())
-    }
-
-    fn file(&self, name: &str, text: &str) -> PathBuf {
-        let p = self.dir.path().join(name);
-        std::fs::write(&p, text).expect("write manifest");
-        p
-    }
-
-    fn kubectl(&self, args: &[&str]) -> Output {
-        Command::new("kubectl")
-            .arg("--kubeconfig")
-            .arg(self.dir.path().join("kubeconfig"))
-            .arg("--cache-dir")
-            .arg(self.dir.path().join("cache"))
-            .args(args)
-            .env("HOME", self.dir.path())
-            .env_remove("KUBECTL_EXTERNAL_DIFF")
-            .stdin(Stdio::null())
-            .output()
-            .expect("run kubectl")
-    }
-
-    /// Runs kubectl and insists on success; returns stdout.
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.kubectl(args);
-        assert!(
-            out.status.success(),
-            "kubectl {args:?} failed ({}):\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).expect("utf-8")
-    }
-
-    /// `kubectl get … -o json`, parsed.
-    fn get_json(&self, args: &[&str]) -> Value {
-        let mut all = vec!["get"];
-        all.extend_from_slice(args);
-        all.extend_from_slice(&["-o", "json", "--show-managed-fields"]);
-        serde_json::from_str(&self.ok(&all)).expect("kubectl -o json")
-    }
-}
 
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()

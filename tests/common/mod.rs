@@ -1,4 +1,7 @@
-//! Support shared by the integration tests.
+//! Support shared by the integration tests (each test binary uses a part of it).
+#![allow(dead_code)]
+
+pub mod cluster;
 
 use std::process::{Command, Stdio};
 

@@ -217,6 +217,8 @@ impl Double {
             requests: Vec::new(),
             failures: Vec::new(),
             latency: options.latency,
+            in_flight: 0,
+            max_in_flight: 0,
             config: server::Config {
                 aggregated_discovery: options.aggregated_discovery,
                 openapi_v3: options.openapi_v3,
@@ -276,9 +278,17 @@ impl Double {
         server::lock(&self.shared).requests.clone()
     }
 
-    /// Forgets the recorded requests.
+    /// Forgets the recorded requests and the in-flight high-water mark.
     pub fn clear_requests(&self) {
-        server::lock(&self.shared).requests.clear();
+        let mut st = server::lock(&self.shared);
+        st.requests.clear();
+        st.max_in_flight = st.in_flight;
+    }
+
+    /// The most API requests the double was answering at the same time (since the start or
+    /// the last [`Double::clear_requests`]).
+    pub fn max_in_flight(&self) -> usize {
+        server::lock(&self.shared).max_in_flight
     }
 
     /// Changes the injected latency.

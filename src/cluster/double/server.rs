@@ -35,6 +35,9 @@ pub(crate) struct State {
     pub failures: Vec<FailureRule>,
     pub latency: Duration,
     pub config: Config,
+    /// API requests being answered now, and the most there ever were at once.
+    pub in_flight: usize,
+    pub max_in_flight: usize,
 }
 
 pub(crate) type Shared = Arc<Mutex<State>>;
@@ -140,6 +143,8 @@ async fn handle(
                 body: String::from_utf8_lossy(&body).into_owned(),
                 status: 0,
             });
+            st.in_flight += 1;
+            st.max_in_flight = st.max_in_flight.max(st.in_flight);
             st.requests.len() - 1
         });
         let injected = if internal {
@@ -173,6 +178,7 @@ async fn handle(
         if let Some(r) = st.requests.get_mut(i) {
             r.status = reply.code;
         }
+        st.in_flight -= 1;
     }
     Ok(respond(reply))
 }

@@ -1,0 +1,758 @@
+//! `kubectl nixernetes diff` against the API-server double.
+//!
+//! The cross-check scenarios (DIFF-reference §6.3) run our diff (`-o dirs`) and the real
+//! `kubectl diff --server-side` (with `KUBECTL_EXTERNAL_DIFF` pointing at a script that copies
+//! the LIVE and MERGED directories it is given) against the same double and the same rendered
+//! objects, then compare per-object LIVE/MERGED after applying our default normalisation to
+//! kubectl's files, plus both exit codes. Secret values are compared masked (kubectl prints
+//! `***`, we print a marker with lengths). Other tests assert the request log (no write
+//! without dryRun=All, one GET and one PATCH per object, the concurrency bound), per-object
+//! failures, and that no output format ever shows a secret byte unless asked.
+//!
+//! Without kubectl the cross-checks say so and pass, unless `NIXERNETES_REQUIRE_KUBECTL=1`.
+
+mod common;
+use common::cluster::Cluster;
+use common::kubectl_available;
+use nixernetes::cluster::double::{FailureRule, Options, RecordedRequest};
+use nixernetes::diff::normalize::Normalizer;
+use nixernetes::diff::ObjectId;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_kubectl-nixernetes");
+
+/// Per object file name: (LIVE, MERGED), `None` for an empty file.
+type Dirs = BTreeMap<String, (Option<Value>, Option<Value>)>;
+
+fn text(out: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn code(out: &Output) -> i32 {
+    out.status.code().expect("exit code")
+}
+
+/// Runs `kubectl-nixernetes diff --kubeconfig … ARGS`.
+fn ours(c: &Cluster, args: &[&str], env: &[(&str, &str)]) -> Output {
+    Command::new(BIN)
+        .arg("diff")
+        .arg("--kubeconfig")
+        .arg(c.kubeconfig())
+        .args(args)
+        .env("HOME", c.dir.path())
+        .env_remove("KUBECTL_EXTERNAL_DIFF")
+        .env_remove("KUBECONFIG")
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .output()
+        .expect("run kubectl-nixernetes")
+}
+
+/// Writes `yaml` as the input and our rendering of it; returns both paths.
+fn input(c: &Cluster, name: &str, yaml: &str) -> (PathBuf, PathBuf) {
+    let src = c.file(&format!("{name}.yaml"), yaml);
+    let out = Command::new(BIN)
+        .arg("render")
+        .arg(&src)
+        .output()
+        .expect("render");
+    assert!(out.status.success(), "render: {}", text(&out).1);
+    let rendered = c.dir.path().join(format!("{name}.rendered.yaml"));
+    std::fs::write(&rendered, &out.stdout).expect("write rendered");
+    (src, rendered)
+}
+
+/// Server-side applies every document of `yaml` as `manager`.
+fn seed(c: &Cluster, manager: &str, yaml: &str) {
+    for doc in nixernetes::yaml::parse_stream(yaml).expect("seed yaml") {
+        c.double
+            .apply(&doc.value, manager, true)
+            .unwrap_or_else(|e| panic!("seed {}: {e:?}", doc.value));
+    }
+}
+
+/// Renders `yaml` and seeds the cluster with the result as `manager` (what an earlier apply
+/// of the same input by that manager left behind).
+fn seed_rendered(c: &Cluster, manager: &str, name: &str, yaml: &str) {
+    let (_, rendered) = input(c, name, yaml);
+    seed(c, manager, &std::fs::read_to_string(rendered).unwrap());
+}
+
+fn read_dirs(live: &Path, merged: &Path) -> Dirs {
+    let mut dirs = Dirs::new();
+    let read = |p: PathBuf| {
+        let s = std::fs::read_to_string(&p).unwrap_or_default();
+        (!s.trim().is_empty()).then(|| nixernetes::yaml::parse_one(&s).expect("object yaml"))
+    };
+    for entry in std::fs::read_dir(live).into_iter().flatten() {
+        let name = entry
+            .expect("entry")
+            .file_name()
+            .to_string_lossy()
+            .into_owned();
+        dirs.insert(
+            name.clone(),
+            (read(live.join(&name)), read(merged.join(&name))),
+        );
+    }
+    dirs
+}
+
+/// Our normalisation, and Secret values replaced by one marker.
+fn canonical(dirs: Dirs) -> Dirs {
+    let n = Normalizer::default();
+    let fix = |v: Option<Value>| {
+        v.map(|mut v| {
+            n.apply(&ObjectId::of(&v), &mut v);
+            if v["kind"] == "Secret" {
+                for field in ["data", "stringData"] {
+                    if let Some(Value::Object(m)) = v.get_mut(field) {
+                        m.values_mut().for_each(|x| *x = json!("MASKED"));
+                    }
+                }
+            }
+            v
+        })
+    };
+    dirs.into_iter()
+        .map(|(k, (l, m))| (k, (fix(l), fix(m))))
+        .collect()
+}
+
+/// `kubectl diff --server-side --field-manager nixernetes -f RENDERED ARGS`: exit code,
+/// captured directories, stderr.
+fn kubectl_diff(c: &Cluster, rendered: &Path, args: &[&str]) -> (i32, Dirs, String) {
+    let capture = tempfile::tempdir_in(c.dir.path()).expect("capture dir");
+    let script = c.dir.path().join("capture.sh");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\ncp -R \"$1\" \"$CAPTURE/LIVE\" && cp -R \"$2\" \"$CAPTURE/MERGED\" || exit 3\n\
+         diff -r -N \"$1\" \"$2\" >/dev/null\n",
+    )
+    .expect("script");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let out = Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(c.kubeconfig())
+        .arg("--cache-dir")
+        .arg(c.dir.path().join("cache"))
+        .args([
+            "diff",
+            "--server-side",
+            "--field-manager",
+            "nixernetes",
+            "-f",
+        ])
+        .arg(rendered)
+        .args(args)
+        .env("HOME", c.dir.path())
+        .env("KUBECTL_EXTERNAL_DIFF", &script)
+        .env("CAPTURE", capture.path())
+        .stdin(Stdio::null())
+        .output()
+        .expect("run kubectl");
+    let dirs = read_dirs(&capture.path().join("LIVE"), &capture.path().join("MERGED"));
+    (code(&out), dirs, text(&out).1)
+}
+
+/// Our diff with `-o dirs`: exit code, directories, stderr.
+fn our_dirs(c: &Cluster, src: &Path, args: &[&str]) -> (i32, Dirs, String) {
+    let out_dir = tempfile::tempdir_in(c.dir.path()).expect("out dir");
+    let mut all = vec![src.to_str().unwrap(), "-o", "dirs", "--output-dir"];
+    all.push(out_dir.path().to_str().unwrap());
+    all.extend_from_slice(args);
+    let out = ours(c, &all, &[]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(stdout.trim(), out_dir.path().to_str().unwrap(), "{stderr}");
+    let dirs = read_dirs(&out_dir.path().join("LIVE"), &out_dir.path().join("MERGED"));
+    (code(&out), dirs, stderr)
+}
+
+/// Runs both tools on `yaml` and insists on the same objects and the given exit codes.
+fn cross_check(c: &Cluster, name: &str, yaml: &str, args: &[&str], codes: (i32, i32)) -> Dirs {
+    let (src, rendered) = input(c, name, yaml);
+    let (k_code, k_dirs, k_err) = kubectl_diff(c, &rendered, args);
+    let (o_code, o_dirs, o_err) = our_dirs(c, &src, args);
+    assert_eq!(
+        (k_code, o_code),
+        codes,
+        "exit codes (kubectl, ours)\nkubectl: {k_err}\nours: {o_err}"
+    );
+    let (k, o) = (canonical(k_dirs), canonical(o_dirs));
+    if codes.0 <= 1 {
+        assert_eq!(k, o, "LIVE/MERGED differ\nkubectl: {k_err}\nours: {o_err}");
+    }
+    o
+}
+
+const APP: &str = r#"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: web-config
+data:
+  greeting: hello
+  mode: fast
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  labels: {app: web}
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: web
+        image: nginx:1.27
+        ports:
+        - containerPort: 80
+"#;
+
+#[test]
+fn cross_check_unchanged_changed_and_removed_fields() {
+    if !kubectl_available() {
+        return;
+    }
+    let c = Cluster::new();
+    seed_rendered(&c, "nixernetes", "v1", APP);
+    // Unchanged: the same input again.
+    let dirs = cross_check(&c, "same", APP, &[], (0, 0));
+    assert_eq!(dirs.len(), 2);
+    assert!(dirs.values().all(|(l, m)| l == m && l.is_some()));
+    // A changed field, and a field the same manager applied before that is now gone.
+    let changed = APP
+        .replace("replicas: 2", "replicas: 3")
+        .replace("  mode: fast\n", "");
+    let dirs = cross_check(&c, "changed", &changed, &[], (1, 1));
+    let (live, merged) = &dirs["apps.v1.Deployment.default.web"];
+    assert_eq!(live.as_ref().unwrap()["spec"]["replicas"], 2);
+    assert_eq!(merged.as_ref().unwrap()["spec"]["replicas"], 3);
+    let (live, merged) = &dirs["v1.ConfigMap.default.web-config"];
+    assert_eq!(live.as_ref().unwrap()["data"]["mode"], "fast");
+    assert!(merged.as_ref().unwrap()["data"].get("mode").is_none());
+    // Server defaults show on both sides and never as a change.
+    assert_eq!(merged.as_ref().unwrap()["kind"], "ConfigMap");
+    let d = &dirs["apps.v1.Deployment.default.web"].1.as_ref().unwrap()["spec"];
+    assert_eq!(d["revisionHistoryLimit"], 10, "{d}");
+}
+
+#[test]
+fn cross_check_new_objects_cluster_scoped_kinds_and_crds() {
+    if !kubectl_available() {
+        return;
+    }
+    let c = Cluster::new();
+    seed(
+        &c,
+        "nixernetes-seed",
+        r#"apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {plural: widgets, singular: widget, kind: Widget}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
+"#,
+    );
+    seed_rendered(
+        &c,
+        "nixernetes",
+        "old-role",
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: reader}\nrules:\n- apiGroups: [\"\"]\n  resources: [pods]\n  verbs: [get]\n",
+    );
+    let input = format!(
+        "{APP}---\napiVersion: example.com/v1\nkind: Widget\nmetadata: {{name: w1}}\nspec: {{size: 3}}\n---\n\
+         apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {{name: reader}}\nrules:\n- apiGroups: [\"\"]\n  resources: [pods]\n  verbs: [get, list]\n"
+    );
+    let dirs = cross_check(&c, "new", &input, &[], (1, 1));
+    assert_eq!(dirs["apps.v1.Deployment.default.web"].0, None);
+    assert!(dirs["example.com.v1.Widget.default.w1"].1.is_some());
+    let (live, merged) = &dirs["rbac.authorization.k8s.io.v1.ClusterRole..reader"];
+    assert_eq!(live.as_ref().unwrap()["rules"][0]["verbs"], json!(["get"]));
+    assert_eq!(
+        merged.as_ref().unwrap()["rules"][0]["verbs"],
+        json!(["get", "list"])
+    );
+}
+
+#[test]
+fn cross_check_conflicts_and_force() {
+    if !kubectl_available() {
+        return;
+    }
+    let c = Cluster::new();
+    seed_rendered(&c, "nixernetes", "v1", APP);
+    // Another manager took over the replicas.
+    seed(
+        &c,
+        "kubectl-scale",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: default}\nspec: {replicas: 5}\n",
+    );
+    let changed = APP.replace("replicas: 2", "replicas: 3");
+    let (src, rendered) = input(&c, "conflict", &changed);
+    let (k_code, _, k_err) = kubectl_diff(&c, &rendered, &[]);
+    assert!(
+        k_code >= 1 && k_err.contains("conflict"),
+        "kubectl: {k_code} {k_err}"
+    );
+    let out = ours(&c, &[src.to_str().unwrap(), "-o", "json"], &[]);
+    assert_eq!(code(&out), 2, "{}", text(&out).1);
+    let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let web = report["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["kind"] == "Deployment")
+        .unwrap();
+    assert_eq!(web["op"], "conflict");
+    assert_eq!(
+        web["conflicts"],
+        json!([{"manager": "kubectl-scale", "field": ".spec.replicas"}])
+    );
+    // The ConfigMap is still diffed: one conflict never stops the others.
+    assert_eq!(report["summary"]["unchanged"], 1);
+    // Both exit 2 on the conflict.
+    assert_eq!(k_code, 2);
+    // With --force-conflicts both succeed and agree.
+    let dirs = cross_check(&c, "forced", &changed, &["--force-conflicts"], (1, 1));
+    let merged = dirs["apps.v1.Deployment.default.web"].1.as_ref().unwrap();
+    assert_eq!(merged["spec"]["replicas"], 3);
+}
+
+const SECRET_LIVE: &str = "hunter2-live-value";
+const SECRET_NEW: &str = "s3cr3t-new-value";
+const SECRET_STRING: &str = "plain-string-data-value";
+
+fn b64(s: &str) -> String {
+    use std::fmt::Write;
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let bytes = s.as_bytes();
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n =
+            chunk.iter().fold(0u32, |acc, &b| acc << 8 | u32::from(b)) << (8 * (3 - chunk.len()));
+        for i in 0..=chunk.len() {
+            let _ = out.write_char(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+        }
+        out.push_str(&"=".repeat(3 - chunk.len()));
+    }
+    out
+}
+
+#[test]
+fn cross_check_secret_changes_are_masked_by_both() {
+    if !kubectl_available() {
+        return;
+    }
+    let c = Cluster::new();
+    let secret = |value: &str| {
+        format!("apiVersion: v1\nkind: Secret\nmetadata: {{name: creds}}\ntype: Opaque\ndata: {{password: {}, user: {}}}\n", b64(value), b64("admin"))
+    };
+    seed_rendered(&c, "nixernetes", "v1", &secret(SECRET_LIVE));
+    let (src, rendered) = input(&c, "secret", &secret(SECRET_NEW));
+    let (k_code, k_dirs, _) = kubectl_diff(&c, &rendered, &[]);
+    let (o_code, o_dirs, _) = our_dirs(&c, &src, &[]);
+    assert_eq!((k_code, o_code), (1, 1));
+    let (kl, km) = &k_dirs["v1.Secret.default.creds"];
+    assert_eq!(kl.as_ref().unwrap()["data"]["password"], "*** (before)");
+    assert_eq!(km.as_ref().unwrap()["data"]["password"], "*** (after)");
+    let (ol, om) = &o_dirs["v1.Secret.default.creds"];
+    assert_eq!(
+        ol.as_ref().unwrap()["data"]["password"],
+        format!("*** (before, {} bytes)", SECRET_LIVE.len())
+    );
+    assert_eq!(
+        om.as_ref().unwrap()["data"]["password"],
+        format!("*** (after, {} bytes)", SECRET_NEW.len())
+    );
+    assert_eq!(om.as_ref().unwrap()["data"]["user"], "*** (5 bytes)");
+    assert_eq!(canonical(k_dirs), canonical(o_dirs));
+}
+
+#[test]
+fn new_namespaces_are_created_not_errors() {
+    if !kubectl_available() {
+        return;
+    }
+    let c = Cluster::new();
+    let yaml = format!(
+        "apiVersion: v1\nkind: Namespace\nmetadata: {{name: shop}}\n---\n{}",
+        APP.replace(
+            "metadata:\n  name:",
+            "metadata:\n  namespace: shop\n  name:"
+        )
+    );
+    let (src, rendered) = input(&c, "ns", &yaml);
+    let (k_code, _, k_err) = kubectl_diff(&c, &rendered, &[]);
+    assert!(
+        k_code >= 1 && k_err.contains("not found"),
+        "kubectl: {k_code} {k_err}"
+    );
+    let (o_code, dirs, err) = our_dirs(&c, &src, &[]);
+    assert_eq!(o_code, 1, "{err}");
+    assert_eq!(dirs.len(), 3);
+    assert!(dirs.values().all(|(l, m)| l.is_none() && m.is_some()));
+    let out = ours(&c, &[src.to_str().unwrap(), "-o", "summary"], &[]);
+    let (table, _) = text(&out);
+    assert!(
+        table.contains("namespace shop is created by this input"),
+        "{table}"
+    );
+    assert!(table.ends_with("3 to create, 0 unchanged\n"), "{table}");
+}
+
+#[test]
+fn request_log_dry_runs_only_one_get_and_patch_per_object_bounded() {
+    let c = Cluster::start(Options {
+        latency: Duration::from_millis(15),
+        ..Options::default()
+    });
+    let cms = |n: usize| -> String {
+        (0..n)
+            .map(|i| format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: cm-{i}}}\ndata: {{k: v{i}}}\n---\n"))
+            .collect()
+    };
+    seed_rendered(&c, "nixernetes", "half", &cms(12));
+    let cms = cms(24);
+    let (src, _) = input(&c, "all", &cms);
+    c.double.clear_requests();
+    let out = ours(
+        &c,
+        &[src.to_str().unwrap(), "--concurrency", "3", "-o", "summary"],
+        &[],
+    );
+    assert_eq!(code(&out), 1, "{}", text(&out).1);
+    let requests = c.double.requests();
+    let writes: Vec<&RecordedRequest> = requests.iter().filter(|r| r.is_write()).collect();
+    assert!(writes.iter().all(|r| r.is_dry_run() && r.method == "PATCH"));
+    assert!(writes
+        .iter()
+        .all(|r| r.query_param("fieldManager").as_deref() == Some("nixernetes")));
+    for i in 0..24 {
+        let path = format!("/api/v1/namespaces/default/configmaps/cm-{i}");
+        let count = |m: &str| {
+            requests
+                .iter()
+                .filter(|r| r.method == m && r.path == path)
+                .count()
+        };
+        assert_eq!((count("GET"), count("PATCH")), (1, 1), "{path}");
+    }
+    let max = c.double.max_in_flight();
+    assert!((2..=3).contains(&max), "max in flight {max}");
+    let (table, _) = text(&out);
+    assert!(table.ends_with("12 to create, 12 unchanged\n"), "{table}");
+}
+
+#[test]
+fn failures_stay_with_their_object() {
+    let c = Cluster::new();
+    seed(
+        &c,
+        "nixernetes",
+        "apiVersion: v1\nkind: Service\nmetadata: {name: api, namespace: default}\nspec: {clusterIP: 10.0.0.7, ports: [{port: 80}]}\n",
+    );
+    c.double
+        .fail(FailureRule::new("PATCH", "/configmaps/web-config", 500, 1));
+    let yaml = format!(
+        "{APP}---\napiVersion: v1\nkind: Service\nmetadata: {{name: api}}\nspec: {{clusterIP: 10.0.0.9, ports: [{{port: 80}}]}}\n---\napiVersion: example.com/v1\nkind: Gadget\nmetadata: {{name: g}}\n"
+    );
+    let (src, _) = input(&c, "mixed", &yaml);
+    let out = ours(&c, &[src.to_str().unwrap(), "-o", "json"], &[]);
+    assert_eq!(code(&out), 2, "{}", text(&out).1);
+    let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let ops: Vec<(String, String)> = report["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                o["kind"].as_str().unwrap().to_string(),
+                o["op"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let op = |k: &str| {
+        ops.iter()
+            .find(|(kind, _)| kind == k)
+            .map(|(_, o)| o.as_str())
+    };
+    assert_eq!(op("ConfigMap"), Some("error"));
+    assert_eq!(op("Deployment"), Some("create"));
+    assert_eq!(op("Service"), Some("requires-replace"));
+    assert_eq!(op("Gadget"), Some("error"));
+    assert_eq!(report["exitCode"], 2);
+    let gadget = report["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["kind"] == "Gadget")
+        .unwrap();
+    assert!(gadget["message"]
+        .as_str()
+        .unwrap()
+        .contains("does not serve example.com/v1 Gadget"));
+    // Unified mode: the changes on stdout, every failure on stderr.
+    let out = ours(&c, &[src.to_str().unwrap()], &[]);
+    let (diff, err) = text(&out);
+    assert!(
+        diff.contains("+++ MERGED/apps.v1.Deployment.default.web"),
+        "{diff}"
+    );
+    assert!(
+        err.contains("v1 Service default/api: requires-replace:"),
+        "{err}"
+    );
+    assert!(err.contains("field is immutable"), "{err}");
+}
+
+#[test]
+fn unreachable_clusters_and_bad_flags_exit_2() {
+    let c = Cluster::new();
+    let (src, _) = input(&c, "app", APP);
+    let url = c.double.url().to_string();
+    let bad = c.file(
+        "bad.kubeconfig",
+        &c.double.kubeconfig().replace(&url, "http://127.0.0.1:1"),
+    );
+    let out = Command::new(BIN)
+        .args(["diff", "--kubeconfig"])
+        .arg(&bad)
+        .arg(&src)
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 2);
+    assert!(text(&out).1.contains("127.0.0.1:1"), "{}", text(&out).1);
+    let out = ours(
+        &c,
+        &[src.to_str().unwrap(), "--ignore", "spec.replicas"],
+        &[],
+    );
+    assert_eq!(code(&out), 2);
+    assert!(text(&out).1.contains("JSON pointer"));
+    let out = ours(&c, &[src.to_str().unwrap(), "--prune"], &[]);
+    assert_eq!(code(&out), 2);
+    assert!(text(&out).1.contains("--prune needs an inventory"));
+    let broken = c.file(
+        "broken.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: [}\n",
+    );
+    let out = ours(&c, &[broken.to_str().unwrap()], &[]);
+    assert_eq!(code(&out), 2);
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn ignore_rules_and_server_fields() {
+    let c = Cluster::new();
+    seed_rendered(&c, "nixernetes", "v1", APP);
+    let changed = APP.replace("replicas: 2", "replicas: 3");
+    let (src, _) = input(&c, "changed", &changed);
+    let s = src.to_str().unwrap();
+    assert_eq!(code(&ours(&c, &[s], &[])), 1);
+    assert_eq!(
+        code(&ours(
+            &c,
+            &[s, "--ignore", "Deployment/web=/spec/replicas"],
+            &[]
+        )),
+        0
+    );
+    assert_eq!(
+        code(&ours(
+            &c,
+            &[s, "--ignore", "Deployment/other=/spec/replicas"],
+            &[]
+        )),
+        1
+    );
+    let out = ours(&c, &[s, "--show-server-fields", "-o", "json"], &[]);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(report["objects"][0]["live"]["metadata"]["uid"].is_string());
+    assert!(report["objects"][0]["live"]["metadata"]
+        .get("managedFields")
+        .is_none());
+}
+
+#[test]
+fn prune_lists_what_left_the_inventory() {
+    let c = Cluster::new();
+    let inventory = "apiVersion: nixernetes.io/v1alpha1\nkind: PlatformDefaults\nmetadata: {name: p}\nspec: {inventory: shop}\n---\n";
+    let extra = "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: gone}\ndata: {a: b}\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: old-creds}\nstringData: {token: hunter2-live-value}\n";
+    seed_rendered(&c, "nixernetes", "v1", &format!("{inventory}{APP}{extra}"));
+    // Same label, but owned by a controller, or in a namespace the input does not touch.
+    seed(
+        &c,
+        "kube-controller-manager",
+        "apiVersion: apps/v1\nkind: ReplicaSet\nmetadata:\n  name: web-123\n  namespace: default\n  labels: {nixernetes.io/inventory: shop, app: web}\n  ownerReferences: [{apiVersion: apps/v1, kind: Deployment, name: web, uid: u1, controller: true}]\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: web, image: nginx}]}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: elsewhere}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: far, namespace: elsewhere, labels: {nixernetes.io/inventory: shop}}\n",
+    );
+    let (src, _) = input(&c, "now", &format!("{inventory}{APP}"));
+    let out = ours(&c, &[src.to_str().unwrap(), "--prune", "-o", "json"], &[]);
+    assert_eq!(code(&out), 1, "{}", text(&out).1);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let deletes: Vec<String> = report["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["op"] == "delete")
+        .map(|o| {
+            format!(
+                "{}/{}",
+                o["kind"].as_str().unwrap(),
+                o["name"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(deletes, ["ConfigMap/gone", "Secret/old-creds"]);
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("hunter2"));
+    // Without --prune nothing is listed.
+    let out = ours(&c, &[src.to_str().unwrap(), "-o", "json"], &[]);
+    assert_eq!(code(&out), 0, "{}", text(&out).1);
+}
+
+/// Every output format, with a Secret that changes, one that is new in a new namespace, one
+/// that conflicts, one that fails and one pruned: no value, encoded or not, appears anywhere.
+#[test]
+fn secrets_never_appear_in_any_output() {
+    let c = Cluster::new();
+    let inventory = "apiVersion: nixernetes.io/v1alpha1\nkind: PlatformDefaults\nmetadata: {name: p}\nspec: {inventory: shop}\n---\n";
+    let secret = |name: &str, ns: &str, value: &str| {
+        format!("---\napiVersion: v1\nkind: Secret\nmetadata: {{name: {name}, namespace: {ns}}}\ndata: {{password: {}}}\nstringData: {{extra: {SECRET_STRING}-{name}}}\n", b64(value))
+    };
+    let before = format!(
+        "{inventory}{}{}{}{}",
+        secret("changes", "default", SECRET_LIVE),
+        secret("conflicts", "default", SECRET_LIVE),
+        secret("fails", "default", SECRET_LIVE),
+        secret("pruned", "default", SECRET_LIVE)
+    );
+    seed_rendered(&c, "nixernetes", "before", &before);
+    seed(
+        &c,
+        "someone-else",
+        &format!("apiVersion: v1\nkind: Secret\nmetadata: {{name: conflicts, namespace: default}}\ndata: {{password: {}}}\n", b64("other-owner-value")),
+    );
+    // A server error that quotes the value it refused.
+    c.double.fail(FailureRule {
+        times: None,
+        message: format!(
+            "Secret \"fails\" is invalid: data[password]: Invalid value: \"{SECRET_NEW}\" ({})",
+            b64(SECRET_NEW)
+        ),
+        ..FailureRule::new("PATCH", "/secrets/fails", 422, 1)
+    });
+    let after = format!(
+        "{inventory}apiVersion: v1\nkind: Namespace\nmetadata: {{name: fresh}}\n{}{}{}{}",
+        secret("changes", "default", SECRET_NEW),
+        secret("conflicts", "default", SECRET_NEW),
+        secret("fails", "default", SECRET_NEW),
+        secret("brand-new", "fresh", SECRET_NEW)
+    );
+    let (src, _) = input(&c, "after", &after);
+    let s = src.to_str().unwrap();
+    let mut values: Vec<String> = [SECRET_LIVE, SECRET_NEW, SECRET_STRING, "other-owner-value"]
+        .iter()
+        .flat_map(|v| [v.to_string(), b64(v)])
+        .collect();
+    // Base64 of a longer value starts like the bare value's; check distinctive prefixes too.
+    values.extend(
+        [SECRET_LIVE, SECRET_NEW]
+            .iter()
+            .map(|v| b64(v)[..12].to_string()),
+    );
+    let check = |label: &str, bytes: &[u8]| {
+        let t = String::from_utf8_lossy(bytes);
+        for v in &values {
+            assert!(!t.contains(v.as_str()), "{label}: {v:?} leaked:\n{t}");
+        }
+    };
+    let capture = c.dir.path().join("external");
+    std::fs::create_dir(&capture).unwrap();
+    let script = c.file("external.sh", "#!/bin/sh\ncat \"$1\"/* \"$2\"/*\n");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let external = script.to_str().unwrap();
+    let runs: Vec<(&str, Vec<&str>, Vec<(&str, &str)>)> = vec![
+        ("unified", vec![s, "--prune"], vec![]),
+        (
+            "unified colour",
+            vec![s, "--prune", "--color", "always", "-U", "50"],
+            vec![],
+        ),
+        ("summary", vec![s, "--prune", "-o", "summary"], vec![]),
+        ("json", vec![s, "--prune", "-o", "json"], vec![]),
+        (
+            "json server fields",
+            vec![s, "--prune", "-o", "json", "--show-server-fields"],
+            vec![],
+        ),
+        (
+            "external",
+            vec![s, "--prune"],
+            vec![("KUBECTL_EXTERNAL_DIFF", external)],
+        ),
+        ("verbose", vec![s, "--prune", "-v"], vec![]),
+    ];
+    for (label, args, env) in &runs {
+        let out = ours(&c, args, env);
+        if std::env::var_os("SHOW").is_some() {
+            eprintln!("== {label}\n{}\n{}", text(&out).0, text(&out).1);
+        }
+        assert_eq!(code(&out), 2, "{label}: {}", text(&out).1);
+        check(&format!("{label} stdout"), &out.stdout);
+        check(&format!("{label} stderr"), &out.stderr);
+        assert!(!out.stdout.is_empty(), "{label}");
+    }
+    let out_dir = c.dir.path().join("dirs");
+    let out = ours(
+        &c,
+        &[
+            s,
+            "--prune",
+            "-o",
+            "dirs",
+            "--output-dir",
+            out_dir.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(code(&out), 2);
+    check("dirs stderr", &out.stderr);
+    let mut files = 0;
+    for sub in ["LIVE", "MERGED"] {
+        for f in std::fs::read_dir(out_dir.join(sub)).unwrap() {
+            let path = f.unwrap().path();
+            check(&path.display().to_string(), &std::fs::read(&path).unwrap());
+            files += 1;
+        }
+    }
+    assert!(files >= 8, "{files} files");
+    // Asked for, the values are shown.
+    let out = ours(&c, &[s, "--show-secrets", "-o", "json"], &[]);
+    let t = String::from_utf8_lossy(&out.stdout);
+    assert!(t.contains(&b64(SECRET_NEW)), "{t}");
+}
