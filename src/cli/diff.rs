@@ -56,7 +56,8 @@ pub struct DiffArgs {
     /// Kubeconfig context to use (default: the current context).
     #[arg(long, value_name = "NAME")]
     pub context: Option<String>,
-    /// Requests in flight at most.
+    /// Objects diffed at once, as kubectl's flag; each sends its GET and its dry run
+    /// together, so at most twice as many requests are in flight.
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..))]
     pub concurrency: u16,
     /// Field manager of the server-side apply dry run.
@@ -151,7 +152,7 @@ pub fn run(args: &DiffArgs) -> i32 {
         kubeconfig: args.kubeconfig.clone(),
         context: args.context.clone(),
         namespace: args.flags.namespace.clone(),
-        concurrency: usize::from(args.concurrency),
+        max_requests: 2 * usize::from(args.concurrency),
     };
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()

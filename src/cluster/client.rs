@@ -4,8 +4,8 @@
 //! `diff` makes: GET an object, server-side-apply dry run, LIST by label, GET a namespace.
 //!
 //! Objects travel as `serde_json::Value`; nothing here interprets them beyond their identity.
-//! Every request waits for a permit of one shared semaphore, so `--concurrency` bounds the
-//! requests in flight, not just the objects.
+//! Every request waits for a permit of one shared semaphore, which bounds the requests in
+//! flight (discovery and prune listing included).
 
 use kube::api::{ApiResource, DynamicObject, GetParams, ListParams, Patch, PatchParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
@@ -27,7 +27,7 @@ pub struct ConnectOptions {
     /// `-n`; else the context's namespace, else `default`.
     pub namespace: Option<String>,
     /// Requests in flight at most (at least 1).
-    pub concurrency: usize,
+    pub max_requests: usize,
 }
 
 /// A served kind: where it lives and whether it is namespaced.
@@ -170,7 +170,7 @@ impl Cluster {
         let namespace = config.default_namespace.clone();
         let client = kube::Client::try_from(config)
             .map_err(|e| format!("connecting to {server}: {}", error_chain(&e)))?;
-        let permits = Arc::new(Semaphore::new(opts.concurrency.max(1)));
+        let permits = Arc::new(Semaphore::new(opts.max_requests.max(1)));
         let discovery = {
             let _permit = permits.acquire().await.map_err(|e| e.to_string())?;
             match Discovery::new(client.clone()).run_aggregated().await {

@@ -3,8 +3,8 @@
 //! Namespaces and CustomResourceDefinitions go first, so that objects in a namespace the input
 //! creates (and custom objects of a kind it defines) are known to be new: they are shown as
 //! written, without asking the server, instead of failing as `kubectl diff` does. Every other
-//! object gets one GET (live) and one server-side-apply dry run (merged), issued together; the
-//! cluster's semaphore bounds the requests in flight. A failure is recorded on its object and
+//! object gets one GET (live) and one server-side-apply dry run (merged), issued together;
+//! `concurrency` objects are in flight at once, so at most twice as many requests. A failure is recorded on its object and
 //! the run goes on.
 
 use super::mask::{self, Scrubber};
@@ -30,7 +30,8 @@ pub struct Settings {
     /// `--prune`: the inventories whose objects that left the input are listed for deletion
     /// (empty: no pruning).
     pub prune: Vec<String>,
-    /// Objects diffed at once (the cluster bounds the requests separately).
+    /// Objects diffed at once (each sends its GET and dry run together; the cluster's
+    /// request bound is twice this).
     pub concurrency: usize,
 }
 
@@ -228,9 +229,11 @@ async fn diff_all(
     targets: Vec<(usize, Target)>,
     settings: &Settings,
 ) -> Vec<(usize, ObjectDiff)> {
+    // `concurrency` objects at once, each with its two requests in flight; completion order
+    // does not matter (results carry their input index).
     stream::iter(targets)
         .map(|(i, t)| async move { (i, diff_one(cluster, t, settings).await) })
-        .buffered(settings.concurrency.max(1))
+        .buffer_unordered(settings.concurrency.max(1))
         .collect()
         .await
 }

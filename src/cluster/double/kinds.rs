@@ -110,6 +110,8 @@ const STORAGE_CLASS: &[&str] = &[
     "allowedTopologies",
 ];
 
+const ENDPOINTS: &[&str] = &["apiVersion", "kind", "metadata", "subsets"];
+
 /// Built-in table. Columns: apiVersion, kind, resource (plural), short names, namespaced,
 /// status subresource, generation, categories, top-level fields.
 #[rustfmt::skip]
@@ -122,6 +124,9 @@ const BUILT_IN: &[(&str, &str, &str, &[&str], bool, bool, bool, &[&str], &[&str]
     ("v1",                            "ServiceAccount",            "serviceaccounts",            &["sa"],           true,   false,  false,  &[],                  SERVICE_ACCOUNT),
     ("v1",                            "Pod",                       "pods",                       &["po"],           true,   true,   false,  &["all"],             SPEC_STATUS),
     ("v1",                            "PersistentVolumeClaim",     "persistentvolumeclaims",     &["pvc"],          true,   true,   false,  &[],                  SPEC_STATUS),
+    ("v1",                            "Endpoints",                 "endpoints",                  &["ep"],           true,   false,  false,  &[],                  ENDPOINTS),
+    ("v1",                            "ReplicationController",     "replicationcontrollers",     &["rc"],           true,   true,   true,   &["all"],             SPEC_STATUS),
+    ("v1",                            "PersistentVolume",          "persistentvolumes",          &["pv"],           false,  true,   false,  &[],                  SPEC_STATUS),
     ("v1",                            "ResourceQuota",             "resourcequotas",             &["quota"],        true,   true,   false,  &[],                  SPEC_STATUS),
     ("v1",                            "LimitRange",                "limitranges",                &["limits"],       true,   false,  false,  &[],                  SPEC_ONLY),
     ("apps/v1",                       "Deployment",                "deployments",                &["deploy"],       true,   true,   true,   &["all"],             SPEC_STATUS),
