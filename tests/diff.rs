@@ -649,6 +649,21 @@ fn secrets_never_appear_in_any_output() {
         secret("pruned", "default", SECRET_LIVE)
     );
     seed_rendered(&c, "nixernetes", "before", &before);
+    // A Secret applied client-side: its last-applied annotation holds the data in plain text.
+    let last_applied = format!(
+        "{{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{{\"name\":\"annotated\",\"namespace\":\"default\"}},\"stringData\":{{\"password\":\"{SECRET_LIVE}\"}}}}"
+    );
+    c.double
+        .apply(
+            &json!({"apiVersion": "v1", "kind": "Secret",
+                "metadata": {"name": "annotated", "namespace": "default",
+                    "labels": {"nixernetes.io/inventory": "shop"},
+                    "annotations": {"kubectl.kubernetes.io/last-applied-configuration": last_applied}},
+                "stringData": {"password": SECRET_LIVE}}),
+            "kubectl-client-side-apply",
+            true,
+        )
+        .expect("seed annotated");
     seed(
         &c,
         "someone-else",
@@ -669,7 +684,7 @@ fn secrets_never_appear_in_any_output() {
         secret("conflicts", "default", SECRET_NEW),
         secret("fails", "default", SECRET_NEW),
         secret("brand-new", "fresh", SECRET_NEW)
-    );
+    ) + &secret("annotated", "default", SECRET_NEW);
     let (src, _) = input(&c, "after", &after);
     let s = src.to_str().unwrap();
     let mut values: Vec<String> = [SECRET_LIVE, SECRET_NEW, SECRET_STRING, "other-owner-value"]
@@ -914,4 +929,19 @@ fn golden_outputs() {
             assert_eq!(text(&out).0, want, "{name} differs from {}", path.display());
         }
     }
+}
+
+/// A server without aggregated discovery: the legacy per-group discovery is used instead.
+#[test]
+fn legacy_discovery_servers_work() {
+    let c = Cluster::start(Options {
+        aggregated_discovery: false,
+        ..Options::default()
+    });
+    let (src, _) = input(&c, "app", APP);
+    let out = ours(&c, &[src.to_str().unwrap(), "-o", "summary"], &[]);
+    assert_eq!(code(&out), 1, "{}", text(&out).1);
+    assert!(text(&out).0.ends_with("2 to create, 0 unchanged\n"));
+    let requests = c.double.requests();
+    assert!(requests.iter().any(|r| r.path == "/apis/apps/v1"));
 }

@@ -173,9 +173,11 @@ impl Cluster {
         let permits = Arc::new(Semaphore::new(opts.max_requests.max(1)));
         let discovery = {
             let _permit = permits.acquire().await.map_err(|e| e.to_string())?;
+            // A server without aggregated discovery may answer with a legacy list that parses
+            // as an empty aggregated one: no core group means the legacy walk is needed.
             match Discovery::new(client.clone()).run_aggregated().await {
-                Ok(d) => d,
-                Err(_) => Discovery::new(client.clone())
+                Ok(d) if d.has_group("") => d,
+                _ => Discovery::new(client.clone())
                     .run()
                     .await
                     .map_err(|e| format!("discovery at {server}: {}", error_chain(&e)))?,

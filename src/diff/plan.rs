@@ -268,13 +268,22 @@ async fn diff_one(cluster: &Cluster, t: Target, settings: &Settings) -> ObjectDi
             return ObjectDiff::failed(t.id, Op::Error, scrubber.scrub(&msg));
         }
     };
+    let deleting = live
+        .as_ref()
+        .is_some_and(|l| !l["metadata"]["deletionTimestamp"].is_null());
     if let Some(l) = &live {
         scrubber.add(l);
     }
     match merged {
         Ok(m) => {
             scrubber.add(&m);
-            finish(t.id, live, Some(m), settings)
+            let mut d = finish(t.id, live, Some(m), settings);
+            if deleting {
+                d.notes.push(
+                    "the live object is being deleted (it has a deletionTimestamp): applying now may recreate it or fail".into(),
+                );
+            }
+            d
         }
         Err(e) => {
             let mut d = failure(t.id, &e, &new_namespace_hint(&e));
