@@ -600,7 +600,7 @@ fn ignore_rules_and_server_fields() {
 fn prune_lists_what_left_the_inventory() {
     let c = Cluster::new();
     let inventory = "apiVersion: nixernetes.io/v1alpha1\nkind: PlatformDefaults\nmetadata: {name: p}\nspec: {inventory: shop}\n---\n";
-    let extra = "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: gone}\ndata: {a: b}\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: old-creds}\nstringData: {token: hunter2-live-value}\n";
+    let extra = "---\napiVersion: v1\nkind: Namespace\nmetadata: {name: old-team}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: gone}\ndata: {a: b}\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: old-creds}\nstringData: {token: hunter2-live-value}\n";
     seed_rendered(&c, "nixernetes", "v1", &format!("{inventory}{APP}{extra}"));
     // Same label, but owned by a controller, or in a namespace the input does not touch.
     seed(
@@ -625,7 +625,20 @@ fn prune_lists_what_left_the_inventory() {
             )
         })
         .collect();
-    assert_eq!(deletes, ["ConfigMap/gone", "Secret/old-creds"]);
+    assert_eq!(
+        deletes,
+        ["Namespace/old-team", "ConfigMap/gone", "Secret/old-creds"]
+    );
+    let ns = report["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["kind"] == "Namespace")
+        .unwrap();
+    assert_eq!(
+        ns["notes"],
+        json!(["deleting a Namespace deletes every object in it"])
+    );
     assert!(!String::from_utf8_lossy(&out.stdout).contains("hunter2"));
     // Without --prune nothing is listed.
     let out = ours(&c, &[src.to_str().unwrap(), "-o", "json"], &[]);

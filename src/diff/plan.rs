@@ -439,7 +439,13 @@ async fn prune(
             {
                 continue;
             }
-            found.push(finish(id, Some(item), None, settings));
+            let namespace = is_namespace(&id);
+            let mut d = finish(id, Some(item), None, settings);
+            if namespace {
+                d.notes
+                    .push("deleting a Namespace deletes every object in it".into());
+            }
+            found.push(d);
         }
     }
     found.sort_by(|a, b| a.id.cmp(&b.id));
