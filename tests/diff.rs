@@ -627,7 +627,7 @@ fn prune_lists_what_left_the_inventory() {
         .collect();
     assert_eq!(
         deletes,
-        ["Namespace/old-team", "ConfigMap/gone", "Secret/old-creds"]
+        ["ConfigMap/gone", "Namespace/old-team", "Secret/old-creds"]
     );
     let ns = report["objects"]
         .as_array()
