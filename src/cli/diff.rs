@@ -239,6 +239,9 @@ fn print(plan: &Plan, args: &DiffArgs) -> i32 {
             };
             let mut text = unified::render(plan, style);
             if tty {
+                if !text.is_empty() {
+                    text.push('\n');
+                }
                 text.push_str(&summary::render(plan, color));
             } else {
                 eprintln!("{}", d::summary_line(&plan.objects));

@@ -31,11 +31,21 @@ pub fn render(plan: &Plan, style: Style) -> String {
     out
 }
 
-fn paint(out: &mut String, color: bool, code: &str, line: &str) {
-    if color {
-        let _ = write!(out, "{code}{line}{RESET}");
-    } else {
-        out.push_str(line);
+/// Appends `text`, coloured line by line (the reset goes before each newline).
+fn paint(out: &mut String, color: bool, code: &str, text: &str) {
+    if !color {
+        out.push_str(text);
+        return;
+    }
+    for line in text.split_inclusive('\n') {
+        match line.strip_suffix('\n') {
+            Some(l) => {
+                let _ = writeln!(out, "{code}{l}{RESET}");
+            }
+            None => {
+                let _ = write!(out, "{code}{line}{RESET}");
+            }
+        }
     }
 }
 
@@ -111,6 +121,6 @@ mod tests {
                 color: true,
             },
         );
-        assert!(colored.contains("\x1b[31m-  b: \"2\"\n\x1b[0m"));
+        assert!(colored.contains("\x1b[31m-  b: \"2\"\x1b[0m\n"));
     }
 }
