@@ -958,3 +958,37 @@ fn legacy_discovery_servers_work() {
     let requests = c.double.requests();
     assert!(requests.iter().any(|r| r.path == "/apis/apps/v1"));
 }
+
+/// `kubectl nixernetes diff` through kubectl's plugin lookup, with KUBECONFIG from the
+/// environment.
+#[test]
+fn kubectl_runs_diff_as_a_plugin() {
+    if !kubectl_available() {
+        return;
+    }
+    let c = Cluster::new();
+    let (src, _) = input(&c, "app", APP);
+    let bin_dir = c.dir.path().join("bin");
+    std::fs::create_dir(&bin_dir).unwrap();
+    std::os::unix::fs::symlink(BIN, bin_dir.join("kubectl-nixernetes")).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = Command::new("kubectl")
+        .args(["nixernetes", "diff", "-o", "summary"])
+        .arg(&src)
+        .env("PATH", path)
+        .env("KUBECONFIG", c.kubeconfig())
+        .env("HOME", c.dir.path())
+        .env_remove("KUBECTL_EXTERNAL_DIFF")
+        .output()
+        .expect("kubectl");
+    assert_eq!(code(&out), 1, "{}", text(&out).1);
+    assert!(
+        text(&out).0.ends_with("2 to create, 0 unchanged\n"),
+        "{}",
+        text(&out).0
+    );
+}
