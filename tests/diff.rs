@@ -196,6 +196,26 @@ fn cross_check(c: &Cluster, name: &str, yaml: &str, args: &[&str], codes: (i32, 
     o
 }
 
+/// Validates a `-o json` report against the published schema (src/diff/report.schema.json).
+fn assert_report_schema(report: &Value) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/diff/report.schema.json");
+    let schema: Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("schema")).expect("schema json");
+    let validator = jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft202012)
+        .build(&schema)
+        .expect("compile the report schema");
+    let errors: Vec<String> = validator
+        .iter_errors(report)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "report schema errors:\n{}",
+        errors.join("\n")
+    );
+}
+
 const APP: &str = r#"apiVersion: v1
 kind: ConfigMap
 metadata:
@@ -483,6 +503,7 @@ fn failures_stay_with_their_object() {
     let out = ours(&c, &[src.to_str().unwrap(), "-o", "json"], &[]);
     assert_eq!(code(&out), 2, "{}", text(&out).1);
     let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_report_schema(&report);
     let ops: Vec<(String, String)> = report["objects"]
         .as_array()
         .unwrap()
@@ -612,6 +633,7 @@ fn prune_lists_what_left_the_inventory() {
     let out = ours(&c, &[src.to_str().unwrap(), "--prune", "-o", "json"], &[]);
     assert_eq!(code(&out), 1, "{}", text(&out).1);
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_report_schema(&report);
     let deletes: Vec<String> = report["objects"]
         .as_array()
         .unwrap()
@@ -756,6 +778,9 @@ fn secrets_never_appear_in_any_output() {
         check(&format!("{label} stdout"), &out.stdout);
         check(&format!("{label} stderr"), &out.stderr);
         assert!(!out.stdout.is_empty(), "{label}");
+        if label.starts_with("json") {
+            assert_report_schema(&serde_json::from_slice(&out.stdout).expect("json"));
+        }
     }
     let out_dir = c.dir.path().join("dirs");
     let out = ours(
@@ -932,6 +957,9 @@ fn golden_outputs() {
         all.extend(args);
         let out = ours(&c, &all, &[]);
         assert_eq!(code(&out), 1, "{name}: {}", text(&out).1);
+        if name.ends_with(".json") {
+            assert_report_schema(&serde_json::from_slice(&out.stdout).expect("json"));
+        }
         let path = dir.join(name);
         if update {
             std::fs::create_dir_all(&dir).unwrap();

@@ -1,4 +1,5 @@
-//! The JSON report (`-o json`), a stable, documented schema (README "diff JSON report"):
+//! The JSON report (`-o json`): stable, documented in the README and by the JSON Schema
+//! `report.schema.json` beside this file (the tests validate every report against it):
 //!
 //! ```json
 //! {"apiVersion": "nixernetes.io/v1alpha1", "kind": "DiffReport",
