@@ -198,6 +198,15 @@ fn cross_check(c: &Cluster, name: &str, yaml: &str, args: &[&str], codes: (i32, 
 
 /// Validates a `-o json` report against the published schema (src/diff/report.schema.json).
 fn assert_report_schema(report: &Value) {
+    let errors = report_schema_errors(report);
+    assert!(
+        errors.is_empty(),
+        "report schema errors:\n{}",
+        errors.join("\n")
+    );
+}
+
+fn report_schema_errors(report: &Value) -> Vec<String> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/diff/report.schema.json");
     let schema: Value =
         serde_json::from_str(&std::fs::read_to_string(path).expect("schema")).expect("schema json");
@@ -205,15 +214,24 @@ fn assert_report_schema(report: &Value) {
         .with_draft(jsonschema::Draft::Draft202012)
         .build(&schema)
         .expect("compile the report schema");
-    let errors: Vec<String> = validator
+    validator
         .iter_errors(report)
         .map(|e| format!("{}: {e}", e.instance_path()))
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "report schema errors:\n{}",
-        errors.join("\n")
-    );
+        .collect()
+}
+
+#[test]
+fn the_report_schema_rejects_what_it_does_not_describe() {
+    let good = json!({"apiVersion": "nixernetes.io/v1alpha1", "kind": "DiffReport",
+        "summary": {"create": 0, "update": 0, "delete": 0, "unchanged": 0, "conflict": 0, "requiresReplace": 0, "error": 0},
+        "exitCode": 0, "objects": [{"apiVersion": "v1", "kind": "ConfigMap", "namespace": "a", "name": "b",
+            "op": "unchanged", "changes": [], "conflicts": [], "message": null, "notes": [], "live": {}, "merged": {}}],
+        "errors": []});
+    assert_report_schema(&good);
+    let mut bad = good.clone();
+    bad["objects"][0]["op"] = json!("replace");
+    bad["exitCode"] = json!(3);
+    assert_eq!(report_schema_errors(&bad).len(), 2);
 }
 
 const APP: &str = r#"apiVersion: v1
