@@ -1038,3 +1038,28 @@ fn kubectl_runs_diff_as_a_plugin() {
         text(&out).0
     );
 }
+
+/// A server that does not answer in time: the run ends with exit 2 instead of hanging.
+#[test]
+fn slow_servers_time_out() {
+    let c = Cluster::start(Options {
+        latency: Duration::from_secs(3),
+        ..Options::default()
+    });
+    let (src, _) = input(&c, "app", APP);
+    let started = std::time::Instant::now();
+    let out = ours(
+        &c,
+        &[src.to_str().unwrap(), "--request-timeout", "200ms"],
+        &[],
+    );
+    assert_eq!(code(&out), 2);
+    assert!(text(&out).1.contains("discovery"), "{}", text(&out).1);
+    assert!(started.elapsed() < Duration::from_secs(3));
+    let out = ours(
+        &c,
+        &[src.to_str().unwrap(), "--request-timeout", "soon"],
+        &[],
+    );
+    assert_eq!(code(&out), 2);
+}

@@ -60,6 +60,9 @@ pub struct DiffArgs {
     /// together, so at most twice as many requests are in flight.
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..))]
     pub concurrency: u16,
+    /// How long one request may wait for its answer (0: forever), in ms, s or m.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_timeout)]
+    pub request_timeout: std::time::Duration,
     /// Field manager of the server-side apply dry run.
     #[arg(long, value_name = "NAME", default_value = "nixernetes")]
     pub field_manager: String,
@@ -97,6 +100,14 @@ pub struct DiffArgs {
     pub color: Color,
     #[command(flatten)]
     pub flags: RenderFlags,
+}
+
+/// `--request-timeout`: a duration, or `0` for none (as kubectl's flag).
+fn parse_timeout(s: &str) -> Result<std::time::Duration, String> {
+    if s.trim() == "0" {
+        return Ok(std::time::Duration::ZERO);
+    }
+    super::api_double::parse_duration(s)
 }
 
 pub fn run(args: &DiffArgs) -> i32 {
@@ -153,6 +164,7 @@ pub fn run(args: &DiffArgs) -> i32 {
         context: args.context.clone(),
         namespace: args.flags.namespace.clone(),
         max_requests: 2 * usize::from(args.concurrency),
+        request_timeout: (!args.request_timeout.is_zero()).then_some(args.request_timeout),
     };
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -28,6 +28,8 @@ pub struct ConnectOptions {
     pub namespace: Option<String>,
     /// Requests in flight at most (at least 1).
     pub max_requests: usize,
+    /// How long one request may take to answer (`None`: forever).
+    pub request_timeout: Option<std::time::Duration>,
 }
 
 /// A served kind: where it lives and whether it is namespaced.
@@ -165,6 +167,10 @@ impl Cluster {
             .map_err(|e| format!("kubeconfig: {}", error_chain(&e)))?;
         if let Some(ns) = &opts.namespace {
             config.default_namespace = ns.clone();
+        }
+        if let Some(t) = opts.request_timeout {
+            config.read_timeout = Some(t);
+            config.write_timeout = Some(t);
         }
         let server = config.cluster_url.to_string();
         let namespace = config.default_namespace.clone();
