@@ -26,7 +26,7 @@ pub enum Output {
     Unified,
     /// The summary table only.
     Summary,
-    /// The JSON report (schema in the README).
+    /// The JSON report (README; JSON Schema in src/diff/report.schema.json).
     Json,
     /// LIVE/ and MERGED/ directories in kubectl's layout (path printed on stdout).
     Dirs,
@@ -187,9 +187,9 @@ pub fn run(args: &DiffArgs) -> i32 {
             return EXIT_ERROR;
         }
     };
-    let code = print(&plan, args);
-    if code != 0 {
-        return code;
+    // A failure to write the output is an error, never "changes".
+    if print(&plan, args) != 0 {
+        return EXIT_ERROR;
     }
     if plan.errors.is_empty() {
         d::exit_code(&plan.objects)
