@@ -80,7 +80,7 @@ pub fn run(args: &RenderArgs) -> i32 {
             skip_checks: false,
         },
     );
-    findings.extend(out.findings);
+    crate::report::append(&mut findings, out.findings);
     super::print_diagnostics(&findings, args.flags.verbose);
     if has_errors(&findings) {
         return EXIT_INVALID;
