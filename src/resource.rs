@@ -69,7 +69,11 @@ const SCAN_UP_TO: usize = 8;
 #[inline]
 pub fn field<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
     if map.len() <= SCAN_UP_TO {
-        map.iter().find_map(|(k, v)| (k == key).then_some(v))
+        // Length and first byte rule out most keys without a call to memcmp.
+        let first = key.as_bytes().first();
+        map.iter().find_map(|(k, v)| {
+            (k.len() == key.len() && k.as_bytes().first() == first && k == key).then_some(v)
+        })
     } else {
         map.get(key)
     }
