@@ -130,6 +130,10 @@ pub fn write<W: Write + ?Sized>(
         },
         findings: FindingsOut(findings),
     };
-    serde_json::to_writer_pretty(&mut *out, &report).map_err(std::io::Error::other)?;
-    out.write_all(b"\n")
+    // serde_json writes token by token: a buffer of a known type takes them without a dynamic
+    // call each, and hands `out` large blocks.
+    let mut buffered = std::io::BufWriter::with_capacity(1 << 16, &mut *out);
+    serde_json::to_writer_pretty(&mut buffered, &report).map_err(std::io::Error::other)?;
+    buffered.write_all(b"\n")?;
+    buffered.flush()
 }
