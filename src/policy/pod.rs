@@ -16,8 +16,9 @@ pub struct PodView<'a> {
     containers: Vec<ContainerView<'a>>,
 }
 
-/// One container of a pod (a few references: cheap to copy). Its path (e.g. `spec.template.spec.containers[0]`) is only built
-/// when a finding needs it: checks look at every container, findings are rare.
+/// One container of a pod (a few references: cheap to copy). Its path (e.g.
+/// `spec.template.spec.containers[0]`) is only built when a finding needs it: checks look at
+/// every container, findings are rare.
 #[derive(Clone, Copy)]
 pub struct ContainerView<'a> {
     pod_path: &'static str,
