@@ -61,8 +61,26 @@ impl fmt::Display for ObjectRef {
     }
 }
 
+/// Maps up to this size are searched by comparing keys rather than by hashing.
+const SCAN_UP_TO: usize = 8;
+
+/// `map.get(key)`, tuned for the small maps Kubernetes objects are made of: comparing a few
+/// keys is cheaper than hashing one (SipHash), and lookups are much of what checks do.
+#[inline]
+pub fn field<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+    if map.len() <= SCAN_UP_TO {
+        // Length and first byte rule out most keys without a call to memcmp.
+        let first = key.as_bytes().first();
+        map.iter().find_map(|(k, v)| {
+            (k.len() == key.len() && k.as_bytes().first() == first && k == key).then_some(v)
+        })
+    } else {
+        map.get(key)
+    }
+}
+
 fn str_at<'a>(map: &'a Map<String, Value>, key: &str) -> &'a str {
-    map.get(key).and_then(Value::as_str).unwrap_or("")
+    field(map, key).and_then(Value::as_str).unwrap_or("")
 }
 
 impl Resource {
@@ -84,7 +102,7 @@ impl Resource {
     }
 
     fn metadata(&self) -> Option<&Map<String, Value>> {
-        self.object.get("metadata").and_then(Value::as_object)
+        field(&self.object, "metadata").and_then(Value::as_object)
     }
 
     pub fn name(&self) -> &str {
@@ -93,7 +111,7 @@ impl Resource {
 
     pub fn namespace(&self) -> Option<&str> {
         self.metadata()
-            .and_then(|m| m.get("namespace"))
+            .and_then(|m| field(m, "namespace"))
             .and_then(Value::as_str)
             .filter(|s| !s.is_empty())
     }
@@ -115,20 +133,20 @@ impl Resource {
     /// `metadata.labels` as a map, if present and a map.
     pub fn labels(&self) -> Option<&Map<String, Value>> {
         self.metadata()
-            .and_then(|m| m.get("labels"))
+            .and_then(|m| field(m, "labels"))
             .and_then(Value::as_object)
     }
 
     /// `metadata.annotations` as a map, if present and a map.
     pub fn annotations(&self) -> Option<&Map<String, Value>> {
         self.metadata()
-            .and_then(|m| m.get("annotations"))
+            .and_then(|m| field(m, "annotations"))
             .and_then(Value::as_object)
     }
 
     pub fn annotation(&self, key: &str) -> Option<&str> {
         self.annotations()
-            .and_then(|a| a.get(key))
+            .and_then(|a| field(a, key))
             .and_then(Value::as_str)
     }
 

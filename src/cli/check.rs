@@ -117,7 +117,7 @@ pub fn run(args: &CheckArgs) -> i32 {
         .filter(|r| !r.is_local_config())
         .collect();
     let mut findings = out.findings.clone();
-    findings.extend(policy::run(&objects, &settings));
+    crate::report::append(&mut findings, policy::run(&objects, &settings));
     let printed = match args.output {
         CheckFormat::Text => emit(text::grouped(&findings, objects.len()).as_bytes()),
         CheckFormat::Json => {

@@ -121,7 +121,7 @@ pub fn process(text: &str) -> (Value, i32) {
             ..Default::default()
         },
     );
-    findings.extend(out.findings);
+    crate::report::append(&mut findings, out.findings);
     let failed = crate::report::has_errors(&findings);
     let results = findings.iter().map(krm::result).collect();
     let items = if failed || mode == Mode::Validate {

@@ -284,13 +284,9 @@ pub fn print_diagnostics(findings: &[Finding], verbose: bool) {
     if verbose {
         return print_findings(findings);
     }
-    let shown: Vec<Finding> = findings
-        .iter()
-        .filter(|f| f.severity > crate::report::Severity::Info)
-        .cloned()
-        .collect();
-    print_findings(&shown);
-    let hidden = findings.len() - shown.len();
+    let shown = |f: &&Finding| f.severity > crate::report::Severity::Info;
+    write_findings(findings.iter().filter(shown));
+    let hidden = findings.len() - findings.iter().filter(shown).count();
     if hidden > 0 {
         eprintln!("note: {hidden} info findings (fixes, exemptions, advice) not shown; run with -v to see them");
     }
@@ -298,9 +294,13 @@ pub fn print_diagnostics(findings: &[Finding], verbose: bool) {
 
 /// Prints findings on stderr.
 pub fn print_findings(findings: &[Finding]) {
-    if !findings.is_empty() {
-        let _ = std::io::stderr().write_all(text::render(findings).as_bytes());
-    }
+    write_findings(findings);
+}
+
+/// Writes findings to a buffered stderr, one line each, as they come.
+fn write_findings<'a>(findings: impl IntoIterator<Item = &'a Finding>) {
+    let mut err = std::io::BufWriter::with_capacity(1 << 16, std::io::stderr().lock());
+    let _ = text::render(&mut err, findings).and_then(|_| err.flush());
 }
 
 /// Streams YAML documents to stdout (only called once the whole output is known to be valid);

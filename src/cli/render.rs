@@ -116,18 +116,20 @@ pub fn rendered(
             skip_checks: false,
         },
     );
-    findings.extend(out.findings);
+    crate::report::append(&mut findings, out.findings);
     match diagnostics {
         Diagnostics::All => super::print_diagnostics(&findings, flags.verbose),
         Diagnostics::Errors if flags.verbose => super::print_diagnostics(&findings, true),
         Diagnostics::Errors => {
-            let (errors, rest): (Vec<Finding>, Vec<Finding>) = findings
+            let errors: Vec<Finding> = findings
                 .iter()
+                .filter(|f| f.severity == Severity::Error)
                 .cloned()
-                .partition(|f| f.severity == Severity::Error);
+                .collect();
             super::print_findings(&errors);
-            if !rest.is_empty() {
-                eprintln!("note: {} warning and info findings of the policy checks not shown; run `kubectl nixernetes check` or add -v", rest.len());
+            let rest = findings.len() - errors.len();
+            if rest > 0 {
+                eprintln!("note: {rest} warning and info findings of the policy checks not shown; run `kubectl nixernetes check` or add -v");
             }
         }
     }

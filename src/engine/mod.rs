@@ -19,6 +19,7 @@ use crate::validate;
 use context::{Context, Overrides};
 use inject::Provenance;
 use serde_json::{Map, Value};
+use std::sync::Arc;
 
 /// How deep module resources may expand into further module resources.
 const MAX_EXPANSION_DEPTH: usize = 8;
@@ -73,7 +74,7 @@ pub fn run(inputs: Vec<Resource>, options: &Options) -> Output {
             if obj.is_local_config() && prov.is_none() {
                 continue;
             }
-            inject::inject(obj, &ctx, prov.as_ref());
+            inject::inject(obj, &ctx, prov.as_deref());
             if prov.is_some() || ctx.policy.fix_pass_through {
                 findings.append(&mut crate::policy::mutate::fix(obj, &ctx));
             }
@@ -92,7 +93,7 @@ pub fn run(inputs: Vec<Resource>, options: &Options) -> Output {
         if !options.skip_checks {
             let mut checked = crate::policy::run(&refs, &ctx.policy);
             crate::policy::apply_enforcement(&mut checked, ctx.policy.enforcement);
-            findings.append(&mut checked);
+            crate::report::append(&mut findings, checked);
         }
         for report in &reports {
             run_report(report, &refs, &ctx, &mut findings);
@@ -137,9 +138,10 @@ fn expand_all(
     ctx: &Context,
     validate: bool,
     findings: &mut Vec<Finding>,
-) -> (Vec<Resource>, Vec<Option<Provenance>>) {
-    let mut objects = Vec::with_capacity(inputs.len() * 2);
-    let mut produced: Vec<Option<Provenance>> = Vec::with_capacity(inputs.len() * 2);
+) -> (Vec<Resource>, Vec<Option<Arc<Provenance>>>) {
+    let mut objects = Vec::with_capacity(inputs.len());
+    // Shared by every child of a module resource; `None` (one word) for pass-through objects.
+    let mut produced: Vec<Option<Arc<Provenance>>> = Vec::with_capacity(inputs.len());
     for res in inputs {
         if !res.is_module() {
             objects.push(res);
@@ -164,7 +166,7 @@ fn expand_all(
 /// Adds the NetworkPolicies of seed module policy-generation for the module workloads.
 fn add_network_policies(
     objects: &mut Vec<Resource>,
-    produced: &mut Vec<Option<Provenance>>,
+    produced: &mut Vec<Option<Arc<Provenance>>>,
     ctx: &Context,
     findings: &mut Vec<Finding>,
 ) {
@@ -176,7 +178,7 @@ fn add_network_policies(
         .zip(produced.iter())
         .filter(|(o, _)| o.kind() == "NetworkPolicy")
         .map(|(o, p)| {
-            let ns = emitted_namespace(o, p.as_ref(), ctx).unwrap_or_default();
+            let ns = emitted_namespace(o, p.as_deref(), ctx).unwrap_or_default();
             (ns.to_string(), o.name().to_string())
         })
         .collect();
@@ -192,13 +194,13 @@ fn add_network_policies(
         }
         let (prov, origin) = match serves {
             For::Workload(i) => (
-                Provenance::generated(&ns, produced[i].as_ref()),
+                Provenance::generated(&ns, produced[i].as_deref()),
                 objects[i].origin.clone(),
             ),
             For::Namespace(members) => {
                 let provs: Vec<&Provenance> = members
                     .iter()
-                    .filter_map(|&i| produced[i].as_ref())
+                    .filter_map(|&i| produced[i].as_deref())
                     .collect();
                 let origin = members
                     .first()
@@ -207,7 +209,7 @@ fn add_network_policies(
                 (Provenance::shared(&ns, &provs), origin)
             }
         };
-        produced.push(Some(prov));
+        produced.push(Some(Arc::new(prov)));
         objects.push(Resource::new(map, origin));
     }
 }
@@ -233,13 +235,13 @@ fn emitted_namespace<'a>(
 /// (they are the user's, as with `kubectl apply -f`).
 fn check_collisions(
     objects: &[Resource],
-    produced: &[Option<Provenance>],
+    produced: &[Option<Arc<Provenance>>],
     ctx: &Context,
     findings: &mut Vec<Finding>,
 ) {
     let mut seen = std::collections::HashMap::with_capacity(objects.len());
     for (i, obj) in objects.iter().enumerate() {
-        let prov = produced[i].as_ref();
+        let prov = produced[i].as_deref();
         let ns = emitted_namespace(obj, prov, ctx);
         let key = (obj.group(), obj.kind(), ns, obj.name());
         let Some(&first) = seen.get(&key) else {
@@ -250,7 +252,7 @@ fn check_collisions(
             Some(ns) => format!("{} {:?} in namespace {ns:?}", obj.kind(), obj.name()),
             None => format!("{} {:?}", obj.kind(), obj.name()),
         };
-        let (about, message) = match (produced[first].as_ref(), prov) {
+        let (about, message) = match (produced[first].as_deref(), prov) {
             (None, None) => continue,
             (Some(a), Some(b)) => (
                 obj,
@@ -498,7 +500,7 @@ fn expand(
     parent: Option<&Provenance>,
     depth: usize,
     findings: &mut Vec<Finding>,
-) -> Option<Vec<(Resource, Provenance)>> {
+) -> Option<Vec<(Resource, Arc<Provenance>)>> {
     let Some(def) = modules::lookup(res.kind()) else {
         findings.push(
             Finding::error(format!(
@@ -545,7 +547,13 @@ fn expand(
         }
     };
     findings.extend(expansion.findings);
-    let prov = Provenance::of(res, def, &module.namespace, expansion.labels, parent);
+    let prov = Arc::new(Provenance::of(
+        res,
+        def,
+        &module.namespace,
+        expansion.labels,
+        parent,
+    ));
     let mut out = Vec::with_capacity(expansion.objects.len());
     let mut ok = true;
     for child in expansion.objects {
@@ -554,12 +562,12 @@ fn expand(
         if child.is_module() {
             let mut child = child;
             prov.pass_down(&mut child);
-            match expand(&child, ctx, Some(&prov), depth + 1, findings) {
+            match expand(&child, ctx, Some(&*prov), depth + 1, findings) {
                 Some(mut grand) => out.append(&mut grand),
                 None => ok = false,
             }
         } else {
-            out.push((child, prov.clone()));
+            out.push((child, Arc::clone(&prov)));
         }
     }
     ok.then_some(out)

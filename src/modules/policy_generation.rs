@@ -229,11 +229,11 @@ pub enum For {
 /// the set.
 pub fn generate(
     objects: &[Resource],
-    produced: &[Option<Provenance>],
+    produced: &[Option<std::sync::Arc<Provenance>>],
 ) -> (Vec<(Value, For)>, Vec<Finding>) {
     let objects: Vec<(&Resource, Option<&Provenance>)> = objects
         .iter()
-        .zip(produced.iter().map(Option::as_ref))
+        .zip(produced.iter().map(Option::as_deref))
         .collect();
     let targets = targets(&objects);
     let mut out = Vec::new();

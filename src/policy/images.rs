@@ -51,7 +51,8 @@ fn tag_and_digest(image: &str) -> (Option<&str>, Option<&str>) {
 /// The containers with a non-empty image, with it.
 fn images<'a>(pod: &PodView<'a>) -> Vec<(ContainerView<'a>, &'a str)> {
     pod.containers()
-        .into_iter()
+        .iter()
+        .copied()
         .filter_map(|c| {
             let image = c
                 .spec

@@ -325,7 +325,7 @@ pub fn run(objects: &[&Resource], settings: &Settings) -> Vec<Finding> {
             let identity = idents
                 .entry(hit.object)
                 .or_insert_with(|| Identity::of(obj));
-            let mut finding = Finding::error(hit.message).field(hit.field);
+            let mut finding = Finding::error(exact(hit.message)).field(exact(hit.field));
             finding.object = Some(identity.object.clone());
             finding.origin = Some(obj.origin.clone());
             finding.severity = severity;
@@ -357,6 +357,16 @@ pub fn run(objects: &[&Resource], settings: &Settings) -> Vec<Finding> {
     }
     found.sort_by_key(|(o, c, _)| (*o, *c));
     found.into_iter().map(|(_, _, f)| f).collect()
+}
+
+/// `s` in an allocation of its own length: `format!` reserves room to grow, and a large run
+/// holds 100,000s of messages (an allocator keeps a block that shrinks by less than half).
+fn exact(s: String) -> String {
+    if s.capacity() > s.len() {
+        String::from(s.as_str())
+    } else {
+        s
+    }
 }
 
 /// What findings need to know about an object with hits, looked up once per object rather than

@@ -1,7 +1,7 @@
 //! Where pods live in workload objects, and a view over one pod spec and its containers with the
 //! field paths findings need. Checks read pods only through this module.
 
-use crate::resource::Resource;
+use crate::resource::{field, Resource};
 use serde_json::{Map, Value};
 
 /// One pod spec inside an object.
@@ -12,10 +12,14 @@ pub struct PodView<'a> {
     pub spec: &'a Map<String, Value>,
     /// The pod's metadata (template metadata for workloads), if any.
     pub metadata: Option<&'a Map<String, Value>>,
+    /// Every container, found once: most checks look at all of them.
+    containers: Vec<ContainerView<'a>>,
 }
 
-/// One container of a pod. Its path (e.g. `spec.template.spec.containers[0]`) is only built
-/// when a finding needs it: checks look at every container, findings are rare.
+/// One container of a pod (a few references: cheap to copy). Its path (e.g.
+/// `spec.template.spec.containers[0]`) is only built when a finding needs it: checks look at
+/// every container, findings are rare.
+#[derive(Clone, Copy)]
 pub struct ContainerView<'a> {
     pod_path: &'static str,
     list: &'static str,
@@ -33,12 +37,14 @@ pub enum ContainerKind {
 
 impl ContainerView<'_> {
     pub fn name(&self) -> &str {
-        self.spec.get("name").and_then(Value::as_str).unwrap_or("")
+        field(self.spec, "name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
     }
 
     /// `securityContext`, if any.
     pub fn security(&self) -> Option<&Map<String, Value>> {
-        obj(self.spec.get("securityContext"))
+        obj(field(self.spec, "securityContext"))
     }
 
     /// The container's path, e.g. `spec.template.spec.containers[0]`.
@@ -62,7 +68,7 @@ pub fn get<'a>(map: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
     let mut cur = map;
     let mut parts = path.split('.').peekable();
     while let Some(p) = parts.next() {
-        let v = cur.get(p)?;
+        let v = field(cur, p)?;
         if parts.peek().is_none() {
             return Some(v);
         }
@@ -122,46 +128,52 @@ pub fn pod_of(object: &Resource) -> Option<PodView<'_>> {
         Some(parent) => get(&object.object, parent)?.as_object()?,
         None => &object.object,
     };
-    let spec = template.get("spec")?.as_object()?;
-    let metadata = template.get("metadata").and_then(Value::as_object);
+    let spec = field(template, "spec")?.as_object()?;
+    let metadata = field(template, "metadata").and_then(Value::as_object);
     Some(PodView {
         object,
         path,
         spec,
         metadata,
+        containers: containers_of(spec, path),
     })
+}
+
+/// Every container of the pod spec at `path`: regular, then init, then ephemeral.
+fn containers_of<'a>(spec: &'a Map<String, Value>, path: &'static str) -> Vec<ContainerView<'a>> {
+    let mut out = Vec::new();
+    for (list_field, kind) in [
+        ("containers", ContainerKind::Regular),
+        ("initContainers", ContainerKind::Init),
+        ("ephemeralContainers", ContainerKind::Ephemeral),
+    ] {
+        let Some(Value::Array(list)) = field(spec, list_field) else {
+            continue;
+        };
+        for (i, c) in list.iter().enumerate() {
+            if let Some(spec) = c.as_object() {
+                out.push(ContainerView {
+                    pod_path: path,
+                    list: list_field,
+                    index: i,
+                    kind,
+                    spec,
+                });
+            }
+        }
+    }
+    out
 }
 
 impl<'a> PodView<'a> {
     /// Every container: regular, then init, then ephemeral.
-    pub fn containers(&self) -> Vec<ContainerView<'a>> {
-        let mut out = Vec::new();
-        for (field, kind) in [
-            ("containers", ContainerKind::Regular),
-            ("initContainers", ContainerKind::Init),
-            ("ephemeralContainers", ContainerKind::Ephemeral),
-        ] {
-            let Some(Value::Array(list)) = self.spec.get(field) else {
-                continue;
-            };
-            for (i, c) in list.iter().enumerate() {
-                if let Some(spec) = c.as_object() {
-                    out.push(ContainerView {
-                        pod_path: self.path,
-                        list: field,
-                        index: i,
-                        kind,
-                        spec,
-                    });
-                }
-            }
-        }
-        out
+    pub fn containers(&self) -> &[ContainerView<'a>] {
+        &self.containers
     }
 
     /// The pod-level `securityContext`.
     pub fn security(&self) -> Option<&'a Map<String, Value>> {
-        obj(self.spec.get("securityContext"))
+        obj(field(self.spec, "securityContext"))
     }
 
     /// A field path under the pod spec.
@@ -176,6 +188,6 @@ impl<'a> PodView<'a> {
 
     /// Labels of the pod (template labels for workloads).
     pub fn labels(&self) -> Option<&'a Map<String, Value>> {
-        self.metadata.and_then(|m| obj(m.get("labels")))
+        self.metadata.and_then(|m| obj(field(m, "labels")))
     }
 }

@@ -61,7 +61,8 @@ fn serving<'a>(pod: &PodView<'a>) -> Vec<ContainerView<'a>> {
         return Vec::new();
     }
     pod.containers()
-        .into_iter()
+        .iter()
+        .copied()
         .filter(|c| c.kind == ContainerKind::Regular)
         .collect()
 }
@@ -141,7 +142,7 @@ fn probe_port_valid(pod: &PodView<'_>, out: &mut HitSink) {
             format!("declared: {}", list.join(", "))
         };
         for field in PROBES {
-            let Some(p) = probe(&c, field) else { continue };
+            let Some(p) = probe(c, field) else { continue };
             for handler in HANDLERS {
                 let Some(h) = obj(p.get(handler)) else {
                     continue;

@@ -106,9 +106,10 @@ fn require(pod: &PodView<'_>, out: &mut HitSink, section: &str, resource: &str, 
 }
 
 /// The containers that can carry resources: ephemeral containers cannot.
-fn sized<'a>(pod: &PodView<'a>) -> impl Iterator<Item = ContainerView<'a>> {
+fn sized<'p, 'a>(pod: &'p PodView<'a>) -> impl Iterator<Item = ContainerView<'a>> + 'p {
     pod.containers()
-        .into_iter()
+        .iter()
+        .copied()
         .filter(|c| c.kind != ContainerKind::Ephemeral)
 }
 

@@ -24,7 +24,16 @@ struct Report<'a> {
     tool: Tool,
     settings: SettingsOut,
     summary: Summary,
-    findings: Vec<FindingOut<'a>>,
+    findings: FindingsOut<'a>,
+}
+
+/// The findings, serialized one at a time as they are written.
+struct FindingsOut<'a>(&'a [Finding]);
+
+impl Serialize for FindingsOut<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(FindingOut::of))
+    }
 }
 
 #[derive(Serialize)]
@@ -62,6 +71,28 @@ struct FindingOut<'a> {
     proposed: Option<&'a Value>,
 }
 
+impl<'a> FindingOut<'a> {
+    fn of(f: &'a Finding) -> Self {
+        FindingOut {
+            severity: f.severity.as_str(),
+            check: f.check,
+            message: &f.message,
+            object: f.object.as_ref().map(|o| ObjectOut {
+                api_version: &o.api_version,
+                kind: &o.kind,
+                name: &o.name,
+                namespace: o.namespace.as_deref(),
+            }),
+            field: f.field.as_deref(),
+            file: f.origin.as_ref().map(|o| &*o.file),
+            line: f.origin.as_ref().map(|o| o.line),
+            index: f.origin.as_ref().map(|o| o.index),
+            exempted: f.exempted.as_deref(),
+            proposed: f.proposed.as_deref(),
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct ObjectOut<'a> {
     #[serde(rename = "apiVersion")]
@@ -97,27 +128,12 @@ pub fn write<W: Write + ?Sized>(
             warning: count(Severity::Warning),
             info: count(Severity::Info),
         },
-        findings: findings
-            .iter()
-            .map(|f| FindingOut {
-                severity: f.severity.as_str(),
-                check: f.check,
-                message: &f.message,
-                object: f.object.as_ref().map(|o| ObjectOut {
-                    api_version: &o.api_version,
-                    kind: &o.kind,
-                    name: &o.name,
-                    namespace: o.namespace.as_deref(),
-                }),
-                field: f.field.as_deref(),
-                file: f.origin.as_ref().map(|o| &*o.file),
-                line: f.origin.as_ref().map(|o| o.line),
-                index: f.origin.as_ref().map(|o| o.index),
-                exempted: f.exempted.as_deref(),
-                proposed: f.proposed.as_deref(),
-            })
-            .collect(),
+        findings: FindingsOut(findings),
     };
-    serde_json::to_writer_pretty(&mut *out, &report).map_err(std::io::Error::other)?;
-    out.write_all(b"\n")
+    // serde_json writes token by token: a buffer of a known type takes them without a dynamic
+    // call each, and hands `out` large blocks.
+    let mut buffered = std::io::BufWriter::with_capacity(1 << 16, &mut *out);
+    serde_json::to_writer_pretty(&mut buffered, &report).map_err(std::io::Error::other)?;
+    buffered.write_all(b"\n")?;
+    buffered.flush()
 }

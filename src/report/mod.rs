@@ -98,6 +98,17 @@ impl Finding {
     }
 }
 
+/// Appends `more` to `to`. A large run holds one big list of check findings: when `to` is
+/// still empty, it takes `more`'s buffer instead of copying it (two copies at once would raise
+/// the run's peak memory by the size of the list).
+pub fn append(to: &mut Vec<Finding>, mut more: Vec<Finding>) {
+    if to.is_empty() {
+        *to = more;
+    } else {
+        to.append(&mut more);
+    }
+}
+
 /// Whether any finding is an error.
 pub fn has_errors(findings: &[Finding]) -> bool {
     findings.iter().any(|f| f.severity == Severity::Error)

@@ -4,27 +4,30 @@
 use super::{Finding, Severity};
 use std::fmt::Write;
 
-/// One line per finding, in the order given.
-pub fn render(findings: &[Finding]) -> String {
-    let mut out = String::new();
+/// One line per finding, in the order given, written as they come (a large run has 100,000s of
+/// findings: their text need not be held at once).
+pub fn render<'a>(
+    out: &mut dyn std::io::Write,
+    findings: impl IntoIterator<Item = &'a Finding>,
+) -> std::io::Result<()> {
     for f in findings {
-        let _ = write!(out, "{}", f.severity.as_str());
+        write!(out, "{}", f.severity.as_str())?;
         if let Some(c) = f.check {
-            let _ = write!(out, "[{c}]");
+            write!(out, "[{c}]")?;
         }
-        out.push_str(": ");
+        out.write_all(b": ")?;
         if let Some(o) = &f.origin {
-            let _ = write!(out, "{o}: ");
+            write!(out, "{o}: ")?;
         }
         if let Some(obj) = &f.object {
-            let _ = write!(out, "{obj}: ");
+            write!(out, "{obj}: ")?;
         }
         if let Some(field) = &f.field {
-            let _ = write!(out, "{field}: ");
+            write!(out, "{field}: ")?;
         }
-        let _ = writeln!(out, "{}", f.message);
+        writeln!(out, "{}", f.message)?;
     }
-    out
+    Ok(())
 }
 
 /// Findings grouped by object (in the order objects first appear), then a summary line.

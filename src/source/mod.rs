@@ -9,7 +9,7 @@ pub mod files;
 pub mod resource_list;
 
 use crate::report::Finding;
-use crate::resource::{Origin, Resource};
+use crate::resource::{field, Origin, Resource};
 use crate::yaml;
 use serde_json::Value;
 use std::sync::Arc;
@@ -66,11 +66,13 @@ pub fn flatten(
         );
         return;
     };
-    let kind = map.get("kind").and_then(Value::as_str).unwrap_or("");
-    let api_version = map.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+    let kind = field(&map, "kind").and_then(Value::as_str).unwrap_or("");
+    let api_version = field(&map, "apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or("");
     if kind.ends_with("List")
         && api_version == "v1"
-        && map.get("items").is_some_and(Value::is_array)
+        && field(&map, "items").is_some_and(Value::is_array)
     {
         if let Some(Value::Array(items)) = map.remove("items") {
             for (i, item) in items.into_iter().enumerate() {
@@ -88,7 +90,7 @@ pub fn flatten(
     let missing: Vec<&str> = ["apiVersion", "kind"]
         .into_iter()
         .filter(|k| {
-            map.get(*k)
+            field(&map, k)
                 .and_then(Value::as_str)
                 .is_none_or(str::is_empty)
         })
@@ -108,9 +110,9 @@ pub fn flatten(
         );
         return;
     }
-    if let Some(name) = map
-        .get("metadata")
-        .and_then(|m| m.get("name"))
+    if let Some(name) = field(&map, "metadata")
+        .and_then(Value::as_object)
+        .and_then(|m| field(m, "name"))
         .filter(|n| !n.is_string())
     {
         errors.push(
@@ -126,7 +128,7 @@ pub fn flatten(
         );
         return;
     }
-    if let Some(m) = map.get("metadata") {
+    if let Some(m) = field(&map, "metadata") {
         if !m.is_object() {
             errors.push(
                 Finding::error(format!(

@@ -33,10 +33,18 @@ pub(super) fn parse(text: &str) -> Option<Value> {
 /// none that parsers disagree on as white space or line breaks (NEL, no-break space, line and
 /// paragraph separators) and none YAML forbids (C1 controls, U+FFFE, U+FFFF).
 fn plain_chars(b: &[u8]) -> bool {
+    let simple = |c: u8| (0x20..0x7f).contains(&c) || c == b'\n' || c == b'\t';
     let mut i = 0;
     while i < b.len() {
+        // Manifests are almost all printable ASCII: 16 bytes at a time (the fold vectorizes).
+        if let Some(chunk) = b.get(i..i + 16) {
+            if chunk.iter().fold(true, |all, &c| all & simple(c)) {
+                i += 16;
+                continue;
+            }
+        }
         let c = b[i];
-        if (0x20..0x7f).contains(&c) || c == b'\n' || c == b'\t' {
+        if simple(c) {
             i += 1;
             continue;
         }
@@ -106,7 +114,7 @@ struct Parser<'a> {
 impl<'a> Parser<'a> {
     fn new(src: &'a str) -> Self {
         let b = src.as_bytes();
-        let end = line_end(b, 0);
+        let end = line_end(src, 0);
         Parser {
             src,
             b,
@@ -143,7 +151,7 @@ impl<'a> Parser<'a> {
             return false;
         }
         self.line = self.end + 1;
-        self.end = line_end(self.b, self.line);
+        self.end = line_end(self.src, self.line);
         self.pos = self.line;
         true
     }
@@ -485,7 +493,7 @@ impl<'a> Parser<'a> {
         let mut have_text = false;
         let mut at = self.end + 1;
         while at < b.len() {
-            let end = line_end(b, at);
+            let end = line_end(self.src, at);
             let mut sp = at;
             while sp < end && b[sp] == b' ' {
                 sp += 1;
@@ -566,7 +574,7 @@ impl<'a> Parser<'a> {
             self.pos = b.len();
         } else {
             self.line = at;
-            self.end = line_end(b, at);
+            self.end = line_end(self.src, at);
             self.pos = at;
         }
         out.shrink_to_fit();
@@ -702,11 +710,17 @@ impl<'a> Parser<'a> {
 }
 
 /// End of the line starting at `from`: the index of its `\n`, or the end of the text.
-fn line_end(b: &[u8], from: usize) -> usize {
-    b[from..]
-        .iter()
-        .position(|&c| c == b'\n')
-        .map_or(b.len(), |p| from + p)
+/// The end of the line starting at `from` (the position of its `\n`, or the end of the text).
+fn line_end(src: &str, from: usize) -> usize {
+    // `str::find` looks for a byte with memchr, several bytes at a time. `from` always follows a
+    // line feed (a char boundary); were it not, the byte scan gives the same answer.
+    match src.get(from..) {
+        Some(rest) => rest.find('\n').map_or(src.len(), |p| from + p),
+        None => src.as_bytes()[from..]
+            .iter()
+            .position(|&c| c == b'\n')
+            .map_or(src.len(), |p| from + p),
+    }
 }
 
 fn push_newlines(out: &mut String, n: usize) {
@@ -1380,6 +1394,24 @@ mod tests {
             "a:  |\n  x\n   \n",
         ] {
             declined(text);
+        }
+    }
+
+    #[test]
+    fn unusual_characters_are_found_at_any_offset() {
+        // The 16-byte fast path of `plain_chars` must not skip what the byte loop would see.
+        let bad = [
+            "\r", "\0", "\u{7f}", "\u{85}", "\u{a0}", "\u{2028}", "\u{feff}", "\u{fffe}",
+        ];
+        let good = ["\u{e9}", "\u{4e2d}", "\u{1f600}", "\t", "\n"];
+        for at in 0..40 {
+            let text = |c: &str| format!("{}{c}{}", "a".repeat(at), "b".repeat(40 - at));
+            for c in bad {
+                assert!(!super::plain_chars(text(c).as_bytes()), "{c:?} at {at}");
+            }
+            for c in good {
+                assert!(super::plain_chars(text(c).as_bytes()), "{c:?} at {at}");
+            }
         }
     }
 
