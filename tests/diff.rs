@@ -130,18 +130,12 @@ fn canonical(dirs: Dirs) -> Dirs {
 /// captured directories, stderr.
 fn kubectl_diff(c: &Cluster, rendered: &Path, args: &[&str]) -> (i32, Dirs, String) {
     let capture = tempfile::tempdir_in(c.dir.path()).expect("capture dir");
-    let script = c.dir.path().join("capture.sh");
-    std::fs::write(
-        &script,
+    let script = executable(
+        c,
+        "capture.sh",
         "#!/bin/sh\ncp -R \"$1\" \"$CAPTURE/LIVE\" && cp -R \"$2\" \"$CAPTURE/MERGED\" || exit 3\n\
          diff -r -N \"$1\" \"$2\" >/dev/null\n",
-    )
-    .expect("script");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
+    );
     let out = Command::new("kubectl")
         .arg("--kubeconfig")
         .arg(c.kubeconfig())
@@ -164,6 +158,17 @@ fn kubectl_diff(c: &Cluster, rendered: &Path, args: &[&str]) -> (i32, Dirs, Stri
         .expect("run kubectl");
     let dirs = read_dirs(&capture.path().join("LIVE"), &capture.path().join("MERGED"));
     (code(&out), dirs, text(&out).1)
+}
+
+/// Writes an executable script into the cluster's scratch directory.
+fn executable(c: &Cluster, name: &str, text: &str) -> PathBuf {
+    let path = c.file(name, text);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    path
 }
 
 /// Our diff with `-o dirs`: exit code, directories, stderr.
@@ -758,12 +763,7 @@ fn secrets_never_appear_in_any_output() {
     };
     let capture = c.dir.path().join("external");
     std::fs::create_dir(&capture).unwrap();
-    let script = c.file("external.sh", "#!/bin/sh\ncat \"$1\"/* \"$2\"/*\n");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
+    let script = executable(&c, "external.sh", "#!/bin/sh\ncat \"$1\"/* \"$2\"/*\n");
     let external = script.to_str().unwrap();
     type Run<'a> = (&'a str, Vec<&'a str>, Vec<(&'a str, &'a str)>);
     let runs: Vec<Run> = vec![
@@ -840,15 +840,11 @@ fn kubeconfig_contexts_namespaces_and_exec_credentials() {
         "nixernetes-seed",
         "apiVersion: v1\nkind: Namespace\nmetadata: {name: team}\n",
     );
-    let plugin = c.file(
+    let plugin = executable(
+        &c,
         "credential.sh",
         "#!/bin/sh\necho '{\"apiVersion\": \"client.authentication.k8s.io/v1\", \"kind\": \"ExecCredential\", \"status\": {\"token\": \"from-exec-plugin\"}}'\n",
     );
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&plugin, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
     let kubeconfig = format!(
         r#"apiVersion: v1
 kind: Config
