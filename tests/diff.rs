@@ -449,7 +449,7 @@ fn new_namespaces_are_created_not_errors() {
     let (src, rendered) = input(&c, "ns", &yaml);
     let (k_code, _, k_err) = kubectl_diff(&c, &rendered, &[]);
     assert!(
-        k_code >= 1 && k_err.contains("not found"),
+        k_code == 2 && k_err.contains("not found"),
         "kubectl: {k_code} {k_err}"
     );
     let (o_code, dirs, err) = our_dirs(&c, &src, &[]);
