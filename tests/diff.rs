@@ -1059,3 +1059,112 @@ fn slow_servers_time_out() {
     );
     assert_eq!(code(&out), 2);
 }
+
+/// HTTPS with a private CA and client certificates (what kind and kubeadm clusters use): the
+/// server is verified against `certificate-authority-data` and the client shows
+/// `client-certificate-data`; without the certificate, or trusting another CA, the run fails
+/// with exit 2. The real kubectl accepts the same kubeconfig.
+#[test]
+fn tls_with_client_certificates() {
+    use nixernetes::cluster::double::TlsOptions;
+    use rcgen::{
+        BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose,
+        IsCa, KeyPair,
+    };
+    let ca = |name: &str| {
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.distinguished_name.push(DnType::CommonName, name);
+        CertifiedIssuer::self_signed(params, KeyPair::generate().unwrap()).unwrap()
+    };
+    let authority = ca("double-ca");
+    let server_key = KeyPair::generate().unwrap();
+    let mut server = CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap();
+    server.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    let server = server.signed_by(&server_key, &authority).unwrap();
+    let client_key = KeyPair::generate().unwrap();
+    let mut client = CertificateParams::new(Vec::<String>::new()).unwrap();
+    client
+        .distinguished_name
+        .push(DnType::CommonName, "platform-admin");
+    client.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    let client = client.signed_by(&client_key, &authority).unwrap();
+    let c = Cluster::start(Options {
+        tls: Some(TlsOptions {
+            cert_pem: server.pem(),
+            key_pem: server_key.serialize_pem(),
+            client_ca_pem: Some(authority.pem()),
+        }),
+        ..Options::default()
+    });
+    assert!(c.double.url().starts_with("https://127.0.0.1:"));
+    let kubeconfig = |ca_pem: &str, with_client: bool| {
+        let user = if with_client {
+            format!(
+                "{{client-certificate-data: {}, client-key-data: {}}}",
+                b64(&client.pem()),
+                b64(&client_key.serialize_pem())
+            )
+        } else {
+            "{token: nothing}".to_string()
+        };
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- {{name: c, cluster: {{server: \"{}\", certificate-authority-data: {}}}}}\nusers:\n- {{name: u, user: {user}}}\ncontexts:\n- {{name: x, context: {{cluster: c, user: u, namespace: default}}}}\ncurrent-context: x\n",
+            c.double.url(),
+            b64(ca_pem)
+        )
+    };
+    let (src, _) = input(&c, "app", APP);
+    let run = |config: &str| {
+        let path = c.file("tls.kubeconfig", config);
+        Command::new(BIN)
+            .args([
+                "diff",
+                "-o",
+                "summary",
+                "--request-timeout",
+                "10s",
+                "--kubeconfig",
+            ])
+            .arg(&path)
+            .arg(&src)
+            .env("HOME", c.dir.path())
+            .output()
+            .unwrap()
+    };
+    let good = kubeconfig(&authority.pem(), true);
+    let out = run(&good);
+    assert_eq!(code(&out), 1, "{}", text(&out).1);
+    assert!(text(&out).0.ends_with("2 to create, 0 unchanged\n"));
+    let requests = c.double.requests();
+    assert!(!requests.is_empty());
+    assert!(requests
+        .iter()
+        .all(|r| r.client_certificate.as_deref() == Some(client.der().as_ref())));
+    // No client certificate: the handshake fails.
+    let out = run(&kubeconfig(&authority.pem(), false));
+    assert_eq!(code(&out), 2);
+    assert!(text(&out).1.contains("error:"), "{}", text(&out).1);
+    // A server certificate from another CA is not trusted.
+    let out = run(&kubeconfig(&ca("someone-else").pem(), true));
+    assert_eq!(code(&out), 2);
+    assert!(
+        text(&out).1.to_lowercase().contains("certificate"),
+        "{}",
+        text(&out).1
+    );
+    if kubectl_available() {
+        let path = c.file("tls.kubeconfig", &good);
+        let out = Command::new("kubectl")
+            .arg("--kubeconfig")
+            .arg(&path)
+            .arg("--cache-dir")
+            .arg(c.dir.path().join("cache"))
+            .args(["get", "namespaces", "-o", "name"])
+            .env("HOME", c.dir.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out).1);
+        assert!(text(&out).0.contains("namespace/default"));
+    }
+}

@@ -6,7 +6,7 @@
 //! process runs until it is killed.
 
 use super::{print_findings, EXIT_INVALID};
-use crate::cluster::double::{Double, Options};
+use crate::cluster::double::{Double, Options, TlsOptions};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -47,6 +47,18 @@ pub struct ApiDoubleArgs {
     /// Example: --server-version v1.33.0
     #[arg(long, value_name = "VERSION", default_value = "v1.35.0")]
     pub server_version: String,
+    /// Serve HTTPS with this PEM certificate chain (with --tls-key); the printed kubeconfig
+    /// skips server verification (add client-certificate-data to it with --client-ca).
+    ///
+    /// Example: --tls-cert server.crt --tls-key server.key
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// PEM CA certificates whose client certificates are required (mutual TLS).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub client_ca: Option<PathBuf>,
     /// Also write the kubeconfig to this file.
     ///
     /// Example: --write-kubeconfig /tmp/double.kubeconfig
@@ -88,6 +100,26 @@ pub fn run(args: &ApiDoubleArgs) -> i32 {
             }
         }
     };
+    let read = |p: &PathBuf| {
+        std::fs::read_to_string(p).map_err(|e| format!("reading {}: {e}", p.display()))
+    };
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => {
+            let client_ca = args.client_ca.as_ref().map(read).transpose();
+            match (read(cert), read(key), client_ca) {
+                (Ok(cert_pem), Ok(key_pem), Ok(client_ca_pem)) => Some(TlsOptions {
+                    cert_pem,
+                    key_pem,
+                    client_ca_pem,
+                }),
+                (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
+                    eprintln!("error: {e}");
+                    return EXIT_INVALID;
+                }
+            }
+        }
+        _ => None,
+    };
     let options = Options {
         listen: args.listen,
         latency: args.latency,
@@ -97,6 +129,7 @@ pub fn run(args: &ApiDoubleArgs) -> i32 {
         openapi_v3: !args.no_openapi,
         server_version: args.server_version.clone(),
         fixed_time: None,
+        tls,
     };
     let double = match Double::start(options) {
         Ok(d) => d,

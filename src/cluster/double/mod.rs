@@ -66,6 +66,58 @@ pub struct Options {
     /// Fixed clock in seconds since the epoch for `creationTimestamp` and managed-fields
     /// times; `None`: the system clock.
     pub fixed_time: Option<i64>,
+    /// Serve HTTPS instead of plain HTTP.
+    pub tls: Option<TlsOptions>,
+}
+
+/// The double's TLS identity, and whether it asks clients for certificates.
+#[derive(Debug, Clone)]
+pub struct TlsOptions {
+    /// PEM certificate chain of the server (its SANs must name the address clients dial).
+    pub cert_pem: String,
+    /// PEM private key of the server certificate.
+    pub key_pem: String,
+    /// PEM CA certificates: when set, every client must show a certificate they signed (as an
+    /// API server with `--client-ca-file`); the request log records it.
+    pub client_ca_pem: Option<String>,
+}
+
+impl TlsOptions {
+    fn acceptor(&self) -> Result<tokio_rustls::TlsAcceptor, String> {
+        use rustls_pki_types::pem::PemObject;
+        use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+        let certs = CertificateDer::pem_slice_iter(self.cert_pem.as_bytes())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| format!("server certificate: {e}"))?;
+        let key = PrivateKeyDer::from_pem_slice(self.key_pem.as_bytes())
+            .map_err(|e| format!("server key: {e}"))?;
+        let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| e.to_string())?;
+        let builder = match &self.client_ca_pem {
+            None => builder.with_no_client_auth(),
+            Some(pem) => {
+                let mut roots = rustls::RootCertStore::empty();
+                for ca in CertificateDer::pem_slice_iter(pem.as_bytes()) {
+                    let ca = ca.map_err(|e| format!("client CA: {e}"))?;
+                    roots.add(ca).map_err(|e| format!("client CA: {e}"))?;
+                }
+                let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                    Arc::new(roots),
+                    provider,
+                )
+                .build()
+                .map_err(|e| format!("client CA: {e}"))?;
+                builder.with_client_cert_verifier(verifier)
+            }
+        };
+        let mut config = builder
+            .with_single_cert(certs, key)
+            .map_err(|e| format!("server certificate: {e}"))?;
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
+    }
 }
 
 impl Default for Options {
@@ -79,6 +131,7 @@ impl Default for Options {
             openapi_v3: true,
             server_version: "v1.35.0".into(),
             fixed_time: None,
+            tls: None,
         }
     }
 }
@@ -98,6 +151,9 @@ pub struct RecordedRequest {
     pub body: String,
     /// Status code of the answer (0 while in flight).
     pub status: u16,
+    /// The DER certificate the client showed over TLS, if any.
+    #[serde(skip)]
+    pub client_certificate: Option<Vec<u8>>,
 }
 
 impl RecordedRequest {
@@ -181,6 +237,9 @@ pub enum StartError {
     /// A seed object was refused.
     #[error("seed object refused")]
     Seed(#[source] ApiError),
+    /// The TLS identity could not be used.
+    #[error("TLS: {0}")]
+    Tls(String),
 }
 
 /// A running double. Dropping it stops the server.
@@ -201,6 +260,11 @@ impl Double {
         store
             .seed(&options.seed, &options.seed_manager)
             .map_err(StartError::Seed)?;
+        let tls = match &options.tls {
+            Some(t) => Some(t.acceptor().map_err(StartError::Tls)?),
+            None => None,
+        };
+        let scheme = if tls.is_some() { "https" } else { "http" };
         let listener =
             std::net::TcpListener::bind(options.listen).map_err(|source| StartError::Bind {
                 addr: options.listen,
@@ -239,7 +303,7 @@ impl Double {
                 runtime.block_on(async move {
                     match tokio::net::TcpListener::from_std(listener) {
                         Ok(l) => {
-                            tokio::spawn(server::serve(l, serving));
+                            tokio::spawn(server::serve(l, serving, tls));
                             let _ = rx.await;
                         }
                         Err(e) => eprintln!("api-double: cannot listen: {e}"),
@@ -249,7 +313,7 @@ impl Double {
             })
             .map_err(StartError::Runtime)?;
         Ok(Double {
-            url: format!("http://{addr}"),
+            url: format!("{scheme}://{addr}"),
             addr,
             shared,
             shutdown: Some(tx),
@@ -257,7 +321,7 @@ impl Double {
         })
     }
 
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT` (`https://` with TLS).
     pub fn url(&self) -> &str {
         &self.url
     }

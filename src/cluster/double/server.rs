@@ -1,5 +1,6 @@
 //! HTTP/1.1 front of the double: routing of API paths to discovery and the store, the request
-//! log, injected latency and failures. Plain HTTP on loopback, one current-thread runtime.
+//! log, injected latency and failures. Plain HTTP on loopback (or HTTPS, optionally asking for
+//! client certificates), one current-thread runtime.
 
 use super::discovery;
 use super::kinds::ResourceType;
@@ -84,7 +85,11 @@ impl Reply {
 }
 
 /// Accepts connections until the runtime is dropped.
-pub(crate) async fn serve(listener: tokio::net::TcpListener, shared: Shared) {
+pub(crate) async fn serve(
+    listener: tokio::net::TcpListener,
+    shared: Shared,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+) {
     loop {
         let (stream, _) = match listener.accept().await {
             Ok(conn) => conn,
@@ -96,17 +101,41 @@ pub(crate) async fn serve(listener: tokio::net::TcpListener, shared: Shared) {
         };
         let _ = stream.set_nodelay(true);
         let shared = shared.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |req| handle(shared.clone(), req));
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                .await;
+            let Some(acceptor) = tls else {
+                return connection(stream, shared, None).await;
+            };
+            // A failed handshake (no or untrusted client certificate) just closes the
+            // connection, as an API server does.
+            if let Ok(stream) = acceptor.accept(stream).await {
+                let client = stream
+                    .get_ref()
+                    .1
+                    .peer_certificates()
+                    .and_then(|c| c.first())
+                    .map(|c| Arc::new(c.as_ref().to_vec()));
+                connection(stream, shared, client).await;
+            }
         });
     }
 }
 
+/// Serves HTTP/1.1 on one connection; `client` is the DER certificate the TLS client showed.
+async fn connection<S>(stream: S, shared: Shared, client: Option<Arc<Vec<u8>>>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service =
+        hyper::service::service_fn(move |req| handle(shared.clone(), client.clone(), req));
+    let _ = hyper::server::conn::http1::Builder::new()
+        .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+        .await;
+}
+
 async fn handle(
     shared: Shared,
+    client: Option<Arc<Vec<u8>>>,
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let (parts, body) = req.into_parts();
@@ -142,6 +171,7 @@ async fn handle(
                 headers: headers.clone(),
                 body: String::from_utf8_lossy(&body).into_owned(),
                 status: 0,
+                client_certificate: client.as_deref().cloned(),
             });
             st.in_flight += 1;
             st.max_in_flight = st.max_in_flight.max(st.in_flight);
