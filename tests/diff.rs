@@ -616,6 +616,8 @@ fn ignore_rules_and_server_fields() {
     let (src, _) = input(&c, "changed", &changed);
     let s = src.to_str().unwrap();
     assert_eq!(code(&ours(&c, &[s], &[])), 1);
+    // kubectl's spelling is accepted (the diff is always server-side).
+    assert_eq!(code(&ours(&c, &["--server-side", "-f", s], &[])), 1);
     assert_eq!(
         code(&ours(
             &c,

@@ -63,6 +63,9 @@ pub struct DiffArgs {
     /// How long one request may wait for its answer (0: forever), in ms, s or m.
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_timeout)]
     pub request_timeout: std::time::Duration,
+    /// Accepted for kubectl compatibility: the diff is always a server-side apply dry run.
+    #[arg(long)]
+    pub server_side: bool,
     /// Field manager of the server-side apply dry run.
     #[arg(long, value_name = "NAME", default_value = "nixernetes")]
     pub field_manager: String,
