@@ -582,6 +582,21 @@ impl<'a> Parser<'a> {
     }
 
     /// Skips spaces inside a flow collection; declines at the end of the line or on a tab.
+    /// After a flow item: `,` (then more must follow: a trailing comma is outside the subset)
+    /// or the closing bracket `close`, which this returns `true` for (not consumed).
+    fn flow_separator(&mut self, close: u8) -> Option<bool> {
+        self.flow_space()?;
+        match self.b[self.pos] {
+            b',' => {
+                self.pos += 1;
+                self.flow_space()?;
+                (self.b[self.pos] != close).then_some(false)
+            }
+            c if c == close => Some(true),
+            _ => None,
+        }
+    }
+
     fn flow_space(&mut self) -> Option<()> {
         while self.pos < self.end && self.b[self.pos] == b' ' {
             self.pos += 1;
@@ -601,17 +616,8 @@ impl<'a> Parser<'a> {
                     loop {
                         let v = self.flow_node()?;
                         self.items.push(v);
-                        self.flow_space()?;
-                        match self.b[self.pos] {
-                            b',' => {
-                                self.pos += 1;
-                                self.flow_space()?;
-                                if self.b[self.pos] == b']' {
-                                    return None; // trailing comma
-                                }
-                            }
-                            b']' => break,
-                            _ => return None,
+                        if self.flow_separator(b']')? {
+                            break;
                         }
                     }
                 }
@@ -645,17 +651,8 @@ impl<'a> Parser<'a> {
                         }
                         let v = self.flow_node()?;
                         self.entries.push((key, v));
-                        self.flow_space()?;
-                        match self.b[self.pos] {
-                            b',' => {
-                                self.pos += 1;
-                                self.flow_space()?;
-                                if self.b[self.pos] == b'}' {
-                                    return None; // trailing comma
-                                }
-                            }
-                            b'}' => break,
-                            _ => return None,
+                        if self.flow_separator(b'}')? {
+                            break;
                         }
                     }
                 }
