@@ -140,15 +140,8 @@ impl Overrides {
         if self.no_namespace_fallback {
             ctx.namespace_fallback = None;
         }
-        if self.profile.is_some() {
-            ctx.policy.profile = self.profile;
-        }
-        if self.level.is_some() {
-            ctx.policy.level = self.level;
-        }
-        if let Some(e) = self.enforcement {
-            ctx.policy.enforcement = e;
-        }
+        ctx.policy
+            .override_with(self.profile, self.level, self.enforcement);
         if self.fix {
             ctx.policy.fix_pass_through = true;
         }

@@ -140,15 +140,8 @@ fn platform_defaults(m: &Module<'_>, ctx: &mut Context) -> Result<(), Vec<Findin
         ctx.default_resources.limits = l.into_iter().map(|(k, v)| (k, v.text())).collect();
     }
     ctx.api_versions.extend(spec.api_versions);
-    if spec.pod_security.is_some() {
-        ctx.policy.profile = spec.pod_security;
-    }
-    if spec.compliance_level.is_some() {
-        ctx.policy.level = spec.compliance_level;
-    }
-    if let Some(e) = spec.enforcement {
-        ctx.policy.enforcement = e;
-    }
+    ctx.policy
+        .override_with(spec.pod_security, spec.compliance_level, spec.enforcement);
     if let Some(n) = spec.network_policies {
         ctx.network_policies = n == NetworkPolicies::Generate;
     }

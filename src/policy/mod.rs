@@ -236,6 +236,24 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// Replaces what is given (flags, `PlatformDefaults`) and keeps the rest.
+    pub fn override_with(
+        &mut self,
+        profile: Option<Profile>,
+        level: Option<Level>,
+        enforcement: Option<Enforcement>,
+    ) {
+        if profile.is_some() {
+            self.profile = profile;
+        }
+        if level.is_some() {
+            self.level = level;
+        }
+        if let Some(e) = enforcement {
+            self.enforcement = e;
+        }
+    }
+
     /// The Pod Security profile in force.
     pub fn profile(&self) -> Profile {
         self.profile.unwrap_or(match self.level {
