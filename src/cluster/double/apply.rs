@@ -497,6 +497,11 @@ mod tests {
         }
     }
 
+    /// The result of manager "a" applying `config` to a new object.
+    fn created_by_a(config: &Value, ignored: &[Path]) -> Outcome {
+        apply(&base(), config, vec![], &req("a", false, ignored)).unwrap()
+    }
+
     fn base() -> Value {
         json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "default"}})
     }
@@ -524,13 +529,7 @@ mod tests {
     #[test]
     fn apply_creates_and_owns_exactly_what_it_applied() {
         let ignored = ignored_paths(true);
-        let out = apply(
-            &base(),
-            &config(2, "nginx", None),
-            vec![],
-            &req("a", false, &ignored),
-        )
-        .unwrap();
+        let out = created_by_a(&config(2, "nginx", None), &ignored);
         assert_eq!(out.object["spec"]["replicas"], 2);
         assert_eq!(
             owned(&out.managers, "a"),
@@ -547,13 +546,7 @@ mod tests {
     #[test]
     fn reapply_removes_fields_only_this_manager_owned() {
         let ignored = ignored_paths(true);
-        let first = apply(
-            &base(),
-            &config(2, "nginx", Some("web")),
-            vec![],
-            &req("a", false, &ignored),
-        )
-        .unwrap();
+        let first = created_by_a(&config(2, "nginx", Some("web")), &ignored);
         assert_eq!(first.object["metadata"]["labels"]["tier"], "web");
         let second = apply(
             &first.object,
@@ -572,13 +565,7 @@ mod tests {
     #[test]
     fn fields_co_owned_by_another_manager_survive() {
         let ignored = ignored_paths(true);
-        let a = apply(
-            &base(),
-            &config(2, "nginx", Some("web")),
-            vec![],
-            &req("a", false, &ignored),
-        )
-        .unwrap();
+        let a = created_by_a(&config(2, "nginx", Some("web")), &ignored);
         let b = apply(
             &a.object,
             &config(2, "nginx", Some("web")),
@@ -601,13 +588,7 @@ mod tests {
     #[test]
     fn changing_another_managers_field_conflicts_unless_forced() {
         let ignored = ignored_paths(true);
-        let a = apply(
-            &base(),
-            &config(2, "nginx", None),
-            vec![],
-            &req("a", false, &ignored),
-        )
-        .unwrap();
+        let a = created_by_a(&config(2, "nginx", None), &ignored);
         let err = apply(
             &a.object,
             &config(3, "nginx", None),
@@ -642,13 +623,7 @@ mod tests {
     #[test]
     fn several_conflicts_are_listed_per_manager() {
         let ignored = ignored_paths(true);
-        let a = apply(
-            &base(),
-            &config(2, "nginx", None),
-            vec![],
-            &req("a", false, &ignored),
-        )
-        .unwrap();
+        let a = created_by_a(&config(2, "nginx", None), &ignored);
         let err = apply(
             &a.object,
             &config(3, "httpd", None),
@@ -665,13 +640,7 @@ mod tests {
     #[test]
     fn updates_take_ownership_without_conflict_and_conflict_with_appliers_later() {
         let ignored = ignored_paths(true);
-        let a = apply(
-            &base(),
-            &config(2, "nginx", None),
-            vec![],
-            &req("a", false, &ignored),
-        )
-        .unwrap();
+        let a = created_by_a(&config(2, "nginx", None), &ignored);
         let mut edited = a.object.clone();
         edited["spec"]["replicas"] = json!(5);
         let managers = update(
@@ -735,13 +704,7 @@ mod tests {
     #[test]
     fn managed_fields_round_trip_in_upstream_order() {
         let ignored = ignored_paths(true);
-        let a = apply(
-            &base(),
-            &config(2, "nginx", None),
-            vec![],
-            &req("a", false, &ignored),
-        )
-        .unwrap();
+        let a = created_by_a(&config(2, "nginx", None), &ignored);
         let mut edited = a.object.clone();
         edited["spec"]["paused"] = json!(true);
         let managers = update(
