@@ -6,6 +6,7 @@
 //! process runs until it is killed.
 
 use super::{print_findings, EXIT_INVALID};
+use crate::cluster::client::error_chain;
 use crate::cluster::double::{Double, Options, TlsOptions};
 use std::io::Write;
 use std::net::SocketAddr;
@@ -134,7 +135,7 @@ pub fn run(args: &ApiDoubleArgs) -> i32 {
     let double = match Double::start(options) {
         Ok(d) => d,
         Err(e) => {
-            eprintln!("error: {}", chain(&e));
+            eprintln!("error: {}", error_chain(&e));
             return EXIT_INVALID;
         }
     };
@@ -157,17 +158,6 @@ pub fn run(args: &ApiDoubleArgs) -> i32 {
     loop {
         std::thread::park();
     }
-}
-
-/// An error and its causes on one line.
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        s.push_str(&format!(": {cause}"));
-        source = cause.source();
-    }
-    s
 }
 
 #[cfg(test)]
