@@ -229,11 +229,6 @@ impl Cluster {
         &self.namespace
     }
 
-    /// The API server URL.
-    pub fn server(&self) -> &str {
-        &self.server
-    }
-
     /// The served kind of `apiVersion` + `kind`, if any.
     pub fn kind(&self, api_version: &str, kind: &str) -> Option<&Kind> {
         let gvk = gvk(api_version, kind);

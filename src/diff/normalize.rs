@@ -32,7 +32,6 @@ pub struct IgnoreRule {
     namespace: Option<String>,
     name: Option<String>,
     pointer: Vec<String>,
-    text: String,
 }
 
 impl IgnoreRule {
@@ -77,7 +76,6 @@ impl IgnoreRule {
             namespace,
             name,
             pointer,
-            text: text.to_string(),
         })
     }
 
@@ -93,11 +91,6 @@ impl IgnoreRule {
             .is_none_or(|n| glob(n, id.namespace.as_deref().unwrap_or_default()));
         let name_ok = self.name.as_deref().is_none_or(|n| glob(n, &id.name));
         kind_ok && ns_ok && name_ok
-    }
-
-    /// The rule as written.
-    pub fn as_str(&self) -> &str {
-        &self.text
     }
 }
 

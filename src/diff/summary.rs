@@ -15,14 +15,6 @@ const GREEN: &str = "\x1b[32m";
 const YELLOW: &str = "\x1b[33m";
 const RESET: &str = "\x1b[0m";
 
-/// Paths (JSON pointers) that differ between two values.
-pub fn changed_paths(
-    live: Option<&serde_json::Value>,
-    merged: Option<&serde_json::Value>,
-) -> usize {
-    super::json::changes(live, merged).len()
-}
-
 fn details(d: &ObjectDiff) -> String {
     let mut parts: Vec<String> = d
         .conflicts
@@ -48,7 +40,9 @@ pub fn render(plan: &Plan, color: bool) -> String {
     ]];
     for d in plan.objects.iter().filter(|d| d.op != Op::Unchanged) {
         let changes = if d.op == Op::Update {
-            changed_paths(d.live.as_ref(), d.merged.as_ref()).to_string()
+            super::json::changes(d.live.as_ref(), d.merged.as_ref())
+                .len()
+                .to_string()
         } else if d.op == Op::Conflict {
             d.conflicts.len().to_string()
         } else {
