@@ -7,13 +7,9 @@
 //! shop       Service     web   conflict  1        .spec.ports owned by "helm"
 //! ```
 
+use super::ansi::{GREEN, RED, RESET, YELLOW};
 use super::plan::Plan;
 use super::{summary_line, ObjectDiff, Op};
-
-const RED: &str = "\x1b[31m";
-const GREEN: &str = "\x1b[32m";
-const YELLOW: &str = "\x1b[33m";
-const RESET: &str = "\x1b[0m";
 
 fn details(d: &ObjectDiff) -> String {
     let mut parts: Vec<String> = d

@@ -2,16 +2,11 @@
 //! (the LIVE and MERGED file names are kubectl's), with `-U N` context lines and optional
 //! ANSI colour. Unchanged objects print nothing; failed objects are reported on stderr.
 
+use super::ansi::{BOLD, CYAN, GREEN, RED, RESET};
 use super::plan::Plan;
 use super::{to_yaml, ObjectDiff};
 use similar::{ChangeTag, TextDiff};
 use std::fmt::Write;
-
-const RED: &str = "\x1b[31m";
-const GREEN: &str = "\x1b[32m";
-const CYAN: &str = "\x1b[36m";
-const BOLD: &str = "\x1b[1m";
-const RESET: &str = "\x1b[0m";
 
 /// How the diff looks.
 #[derive(Debug, Clone, Copy)]
