@@ -1,11 +1,12 @@
 //! `kubectl nixernetes render`: files, directories or stdin → YAML stream or JSON List, in apply
 //! order. With `--argocd`, settings also come from the Argo CD plugin environment.
 
-use super::{emit, print_findings, Format, RenderFlags, EXIT_INVALID};
+use super::{print_findings, Format, RenderFlags, EXIT_INVALID};
 use crate::engine::{self, order, Options};
 use crate::report::{has_errors, Finding, Severity};
+use crate::resource::Resource;
 use crate::source;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// Which findings [`rendered`] prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,33 +52,110 @@ pub fn run(args: &RenderArgs) -> i32 {
             return super::EXIT_USAGE;
         }
     }
-    let objects = match rendered(&inputs, &args.flags, args.argocd, Diagnostics::All) {
-        Ok(o) => o,
-        Err(code) => return code,
+    let mut texts = Texts {
+        format: args.output,
+        list: Vec::new(),
     };
-    let values = objects.into_iter();
-    match args.output {
-        Format::Yaml => super::emit_stream(values),
-        Format::Json => {
-            let list = json!({"apiVersion": "v1", "kind": "List", "metadata": {}, "items": values.collect::<Vec<_>>()});
-            let mut s = serde_json::to_vec_pretty(&list).unwrap_or_default();
-            s.push(b'\n');
-            emit(&s)
+    if let Err(code) = render_each(
+        &inputs,
+        &args.flags,
+        args.argocd,
+        Diagnostics::All,
+        &mut |obj| texts.add(obj),
+    ) {
+        return code;
+    }
+    texts.emit()
+}
+
+/// The output text of each rendered object with its place in apply order. An object's text is
+/// a fraction of the memory of its tree, so a large render keeps texts, not trees.
+struct Texts {
+    format: Format,
+    list: Vec<(order::Key, Box<[u8]>)>,
+}
+
+impl Texts {
+    fn add(&mut self, obj: Resource) {
+        let key = order::key(&obj);
+        let value = Value::Object(obj.object);
+        let text = match self.format {
+            Format::Yaml => crate::yaml::to_string(&value).into_bytes(),
+            Format::Json => {
+                // As an item of the List: pretty-printed two levels in.
+                let item = serde_json::to_string_pretty(&value).unwrap_or_default();
+                format!("    {}", item.replace('\n', "\n    ")).into_bytes()
+            }
+        };
+        self.list.push((key, text.into_boxed_slice()));
+    }
+
+    /// Writes the texts in apply order: a YAML stream, or a `v1 List` as `serde_json` prints it.
+    fn emit(mut self) -> i32 {
+        // Stable: equal keys keep input order.
+        self.list.sort_by(|a, b| a.0.cmp(&b.0));
+        let texts = self.list.iter().map(|(_, t)| &t[..]);
+        super::emit_with(|out| {
+            match self.format {
+            Format::Yaml => {
+                for (i, text) in texts.enumerate() {
+                    if i > 0 {
+                        out.write_all(b"---\n")?;
+                    }
+                    out.write_all(text)?;
+                }
+                Ok(())
+            }
+            Format::Json if self.list.is_empty() => out.write_all(
+                b"{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"List\",\n  \"metadata\": {},\n  \"items\": []\n}\n",
+            ),
+            Format::Json => {
+                out.write_all(b"{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"List\",\n  \"metadata\": {},\n  \"items\": [\n")?;
+                for (i, text) in texts.enumerate() {
+                    if i > 0 {
+                        out.write_all(b",\n")?;
+                    }
+                    out.write_all(text)?;
+                }
+                out.write_all(b"\n  ]\n}\n")
+            }
         }
+        })
     }
 }
 
-/// Renders `inputs` with `flags` (and, with `argocd`, the Argo CD environment) into the objects
-/// to apply, in apply order; diagnostics go to stderr. `Err` carries the exit code.
-///
-/// `diagnostics` says which findings are printed: all of them (`render`), or only errors with
-/// a count of the rest (`diff`, whose subject is the cluster, not the policy checks).
+/// Renders `inputs` into the objects to apply, in apply order, for callers that need the
+/// objects themselves (`diff`). See [`render_each`].
 pub fn rendered(
     inputs: &[String],
     flags: &RenderFlags,
     argocd: bool,
     diagnostics: Diagnostics,
 ) -> Result<Vec<Value>, i32> {
+    let mut objects = Vec::new();
+    render_each(inputs, flags, argocd, diagnostics, &mut |obj| {
+        objects.push(obj)
+    })?;
+    order::sort(&mut objects);
+    Ok(objects
+        .into_iter()
+        .map(|r| Value::Object(r.object))
+        .collect())
+}
+
+/// Renders `inputs` with `flags` (and, with `argocd`, the Argo CD environment), handing each
+/// object to apply to `keep` once it is final, in pipeline order; diagnostics go to stderr.
+/// `Err` carries the exit code, and then what `keep` got must not be output.
+///
+/// `diagnostics` says which findings are printed: all of them (`render`), or only errors with
+/// a count of the rest (`diff`, whose subject is the cluster, not the policy checks).
+fn render_each(
+    inputs: &[String],
+    flags: &RenderFlags,
+    argocd: bool,
+    diagnostics: Diagnostics,
+    keep: &mut dyn FnMut(Resource),
+) -> Result<(), i32> {
     let mut findings = Vec::new();
     let mut overrides = match flags.overrides() {
         Ok(o) => o,
@@ -108,12 +186,18 @@ pub fn rendered(
             return Err(EXIT_INVALID);
         }
     };
-    let out = engine::run(
+    // Objects marked local-config are for client tools, never for the cluster (as in kustomize).
+    let out = engine::run_with(
         resources,
         &Options {
             overrides,
             mode: engine::Mode::Render,
             skip_checks: false,
+        },
+        &mut |obj| {
+            if !obj.is_local_config() {
+                keep(obj)
+            }
         },
     );
     crate::report::append(&mut findings, out.findings);
@@ -136,15 +220,5 @@ pub fn rendered(
     if has_errors(&findings) {
         return Err(EXIT_INVALID);
     }
-    // Objects marked local-config are for client tools, never for the cluster (as in kustomize).
-    let mut objects: Vec<_> = out
-        .objects
-        .into_iter()
-        .filter(|r| !r.is_local_config())
-        .collect();
-    order::sort(&mut objects);
-    Ok(objects
-        .into_iter()
-        .map(|r| Value::Object(r.object))
-        .collect())
+    Ok(())
 }

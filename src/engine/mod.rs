@@ -60,6 +60,22 @@ impl Output {
 
 /// Runs the pipeline over `inputs`, in order. Children take their module resource's place.
 pub fn run(inputs: Vec<Resource>, options: &Options) -> Output {
+    let mut objects = Vec::with_capacity(inputs.len());
+    let mut out = run_with(inputs, options, &mut |obj| objects.push(obj));
+    out.objects = objects;
+    out
+}
+
+/// [`run`], handing each object to `keep` as soon as it is final (injected, fixed and checked
+/// on its own), in pipeline order, instead of collecting them: a caller that turns each object
+/// into output text never holds the whole rendered set. Only the whole-set checks need all
+/// objects, and they get skeletons (`policy::skeleton`). With a report kind in the input, the
+/// objects are kept until the report has read them. `Output::objects` is empty.
+pub fn run_with(
+    inputs: Vec<Resource>,
+    options: &Options,
+    keep: &mut dyn FnMut(Resource),
+) -> Output {
     let mut findings = Vec::new();
     let ctx = build_context(&inputs, &options.overrides, &mut findings);
     let validate = options.mode == Mode::Validate;
@@ -70,37 +86,48 @@ pub fn run(inputs: Vec<Resource>, options: &Options) -> Output {
             add_network_policies(&mut objects, &mut produced, &ctx, &mut findings);
         }
         check_collisions(&objects, &produced, &ctx, &mut findings);
-        for (obj, prov) in objects.iter_mut().zip(&produced) {
-            if obj.is_local_config() && prov.is_none() {
-                continue;
-            }
-            inject::inject(obj, &ctx, prov.as_deref());
+    }
+    // Check what would be applied: the rendered set, or the input as given when validating.
+    let mut checker = crate::policy::Checker::new(&ctx.policy);
+    let mut held = Vec::new();
+    for (mut obj, prov) in objects.into_iter().zip(produced) {
+        if !validate && !(obj.is_local_config() && prov.is_none()) {
+            inject::inject(&mut obj, &ctx, prov.as_deref());
             if prov.is_some() || ctx.policy.fix_pass_through {
-                findings.append(&mut crate::policy::mutate::fix(obj, &ctx));
+                findings.append(&mut crate::policy::mutate::fix(&mut obj, &ctx));
             }
             // Objects built here grew their maps entry by entry, parsed ones only where metadata
-            // was injected: give the slack back, since a large render holds every object at once.
+            // was injected: give the slack back, since a large render holds many objects at once.
             if prov.is_some() {
                 crate::resource::compact_map(&mut obj.object);
             } else {
                 crate::resource::compact_map(obj.metadata_mut());
             }
         }
+        if !options.skip_checks && !obj.is_module() {
+            checker.check(&obj);
+        }
+        if reports.is_empty() {
+            keep(obj);
+        } else {
+            held.push(obj);
+        }
     }
-    // Check what would be applied: the rendered set, or the input as given when validating.
+    // The checks' findings only count when the objects themselves are sound.
     if !has_errors(&findings) {
-        let refs: Vec<&Resource> = objects.iter().filter(|r| !r.is_module()).collect();
         if !options.skip_checks {
-            let mut checked = crate::policy::run(&refs, &ctx.policy);
+            let mut checked = checker.finish();
             crate::policy::apply_enforcement(&mut checked, ctx.policy.enforcement);
             crate::report::append(&mut findings, checked);
         }
+        let refs: Vec<&Resource> = held.iter().filter(|r| !r.is_module()).collect();
         for report in &reports {
             run_report(report, &refs, &ctx, &mut findings);
         }
     }
+    held.into_iter().for_each(keep);
     Output {
-        objects,
+        objects: Vec::new(),
         findings,
         policy: ctx.policy,
     }

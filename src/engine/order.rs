@@ -33,14 +33,21 @@ fn rank(api_version: &str, kind: &str) -> u8 {
     }
 }
 
+/// Where an object goes in apply order: kind rank, namespace, kind, name. Objects with equal
+/// keys keep their input order.
+pub type Key = (u8, String, String, String);
+
+/// The apply-order key of `r`.
+pub fn key(r: &Resource) -> Key {
+    (
+        rank(r.api_version(), r.kind()),
+        r.namespace().unwrap_or("").to_string(),
+        r.kind().to_string(),
+        r.name().to_string(),
+    )
+}
+
 /// Sorts objects into apply order; ties by namespace, kind, name, then input order.
 pub fn sort(objects: &mut [Resource]) {
-    objects.sort_by_cached_key(|r| {
-        (
-            rank(r.api_version(), r.kind()),
-            r.namespace().unwrap_or("").to_string(),
-            r.kind().to_string(),
-            r.name().to_string(),
-        )
-    });
+    objects.sort_by_cached_key(key);
 }

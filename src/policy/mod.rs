@@ -18,6 +18,7 @@ pub mod probes;
 pub mod rbac;
 pub mod resources;
 pub mod service_accounts;
+pub mod skeleton;
 
 use crate::modules::common::Level;
 use crate::report::{Finding, Severity};
@@ -292,89 +293,134 @@ impl Settings {
 /// Runs every check over `objects` (local-config objects are skipped). Findings come in object
 /// order, then check order; exempted findings are `info` and say why.
 pub fn run(objects: &[&Resource], settings: &Settings) -> Vec<Finding> {
-    if settings.enforcement == Enforcement::Off {
-        return Vec::new();
+    let mut checker = Checker::new(settings);
+    for obj in objects {
+        checker.check(obj);
     }
-    let active: Vec<usize> = (0..objects.len())
-        .filter(|&i| !objects[i].is_local_config())
-        .collect();
-    // Found once per object, not once per check: locating the pod is most of a check's cost.
-    let pods: Vec<Option<PodView<'_>>> = active.iter().map(|&i| pod::pod_of(objects[i])).collect();
-    let mut found: Vec<(usize, usize, Finding)> = Vec::new();
-    let mut idents: std::collections::HashMap<usize, Identity> = std::collections::HashMap::new();
-    let mut invalid_exemptions = Vec::new();
-    for (ci, check) in checks().iter().enumerate() {
-        if settings.severity(check, false).is_none() {
-            continue;
+    checker.finish()
+}
+
+/// The checks of one run, fed one object at a time, so that a caller can let each object go
+/// once it is checked: per-object checks run at once, whole-set checks at [`Checker::finish`]
+/// over the objects' skeletons (`skeleton`). The findings are those of [`run`].
+pub struct Checker<'s> {
+    settings: &'s Settings,
+    /// Whether any whole-set check is in force (else no skeletons are kept).
+    set_checks: bool,
+    /// Position of the next object.
+    next: usize,
+    /// `(position, skeleton)` of each checked object, for the whole-set checks.
+    set: Vec<(usize, Resource)>,
+    /// `(position, check number, finding)`.
+    found: Vec<(usize, usize, Finding)>,
+    /// Exemption annotations without a reason, by `(position, annotation key)`.
+    invalid_exemptions: std::collections::BTreeMap<(usize, String), Finding>,
+}
+
+impl<'s> Checker<'s> {
+    pub fn new(settings: &'s Settings) -> Self {
+        Checker {
+            settings,
+            set_checks: checks()
+                .iter()
+                .any(|c| matches!(c.scope, Scope::Set(_)) && settings.severity(c, false).is_some()),
+            next: 0,
+            set: Vec::new(),
+            found: Vec::new(),
+            invalid_exemptions: std::collections::BTreeMap::new(),
         }
-        let mut hits = Vec::new();
-        match check.scope {
-            Scope::Pod(f) => {
-                for (&i, pod) in active.iter().zip(&pods) {
-                    if let Some(pod) = pod {
-                        let mut sink = HitSink::at(i);
-                        f(pod, &mut sink);
-                        hits.append(&mut sink.list);
-                    }
-                }
-            }
-            Scope::Object(f) => {
-                for &i in &active {
-                    let mut sink = HitSink::at(i);
-                    f(objects[i], &mut sink);
-                    hits.append(&mut sink.list);
-                }
-            }
-            Scope::Set(f) => {
-                let set: Vec<&Resource> = active.iter().map(|&i| objects[i]).collect();
-                let mut sh = SetHits::default();
-                f(&set, &mut sh);
-                hits.extend(sh.list.into_iter().map(|h| Hit {
-                    object: active[h.object],
-                    ..h
-                }));
-            }
+    }
+
+    /// Runs the per-object checks on the next object and keeps its skeleton for the rest.
+    pub fn check(&mut self, obj: &Resource) {
+        let at = self.next;
+        self.next += 1;
+        if self.settings.enforcement == Enforcement::Off || obj.is_local_config() {
+            return;
         }
-        for hit in hits {
-            let Some(severity) = settings.severity(check, hit.restricted) else {
+        // Found once per object, not once per check: locating the pod is most of a check's cost.
+        let pod = pod::pod_of(obj);
+        let mut identity = None;
+        for (ci, check) in checks().iter().enumerate() {
+            if self.settings.severity(check, false).is_none() {
                 continue;
-            };
-            let obj = objects[hit.object];
-            let identity = idents
-                .entry(hit.object)
-                .or_insert_with(|| Identity::of(obj));
-            let mut finding = Finding::error(exact(hit.message)).field(exact(hit.field));
-            finding.object = Some(identity.object.clone());
-            finding.origin = Some(obj.origin.clone());
-            finding.severity = severity;
-            finding.check = Some(check.id);
-            if let Some((key, reason)) = identity.exemption(check.id) {
-                if reason.trim().is_empty() {
-                    invalid_exemptions.push((hit.object, key));
-                } else {
-                    finding.severity = Severity::Info;
-                    finding.message = format!("exempted ({reason}): {}", finding.message);
-                    finding.exempted = Some(reason.to_string());
-                }
             }
-            found.push((hit.object, ci, finding));
+            let mut sink = HitSink::at(at);
+            match (&check.scope, &pod) {
+                (Scope::Pod(f), Some(pod)) => f(pod, &mut sink),
+                (Scope::Object(f), _) => f(obj, &mut sink),
+                _ => continue,
+            }
+            for hit in sink.list {
+                let identity = identity.get_or_insert_with(|| Identity::of(obj));
+                self.record(ci, obj, identity, hit);
+            }
+        }
+        if self.set_checks {
+            self.set.push((at, skeleton::skeleton(obj)));
         }
     }
-    invalid_exemptions.sort();
-    invalid_exemptions.dedup();
-    for (i, key) in invalid_exemptions {
-        found.push((
-            i,
-            usize::MAX,
-            Finding::error(format!(
-                "exemption {key} needs a reason: say why the check does not apply"
-            ))
-            .about(objects[i])
-            .field(format!("metadata.annotations.{key}")),
-        ));
+
+    /// Runs the whole-set checks and returns every finding, in object order, then check order.
+    pub fn finish(mut self) -> Vec<Finding> {
+        let set = std::mem::take(&mut self.set);
+        let refs: Vec<&Resource> = set.iter().map(|(_, r)| r).collect();
+        let mut idents: std::collections::HashMap<usize, Identity> =
+            std::collections::HashMap::new();
+        for (ci, check) in checks().iter().enumerate() {
+            let Scope::Set(f) = check.scope else { continue };
+            if self.settings.severity(check, false).is_none() {
+                continue;
+            }
+            let mut hits = SetHits::default();
+            f(&refs, &mut hits);
+            for hit in hits.list {
+                let (at, obj) = &set[hit.object];
+                let identity = idents.entry(*at).or_insert_with(|| Identity::of(obj));
+                self.record(ci, obj, identity, Hit { object: *at, ..hit });
+            }
+        }
+        let mut found = self.found;
+        found.extend(
+            self.invalid_exemptions
+                .into_iter()
+                .map(|((at, _), f)| (at, usize::MAX, f)),
+        );
+        found.sort_by_key(|(o, c, _)| (*o, *c));
+        found.into_iter().map(|(_, _, f)| f).collect()
     }
-    found.sort_by_key(|(o, c, _)| (*o, *c));
-    found.into_iter().map(|(_, _, f)| f).collect()
+
+    /// Turns a hit of check number `ci` on `obj` into a finding, under the settings and the
+    /// object's exemptions.
+    fn record(&mut self, ci: usize, obj: &Resource, identity: &Identity, hit: Hit) {
+        let check = checks()[ci];
+        let Some(severity) = self.settings.severity(check, hit.restricted) else {
+            return;
+        };
+        let mut finding = Finding::error(exact(hit.message)).field(exact(hit.field));
+        finding.object = Some(identity.object.clone());
+        finding.origin = Some(obj.origin.clone());
+        finding.severity = severity;
+        finding.check = Some(check.id);
+        if let Some((key, reason)) = identity.exemption(check.id) {
+            if reason.trim().is_empty() {
+                self.invalid_exemptions
+                    .entry((hit.object, key.clone()))
+                    .or_insert_with(|| {
+                        Finding::error(format!(
+                            "exemption {key} needs a reason: say why the check does not apply"
+                        ))
+                        .about(obj)
+                        .field(format!("metadata.annotations.{key}"))
+                    });
+            } else {
+                finding.severity = Severity::Info;
+                finding.message = format!("exempted ({reason}): {}", finding.message);
+                finding.exempted = Some(reason.to_string());
+            }
+        }
+        self.found.push((hit.object, ci, finding));
+    }
 }
 
 /// `s` in an allocation of its own length: `format!` reserves room to grow, and a large run
@@ -469,6 +515,16 @@ pub(crate) fn hits_of(check: &CheckDef, yaml: &str) -> Vec<(String, String, Stri
         Scope::Set(f) => {
             let mut sh = SetHits::default();
             f(&refs, &mut sh);
+            let skeletons: Vec<Resource> = refs.iter().map(|r| skeleton::skeleton(r)).collect();
+            let mut on_skeletons = SetHits::default();
+            f(&skeletons.iter().collect::<Vec<_>>(), &mut on_skeletons);
+            let key = |h: &Hit| (h.object, h.field.clone(), h.message.clone());
+            assert_eq!(
+                sh.list.iter().map(key).collect::<Vec<_>>(),
+                on_skeletons.list.iter().map(key).collect::<Vec<_>>(),
+                "{}: the skeletons of the objects must give the hits of the objects",
+                check.id
+            );
             hits.extend(sh.list);
         }
     }

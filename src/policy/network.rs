@@ -429,7 +429,7 @@ impl Namespace<'_, '_> {
 }
 
 /// Whether a group is defined by a CustomResourceDefinition rather than built into Kubernetes.
-fn is_custom_group(group: &str) -> bool {
+pub(super) fn is_custom_group(group: &str) -> bool {
     group.contains('.') && !group.ends_with(".k8s.io") && group != crate::resource::GROUP
 }
 
