@@ -91,7 +91,9 @@ pub fn run_with(
     let mut checker = crate::policy::Checker::new(&ctx.policy);
     let mut held = Vec::new();
     for (mut obj, prov) in objects.into_iter().zip(produced) {
-        if !validate && !(obj.is_local_config() && prov.is_none()) {
+        // Validation changes nothing; a local-config object of the user's is for client tools.
+        let as_written = validate || (obj.is_local_config() && prov.is_none());
+        if !as_written {
             inject::inject(&mut obj, &ctx, prov.as_deref());
             if prov.is_some() || ctx.policy.fix_pass_through {
                 findings.append(&mut crate::policy::mutate::fix(&mut obj, &ctx));
