@@ -19,28 +19,22 @@ use serde_json::{Map, Value};
 
 /// Top-level fields kept (a ServiceAccount's opt-out of API tokens).
 const TOP: &[&str] = &["apiVersion", "kind", "automountServiceAccountToken"];
-/// `spec` fields kept: selectors, Service type and ports, replica counts, autoscaler targets,
-/// NetworkPolicy types and egress rules.
+/// `spec` fields kept whole: selectors, Service type, replica counts, NetworkPolicy types.
 const SPEC: &[&str] = &[
     "selector",
     "podSelector",
     "policyTypes",
-    "egress",
     "type",
-    "ports",
-    "scaleTargetRef",
     "minReplicas",
     "replicas",
 ];
-/// Pod spec fields kept: the ServiceAccount and token settings, and how the pods are spread.
+/// Pod spec fields kept whole: the ServiceAccount and token settings.
 const POD: &[&str] = &[
     "serviceAccountName",
     "serviceAccount",
     "automountServiceAccountToken",
-    "affinity",
-    "topologySpreadConstraints",
 ];
-/// Container lists of a pod spec; of each container only its `ports` are kept.
+/// Container lists of a pod spec; of a container only its `ports` are read.
 const CONTAINERS: &[&str] = &["containers", "initContainers", "ephemeralContainers"];
 
 /// The part of `r` the whole-set checks read.
@@ -74,19 +68,45 @@ pub fn skeleton(r: &Resource) -> Resource {
     if let Some(spec) = field(&r.object, "spec").and_then(Value::as_object) {
         let mut s = Map::new();
         copy(spec, &mut s, SPEC);
+        // What an autoscaler scales, the port numbers a Service targets, and whether a
+        // NetworkPolicy has egress rules at all.
+        if let Some(Value::Object(target)) = field(spec, "scaleTargetRef") {
+            let mut t = Map::new();
+            copy(target, &mut t, &["kind", "name"]);
+            s.insert("scaleTargetRef".into(), Value::Object(t));
+        }
+        if let Some(ports) = field(spec, "ports") {
+            s.insert("ports".into(), entries(ports, &["port", "targetPort"]));
+        }
+        if let Some(egress) = field(spec, "egress") {
+            s.insert("egress".into(), lengths(egress));
+        }
         out.insert("spec".into(), Value::Object(s));
     }
     if let Some(pod) = pod_of(r) {
         let mut spec = Map::new();
         copy(pod.spec, &mut spec, POD);
+        // Whether the pods are spread: only whether these lists have entries is read.
+        if let Some(Value::Object(affinity)) = field(pod.spec, "affinity") {
+            if let Some(anti) = field(affinity, "podAntiAffinity") {
+                let mut a = Map::new();
+                a.insert("podAntiAffinity".into(), lengths(anti));
+                spec.insert("affinity".into(), Value::Object(a));
+            }
+        }
+        if let Some(spread) = field(pod.spec, "topologySpreadConstraints") {
+            spec.insert("topologySpreadConstraints".into(), lengths(spread));
+        }
         for list in CONTAINERS {
-            if let Some(Value::Array(containers)) = field(pod.spec, list) {
+            if let Some(containers) = field(pod.spec, list) {
                 let ports: Vec<Value> = containers
-                    .iter()
-                    .filter_map(Value::as_object)
-                    .map(|c| {
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|c| field(c.as_object()?, "ports"))
+                    .map(|ports| {
                         let mut kept = Map::new();
-                        copy(c, &mut kept, &["ports"]);
+                        kept.insert("ports".into(), entries(ports, &["name", "containerPort"]));
                         Value::Object(kept)
                     })
                     .collect();
@@ -119,6 +139,37 @@ fn copy(from: &Map<String, Value>, to: &mut Map<String, Value>, keys: &[&str]) {
     }
 }
 
+/// A list of mappings with only their `keys`; entries that are not mappings become null.
+/// Anything else is kept as it is.
+fn entries(list: &Value, keys: &[&str]) -> Value {
+    match list {
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|item| match item {
+                    Value::Object(m) => {
+                        let mut kept = Map::new();
+                        copy(m, &mut kept, keys);
+                        Value::Object(kept)
+                    }
+                    _ => Value::Null,
+                })
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// `value` with every list's entries replaced by nulls: for fields of which only whether a
+/// list has entries is read.
+fn lengths(value: &Value) -> Value {
+    match value {
+        Value::Array(items) => Value::Array(vec![Value::Null; items.len()]),
+        Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), lengths(v))).collect()),
+        _ => Value::Null,
+    }
+}
+
 /// The map at a dotted `path` of `map`, made on the way where missing.
 fn path_map<'a>(map: &'a mut Map<String, Value>, path: &str) -> &'a mut Map<String, Value> {
     path.split('.').fold(map, |m, k| child_map(m, k))
@@ -127,6 +178,64 @@ fn path_map<'a>(map: &'a mut Map<String, Value>, path: &str) -> &'a mut Map<Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::policy::{checks, Scope, SetHits};
+    use std::path::Path;
+
+    fn yaml_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let path = e.path();
+            if path.is_dir() {
+                // Malformed input (alias bombs, a 20 MB scalar) renders nothing.
+                if !path.ends_with("fixtures/bad") {
+                    yaml_files(&path, out);
+                }
+            } else if path.extension().is_some_and(|x| x == "yaml") {
+                out.push(path);
+            }
+        }
+    }
+
+    /// Every whole-set check finds the same on skeletons as on whole objects, over the rendered
+    /// objects of every example and policy test file.
+    #[test]
+    fn set_checks_agree_on_skeletons_over_every_example() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        for dir in ["examples", "tests/policy", "tests/fixtures", "krm"] {
+            yaml_files(&root.join(dir), &mut files);
+        }
+        files.sort();
+        let (mut compared, mut hits) = (0, 0);
+        for file in &files {
+            let text = std::fs::read_to_string(file).unwrap_or_default();
+            let Ok(inputs) = crate::source::parse_text(&text, &file.to_string_lossy()) else {
+                continue;
+            };
+            let out = crate::engine::run(inputs, &crate::engine::Options::default());
+            let whole: Vec<&Resource> = out.objects.iter().filter(|r| !r.is_module()).collect();
+            let skeletons: Vec<Resource> = whole.iter().map(|r| skeleton(r)).collect();
+            let skeletons: Vec<&Resource> = skeletons.iter().collect();
+            for check in checks() {
+                let Scope::Set(f) = check.scope else { continue };
+                let (mut a, mut b) = (SetHits::default(), SetHits::default());
+                f(&whole, &mut a);
+                f(&skeletons, &mut b);
+                let key = |h: &crate::policy::Hit| (h.object, h.field.clone(), h.message.clone());
+                let (a, b): (Vec<_>, Vec<_>) = (
+                    a.list.iter().map(key).collect(),
+                    b.list.iter().map(key).collect(),
+                );
+                assert_eq!(a, b, "{} on {}", check.id, file.display());
+                hits += a.len();
+            }
+            compared += 1;
+        }
+        assert!(compared >= 40, "only {compared} files compared");
+        assert!(hits >= 20, "only {hits} set-check hits compared");
+    }
 
     #[test]
     fn a_deployment_keeps_what_set_checks_compare() {
