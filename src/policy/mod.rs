@@ -295,30 +295,34 @@ impl Settings {
 pub fn run(objects: &[&Resource], settings: &Settings) -> Vec<Finding> {
     let mut checker = Checker::new(settings);
     for obj in objects {
-        checker.check(obj);
+        // The caller holds the objects: the whole-set checks read them rather than skeletons.
+        if let Some(at) = checker.check_alone(obj) {
+            checker.set.push((at, std::borrow::Cow::Borrowed(*obj)));
+        }
     }
     checker.finish()
 }
 
 /// The checks of one run, fed one object at a time, so that a caller can let each object go
 /// once it is checked: per-object checks run at once, whole-set checks at [`Checker::finish`]
-/// over the objects' skeletons (`skeleton`). The findings are those of [`run`].
-pub struct Checker<'s> {
-    settings: &'s Settings,
+/// over the objects' skeletons (`skeleton`), or over the objects themselves in [`run`], whose
+/// caller holds them. Either way the findings are the same.
+pub struct Checker<'a> {
+    settings: &'a Settings,
     /// Whether any whole-set check is in force (else no skeletons are kept).
     set_checks: bool,
     /// Position of the next object.
     next: usize,
-    /// `(position, skeleton)` of each checked object, for the whole-set checks.
-    set: Vec<(usize, Resource)>,
+    /// `(position, skeleton or object)` of each checked object, for the whole-set checks.
+    set: Vec<(usize, std::borrow::Cow<'a, Resource>)>,
     /// `(position, check number, finding)`.
     found: Vec<(usize, usize, Finding)>,
     /// Exemption annotations without a reason, by `(position, annotation key)`.
     invalid_exemptions: std::collections::BTreeMap<(usize, String), Finding>,
 }
 
-impl<'s> Checker<'s> {
-    pub fn new(settings: &'s Settings) -> Self {
+impl<'a> Checker<'a> {
+    pub fn new(settings: &'a Settings) -> Self {
         Checker {
             settings,
             set_checks: checks()
@@ -333,10 +337,19 @@ impl<'s> Checker<'s> {
 
     /// Runs the per-object checks on the next object and keeps its skeleton for the rest.
     pub fn check(&mut self, obj: &Resource) {
+        if let Some(at) = self.check_alone(obj) {
+            self.set
+                .push((at, std::borrow::Cow::Owned(skeleton::skeleton(obj))));
+        }
+    }
+
+    /// Runs the per-object checks on the next object; returns its position when the whole-set
+    /// checks are to see it.
+    fn check_alone(&mut self, obj: &Resource) -> Option<usize> {
         let at = self.next;
         self.next += 1;
         if self.settings.enforcement == Enforcement::Off || obj.is_local_config() {
-            return;
+            return None;
         }
         // Found once per object, not once per check: locating the pod is most of a check's cost.
         let pod = pod::pod_of(obj);
@@ -356,15 +369,13 @@ impl<'s> Checker<'s> {
                 self.record(ci, obj, identity, hit);
             }
         }
-        if self.set_checks {
-            self.set.push((at, skeleton::skeleton(obj)));
-        }
+        self.set_checks.then_some(at)
     }
 
     /// Runs the whole-set checks and returns every finding, in object order, then check order.
     pub fn finish(mut self) -> Vec<Finding> {
         let set = std::mem::take(&mut self.set);
-        let refs: Vec<&Resource> = set.iter().map(|(_, r)| r).collect();
+        let refs: Vec<&Resource> = set.iter().map(|(_, r)| r.as_ref()).collect();
         let mut idents: std::collections::HashMap<usize, Identity> =
             std::collections::HashMap::new();
         for (ci, check) in checks().iter().enumerate() {
