@@ -60,10 +60,7 @@ impl Output {
 
 /// Runs the pipeline over `inputs`, in order. Children take their module resource's place.
 pub fn run(inputs: Vec<Resource>, options: &Options) -> Output {
-    let mut objects = Vec::with_capacity(inputs.len());
-    let mut out = run_with(inputs, options, &mut |obj| objects.push(obj));
-    out.objects = objects;
-    out
+    pipeline(inputs, options, None)
 }
 
 /// [`run`], handing each object to `keep` as soon as it is final (injected, fixed and checked
@@ -76,6 +73,15 @@ pub fn run_with(
     options: &Options,
     keep: &mut dyn FnMut(Resource),
 ) -> Output {
+    pipeline(inputs, options, Some(keep))
+}
+
+/// The pipeline; objects go to `keep` once final, or with `None` into `Output::objects`.
+fn pipeline(
+    inputs: Vec<Resource>,
+    options: &Options,
+    mut keep: Option<&mut dyn FnMut(Resource)>,
+) -> Output {
     let mut findings = Vec::new();
     let ctx = build_context(&inputs, &options.overrides, &mut findings);
     let validate = options.mode == Mode::Validate;
@@ -87,9 +93,12 @@ pub fn run_with(
         }
         check_collisions(&objects, &produced, &ctx, &mut findings);
     }
+    // Objects are held to the end when the caller wants them all, or a report reads them all.
+    let hold = keep.is_none() || !reports.is_empty();
+    let mut held = Vec::with_capacity(if hold { objects.len() } else { 0 });
     // Check what would be applied: the rendered set, or the input as given when validating.
-    let mut checker = crate::policy::Checker::new(&ctx.policy);
-    let mut held = Vec::new();
+    let checks = !options.skip_checks;
+    let mut streamed = crate::policy::Checker::new(&ctx.policy);
     for (mut obj, prov) in objects.into_iter().zip(produced) {
         // Validation changes nothing; a local-config object of the user's is for client tools.
         let as_written = validate || (obj.is_local_config() && prov.is_none());
@@ -106,30 +115,37 @@ pub fn run_with(
                 crate::resource::compact_map(obj.metadata_mut());
             }
         }
-        if !options.skip_checks && !obj.is_module() {
-            checker.check(&obj);
-        }
-        if reports.is_empty() {
-            keep(obj);
-        } else {
-            held.push(obj);
+        match keep.as_mut() {
+            Some(keep) if !hold => {
+                if checks && !obj.is_module() {
+                    streamed.check(&obj);
+                }
+                keep(obj);
+            }
+            _ => held.push(obj),
         }
     }
     // The checks' findings only count when the objects themselves are sound.
     if !has_errors(&findings) {
-        if !options.skip_checks {
-            let mut checked = checker.finish();
+        let refs: Vec<&Resource> = held.iter().filter(|r| !r.is_module()).collect();
+        if checks {
+            let mut checked = if hold {
+                crate::policy::run(&refs, &ctx.policy)
+            } else {
+                streamed.finish()
+            };
             crate::policy::apply_enforcement(&mut checked, ctx.policy.enforcement);
             crate::report::append(&mut findings, checked);
         }
-        let refs: Vec<&Resource> = held.iter().filter(|r| !r.is_module()).collect();
         for report in &reports {
             run_report(report, &refs, &ctx, &mut findings);
         }
     }
-    held.into_iter().for_each(keep);
+    if let Some(keep) = keep {
+        held.drain(..).for_each(keep);
+    }
     Output {
-        objects: Vec::new(),
+        objects: held,
         findings,
         policy: ctx.policy,
     }
@@ -617,4 +633,34 @@ pub fn inheritable(map: Option<&Map<String, Value>>) -> Map<String, Value> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Streaming (render) and collecting (fn, diff) give the same objects and findings, over
+    /// every example and policy test case.
+    #[test]
+    fn streaming_gives_what_collecting_gives() {
+        let mut compared = 0;
+        for file in crate::source::files::sample_files() {
+            let text = std::fs::read_to_string(&file).unwrap_or_default();
+            let Ok(inputs) = crate::source::parse_text(&text, &file.to_string_lossy()) else {
+                continue;
+            };
+            let options = Options::default();
+            let collected = run(inputs.clone(), &options);
+            let mut streamed = Vec::new();
+            let out = run_with(inputs, &options, &mut |obj| streamed.push(obj));
+            assert!(out.objects.is_empty());
+            assert_eq!(collected.objects, streamed, "{}", file.display());
+            assert_eq!(collected.findings, out.findings, "{}", file.display());
+            compared += usize::from(!out.findings.is_empty());
+        }
+        assert!(
+            compared >= 40,
+            "only {compared} files with findings compared"
+        );
+    }
 }

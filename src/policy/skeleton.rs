@@ -179,35 +179,12 @@ fn path_map<'a>(map: &'a mut Map<String, Value>, path: &str) -> &'a mut Map<Stri
 mod tests {
     use super::*;
     use crate::policy::{checks, Scope, SetHits};
-    use std::path::Path;
-
-    fn yaml_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return;
-        };
-        for e in entries.flatten() {
-            let path = e.path();
-            if path.is_dir() {
-                // Malformed input (alias bombs, a 20 MB scalar) renders nothing.
-                if !path.ends_with("fixtures/bad") {
-                    yaml_files(&path, out);
-                }
-            } else if path.extension().is_some_and(|x| x == "yaml") {
-                out.push(path);
-            }
-        }
-    }
 
     /// Every whole-set check finds the same on skeletons as on whole objects, over the rendered
     /// objects of every example and policy test file.
     #[test]
     fn set_checks_agree_on_skeletons_over_every_example() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut files = Vec::new();
-        for dir in ["examples", "tests/policy", "tests/fixtures", "krm"] {
-            yaml_files(&root.join(dir), &mut files);
-        }
-        files.sort();
+        let files = crate::source::files::sample_files();
         let (mut compared, mut hits) = (0, 0);
         for file in &files {
             let text = std::fs::read_to_string(file).unwrap_or_default();

@@ -114,3 +114,18 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+/// Test support: the manifests of the project's examples, policy test cases, well-formed
+/// fixtures and Kustomize examples, in sorted order.
+#[cfg(test)]
+pub(crate) fn sample_files() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    for dir in ["examples", "tests/policy", "tests/fixtures", "krm"] {
+        walk(&root.join(dir), &mut files).expect("sample directory is readable");
+    }
+    // Malformed input (alias bombs, a 20 MB scalar) renders nothing.
+    files.retain(|f| !f.parent().is_some_and(|p| p.ends_with("fixtures/bad")));
+    files.sort();
+    files
+}
