@@ -8,7 +8,7 @@ use crate::resource::Resource;
 use crate::source;
 use serde_json::Value;
 
-/// Which findings [`rendered`] prints.
+/// Which findings [`render_each`] prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Diagnostics {
     /// Errors and warnings, info with `-v` (else counted).
@@ -94,34 +94,40 @@ impl Texts {
     fn emit(mut self) -> i32 {
         // Stable: equal keys keep input order.
         self.list.sort_by(|a, b| a.0.cmp(&b.0));
-        let texts = self.list.iter().map(|(_, t)| &t[..]);
-        super::emit_with(|out| {
-            match self.format {
-            Format::Yaml => {
-                for (i, text) in texts.enumerate() {
-                    if i > 0 {
-                        out.write_all(b"---\n")?;
-                    }
-                    out.write_all(text)?;
-                }
-                Ok(())
+        let texts = || self.list.iter().map(|(_, t)| &t[..]);
+        super::emit_with(|out| match self.format {
+            Format::Yaml => write_joined(out, texts(), b"---\n"),
+            Format::Json if self.list.is_empty() => {
+                out.write_all(LIST_HEAD)?;
+                out.write_all(b"]\n}\n")
             }
-            Format::Json if self.list.is_empty() => out.write_all(
-                b"{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"List\",\n  \"metadata\": {},\n  \"items\": []\n}\n",
-            ),
             Format::Json => {
-                out.write_all(b"{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"List\",\n  \"metadata\": {},\n  \"items\": [\n")?;
-                for (i, text) in texts.enumerate() {
-                    if i > 0 {
-                        out.write_all(b",\n")?;
-                    }
-                    out.write_all(text)?;
-                }
+                out.write_all(LIST_HEAD)?;
+                out.write_all(b"\n")?;
+                write_joined(out, texts(), b",\n")?;
                 out.write_all(b"\n  ]\n}\n")
             }
-        }
         })
     }
+}
+
+/// The head of a `v1 List` as `serde_json` pretty-prints it, up to the items.
+const LIST_HEAD: &[u8] =
+    b"{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"List\",\n  \"metadata\": {},\n  \"items\": [";
+
+/// Writes `texts` with `separator` between them.
+fn write_joined<'a>(
+    out: &mut dyn std::io::Write,
+    texts: impl Iterator<Item = &'a [u8]>,
+    separator: &[u8],
+) -> std::io::Result<()> {
+    for (i, text) in texts.enumerate() {
+        if i > 0 {
+            out.write_all(separator)?;
+        }
+        out.write_all(text)?;
+    }
+    Ok(())
 }
 
 /// Renders `inputs` into the objects to apply, in apply order, for callers that need the

@@ -24,6 +24,8 @@ use crate::modules::common::Level;
 use crate::report::{Finding, Severity};
 use crate::resource::Resource;
 use pod::PodView;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
 
 /// Annotation prefix exempting an object from one check: `ignore-check.nixernetes.io/<id>: <reason>`.
 pub const IGNORE_PREFIX: &str = "ignore-check.nixernetes.io/";
@@ -297,7 +299,7 @@ pub fn run(objects: &[&Resource], settings: &Settings) -> Vec<Finding> {
     for obj in objects {
         // The caller holds the objects: the whole-set checks read them rather than skeletons.
         if let Some(at) = checker.check_alone(obj) {
-            checker.set.push((at, std::borrow::Cow::Borrowed(*obj)));
+            checker.set.push((at, Cow::Borrowed(*obj)));
         }
     }
     checker.finish()
@@ -314,11 +316,11 @@ pub struct Checker<'a> {
     /// Position of the next object.
     next: usize,
     /// `(position, skeleton or object)` of each checked object, for the whole-set checks.
-    set: Vec<(usize, std::borrow::Cow<'a, Resource>)>,
+    set: Vec<(usize, Cow<'a, Resource>)>,
     /// `(position, check number, finding)`.
     found: Vec<(usize, usize, Finding)>,
     /// Exemption annotations without a reason, by `(position, annotation key)`.
-    invalid_exemptions: std::collections::BTreeMap<(usize, String), Finding>,
+    invalid_exemptions: BTreeMap<(usize, String), Finding>,
 }
 
 impl<'a> Checker<'a> {
@@ -331,15 +333,14 @@ impl<'a> Checker<'a> {
             next: 0,
             set: Vec::new(),
             found: Vec::new(),
-            invalid_exemptions: std::collections::BTreeMap::new(),
+            invalid_exemptions: BTreeMap::new(),
         }
     }
 
     /// Runs the per-object checks on the next object and keeps its skeleton for the rest.
     pub fn check(&mut self, obj: &Resource) {
         if let Some(at) = self.check_alone(obj) {
-            self.set
-                .push((at, std::borrow::Cow::Owned(skeleton::skeleton(obj))));
+            self.set.push((at, Cow::Owned(skeleton::skeleton(obj))));
         }
     }
 
@@ -376,8 +377,7 @@ impl<'a> Checker<'a> {
     pub fn finish(mut self) -> Vec<Finding> {
         let set = std::mem::take(&mut self.set);
         let refs: Vec<&Resource> = set.iter().map(|(_, r)| r.as_ref()).collect();
-        let mut idents: std::collections::HashMap<usize, Identity> =
-            std::collections::HashMap::new();
+        let mut idents: HashMap<usize, Identity> = HashMap::new();
         for (ci, check) in checks().iter().enumerate() {
             let Scope::Set(f) = check.scope else { continue };
             if self.settings.severity(check, false).is_none() {
