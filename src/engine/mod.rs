@@ -1,8 +1,9 @@
 //! The render pipeline: configure → expand → generate companions → inject and fix → check →
 //! reports. Ordering for the CLI is in `order`.
 //!
-//! `run` is the one entry point every mode uses (render, check, KRM function, legacy plugin,
-//! Argo CD).
+//! One pipeline serves every mode, through two doors: `run` collects the objects (check, KRM
+//! function, legacy plugin), `run_with` hands each object over as soon as it is final (render,
+//! Argo CD, diff), so that a large render never holds every object tree at once.
 //! It never writes anything: it returns objects and findings, and the caller decides what a
 //! finding means for its protocol. Module resources are consumed here and never returned.
 
@@ -639,7 +640,7 @@ pub fn inheritable(map: Option<&Map<String, Value>>) -> Map<String, Value> {
 mod tests {
     use super::*;
 
-    /// Streaming (render) and collecting (fn, diff) give the same objects and findings, over
+    /// Streaming (render, diff) and collecting (fn, kustomize plugin) give the same objects and findings, over
     /// every example and policy test case.
     #[test]
     fn streaming_gives_what_collecting_gives() {
