@@ -9,7 +9,8 @@
 //!
 //! A set check that reads a field not kept here must add it here. The unit tests of every set
 //! check run it on whole objects and on skeletons and require the same hits
-//! (`policy::hits_of`), and so does a test over every golden case.
+//! (`policy::hits_of`), and so does a test over the rendered objects of every example, policy
+//! test case and fixture (`set_checks_agree_on_skeletons_over_every_example`).
 
 use super::network::is_custom_group;
 use super::pod::pod_of;
