@@ -250,6 +250,12 @@ impl<'a> Parser<'a> {
             self.entries.push((key, v));
         }
         self.depth -= 1;
+        self.map_from(base)
+    }
+
+    /// The map of the entries pushed since `base`, at its exact size; `None` on a duplicate key
+    /// (serde-saphyr then reports it with its location).
+    fn map_from(&mut self, base: usize) -> Option<Value> {
         let mut map = Map::with_capacity(self.entries.len() - base);
         for (k, v) in self.entries.drain(base..) {
             if map.insert(k, v).is_some() {
@@ -454,10 +460,7 @@ impl<'a> Parser<'a> {
             }
             j += 1;
         }
-        let mut k = j;
-        while b[k - 1] == b' ' {
-            k -= 1;
-        }
+        let k = trim_spaces(b, start, j);
         self.pos = k;
         Some(&self.src[start..k])
     }
@@ -658,13 +661,7 @@ impl<'a> Parser<'a> {
                 }
                 self.pos += 1;
                 self.depth -= 1;
-                let mut map = Map::with_capacity(self.entries.len() - base);
-                for (k, v) in self.entries.drain(base..) {
-                    if map.insert(k, v).is_some() {
-                        return None;
-                    }
-                }
-                Some(Value::Object(map))
+                self.map_from(base)
             }
             b'"' | b'\'' => self.quoted().map(Value::String),
             _ => resolve(self.flow_plain(false)?),
@@ -697,17 +694,22 @@ impl<'a> Parser<'a> {
             }
             j += 1;
         }
-        let mut k = j;
-        while b[k - 1] == b' ' {
-            k -= 1;
-        }
         self.pos = j;
-        Some(&self.src[start..k])
+        Some(&self.src[start..trim_spaces(b, start, j)])
     }
 }
 
+/// `end` moved back over the spaces that end `b[start..end]` (a plain scalar's text starts with
+/// a non-space at `start`, so it never moves past it).
+fn trim_spaces(b: &[u8], start: usize, end: usize) -> usize {
+    let mut k = end;
+    while k > start && b[k - 1] == b' ' {
+        k -= 1;
+    }
+    k
+}
+
 /// End of the line starting at `from`: the index of its `\n`, or the end of the text.
-/// The end of the line starting at `from` (the position of its `\n`, or the end of the text).
 fn line_end(src: &str, from: usize) -> usize {
     // `str::find` looks for a byte with memchr, several bytes at a time. `from` always follows a
     // line feed (a char boundary); were it not, the byte scan gives the same answer.
