@@ -143,6 +143,17 @@ fn parse_body(body: &[u8]) -> Result<Value, ApiError> {
         .map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))
 }
 
+/// What a write of the status subresource leaves: the live object with `body`'s status (and
+/// `body`'s resourceVersion, if any, as the write's precondition). Everything else is ignored.
+fn status_written(live: &Value, body: &Value) -> Value {
+    let mut n = without_managed_fields(live);
+    n["status"] = body.get("status").cloned().unwrap_or(json!({}));
+    if let Some(rv) = body["metadata"].get("resourceVersion") {
+        n["metadata"]["resourceVersion"] = rv.clone();
+    }
+    n
+}
+
 fn without_managed_fields(obj: &Value) -> Value {
     let mut o = obj.clone();
     if let Some(m) = o["metadata"].as_object_mut() {
@@ -516,12 +527,7 @@ impl Store {
             .cloned()
             .ok_or_else(|| ApiError::not_found(&rt.group, &rt.plural, name))?;
         let new = if subresource == Some("status") {
-            let mut n = without_managed_fields(&live);
-            n["status"] = body.get("status").cloned().unwrap_or(json!({}));
-            if let Some(rv) = body["metadata"].get("resourceVersion") {
-                n["metadata"]["resourceVersion"] = rv.clone();
-            }
-            n
+            status_written(&live, &body)
         } else {
             body
         };
@@ -589,10 +595,7 @@ impl Store {
         let mut warnings = Vec::new();
         Self::validate_fields(rt, &mut patched, opts.field_validation, &mut warnings)?;
         let new = if subresource == Some("status") {
-            let mut n = without_managed_fields(&live);
-            n["status"] = patched.get("status").cloned().unwrap_or(json!({}));
-            n["metadata"]["resourceVersion"] = patched["metadata"]["resourceVersion"].clone();
-            n
+            status_written(&live, &patched)
         } else {
             patched
         };
