@@ -504,7 +504,7 @@ impl Store {
         if self.lookup(rt, ns, &name).is_some() {
             return Err(ApiError::already_exists(&rt.group, &rt.plural, &name));
         }
-        let mut w = self.commit(rt, ns, &name, None, body, None, opts)?;
+        let mut w = self.commit(rt, ns, &name, None, body, None, false, opts)?;
         w.warnings.splice(0..0, warnings);
         Ok(w)
     }
@@ -531,7 +531,8 @@ impl Store {
         } else {
             body
         };
-        let mut w = self.commit(rt, ns, name, Some(live), new, None, opts)?;
+        let status_write = subresource == Some("status");
+        let mut w = self.commit(rt, ns, name, Some(live), new, None, status_write, opts)?;
         w.warnings.splice(0..0, warnings);
         Ok(w)
     }
@@ -599,7 +600,8 @@ impl Store {
         } else {
             patched
         };
-        let mut w = self.commit(rt, ns, name, Some(live), new, None, opts)?;
+        let status_write = subresource == Some("status");
+        let mut w = self.commit(rt, ns, name, Some(live), new, None, status_write, opts)?;
         w.warnings.splice(0..0, warnings);
         Ok(w)
     }
@@ -688,7 +690,7 @@ impl Store {
         } else if let Some(l) = &live {
             new["metadata"]["resourceVersion"] = l["metadata"]["resourceVersion"].clone();
         }
-        let mut w = self.commit(rt, ns, name, live, new, Some(outcome.managers), opts)?;
+        let mut w = self.commit(rt, ns, name, live, new, Some(outcome.managers), false, opts)?;
         w.warnings.splice(0..0, warnings);
         Ok(w)
     }
@@ -703,6 +705,7 @@ impl Store {
         live: Option<Value>,
         mut new: Value,
         managers: Option<Vec<Manager>>,
+        status_write: bool,
         opts: &WriteOptions,
     ) -> Result<Written, ApiError> {
         let ns = if rt.namespaced { ns } else { None };
@@ -716,8 +719,9 @@ impl Store {
                 return Err(ApiError::stale(&rt.group, &rt.plural, name));
             }
         }
-        // Main-resource writes never change status of types with a status subresource.
-        if rt.status {
+        // Main-resource writes never change status of types with a status subresource (a write
+        // of the status subresource, `status_written`, changes nothing else).
+        if rt.status && !status_write {
             let status = live.as_ref().and_then(|l| l.get("status").cloned());
             if let Some(m) = new.as_object_mut() {
                 match status {
@@ -1555,6 +1559,65 @@ mod tests {
             )
             .unwrap_err();
         assert_eq!(e.code, 422);
+    }
+
+    #[test]
+    fn status_writes_change_status_only() {
+        let (mut s, _, deploy) = store();
+        s.apply(&deploy, Some("default"), "web", &deployment(2), &opts("a"))
+            .unwrap();
+        let live = s.lookup(&deploy, Some("default"), "web").unwrap().clone();
+        // PUT of the status subresource: the spec in the body is ignored.
+        let mut body = live.clone();
+        body["spec"]["replicas"] = json!(9);
+        body["status"] = json!({"replicas": 2, "readyReplicas": 1});
+        let w = s
+            .replace(
+                &deploy,
+                Some("default"),
+                "web",
+                body,
+                Some("status"),
+                &opts("ctl"),
+            )
+            .unwrap();
+        assert_eq!(w.object["spec"]["replicas"], 2);
+        assert_eq!(w.object["status"]["readyReplicas"], 1);
+        assert_eq!(
+            w.object["metadata"]["generation"],
+            live["metadata"]["generation"]
+        );
+        // A merge PATCH of the status subresource, with a stale resourceVersion: refused.
+        let stale = br#"{"metadata":{"resourceVersion":"1"},"status":{"readyReplicas":2}}"#;
+        let e = s
+            .patch(
+                &deploy,
+                Some("default"),
+                "web",
+                PatchType::Merge,
+                stale,
+                Some("status"),
+                &opts("ctl"),
+            )
+            .unwrap_err();
+        assert_eq!(e.code, 409);
+        let patch = br#"{"spec":{"replicas":5},"status":{"readyReplicas":2}}"#;
+        let w = s
+            .patch(
+                &deploy,
+                Some("default"),
+                "web",
+                PatchType::Merge,
+                patch,
+                Some("status"),
+                &opts("ctl"),
+            )
+            .unwrap();
+        assert_eq!(w.object["spec"]["replicas"], 2);
+        assert_eq!(
+            w.object["status"],
+            json!({"replicas": 2, "readyReplicas": 2})
+        );
     }
 
     #[test]
