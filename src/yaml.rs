@@ -220,6 +220,9 @@ pub fn to_string(value: &Value) -> String {
     serde_saphyr::to_string(value).unwrap_or_else(|e| format!("# unserializable value: {e}\n"))
 }
 
+/// What goes between two documents of a stream written here.
+pub const DOCUMENT_SEPARATOR: &[u8] = b"---\n";
+
 /// Writes values as a multi-document stream separated by `---` lines, one at a time (owned
 /// values are dropped as soon as they are written).
 pub fn write_stream<W: std::io::Write + ?Sized, V: std::borrow::Borrow<Value>>(
@@ -228,7 +231,7 @@ pub fn write_stream<W: std::io::Write + ?Sized, V: std::borrow::Borrow<Value>>(
 ) -> std::io::Result<()> {
     for (i, v) in values.into_iter().enumerate() {
         if i > 0 {
-            out.write_all(b"---\n")?;
+            out.write_all(DOCUMENT_SEPARATOR)?;
         }
         out.write_all(to_string(v.borrow()).as_bytes())?;
     }

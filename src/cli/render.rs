@@ -96,7 +96,7 @@ impl Texts {
         self.list.sort_by(|a, b| a.0.cmp(&b.0));
         let texts = || self.list.iter().map(|(_, t)| &t[..]);
         super::emit_with(|out| match self.format {
-            Format::Yaml => write_joined(out, texts(), b"---\n"),
+            Format::Yaml => write_joined(out, texts(), crate::yaml::DOCUMENT_SEPARATOR),
             Format::Json if self.list.is_empty() => {
                 out.write_all(LIST_HEAD)?;
                 out.write_all(b"]\n}\n")
