@@ -12,11 +12,15 @@ pub mod cli;
 pub mod cluster;
 pub mod diff;
 pub mod engine;
+pub mod finding;
+pub mod kind;
 pub mod modules;
 pub mod policy;
 pub mod report;
 pub mod resource;
+pub mod settings;
 pub mod source;
+pub mod types;
 pub mod validate;
 pub mod yaml;
 

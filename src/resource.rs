@@ -238,3 +238,15 @@ pub fn is_cluster_scoped(api_version: &str, kind: &str) -> bool {
             | ("kueue.x-k8s.io", "ClusterQueue" | "ResourceFlavor")
     )
 }
+
+/// A short name of a JSON value's type for messages.
+pub fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
+}

@@ -5,12 +5,14 @@
 //! 2 usage errors or input that cannot be read or expanded.
 
 use super::{emit, print_findings, PolicyFlags, EXIT_USAGE};
-use crate::engine::context::Overrides;
 use crate::engine::{self, Options};
-use crate::policy::{self, Enforcement};
-use crate::report::{json as json_report, sarif, text, Severity};
+use crate::finding::Severity;
+use crate::policy;
+use crate::report::{json as json_report, sarif, text};
 use crate::resource::Resource;
+use crate::settings::Overrides;
 use crate::source;
+use crate::types::Enforcement;
 use clap::ValueEnum;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -94,7 +96,7 @@ pub fn run(args: &CheckArgs) -> i32 {
         &Options {
             overrides,
             skip_checks: true,
-            ..Default::default()
+            ..Options::new(crate::modules::registry())
         },
     );
     // Input that cannot be expanded is a usage error; a report kind's verdict is a finding.
@@ -107,7 +109,7 @@ pub fn run(args: &CheckArgs) -> i32 {
         return EXIT_USAGE;
     }
     // `check` reports what the checks find whatever the enforcement of a render would be.
-    let settings = policy::Settings {
+    let settings = crate::settings::PolicySettings {
         enforcement: Enforcement::Enforce,
         ..out.policy.clone()
     };
@@ -117,7 +119,7 @@ pub fn run(args: &CheckArgs) -> i32 {
         .filter(|r| !r.is_local_config())
         .collect();
     let mut findings = out.findings.clone();
-    crate::report::append(&mut findings, policy::run(&objects, &settings));
+    crate::finding::append(&mut findings, policy::run(&objects, &settings));
     let printed = match args.output {
         CheckFormat::Text => emit(text::grouped(&findings, objects.len()).as_bytes()),
         CheckFormat::Json => {

@@ -10,11 +10,13 @@
 //! On any error the items come back unchanged, `results` say why, and the exit code is 1.
 
 use super::{emit, parse_pairs, EXIT_INVALID, EXIT_USAGE};
-use crate::engine::context::Overrides;
 use crate::engine::{self, Mode, Options};
-use crate::modules::{self, Role};
-use crate::report::{krm, Finding};
+use crate::finding::Finding;
+use crate::kind::Role;
+use crate::modules;
+use crate::report::krm;
 use crate::resource::Resource;
+use crate::settings::Overrides;
 use crate::source::{decode, resource_list};
 use clap::ValueEnum;
 use serde_json::Value;
@@ -90,7 +92,7 @@ pub fn process(text: &str) -> (Value, i32) {
                 }
                 Err(mut e) => findings.append(&mut e),
             },
-            _ if fc.is_module() => match modules::lookup(fc.kind()).map(|d| &d.role) {
+            _ if fc.is_module() => match modules::registry().lookup(fc.kind()).map(|d| &d.role) {
                 Some(Role::Generate(_)) => {
                     // Generator: kustomize also passes the config itself as an item (marked
                     // local-config); expand it once.
@@ -108,7 +110,7 @@ pub fn process(text: &str) -> (Value, i32) {
             ),
         }
     }
-    if crate::report::has_errors(&findings) {
+    if crate::finding::has_errors(&findings) {
         let results = findings.iter().map(krm::result).collect();
         return (resource_list::write(original, results), EXIT_INVALID);
     }
@@ -118,11 +120,11 @@ pub fn process(text: &str) -> (Value, i32) {
         &Options {
             overrides,
             mode,
-            ..Default::default()
+            ..Options::new(crate::modules::registry())
         },
     );
-    crate::report::append(&mut findings, out.findings);
-    let failed = crate::report::has_errors(&findings);
+    crate::finding::append(&mut findings, out.findings);
+    let failed = crate::finding::has_errors(&findings);
     let results = findings.iter().map(krm::result).collect();
     let items = if failed || mode == Mode::Validate {
         original
@@ -172,9 +174,9 @@ fn config_map(fc: &Resource) -> Result<(Overrides, Mode), Vec<Finding>> {
             }
             "profile" | "level" | "enforcement" => {
                 let parsed = match k.as_str() {
-                    "profile" => crate::policy::Profile::from_str(v, false).map(|p| o.profile = Some(p)),
-                    "level" => crate::modules::common::Level::from_str(v, false).map(|l| o.level = Some(l)),
-                    _ => crate::policy::Enforcement::from_str(v, false).map(|e| o.enforcement = Some(e)),
+                    "profile" => crate::types::Profile::from_str(v, false).map(|p| o.profile = Some(p)),
+                    "level" => crate::types::Level::from_str(v, false).map(|l| o.level = Some(l)),
+                    _ => crate::types::Enforcement::from_str(v, false).map(|e| o.enforcement = Some(e)),
                 };
                 if let Err(why) = parsed {
                     errors.push(Finding::error(format!("{k}: {why}")).about(fc).field(field));

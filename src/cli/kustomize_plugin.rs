@@ -6,11 +6,12 @@
 //! to kustomize here, so errors go to stderr with a non-zero exit and nothing on stdout.
 
 use super::{print_findings, EXIT_INVALID};
-use crate::engine::context::Overrides;
 use crate::engine::{self, Options};
-use crate::modules::{self, REGISTRY};
-use crate::report::{has_errors, Finding};
+use crate::finding::{has_errors, Finding};
+use crate::kind::Role;
+use crate::modules;
 use crate::resource::Resource;
+use crate::settings::Overrides;
 use crate::source::{decode, parse_text};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -64,12 +65,12 @@ pub fn run_plugin(config_path: &Path) -> i32 {
         return EXIT_INVALID;
     }
     let config = config.remove(0);
-    if !config.is_module() || modules::lookup(config.kind()).is_none() {
+    if !config.is_module() || modules::registry().lookup(config.kind()).is_none() {
         print_findings(&[Finding::error(format!(
             "plugin config {} ({}) is not a nixernetes.io kind: expected one of {}",
             config.kind(),
             config.api_version(),
-            modules::known_kinds()
+            modules::registry().known_kinds()
         ))
         .about(&config)]);
         return EXIT_INVALID;
@@ -92,8 +93,8 @@ pub fn run_plugin(config_path: &Path) -> i32 {
         }
     };
     // A configuration kind applies to the stream; a module kind adds its children to it.
-    match modules::lookup(config.kind()).map(|d| &d.role) {
-        Some(modules::Role::Configure(_)) => items.insert(0, config),
+    match modules::registry().lookup(config.kind()).map(|d| &d.role) {
+        Some(Role::Configure { .. }) => items.insert(0, config),
         _ => items.push(config),
     }
     let overrides = Overrides {
@@ -104,7 +105,7 @@ pub fn run_plugin(config_path: &Path) -> i32 {
         items,
         &Options {
             overrides,
-            ..Default::default()
+            ..Options::new(crate::modules::registry())
         },
     );
     super::print_diagnostics(&out.findings, false);
@@ -156,7 +157,7 @@ pub fn run_plugins(args: &PluginsArgs) -> i32 {
 
 /// Creates (or repoints) one symlink per kind; returns how many.
 pub fn install(home: &Path, exe: &Path) -> Result<usize, String> {
-    for def in REGISTRY {
+    for def in modules::registry().iter() {
         let dir = home
             .join("nixernetes.io/v1alpha1")
             .join(def.kind.to_lowercase());
@@ -168,7 +169,7 @@ pub fn install(home: &Path, exe: &Path) -> Result<usize, String> {
         }
         symlink(exe, &link).map_err(|e| format!("linking {}: {e}", link.display()))?;
     }
-    Ok(REGISTRY.len())
+    Ok(modules::registry().iter().count())
 }
 
 #[cfg(unix)]

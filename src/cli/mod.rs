@@ -12,8 +12,9 @@ pub mod kustomize_plugin;
 pub mod render;
 pub mod version;
 
-use crate::engine::context::Overrides;
-use crate::report::{text, Finding};
+use crate::finding::Finding;
+use crate::report::text;
+use crate::settings::{parse_pairs, Overrides};
 use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::{Map, Value};
 use std::ffi::OsString;
@@ -116,13 +117,13 @@ pub struct PolicyFlags {
     ///
     /// Example: --profile restricted
     #[arg(long, value_enum)]
-    pub profile: Option<crate::policy::Profile>,
+    pub profile: Option<crate::types::Profile>,
     /// Compliance level; medium and above make restricted Pod Security, network policy coverage
     /// and compliance labels errors.
     ///
     /// Example: --level high
     #[arg(long, value_enum)]
-    pub level: Option<crate::modules::common::Level>,
+    pub level: Option<crate::types::Level>,
     /// Fail the run on check errors (the default is audit: report them as warnings).
     #[arg(long, conflicts_with = "enforcement")]
     pub enforce: bool,
@@ -130,7 +131,7 @@ pub struct PolicyFlags {
     ///
     /// Example: --enforcement off
     #[arg(long, value_enum)]
-    pub enforcement: Option<crate::policy::Enforcement>,
+    pub enforcement: Option<crate::types::Enforcement>,
     /// Also apply the safe auto-fixes (seccomp, no privilege escalation, non-root, drop ALL,
     /// default resources, pull policy, no token automount) to pass-through objects; objects the
     /// modules emit always get them. Only unset fields are filled; each fix is reported.
@@ -139,9 +140,9 @@ pub struct PolicyFlags {
 }
 
 impl PolicyFlags {
-    pub fn enforcement(&self) -> Option<crate::policy::Enforcement> {
+    pub fn enforcement(&self) -> Option<crate::types::Enforcement> {
         if self.enforce {
-            Some(crate::policy::Enforcement::Enforce)
+            Some(crate::types::Enforcement::Enforce)
         } else {
             self.enforcement
         }
@@ -192,50 +193,17 @@ fn timestamp(flag: bool) -> Result<Option<String>, String> {
                 .trim()
                 .parse()
                 .map_err(|_| format!("SOURCE_DATE_EPOCH {s:?} is not a number of seconds"))?;
-            Ok(Some(rfc3339(secs)))
+            Ok(Some(crate::types::time::rfc3339(secs)))
         }
         Err(_) if flag => {
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_secs() as i64)
                 .unwrap_or(0);
-            Ok(Some(rfc3339(now)))
+            Ok(Some(crate::types::time::rfc3339(now)))
         }
         Err(_) => Ok(None),
     }
-}
-
-/// Seconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ` (civil-from-days, proleptic Gregorian).
-pub fn rfc3339(secs: i64) -> String {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
-/// Parses `KEY=VALUE` pairs.
-pub fn parse_pairs<'a>(pairs: impl Iterator<Item = &'a str>) -> Result<Map<String, Value>, String> {
-    let mut map = Map::new();
-    for p in pairs {
-        let Some((k, v)) = p.split_once('=') else {
-            return Err(format!("{p:?}: expected KEY=VALUE"));
-        };
-        map.insert(k.trim().to_string(), Value::String(v.trim().to_string()));
-    }
-    Ok(map)
 }
 
 /// Runs the tool with `args` (argv, program name first) on the process's stdio.
@@ -284,7 +252,7 @@ pub fn print_diagnostics(findings: &[Finding], verbose: bool) {
     if verbose {
         return print_findings(findings);
     }
-    let shown = |f: &&Finding| f.severity > crate::report::Severity::Info;
+    let shown = |f: &&Finding| f.severity > crate::finding::Severity::Info;
     write_findings(findings.iter().filter(shown));
     let hidden = findings.len() - findings.iter().filter(shown).count();
     if hidden > 0 {

@@ -3,7 +3,7 @@
 
 use super::{print_findings, Format, RenderFlags, EXIT_INVALID};
 use crate::engine::{self, order, Options};
-use crate::report::{has_errors, Finding, Severity};
+use crate::finding::{has_errors, Finding, Severity};
 use crate::resource::Resource;
 use crate::source;
 use serde_json::Value;
@@ -197,8 +197,7 @@ fn render_each(
         resources,
         &Options {
             overrides,
-            mode: engine::Mode::Render,
-            skip_checks: false,
+            ..Options::new(crate::modules::registry())
         },
         &mut |obj| {
             if !obj.is_local_config() {
@@ -206,7 +205,7 @@ fn render_each(
             }
         },
     );
-    crate::report::append(&mut findings, out.findings);
+    crate::finding::append(&mut findings, out.findings);
     match diagnostics {
         Diagnostics::All => super::print_diagnostics(&findings, flags.verbose),
         Diagnostics::Errors if flags.verbose => super::print_diagnostics(&findings, true),

@@ -8,8 +8,7 @@
 //! `spec.compliance`) over a `ComplianceProfile`'s, which go only to the objects its selector
 //! matches and never to local-config objects.
 
-use super::context::Context;
-use crate::modules::KindDef;
+use crate::kind::{Context, KindDef};
 use crate::resource::{child_map, is_cluster_scoped, Resource};
 use serde_json::{Map, Value};
 
@@ -64,8 +63,8 @@ impl Provenance {
                 None if namespace.is_empty() => format!("{}/{}", res.kind(), res.name()),
                 None => format!("{}/{}/{}", res.kind(), namespace, res.name()),
             },
-            framework: def.framework,
-            category: def.category,
+            framework: def.module.name,
+            category: def.module.category.as_str(),
             namespace: namespace.to_string(),
             labels,
             annotations,

@@ -7,18 +7,18 @@
 //! It never writes anything: it returns objects and findings, and the caller decides what a
 //! finding means for its protocol. Module resources are consumed here and never returned.
 
-pub mod context;
 pub mod inject;
 pub mod order;
+pub mod passes;
 
-use crate::modules::policy_generation::For;
-use crate::modules::{self, Module, Role};
-use crate::report::{has_errors, Finding};
-use crate::resource::{Resource, API_VERSION};
-use crate::source::type_name;
+use crate::finding::{has_errors, Finding};
+use crate::kind::context::SUPPORTED_KUBERNETES;
+use crate::kind::{Context, ModuleResource, Registry, Role};
+use crate::resource::{type_name, Resource, API_VERSION};
+use crate::settings::Overrides;
 use crate::validate;
-use context::{Context, Overrides};
 use inject::Provenance;
+use passes::network_policies::{Declared, For};
 use serde_json::{Map, Value};
 use std::sync::Arc;
 
@@ -36,12 +36,26 @@ pub enum Mode {
 }
 
 /// Engine options.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone)]
 pub struct Options {
+    /// The kinds the run knows.
+    pub registry: &'static Registry,
     pub overrides: Overrides,
     pub mode: Mode,
     /// Leave out the policy checks (the caller runs them itself, e.g. `check`).
     pub skip_checks: bool,
+}
+
+impl Options {
+    /// Default options with the kinds of `registry`.
+    pub fn new(registry: &'static Registry) -> Options {
+        Options {
+            registry,
+            overrides: Overrides::default(),
+            mode: Mode::default(),
+            skip_checks: false,
+        }
+    }
 }
 
 /// The result of a run. When `findings` hold an error, `objects` must not be used as output.
@@ -50,7 +64,7 @@ pub struct Output {
     pub objects: Vec<Resource>,
     pub findings: Vec<Finding>,
     /// The policy settings that were in force.
-    pub policy: crate::policy::Settings,
+    pub policy: crate::settings::PolicySettings,
 }
 
 impl Output {
@@ -84,15 +98,27 @@ fn pipeline(
     mut keep: Option<&mut dyn FnMut(Resource)>,
 ) -> Output {
     let mut findings = Vec::new();
-    let ctx = build_context(&inputs, &options.overrides, &mut findings);
+    let reg = options.registry;
+    let ctx = build_context(reg, &inputs, &options.overrides, &mut findings);
     let validate = options.mode == Mode::Validate;
-    let reports: Vec<Resource> = inputs.iter().filter(|r| is_report(r)).cloned().collect();
-    let (mut objects, mut produced) = expand_all(inputs, &ctx, validate, &mut findings);
+    let reports: Vec<Resource> = inputs
+        .iter()
+        .filter(|r| is_report(reg, r))
+        .cloned()
+        .collect();
+    let expanded = expand_all(reg, inputs, &ctx, validate, &mut findings);
+    let (mut objects, mut produced) = (expanded.objects, expanded.produced);
     if !validate {
         if ctx.network_policies && !has_errors(&findings) {
-            add_network_policies(&mut objects, &mut produced, &ctx, &mut findings);
+            add_network_policies(
+                &expanded.network,
+                &mut objects,
+                &mut produced,
+                &ctx,
+                &mut findings,
+            );
         }
-        check_collisions(&objects, &produced, &ctx, &mut findings);
+        passes::collisions::check_collisions(&objects, &produced, &ctx, &mut findings);
     }
     // Objects are held to the end when the caller wants them all, or a report reads them all.
     let hold = keep.is_none() || !reports.is_empty();
@@ -106,7 +132,10 @@ fn pipeline(
         if !as_written {
             inject::inject(&mut obj, &ctx, prov.as_deref());
             if prov.is_some() || ctx.policy.fix_pass_through {
-                findings.append(&mut crate::policy::mutate::fix(&mut obj, &ctx));
+                findings.append(&mut crate::policy::mutate::fix(
+                    &mut obj,
+                    &ctx.default_resources,
+                ));
             }
             // Objects built here grew their maps entry by entry, parsed ones only where metadata
             // was injected: give the slack back, since a large render holds many objects at once.
@@ -136,10 +165,10 @@ fn pipeline(
                 streamed.finish()
             };
             crate::policy::apply_enforcement(&mut checked, ctx.policy.enforcement);
-            crate::report::append(&mut findings, checked);
+            crate::finding::append(&mut findings, checked);
         }
         for report in &reports {
-            run_report(report, &refs, &ctx, &mut findings);
+            run_report(reg, report, &refs, &ctx, &mut findings);
         }
     }
     if let Some(keep) = keep {
@@ -153,21 +182,29 @@ fn pipeline(
 }
 
 /// Whether `res` is a report kind (looks at the rendered set, emits nothing).
-fn is_report(res: &Resource) -> bool {
+fn is_report(reg: &Registry, res: &Resource) -> bool {
     res.is_module()
-        && modules::lookup(res.kind()).is_some_and(|d| matches!(d.role, Role::Report(_)))
+        && reg
+            .lookup(res.kind())
+            .is_some_and(|d| matches!(d.role, Role::Report(_)))
 }
 
 /// Runs one report kind over the rendered set.
-fn run_report(res: &Resource, objects: &[&Resource], ctx: &Context, findings: &mut Vec<Finding>) {
-    let Some(Role::Report(report)) = modules::lookup(res.kind()).map(|d| &d.role) else {
+fn run_report(
+    reg: &Registry,
+    res: &Resource,
+    objects: &[&Resource],
+    ctx: &Context,
+    findings: &mut Vec<Finding>,
+) {
+    let Some(Role::Report(report)) = reg.lookup(res.kind()).map(|d| &d.role) else {
         return;
     };
     let (name, namespace, ok) = module_identity(res, None, findings);
     if !ok {
         return;
     }
-    let m = Module {
+    let m = ModuleResource {
         resource: res,
         name: &name,
         namespace,
@@ -177,46 +214,70 @@ fn run_report(res: &Resource, objects: &[&Resource], ctx: &Context, findings: &m
     }
 }
 
+/// The expanded set: objects, the provenance of each (`None` for pass-through objects), and
+/// the network declarations of the module resources.
+struct Expanded {
+    objects: Vec<Resource>,
+    produced: Vec<Option<Arc<Provenance>>>,
+    network: Vec<DeclaredBy>,
+}
+
+use crate::kind::network as kind_network;
+
 /// Expands every module resource in input order; pass-through objects stay where they are.
-/// Returns the objects and, for each, the provenance of the module that produced it.
 fn expand_all(
+    reg: &Registry,
     inputs: Vec<Resource>,
     ctx: &Context,
     validate: bool,
     findings: &mut Vec<Finding>,
-) -> (Vec<Resource>, Vec<Option<Arc<Provenance>>>) {
-    let mut objects = Vec::with_capacity(inputs.len());
-    // Shared by every child of a module resource; `None` (one word) for pass-through objects.
-    let mut produced: Vec<Option<Arc<Provenance>>> = Vec::with_capacity(inputs.len());
+) -> Expanded {
+    let mut out = Expanded {
+        objects: Vec::with_capacity(inputs.len()),
+        // Shared by every child of a module resource; `None` (one word) for pass-through objects.
+        produced: Vec::with_capacity(inputs.len()),
+        network: Vec::new(),
+    };
     for res in inputs {
         if !res.is_module() {
-            objects.push(res);
-            produced.push(None);
+            out.objects.push(res);
+            out.produced.push(None);
             continue;
         }
-        let children = expand(&res, ctx, None, 0, findings);
+        let children = expand(reg, &res, ctx, None, 0, &mut out.network, findings);
         if validate {
             // Validation changes nothing: the module resource stays, its children are dropped.
-            objects.push(res);
-            produced.push(None);
+            out.objects.push(res);
+            out.produced.push(None);
         } else {
             for (child, prov) in children.into_iter().flatten() {
-                objects.push(child);
-                produced.push(Some(prov));
+                out.objects.push(child);
+                out.produced.push(Some(prov));
             }
         }
     }
-    (objects, produced)
+    out
 }
 
-/// Adds the NetworkPolicies of seed module policy-generation for the module workloads.
+/// Adds the NetworkPolicies of seed module policy-generation for the declared targets.
 fn add_network_policies(
+    network: &[DeclaredBy],
     objects: &mut Vec<Resource>,
     produced: &mut Vec<Option<Arc<Provenance>>>,
     ctx: &Context,
     findings: &mut Vec<Finding>,
 ) {
-    let (generated, mut warnings) = crate::modules::policy_generation::generate(objects, produced);
+    let declared: Vec<Declared> = network
+        .iter()
+        .enumerate()
+        .map(|(i, (t, _, about, origin))| Declared {
+            target: t.clone(),
+            source: i,
+            about: about.clone(),
+            origin: origin.clone(),
+        })
+        .collect();
+    let (generated, mut warnings) = passes::network_policies::generate(&declared);
     findings.append(&mut warnings);
     // A policy of that name already in the set (the user's, a NetworkIsolation's) wins.
     let taken: std::collections::HashSet<(String, String)> = objects
@@ -224,7 +285,8 @@ fn add_network_policies(
         .zip(produced.iter())
         .filter(|(o, _)| o.kind() == "NetworkPolicy")
         .map(|(o, p)| {
-            let ns = emitted_namespace(o, p.as_deref(), ctx).unwrap_or_default();
+            let ns =
+                passes::collisions::emitted_namespace(o, p.as_deref(), ctx).unwrap_or_default();
             (ns.to_string(), o.name().to_string())
         })
         .collect();
@@ -239,18 +301,15 @@ fn add_network_policies(
             continue;
         }
         let (prov, origin) = match serves {
-            For::Workload(i) => (
-                Provenance::generated(&ns, produced[i].as_deref()),
-                objects[i].origin.clone(),
+            For::Target(i) => (
+                Provenance::generated(&ns, Some(&network[i].1)),
+                network[i].3.clone(),
             ),
             For::Namespace(members) => {
-                let provs: Vec<&Provenance> = members
-                    .iter()
-                    .filter_map(|&i| produced[i].as_deref())
-                    .collect();
+                let provs: Vec<&Provenance> = members.iter().map(|&i| &*network[i].1).collect();
                 let origin = members
                     .first()
-                    .map(|&i| objects[i].origin.clone())
+                    .map(|&i| network[i].3.clone())
                     .unwrap_or_default();
                 (Provenance::shared(&ns, &provs), origin)
             }
@@ -260,112 +319,26 @@ fn add_network_policies(
     }
 }
 
-/// The namespace `obj` will have once injected (`None`: cluster-scoped or left to the
-/// orchestrator), as `inject::inject` resolves it.
-fn emitted_namespace<'a>(
-    obj: &'a Resource,
-    prov: Option<&'a Provenance>,
-    ctx: &'a Context,
-) -> Option<&'a str> {
-    if crate::resource::is_cluster_scoped(obj.api_version(), obj.kind()) {
-        return None;
-    }
-    obj.namespace().or(match prov {
-        Some(p) => Some(p.namespace.as_str()).filter(|s| !s.is_empty()),
-        None => ctx.namespace.as_deref(),
-    })
-}
-
-/// An object the tool emits must not have the identity of another object in the set: on apply
-/// the later one would silently replace the earlier. Two pass-through copies are left alone
-/// (they are the user's, as with `kubectl apply -f`).
-fn check_collisions(
-    objects: &[Resource],
-    produced: &[Option<Arc<Provenance>>],
-    ctx: &Context,
-    findings: &mut Vec<Finding>,
-) {
-    let mut seen = std::collections::HashMap::with_capacity(objects.len());
-    for (i, obj) in objects.iter().enumerate() {
-        let prov = produced[i].as_deref();
-        let ns = emitted_namespace(obj, prov, ctx);
-        let key = (obj.group(), obj.kind(), ns, obj.name());
-        let Some(&first) = seen.get(&key) else {
-            seen.insert(key, i);
-            continue;
-        };
-        let what = match ns {
-            Some(ns) => format!("{} {:?} in namespace {ns:?}", obj.kind(), obj.name()),
-            None => format!("{} {:?}", obj.kind(), obj.name()),
-        };
-        let (about, message) = match (produced[first].as_deref(), prov) {
-            (None, None) => continue,
-            (Some(a), Some(b)) => (
-                obj,
-                format!(
-                    "{what} is emitted twice: by {} ({}) and by {}: keep it in one of them",
-                    a.source, objects[first].origin, b.source
-                ),
-            ),
-            (Some(gen), None) | (None, Some(gen)) => {
-                let (mine, theirs) = if prov.is_none() {
-                    (obj, &objects[first])
-                } else {
-                    (&objects[first], obj)
-                };
-                // A generated Namespace is its labels (e.g. Pod Security levels): they can move.
-                let missing: Vec<String> = theirs
-                    .labels()
-                    .into_iter()
-                    .flatten()
-                    .filter(|(k, v)| mine.labels().and_then(|l| l.get(*k)) != Some(*v))
-                    .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
-                    .collect();
-                let how = if obj.kind() == "Namespace" && !missing.is_empty() {
-                    format!(
-                        "add {} to your Namespace and drop it from {}, or drop your Namespace",
-                        missing.join(", "),
-                        gen.source
-                    )
-                } else {
-                    format!("drop it from {} or drop your own", gen.source)
-                };
-                (
-                    theirs,
-                    format!(
-                        "{what} is generated by {} and also written in the input at {}: {how}",
-                        gen.source, mine.origin
-                    ),
-                )
-            }
-        };
-        findings.push(Finding::error(message).about(about));
-    }
-}
-
 /// Builds the context from built-in defaults, configuration kinds in the input and overrides.
 fn build_context(
+    reg: &Registry,
     inputs: &[Resource],
     overrides: &Overrides,
     findings: &mut Vec<Finding>,
 ) -> Context {
     let mut ctx = Context::default();
     let mut seen: Vec<&Resource> = Vec::new();
-    // Registry order, not input order: which kind wins a setting does not depend on file order.
-    let mut configuring: Vec<(usize, &Resource, _)> = inputs
+    // Declared precedence, not input order: which kind wins a setting does not depend on file
+    // order.
+    let mut configuring: Vec<(u8, &Resource, _)> = inputs
         .iter()
         .filter(|r| r.is_module())
-        .filter_map(|res| {
-            let at = modules::REGISTRY
-                .iter()
-                .position(|d| d.kind == res.kind())?;
-            match modules::REGISTRY[at].role {
-                Role::Configure(configure) => Some((at, res, configure)),
-                Role::Generate(_) | Role::Report(_) => None,
-            }
+        .filter_map(|res| match reg.lookup(res.kind())?.role {
+            Role::Configure { precedence, run } => Some((precedence, res, run)),
+            Role::Generate(_) | Role::Report(_) => None,
         })
         .collect();
-    configuring.sort_by_key(|(at, _, _)| *at);
+    configuring.sort_by_key(|(precedence, _, _)| *precedence);
     for (_, res, configure) in configuring {
         if let Some(first) = seen.iter().find(|r| r.kind() == res.kind()) {
             findings.push(
@@ -380,16 +353,16 @@ fn build_context(
         }
         seen.push(res);
         let (name, namespace, _) = module_identity(res, None, findings);
-        let m = Module {
+        let m = ModuleResource {
             resource: res,
             name: &name,
             namespace,
         };
-        if let Err(mut e) = configure(&m, &mut ctx) {
-            findings.append(&mut e);
+        match configure(&m, &mut ctx) {
+            Ok(mut f) | Err(mut f) => findings.append(&mut f),
         }
     }
-    overrides.apply(&mut ctx);
+    ctx.apply(overrides);
     check_context(&ctx, findings);
     ctx
 }
@@ -403,13 +376,13 @@ fn check_context(ctx: &Context, findings: &mut Vec<Finding>) {
             fail("namespace", why);
         }
     }
-    if !context::SUPPORTED_KUBERNETES.contains(&ctx.kubernetes_version.as_str()) {
+    if !SUPPORTED_KUBERNETES.contains(&ctx.kubernetes_version.as_str()) {
         fail(
             "kubernetesVersion",
             format!(
                 "unsupported Kubernetes version {:?}: expected one of {}",
                 ctx.kubernetes_version,
-                context::SUPPORTED_KUBERNETES.join(", ")
+                SUPPORTED_KUBERNETES.join(", ")
             ),
         );
     }
@@ -504,15 +477,22 @@ fn module_identity(
             findings.push(Finding::error(why).about(res).field("metadata.namespace"));
         }
     }
-    for field in ["labels", "annotations"] {
-        let Some(map) = res.object.get("metadata").and_then(|m| m.get(field)) else {
+    // The envelope every kind shares: metadata, and the labels and annotations `spec` copies to
+    // every child.
+    for (part, field) in [
+        ("metadata", "labels"),
+        ("metadata", "annotations"),
+        ("spec", "labels"),
+        ("spec", "annotations"),
+    ] {
+        let Some(map) = res.object.get(part).and_then(|m| m.get(field)) else {
             continue;
         };
         let Some(map) = map.as_object() else {
             findings.push(
                 Finding::error(format!("expected a mapping, found {}", type_name(map)))
                     .about(res)
-                    .field(format!("metadata.{field}")),
+                    .field(format!("{part}.{field}")),
             );
             continue;
         };
@@ -529,7 +509,7 @@ fn module_identity(
                 findings.push(
                     Finding::error(why)
                         .about(res)
-                        .field(format!("metadata.{field}.{k}")),
+                        .field(format!("{part}.{field}.{k}")),
                 );
             }
         }
@@ -538,21 +518,31 @@ fn module_identity(
     (name, namespace, ok)
 }
 
-/// Expands one module resource (recursively). Returns `None` when it failed or is a
-/// configuration kind (nothing to emit).
+/// A network declaration with the provenance of its module resource, the resource and its origin.
+type DeclaredBy = (
+    kind_network::NetworkTarget,
+    Arc<Provenance>,
+    Arc<crate::resource::ObjectRef>,
+    crate::resource::Origin,
+);
+
+/// Expands one module resource (recursively), adding its network declarations to `network`.
+/// Returns `None` when it failed or is a configuration kind (nothing to emit).
 fn expand(
+    reg: &Registry,
     res: &Resource,
     ctx: &Context,
     parent: Option<&Provenance>,
     depth: usize,
+    network: &mut Vec<DeclaredBy>,
     findings: &mut Vec<Finding>,
 ) -> Option<Vec<(Resource, Arc<Provenance>)>> {
-    let Some(def) = modules::lookup(res.kind()) else {
+    let Some(def) = reg.lookup(res.kind()) else {
         findings.push(
             Finding::error(format!(
                 "unknown kind {:?} in group nixernetes.io: expected one of {}",
                 res.kind(),
-                modules::known_kinds()
+                reg.known_kinds()
             ))
             .about(res)
             .field("kind"),
@@ -560,7 +550,7 @@ fn expand(
         return None;
     };
     let generate = match def.role {
-        Role::Configure(_) | Role::Report(_) => return None,
+        Role::Configure { .. } | Role::Report(_) => return None,
         Role::Generate(g) => g,
     };
     if depth >= MAX_EXPANSION_DEPTH {
@@ -579,7 +569,7 @@ fn expand(
     } else {
         namespace
     };
-    let module = Module {
+    let module = ModuleResource {
         resource: res,
         name: &name,
         namespace,
@@ -600,6 +590,12 @@ fn expand(
         expansion.labels,
         parent,
     ));
+    if !expansion.network.is_empty() {
+        let about = Arc::new(res.object_ref());
+        for t in expansion.network {
+            network.push((t, Arc::clone(&prov), Arc::clone(&about), res.origin.clone()));
+        }
+    }
     let mut out = Vec::with_capacity(expansion.objects.len());
     let mut ok = true;
     for child in expansion.objects {
@@ -608,7 +604,7 @@ fn expand(
         if child.is_module() {
             let mut child = child;
             prov.pass_down(&mut child);
-            match expand(&child, ctx, Some(&*prov), depth + 1, findings) {
+            match expand(reg, &child, ctx, Some(&*prov), depth + 1, network, findings) {
                 Some(mut grand) => out.append(&mut grand),
                 None => ok = false,
             }
@@ -650,7 +646,7 @@ mod tests {
             let Ok(inputs) = crate::source::parse_text(&text, &file.to_string_lossy()) else {
                 continue;
             };
-            let options = Options::default();
+            let options = Options::new(crate::modules::registry());
             let collected = run(inputs.clone(), &options);
             let mut streamed = Vec::new();
             let out = run_with(inputs, &options, &mut |obj| streamed.push(obj));

@@ -6,7 +6,7 @@
 use super::network::{selects, Selectors};
 use super::pod::{get, get_str, obj, pod_of};
 use super::{CheckDef, Fix, Scope, SetHits};
-use crate::report::Severity;
+use crate::finding::Severity;
 use crate::resource::Resource;
 use serde_json::Value;
 use std::collections::HashMap;

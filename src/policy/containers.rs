@@ -17,7 +17,7 @@
 
 use super::pod::PodView;
 use super::{CheckDef, Fix, HitSink, Scope};
-use crate::report::Severity;
+use crate::finding::Severity;
 use serde_json::Value;
 use std::collections::HashMap;
 

@@ -6,7 +6,7 @@
 
 use super::pod::{ContainerView, PodView};
 use super::{CheckDef, Fix, HitSink, Scope};
-use crate::report::Severity;
+use crate::finding::Severity;
 use serde_json::Value;
 
 /// `image-tag-pinned` (#23).

@@ -1,14 +1,14 @@
 //! Checks on object identity and metadata: ids 35-36 of the check table (`explicit-namespace`,
 //! `stable-api-version`) and our `compliance-labels`. Each reads one object at a time. The
-//! compliance label keys are the ones `ComplianceSpec::labels` stamps; a test keeps the two
-//! lists equal. Whether a missing label is an error is the level gating's business, not this
-//! file's.
+//! compliance label keys are `types::compliance::LABEL_KEYS`, the ones the tool stamps. Whether
+//! a missing label is an error is the level gating's business, not this file's.
 
 use super::network::labels_path;
 use super::pod::pod_of;
 use super::{CheckDef, Fix, HitSink, Scope};
-use crate::report::Severity;
+use crate::finding::Severity;
 use crate::resource::{is_cluster_scoped, Resource};
+use crate::types::compliance::LABEL_KEYS;
 use serde_json::{Map, Value};
 
 pub const EXPLICIT_NAMESPACE: CheckDef = CheckDef {
@@ -43,14 +43,6 @@ pub static CHECKS: &[&CheckDef] = &[&EXPLICIT_NAMESPACE, &STABLE_API_VERSION, &C
 
 /// The Kubernetes version `stable-api-version` judges against.
 pub const TARGET_KUBERNETES: &str = "1.35";
-
-/// The labels `compliance-labels` requires, as `ComplianceSpec::labels` writes them.
-pub const COMPLIANCE_LABEL_KEYS: [&str; 4] = [
-    "compliance.nixernetes.io/framework",
-    "compliance.nixernetes.io/level",
-    "compliance.nixernetes.io/owner",
-    "compliance.nixernetes.io/data-classification",
-];
 
 fn explicit_namespace(r: &Resource, out: &mut HitSink) {
     if is_cluster_scoped(r.api_version(), r.kind()) {
@@ -155,7 +147,7 @@ fn require_compliance_labels(
     field: String,
     out: &mut HitSink,
 ) {
-    let missing: Vec<&str> = COMPLIANCE_LABEL_KEYS
+    let missing: Vec<&str> = LABEL_KEYS
         .into_iter()
         .filter(|k| {
             labels
@@ -175,22 +167,9 @@ fn require_compliance_labels(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::modules::common::{ComplianceSpec, DataClassification, Framework, Level};
     use crate::policy::hits_of;
 
     const LABELS: &str = "{compliance.nixernetes.io/framework: SOC2, compliance.nixernetes.io/level: high, compliance.nixernetes.io/owner: team-shop, compliance.nixernetes.io/data-classification: internal}";
-
-    #[test]
-    fn compliance_label_keys_are_the_injected_ones() {
-        let spec = ComplianceSpec {
-            framework: Framework::SOC2,
-            level: Level::High,
-            owner: "team".into(),
-            data_classification: DataClassification::Internal,
-        };
-        let injected: Vec<String> = spec.labels().keys().cloned().collect();
-        assert_eq!(injected, COMPLIANCE_LABEL_KEYS);
-    }
 
     #[test]
     fn explicit_namespace_reports_missing_and_default() {

@@ -20,9 +20,10 @@ pub mod resources;
 pub mod service_accounts;
 pub mod skeleton;
 
-use crate::modules::common::Level;
-use crate::report::{Finding, Severity};
+use crate::finding::{Finding, Severity};
 use crate::resource::Resource;
+use crate::settings::PolicySettings;
+use crate::types::{Enforcement, Level, Profile};
 use pod::PodView;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
@@ -37,67 +38,6 @@ pub const IGNORE_ALL: &str = "nixernetes.io/ignore-all";
 pub enum Pss {
     Baseline,
     Restricted,
-}
-
-/// Pod Security profile in force.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum, serde::Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Profile {
-    Privileged,
-    Baseline,
-    Restricted,
-}
-
-impl Profile {
-    /// The level's name, as Pod Security Admission labels spell it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Profile::Privileged => "privileged",
-            Profile::Baseline => "baseline",
-            Profile::Restricted => "restricted",
-        }
-    }
-}
-
-/// What a failing check does to a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum Enforcement {
-    /// Errors fail the run.
-    Enforce,
-    /// Errors are reported as warnings; the output is still produced.
-    #[default]
-    Audit,
-    /// No checks run.
-    Off,
-}
-
-impl<'de> serde::Deserialize<'de> for Enforcement {
-    /// `enforce`, `audit` or `off`; an unquoted `off` (a YAML 1.1 boolean `false`) means `off`.
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(serde::Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Text(String),
-            Flag(bool),
-        }
-        let expected = "one of `enforce`, `audit`, `off`";
-        match Raw::deserialize(d)? {
-            Raw::Flag(false) => Ok(Enforcement::Off),
-            Raw::Flag(true) => Err(serde::de::Error::custom(format!(
-                "`on`/`true` is not an enforcement: expected {expected}"
-            ))),
-            Raw::Text(t) => match t.as_str() {
-                "enforce" => Ok(Enforcement::Enforce),
-                "audit" => Ok(Enforcement::Audit),
-                "off" => Ok(Enforcement::Off),
-                other => Err(serde::de::Error::custom(format!(
-                    "unknown enforcement `{other}`: expected {expected}"
-                ))),
-            },
-        }
-    }
 }
 
 /// Whether the tool may repair what a check finds.
@@ -225,46 +165,7 @@ pub fn lookup(id: &str) -> Option<&'static CheckDef> {
     checks().iter().copied().find(|c| c.id == id)
 }
 
-/// What is in force for a run.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Settings {
-    /// Pod Security profile; derived from the level when unset, `baseline` when neither is set.
-    pub profile: Option<Profile>,
-    pub level: Option<Level>,
-    /// Compliance framework in force (from a `ComplianceProfile`).
-    pub framework: Option<String>,
-    pub enforcement: Enforcement,
-    /// Apply the auto-fix mutations to pass-through objects too (`--fix`).
-    pub fix_pass_through: bool,
-}
-
-impl Settings {
-    /// Replaces what is given (flags, `PlatformDefaults`) and keeps the rest.
-    pub fn override_with(
-        &mut self,
-        profile: Option<Profile>,
-        level: Option<Level>,
-        enforcement: Option<Enforcement>,
-    ) {
-        if profile.is_some() {
-            self.profile = profile;
-        }
-        if level.is_some() {
-            self.level = level;
-        }
-        if let Some(e) = enforcement {
-            self.enforcement = e;
-        }
-    }
-
-    /// The Pod Security profile in force.
-    pub fn profile(&self) -> Profile {
-        self.profile.unwrap_or(match self.level {
-            Some(Level::Unrestricted | Level::Low) | None => Profile::Baseline,
-            Some(_) => Profile::Restricted,
-        })
-    }
-
+impl PolicySettings {
     /// Severity of a hit of `check` under these settings; `None` when the check does not apply.
     fn severity(&self, check: &CheckDef, restricted_hit: bool) -> Option<Severity> {
         let pss = if restricted_hit {
@@ -294,7 +195,7 @@ impl Settings {
 
 /// Runs every check over `objects` (local-config objects are skipped). Findings come in object
 /// order, then check order; exempted findings are `info` and say why.
-pub fn run(objects: &[&Resource], settings: &Settings) -> Vec<Finding> {
+pub fn run(objects: &[&Resource], settings: &PolicySettings) -> Vec<Finding> {
     let mut checker = Checker::new(settings);
     for obj in objects {
         // The caller holds the objects: the whole-set checks read them rather than skeletons.
@@ -310,7 +211,7 @@ pub fn run(objects: &[&Resource], settings: &Settings) -> Vec<Finding> {
 /// over the objects' skeletons (`skeleton`), or over the objects themselves in [`run`], whose
 /// caller holds them. Either way the findings are the same.
 pub struct Checker<'a> {
-    settings: &'a Settings,
+    settings: &'a PolicySettings,
     /// Whether any whole-set check is in force (else no skeletons are kept).
     set_checks: bool,
     /// Position of the next object.
@@ -324,7 +225,7 @@ pub struct Checker<'a> {
 }
 
 impl<'a> Checker<'a> {
-    pub fn new(settings: &'a Settings) -> Self {
+    pub fn new(settings: &'a PolicySettings) -> Self {
         Checker {
             settings,
             set_checks: checks()
@@ -605,7 +506,7 @@ mod tests {
 
     #[test]
     fn gating_follows_profile_and_level() {
-        let s = Settings::default();
+        let s = PolicySettings::default();
         assert_eq!(s.profile(), Profile::Baseline);
         assert_eq!(
             s.severity(&pod_security::HOST_NAMESPACES, false),
@@ -619,17 +520,17 @@ mod tests {
             s.severity(&pod_security::SECCOMP_PROFILE, true),
             Some(Severity::Warning)
         );
-        let s = Settings {
+        let s = PolicySettings {
             level: Some(Level::High),
-            ..Settings::default()
+            ..PolicySettings::default()
         };
         assert_eq!(
             s.severity(&pod_security::RUN_AS_NON_ROOT, false),
             Some(Severity::Error)
         );
-        let s = Settings {
+        let s = PolicySettings {
             profile: Some(Profile::Privileged),
-            ..Settings::default()
+            ..PolicySettings::default()
         };
         assert_eq!(
             s.severity(&pod_security::HOST_NAMESPACES, false),
@@ -645,7 +546,7 @@ mod tests {
         );
         let res = crate::source::parse_text(&yaml, "t.yaml").unwrap();
         let refs: Vec<&Resource> = res.iter().collect();
-        let findings = run(&refs, &Settings::default());
+        let findings = run(&refs, &PolicySettings::default());
         let host = findings
             .iter()
             .find(|f| f.check == Some("host-namespaces"))

@@ -6,23 +6,23 @@
 //! (`--fix`), since a pass-through object is someone else's decision.
 
 use super::pod::pod_of;
-use crate::engine::context::Context;
-use crate::report::Finding;
+use crate::finding::Finding;
 use crate::resource::{child_map, Resource};
+use crate::settings::DefaultResources;
 use serde_json::{json, Map, Value};
 
 /// One change: (check id, field path, value set).
 type Change = (&'static str, String, Value);
 
 /// Fills the unset fields the fixable checks want; returns one `info` finding per change.
-pub fn fix(obj: &mut Resource, ctx: &Context) -> Vec<Finding> {
+pub fn fix(obj: &mut Resource, defaults: &DefaultResources) -> Vec<Finding> {
     let Some(pod) = pod_of(obj) else {
         return Vec::new();
     };
     let path = pod.path;
     let mut changes: Vec<Change> = Vec::new();
     let mut spec = pod.spec.clone();
-    fix_pod(&mut spec, path, ctx, &mut changes);
+    fix_pod(&mut spec, path, defaults, &mut changes);
     if changes.is_empty() {
         return Vec::new();
     }
@@ -67,7 +67,12 @@ fn set(
     }
 }
 
-fn fix_pod(spec: &mut Map<String, Value>, path: &str, ctx: &Context, out: &mut Vec<Change>) {
+fn fix_pod(
+    spec: &mut Map<String, Value>,
+    path: &str,
+    defaults: &DefaultResources,
+    out: &mut Vec<Change>,
+) {
     let windows = spec
         .get("os")
         .and_then(|o| o.get("name"))
@@ -125,7 +130,7 @@ fn fix_pod(spec: &mut Map<String, Value>, path: &str, ctx: &Context, out: &mut V
         for (i, c) in list.iter_mut().enumerate() {
             let Some(c) = c.as_object_mut() else { continue };
             let at = format!("{path}.{field}[{i}]");
-            fix_container(c, &at, windows, ctx, out);
+            fix_container(c, &at, windows, defaults, out);
         }
     }
 }
@@ -134,7 +139,7 @@ fn fix_container(
     c: &mut Map<String, Value>,
     at: &str,
     windows: bool,
-    ctx: &Context,
+    defaults: &DefaultResources,
     out: &mut Vec<Change>,
 ) {
     let image = c.get("image").and_then(Value::as_str).unwrap_or("");
@@ -156,12 +161,12 @@ fn fix_container(
     for (part, defaults, checks) in [
         (
             "requests",
-            &ctx.default_resources.requests,
+            &defaults.requests,
             [("cpu", "cpu-requests"), ("memory", "memory-requests")],
         ),
         (
             "limits",
-            &ctx.default_resources.limits,
+            &defaults.limits,
             [("memory", "memory-limits"), ("", "")],
         ),
     ] {
@@ -250,7 +255,7 @@ mod tests {
     fn fills_only_unset_fields_and_reports_each() {
         let yaml = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  template:\n    spec:\n      automountServiceAccountToken: true\n      containers:\n      - name: c\n        image: nginx:1.27\n        imagePullPolicy: IfNotPresent\n        resources: {requests: {memory: 1Gi}}\n        securityContext: {allowPrivilegeEscalation: true}\n";
         let mut r = crate::source::parse_text(yaml, "t.yaml").unwrap().remove(0);
-        let findings = fix(&mut r, &Context::default());
+        let findings = fix(&mut r, &DefaultResources::default());
         let fields: Vec<&str> = findings.iter().filter_map(|f| f.field.as_deref()).collect();
         assert_eq!(
             fields,

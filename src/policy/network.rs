@@ -11,7 +11,7 @@
 
 use super::pod::{get_str, obj, pod_of, strings, PodView};
 use super::{CheckDef, Fix, Scope, SetHits};
-use crate::report::Severity;
+use crate::finding::Severity;
 use crate::resource::Resource;
 use serde_json::{Map, Value};
 use std::collections::{HashMap, HashSet};

@@ -4,7 +4,7 @@
 
 use super::pod::{get, get_bool, get_str, obj, strings, PodView};
 use super::{CheckDef, Fix, HitSink, Pss, Scope};
-use crate::report::Severity;
+use crate::finding::Severity;
 use serde_json::Value;
 
 macro_rules! pss {

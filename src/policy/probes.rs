@@ -9,7 +9,7 @@
 
 use super::pod::{get_str, obj, ContainerKind, ContainerView, PodView};
 use super::{CheckDef, Fix, HitSink, Scope};
-use crate::report::Severity;
+use crate::finding::Severity;
 use serde_json::{Map, Value};
 
 /// `liveness-probe` (#26).

@@ -7,7 +7,7 @@
 use super::pod::get_str;
 use super::pod::strings;
 use super::{CheckDef, Fix, HitSink, Scope};
-use crate::report::Severity;
+use crate::finding::Severity;
 use crate::resource::Resource;
 use serde_json::Value;
 

@@ -8,7 +8,7 @@
 
 use super::pod::{get, ContainerKind, ContainerView, PodView};
 use super::{CheckDef, Fix, HitSink, Scope};
-use crate::report::Severity;
+use crate::finding::Severity;
 use crate::validate::quantity;
 use serde_json::Value;
 

@@ -5,7 +5,7 @@
 use super::network::in_namespace;
 use super::pod::{get_bool, get_str, pod_of, PodView};
 use super::{CheckDef, Fix, Scope, SetHits};
-use crate::report::Severity;
+use crate::finding::Severity;
 use crate::resource::Resource;
 use std::collections::{HashMap, HashSet};
 

@@ -192,7 +192,10 @@ mod tests {
             let Ok(inputs) = crate::source::parse_text(&text, &file.to_string_lossy()) else {
                 continue;
             };
-            let out = crate::engine::run(inputs, &crate::engine::Options::default());
+            let out = crate::engine::run(
+                inputs,
+                &crate::engine::Options::new(crate::modules::registry()),
+            );
             let whole: Vec<&Resource> = out.objects.iter().filter(|r| !r.is_module()).collect();
             let skeletons: Vec<Resource> = whole.iter().map(|r| skeleton(r)).collect();
             let skeletons: Vec<&Resource> = skeletons.iter().collect();

@@ -13,7 +13,7 @@
 //!                   "exempted": null|"<reason>", "proposedValue"?: <value set by a fix> } ] }
 //! ```
 
-use super::{Finding, Severity};
+use crate::finding::{Finding, Severity};
 use serde::Serialize;
 use serde_json::Value;
 use std::io::Write;
@@ -109,7 +109,7 @@ pub fn write<W: Write + ?Sized>(
     out: &mut W,
     findings: &[Finding],
     objects: usize,
-    settings: &crate::policy::Settings,
+    settings: &crate::settings::PolicySettings,
 ) -> std::io::Result<()> {
     let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
     let report = Report {

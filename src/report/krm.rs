@@ -1,6 +1,6 @@
 //! Findings as KRM function `results` (functions spec: message, severity, resourceRef, field, file).
 
-use super::Finding;
+use crate::finding::Finding;
 use serde_json::{json, Map, Value};
 
 /// The `results` entry for one finding.

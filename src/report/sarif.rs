@@ -2,7 +2,7 @@
 //! `invalid-input` for validation errors), results located at the object's real start line.
 //! Exempted findings are kept, as `suppressions` with the annotation's reason.
 
-use super::{Finding, Severity};
+use crate::finding::{Finding, Severity};
 use crate::policy;
 use serde_json::{json, Map, Value};
 

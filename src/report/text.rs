@@ -1,7 +1,7 @@
 //! Findings as text. `render` prints one line per finding on stderr
 //! (`severity[check]: file:line: Kind/ns/name: field: message`); `check` groups them by object.
 
-use super::{Finding, Severity};
+use crate::finding::{Finding, Severity};
 use std::fmt::Write;
 
 /// One line per finding, in the order given, written as they come (a large run has 100,000s of

@@ -5,8 +5,8 @@
 //! from `plugin.parameters` (parsed as JSON, never through the mangled `PARAM_*` copies).
 //! Parameters win over env, env over the build variables.
 
-use crate::engine::context::Overrides;
-use crate::report::Finding;
+use crate::finding::Finding;
+use crate::settings::Overrides;
 use serde_json::Value;
 
 /// Settings the plugin accepts, as parameter name and `ARGOCD_ENV_` suffix.
@@ -102,10 +102,10 @@ fn set(o: &mut Overrides, name: &str, value: &Value, field: &str) -> Result<(), 
         "labels" | "annotations" => {
             let map = match value {
                 Value::Object(m) => m.clone(),
-                Value::String(s) => {
-                    crate::cli::parse_pairs(s.split(',').map(str::trim).filter(|p| !p.is_empty()))
-                        .map_err(|e| Finding::error(e).field(field.to_string()))?
-                }
+                Value::String(s) => crate::settings::parse_pairs(
+                    s.split(',').map(str::trim).filter(|p| !p.is_empty()),
+                )
+                .map_err(|e| Finding::error(e).field(field.to_string()))?,
                 _ => {
                     return Err(
                         Finding::error(format!("{name} must be a map or k=v,k=v text"))

@@ -1,7 +1,7 @@
 //! Files, directories and stdin as sources (`render PATH... -f FILE... -`).
 
 use super::{decode, parse_text};
-use crate::report::Finding;
+use crate::finding::Finding;
 use crate::resource::{Origin, Resource};
 use std::io::Read;
 use std::path::{Path, PathBuf};

@@ -8,8 +8,8 @@ pub mod argocd;
 pub mod files;
 pub mod resource_list;
 
-use crate::report::Finding;
-use crate::resource::{field, Origin, Resource};
+use crate::finding::Finding;
+use crate::resource::{field, type_name, Origin, Resource};
 use crate::yaml;
 use serde_json::Value;
 use std::sync::Arc;
@@ -142,18 +142,6 @@ pub fn flatten(
         }
     }
     out.push(Resource::new(map, origin));
-}
-
-/// A short name of a JSON value's type for messages.
-pub fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "a mapping",
-    }
 }
 
 /// Decodes input bytes as UTF-8 text, with a located error for binary data.

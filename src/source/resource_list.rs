@@ -5,8 +5,8 @@
 //! `internal.config.kubernetes.io/path|index` annotations (or the legacy `config.kubernetes.io/*`
 //! twins), so results point at the user's files.
 
-use super::type_name;
-use crate::report::Finding;
+use crate::finding::Finding;
+use crate::resource::type_name;
 use crate::resource::{Origin, Resource};
 use crate::yaml;
 use serde_json::{json, Map, Value};

@@ -42,14 +42,6 @@ pub fn port_name(name: &str) -> Result<(), String> {
     }
 }
 
-/// An int-or-string port reference: a number 1-65535 or a port name.
-pub fn int_or_string_port(v: &crate::modules::common::IntOrString) -> Result<(), String> {
-    match v {
-        crate::modules::common::IntOrString::Int(i) => port(*i),
-        crate::modules::common::IntOrString::String(s) => port_name(s),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

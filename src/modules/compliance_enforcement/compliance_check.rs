@@ -11,39 +11,37 @@
 //! The per-check findings themselves come from the render's own checks; this kind adds the
 //! verdict. Its errors are not softened by `audit`: a ComplianceCheck asks for a verdict.
 
-use super::common::{Framework, Level};
-use super::compliance::EnvironmentProfile;
-use super::{Checks, KindDef, Module, Role};
-use crate::engine::context::Context;
-use crate::policy::{self, Enforcement, Profile, Settings};
-use crate::report::{Finding, Severity};
+use crate::finding::{Finding, Severity};
+use crate::kind::spec::{Kind, Report};
+use crate::kind::{Context, ModuleResource, Problems};
+use crate::modules::shared::compliance::{check_level, level_of};
+use crate::policy;
 use crate::resource::Resource;
-use serde::Deserialize;
+use crate::settings::PolicySettings;
+use crate::types::{Enforcement, EnvironmentProfile, Framework, Level, Profile};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-pub const COMPLIANCE_CHECK: KindDef = KindDef {
-    kind: "ComplianceCheck",
-    framework: "compliance-enforcement",
-    category: "security",
-    summary: "compliance verdict on the rendered set at a level: non-compliant objects, namespace isolation, a compliance rate",
-    role: Role::Report(compliance_check),
-};
+pub struct ComplianceCheck;
 
 /// Tag of the findings this kind adds (SARIF rule id, KRM `tags.check`).
 const ID: &str = "compliance-check";
 
 /// Lowest severity of a check finding that makes an object non-compliant.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum FailOn {
+    /// Check errors make an object non-compliant.
     #[default]
     Error,
+    /// Check warnings do too.
     Warning,
 }
 
-/// The spec of `ComplianceCheck`.
-#[derive(Debug, Deserialize)]
+/// A compliance verdict on the rendered set at a level.
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ComplianceCheckSpec {
     /// Framework the verdict is for (named in the report).
@@ -52,103 +50,110 @@ pub struct ComplianceCheckSpec {
     pub level: Option<Level>,
     /// An environment preset standing for a level; or give `level`.
     pub profile: Option<EnvironmentProfile>,
+    /// Lowest check severity that makes an object non-compliant.
     #[serde(default)]
     pub fail_on: FailOn,
-    #[serde(default)]
-    pub labels: BTreeMap<String, String>,
-    #[serde(default)]
-    pub annotations: BTreeMap<String, String>,
 }
 
-fn compliance_check(
-    m: &Module<'_>,
-    objects: &[&Resource],
-    _ctx: &Context,
-) -> Result<Vec<Finding>, Vec<Finding>> {
-    let spec: ComplianceCheckSpec = m.spec()?;
-    let mut ch = Checks::new(m);
-    let level = super::compliance::resolve_level(spec.level, spec.profile, &mut ch);
-    ch.finish()?;
+impl Kind for ComplianceCheck {
+    const KIND: &'static str = "ComplianceCheck";
+    const SUMMARY: &'static str = "compliance verdict on the rendered set at a level: non-compliant objects, namespace isolation, a compliance rate";
+    const EXAMPLE: &'static str = include_str!("../../../examples/compliance-check.yaml");
+    type Spec = ComplianceCheckSpec;
 
-    let framework = spec.framework.map(|f| f.as_str().to_string());
-    let settings = Settings {
-        level: Some(level),
-        framework: framework.clone(),
-        enforcement: Enforcement::Enforce,
-        ..Settings::default()
-    };
-    let scope = format!(
-        "{}level {}",
-        framework
-            .as_deref()
-            .map(|f| format!("{f} "))
-            .unwrap_or_default(),
-        format!("{level:?}").to_lowercase()
-    );
-    let threshold = match spec.fail_on {
-        FailOn::Error => Severity::Error,
-        FailOn::Warning => Severity::Warning,
-    };
-    let verdict = |f: Finding| -> Finding {
-        let mut f = f;
-        f.check = Some(ID);
-        f.severity = Severity::Error;
-        f
-    };
+    fn validate(spec: &ComplianceCheckSpec, ch: &mut Problems<'_>) {
+        check_level(spec.level, spec.profile, ch);
+    }
+}
 
-    // Which checks each object fails.
-    let mut failing: BTreeMap<usize, Vec<&'static str>> = BTreeMap::new();
-    let index: std::collections::HashMap<crate::resource::ObjectRef, usize> = objects
-        .iter()
-        .enumerate()
-        .map(|(i, o)| (o.object_ref(), i))
-        .collect();
-    for f in policy::run(objects, &settings) {
-        if f.severity < threshold || f.exempted.is_some() {
-            continue;
-        }
-        let Some(obj) = &f.object else { continue };
-        let Some(&i) = index.get(&**obj) else {
-            continue;
+impl Report for ComplianceCheck {
+    fn report(
+        spec: ComplianceCheckSpec,
+        m: &ModuleResource<'_>,
+        objects: &[&Resource],
+        _ctx: &Context,
+    ) -> Vec<Finding> {
+        let level = level_of(spec.level, spec.profile).unwrap_or_default();
+        let framework = spec.framework.map(|f| f.as_str().to_string());
+        let settings = PolicySettings {
+            level: Some(level),
+            framework: framework.clone(),
+            enforcement: Enforcement::Enforce,
+            ..PolicySettings::default()
         };
-        let checks = failing.entry(i).or_default();
-        if let Some(c) = f.check.filter(|c| !checks.contains(c)) {
-            checks.push(c);
-        }
-    }
-    let mut out = Vec::new();
-    for (&i, checks) in &failing {
-        out.push(verdict(
-            Finding::error(format!(
-                "not compliant with {scope} (ComplianceCheck {}): fails {}",
-                m.name,
-                checks.join(", ")
-            ))
-            .about(objects[i]),
-        ));
-    }
-    if level >= Level::Medium {
-        out.extend(
-            namespace_requirements(objects, &scope, m.name, settings.profile())
-                .into_iter()
-                .map(verdict),
+        let scope = format!(
+            "{}level {}",
+            framework
+                .as_deref()
+                .map(|f| format!("{f} "))
+                .unwrap_or_default(),
+            format!("{level:?}").to_lowercase()
         );
+        let threshold = match spec.fail_on {
+            FailOn::Error => Severity::Error,
+            FailOn::Warning => Severity::Warning,
+        };
+        let verdict = |f: Finding| -> Finding {
+            let mut f = f;
+            f.check = Some(ID);
+            f.severity = Severity::Error;
+            f
+        };
+
+        // Which checks each object fails.
+        let mut failing: BTreeMap<usize, Vec<&'static str>> = BTreeMap::new();
+        let index: std::collections::HashMap<crate::resource::ObjectRef, usize> = objects
+            .iter()
+            .enumerate()
+            .map(|(i, o)| (o.object_ref(), i))
+            .collect();
+        for f in policy::run(objects, &settings) {
+            if f.severity < threshold || f.exempted.is_some() {
+                continue;
+            }
+            let Some(obj) = &f.object else { continue };
+            let Some(&i) = index.get(&**obj) else {
+                continue;
+            };
+            let checks = failing.entry(i).or_default();
+            if let Some(c) = f.check.filter(|c| !checks.contains(c)) {
+                checks.push(c);
+            }
+        }
+        let mut out = Vec::new();
+        for (&i, checks) in &failing {
+            out.push(verdict(
+                Finding::error(format!(
+                    "not compliant with {scope} (ComplianceCheck {}): fails {}",
+                    m.name,
+                    checks.join(", ")
+                ))
+                .about(objects[i]),
+            ));
+        }
+        if level >= Level::Medium {
+            out.extend(
+                namespace_requirements(objects, &scope, m.name, settings.profile())
+                    .into_iter()
+                    .map(verdict),
+            );
+        }
+        let total = objects.len();
+        let compliant = total - failing.len();
+        let rate = if total == 0 {
+            100.0
+        } else {
+            compliant as f64 * 100.0 / total as f64
+        };
+        let mut summary = Finding::info(format!(
+            "{scope}: {compliant} of {total} objects compliant ({rate:.1}%), {} namespace requirement(s) unmet",
+            out.len() - failing.len()
+        ))
+        .about(m.resource);
+        summary.check = Some(ID);
+        out.push(summary);
+        out
     }
-    let total = objects.len();
-    let compliant = total - failing.len();
-    let rate = if total == 0 {
-        100.0
-    } else {
-        compliant as f64 * 100.0 / total as f64
-    };
-    let mut summary = Finding::info(format!(
-        "{scope}: {compliant} of {total} objects compliant ({rate:.1}%), {} namespace requirement(s) unmet",
-        out.len() - failing.len()
-    ))
-    .about(m.resource);
-    summary.check = Some(ID);
-    out.push(summary);
-    Ok(out)
 }
 
 /// From level medium up: default-deny per namespace with pods, Pod Security labels on rendered
@@ -232,7 +237,7 @@ fn is_default_deny(o: &Resource) -> bool {
 #[cfg(test)]
 mod tests {
     use crate::engine::{run, Options};
-    use crate::report::Severity;
+    use crate::finding::Severity;
 
     const APP: &str = "apiVersion: nixernetes.io/v1alpha1
 kind: WebApp
@@ -247,7 +252,7 @@ spec:
         let text = format!("{APP}---\n{extra}");
         let out = run(
             crate::source::parse_text(&text, "t.yaml").unwrap(),
-            &Options::default(),
+            &Options::new(crate::modules::registry()),
         );
         out.findings
             .into_iter()

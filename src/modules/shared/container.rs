@@ -1,64 +1,31 @@
-//! Spec fragments and object builders shared by the workload kinds (ports, resources, probes,
-//! security, compliance), so each kind's file holds only what is particular to it.
-//! Core objects are built from `k8s-openapi` types so field names are checked by the compiler.
+//! The container fields every workload kind shares (image, command, env, Secrets, ports,
+//! resources, probes, security, ServiceAccount), with their checks and the `k8s-openapi`
+//! objects they build. `workload_spec!` splices them into each workload kind's spec.
 
-use super::Checks;
-use crate::engine::context::Context;
+use super::defaults;
+use crate::kind::{Context, Problems};
+use crate::types::{IntOrString, Protocol, Quantity};
 use crate::validate;
 use k8s_openapi::api::core::v1 as core;
-use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity as K8sQuantity;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString as K8sIntOrString;
-use serde::Deserialize;
-use serde_json::{Map, Value};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// A number or a name (ports, `minAvailable`).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(untagged)]
-pub enum IntOrString {
-    Int(i64),
-    String(String),
-}
-
-impl IntOrString {
-    pub fn to_k8s(&self) -> K8sIntOrString {
-        match self {
-            IntOrString::Int(i) => K8sIntOrString::Int(*i as i32),
-            IntOrString::String(s) => K8sIntOrString::String(s.clone()),
-        }
-    }
-}
-
-/// A quantity written as a string (`500m`) or a bare number (`2`, `0.5`).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(untagged)]
-pub enum QuantityValue {
-    Number(serde_json::Number),
-    String(String),
-}
-
-impl QuantityValue {
-    pub fn text(&self) -> String {
-        match self {
-            QuantityValue::Number(n) => n.to_string(),
-            QuantityValue::String(s) => s.clone(),
-        }
-    }
-}
-
-/// `resources: {requests: {cpu, memory, …}, limits: {…}}`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// Container resources: what the scheduler reserves (`requests`) and the most the container may
+/// use (`limits`). Each is merged over the platform's default resources.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
 pub struct ResourcesSpec {
-    #[serde(default)]
-    pub requests: BTreeMap<String, QuantityValue>,
-    #[serde(default)]
-    pub limits: BTreeMap<String, QuantityValue>,
+    /// Resources reserved for the container, e.g. `{cpu: 250m, memory: 256Mi}`.
+    pub requests: BTreeMap<String, Quantity>,
+    /// Most the container may use, e.g. `{cpu: "1", memory: 512Mi}`.
+    pub limits: BTreeMap<String, Quantity>,
 }
 
 impl ResourcesSpec {
-    pub fn check(&self, c: &mut Checks<'_>, field: &str) {
+    pub fn check(&self, c: &mut Problems<'_>, field: &str) {
         for (part, map) in [("requests", &self.requests), ("limits", &self.limits)] {
             for (k, v) in map {
                 c.check(format!("{field}.{part}.{k}"), validate::quantity(&v.text()));
@@ -85,14 +52,13 @@ impl ResourcesSpec {
 
     /// The container resources: the spec's values over the platform defaults.
     pub fn build(&self, ctx: &Context) -> core::ResourceRequirements {
-        let merge = |defaults: &BTreeMap<String, String>,
-                     given: &BTreeMap<String, QuantityValue>| {
-            let mut out: BTreeMap<String, Quantity> = defaults
+        let merge = |defaults: &BTreeMap<String, String>, given: &BTreeMap<String, Quantity>| {
+            let mut out: BTreeMap<String, K8sQuantity> = defaults
                 .iter()
-                .map(|(k, v)| (k.clone(), Quantity(v.clone())))
+                .map(|(k, v)| (k.clone(), K8sQuantity(v.clone())))
                 .collect();
             for (k, v) in given {
-                out.insert(k.clone(), Quantity(v.text()));
+                out.insert(k.clone(), K8sQuantity(v.text()));
             }
             out
         };
@@ -123,37 +89,22 @@ impl ResourcesSpec {
     }
 }
 
-/// Transport protocol of a port.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize)]
-pub enum Protocol {
-    #[default]
-    TCP,
-    UDP,
-    SCTP,
-}
-
-impl Protocol {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Protocol::TCP => "TCP",
-            Protocol::UDP => "UDP",
-            Protocol::SCTP => "SCTP",
-        }
-    }
-}
-
-/// A container port: `{name, port, protocol}`.
-#[derive(Debug, Clone, Deserialize)]
+/// A port the container listens on.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PortSpec {
+    /// Port name (at most 15 lowercase letters, digits and '-'), referenced by probes and
+    /// Services, e.g. `http`.
     pub name: String,
+    /// Port number, 1-65535.
     pub port: i64,
+    /// Transport protocol.
     #[serde(default)]
     pub protocol: Protocol,
 }
 
 /// Checks a port list: valid, unique names and numbers.
-pub fn check_ports(ports: &[PortSpec], c: &mut Checks<'_>, field: &str) {
+pub fn check_ports(ports: &[PortSpec], c: &mut Problems<'_>, field: &str) {
     for (i, p) in ports.iter().enumerate() {
         c.check(format!("{field}[{i}].name"), validate::port_name(&p.name));
         c.check(format!("{field}[{i}].port"), validate::port(p.port));
@@ -189,25 +140,52 @@ pub fn container_ports(ports: &[PortSpec]) -> Option<Vec<core::ContainerPort>> {
     })
 }
 
-/// A health probe: HTTP `path`, `command` (exec) or, with neither, a TCP check of `port`.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// Service ports for `ports`, each targeting the container port of the same name; the first
+/// one listens on `first_port` when given.
+pub fn service_ports(ports: &[PortSpec], first_port: Option<i64>) -> Vec<core::ServicePort> {
+    ports
+        .iter()
+        .enumerate()
+        .map(|(i, p)| core::ServicePort {
+            name: Some(p.name.clone()),
+            port: first_port.filter(|_| i == 0).unwrap_or(p.port) as i32,
+            target_port: Some(K8sIntOrString::String(p.name.clone())),
+            protocol: Some(p.protocol.as_str().into()),
+            ..Default::default()
+        })
+        .collect()
+}
+
+/// A health probe: an HTTP GET of `path`, a `command` run in the container, or, with neither, a
+/// TCP connection to `port`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ProbeSpec {
+    /// HTTP path to GET, starting with `/`, e.g. `/healthz`.
     pub path: Option<String>,
+    /// Port number or name to probe; the first container port when not given.
     pub port: Option<IntOrString>,
+    /// Command run in the container instead of an HTTP or TCP check; exit 0 is healthy.
     pub command: Option<Vec<String>>,
+    /// Seconds to wait after the container starts before the first probe.
     pub initial_delay_seconds: Option<i32>,
+    /// Seconds between probes.
     pub period_seconds: Option<i32>,
+    /// Seconds after which a probe times out.
     pub timeout_seconds: Option<i32>,
+    /// Failures in a row after which the probe counts as failed.
     pub failure_threshold: Option<i32>,
 }
 
-/// `probes: {liveness, readiness, startup}`.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// Health probes of the container.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProbesSpec {
+    /// Restarts the container when it fails.
     pub liveness: Option<ProbeSpec>,
+    /// Takes the pod out of its Services while it fails.
     pub readiness: Option<ProbeSpec>,
+    /// Holds the other probes back until it succeeds once (slow starters).
     pub startup: Option<ProbeSpec>,
 }
 
@@ -220,7 +198,7 @@ impl ProbesSpec {
         ]
     }
 
-    pub fn check(&self, ports: &[PortSpec], c: &mut Checks<'_>, field: &str) {
+    pub fn check(&self, ports: &[PortSpec], c: &mut Problems<'_>, field: &str) {
         for (name, probe) in self.each() {
             let Some(p) = probe else { continue };
             let f = format!("{field}.{name}");
@@ -245,7 +223,7 @@ impl ProbesSpec {
                         "no container port is named {n:?}: expected one of the names in spec.ports"
                     ),
                 ),
-                Some(port) => c.check(format!("{f}.port"), validate::int_or_string_port(port)),
+                Some(port) => c.check(format!("{f}.port"), port.check_port()),
                 None if p.command.is_none() && ports.is_empty() => c.fail(
                     format!("{f}.port"),
                     "a port is required when the workload declares no ports",
@@ -308,24 +286,26 @@ impl ProbesSpec {
     }
 }
 
-fn yes() -> bool {
-    true
-}
-
 /// User and group id of non-root pods that set none.
 pub const DEFAULT_UID: i64 = 10001;
 
-/// Pod and container hardening. Defaults follow the Pod Security Standards `restricted` profile,
-/// with user, group and fsGroup 10001 unless given.
-#[derive(Debug, Clone, Deserialize)]
+/// Pod and container hardening. The defaults follow the Pod Security Standards `restricted`
+/// profile: non-root as user, group and fsGroup 10001, `RuntimeDefault` seccomp, no privilege
+/// escalation, every capability dropped, a read-only root filesystem with an emptyDir `/tmp`.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SecuritySpec {
+    /// User id the container runs as; 10001 when it must not run as root.
     pub run_as_user: Option<i64>,
+    /// Group id the container runs as; 10001 when it must not run as root.
     pub run_as_group: Option<i64>,
+    /// Group that owns mounted volumes; 10001 when it must not run as root.
     pub fs_group: Option<i64>,
-    #[serde(default = "yes")]
+    /// Refuse to start the container as root.
+    #[serde(default = "defaults::yes")]
     pub run_as_non_root: bool,
-    #[serde(default = "yes")]
+    /// Mount the root filesystem read-only (an emptyDir is mounted at `/tmp`).
+    #[serde(default = "defaults::yes")]
     pub read_only_root_filesystem: bool,
 }
 
@@ -342,7 +322,7 @@ impl Default for SecuritySpec {
 }
 
 impl SecuritySpec {
-    pub fn check(&self, c: &mut Checks<'_>, field: &str) {
+    pub fn check(&self, c: &mut Problems<'_>, field: &str) {
         if self.run_as_non_root && self.run_as_user == Some(0) {
             c.fail(
                 format!("{field}.runAsUser"),
@@ -396,106 +376,60 @@ impl SecuritySpec {
     }
 }
 
-/// Compliance frameworks of the original's unified API.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
-pub enum Framework {
-    SOC2,
-    #[serde(rename = "PCI-DSS")]
-    PciDss,
-    HIPAA,
-    GDPR,
-    ISO27001,
-    NIST,
-}
-
-impl Framework {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Framework::SOC2 => "SOC2",
-            Framework::PciDss => "PCI-DSS",
-            Framework::HIPAA => "HIPAA",
-            Framework::GDPR => "GDPR",
-            Framework::ISO27001 => "ISO27001",
-            Framework::NIST => "NIST",
-        }
-    }
-}
-
-/// Compliance levels, lowest first.
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Deserialize, clap::ValueEnum,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Level {
-    Unrestricted,
-    Low,
-    #[default]
-    Medium,
-    High,
-    Restricted,
-}
-
-/// Data classification of what a workload handles.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum DataClassification {
-    Public,
-    #[default]
-    Internal,
-    Confidential,
-    Restricted,
-}
-
-fn lower<T: std::fmt::Debug>(v: T) -> String {
-    format!("{v:?}").to_lowercase()
-}
-
-/// `compliance: {framework, level, owner, dataClassification}` of the unified API.
-#[derive(Debug, Clone, Deserialize)]
+/// A whole ConfigMap or Secret loaded as environment variables.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct ComplianceSpec {
-    pub framework: Framework,
-    #[serde(default)]
-    pub level: Level,
-    pub owner: String,
-    #[serde(default)]
-    pub data_classification: DataClassification,
+pub struct EnvFromSpec {
+    /// ConfigMap to load (give this or `secret`).
+    pub config_map: Option<String>,
+    /// Secret to load (give this or `configMap`).
+    pub secret: Option<String>,
+    /// Prefix added to every variable name.
+    pub prefix: Option<String>,
 }
 
-impl ComplianceSpec {
-    pub fn check(&self, c: &mut Checks<'_>, field: &str) {
-        if self.owner.is_empty() {
-            c.fail(format!("{field}.owner"), "owner must not be empty");
-        } else {
-            c.check(format!("{field}.owner"), validate::label_value(&self.owner));
-        }
-    }
+/// A variable read from a key of a Secret, so no secret value is written in Git.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SecretKeyRef {
+    /// The Secret's name.
+    pub name: String,
+    /// The key within the Secret.
+    pub key: String,
+}
 
-    /// The `compliance.nixernetes.io/*` labels.
-    pub fn labels(&self) -> Map<String, Value> {
-        let mut m = Map::new();
-        m.insert(
-            "compliance.nixernetes.io/framework".into(),
-            self.framework.as_str().into(),
-        );
-        m.insert(
-            "compliance.nixernetes.io/level".into(),
-            lower(self.level).into(),
-        );
-        m.insert(
-            "compliance.nixernetes.io/owner".into(),
-            self.owner.clone().into(),
-        );
-        m.insert(
-            "compliance.nixernetes.io/data-classification".into(),
-            lower(self.data_classification).into(),
-        );
-        m
+/// A Secret mounted as read-only files (preferred over environment variables).
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SecretMountSpec {
+    /// The Secret's name.
+    pub secret: String,
+    /// Absolute directory its keys appear in as files.
+    pub mount_path: String,
+}
+
+/// The ServiceAccount the pods run as.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceAccountSpec {
+    /// Create a ServiceAccount for the workload (its token is never mounted).
+    #[serde(default = "defaults::yes")]
+    pub create: bool,
+    /// Its name: the resource's name when created, else an existing account (`default`).
+    pub name: Option<String>,
+}
+
+impl Default for ServiceAccountSpec {
+    fn default() -> Self {
+        ServiceAccountSpec {
+            create: true,
+            name: None,
+        }
     }
 }
 
 /// Checks an env map: valid variable names.
-pub fn check_env(env: &BTreeMap<String, String>, c: &mut Checks<'_>, field: &str) {
+pub fn check_env(env: &BTreeMap<String, String>, c: &mut Problems<'_>, field: &str) {
     for k in env.keys() {
         let ok = !k.is_empty()
             && k.bytes()
@@ -521,70 +455,4 @@ pub fn env_vars(env: &BTreeMap<String, String>) -> Option<Vec<core::EnvVar>> {
             })
             .collect()
     })
-}
-
-/// The selector labels of a workload: `app.kubernetes.io/name: <name>`.
-pub fn selector_labels(name: &str) -> BTreeMap<String, String> {
-    BTreeMap::from([("app.kubernetes.io/name".to_string(), name.to_string())])
-}
-
-pub fn selector(name: &str) -> LabelSelector {
-    LabelSelector {
-        match_labels: Some(selector_labels(name)),
-        ..Default::default()
-    }
-}
-
-/// Metadata of a child object: name, namespace and the app labels.
-pub fn meta(name: &str, namespace: &str, app: &str, component: Option<&str>) -> ObjectMeta {
-    let mut labels = selector_labels(app);
-    if let Some(c) = component {
-        labels.insert("app.kubernetes.io/component".into(), c.into());
-    }
-    ObjectMeta {
-        name: Some(name.into()),
-        namespace: Some(namespace.into()),
-        labels: Some(labels),
-        ..Default::default()
-    }
-}
-
-/// Serializes a typed object into the JSON value the engine handles, with the conventional key
-/// order (`apiVersion`, `kind`, `metadata` first; `name`, `namespace` first in metadata).
-pub fn to_value<T: serde::Serialize>(obj: &T) -> Value {
-    let value = serde_json::to_value(obj).expect("k8s-openapi objects always serialize");
-    match value {
-        Value::Object(map) => Value::Object(front(map, &["apiVersion", "kind", "metadata"])),
-        other => other,
-    }
-}
-
-/// `map` with `keys` moved to the front (in that order); `metadata` gets the same treatment.
-fn front(mut map: Map<String, Value>, keys: &[&str]) -> Map<String, Value> {
-    let mut out = Map::new();
-    for k in keys {
-        if let Some(v) = map.remove(*k) {
-            let v = match (k, v) {
-                (&"metadata", Value::Object(m)) => {
-                    Value::Object(front(m, &["name", "namespace", "labels", "annotations"]))
-                }
-                (_, v) => v,
-            };
-            out.insert((*k).to_string(), v);
-        }
-    }
-    out.extend(map);
-    out
-}
-
-/// Checks that `name` plus the longest suffix a kind appends still makes a valid object name.
-pub fn check_name_room(name: &str, suffix: &str, c: &mut Checks<'_>) {
-    let full = format!("{name}{suffix}");
-    if full.len() > 63 {
-        c.fail(
-            "metadata.name",
-            format!("name is too long: {full:?} (derived from it) must stay within 63 characters"),
-        );
-    }
-    c.check("metadata.name", validate::dns1035_label(name));
 }

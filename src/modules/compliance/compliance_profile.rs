@@ -9,102 +9,23 @@
 //! not this file's: a value the user wrote, or a module's own `spec.compliance`, wins.
 //! Local-config objects never get the labels.
 
-use super::common::{ComplianceSpec, DataClassification, Framework, Level};
-use super::{Checks, KindDef, Module, Role};
-use crate::engine::context::Context;
-use crate::report::Finding;
+use crate::kind::spec::{Configure, Kind};
+use crate::kind::{Context, ModuleResource, Problems};
+use crate::modules::shared::compliance::{check_level, level_of, ComplianceSpec};
+use crate::types::compliance::{ComplianceLabels, ObjectSelector};
+use crate::types::{DataClassification, EnvironmentProfile, Framework, Level};
 use crate::validate;
-use serde::Deserialize;
-use serde_json::{Map, Value};
-use std::collections::BTreeMap;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
-pub const COMPLIANCE_PROFILE: KindDef = KindDef {
-    kind: "ComplianceProfile",
-    framework: "compliance",
-    category: "security",
-    summary: "compliance framework, level and owner: compliance labels on emitted objects, level and enforcement of the checks",
-    role: Role::Configure(compliance_profile),
-};
+pub struct ComplianceProfile;
 
-/// Environment presets of the original's compliance-profiles module, by the level they require.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum EnvironmentProfile {
-    /// `low`: RBAC and audit, baseline Pod Security.
-    Development,
-    /// `medium`: restricted Pod Security, NetworkPolicies, compliance labels.
-    Staging,
-    /// `high`: as staging, plus encryption and mutual TLS.
-    Production,
-    /// `restricted`: as production, plus image scanning and digest-pinned images.
-    Regulated,
-}
-
-impl EnvironmentProfile {
-    /// The compliance level the environment requires.
-    pub fn level(self) -> Level {
-        match self {
-            EnvironmentProfile::Development => Level::Low,
-            EnvironmentProfile::Staging => Level::Medium,
-            EnvironmentProfile::Production => Level::High,
-            EnvironmentProfile::Regulated => Level::Restricted,
-        }
-    }
-}
-
-/// Which emitted objects get the compliance labels. Every list that is given must match; an
-/// empty selector matches every object the tool emits.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ObjectSelector {
-    /// Kinds of emitted objects, e.g. `Deployment` (not module kinds: those never reach the output).
-    #[serde(default)]
-    pub kinds: Vec<String>,
-    /// Objects in these namespaces, and the Namespace objects of these names.
-    #[serde(default)]
-    pub namespaces: Vec<String>,
-    /// Labels the object carries (as written or injected), all of them.
-    #[serde(default)]
-    pub labels: BTreeMap<String, String>,
-}
-
-impl ObjectSelector {
-    /// Whether an object of `kind` named `name` in `namespace` (`None`: cluster-scoped) matches.
-    /// `labels` are the object's label maps, most authoritative first (what the user wrote, then
-    /// what the tool injects).
-    pub fn matches(
-        &self,
-        kind: &str,
-        name: &str,
-        namespace: Option<&str>,
-        labels: &[&Map<String, Value>],
-    ) -> bool {
-        let listed = |ns: &str| self.namespaces.iter().any(|n| n == ns);
-        (self.kinds.is_empty() || self.kinds.iter().any(|k| k == kind))
-            && (self.namespaces.is_empty()
-                || match namespace {
-                    Some(ns) => listed(ns),
-                    None => kind == "Namespace" && listed(name),
-                })
-            && self.labels.iter().all(|(k, v)| {
-                labels.iter().find_map(|m| m.get(k)).and_then(Value::as_str) == Some(v.as_str())
-            })
-    }
-}
-
-/// What a `ComplianceProfile` leaves in the context for `engine::inject`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ComplianceLabels {
-    /// The `compliance.nixernetes.io/*` labels.
-    pub labels: Map<String, Value>,
-    /// The objects that get them.
-    pub selector: ObjectSelector,
-}
-
-/// The spec of `ComplianceProfile`.
-#[derive(Debug, Deserialize)]
+/// The compliance framework and level a render is held to, who owns it and how sensitive its
+/// data is.
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ComplianceProfileSpec {
+    /// Compliance framework.
     pub framework: Framework,
     /// The compliance level; or give `profile`.
     pub level: Option<Level>,
@@ -112,67 +33,60 @@ pub struct ComplianceProfileSpec {
     pub profile: Option<EnvironmentProfile>,
     /// Team or person accountable, as a label value.
     pub owner: String,
+    /// How sensitive the data is.
     #[serde(default)]
     pub data_classification: DataClassification,
     /// What failing checks do; unchanged when not given.
-    pub enforcement: Option<crate::policy::Enforcement>,
+    pub enforcement: Option<crate::types::Enforcement>,
+    /// The emitted objects that get the compliance labels; every one when empty.
     #[serde(default)]
     pub selector: ObjectSelector,
 }
 
-/// The level given as `level` or as an environment `profile` (exactly one of them).
-pub(crate) fn resolve_level(
-    level: Option<Level>,
-    profile: Option<EnvironmentProfile>,
-    ch: &mut Checks<'_>,
-) -> Level {
-    match (level, profile) {
-        (Some(level), None) => level,
-        (None, Some(profile)) => profile.level(),
-        (Some(_), Some(_)) => {
-            ch.fail(
-                "spec.profile",
-                "set either level or profile, not both (a profile stands for a level: development=low, staging=medium, production=high, regulated=restricted)",
-            );
-            Level::default()
-        }
-        (None, None) => {
-            ch.fail(
-                "spec.level",
-                "set level (unrestricted, low, medium, high, restricted) or profile (development, staging, production, regulated)",
-            );
-            Level::default()
+impl ComplianceProfileSpec {
+    /// The workload-level compliance it stands for.
+    fn compliance(&self) -> ComplianceSpec {
+        ComplianceSpec {
+            framework: self.framework,
+            level: level_of(self.level, self.profile).unwrap_or_default(),
+            owner: self.owner.clone(),
+            data_classification: self.data_classification,
         }
     }
 }
 
-fn compliance_profile(m: &Module<'_>, ctx: &mut Context) -> Result<(), Vec<Finding>> {
-    let spec: ComplianceProfileSpec = m.spec()?;
-    let mut ch = Checks::new(m);
-    let level = resolve_level(spec.level, spec.profile, &mut ch);
-    let compliance = ComplianceSpec {
-        framework: spec.framework,
-        level,
-        owner: spec.owner,
-        data_classification: spec.data_classification,
-    };
-    compliance.check(&mut ch, "spec");
-    check_selector(&spec.selector, &mut ch);
-    ch.finish()?;
+impl Kind for ComplianceProfile {
+    const KIND: &'static str = "ComplianceProfile";
+    const SUMMARY: &'static str = "compliance framework, level and owner: compliance labels on emitted objects, level and enforcement of the checks";
+    const EXAMPLE: &'static str = include_str!("../../../examples/compliance-profile.yaml");
+    type Spec = ComplianceProfileSpec;
 
-    ctx.policy.level = Some(level);
-    ctx.policy.framework = Some(spec.framework.as_str().to_string());
-    if let Some(e) = spec.enforcement {
-        ctx.policy.enforcement = e;
+    fn validate(spec: &ComplianceProfileSpec, ch: &mut Problems<'_>) {
+        check_level(spec.level, spec.profile, ch);
+        spec.compliance().check(ch, "spec");
+        check_selector(&spec.selector, ch);
     }
-    ctx.compliance = Some(ComplianceLabels {
-        labels: compliance.labels(),
-        selector: spec.selector,
-    });
-    Ok(())
 }
 
-fn check_selector(s: &ObjectSelector, ch: &mut Checks<'_>) {
+impl Configure for ComplianceProfile {
+    /// Over `PlatformDefaults`.
+    const PRECEDENCE: u8 = 20;
+
+    fn configure(spec: ComplianceProfileSpec, _m: &ModuleResource<'_>, ctx: &mut Context) {
+        let compliance = spec.compliance();
+        ctx.policy.level = Some(compliance.level);
+        ctx.policy.framework = Some(spec.framework.as_str().to_string());
+        if let Some(e) = spec.enforcement {
+            ctx.policy.enforcement = e;
+        }
+        ctx.compliance = Some(ComplianceLabels {
+            labels: compliance.labels(),
+            selector: spec.selector,
+        });
+    }
+}
+
+fn check_selector(s: &ObjectSelector, ch: &mut Problems<'_>) {
     for (i, kind) in s.kinds.iter().enumerate() {
         let field = format!("spec.selector.kinds[{i}]");
         let well_formed = kind.starts_with(|c: char| c.is_ascii_uppercase())
@@ -182,7 +96,7 @@ fn check_selector(s: &ObjectSelector, ch: &mut Checks<'_>) {
                 field,
                 format!("invalid kind {kind:?}: expected a Kubernetes kind such as Deployment"),
             );
-        } else if super::lookup(kind).is_some() {
+        } else if crate::modules::registry().lookup(kind).is_some() {
             ch.fail(
                 field,
                 format!("{kind} is a module kind, which never reaches the output: select the kinds it emits (e.g. Deployment) or a label its objects carry"),
@@ -205,8 +119,8 @@ fn check_selector(s: &ObjectSelector, ch: &mut Checks<'_>) {
 #[cfg(test)]
 mod tests {
     use crate::engine::{run, Options};
-    use crate::modules::common::Level;
     use crate::resource::Resource;
+    use crate::types::Level;
 
     const PROFILE: &str = "apiVersion: nixernetes.io/v1alpha1
 kind: ComplianceProfile
@@ -220,7 +134,7 @@ spec: {framework: SOC2, profile: production, owner: team-shop}
             inputs,
             &Options {
                 skip_checks: true,
-                ..Default::default()
+                ..Options::new(crate::modules::registry())
             },
         )
     }
@@ -395,11 +309,11 @@ spec: {{complianceLevel: low, enforcement: enforce}}
         let out = render(&yaml);
         assert_eq!(out.policy.level, Some(Level::High));
         let inputs = crate::source::parse_text(&yaml, "t.yaml").unwrap();
-        let mut options = Options::default();
+        let mut options = Options::new(crate::modules::registry());
         options.overrides.level = Some(Level::Restricted);
         let out = run(inputs, &options);
         assert_eq!(out.policy.level, Some(Level::Restricted));
-        assert_eq!(out.policy.enforcement, crate::policy::Enforcement::Enforce);
+        assert_eq!(out.policy.enforcement, crate::types::Enforcement::Enforce);
     }
 
     #[test]

@@ -1,34 +1,16 @@
 //! The render context: platform-wide settings (`PlatformDefaults`) merged with CLI overrides.
 //!
-//! Precedence, lowest first: built-in defaults, `PlatformDefaults` objects in the input (or the
-//! KRM function config), then flags and environment (CLI, Argo CD). Modules read the context; only
-//! the engine builds it.
+//! Precedence, lowest first: built-in defaults, configuration kinds in the input (or the KRM
+//! function config) in their declared precedence, then flags and environment (CLI, Argo CD).
+//! Kinds read the context; only the engine and configuration kinds change it.
 
+use crate::settings::{DefaultResources, Overrides, PolicySettings};
+use crate::types::compliance::ComplianceLabels;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
 /// Kubernetes minors whose APIs the output must be valid for.
 pub const SUPPORTED_KUBERNETES: [&str; 3] = ["1.35", "1.36", "1.37"];
-
-/// Container resources used when a module spec sets none.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DefaultResources {
-    pub requests: BTreeMap<String, String>,
-    pub limits: BTreeMap<String, String>,
-}
-
-impl Default for DefaultResources {
-    fn default() -> Self {
-        DefaultResources {
-            requests: [("cpu", "100m"), ("memory", "128Mi")]
-                .map(|(k, v)| (k.into(), v.into()))
-                .into(),
-            limits: [("cpu", "500m"), ("memory", "512Mi")]
-                .map(|(k, v)| (k.into(), v.into()))
-                .into(),
-        }
-    }
-}
 
 /// Everything the engine and modules need to know about the platform.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,11 +35,11 @@ pub struct Context {
     /// Kustomize, whose own `namespace:` (or a later transformer) decides.
     pub namespace_fallback: Option<String>,
     /// Pod Security profile, compliance level and enforcement for the policy checks.
-    pub policy: crate::policy::Settings,
+    pub policy: PolicySettings,
     /// Generate default-deny and dependency NetworkPolicies for module workloads.
     pub network_policies: bool,
     /// Compliance labels and the objects that get them (from a `ComplianceProfile`).
-    pub compliance: Option<crate::modules::compliance::ComplianceLabels>,
+    pub compliance: Option<ComplianceLabels>,
 }
 
 impl Default for Context {
@@ -72,7 +54,7 @@ impl Default for Context {
             api_versions: BTreeMap::new(),
             timestamp: None,
             namespace_fallback: Some("default".into()),
-            policy: crate::policy::Settings::default(),
+            policy: PolicySettings::default(),
             network_policies: true,
             compliance: None,
         }
@@ -98,52 +80,33 @@ impl Context {
     }
 }
 
-/// Settings given outside the input (flags, environment); each `Some` wins over the input.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Overrides {
-    pub namespace: Option<String>,
-    pub kubernetes_version: Option<String>,
-    pub inventory: Option<String>,
-    pub labels: Map<String, Value>,
-    pub annotations: Map<String, Value>,
-    pub timestamp: Option<String>,
-    /// Leave module children without a namespace when nothing names one (Kustomize modes).
-    pub no_namespace_fallback: bool,
-    pub profile: Option<crate::policy::Profile>,
-    pub level: Option<crate::modules::common::Level>,
-    pub enforcement: Option<crate::policy::Enforcement>,
-    /// Apply auto-fixes to pass-through objects too.
-    pub fix: bool,
-}
-
-impl Overrides {
-    /// Applies these overrides on top of `ctx`.
-    pub fn apply(&self, ctx: &mut Context) {
-        if let Some(ns) = &self.namespace {
-            ctx.namespace = Some(ns.clone());
+impl Context {
+    /// Lays `o`, the settings given outside the input, over this context.
+    pub fn apply(&mut self, o: &Overrides) {
+        if let Some(ns) = &o.namespace {
+            self.namespace = Some(ns.clone());
         }
-        if let Some(v) = &self.kubernetes_version {
-            ctx.kubernetes_version = v.clone();
+        if let Some(v) = &o.kubernetes_version {
+            self.kubernetes_version = v.clone();
         }
-        if let Some(i) = &self.inventory {
-            ctx.inventory = Some(i.clone());
+        if let Some(i) = &o.inventory {
+            self.inventory = Some(i.clone());
         }
-        for (k, v) in &self.labels {
-            ctx.labels.insert(k.clone(), v.clone());
+        for (k, v) in &o.labels {
+            self.labels.insert(k.clone(), v.clone());
         }
-        for (k, v) in &self.annotations {
-            ctx.annotations.insert(k.clone(), v.clone());
+        for (k, v) in &o.annotations {
+            self.annotations.insert(k.clone(), v.clone());
         }
-        if let Some(t) = &self.timestamp {
-            ctx.timestamp = Some(t.clone());
+        if let Some(t) = &o.timestamp {
+            self.timestamp = Some(t.clone());
         }
-        if self.no_namespace_fallback {
-            ctx.namespace_fallback = None;
+        if o.no_namespace_fallback {
+            self.namespace_fallback = None;
         }
-        ctx.policy
-            .override_with(self.profile, self.level, self.enforcement);
-        if self.fix {
-            ctx.policy.fix_pass_through = true;
+        self.policy.override_with(o.profile, o.level, o.enforcement);
+        if o.fix {
+            self.policy.fix_pass_through = true;
         }
     }
 }

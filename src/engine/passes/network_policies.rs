@@ -1,0 +1,262 @@
+//! Seed module `policy-generation` (category `operations`): the NetworkPolicies generated for
+//! the pods module resources run, so that every module pod is isolated by default and can still
+//! reach what it declares.
+//!
+//! Kinds declare their pods (`kind::NetworkTarget`): labels, ports, dependencies, exposure and
+//! any fixed peers. This pass adds what crosses kinds. For each namespace with targets:
+//! `default-deny` (all pods, ingress and egress) and `allow-dns` (egress to kube-system on UDP
+//! and TCP 53). For each target with `Policies::Split`: `<name>-ingress` (its ports from
+//! anywhere when exposed, and from the pods of every target that depends on it) and
+//! `<name>-egress` (to each dependency's pods on the dependency's ports); with
+//! `Policies::Combined`, one policy of the kind's fixed rules plus the same dependents and
+//! dependencies. A NetworkPolicy of the same name already in the namespace (the user's own, or
+//! one a `NetworkIsolation` emits) is kept, and the generated one left out (by the engine).
+//! Off with `PlatformDefaults.spec.networkPolicies: none`. This pass knows no operator.
+
+use crate::finding::Finding;
+use crate::kind::network::{self, port_list, NetworkTarget, Policies};
+use crate::resource::{ObjectRef, Origin};
+use serde_json::{json, Map, Value};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+/// A declared target with the module resource that declared it.
+pub struct Declared {
+    pub target: NetworkTarget,
+    /// Index of the declaring module's provenance, as the engine keeps them.
+    pub source: usize,
+    /// The module resource, for findings about its `dependsOn`.
+    pub about: Arc<ObjectRef>,
+    pub origin: Origin,
+}
+
+/// Whom a generated policy serves: one declaration (by index), or every declaration of a
+/// namespace.
+#[derive(Debug, Clone, PartialEq)]
+pub enum For {
+    Target(usize),
+    Namespace(Vec<usize>),
+}
+
+/// The generated policies with whom they serve, plus warnings for dependencies that are not in
+/// the set.
+pub fn generate(declared: &[Declared]) -> (Vec<(Value, For)>, Vec<Finding>) {
+    let targets: Vec<&NetworkTarget> = declared.iter().map(|d| &d.target).collect();
+    let mut out = Vec::new();
+    let mut findings = Vec::new();
+    let namespaces: BTreeSet<&str> = targets.iter().map(|t| t.namespace.as_str()).collect();
+    for ns in &namespaces {
+        let members = || {
+            For::Namespace(
+                (0..targets.len())
+                    .filter(|&i| targets[i].namespace == *ns)
+                    .collect(),
+            )
+        };
+        out.push((network::default_deny(ns), members()));
+        out.push((network::allow_dns(ns), members()));
+    }
+
+    // What a dependency name resolves to: every target of that name in the namespace.
+    let resolve = |ns: &str, name: &str| -> Vec<&NetworkTarget> {
+        targets
+            .iter()
+            .copied()
+            .filter(|t| t.namespace == ns && t.name == name)
+            .collect()
+    };
+    let mut dependents: BTreeMap<(&str, &str), Vec<&NetworkTarget>> = BTreeMap::new();
+    for t in &targets {
+        for (dep, _) in &t.depends_on {
+            dependents
+                .entry((t.namespace.as_str(), dep.as_str()))
+                .or_default()
+                .push(t);
+        }
+    }
+
+    for (i, t) in targets.iter().enumerate() {
+        let from_dependents = dependents
+            .get(&(t.namespace.as_str(), t.name.as_str()))
+            .into_iter()
+            .flatten()
+            .map(|d| json!({"from": [network::pods(&d.selector)], "ports": port_list(&t.ports)}));
+        let mut egress_rules = Vec::new();
+        for (dep, field) in &t.depends_on {
+            let found = resolve(&t.namespace, dep);
+            if found.is_empty() {
+                findings.push(
+                    Finding::warning(format!(
+                        "dependsOn {dep:?}: nothing of that name is rendered in namespace {}; allowing egress to pods labelled app.kubernetes.io/name={dep} on any port",
+                        t.namespace
+                    ))
+                    .at(declared[i].origin.clone())
+                    .object(declared[i].about.clone())
+                    .field(field.clone()),
+                );
+                egress_rules.push(json!({"to": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": dep}}}]}));
+            }
+            for d in found {
+                egress_rules.push(
+                    json!({"to": [network::pods(&d.selector)], "ports": port_list(&d.ports)}),
+                );
+            }
+        }
+        let own = network::match_labels(&t.selector);
+        let serves = For::Target(i);
+        match &t.policies {
+            Policies::Combined {
+                name,
+                ingress,
+                egress,
+            } => {
+                let mut spec = Map::new();
+                spec.insert("policyTypes".into(), json!(["Ingress", "Egress"]));
+                let ingress: Vec<Value> = ingress.iter().cloned().chain(from_dependents).collect();
+                spec.insert("ingress".into(), Value::Array(ingress));
+                let egress: Vec<Value> = egress.iter().cloned().chain(egress_rules).collect();
+                spec.insert("egress".into(), Value::Array(egress));
+                out.push((network::policy(name, &t.namespace, own, spec), serves));
+            }
+            Policies::Split => {
+                let mut ingress = Vec::new();
+                if t.exposed && !t.ports.is_empty() {
+                    ingress.push(json!({"ports": port_list(&t.ports)}));
+                }
+                ingress.extend(from_dependents);
+                if !ingress.is_empty() {
+                    let mut spec = Map::new();
+                    spec.insert("policyTypes".into(), json!(["Ingress"]));
+                    spec.insert("ingress".into(), Value::Array(ingress));
+                    let name = format!("{}-ingress", t.name);
+                    out.push((
+                        network::policy(&name, &t.namespace, own.clone(), spec),
+                        serves.clone(),
+                    ));
+                }
+                if !egress_rules.is_empty() {
+                    let mut spec = Map::new();
+                    spec.insert("policyTypes".into(), json!(["Egress"]));
+                    spec.insert("egress".into(), Value::Array(egress_rules));
+                    let name = format!("{}-egress", t.name);
+                    out.push((network::policy(&name, &t.namespace, own, spec), serves));
+                }
+            }
+        }
+    }
+    (out, findings)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::{run, Options};
+    use serde_json::Value;
+
+    /// (policy name, ingress peers, egress peers) with peers as `label=value:port` strings.
+    fn policies(yaml: &str) -> Vec<(String, Vec<String>, Vec<String>)> {
+        let inputs = crate::source::parse_text(yaml, "t.yaml").unwrap();
+        let out = run(inputs, &Options::new(crate::modules::registry()));
+        assert!(!out.failed(), "{:?}", out.findings);
+        let peer = |rule: &Value, dir: &str| -> Vec<String> {
+            let ports: Vec<String> = rule["ports"]
+                .as_array()
+                .map(|ps| {
+                    ps.iter()
+                        .map(|p| format!("{}/{}", p["port"], p["protocol"].as_str().unwrap_or("")))
+                        .collect()
+                })
+                .unwrap_or_else(|| vec!["*".into()]);
+            let peers: Vec<String> = rule[dir]
+                .as_array()
+                .map(|ps| {
+                    ps.iter()
+                        .map(|p| serde_json::to_string(p).unwrap())
+                        .collect()
+                })
+                .unwrap_or_else(|| vec!["anywhere".into()]);
+            peers
+                .iter()
+                .flat_map(|p| ports.iter().map(move |port| format!("{p}:{port}")))
+                .collect()
+        };
+        out.objects
+            .iter()
+            .filter(|o| o.kind() == "NetworkPolicy")
+            .map(|o| {
+                let spec = &o.object["spec"];
+                let ing = spec["ingress"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .flat_map(|r| peer(r, "from"))
+                    .collect();
+                let eg = spec["egress"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .flat_map(|r| peer(r, "to"))
+                    .collect();
+                (o.name().to_string(), ing, eg)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn three_tier_chain_allows_exactly_its_edges() {
+        let got = policies(include_str!("../../../tests/fixtures/three-tier.yaml"));
+        let find = |n: &str| {
+            got.iter()
+                .find(|p| p.0 == n)
+                .unwrap_or_else(|| panic!("{n} in {got:?}"))
+        };
+        let names: Vec<&str> = got.iter().map(|p| p.0.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "default-deny",
+                "allow-dns",
+                "web-ingress",
+                "web-egress",
+                "api-ingress",
+                "api-egress",
+                "db-cnpg",
+                "db-pooler"
+            ]
+        );
+        assert!(find("default-deny").1.is_empty() && find("default-deny").2.is_empty());
+        assert_eq!(
+            find("allow-dns").2,
+            [
+                r#"{"namespaceSelector":{"matchLabels":{"kubernetes.io/metadata.name":"kube-system"}}}:53/UDP"#,
+                r#"{"namespaceSelector":{"matchLabels":{"kubernetes.io/metadata.name":"kube-system"}}}:53/TCP"#
+            ]
+        );
+        // web is exposed by its Ingress; only web may reach api, only api may reach db.
+        assert_eq!(find("web-ingress").1, ["anywhere:8080/TCP"]);
+        assert_eq!(
+            find("web-egress").2,
+            [r#"{"podSelector":{"matchLabels":{"app.kubernetes.io/name":"api"}}}:3000/TCP"#]
+        );
+        assert_eq!(
+            find("api-ingress").1,
+            [r#"{"podSelector":{"matchLabels":{"app.kubernetes.io/name":"web"}}}:3000/TCP"#]
+        );
+        assert_eq!(
+            find("api-egress").2,
+            [
+                r#"{"podSelector":{"matchLabels":{"cnpg.io/cluster":"db"}}}:5432/TCP"#,
+                r#"{"podSelector":{"matchLabels":{"cnpg.io/poolerName":"db-pooler"}}}:5432/TCP"#
+            ]
+        );
+        let db = find("db-cnpg");
+        assert!(db.1.contains(
+            &r#"{"podSelector":{"matchLabels":{"app.kubernetes.io/name":"api"}}}:5432/TCP"#
+                .to_string()
+        ));
+        assert!(
+            !db.1.iter().any(|p| p.contains("\"web\"")),
+            "web cannot reach the database"
+        );
+        assert!(find("db-pooler").1.iter().all(|p| p.contains("\"api\"")));
+    }
+}

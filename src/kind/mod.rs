@@ -1,0 +1,149 @@
+//! The contract between the engine and the kinds: what a kind is (`KindDef`), how it is written
+//! (the `Kind` trait and its three roles in `spec`), what it is given (`ModuleResource`,
+//! `Context`) and what it returns (`Expansion`, with the network access its pods need), and the
+//! `Registry` the engine receives as a value.
+//!
+//! This layer knows no particular kind and no policy check: kinds live in `modules/`, which
+//! registers them; the engine looks them up only through a `Registry` it is handed.
+
+pub mod context;
+pub mod expansion;
+pub mod network;
+pub mod resource;
+pub mod spec;
+
+pub use context::Context;
+pub use expansion::Expansion;
+pub use network::{NetworkTarget, Policies};
+pub use resource::{ModuleResource, Problems};
+pub use spec::{Configure, Generate, Kind, Report};
+
+use crate::finding::Finding;
+use crate::resource::Resource;
+
+/// A seed module of the original framework: the folder its kinds live in, stamped on what they
+/// emit as `nixernetes.io/framework`, with its category as `nixernetes.io/module`.
+#[derive(Debug)]
+pub struct SeedModule {
+    /// The seed module's name, e.g. `kubernetes-core`.
+    pub name: &'static str,
+    pub category: Category,
+    /// What the seed module is for, in one line.
+    pub summary: &'static str,
+}
+
+/// The category of a seed module.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Category {
+    Foundation,
+    Core,
+    Security,
+    Observability,
+    Data,
+    Workloads,
+    Operations,
+}
+
+impl Category {
+    /// The category as it is stamped.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Foundation => "foundation",
+            Category::Core => "core",
+            Category::Security => "security",
+            Category::Observability => "observability",
+            Category::Data => "data",
+            Category::Workloads => "workloads",
+            Category::Operations => "operations",
+        }
+    }
+}
+
+/// An object kind a module kind can emit: `apiVersion` (the default one, for operator kinds)
+/// and `kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Gvk {
+    pub api_version: &'static str,
+    pub kind: &'static str,
+}
+
+impl Gvk {
+    pub const fn new(api_version: &'static str, kind: &'static str) -> Gvk {
+        Gvk { api_version, kind }
+    }
+}
+
+/// A generating kind's function: the resource's children (or every error of its spec).
+pub type GenerateFn = fn(&ModuleResource<'_>, &Context) -> Result<Expansion, Vec<Finding>>;
+/// A configuration kind's function: changes the context, emits nothing.
+pub type ConfigureFn = fn(&ModuleResource<'_>, &mut Context) -> Result<Vec<Finding>, Vec<Finding>>;
+/// A report kind's function: findings about the rendered set (or its spec errors).
+pub type ReportFn =
+    fn(&ModuleResource<'_>, &[&Resource], &Context) -> Result<Vec<Finding>, Vec<Finding>>;
+
+/// What a kind does with its resource.
+pub enum Role {
+    /// Expands the resource into child objects.
+    Generate(GenerateFn),
+    /// Changes the render context; emits nothing. Configuration kinds are applied in ascending
+    /// `precedence`, so a higher one wins a setting both make, whatever the input order.
+    Configure { precedence: u8, run: ConfigureFn },
+    /// Looks at the rendered set once it is complete and adds findings (KRM `results`); emits
+    /// nothing, so it never reaches a cluster.
+    Report(ReportFn),
+}
+
+/// A registered kind.
+pub struct KindDef {
+    pub kind: &'static str,
+    /// The seed module it belongs to.
+    pub module: &'static SeedModule,
+    /// One line for `kinds`, `--help`, the docs and errors.
+    pub summary: &'static str,
+    pub role: Role,
+    /// The JSON Schema of its `spec` (from the spec type, `///` docs included).
+    pub spec_schema: fn(&mut schemars::SchemaGenerator) -> schemars::Schema,
+    /// The objects it can emit (empty for configuration and report kinds).
+    pub emits: &'static [Gvk],
+    /// A complete, valid example input (YAML), for `explain`, the docs and the tests.
+    pub example: &'static str,
+}
+
+impl KindDef {
+    /// Whether the kind emits objects (rather than configuring or reporting).
+    pub fn generates(&self) -> bool {
+        matches!(self.role, Role::Generate(_))
+    }
+}
+
+/// The kinds a run knows: the built-in ones, and in time the user's own. Built once and handed
+/// to the engine as a value.
+pub struct Registry {
+    kinds: Vec<KindDef>,
+}
+
+impl Registry {
+    /// A registry of `kinds`, in documentation order.
+    pub fn new(kinds: Vec<KindDef>) -> Registry {
+        Registry { kinds }
+    }
+
+    /// The kind registered under `kind`, if any.
+    pub fn lookup(&self, kind: &str) -> Option<&KindDef> {
+        self.kinds.iter().find(|k| k.kind == kind)
+    }
+
+    /// Every kind, in documentation order.
+    pub fn iter(&self) -> impl Iterator<Item = &KindDef> {
+        self.kinds.iter()
+    }
+
+    /// Names of every kind, for error messages.
+    pub fn known_kinds(&self) -> String {
+        self.kinds
+            .iter()
+            .map(|k| k.kind)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}

@@ -1,0 +1,116 @@
+//! `ModuleResource`, the module resource a kind is handed (its object and resolved identity),
+//! and `Problems`, where a kind's validation collects every error before the run stops.
+
+use crate::finding::{has_errors, Finding};
+use crate::resource::Resource;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+/// The fields of `spec` that the engine owns for every kind (copied to every child): they are
+/// validated once and never reach a kind's typed spec.
+pub const ENVELOPE_SPEC_FIELDS: [&str; 2] = ["labels", "annotations"];
+
+/// A module resource being expanded: the resource and its resolved identity.
+pub struct ModuleResource<'a> {
+    pub resource: &'a Resource,
+    pub name: &'a str,
+    /// The resource's namespace, or the context's default (empty when there is none to give).
+    pub namespace: String,
+}
+
+impl ModuleResource<'_> {
+    /// An error about `field` (a path relative to the object, e.g. `spec.replicas`).
+    pub fn error(&self, field: impl Into<String>, message: impl Into<String>) -> Finding {
+        Finding::error(message).about(self.resource).field(field)
+    }
+
+    /// A warning about `field`.
+    pub fn warning(&self, field: impl Into<String>, message: impl Into<String>) -> Finding {
+        Finding::warning(message).about(self.resource).field(field)
+    }
+
+    /// `spec` without the fields the engine owns (`labels`, `annotations`); `{}` when absent.
+    pub fn kind_spec(&self) -> Value {
+        match self.resource.object.get("spec") {
+            Some(Value::Object(spec)) => Value::Object(
+                spec.iter()
+                    .filter(|(k, _)| !ENVELOPE_SPEC_FIELDS.contains(&k.as_str()))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            ),
+            None | Some(Value::Null) => Value::Object(Map::new()),
+            Some(other) => other.clone(),
+        }
+    }
+
+    /// A map the engine owns in `spec` (`labels` or `annotations`), as written; empty when absent.
+    pub fn spec_map(&self, field: &str) -> Map<String, Value> {
+        self.resource
+            .object
+            .get("spec")
+            .and_then(|s| s.get(field))
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Deserializes the kind's part of `spec` into its typed spec. Unknown fields and wrong
+    /// types are errors located by field path.
+    pub fn spec<T: DeserializeOwned>(&self) -> Result<T, Vec<Finding>> {
+        serde_path_to_error::deserialize(self.kind_spec()).map_err(|e| {
+            let path = e.path().to_string();
+            let field = if path == "." {
+                "spec".to_string()
+            } else {
+                format!("spec.{path}")
+            };
+            vec![self.error(field, e.into_inner().to_string())]
+        })
+    }
+}
+
+/// Collects what a kind's validation finds: check everything, then fail once with every error.
+pub struct Problems<'a> {
+    module: &'a ModuleResource<'a>,
+    pub findings: Vec<Finding>,
+}
+
+impl<'a> Problems<'a> {
+    pub fn new(module: &'a ModuleResource<'a>) -> Self {
+        Problems {
+            module,
+            findings: Vec::new(),
+        }
+    }
+
+    /// The module resource being validated.
+    pub fn module(&self) -> &ModuleResource<'a> {
+        self.module
+    }
+
+    /// Records `result`'s error, if any, at `field`.
+    pub fn check(&mut self, field: impl Into<String>, result: Result<(), String>) {
+        if let Err(why) = result {
+            self.fail(field, why);
+        }
+    }
+
+    /// Records an error at `field`.
+    pub fn fail(&mut self, field: impl Into<String>, why: impl Into<String>) {
+        self.findings.push(self.module.error(field, why));
+    }
+
+    /// Records a warning at `field`.
+    pub fn warn(&mut self, field: impl Into<String>, why: impl Into<String>) {
+        self.findings.push(self.module.warning(field, why));
+    }
+
+    /// Ok with the non-error findings, or every finding when any is an error.
+    pub fn finish(self) -> Result<Vec<Finding>, Vec<Finding>> {
+        if has_errors(&self.findings) {
+            Err(self.findings)
+        } else {
+            Ok(self.findings)
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! Spec fragments and object builders shared by the kinds, so each kind's file holds only what
+//! is particular to it. Core objects are built from `k8s-openapi` types, so field names are
+//! checked by the compiler.
+
+pub mod compliance;
+pub mod config;
+pub mod container;
+pub mod defaults;
+pub mod meta;
+pub mod scaling;
+pub mod workload;

@@ -1,0 +1,144 @@
+//! Seed module `unified-api` (category `observability`): `PlatformDefaults`, the platform-wide
+//! defaults every other kind reads (namespace, Kubernetes version, default resources, labels and
+//! annotations to inject, inventory name, operator apiVersions). It emits nothing.
+
+use crate::kind::context::SUPPORTED_KUBERNETES;
+use crate::kind::spec::{Configure, Kind};
+use crate::kind::{Context, ModuleResource, Problems};
+use crate::types::{Enforcement, Level, Profile, Quantity};
+use crate::validate;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+pub struct PlatformDefaults;
+
+/// Container resources every module workload gets unless its spec sets them.
+#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DefaultResourcesSpec {
+    /// Requests, replacing the built-in `{cpu: 100m, memory: 128Mi}`.
+    pub requests: Option<BTreeMap<String, Quantity>>,
+    /// Limits, replacing the built-in `{cpu: 500m, memory: 512Mi}`.
+    pub limits: Option<BTreeMap<String, Quantity>>,
+}
+
+/// Platform-wide defaults every other kind reads; `spec.labels` and `spec.annotations` go on
+/// every emitted object.
+#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PlatformDefaultsSpec {
+    /// Namespace of module resources and objects that name none.
+    pub namespace: Option<String>,
+    /// Target Kubernetes minor, e.g. `"1.35"`.
+    pub kubernetes_version: Option<String>,
+    /// Inventory (apply set) name, stamped as label `nixernetes.io/inventory`.
+    pub inventory: Option<String>,
+    /// Container resources of workloads whose spec sets none.
+    #[serde(default)]
+    pub default_resources: DefaultResourcesSpec,
+    /// apiVersion per operator kind, keyed `Kind.group`, e.g. `Cluster.postgresql.cnpg.io`.
+    #[serde(default)]
+    pub api_versions: BTreeMap<String, String>,
+    /// Pod Security profile the checks hold pods to: privileged, baseline or restricted.
+    pub pod_security: Option<Profile>,
+    /// Compliance level: unrestricted, low, medium, high or restricted.
+    pub compliance_level: Option<Level>,
+    /// What failing checks do: enforce (fail the run), audit (report) or off.
+    pub enforcement: Option<Enforcement>,
+    /// `generate` (default): default-deny and dependency NetworkPolicies for module workloads;
+    /// `none`: leave network policy to you.
+    pub network_policies: Option<NetworkPolicies>,
+}
+
+/// Whether NetworkPolicies are generated for module workloads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum NetworkPolicies {
+    /// Default-deny and dependency NetworkPolicies for module workloads.
+    Generate,
+    /// None: network policy is left to you.
+    None,
+}
+
+impl Kind for PlatformDefaults {
+    const KIND: &'static str = "PlatformDefaults";
+    const SUMMARY: &'static str = "platform-wide defaults: namespace, Kubernetes version, default resources, labels, inventory";
+    const EXAMPLE: &'static str = include_str!("../../../examples/platform/defaults.yaml");
+    type Spec = PlatformDefaultsSpec;
+
+    fn validate(spec: &PlatformDefaultsSpec, ch: &mut Problems<'_>) {
+        if let Some(ns) = &spec.namespace {
+            ch.check("spec.namespace", validate::dns1123_label(ns));
+        }
+        if let Some(v) = &spec.kubernetes_version {
+            if !SUPPORTED_KUBERNETES.contains(&v.as_str()) {
+                ch.fail(
+                    "spec.kubernetesVersion",
+                    format!(
+                        "unsupported Kubernetes version {v:?}: expected one of {}",
+                        SUPPORTED_KUBERNETES.join(", ")
+                    ),
+                );
+            }
+        }
+        for (part, map) in [
+            ("requests", &spec.default_resources.requests),
+            ("limits", &spec.default_resources.limits),
+        ] {
+            for (k, v) in map.iter().flatten() {
+                ch.check(
+                    format!("spec.defaultResources.{part}.{k}"),
+                    validate::quantity(&v.text()),
+                );
+            }
+        }
+        if let Some(i) = &spec.inventory {
+            ch.check("spec.inventory", validate::label_value(i));
+        }
+        for (k, v) in &spec.api_versions {
+            let ok = k.split_once('.').is_some_and(|(kind, group)| {
+                !kind.is_empty()
+                    && crate::resource::group_of(v) == group
+                    && v.len() > group.len() + 1
+            });
+            if !ok {
+                ch.fail(
+                    format!("spec.apiVersions.{k}"),
+                    format!("expected `Kind.group: group/version` (e.g. Cluster.postgresql.cnpg.io: postgresql.cnpg.io/v1), found {k}: {v}"),
+                );
+            }
+        }
+    }
+}
+
+impl Configure for PlatformDefaults {
+    /// The lowest: every other configuration kind wins over it.
+    const PRECEDENCE: u8 = 10;
+
+    fn configure(spec: PlatformDefaultsSpec, m: &ModuleResource<'_>, ctx: &mut Context) {
+        if let Some(ns) = spec.namespace {
+            ctx.namespace = Some(ns);
+        }
+        if let Some(v) = spec.kubernetes_version {
+            ctx.kubernetes_version = v;
+        }
+        if let Some(i) = spec.inventory {
+            ctx.inventory = Some(i);
+        }
+        ctx.labels.extend(m.spec_map("labels"));
+        ctx.annotations.extend(m.spec_map("annotations"));
+        if let Some(r) = spec.default_resources.requests {
+            ctx.default_resources.requests = r.into_iter().map(|(k, v)| (k, v.text())).collect();
+        }
+        if let Some(l) = spec.default_resources.limits {
+            ctx.default_resources.limits = l.into_iter().map(|(k, v)| (k, v.text())).collect();
+        }
+        ctx.api_versions.extend(spec.api_versions);
+        ctx.policy
+            .override_with(spec.pod_security, spec.compliance_level, spec.enforcement);
+        if let Some(n) = spec.network_policies {
+            ctx.network_policies = n == NetworkPolicies::Generate;
+        }
+    }
+}
