@@ -4,6 +4,7 @@
 //! function config) in their declared precedence, then flags and environment (CLI, Argo CD).
 //! Kinds read the context; only the engine and configuration kinds change it.
 
+use crate::schema::operators::OperatorKind;
 use crate::settings::{DefaultResources, Overrides, PolicySettings};
 use crate::types::compliance::ComplianceLabels;
 use serde_json::{Map, Value};
@@ -70,13 +71,13 @@ impl Context {
             .unwrap_or("")
     }
 
-    /// apiVersion of an operator kind: the override if any, else `default`.
-    pub fn api_version(&self, kind: &str, default: &str) -> String {
-        let group = crate::resource::group_of(default);
+    /// apiVersion of an operator kind: the `PlatformDefaults.spec.apiVersions` override if
+    /// any, else the kind's default.
+    pub fn api_version(&self, kind: &OperatorKind) -> String {
         self.api_versions
-            .get(&format!("{kind}.{group}"))
+            .get(&kind.key())
             .cloned()
-            .unwrap_or_else(|| default.to_string())
+            .unwrap_or_else(|| kind.api_version())
     }
 }
 

@@ -34,3 +34,74 @@ pub fn registry() -> &'static Registry {
     });
     &REGISTRY
 }
+
+#[cfg(test)]
+mod tests {
+    use super::registry;
+    use crate::schema::operators;
+
+    /// Groups the Kubernetes API server itself serves.
+    const BUILT_IN_GROUPS: &[&str] = &[
+        "",
+        "apps",
+        "batch",
+        "policy",
+        "autoscaling",
+        "networking.k8s.io",
+        "rbac.authorization.k8s.io",
+        "storage.k8s.io",
+        "scheduling.k8s.io",
+        "admissionregistration.k8s.io",
+        "apiextensions.k8s.io",
+        "coordination.k8s.io",
+        "node.k8s.io",
+        "discovery.k8s.io",
+    ];
+
+    /// Kinds write operator apiVersions from the table, never literally: every custom kind a
+    /// kind emits is a row (with the same default), and every row is emitted by some kind.
+    #[test]
+    fn emitted_custom_kinds_are_the_operator_table() {
+        let mut used = Vec::new();
+        for def in registry().iter() {
+            for gvk in def.emits {
+                let group = gvk.api_version.rsplit_once('/').map_or("", |(g, _)| g);
+                if BUILT_IN_GROUPS.contains(&group) {
+                    continue;
+                }
+                let row = operators::of(gvk.api_version, gvk.kind).unwrap_or_else(|| {
+                    panic!(
+                        "{} emits {} {}, which is not in schema::operators",
+                        def.kind, gvk.api_version, gvk.kind
+                    )
+                });
+                assert_eq!(row.api_version(), gvk.api_version, "{}", def.kind);
+                used.push(row.key());
+            }
+        }
+        for row in operators::ALL {
+            assert!(
+                used.contains(&row.key()),
+                "{} is emitted by no kind",
+                row.key()
+            );
+        }
+    }
+
+    /// Configuration kinds have distinct precedences, so which one wins never depends on order.
+    #[test]
+    fn configuration_precedences_are_distinct() {
+        let mut seen = Vec::new();
+        for def in registry().iter() {
+            if let crate::kind::Role::Configure { precedence, .. } = def.role {
+                assert!(
+                    !seen.contains(&precedence),
+                    "{} shares precedence {precedence}",
+                    def.kind
+                );
+                seen.push(precedence);
+            }
+        }
+        assert!(seen.len() >= 2);
+    }
+}

@@ -12,6 +12,7 @@ use crate::kind::spec::{Generate, Kind};
 use crate::kind::{Context, Expansion, Gvk, ModuleResource, Problems};
 use crate::modules::shared::container::ResourcesSpec;
 use crate::modules::shared::{defaults, meta};
+use crate::schema::operators;
 use crate::types::Quantity;
 use crate::validate;
 use schemars::JsonSchema;
@@ -439,7 +440,7 @@ impl Generate for PostgreSQL {
             );
             configuration.insert("wal".into(), json!({"compression": "gzip"}));
             objects.push(json!({
-                "apiVersion": ctx.api_version("ObjectStore", "barmancloud.cnpg.io/v1"),
+                "apiVersion": ctx.api_version(&operators::BARMAN_OBJECT_STORE),
                 "kind": "ObjectStore",
                 "metadata": cnpg_meta(&store_name, ns, name),
                 "spec": {"configuration": configuration, "retentionPolicy": b.retention},
@@ -493,7 +494,7 @@ impl Generate for PostgreSQL {
             );
         }
         objects.push(json!({
-            "apiVersion": ctx.api_version("Cluster", "postgresql.cnpg.io/v1"),
+            "apiVersion": ctx.api_version(&operators::CNPG_CLUSTER),
             "kind": "Cluster",
             "metadata": cnpg_meta(name, ns, name),
             "spec": cluster,
@@ -501,7 +502,7 @@ impl Generate for PostgreSQL {
 
         if let Some(b) = &spec.backup {
             objects.push(json!({
-                "apiVersion": ctx.api_version("ScheduledBackup", "postgresql.cnpg.io/v1"),
+                "apiVersion": ctx.api_version(&operators::CNPG_SCHEDULED_BACKUP),
                 "kind": "ScheduledBackup",
                 "metadata": cnpg_meta(name, ns, name),
                 "spec": {
@@ -519,7 +520,7 @@ impl Generate for PostgreSQL {
                 PoolMode::Transaction => "transaction",
             };
             objects.push(json!({
-                "apiVersion": ctx.api_version("Pooler", "postgresql.cnpg.io/v1"),
+                "apiVersion": ctx.api_version(&operators::CNPG_POOLER),
                 "kind": "Pooler",
                 "metadata": cnpg_meta(&format!("{name}-pooler"), ns, name),
                 "spec": {
@@ -532,7 +533,7 @@ impl Generate for PostgreSQL {
         }
         if spec.monitoring {
             objects.push(json!({
-                "apiVersion": ctx.api_version("PodMonitor", "monitoring.coreos.com/v1"),
+                "apiVersion": ctx.api_version(&operators::POD_MONITOR),
                 "kind": "PodMonitor",
                 "metadata": cnpg_meta(name, ns, name),
                 "spec": {

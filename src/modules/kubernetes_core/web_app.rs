@@ -11,6 +11,7 @@ use crate::modules::shared::defaults;
 use crate::modules::shared::meta;
 use crate::modules::shared::scaling::{self, AutoscalingSpec, PdbSpec};
 use crate::modules::shared::workload::{self, workload_spec};
+use crate::schema::operators;
 use crate::validate;
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::api::networking::v1 as networking;
@@ -347,7 +348,7 @@ fn route(r: &RouteSpec, port: i64, m: &ModuleResource<'_>, ctx: &Context) -> ser
         }]),
     );
     json!({
-        "apiVersion": ctx.api_version("HTTPRoute", "gateway.networking.k8s.io/v1"),
+        "apiVersion": ctx.api_version(&operators::HTTP_ROUTE),
         "kind": "HTTPRoute",
         "metadata": meta::to_value(&meta::meta(m.name, &m.namespace, m.name, None)),
         "spec": route_spec,

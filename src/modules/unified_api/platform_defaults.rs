@@ -5,6 +5,7 @@
 use crate::kind::context::SUPPORTED_KUBERNETES;
 use crate::kind::spec::{Configure, Kind};
 use crate::kind::{Context, ModuleResource, Problems};
+use crate::schema::operators;
 use crate::types::{Enforcement, Level, Profile, Quantity};
 use crate::validate;
 use schemars::JsonSchema;
@@ -97,16 +98,44 @@ impl Kind for PlatformDefaults {
             ch.check("spec.inventory", validate::label_value(i));
         }
         for (k, v) in &spec.api_versions {
-            let ok = k.split_once('.').is_some_and(|(kind, group)| {
-                !kind.is_empty()
-                    && crate::resource::group_of(v) == group
-                    && v.len() > group.len() + 1
-            });
-            if !ok {
-                ch.fail(
-                    format!("spec.apiVersions.{k}"),
-                    format!("expected `Kind.group: group/version` (e.g. Cluster.postgresql.cnpg.io: postgresql.cnpg.io/v1), found {k}: {v}"),
-                );
+            let field = format!("spec.apiVersions.{k}");
+            match operators::lookup(k) {
+                None => {
+                    let same_kind: Vec<String> = operators::ALL
+                        .iter()
+                        .filter(|o| o.kind == k.as_str())
+                        .map(|o| format!("`{}`", o.key()))
+                        .collect();
+                    let hint = if same_kind.is_empty() {
+                        format!(
+                            "expected `Kind.group` of one of {}",
+                            operators::ALL
+                                .iter()
+                                .map(|o| o.key())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
+                    } else {
+                        format!(
+                            "keys are `Kind.group`: did you mean {}?",
+                            same_kind.join(" or ")
+                        )
+                    };
+                    ch.fail(field, format!("unknown operator kind {k:?}: {hint}"));
+                }
+                Some(o) => {
+                    let version = v.strip_prefix(o.group).and_then(|r| r.strip_prefix('/'));
+                    if !version.is_some_and(|v| !v.is_empty() && !v.contains('/')) {
+                        ch.fail(
+                            field,
+                            format!(
+                                "expected `{}/<version>` (e.g. {}), found {v:?}",
+                                o.group,
+                                o.api_version()
+                            ),
+                        );
+                    }
+                }
             }
         }
     }

@@ -1,0 +1,3 @@
+//! Schemas and API tables: the operator kinds the built-in kinds emit.
+
+pub mod operators;

@@ -1,0 +1,87 @@
+//! The custom resource kinds the built-in kinds emit, with the apiVersion each is written in by
+//! default and the operator that serves it. `PlatformDefaults.spec.apiVersions` overrides a
+//! default per `Kind.group` (for an operator release that serves another version); kinds never
+//! write an operator apiVersion literally, they ask the context for one of these.
+
+/// A custom resource kind of an operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OperatorKind {
+    pub kind: &'static str,
+    pub group: &'static str,
+    /// The version written unless `PlatformDefaults.spec.apiVersions` says otherwise.
+    pub version: &'static str,
+    /// Who serves it, and from which release the default version is right.
+    pub operator: &'static str,
+}
+
+impl OperatorKind {
+    /// `Kind.group`, the key of `PlatformDefaults.spec.apiVersions`.
+    pub fn key(&self) -> String {
+        format!("{}.{}", self.kind, self.group)
+    }
+
+    /// The default apiVersion, `group/version`.
+    pub fn api_version(&self) -> String {
+        format!("{}/{}", self.group, self.version)
+    }
+}
+
+const fn kind(
+    kind: &'static str,
+    group: &'static str,
+    version: &'static str,
+    operator: &'static str,
+) -> OperatorKind {
+    OperatorKind {
+        kind,
+        group,
+        version,
+        operator,
+    }
+}
+
+const CNPG: &str = "CloudNativePG >= 1.26";
+
+pub const HTTP_ROUTE: OperatorKind = kind(
+    "HTTPRoute",
+    "gateway.networking.k8s.io",
+    "v1",
+    "Gateway API >= 1.0 (standard channel)",
+);
+pub const CNPG_CLUSTER: OperatorKind = kind("Cluster", "postgresql.cnpg.io", "v1", CNPG);
+pub const CNPG_SCHEDULED_BACKUP: OperatorKind =
+    kind("ScheduledBackup", "postgresql.cnpg.io", "v1", CNPG);
+pub const CNPG_POOLER: OperatorKind = kind("Pooler", "postgresql.cnpg.io", "v1", CNPG);
+pub const BARMAN_OBJECT_STORE: OperatorKind = kind(
+    "ObjectStore",
+    "barmancloud.cnpg.io",
+    "v1",
+    "Barman Cloud CNPG-I plugin >= 0.4",
+);
+pub const POD_MONITOR: OperatorKind = kind(
+    "PodMonitor",
+    "monitoring.coreos.com",
+    "v1",
+    "Prometheus Operator >= 0.50",
+);
+
+/// Every operator kind, for validation of `PlatformDefaults.spec.apiVersions` and the docs.
+pub static ALL: &[OperatorKind] = &[
+    HTTP_ROUTE,
+    CNPG_CLUSTER,
+    CNPG_SCHEDULED_BACKUP,
+    CNPG_POOLER,
+    BARMAN_OBJECT_STORE,
+    POD_MONITOR,
+];
+
+/// The operator kind of `Kind.group` `key`, if it is one.
+pub fn lookup(key: &str) -> Option<&'static OperatorKind> {
+    ALL.iter().find(|k| k.key() == key)
+}
+
+/// The operator kind of `api_version`'s group and `kind`, if it is one.
+pub fn of(api_version: &str, kind: &str) -> Option<&'static OperatorKind> {
+    let group = api_version.rsplit_once('/').map(|(g, _)| g)?;
+    ALL.iter().find(|k| k.kind == kind && k.group == group)
+}
