@@ -8,9 +8,9 @@
 //! tests need nothing.
 
 mod common;
+use api_double::{Double, FailureRule, Options, RecordedRequest};
 use common::cluster::Cluster;
 use common::kubectl_available;
-use nixernetes::cluster::double::{Double, FailureRule, Options, RecordedRequest};
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Output, Stdio};
@@ -734,6 +734,10 @@ fn aggregated_discovery_answers_with_its_content_type() {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "api-double"),
+    ignore = "built without the `api-double` feature: the binary has no such subcommand"
+)]
 fn hand_started_double_prints_a_working_kubeconfig() {
     if !kubectl_available() {
         return;

@@ -12,9 +12,9 @@
 //! Without kubectl the cross-checks say so and pass, unless `NIXERNETES_REQUIRE_KUBECTL=1`.
 
 mod common;
+use api_double::{FailureRule, Options, RecordedRequest};
 use common::cluster::Cluster;
 use common::kubectl_available;
-use nixernetes::cluster::double::{FailureRule, Options, RecordedRequest};
 use nixernetes::diff::normalize::Normalizer;
 use nixernetes::diff::ObjectId;
 use serde_json::{json, Value};
@@ -1057,7 +1057,7 @@ fn slow_servers_time_out() {
 /// with exit 2. The real kubectl accepts the same kubeconfig.
 #[test]
 fn tls_with_client_certificates() {
-    use nixernetes::cluster::double::TlsOptions;
+    use api_double::TlsOptions;
     use rcgen::{
         BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose,
         IsCa, KeyPair,

@@ -4,15 +4,20 @@
 //!
 //! Exit codes: 1 when the seed cannot be read or the server cannot start; otherwise the
 //! process runs until it is killed.
+//!
+//! The subcommand exists with the default-on `api-double` feature (the double is the
+//! `crates/api-double` crate); `parse_duration`, which `diff` shares, is always here.
 
-use super::{print_findings, EXIT_INVALID};
-use crate::cluster::client::error_chain;
-use crate::cluster::double::{Double, Options, TlsOptions};
-use std::io::Write;
-use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::time::Duration;
+#[cfg(feature = "api-double")]
+use {
+    super::{print_findings, EXIT_INVALID},
+    crate::cluster::client::error_chain,
+    api_double::{Double, Options, TlsOptions},
+    std::{io::Write, net::SocketAddr, path::PathBuf},
+};
 
+#[cfg(feature = "api-double")]
 #[derive(Debug, clap::Args)]
 pub struct ApiDoubleArgs {
     /// Address to listen on; port 0 picks a free port (the kubeconfig names the real one).
@@ -86,6 +91,7 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     Duration::try_from_secs_f64(secs).map_err(|e| format!("{s:?}: {e}"))
 }
 
+#[cfg(feature = "api-double")]
 pub fn run(args: &ApiDoubleArgs) -> i32 {
     let seed = if args.seed.is_empty() {
         Vec::new()

@@ -59,6 +59,7 @@ pub enum Command {
     /// Print the version.
     Version(version::VersionArgs),
     /// Serve an in-memory Kubernetes API server (for trying kubectl or diff without a cluster).
+    #[cfg(feature = "api-double")]
     ApiDouble(api_double::ApiDoubleArgs),
 }
 
@@ -235,6 +236,7 @@ pub fn run(args: Vec<OsString>) -> i32 {
         Command::KustomizePlugin(a) => kustomize_plugin::run_plugin(&a.config),
         Command::KustomizePlugins(a) => kustomize_plugin::run_plugins(&a),
         Command::Version(a) => version::run(&a),
+        #[cfg(feature = "api-double")]
         Command::ApiDouble(a) => api_double::run(&a),
     }
 }

@@ -1,9 +1,8 @@
-//! Talking to Kubernetes clusters, and the in-memory API-server double that code is tested
-//! against.
+//! Talking to Kubernetes clusters.
 //!
 //! No real cluster exists where the tests run: everything that speaks to an API server is
-//! checked against [`double`], whose own fidelity is checked by pointing the real kubectl at it.
-//! The double is test and development tooling; nothing in the rendering path may depend on it.
+//! checked against the in-memory API-server double (`crates/api-double`), whose own fidelity is
+//! checked by pointing the real kubectl at it. The double is test and development tooling;
+//! nothing in the rendering path may depend on it.
 
 pub mod client;
-pub mod double;

@@ -1,7 +1,7 @@
 //! A running API-server double with a private kubeconfig, kubectl discovery cache and scratch
 //! directory, for tests that point kubectl (or our own diff) at it.
 
-use nixernetes::cluster::double::{Double, Options};
+use api_double::{Double, Options};
 use serde_json::Value;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};

@@ -1,6 +1,6 @@
 //! The API-server double: an in-memory, stateful Kubernetes API server on loopback HTTP that
-//! the real kubectl and our own cluster code both accept, so that `diff` and friends can be
-//! tested without a cluster (`DIFF-reference.md` §6).
+//! the real kubectl and Nixernetes' own cluster code both accept, so that `diff` and friends can
+//! be tested without a cluster (`DIFF-reference.md` §6).
 //!
 //! It serves discovery (aggregated and legacy), a minimal OpenAPI v3, and CRUD plus the four
 //! patch types for a table of built-in kinds and for kinds registered by CRDs, with the server
@@ -12,8 +12,13 @@
 //! stays as written), no authentication, no schemas for built-in kinds (list merge keys come
 //! from a table), and no conversion between versions of a CRD.
 //!
+//! This crate is test and development tooling beside the `nixernetes` package, which uses it
+//! only behind its `api-double` feature (the subcommand) and in its tests. It must not depend on
+//! `nixernetes`: it has its own YAML shim (`yaml`, serde-saphyr read as the product reads it)
+//! and clock formatting (`time`).
+//!
 //! ```no_run
-//! use nixernetes::cluster::double::{Double, Options};
+//! use api_double::{Double, Options};
 //! let double = Double::start(Options::default()).unwrap();
 //! std::fs::write("/tmp/kubeconfig", double.kubeconfig()).unwrap();
 //! // kubectl --kubeconfig /tmp/kubeconfig apply --server-side -f app.yaml
@@ -21,6 +26,10 @@
 //! # let _ = writes;
 //! double.stop();
 //! ```
+
+// `ApiError` (a `metav1.Status`) is the error of every request path; it is large, and an error
+// answers one request. (Allowed crate-wide before the move too, by the main crate's root.)
+#![allow(clippy::result_large_err)]
 
 mod apply;
 mod defaults;
@@ -32,6 +41,8 @@ mod selector;
 mod server;
 mod status;
 mod store;
+mod time;
+mod yaml;
 
 pub use kinds::{Registry, ResourceType};
 pub use status::{ApiError, Cause};

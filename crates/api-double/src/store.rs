@@ -243,7 +243,7 @@ impl Store {
                 .map(|d| d.as_secs() as i64)
                 .unwrap_or(0)
         });
-        crate::types::time::rfc3339(secs)
+        crate::time::rfc3339(secs)
     }
 
     fn new_uid(&mut self) -> String {

@@ -473,7 +473,7 @@ fn resource(
             .or_else(|_| {
                 std::str::from_utf8(body)
                     .map_err(|e| e.to_string())
-                    .and_then(|t| crate::yaml::parse_one(t).map_err(|e| e.to_string()))
+                    .and_then(crate::yaml::parse_one)
             })
             .map_err(|e| ApiError::bad_request(format!("the object provided is unrecognized: {e}")))
     };
