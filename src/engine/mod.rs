@@ -464,7 +464,7 @@ fn module_identity(
         );
     } else if name.is_empty() {
         findings.push(
-            Finding::error("metadata.name is required")
+            Finding::error("required: name the resource (a DNS-1123 label such as `web`)")
                 .about(res)
                 .field("metadata.name"),
         );

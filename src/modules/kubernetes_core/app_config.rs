@@ -5,7 +5,6 @@ use crate::kind::spec::{Generate, Kind};
 use crate::kind::{Context, Expansion, Gvk, ModuleResource, Problems};
 use crate::modules::shared::config::{check_config_keys, check_config_size};
 use crate::modules::shared::meta;
-use crate::validate;
 use k8s_openapi::api::core::v1 as core;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -43,8 +42,6 @@ impl Kind for AppConfig {
     type Spec = AppConfigSpec;
 
     fn validate(spec: &AppConfigSpec, ch: &mut Problems<'_>) {
-        let name = ch.module().name;
-        ch.check("metadata.name", validate::dns1123_subdomain(name));
         check_config_keys(spec.data.keys(), ch, "spec.data");
         check_config_keys(spec.files.keys(), ch, "spec.files");
         check_config_keys(spec.secret_data.keys(), ch, "spec.secretData");

@@ -71,9 +71,14 @@ fn front(mut map: Map<String, Value>, keys: &[&str]) -> Map<String, Value> {
 }
 
 /// Checks that the resource's name plus the longest suffix its kind appends still makes a
-/// valid object name.
+/// valid object name, and that it can name a Service (a DNS-1035 label: it starts with a
+/// letter). The engine has already said when the name is missing or not a DNS-1123 label; one
+/// cause gives one error.
 pub fn check_name_room(suffix: &str, p: &mut Problems<'_>) {
     let name = p.module().name;
+    if name.is_empty() || validate::dns1123_label(name).is_err() {
+        return;
+    }
     let full = format!("{name}{suffix}");
     if full.len() > 63 {
         p.fail(
