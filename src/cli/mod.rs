@@ -8,6 +8,7 @@ pub mod api_double;
 pub mod check;
 pub mod diff;
 pub mod function;
+pub mod kinds;
 pub mod kustomize_plugin;
 pub mod render;
 pub mod version;
@@ -56,6 +57,8 @@ pub enum Command {
     KustomizePlugin(kustomize_plugin::PluginArgs),
     /// Manage the legacy Kustomize plugin tree.
     KustomizePlugins(kustomize_plugin::PluginsArgs),
+    /// List every kind, with its seed module, role and one line.
+    Kinds(kinds::KindsArgs),
     /// Print the version.
     Version(version::VersionArgs),
     /// Serve an in-memory Kubernetes API server (for trying kubectl or diff without a cluster).
@@ -235,6 +238,7 @@ pub fn run(args: Vec<OsString>) -> i32 {
         Command::Function(_) => function::run_from_stdin(false),
         Command::KustomizePlugin(a) => kustomize_plugin::run_plugin(&a.config),
         Command::KustomizePlugins(a) => kustomize_plugin::run_plugins(&a),
+        Command::Kinds(a) => kinds::run(&a),
         Command::Version(a) => version::run(&a),
         #[cfg(feature = "api-double")]
         Command::ApiDouble(a) => api_double::run(&a),
