@@ -99,7 +99,7 @@ fn one_bad_document_means_no_output_at_all() {
 #[test]
 fn every_error_is_reported_not_just_the_first() {
     let out = bin()
-        .args(["render", "tests/fixtures/bad/webapp.yaml"])
+        .args(["render", "tests/kinds/WebApp/invalid.yaml"])
         .output()
         .expect("run");
     let stderr = assert_rejected(&out, "many errors");

@@ -73,6 +73,26 @@ impl Gvk {
     }
 }
 
+/// A kind's example: a complete, valid input, and where it lives in the repository.
+#[derive(Debug, Clone, Copy)]
+pub struct Example {
+    /// Path relative to the crate root, e.g. `examples/webapp.yaml`.
+    pub path: &'static str,
+    /// Its text (compiled into the binary).
+    pub text: &'static str,
+}
+
+/// The [`Example`] at `path` (relative to the crate root), compiled in.
+#[macro_export]
+macro_rules! example {
+    ($path:literal) => {
+        $crate::kind::Example {
+            path: $path,
+            text: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/", $path)),
+        }
+    };
+}
+
 /// A generating kind's function: the resource's children (or every error of its spec).
 pub type GenerateFn = fn(&ModuleResource<'_>, &Context) -> Result<Expansion, Vec<Finding>>;
 /// A configuration kind's function: changes the context, emits nothing.
@@ -105,8 +125,8 @@ pub struct KindDef {
     pub spec_schema: fn(&mut schemars::SchemaGenerator) -> schemars::Schema,
     /// The objects it can emit (empty for configuration and report kinds).
     pub emits: &'static [Gvk],
-    /// A complete, valid example input (YAML), for `explain`, the docs and the tests.
-    pub example: &'static str,
+    /// A complete, valid example input, for `explain`, the docs and the tests.
+    pub example: Example,
 }
 
 impl KindDef {

@@ -8,7 +8,7 @@
 //! impl Kind for WebApp {
 //!     const KIND: &'static str = "WebApp";
 //!     const SUMMARY: &'static str = "HTTP service: Deployment, Service, …";
-//!     const EXAMPLE: &'static str = include_str!("../../../examples/kubernetes-core/web-app.yaml");
+//!     const EXAMPLE: Example = crate::example!("examples/webapp.yaml");
 //!     type Spec = WebAppSpec;
 //!     fn validate(spec: &WebAppSpec, p: &mut Problems) { … }
 //! }
@@ -19,7 +19,9 @@
 //! // in the seed module's mod.rs:  generator::<WebApp>(&MODULE),
 //! ```
 
-use super::{Context, Expansion, Gvk, KindDef, ModuleResource, Problems, Role, SeedModule};
+use super::{
+    Context, Example, Expansion, Gvk, KindDef, ModuleResource, Problems, Role, SeedModule,
+};
 use crate::finding::Finding;
 use crate::resource::Resource;
 use schemars::JsonSchema;
@@ -32,8 +34,8 @@ pub trait Kind: 'static {
     const KIND: &'static str;
     /// One line for `kinds`, the docs and errors.
     const SUMMARY: &'static str;
-    /// A complete, valid example (YAML).
-    const EXAMPLE: &'static str;
+    /// A complete, valid example (`crate::example!("examples/…")`).
+    const EXAMPLE: Example;
     type Spec: DeserializeOwned + JsonSchema;
 
     /// Rules types cannot express (min <= max, ingress xor route); record every problem, never

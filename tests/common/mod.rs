@@ -22,3 +22,47 @@ pub fn kubectl_available() -> bool {
     }
     ok
 }
+
+/// What a run of the binary printed.
+pub struct Outcome {
+    pub stdout: String,
+    pub stderr: String,
+    pub status: i32,
+}
+
+/// Runs the binary in the crate root with `args`, a clean environment (PATH kept) and no stdin.
+pub fn run_binary(args: &[&str]) -> Outcome {
+    let out = Command::new(env!("CARGO_BIN_EXE_kubectl-nixernetes"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .stdin(Stdio::null())
+        .output()
+        .expect("the binary runs");
+    Outcome {
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        status: out.status.code().unwrap_or(-1),
+    }
+}
+
+/// Compares `actual` with the golden file at `path` (a missing file reads as empty), or with
+/// `UPDATE_GOLDEN=1` writes it (an empty one is removed). Mismatches go to `failures`.
+pub fn golden(path: &std::path::Path, actual: &str, failures: &mut Vec<String>) {
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        if actual.is_empty() {
+            let _ = std::fs::remove_file(path);
+        } else {
+            std::fs::write(path, actual).expect("write golden");
+        }
+        return;
+    }
+    let expected = std::fs::read_to_string(path).unwrap_or_default();
+    if expected != actual {
+        failures.push(format!(
+            "{} differs:\n--- expected\n{expected}\n--- actual\n{actual}",
+            path.display()
+        ));
+    }
+}

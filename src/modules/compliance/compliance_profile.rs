@@ -10,7 +10,7 @@
 //! Local-config objects never get the labels.
 
 use crate::kind::spec::{Configure, Kind};
-use crate::kind::{Context, ModuleResource, Problems};
+use crate::kind::{Context, Example, ModuleResource, Problems};
 use crate::modules::shared::compliance::{check_level, level_of, ComplianceSpec};
 use crate::types::compliance::{ComplianceLabels, ObjectSelector};
 use crate::types::{DataClassification, EnvironmentProfile, Framework, Level};
@@ -58,7 +58,7 @@ impl ComplianceProfileSpec {
 impl Kind for ComplianceProfile {
     const KIND: &'static str = "ComplianceProfile";
     const SUMMARY: &'static str = "compliance framework, level and owner: compliance labels on emitted objects, level and enforcement of the checks";
-    const EXAMPLE: &'static str = include_str!("../../../examples/compliance-profile.yaml");
+    const EXAMPLE: Example = crate::example!("examples/compliance-profile.yaml");
     type Spec = ComplianceProfileSpec;
 
     fn validate(spec: &ComplianceProfileSpec, ch: &mut Problems<'_>) {

@@ -13,7 +13,7 @@
 
 use crate::finding::{Finding, Severity};
 use crate::kind::spec::{Kind, Report};
-use crate::kind::{Context, ModuleResource, Problems};
+use crate::kind::{Context, Example, ModuleResource, Problems};
 use crate::modules::shared::compliance::{check_level, level_of};
 use crate::policy;
 use crate::resource::Resource;
@@ -58,7 +58,7 @@ pub struct ComplianceCheckSpec {
 impl Kind for ComplianceCheck {
     const KIND: &'static str = "ComplianceCheck";
     const SUMMARY: &'static str = "compliance verdict on the rendered set at a level: non-compliant objects, namespace isolation, a compliance rate";
-    const EXAMPLE: &'static str = include_str!("../../../examples/compliance-check.yaml");
+    const EXAMPLE: Example = crate::example!("examples/compliance-check.yaml");
     type Spec = ComplianceCheckSpec;
 
     fn validate(spec: &ComplianceCheckSpec, ch: &mut Problems<'_>) {

@@ -9,7 +9,7 @@
 
 use crate::kind::network::{self, NetworkTarget, Policies, Port};
 use crate::kind::spec::{Generate, Kind};
-use crate::kind::{Context, Expansion, Gvk, ModuleResource, Problems};
+use crate::kind::{Context, Example, Expansion, Gvk, ModuleResource, Problems};
 use crate::modules::shared::container::ResourcesSpec;
 use crate::modules::shared::{defaults, meta};
 use crate::schema::operators;
@@ -399,7 +399,7 @@ impl Kind for PostgreSQL {
     const KIND: &'static str = "PostgreSQL";
     const SUMMARY: &'static str =
         "PostgreSQL on CloudNativePG: Cluster, ObjectStore, ScheduledBackup, Pooler, PodMonitor";
-    const EXAMPLE: &'static str = include_str!("../../../examples/postgresql.yaml");
+    const EXAMPLE: Example = crate::example!("examples/postgresql.yaml");
     type Spec = PostgreSQLSpec;
 
     fn validate(spec: &PostgreSQLSpec, p: &mut Problems<'_>) {

@@ -2,7 +2,7 @@
 //! plaintext secret values are refused otherwise, since this output usually lands in Git.
 
 use crate::kind::spec::{Generate, Kind};
-use crate::kind::{Context, Expansion, Gvk, ModuleResource, Problems};
+use crate::kind::{Context, Example, Expansion, Gvk, ModuleResource, Problems};
 use crate::modules::shared::config::{check_config_keys, check_config_size};
 use crate::modules::shared::meta;
 use k8s_openapi::api::core::v1 as core;
@@ -38,7 +38,7 @@ impl Kind for AppConfig {
     const KIND: &'static str = "AppConfig";
     const SUMMARY: &'static str =
         "configuration data: ConfigMap, and a Secret only with allowPlainSecrets";
-    const EXAMPLE: &'static str = include_str!("../../../examples/app-config.yaml");
+    const EXAMPLE: Example = crate::example!("examples/app-config.yaml");
     type Spec = AppConfigSpec;
 
     fn validate(spec: &AppConfigSpec, ch: &mut Problems<'_>) {

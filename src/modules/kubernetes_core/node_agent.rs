@@ -2,7 +2,7 @@
 //! every taint by default, with optional host directories, and its ServiceAccount.
 
 use crate::kind::spec::{Generate, Kind};
-use crate::kind::{Context, Expansion, Gvk, ModuleResource, Problems};
+use crate::kind::{Context, Example, Expansion, Gvk, ModuleResource, Problems};
 use crate::modules::shared::container::PortSpec;
 use crate::modules::shared::defaults;
 use crate::modules::shared::meta;
@@ -91,7 +91,7 @@ fn tolerate_all() -> Vec<TolerationSpec> {
 impl Kind for NodeAgent {
     const KIND: &'static str = "NodeAgent";
     const SUMMARY: &'static str = "one pod per node: DaemonSet and ServiceAccount";
-    const EXAMPLE: &'static str = include_str!("../../../examples/node-agent.yaml");
+    const EXAMPLE: Example = crate::example!("examples/node-agent.yaml");
     type Spec = NodeAgentSpec;
 
     fn validate(spec: &NodeAgentSpec, ch: &mut Problems<'_>) {

@@ -3,7 +3,7 @@
 //! client Service, its ServiceAccount and PDB.
 
 use crate::kind::spec::{Generate, Kind};
-use crate::kind::{Context, Expansion, Gvk, ModuleResource, Problems};
+use crate::kind::{Context, Example, Expansion, Gvk, ModuleResource, Problems};
 use crate::modules::shared::container::{self, PortSpec};
 use crate::modules::shared::defaults;
 use crate::modules::shared::meta;
@@ -90,7 +90,7 @@ impl Kind for StatefulService {
     const KIND: &'static str = "StatefulService";
     const SUMMARY: &'static str =
         "stateful workload with volumes: StatefulSet, headless and client Services, ServiceAccount, PDB";
-    const EXAMPLE: &'static str = include_str!("../../../examples/stateful-service.yaml");
+    const EXAMPLE: Example = crate::example!("examples/stateful-service.yaml");
     type Spec = StatefulServiceSpec;
 
     fn validate(spec: &StatefulServiceSpec, ch: &mut Problems<'_>) {

@@ -4,7 +4,7 @@
 //! the compliance labels on everything it emits, `dependsOn` says what it talks to.
 
 use crate::kind::spec::{Generate, Kind};
-use crate::kind::{Context, Expansion, Gvk, ModuleResource, Problems};
+use crate::kind::{Context, Example, Expansion, Gvk, ModuleResource, Problems};
 use crate::modules::shared::config::{self, ConfigSpec};
 use crate::modules::shared::container::{self, PortSpec};
 use crate::modules::shared::defaults;
@@ -165,7 +165,7 @@ impl Kind for WebApp {
     const KIND: &'static str = "WebApp";
     const SUMMARY: &'static str =
         "HTTP service: Deployment, Service, ServiceAccount, optional ConfigMap, HPA, PDB, Ingress or HTTPRoute";
-    const EXAMPLE: &'static str = include_str!("../../../examples/webapp.yaml");
+    const EXAMPLE: Example = crate::example!("examples/webapp.yaml");
     type Spec = WebAppSpec;
 
     fn validate(spec: &WebAppSpec, ch: &mut Problems<'_>) {

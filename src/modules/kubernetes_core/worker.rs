@@ -2,7 +2,7 @@
 //! of hardened pods, its ServiceAccount, optional `<name>-config` ConfigMap, HPA and PDB.
 
 use crate::kind::spec::{Generate, Kind};
-use crate::kind::{Context, Expansion, Gvk, ModuleResource, Problems};
+use crate::kind::{Context, Example, Expansion, Gvk, ModuleResource, Problems};
 use crate::modules::shared::config::{self, ConfigSpec};
 use crate::modules::shared::defaults;
 use crate::modules::shared::meta;
@@ -31,7 +31,7 @@ impl Kind for Worker {
     const KIND: &'static str = "Worker";
     const SUMMARY: &'static str =
         "background process without a Service: Deployment, ServiceAccount, optional HPA, PDB";
-    const EXAMPLE: &'static str = include_str!("../../../examples/worker.yaml");
+    const EXAMPLE: Example = crate::example!("examples/worker.yaml");
     type Spec = WorkerSpec;
 
     fn validate(spec: &WorkerSpec, ch: &mut Problems<'_>) {

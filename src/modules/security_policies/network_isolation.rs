@@ -6,7 +6,7 @@
 
 use crate::kind::network;
 use crate::kind::spec::{Generate, Kind};
-use crate::kind::{Context, Expansion, Gvk, ModuleResource, Problems};
+use crate::kind::{Context, Example, Expansion, Gvk, ModuleResource, Problems};
 use crate::modules::shared::defaults;
 use crate::types::{IntOrString, Protocol};
 use crate::validate;
@@ -258,7 +258,7 @@ fn port_text(p: &IntOrString) -> String {
 impl Kind for NetworkIsolation {
     const KIND: &'static str = "NetworkIsolation";
     const SUMMARY: &'static str = "NetworkPolicies for a namespace: default-deny, DNS egress, and allow rules between pods, namespaces and CIDRs";
-    const EXAMPLE: &'static str = include_str!("../../../examples/network-isolation.yaml");
+    const EXAMPLE: Example = crate::example!("examples/network-isolation.yaml");
     type Spec = NetworkIsolationSpec;
 
     fn validate(spec: &NetworkIsolationSpec, ch: &mut Problems<'_>) {

@@ -4,7 +4,7 @@
 //! object; the engine reports that collision, since only it sees the whole set.
 
 use crate::kind::spec::{Generate, Kind};
-use crate::kind::{Context, Expansion, Gvk, ModuleResource, Problems};
+use crate::kind::{Context, Example, Expansion, Gvk, ModuleResource, Problems};
 use crate::modules::shared::meta;
 use crate::types::Profile;
 use crate::validate;
@@ -85,7 +85,7 @@ impl Kind for PodSecurityProfile {
     const KIND: &'static str = "PodSecurityProfile";
     const SUMMARY: &'static str =
         "Pod Security Admission: Namespaces labelled with enforce, audit and warn levels";
-    const EXAMPLE: &'static str = include_str!("../../../examples/pod-security-profile.yaml");
+    const EXAMPLE: Example = crate::example!("examples/pod-security-profile.yaml");
     type Spec = PodSecurityProfileSpec;
 
     fn validate(spec: &PodSecurityProfileSpec, ch: &mut Problems<'_>) {

@@ -4,7 +4,7 @@
 
 use crate::kind::context::SUPPORTED_KUBERNETES;
 use crate::kind::spec::{Configure, Kind};
-use crate::kind::{Context, ModuleResource, Problems};
+use crate::kind::{Context, Example, ModuleResource, Problems};
 use crate::schema::operators;
 use crate::types::{Enforcement, Level, Profile, Quantity};
 use crate::validate;
@@ -65,7 +65,7 @@ pub enum NetworkPolicies {
 impl Kind for PlatformDefaults {
     const KIND: &'static str = "PlatformDefaults";
     const SUMMARY: &'static str = "platform-wide defaults: namespace, Kubernetes version, default resources, labels, inventory";
-    const EXAMPLE: &'static str = include_str!("../../../examples/platform/defaults.yaml");
+    const EXAMPLE: Example = crate::example!("examples/platform/defaults.yaml");
     type Spec = PlatformDefaultsSpec;
 
     fn validate(spec: &PlatformDefaultsSpec, ch: &mut Problems<'_>) {
