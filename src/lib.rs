@@ -16,6 +16,7 @@ pub mod modules;
 pub mod policy;
 pub mod report;
 pub mod resource;
+pub mod schema;
 pub mod source;
 pub mod validate;
 pub mod yaml;
