@@ -6,11 +6,13 @@ pub mod cron;
 pub mod image;
 pub mod names;
 pub mod quantity;
+pub mod suggest;
 
 pub use cidr::cidr;
 pub use image::image_reference;
 pub use names::{dns1035_label, dns1123_label, dns1123_subdomain, label_key, label_value};
 pub use quantity::quantity;
+pub use suggest::{did_you_mean, suggest};
 
 /// A TCP/UDP port number: 1-65535.
 pub fn port(p: i64) -> Result<(), String> {
