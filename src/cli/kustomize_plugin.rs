@@ -66,13 +66,16 @@ pub fn run_plugin(config_path: &Path) -> i32 {
     }
     let config = config.remove(0);
     if !config.is_module() || modules::registry().lookup(config.kind()).is_none() {
-        print_findings(&[Finding::error(format!(
-            "plugin config {} ({}) is not a nixernetes.io kind: expected one of {}",
-            config.kind(),
-            config.api_version(),
-            modules::registry().known_kinds()
-        ))
-        .about(&config)]);
+        let why = if config.is_module() {
+            modules::registry().unknown(config.kind())
+        } else {
+            format!(
+                "{} ({}) is not a nixernetes.io kind",
+                config.kind(),
+                config.api_version()
+            )
+        };
+        print_findings(&[Finding::error(format!("plugin config: {why}")).about(&config)]);
         return EXIT_INVALID;
     }
     let stdin = match super::read_stdin() {

@@ -442,12 +442,13 @@ fn module_identity(
     }
     for key in res.object.keys() {
         if !matches!(key.as_str(), "apiVersion" | "kind" | "metadata" | "spec") {
+            let fields = ["apiVersion", "kind", "metadata", "spec"];
+            let hint = crate::validate::suggest::did_you_mean(key, fields)
+                .unwrap_or_else(|| "expected apiVersion, kind, metadata, spec".into());
             findings.push(
-                Finding::error(format!(
-                    "unknown field {key:?}: expected apiVersion, kind, metadata, spec"
-                ))
-                .about(res)
-                .field(key.clone()),
+                Finding::error(format!("unknown field {key:?}: {hint}"))
+                    .about(res)
+                    .field(key.clone()),
             );
         }
     }
@@ -539,13 +540,9 @@ fn expand(
 ) -> Option<Vec<(Resource, Arc<Provenance>)>> {
     let Some(def) = reg.lookup(res.kind()) else {
         findings.push(
-            Finding::error(format!(
-                "unknown kind {:?} in group nixernetes.io: expected one of {}",
-                res.kind(),
-                reg.known_kinds()
-            ))
-            .about(res)
-            .field("kind"),
+            Finding::error(reg.unknown(res.kind()))
+                .about(res)
+                .field("kind"),
         );
         return None;
     };

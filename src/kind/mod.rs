@@ -158,12 +158,14 @@ impl Registry {
         self.kinds.iter()
     }
 
-    /// Names of every kind, for error messages.
-    pub fn known_kinds(&self) -> String {
-        self.kinds
-            .iter()
-            .map(|k| k.kind)
-            .collect::<Vec<_>>()
-            .join(", ")
+    /// Why `kind` (of group nixernetes.io) is refused: the closest known kinds, and where the
+    /// whole list is.
+    pub fn unknown(&self, kind: &str) -> String {
+        let hint = crate::validate::suggest::did_you_mean(kind, self.kinds.iter().map(|k| k.kind))
+            .map(|d| format!("{d} "))
+            .unwrap_or_default();
+        format!(
+            "unknown kind {kind:?} in group nixernetes.io: {hint}(`kubectl nixernetes kinds` lists every kind)"
+        )
     }
 }

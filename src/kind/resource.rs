@@ -54,18 +54,43 @@ impl ModuleResource<'_> {
             .unwrap_or_default()
     }
 
-    /// Deserializes the kind's part of `spec` into its typed spec. Unknown fields and wrong
-    /// types are errors located by field path.
-    pub fn spec<T: DeserializeOwned>(&self) -> Result<T, Vec<Finding>> {
-        serde_path_to_error::deserialize(self.kind_spec()).map_err(|e| {
-            let path = e.path().to_string();
-            let field = if path == "." {
-                "spec".to_string()
-            } else {
-                format!("spec.{path}")
-            };
-            vec![self.error(field, e.into_inner().to_string())]
-        })
+    /// Deserializes the kind's part of `spec` into its typed spec `T`, whose JSON Schema
+    /// `schema` builds. When it does not deserialize, the spec is validated against that schema
+    /// so that every structural problem is reported (unknown fields with a suggestion, wrong
+    /// types, missing fields, bad values), each at its field path and in YAML's words; the
+    /// schema is built only then, so a valid spec costs nothing more.
+    pub fn spec<T: DeserializeOwned>(
+        &self,
+        schema: fn(&mut schemars::SchemaGenerator) -> schemars::Schema,
+    ) -> Result<T, Vec<Finding>> {
+        let value = self.kind_spec();
+        let e = match serde_path_to_error::deserialize(&value) {
+            Ok(spec) => return Ok(spec),
+            Err(e) => e,
+        };
+        let schema = crate::schema::spec_schema(schema).to_value();
+        let problems = crate::schema::validate_at(&schema, &value, "spec");
+        if !problems.is_empty() {
+            return Err(problems
+                .into_iter()
+                .map(|p| {
+                    let field = if p.path.is_empty() {
+                        "spec".to_string()
+                    } else {
+                        p.path
+                    };
+                    self.error(field, p.message)
+                })
+                .collect());
+        }
+        // The schema accepts what serde refused (a rule only the type knows): serde's word.
+        let path = e.path().to_string();
+        let field = if path == "." {
+            "spec".to_string()
+        } else {
+            format!("spec.{path}")
+        };
+        Err(vec![self.error(field, e.into_inner().to_string())])
     }
 }
 

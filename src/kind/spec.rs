@@ -72,7 +72,7 @@ pub trait Report: Kind {
 /// Deserializes and validates the spec of `m`: the spec, and the warnings of its validation;
 /// or every error.
 fn checked_spec<K: Kind>(m: &ModuleResource<'_>) -> Result<(K::Spec, Vec<Finding>), Vec<Finding>> {
-    let spec: K::Spec = m.spec()?;
+    let spec: K::Spec = m.spec(schema_of::<K>)?;
     let mut p = Problems::new(m);
     K::validate(&spec, &mut p);
     let warnings = p.finish()?;
