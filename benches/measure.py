@@ -191,6 +191,23 @@ def report(results):
     for r in table:
         print(fmt.format(*r))
 
+    # the same cases with an earlier build, measured in the same run (BENCH_BASELINE)
+    base = [(case, kinds["ours"], kinds["baseline"]) for case, kinds in rows.items()
+            if "ours" in kinds and "baseline" in kinds]
+    if base:
+        bhdr = ("case", "baseline CPU s", "ours CPU s", "ours/baseline CPU",
+                "baseline RSS MiB", "ours RSS MiB")
+        btable = [(case, f"{b[1]:.3f}", f"{o[1]:.3f}",
+                   f"{o[1] / b[1]:.2f}x" if b[1] > 0 else "inf",
+                   f"{b[2] / 1024:.1f}", f"{o[2] / 1024:.1f}") for case, o, b in base]
+        bw = [max(len(str(r[i])) for r in [bhdr] + btable) for i in range(len(bhdr))]
+        bfmt = "  ".join("{:<%d}" % w if i == 0 else "{:>%d}" % w for i, w in enumerate(bw))
+        print()
+        print(bfmt.format(*bhdr))
+        print(bfmt.format(*("-" * w for w in bw)))
+        for r in btable:
+            print(bfmt.format(*r))
+
     # linearity: CPU-s per 1000 objects, smallest vs largest pass-through case
     pt = [(counts[c][0], rows[c]["ours"][1]) for c in rows
           if c.startswith("passthrough") and "ours" in rows[c]]

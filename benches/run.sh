@@ -4,6 +4,9 @@
 #   benches/run.sh                 # default: kustomize comparison at 500 objects only
 #   BENCH_FULL=1 benches/run.sh    # also kustomize at 5,000 objects (~220 CPU-s)
 #   BENCH_REPEATS=3 benches/run.sh # median of 3 runs per measured case (default 1)
+#   BENCH_BASELINE=/path/to/old/kubectl-nixernetes benches/run.sh
+#                                  # also run every case with an earlier build, in the same
+#                                  # run, and report ours/baseline ratios
 #
 # Needs bash, python3 and kubectl (for `kubectl kustomize`). Everything is written
 # to a temporary directory that is removed on exit. Exits non-zero if any command fails.
@@ -14,6 +17,23 @@ root="$(cd "$here/.." && pwd)"
 measure=(python3 "$here/measure.py")
 gen="${NIXERNETES_SHARED:-$root/../shared}/bench/gen_manifests.py"
 bin="$root/target/release/kubectl-nixernetes"
+baseline="${BENCH_BASELINE:-}"
+if [[ -n "$baseline" && ! -x "$baseline" ]]; then
+  echo "run.sh: BENCH_BASELINE=$baseline is not an executable" >&2
+  exit 1
+fi
+
+# measure CASE CMD...: time CMD with our binary, and with the baseline binary when given.
+measure_both() {
+  local case="$1"
+  shift
+  "${measure[@]}" run "$results" "$case" ours /dev/null -- "$@"
+  if [[ -n "$baseline" ]]; then
+    local args=("$@")
+    args[0]="$baseline"
+    "${measure[@]}" run "$results" "$case" baseline /dev/null -- "${args[@]}"
+  fi
+}
 
 for tool in python3 kubectl; do
   command -v "$tool" >/dev/null || { echo "run.sh: $tool not found" >&2; exit 1; }
@@ -54,7 +74,7 @@ for n in 100 1000 10000; do
   "$bin" render "$in" >"$tmp/out.yaml"
   objs="$(count_objects "$case" "$tmp/out.yaml")"
   echo "  $case: $objs objects emitted" >&2
-  "${measure[@]}" run "$results" "$case" ours /dev/null -- "$bin" render "$in"
+  measure_both "$case" "$bin" render "$in"
 done
 
 # 3. Pass-through of plain manifests, same job as the generated kustomization.
@@ -82,12 +102,12 @@ for apps in 100 1000 10000; do
   "${cmd[@]}" >"$tmp/out.yaml"
   objs="$(count_objects "$case" "$tmp/out.yaml" "$note")"
   echo "  $case: $objs objects emitted by us (expected $((apps * 5)))" >&2
-  "${measure[@]}" run "$results" "$case" ours /dev/null -- "${cmd[@]}"
+  measure_both "$case" "${cmd[@]}"
 
   # The linter on the same input: every check, JSON report.
   ccase="check A=$apps"
   count_objects "$ccase" "$tmp/out.yaml" "" >/dev/null
-  "${measure[@]}" run "$results" "$ccase" ours /dev/null -- "$bin" check -o json "$dir/apps"
+  measure_both "$ccase" "$bin" check -o json "$dir/apps"
 
   if [[ $run_kust == 1 ]]; then
     "${measure[@]}" run "$results" "$case" kustomize "$tmp/kust.yaml" -- kubectl kustomize "$dir"
@@ -103,6 +123,9 @@ done
 echo "== start-up" >&2
 "${measure[@]}" gen-webapps 1 "$tmp/one.yaml"
 startup_ms="$("${measure[@]}" startup 50 /dev/null -- "$bin" render "$tmp/one.yaml")"
+if [[ -n "$baseline" ]]; then
+  baseline_ms="$("${measure[@]}" startup 50 /dev/null -- "$baseline" render "$tmp/one.yaml")"
+fi
 
 # 5. Report.
 echo
@@ -111,6 +134,9 @@ echo
 "${measure[@]}" report "$results"
 echo
 echo "start-up + one-WebApp render: median wall $startup_ms ms over 50 runs"
+if [[ -n "$baseline" ]]; then
+  echo "  baseline ($("$baseline" --version)): $baseline_ms ms"
+fi
 if [[ -n "$kust_note" ]]; then
   echo "note: $kust_note"
 fi
