@@ -219,10 +219,8 @@ fn run_report(
 struct Expanded {
     objects: Vec<Resource>,
     produced: Vec<Option<Arc<Provenance>>>,
-    network: Vec<DeclaredBy>,
+    network: Vec<Declared>,
 }
-
-use crate::kind::network as kind_network;
 
 /// Expands every module resource in input order; pass-through objects stay where they are.
 fn expand_all(
@@ -261,23 +259,13 @@ fn expand_all(
 
 /// Adds the NetworkPolicies of seed module policy-generation for the declared targets.
 fn add_network_policies(
-    network: &[DeclaredBy],
+    declared: &[Declared],
     objects: &mut Vec<Resource>,
     produced: &mut Vec<Option<Arc<Provenance>>>,
     ctx: &Context,
     findings: &mut Vec<Finding>,
 ) {
-    let declared: Vec<Declared> = network
-        .iter()
-        .enumerate()
-        .map(|(i, (t, _, about, origin))| Declared {
-            target: t.clone(),
-            source: i,
-            about: about.clone(),
-            origin: origin.clone(),
-        })
-        .collect();
-    let (generated, mut warnings) = passes::network_policies::generate(&declared);
+    let (generated, mut warnings) = passes::network_policies::generate(declared);
     findings.append(&mut warnings);
     // A policy of that name already in the set (the user's, a NetworkIsolation's) wins.
     let taken: std::collections::HashSet<(String, String)> = objects
@@ -302,14 +290,15 @@ fn add_network_policies(
         }
         let (prov, origin) = match serves {
             For::Target(i) => (
-                Provenance::generated(&ns, Some(&network[i].1)),
-                network[i].3.clone(),
+                Provenance::generated(&ns, Some(&declared[i].provenance)),
+                declared[i].origin.clone(),
             ),
             For::Namespace(members) => {
-                let provs: Vec<&Provenance> = members.iter().map(|&i| &*network[i].1).collect();
+                let provs: Vec<&Provenance> =
+                    members.iter().map(|&i| &*declared[i].provenance).collect();
                 let origin = members
                     .first()
-                    .map(|&i| network[i].3.clone())
+                    .map(|&i| declared[i].origin.clone())
                     .unwrap_or_default();
                 (Provenance::shared(&ns, &provs), origin)
             }
@@ -519,14 +508,6 @@ fn module_identity(
     (name, namespace, ok)
 }
 
-/// A network declaration with the provenance of its module resource, the resource and its origin.
-type DeclaredBy = (
-    kind_network::NetworkTarget,
-    Arc<Provenance>,
-    Arc<crate::resource::ObjectRef>,
-    crate::resource::Origin,
-);
-
 /// Expands one module resource (recursively), adding its network declarations to `network`.
 /// Returns `None` when it failed or is a configuration kind (nothing to emit).
 fn expand(
@@ -535,7 +516,7 @@ fn expand(
     ctx: &Context,
     parent: Option<&Provenance>,
     depth: usize,
-    network: &mut Vec<DeclaredBy>,
+    network: &mut Vec<Declared>,
     findings: &mut Vec<Finding>,
 ) -> Option<Vec<(Resource, Arc<Provenance>)>> {
     let Some(def) = reg.lookup(res.kind()) else {
@@ -589,8 +570,13 @@ fn expand(
     ));
     if !expansion.network.is_empty() {
         let about = Arc::new(res.object_ref());
-        for t in expansion.network {
-            network.push((t, Arc::clone(&prov), Arc::clone(&about), res.origin.clone()));
+        for target in expansion.network {
+            network.push(Declared {
+                target,
+                provenance: Arc::clone(&prov),
+                about: Arc::clone(&about),
+                origin: res.origin.clone(),
+            });
         }
     }
     let mut out = Vec::with_capacity(expansion.objects.len());

@@ -13,6 +13,7 @@
 //! one a `NetworkIsolation` emits) is kept, and the generated one left out (by the engine).
 //! Off with `PlatformDefaults.spec.networkPolicies: none`. This pass knows no operator.
 
+use crate::engine::inject::Provenance;
 use crate::finding::Finding;
 use crate::kind::network::{self, port_list, NetworkTarget, Policies};
 use crate::resource::{ObjectRef, Origin};
@@ -23,8 +24,8 @@ use std::sync::Arc;
 /// A declared target with the module resource that declared it.
 pub struct Declared {
     pub target: NetworkTarget,
-    /// Index of the declaring module's provenance, as the engine keeps them.
-    pub source: usize,
+    /// The provenance of the declaring module resource's children.
+    pub provenance: Arc<Provenance>,
     /// The module resource, for findings about its `dependsOn`.
     pub about: Arc<ObjectRef>,
     pub origin: Origin,
