@@ -18,6 +18,7 @@ pub mod modules;
 pub mod policy;
 pub mod report;
 pub mod resource;
+pub mod schema;
 pub mod settings;
 pub mod source;
 pub mod types;
