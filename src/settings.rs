@@ -1,9 +1,23 @@
 //! Run settings: what the policy checks hold objects to, the platform's default container
-//! resources, and the settings given outside the input (flags, the KRM function config, Argo CD
-//! parameters), which win over the input's `PlatformDefaults`. Readers of each source parse into
-//! these types; the engine merges them into its context.
+//! resources, and the settings given outside the input, which win over the input's
+//! `PlatformDefaults`.
+//!
+//! [`SETTINGS`] is the one table of those settings: each one's name (the KRM function's ConfigMap
+//! key and the Argo CD parameter), its flag, its `ARGOCD_ENV_` variable, its `PlatformDefaults`
+//! field, what it takes and one parser into [`Overrides`]. The flags, the ConfigMap and the Argo
+//! CD environment all go through it, so a setting reads the same everywhere; `PlatformDefaults`
+//! reads the same types through serde.
+//!
+//! Precedence, highest first: flags; Argo CD parameters (`ARGOCD_APP_PARAMETERS`);
+//! `ARGOCD_ENV_<NAME>`; the Argo CD build variables (`ARGOCD_APP_NAME` as the inventory,
+//! `ARGOCD_APP_NAMESPACE` as the namespace); the KRM function's ConfigMap (the only source in that
+//! mode); configuration kinds in the input, `PlatformDefaults` lowest; built-in defaults. Each
+//! source is laid over the ones below it with [`Setting::apply`], so a source can only replace what
+//! it names; labels and annotations merge key by key.
 
-use crate::types::{Enforcement, Level, Profile};
+use crate::resource::type_name;
+use crate::types::{Enforcement, KubernetesVersion, Level, Profile};
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
@@ -18,6 +32,9 @@ pub struct PolicySettings {
     pub enforcement: Enforcement,
     /// Apply the auto-fix mutations to pass-through objects too (`--fix`).
     pub fix_pass_through: bool,
+    /// The Kubernetes minor `stable-api-version` judges against: the run's target, which the
+    /// engine copies here from its context once that is final.
+    pub kubernetes_version: KubernetesVersion,
 }
 
 impl PolicySettings {
@@ -72,7 +89,7 @@ impl Default for DefaultResources {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Overrides {
     pub namespace: Option<String>,
-    pub kubernetes_version: Option<String>,
+    pub kubernetes_version: Option<KubernetesVersion>,
     pub inventory: Option<String>,
     pub labels: Map<String, Value>,
     pub annotations: Map<String, Value>,
@@ -96,4 +113,389 @@ pub fn parse_pairs<'a>(pairs: impl Iterator<Item = &'a str>) -> Result<Map<Strin
         map.insert(k.trim().to_string(), Value::String(v.trim().to_string()));
     }
     Ok(map)
+}
+
+/// A setting given outside the input: one row of [`SETTINGS`].
+#[derive(Debug)]
+pub struct Setting {
+    /// The KRM function's ConfigMap key and the Argo CD parameter (camelCase).
+    pub name: &'static str,
+    /// The command-line flag(s).
+    pub flag: &'static str,
+    /// The `PlatformDefaults` field that sets it in the input, if any.
+    pub platform_defaults: Option<&'static str>,
+    /// What it takes.
+    pub value: &'static str,
+    /// One line: what it does.
+    pub description: &'static str,
+    parse: fn(&mut Overrides, &Value) -> Result<(), String>,
+}
+
+impl Setting {
+    /// The Argo CD `plugin.env` variable: `ARGOCD_ENV_` and the name in upper snake case.
+    pub fn env(&self) -> String {
+        let mut env = String::from("ARGOCD_ENV_");
+        for c in self.name.chars() {
+            if c.is_ascii_uppercase() {
+                env.push('_');
+            }
+            env.push(c.to_ascii_uppercase());
+        }
+        env
+    }
+
+    /// Lays `value` over `o`. Text sources (ConfigMap, env, a flag) give a string; Argo CD
+    /// parameters may also give a map or an array. The error says what was expected; the caller
+    /// names where the value came from.
+    pub fn apply(&self, o: &mut Overrides, value: &Value) -> Result<(), String> {
+        (self.parse)(o, value)
+    }
+}
+
+pub static NAMESPACE: Setting = Setting {
+    name: "namespace",
+    flag: "-n, --namespace",
+    platform_defaults: Some("spec.namespace"),
+    value: "a DNS label",
+    description: "namespace of objects that name none (module resources default to `default`)",
+    parse: |o, v| {
+        o.namespace = Some(text(v)?);
+        Ok(())
+    },
+};
+
+pub static INVENTORY: Setting = Setting {
+    name: "inventory",
+    flag: "--inventory",
+    platform_defaults: Some("spec.inventory"),
+    value: "a label value",
+    description: "inventory (apply set) name, stamped as label `nixernetes.io/inventory`",
+    parse: |o, v| {
+        o.inventory = Some(text(v)?);
+        Ok(())
+    },
+};
+
+pub static KUBERNETES_VERSION: Setting = Setting {
+    name: "kubernetesVersion",
+    flag: "--kubernetes-version",
+    platform_defaults: Some("spec.kubernetesVersion"),
+    value: "`1.31` to `1.37` (default `1.31`); quote it in YAML",
+    description: "target Kubernetes minor: the APIs the output uses and what `stable-api-version` judges against",
+    parse: |o, v| {
+        o.kubernetes_version = Some(typed(v)?);
+        Ok(())
+    },
+};
+
+pub static LABELS: Setting = Setting {
+    name: "labels",
+    flag: "-l, --label",
+    platform_defaults: Some("spec.labels"),
+    value: "`k=v` pairs, separated by commas or newlines (Argo CD: also a map or a list)",
+    description: "labels for every emitted object",
+    parse: |o, v| {
+        o.labels.extend(pairs(v)?);
+        Ok(())
+    },
+};
+
+pub static ANNOTATIONS: Setting = Setting {
+    name: "annotations",
+    flag: "--annotation",
+    platform_defaults: Some("spec.annotations"),
+    value: "`k=v` pairs, separated by commas or newlines (Argo CD: also a map or a list)",
+    description: "annotations for every emitted object",
+    parse: |o, v| {
+        o.annotations.extend(pairs(v)?);
+        Ok(())
+    },
+};
+
+pub static PROFILE: Setting = Setting {
+    name: "profile",
+    flag: "--profile",
+    platform_defaults: Some("spec.podSecurity"),
+    value: "`privileged`, `baseline` or `restricted`",
+    description: "Pod Security profile pods are held to (default: from the level, else baseline)",
+    parse: |o, v| {
+        o.profile = Some(typed(v)?);
+        Ok(())
+    },
+};
+
+pub static LEVEL: Setting = Setting {
+    name: "level",
+    flag: "--level",
+    platform_defaults: Some("spec.complianceLevel"),
+    value: "`unrestricted`, `low`, `medium`, `high` or `restricted`",
+    description: "compliance level; `medium` and above make restricted Pod Security, network policy coverage and compliance labels errors",
+    parse: |o, v| {
+        o.level = Some(typed(v)?);
+        Ok(())
+    },
+};
+
+pub static ENFORCEMENT: Setting = Setting {
+    name: "enforcement",
+    flag: "--enforcement, --enforce",
+    platform_defaults: Some("spec.enforcement"),
+    value: "`enforce`, `audit` (default) or `off`",
+    description: "what failing checks do: fail the run, report them as warnings, or nothing",
+    parse: |o, v| {
+        o.enforcement = Some(typed(v)?);
+        Ok(())
+    },
+};
+
+pub static FIX: Setting = Setting {
+    name: "fix",
+    flag: "--fix",
+    platform_defaults: None,
+    value: "`true` or `false`",
+    description: "also apply the safe auto-fixes to pass-through objects",
+    parse: |o, v| {
+        o.fix = flag(v)?;
+        Ok(())
+    },
+};
+
+pub static TIMESTAMP: Setting = Setting {
+    name: "timestamp",
+    flag: "--timestamp",
+    platform_defaults: None,
+    value: "`true` or `false`",
+    description:
+        "stamp annotation `nixernetes.io/created-at` (from `SOURCE_DATE_EPOCH` when set, else now)",
+    parse: |o, v| {
+        o.timestamp = if flag(v)? {
+            Some(crate::types::time::created_at()?)
+        } else {
+            None
+        };
+        Ok(())
+    },
+};
+
+/// Every setting given outside the input, in the order the docs list them.
+pub static SETTINGS: [&Setting; 10] = [
+    &NAMESPACE,
+    &INVENTORY,
+    &KUBERNETES_VERSION,
+    &LABELS,
+    &ANNOTATIONS,
+    &PROFILE,
+    &LEVEL,
+    &ENFORCEMENT,
+    &FIX,
+    &TIMESTAMP,
+];
+
+/// The setting called `name` (a ConfigMap key or Argo CD parameter).
+pub fn lookup(name: &str) -> Option<&'static Setting> {
+    SETTINGS.iter().copied().find(|s| s.name == name)
+}
+
+/// The setting whose Argo CD env variable is `env` (`ARGOCD_ENV_KUBERNETES_VERSION`).
+pub fn lookup_env(env: &str) -> Option<&'static Setting> {
+    SETTINGS.iter().copied().find(|s| s.env() == env)
+}
+
+/// The names of every setting, for "expected one of" messages.
+pub fn names() -> String {
+    SETTINGS
+        .iter()
+        .map(|s| s.name)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The table as Markdown, as the README lists it.
+pub fn markdown() -> String {
+    let mut out = String::from(
+        "| ConfigMap key / Argo CD parameter | `plugin.env` | flag | `PlatformDefaults` | value | what it does |\n|---|---|---|---|---|---|\n",
+    );
+    for s in SETTINGS {
+        out.push_str(&format!(
+            "| `{}` | `{}` | `{}` | {} | {} | {} |\n",
+            s.name,
+            s.env(),
+            s.flag,
+            s.platform_defaults
+                .map_or("—".to_string(), |f| format!("`{f}`")),
+            s.value,
+            s.description
+        ));
+    }
+    out
+}
+
+fn text(v: &Value) -> Result<String, String> {
+    match v {
+        Value::String(s) => Ok(s.clone()),
+        other => Err(format!("expected a string, found {}", type_name(other))),
+    }
+}
+
+/// A value of one of the setting types, read as `PlatformDefaults` reads it.
+fn typed<T: DeserializeOwned>(v: &Value) -> Result<T, String> {
+    serde_json::from_value(v.clone()).map_err(|e| e.to_string())
+}
+
+fn flag(v: &Value) -> Result<bool, String> {
+    match v {
+        Value::Bool(b) => Ok(*b),
+        Value::String(s) if s == "true" => Ok(true),
+        Value::String(s) if s == "false" => Ok(false),
+        Value::String(s) => Err(format!("{s:?}: expected \"true\" or \"false\"")),
+        other => Err(format!(
+            "expected true or false, found {}",
+            type_name(other)
+        )),
+    }
+}
+
+/// A map given as a map, as `k=v` text (pairs separated by commas or newlines) or as a list of
+/// `k=v` (one pair each, so values may hold commas).
+fn pairs(v: &Value) -> Result<Map<String, Value>, String> {
+    match v {
+        Value::Object(m) => Ok(m.clone()),
+        Value::String(s) => parse_pairs(
+            s.split([',', '\n'])
+                .map(str::trim)
+                .filter(|p| !p.is_empty()),
+        ),
+        Value::Array(items) => {
+            let texts = items.iter().map(text).collect::<Result<Vec<_>, _>>()?;
+            parse_pairs(texts.iter().map(String::as_str))
+        }
+        other => Err(format!(
+            "expected k=v pairs or a map, found {}",
+            type_name(other)
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn applied(s: &Setting, v: Value) -> Result<Overrides, String> {
+        let mut o = Overrides::default();
+        s.apply(&mut o, &v).map(|()| o)
+    }
+
+    #[test]
+    fn names_and_env_variables() {
+        assert_eq!(KUBERNETES_VERSION.env(), "ARGOCD_ENV_KUBERNETES_VERSION");
+        assert_eq!(NAMESPACE.env(), "ARGOCD_ENV_NAMESPACE");
+        assert_eq!(lookup_env("ARGOCD_ENV_FIX").map(|s| s.name), Some("fix"));
+        for (i, s) in SETTINGS.iter().enumerate() {
+            assert!(
+                !SETTINGS[..i].iter().any(|t| t.name == s.name),
+                "{} twice",
+                s.name
+            );
+            assert!(s.flag.starts_with('-'), "{}", s.name);
+        }
+    }
+
+    #[test]
+    fn each_parser_reads_text_and_json() {
+        let o = applied(&KUBERNETES_VERSION, json!("1.33")).unwrap();
+        assert_eq!(o.kubernetes_version.map(|v| v.minor()), Some(33));
+        let o = applied(&KUBERNETES_VERSION, json!(1.33)).unwrap();
+        assert_eq!(o.kubernetes_version.map(|v| v.minor()), Some(33));
+        assert_eq!(
+            applied(&PROFILE, json!("restricted")).unwrap().profile,
+            Some(Profile::Restricted)
+        );
+        assert_eq!(
+            applied(&LEVEL, json!("high")).unwrap().level,
+            Some(Level::High)
+        );
+        assert_eq!(
+            applied(&ENFORCEMENT, json!("enforce")).unwrap().enforcement,
+            Some(Enforcement::Enforce)
+        );
+        assert!(applied(&FIX, json!("true")).unwrap().fix);
+        assert!(applied(&FIX, json!(true)).unwrap().fix);
+        let o = applied(&LABELS, json!("a=1, b=2\nc=3")).unwrap();
+        assert_eq!(o.labels.len(), 3);
+        let o = applied(&ANNOTATIONS, json!(["note=x, y", "b=2"])).unwrap();
+        assert_eq!(o.annotations.get("note"), Some(&json!("x, y")));
+        let o = applied(&ANNOTATIONS, json!({"a": "b"})).unwrap();
+        assert_eq!(o.annotations.get("a"), Some(&json!("b")));
+    }
+
+    #[test]
+    fn errors_say_what_was_expected() {
+        let e = applied(&KUBERNETES_VERSION, json!("1.30")).unwrap_err();
+        assert!(e.contains("1.31 to 1.37"), "{e}");
+        let e = applied(&PROFILE, json!("strict")).unwrap_err();
+        assert!(e.contains("`restricted`"), "{e}");
+        let e = applied(&FIX, json!("yes")).unwrap_err();
+        assert!(e.contains("\"true\" or \"false\""), "{e}");
+        let e = applied(&NAMESPACE, json!({"a": "b"})).unwrap_err();
+        assert_eq!(e, "expected a string, found a mapping");
+        let e = applied(&LABELS, json!("nokey")).unwrap_err();
+        assert!(e.contains("expected KEY=VALUE"), "{e}");
+    }
+
+    #[test]
+    fn a_source_replaces_only_what_it_names() {
+        let mut o = Overrides::default();
+        ENFORCEMENT.apply(&mut o, &json!("enforce")).unwrap();
+        LABELS.apply(&mut o, &json!("a=1,b=1")).unwrap();
+        // A higher source.
+        LABELS.apply(&mut o, &json!("b=2")).unwrap();
+        NAMESPACE.apply(&mut o, &json!("shop")).unwrap();
+        assert_eq!(o.enforcement, Some(Enforcement::Enforce));
+        assert_eq!(o.labels.get("a"), Some(&json!("1")));
+        assert_eq!(o.labels.get("b"), Some(&json!("2")));
+        assert_eq!(o.namespace.as_deref(), Some("shop"));
+    }
+
+    /// The Argo CD plugin announces every parameter of the table, and no other.
+    #[test]
+    fn argocd_plugin_announces_the_table() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/krm/argocd/plugin.yaml");
+        let plugin = std::fs::read_to_string(path).expect("krm/argocd/plugin.yaml");
+        let static_params = plugin
+            .split("static:")
+            .nth(1)
+            .expect("plugin.yaml has parameters.static");
+        let announced: Vec<&str> = static_params
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("- name: "))
+            .collect();
+        let table: Vec<&str> = SETTINGS.iter().map(|s| s.name).collect();
+        assert_eq!(announced, table, "krm/argocd/plugin.yaml parameters.static");
+    }
+
+    /// The README lists the table between the `settings` markers; `UPDATE_GOLDEN=1` rewrites it.
+    #[test]
+    fn readme_lists_the_table() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
+        let readme = std::fs::read_to_string(path).expect("README.md");
+        let (begin, end) = ("<!-- settings:begin -->\n", "<!-- settings:end -->");
+        let start = readme
+            .find(begin)
+            .expect("README has <!-- settings:begin -->")
+            + begin.len();
+        let stop = readme[start..]
+            .find(end)
+            .expect("README has <!-- settings:end -->")
+            + start;
+        let want = markdown();
+        if readme[start..stop] != want {
+            if std::env::var_os("UPDATE_GOLDEN").is_some() {
+                let updated = format!("{}{want}{}", &readme[..start], &readme[stop..]);
+                std::fs::write(path, updated).expect("write README.md");
+            } else {
+                panic!("the settings table in README.md is stale: run UPDATE_GOLDEN=1 cargo test --lib settings");
+            }
+        }
+    }
 }

@@ -1,9 +1,13 @@
-//! Every object that `render -o json` emits for `examples/**/*.yaml` (and for the pass-through
-//! fixture `tests/fixtures/passthrough.yaml`) must validate against the JSON
-//! Schemas in `../shared/schemas` (see its README.md):
+//! Every object that `render -o json --kubernetes-version 1.3x` emits for `examples/**/*.yaml`
+//! (and for the pass-through fixture `tests/fixtures/passthrough.yaml`) must validate against the
+//! JSON Schemas in `../shared/schemas` (see its README.md), for every supported minor 1.3x from
+//! 1.31 to 1.37:
 //!
-//! * core kinds against the strict Kubernetes schemas of BOTH v1.35 and v1.37,
+//! * core kinds against the strict Kubernetes schemas of that minor,
 //! * every other group against `crds/<group>/<kind>_<version>.json`.
+//!
+//! Each schema file is compiled once. A second test checks the served-API table
+//! (`src/schema/served.rs`) against the same core schemas.
 //!
 //! The schema lookup mirrors `validate.py` exactly: `<kind>-<v>.json` for the core group,
 //! `<kind>-<short>-<v>.json` for named groups (`<short>` = first label of the group, except
@@ -19,14 +23,14 @@
 //! missing the test is skipped with a notice on stderr, unless `CI=true`, where it fails.
 
 use jsonschema::{Draft, Registry, Validator};
+use nixernetes::schema::served::{self, Verdict};
+use nixernetes::types::KubernetesVersion;
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Core schema versions every built-in object is checked against.
-const KUBE_VERSIONS: [&str; 2] = ["1.35", "1.37"];
 /// Group -> `<short>` exceptions to the "first label of the group" rule (as in validate.py).
 const GROUP_SHORT: [(&str, &str); 1] = [("internal.apiserver.k8s.io", "apiserverinternal")];
 /// Error messages longer than this are shortened (as in validate.py).
@@ -49,6 +53,22 @@ fn schemas_dir() -> PathBuf {
     }
 }
 
+/// The schema folder; `None` once it has said loudly that `test` is skipped because the folder
+/// is missing (under `CI=true` it fails instead).
+fn schemas_or_skip(test: &str) -> Option<PathBuf> {
+    let root = schemas_dir();
+    if root.join("kubernetes").is_dir() {
+        return Some(root);
+    }
+    let msg = format!(
+        "SKIPPED {test}: schemas not found at {}; set NIXERNETES_SCHEMAS",
+        root.display()
+    );
+    assert!(!is_ci(), "{msg} (CI=true: failing instead of skipping)");
+    loud(&format!("\n!!!!!!!!!!\n!!! {msg}\n!!!!!!!!!!\n"));
+    None
+}
+
 fn read_json(path: &Path) -> Value {
     let text = std::fs::read_to_string(path)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
@@ -63,8 +83,13 @@ fn split_api_version(api_version: &str) -> (&str, &str) {
 
 /// The strings listed in `properties.apiVersion.enum` of a core kind file.
 fn api_version_enum(schema: &Value) -> Vec<String> {
+    enum_of(schema, "apiVersion")
+}
+
+/// The strings listed in `properties.<field>.enum` of a core kind file.
+fn enum_of(schema: &Value, field: &str) -> Vec<String> {
     schema
-        .pointer("/properties/apiVersion/enum")
+        .pointer(&format!("/properties/{field}/enum"))
         .and_then(Value::as_array)
         .map(|a| {
             a.iter()
@@ -85,6 +110,22 @@ fn shorten(msg: &str) -> String {
     }
 }
 
+/// The core schema file name of (apiVersion, kind), by the README's rule: `<kind>-<v>.json` for
+/// the core group, `<kind>-<short>-<v>.json` for named groups.
+fn core_file_name(api_version: &str, kind: &str) -> String {
+    let (group, version) = split_api_version(api_version);
+    let kind = kind.to_lowercase();
+    if group.is_empty() {
+        format!("{kind}-{version}.json")
+    } else {
+        let short = GROUP_SHORT
+            .iter()
+            .find(|(g, _)| *g == group)
+            .map_or_else(|| group.split('.').next().unwrap_or(group), |(_, s)| *s);
+        format!("{kind}-{short}-{version}.json")
+    }
+}
+
 /// A compiled core kind file together with the apiVersions its `apiVersion` enum allows.
 struct CoreEntry {
     validator: Validator,
@@ -94,14 +135,14 @@ struct CoreEntry {
 /// One Kubernetes version's core schemas: the `_definitions.json` registry and the compiled kind
 /// files (compiled lazily, once; `None` = file does not exist).
 struct KubeSchemas {
-    version: &'static str,
+    version: KubernetesVersion,
     dir: PathBuf,
     registry: Registry<'static>,
     cache: HashMap<PathBuf, Option<CoreEntry>>,
 }
 
 impl KubeSchemas {
-    fn new(root: &Path, version: &'static str) -> Self {
+    fn new(root: &Path, version: KubernetesVersion) -> Self {
         let dir = root.join("kubernetes").join(format!("v{version}"));
         let defs_path = dir.join("_definitions.json");
         assert!(
@@ -133,18 +174,7 @@ impl KubeSchemas {
     /// The core schema for (apiVersion, kind), if the file named by the rule exists and its
     /// apiVersion enum lists the object's apiVersion.
     fn lookup(&mut self, api_version: &str, kind: &str) -> Option<&Validator> {
-        let (group, version) = split_api_version(api_version);
-        let kind = kind.to_lowercase();
-        let name = if group.is_empty() {
-            format!("{kind}-{version}.json")
-        } else {
-            let short = GROUP_SHORT
-                .iter()
-                .find(|(g, _)| *g == group)
-                .map_or_else(|| group.split('.').next().unwrap_or(group), |(_, s)| *s);
-            format!("{kind}-{short}-{version}.json")
-        };
-        let path = self.dir.join(name);
+        let path = self.dir.join(core_file_name(api_version, kind));
         let registry = &self.registry;
         let entry = self.cache.entry(path).or_insert_with_key(|path| {
             if !path.is_file() {
@@ -181,9 +211,9 @@ struct Schemas {
 
 impl Schemas {
     fn new(root: &Path) -> Self {
-        let kube: Vec<KubeSchemas> = KUBE_VERSIONS
+        let kube: Vec<KubeSchemas> = KubernetesVersion::ALL
             .iter()
-            .map(|v| KubeSchemas::new(root, v))
+            .map(|v| KubeSchemas::new(root, *v))
             .collect();
         let mut core_groups = BTreeSet::from([String::new()]);
         for k in &kube {
@@ -245,7 +275,7 @@ impl Schemas {
     }
 }
 
-/// One schema violation. The same error under both core versions is reported once.
+/// One schema violation. The same error under several minors is reported once.
 struct Violation {
     file: String,
     object: String,
@@ -277,7 +307,9 @@ impl Report {
         if let Some(v) = self.violations.iter_mut().find(|v| {
             v.file == file && v.object == object && v.pointer == pointer && v.message == message
         }) {
-            v.schemas.push(schema.to_owned());
+            if !v.schemas.iter().any(|s| s == schema) {
+                v.schemas.push(schema.to_owned());
+            }
             return;
         }
         self.violations.push(Violation {
@@ -319,11 +351,17 @@ fn yaml_files(dir: &Path, keep: &dyn Fn(&str) -> bool) -> Vec<PathBuf> {
     out
 }
 
-/// Run `kubectl-nixernetes render -o json FILE` and return the List's items (nested Lists
-/// expanded, as validate.py does).
-fn render(file: &Path) -> Result<Vec<Value>, String> {
+/// Run `kubectl-nixernetes render -o json --kubernetes-version MINOR FILE` and return the List's
+/// items (nested Lists expanded, as validate.py does).
+fn render(file: &Path, minor: KubernetesVersion) -> Result<Vec<Value>, String> {
     let out = Command::new(env!("CARGO_BIN_EXE_kubectl-nixernetes"))
-        .args(["render", "-o", "json"])
+        .args([
+            "render",
+            "-o",
+            "json",
+            "--kubernetes-version",
+            &minor.to_string(),
+        ])
         .arg(file)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         // A clean environment (as tests/golden.rs uses): no SOURCE_DATE_EPOCH, no
@@ -367,7 +405,9 @@ fn render(file: &Path) -> Result<Vec<Value>, String> {
     Ok(objects)
 }
 
-fn check_object(schemas: &mut Schemas, report: &mut Report, file: &str, obj: &Value) {
+/// Checks `obj`, rendered for the minor of `schemas.kube[k]`, against that minor's core schema,
+/// else its CRD file.
+fn check_object(schemas: &mut Schemas, k: usize, report: &mut Report, file: &str, obj: &Value) {
     report.objects += 1;
     let str_at = |p: &str| {
         obj.pointer(p)
@@ -388,44 +428,30 @@ fn check_object(schemas: &mut Schemas, report: &mut Report, file: &str, obj: &Va
     };
     let (group, _) = split_api_version(api_version);
     let core = schemas.is_core_group(group);
-    let mut missing = Vec::new();
-    for k in 0..schemas.kube.len() {
-        let version = schemas.kube[k].version;
-        match schemas.kube[k].lookup(api_version, kind) {
-            Some(validator) => {
-                for err in validator.iter_errors(obj) {
-                    let msg = shorten(&err.to_string());
-                    let ptr = err.instance_path().to_string();
-                    report.violation(file, &label, &ptr, msg, &format!("kubernetes v{version}"));
-                }
-            }
-            None => missing.push(version),
+    let version = schemas.kube[k].version;
+    if let Some(validator) = schemas.kube[k].lookup(api_version, kind) {
+        for err in validator.iter_errors(obj) {
+            let msg = shorten(&err.to_string());
+            let ptr = err.instance_path().to_string();
+            report.violation(file, &label, &ptr, msg, &format!("kubernetes v{version}"));
         }
-    }
-    if missing.is_empty() {
         return;
     }
-    // No core schema in any version: the CRD file (validate.py's fallback for any named group).
-    if missing.len() == schemas.kube.len() {
-        let schema = format!("crds/{group}");
-        if let Some(validator) = schemas.crd(api_version, kind) {
-            for err in validator.iter_errors(obj) {
-                let msg = shorten(&err.to_string());
-                let ptr = err.instance_path().to_string();
-                report.violation(file, &label, &ptr, msg, &schema);
-            }
-            return;
+    // No core schema in this minor: the CRD file (validate.py's fallback for any named group).
+    let schema = format!("crds/{group}");
+    if let Some(validator) = schemas.crd(api_version, kind) {
+        for err in validator.iter_errors(obj) {
+            let msg = shorten(&err.to_string());
+            let ptr = err.instance_path().to_string();
+            report.violation(file, &label, &ptr, msg, &schema);
         }
+        return;
     }
     if core {
-        for version in missing {
-            report.unknown.insert((
-                true,
-                format!(
-                    "no schema in kubernetes v{version}: {kind} {api_version} ({file}: {label})"
-                ),
-            ));
-        }
+        report.unknown.insert((
+            true,
+            format!("no schema in kubernetes v{version}: {kind} {api_version} ({file}: {label})"),
+        ));
     } else {
         report
             .unknown
@@ -433,6 +459,7 @@ fn check_object(schemas: &mut Schemas, report: &mut Report, file: &str, obj: &Va
     }
 }
 
+/// Renders `path` for every supported minor and checks each object against that minor.
 fn check_file(schemas: &mut Schemas, report: &mut Report, path: &Path) {
     let base = Path::new(env!("CARGO_MANIFEST_DIR"));
     let file = path
@@ -441,26 +468,24 @@ fn check_file(schemas: &mut Schemas, report: &mut Report, path: &Path) {
         .display()
         .to_string();
     report.files += 1;
-    match render(path) {
-        Ok(objects) => objects
-            .iter()
-            .for_each(|o| check_object(schemas, report, &file, o)),
-        Err(e) => report.failures.push(format!("{file}: {e}")),
+    for k in 0..schemas.kube.len() {
+        let minor = schemas.kube[k].version;
+        match render(path, minor) {
+            Ok(objects) => objects
+                .iter()
+                .for_each(|o| check_object(schemas, k, report, &file, o)),
+            Err(e) => report
+                .failures
+                .push(format!("{file} (--kubernetes-version {minor}): {e}")),
+        }
     }
 }
 
 #[test]
 fn rendered_objects_match_schemas() {
-    let root = schemas_dir();
-    if !root.join("kubernetes").is_dir() {
-        let msg = format!(
-            "SKIPPED: schemas not found at {}; set NIXERNETES_SCHEMAS",
-            root.display()
-        );
-        assert!(!is_ci(), "{msg} (CI=true: failing instead of skipping)");
-        loud(&format!("\n!!!!!!!!!!\n!!! {msg}\n!!!!!!!!!!\n"));
+    let Some(root) = schemas_or_skip("rendered_objects_match_schemas") else {
         return;
-    }
+    };
     let started = std::time::Instant::now();
     let mut schemas = Schemas::new(&root);
     let mut report = Report::default();
@@ -479,8 +504,9 @@ fn rendered_objects_match_schemas() {
     );
 
     let mut summary = format!(
-        "schemas: {} files rendered, {} objects checked against {} in {:.1?}",
+        "schemas: {} files rendered for each of {} minors, {} objects checked against {} in {:.1?}",
         report.files,
+        schemas.kube.len(),
         report.objects,
         root.display(),
         started.elapsed()
@@ -532,15 +558,9 @@ fn rendered_objects_match_schemas() {
 /// does not list, and the two kinds of missing schema.
 #[test]
 fn checker_detects_violations_and_missing_schemas() {
-    let root = schemas_dir();
-    if !root.join("kubernetes").is_dir() {
-        assert!(
-            !is_ci(),
-            "SKIPPED: schemas not found at {}; set NIXERNETES_SCHEMAS",
-            root.display()
-        );
+    let Some(root) = schemas_or_skip("checker_detects_violations_and_missing_schemas") else {
         return;
-    }
+    };
     let mut schemas = Schemas::new(&root);
     let mut report = Report::default();
     let objects = serde_json::json!([
@@ -557,8 +577,10 @@ fn checker_detects_violations_and_missing_schemas() {
         {"apiVersion": "v1", "kind": "Gadget", "metadata": {"name": "g"}},
         {"apiVersion": "apps/v1beta9", "kind": "Deployment", "metadata": {"name": "old"}},
     ]);
-    for obj in objects.as_array().unwrap() {
-        check_object(&mut schemas, &mut report, "selfcheck", obj);
+    for k in 0..schemas.kube.len() {
+        for obj in objects.as_array().unwrap() {
+            check_object(&mut schemas, k, &mut report, "selfcheck", obj);
+        }
     }
     for v in &report.violations {
         println!(
@@ -574,7 +596,10 @@ fn checker_detects_violations_and_missing_schemas() {
         .iter()
         .map(|v| (v.object.clone(), v.pointer.clone(), v.schemas.clone()))
         .collect();
-    let both = vec!["kubernetes v1.35".to_owned(), "kubernetes v1.37".to_owned()];
+    let every: Vec<String> = KubernetesVersion::ALL
+        .iter()
+        .map(|v| format!("kubernetes v{v}"))
+        .collect();
     let expect = |object: &str, pointer: &str, schemas: &[String]| {
         assert!(
             found
@@ -583,8 +608,8 @@ fn checker_detects_violations_and_missing_schemas() {
             "expected a violation {object} {pointer} {schemas:?}; got {found:?}"
         );
     };
-    expect("Deployment/bad", "/spec", &both);
-    expect("Deployment/bad", "/spec/template/spec/containers/0", &both);
+    expect("Deployment/bad", "/spec", &every);
+    expect("Deployment/bad", "/spec/template/spec/containers/0", &every);
     expect(
         "HTTPRoute/bad-route",
         "/spec/parentRefs/0",
@@ -601,13 +626,95 @@ fn checker_detects_violations_and_missing_schemas() {
         unknown.contains(&(false, "no schema: Widget example.com/v1".to_owned())),
         "{unknown:?}"
     );
-    for v in KUBE_VERSIONS {
+    for v in KubernetesVersion::ALL {
         for (kind, av, name) in [("Gadget", "v1", "g"), ("Deployment", "apps/v1beta9", "old")] {
             let line =
                 format!("no schema in kubernetes v{v}: {kind} {av} (selfcheck: {kind}/{name})");
             assert!(unknown.contains(&(true, line)), "{unknown:?}");
         }
     }
-    assert_eq!(unknown.len(), 5, "{unknown:?}");
+    assert_eq!(
+        unknown.len(),
+        1 + 2 * KubernetesVersion::ALL.len(),
+        "{unknown:?}"
+    );
     assert!(report.failures.is_empty(), "{:?}", report.failures);
+}
+
+/// The served-API table (`src/schema/served.rs`) against the strict core schemas of each minor:
+/// every (apiVersion, kind) the table says a minor serves has a schema file for that minor, and
+/// every GA or beta kind with a schema file in a minor is served by it in the table (neither
+/// marked removed nor not served yet, nor missing).
+#[test]
+fn served_table_matches_the_schemas() {
+    let Some(root) = schemas_or_skip("served_table_matches_the_schemas") else {
+        return;
+    };
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for minor in KubernetesVersion::ALL {
+        let dir = root.join("kubernetes").join(format!("v{minor}"));
+        for (api, _) in served::served(minor) {
+            checked += 1;
+            let path = dir.join(core_file_name(api.api_version, api.kind));
+            if !path.is_file() {
+                problems.push(format!(
+                    "{minor}: the table says {} {} is served, but {} does not exist",
+                    api.kind,
+                    api.api_version,
+                    path.display()
+                ));
+                continue;
+            }
+            let schema = read_json(&path);
+            if !enum_of(&schema, "apiVersion")
+                .iter()
+                .any(|v| v == api.api_version)
+                || !enum_of(&schema, "kind").iter().any(|k| k == api.kind)
+            {
+                problems.push(format!(
+                    "{minor}: {} is not the schema of {} {}",
+                    path.display(),
+                    api.kind,
+                    api.api_version
+                ));
+            }
+        }
+        let entries = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()));
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            // The shared definitions and the meta/v1 wire types are not kinds one applies.
+            if !name.ends_with(".json") || name == "_definitions.json" || name.contains("-meta-") {
+                continue;
+            }
+            let schema = read_json(&entry.path());
+            let (api_versions, kinds) = (enum_of(&schema, "apiVersion"), enum_of(&schema, "kind"));
+            let (Some(api_version), Some(kind)) = (api_versions.first(), kinds.first()) else {
+                problems.push(format!("{minor}: {name} names no apiVersion or kind"));
+                continue;
+            };
+            let version = split_api_version(api_version).1;
+            if version.contains("alpha") {
+                continue;
+            }
+            checked += 1;
+            match served::verdict(api_version, kind, minor) {
+                Verdict::Current | Verdict::Deprecated { .. } => {}
+                other => problems.push(format!(
+                    "{minor}: {name} is the schema of {kind} {api_version}, which the table makes {other:?}"
+                )),
+            }
+        }
+    }
+    loud(&format!(
+        "served table: {checked} (minor, apiVersion, kind) pairs checked against {}",
+        root.display()
+    ));
+    assert!(
+        problems.is_empty(),
+        "{} served-table problem(s):\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }

@@ -86,11 +86,11 @@ pub fn run(args: &CheckArgs) -> i32 {
             return EXIT_USAGE;
         }
     };
-    let overrides = Overrides {
-        profile: args.policy.profile,
-        level: args.policy.level,
-        ..Default::default()
-    };
+    let mut overrides = Overrides::default();
+    if let Err(e) = args.policy.apply_judging(&mut overrides) {
+        print_findings(&e);
+        return EXIT_USAGE;
+    }
     let out = engine::run(
         resources,
         &Options {

@@ -9,16 +9,15 @@
 //!
 //! On any error the items come back unchanged, `results` say why, and the exit code is 1.
 
-use super::{emit, parse_pairs, EXIT_INVALID, EXIT_USAGE};
+use super::{emit, EXIT_INVALID, EXIT_USAGE};
 use crate::engine::{self, Mode, Options};
 use crate::finding::Finding;
 use crate::kind::Role;
 use crate::modules;
 use crate::report::krm;
 use crate::resource::Resource;
-use crate::settings::Overrides;
+use crate::settings::{self, Overrides};
 use crate::source::{decode, resource_list};
-use clap::ValueEnum;
 use serde_json::Value;
 
 /// Annotation selecting the mode on a function config that is not a ConfigMap.
@@ -137,9 +136,9 @@ pub fn process(text: &str) -> (Value, i32) {
     )
 }
 
-/// Settings from a ConfigMap function config: `namespace`, `inventory`, `kubernetesVersion`,
-/// `labels` and `annotations` (`k=v` pairs separated by commas or newlines), `profile`, `level`,
-/// `enforcement`, `fix` (as the flags of the same names), `mode` (`render` or `validate`).
+/// Settings from a ConfigMap function config: the keys of `settings::SETTINGS`, each read by its
+/// parser (maps as `k=v` pairs separated by commas or newlines), and `mode` (`render` or
+/// `validate`).
 fn config_map(fc: &Resource) -> Result<(Overrides, Mode), Vec<Finding>> {
     let mut o = Overrides::default();
     let mut mode = Mode::Render;
@@ -152,55 +151,30 @@ fn config_map(fc: &Resource) -> Result<(Overrides, Mode), Vec<Finding>> {
         .unwrap_or_default();
     for (k, v) in &data {
         let field = format!("data.{k}");
-        let Some(v) = v.as_str() else {
-            errors.push(
-                Finding::error("ConfigMap values must be strings")
-                    .about(fc)
-                    .field(field),
-            );
+        let mut fail =
+            |message: String| errors.push(Finding::error(message).about(fc).field(field.clone()));
+        let Some(text) = v.as_str() else {
+            fail("ConfigMap values must be strings".into());
             continue;
         };
-        match k.as_str() {
-            "namespace" => o.namespace = Some(v.to_string()),
-            "inventory" => o.inventory = Some(v.to_string()),
-            "kubernetesVersion" => o.kubernetes_version = Some(v.to_string()),
-            "labels" | "annotations" => {
-                let pairs = v.split([',', '\n']).map(str::trim).filter(|p| !p.is_empty());
-                match parse_pairs(pairs) {
-                    Ok(m) if k == "labels" => o.labels = m,
-                    Ok(m) => o.annotations = m,
-                    Err(e) => errors.push(Finding::error(e).about(fc).field(field)),
-                }
-            }
-            "profile" | "level" | "enforcement" => {
-                let parsed = match k.as_str() {
-                    "profile" => crate::types::Profile::from_str(v, false).map(|p| o.profile = Some(p)),
-                    "level" => crate::types::Level::from_str(v, false).map(|l| o.level = Some(l)),
-                    _ => crate::types::Enforcement::from_str(v, false).map(|e| o.enforcement = Some(e)),
-                };
-                if let Err(why) = parsed {
-                    errors.push(Finding::error(format!("{k}: {why}")).about(fc).field(field));
-                }
-            }
-            "fix" => match v {
-                "true" => o.fix = true,
-                "false" => o.fix = false,
-                other => errors.push(Finding::error(format!("fix {other:?}: expected \"true\" or \"false\"")).about(fc).field(field)),
-            },
-            "mode" => match v {
+        if k == "mode" {
+            match text {
                 "render" => mode = Mode::Render,
                 "validate" => mode = Mode::Validate,
-                other => errors.push(
-                    Finding::error(format!("mode {other:?}: expected render or validate")).about(fc).field(field),
-                ),
-            },
-            other => errors.push(
-                Finding::error(format!(
-                    "unknown setting {other:?}: expected namespace, inventory, kubernetesVersion, labels, annotations, profile, level, enforcement, fix or mode"
-                ))
-                .about(fc)
-                .field(field),
-            ),
+                other => fail(format!("mode {other:?}: expected render or validate")),
+            }
+            continue;
+        }
+        match settings::lookup(k) {
+            Some(setting) => {
+                if let Err(e) = setting.apply(&mut o, v) {
+                    fail(e);
+                }
+            }
+            None => fail(format!(
+                "unknown setting {k:?}: expected one of {}, or mode",
+                settings::names()
+            )),
         }
     }
     if errors.is_empty() {

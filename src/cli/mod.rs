@@ -15,9 +15,9 @@ pub mod version;
 
 use crate::finding::Finding;
 use crate::report::text;
-use crate::settings::{parse_pairs, Overrides};
+use crate::settings::{self, Overrides, Setting};
 use clap::{Parser, Subcommand, ValueEnum};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::ffi::OsString;
 use std::io::{IsTerminal, Read, Write};
 
@@ -76,7 +76,8 @@ pub enum Format {
     Json,
 }
 
-/// Settings every rendering mode accepts (flags over `PlatformDefaults`).
+/// Settings every rendering mode accepts (flags over `PlatformDefaults`). Each is a row of
+/// `settings::SETTINGS`, read through its parser.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct RenderFlags {
     /// Namespace for objects that name none (module resources default to "default").
@@ -99,11 +100,6 @@ pub struct RenderFlags {
     /// Example: --inventory shop-prod
     #[arg(long)]
     pub inventory: Option<String>,
-    /// Target Kubernetes minor version (1.35, 1.36 or 1.37).
-    ///
-    /// Example: --kubernetes-version 1.36
-    #[arg(long, value_name = "MINOR")]
-    pub kubernetes_version: Option<String>,
     /// Stamp annotation nixernetes.io/created-at (from SOURCE_DATE_EPOCH when set, else now).
     #[arg(long)]
     pub timestamp: bool,
@@ -117,6 +113,12 @@ pub struct RenderFlags {
 /// Policy settings on the command line (over `PlatformDefaults`).
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct PolicyFlags {
+    /// Target Kubernetes minor, 1.31 to 1.37 (default 1.31, served by every supported cluster):
+    /// the APIs the output uses and what stable-api-version judges against.
+    ///
+    /// Example: --kubernetes-version 1.35
+    #[arg(long, value_name = "MINOR", value_enum)]
+    pub kubernetes_version: Option<crate::types::KubernetesVersion>,
     /// Pod Security profile pods are held to (default: from the level, else baseline).
     ///
     /// Example: --profile restricted
@@ -143,70 +145,110 @@ pub struct PolicyFlags {
     pub fix: bool,
 }
 
+/// A setting given on the command line: its row, the flag that gave it, its value.
+type Given = (&'static Setting, &'static str, Value);
+
 impl PolicyFlags {
-    pub fn enforcement(&self) -> Option<crate::types::Enforcement> {
-        if self.enforce {
-            Some(crate::types::Enforcement::Enforce)
-        } else {
-            self.enforcement
+    /// The settings these flags give, as the table reads them.
+    fn given(&self) -> Vec<Given> {
+        let mut given: Vec<Given> = Vec::new();
+        let mut give = |setting, flag, value: &str| given.push((setting, flag, text(value)));
+        if let Some(v) = self.kubernetes_version {
+            give(
+                &settings::KUBERNETES_VERSION,
+                "--kubernetes-version",
+                &v.to_string(),
+            );
         }
+        if let Some(p) = self.profile {
+            give(&settings::PROFILE, "--profile", p.as_str());
+        }
+        if let Some(l) = self.level {
+            give(&settings::LEVEL, "--level", l.as_str());
+        }
+        if self.enforce {
+            give(&settings::ENFORCEMENT, "--enforce", "enforce");
+        } else if let Some(e) = self.enforcement {
+            give(&settings::ENFORCEMENT, "--enforcement", e.as_str());
+        }
+        if self.fix {
+            give(&settings::FIX, "--fix", "true");
+        }
+        given
+    }
+
+    /// Lays the Kubernetes version, profile and level over `o`: what `check` reads (it reports
+    /// whatever the enforcement, and checks objects as written).
+    pub fn apply_judging(&self, o: &mut Overrides) -> Result<(), Vec<Finding>> {
+        let judging = [
+            settings::KUBERNETES_VERSION.name,
+            settings::PROFILE.name,
+            settings::LEVEL.name,
+        ];
+        let given = self
+            .given()
+            .into_iter()
+            .filter(|(s, _, _)| judging.contains(&s.name));
+        apply_given(o, given)
     }
 }
 
 impl RenderFlags {
-    /// The overrides these flags ask for.
-    pub fn overrides(&self) -> Result<Overrides, Vec<Finding>> {
-        let mut errors = Vec::new();
-        let mut pairs = |list: &[String], flag: &str| {
-            parse_pairs(list.iter().map(String::as_str)).unwrap_or_else(|e| {
-                errors.push(Finding::error(e).field(flag.to_string()));
-                Map::new()
-            })
-        };
-        let labels = pairs(&self.labels, "--label");
-        let annotations = pairs(&self.annotations, "--annotation");
-        let timestamp = timestamp(self.timestamp).unwrap_or_else(|e| {
-            errors.push(Finding::error(e).field("SOURCE_DATE_EPOCH"));
-            None
-        });
-        if !errors.is_empty() {
-            return Err(errors);
+    /// Lays these flags over `o`, the settings of the sources below them.
+    pub fn apply(&self, o: &mut Overrides) -> Result<(), Vec<Finding>> {
+        let mut given: Vec<Given> = Vec::new();
+        if let Some(ns) = &self.namespace {
+            given.push((&settings::NAMESPACE, "--namespace", text(ns)));
         }
-        Ok(Overrides {
-            namespace: self.namespace.clone(),
-            kubernetes_version: self.kubernetes_version.clone(),
-            inventory: self.inventory.clone(),
-            labels,
-            annotations,
-            timestamp,
-            no_namespace_fallback: false,
-            profile: self.policy.profile,
-            level: self.policy.level,
-            enforcement: self.policy.enforcement(),
-            fix: self.policy.fix,
-        })
+        if let Some(i) = &self.inventory {
+            given.push((&settings::INVENTORY, "--inventory", text(i)));
+        }
+        // A list, one pair per flag: a value may hold a comma.
+        let list = |l: &[String]| Value::Array(l.iter().map(|p| text(p)).collect());
+        if !self.labels.is_empty() {
+            given.push((&settings::LABELS, "--label", list(&self.labels)));
+        }
+        if !self.annotations.is_empty() {
+            given.push((
+                &settings::ANNOTATIONS,
+                "--annotation",
+                list(&self.annotations),
+            ));
+        }
+        // SOURCE_DATE_EPOCH asks for the stamp too (reproducible builds set it).
+        if self.timestamp {
+            given.push((&settings::TIMESTAMP, "--timestamp", text("true")));
+        } else if std::env::var_os("SOURCE_DATE_EPOCH").is_some() {
+            given.push((&settings::TIMESTAMP, "SOURCE_DATE_EPOCH", text("true")));
+        }
+        given.extend(self.policy.given());
+        apply_given(o, given)
     }
 }
 
-/// `nixernetes.io/created-at`: `SOURCE_DATE_EPOCH` wins (reproducible builds), else the clock,
-/// and only when asked for (the flag, or `SOURCE_DATE_EPOCH` being set).
-fn timestamp(flag: bool) -> Result<Option<String>, String> {
-    match std::env::var("SOURCE_DATE_EPOCH") {
-        Ok(s) => {
-            let secs: i64 = s
-                .trim()
-                .parse()
-                .map_err(|_| format!("SOURCE_DATE_EPOCH {s:?} is not a number of seconds"))?;
-            Ok(Some(crate::types::time::rfc3339(secs)))
-        }
-        Err(_) if flag => {
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs() as i64)
-                .unwrap_or(0);
-            Ok(Some(crate::types::time::rfc3339(now)))
-        }
-        Err(_) => Ok(None),
+/// A flag's value as the settings table reads text.
+fn text(s: &str) -> Value {
+    Value::String(s.to_string())
+}
+
+/// Applies settings given on the command line; every error names its flag.
+fn apply_given(
+    o: &mut Overrides,
+    given: impl IntoIterator<Item = Given>,
+) -> Result<(), Vec<Finding>> {
+    let errors: Vec<Finding> = given
+        .into_iter()
+        .filter_map(|(setting, flag, value)| {
+            setting
+                .apply(o, &value)
+                .err()
+                .map(|e| Finding::error(e).field(flag.to_string()))
+        })
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
     }
 }
 
@@ -306,5 +348,118 @@ pub fn emit(bytes: &[u8]) -> i32 {
             eprintln!("error: writing output: {e}");
             EXIT_INVALID
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn render_flags(args: &[&str]) -> RenderFlags {
+        let argv = ["kubectl-nixernetes", "render"]
+            .iter()
+            .chain(args)
+            .chain(&["x.yaml"]);
+        match Cli::try_parse_from(argv).expect("flags parse").command {
+            Command::Render(r) => r.flags,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// Every flag of `render` that is a setting is in the settings table, and every setting's
+    /// flag exists: a new setting flag cannot bypass the table.
+    #[test]
+    fn render_flags_are_the_table() {
+        let cmd = Cli::command();
+        let render = cmd.find_subcommand("render").expect("render");
+        let table: Vec<&str> = settings::SETTINGS
+            .iter()
+            .flat_map(|s| s.flag.split(", "))
+            .filter_map(|f| f.strip_prefix("--"))
+            .collect();
+        let not_settings = ["filename", "output", "argocd", "verbose", "help"];
+        for arg in render.get_arguments() {
+            let Some(long) = arg.get_long() else { continue };
+            assert!(
+                table.contains(&long) || not_settings.contains(&long),
+                "--{long} is a render flag but not in settings::SETTINGS"
+            );
+        }
+        for long in table {
+            assert!(
+                render.get_arguments().any(|a| a.get_long() == Some(long)),
+                "settings::SETTINGS names --{long}, which render lacks"
+            );
+        }
+    }
+
+    #[test]
+    fn flags_go_through_the_table() {
+        let mut o = Overrides::default();
+        render_flags(&[
+            "--profile",
+            "restricted",
+            "--level",
+            "high",
+            "--enforce",
+            "--fix",
+            "--kubernetes-version",
+            "1.33",
+            "-n",
+            "shop",
+            "--annotation",
+            "note=a, b",
+        ])
+        .apply(&mut o)
+        .unwrap();
+        assert_eq!(o.profile, Some(crate::types::Profile::Restricted));
+        assert_eq!(o.level, Some(crate::types::Level::High));
+        assert_eq!(o.enforcement, Some(crate::types::Enforcement::Enforce));
+        assert!(o.fix);
+        assert_eq!(o.kubernetes_version.map(|v| v.minor()), Some(33));
+        assert_eq!(o.namespace.as_deref(), Some("shop"));
+        // One pair per flag: the comma stays in the value.
+        assert_eq!(
+            o.annotations.get("note").and_then(Value::as_str),
+            Some("a, b")
+        );
+    }
+
+    #[test]
+    fn flags_win_over_the_sources_below_and_keep_the_rest() {
+        let mut o = Overrides::default();
+        settings::NAMESPACE
+            .apply(&mut o, &Value::String("from-argo".into()))
+            .unwrap();
+        settings::LEVEL
+            .apply(&mut o, &Value::String("low".into()))
+            .unwrap();
+        settings::INVENTORY
+            .apply(&mut o, &Value::String("app".into()))
+            .unwrap();
+        render_flags(&["--level", "high", "-n", "shop"])
+            .apply(&mut o)
+            .unwrap();
+        assert_eq!(o.level, Some(crate::types::Level::High));
+        assert_eq!(o.namespace.as_deref(), Some("shop"));
+        assert_eq!(o.inventory.as_deref(), Some("app"));
+    }
+
+    #[test]
+    fn bad_flag_values_name_the_flag() {
+        let mut o = Overrides::default();
+        let e = render_flags(&["--label", "nokey"])
+            .apply(&mut o)
+            .unwrap_err();
+        assert_eq!(e[0].field.as_deref(), Some("--label"));
+        assert!(Cli::try_parse_from([
+            "kubectl-nixernetes",
+            "render",
+            "--kubernetes-version",
+            "1.30",
+            "x"
+        ])
+        .is_err());
     }
 }

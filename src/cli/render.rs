@@ -5,6 +5,7 @@ use super::{print_findings, Format, RenderFlags, EXIT_INVALID};
 use crate::engine::{self, order, Options};
 use crate::finding::{has_errors, Finding, Severity};
 use crate::resource::Resource;
+use crate::settings::Overrides;
 use crate::source;
 use serde_json::Value;
 
@@ -33,7 +34,8 @@ pub struct RenderArgs {
     #[arg(short = 'o', long, value_enum, default_value_t = Format::Yaml)]
     pub output: Format,
     /// Run as an Argo CD config-management plugin: read ARGOCD_APP_NAME (inventory),
-    /// ARGOCD_APP_NAMESPACE (namespace), ARGOCD_ENV_* and ARGOCD_APP_PARAMETERS; PATH defaults to `.`.
+    /// ARGOCD_APP_NAMESPACE (namespace), ARGOCD_ENV_* and ARGOCD_APP_PARAMETERS (the flags of
+    /// this command win over them); PATH defaults to `.`.
     ///
     /// Example: kubectl-nixernetes render --argocd .
     #[arg(long)]
@@ -163,26 +165,19 @@ fn render_each(
     keep: &mut dyn FnMut(Resource),
 ) -> Result<(), i32> {
     let mut findings = Vec::new();
-    let mut overrides = match flags.overrides() {
-        Ok(o) => o,
-        Err(e) => {
-            print_findings(&e);
-            return Err(EXIT_INVALID);
-        }
-    };
+    // The Argo CD environment, then the flags over it: every setting through one table
+    // (`settings::SETTINGS`), so no source can drop another's.
+    let mut overrides = Overrides::default();
     if argocd {
         let env: Vec<(String, String)> = std::env::vars().collect();
         let (argo, mut f) = source::argocd::overrides(&env);
-        findings.append(&mut f);
-        // Explicit flags win over the Argo CD environment.
-        let flags = overrides;
         overrides = argo;
-        overrides.namespace = flags.namespace.or(overrides.namespace);
-        overrides.inventory = flags.inventory.or(overrides.inventory);
-        overrides.kubernetes_version = flags.kubernetes_version.or(overrides.kubernetes_version);
-        overrides.labels.extend(flags.labels);
-        overrides.annotations.extend(flags.annotations);
-        overrides.timestamp = flags.timestamp;
+        findings.append(&mut f);
+    }
+    if let Err(mut e) = flags.apply(&mut overrides) {
+        findings.append(&mut e);
+        print_findings(&findings);
+        return Err(EXIT_INVALID);
     }
     let resources = match source::files::read_all(inputs, &mut std::io::stdin().lock()) {
         Ok(r) => r,

@@ -12,7 +12,6 @@ pub mod order;
 pub mod passes;
 
 use crate::finding::{has_errors, Finding};
-use crate::kind::context::SUPPORTED_KUBERNETES;
 use crate::kind::{Context, ModuleResource, Registry, Role};
 use crate::resource::{type_name, Resource, API_VERSION};
 use crate::settings::Overrides;
@@ -352,6 +351,8 @@ fn build_context(
         }
     }
     ctx.apply(overrides);
+    // The context is final: the checks judge against its target minor.
+    ctx.policy.kubernetes_version = ctx.kubernetes_version;
     check_context(&ctx, findings);
     ctx
 }
@@ -364,16 +365,6 @@ fn check_context(ctx: &Context, findings: &mut Vec<Finding>) {
         if let Err(why) = validate::dns1123_label(ns) {
             fail("namespace", why);
         }
-    }
-    if !SUPPORTED_KUBERNETES.contains(&ctx.kubernetes_version.as_str()) {
-        fail(
-            "kubernetesVersion",
-            format!(
-                "unsupported Kubernetes version {:?}: expected one of {}",
-                ctx.kubernetes_version,
-                SUPPORTED_KUBERNETES.join(", ")
-            ),
-        );
     }
     if let Some(inv) = &ctx.inventory {
         if let Err(why) = validate::label_value(inv).and(if inv.is_empty() {

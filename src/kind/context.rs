@@ -1,17 +1,16 @@
 //! The render context: platform-wide settings (`PlatformDefaults`) merged with CLI overrides.
 //!
 //! Precedence, lowest first: built-in defaults, configuration kinds in the input (or the KRM
-//! function config) in their declared precedence, then flags and environment (CLI, Argo CD).
-//! Kinds read the context; only the engine and configuration kinds change it.
+//! function config) in their declared precedence, then the settings given outside the input
+//! (`settings::Overrides`, layered as `settings` documents). Kinds read the context; only the
+//! engine and configuration kinds change it.
 
 use crate::schema::operators::OperatorKind;
 use crate::settings::{DefaultResources, Overrides, PolicySettings};
 use crate::types::compliance::ComplianceLabels;
+use crate::types::KubernetesVersion;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
-
-/// Kubernetes minors whose APIs the output must be valid for.
-pub const SUPPORTED_KUBERNETES: [&str; 3] = ["1.35", "1.36", "1.37"];
 
 /// Everything the engine and modules need to know about the platform.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,8 +18,8 @@ pub struct Context {
     /// Namespace for module resources without one; also set on pass-through objects without one
     /// when given explicitly (flag, `PlatformDefaults`, Argo CD).
     pub namespace: Option<String>,
-    /// Target Kubernetes minor, one of `SUPPORTED_KUBERNETES`.
-    pub kubernetes_version: String,
+    /// Target Kubernetes minor: the APIs the output may use (`schema::served`).
+    pub kubernetes_version: KubernetesVersion,
     /// Inventory (apply set) name, stamped as label `nixernetes.io/inventory`.
     pub inventory: Option<String>,
     /// Labels for every emitted object.
@@ -47,7 +46,7 @@ impl Default for Context {
     fn default() -> Self {
         Context {
             namespace: None,
-            kubernetes_version: SUPPORTED_KUBERNETES[0].to_string(),
+            kubernetes_version: KubernetesVersion::DEFAULT,
             inventory: None,
             labels: Map::new(),
             annotations: Map::new(),
@@ -87,8 +86,8 @@ impl Context {
         if let Some(ns) = &o.namespace {
             self.namespace = Some(ns.clone());
         }
-        if let Some(v) = &o.kubernetes_version {
-            self.kubernetes_version = v.clone();
+        if let Some(v) = o.kubernetes_version {
+            self.kubernetes_version = v;
         }
         if let Some(i) = &o.inventory {
             self.inventory = Some(i.clone());

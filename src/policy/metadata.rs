@@ -1,13 +1,16 @@
 //! Checks on object identity and metadata: ids 35-36 of the check table (`explicit-namespace`,
-//! `stable-api-version`) and our `compliance-labels`. Each reads one object at a time. The
-//! compliance label keys are `types::compliance::LABEL_KEYS`, the ones the tool stamps. Whether
-//! a missing label is an error is the level gating's business, not this file's.
+//! `stable-api-version`) and our `compliance-labels`. Each reads one object at a time;
+//! `stable-api-version` judges it against the served-API table (`schema::served`) of the run's
+//! target minor. The compliance label keys are `types::compliance::LABEL_KEYS`, the ones the
+//! tool stamps. Whether a missing label is an error is the level gating's business, not this
+//! file's.
 
 use super::network::labels_path;
 use super::pod::pod_of;
 use super::{CheckDef, Fix, HitSink, Scope};
 use crate::finding::Severity;
 use crate::resource::{is_cluster_scoped, Resource};
+use crate::schema::served::{self, Verdict};
 use crate::types::compliance::LABEL_KEYS;
 use serde_json::{Map, Value};
 
@@ -41,9 +44,6 @@ pub const COMPLIANCE_LABELS: CheckDef = CheckDef {
 /// This family, in table order (`compliance-labels` is the table's extra row).
 pub static CHECKS: &[&CheckDef] = &[&EXPLICIT_NAMESPACE, &STABLE_API_VERSION, &COMPLIANCE_LABELS];
 
-/// The Kubernetes version `stable-api-version` judges against.
-pub const TARGET_KUBERNETES: &str = "1.35";
-
 fn explicit_namespace(r: &Resource, out: &mut HitSink) {
     if is_cluster_scoped(r.api_version(), r.kind()) {
         return;
@@ -61,74 +61,31 @@ fn explicit_namespace(r: &Resource, out: &mut HitSink) {
     }
 }
 
-/// Pod Security Admission replaces PodSecurityPolicy; there is no apiVersion to move to.
-const PSA: &str = "Pod Security Admission (pod-security.kubernetes.io/* namespace labels)";
-
-/// What to use instead of `api_version` for `kind`, and whether the old version is still
-/// served (deprecated) rather than removed. `None`: current, or unknown to us.
-fn replacement(api_version: &str, kind: &str) -> Option<(&'static str, bool)> {
-    let removed = |to| Some((to, false));
-    let deprecated = |to| Some((to, true));
-    match (api_version, kind) {
-        ("extensions/v1beta1", "Deployment" | "DaemonSet" | "ReplicaSet") => removed("apps/v1"),
-        ("extensions/v1beta1", "Ingress" | "NetworkPolicy") => removed("networking.k8s.io/v1"),
-        ("extensions/v1beta1" | "policy/v1beta1", "PodSecurityPolicy") => removed(PSA),
-        ("extensions/v1beta1", _) => removed("the kind's current API group"),
-        ("apps/v1beta1" | "apps/v1beta2", _) => removed("apps/v1"),
-        ("policy/v1beta1", _) => removed("policy/v1"),
-        ("batch/v1beta1" | "batch/v2alpha1", _) => removed("batch/v1"),
-        ("autoscaling/v2beta1" | "autoscaling/v2beta2", _) => removed("autoscaling/v2"),
-        ("networking.k8s.io/v1beta1", "IPAddress" | "ServiceCIDR") => {
-            deprecated("networking.k8s.io/v1")
-        }
-        ("networking.k8s.io/v1beta1", _) => removed("networking.k8s.io/v1"),
-        ("rbac.authorization.k8s.io/v1beta1" | "rbac.authorization.k8s.io/v1alpha1", _) => {
-            removed("rbac.authorization.k8s.io/v1")
-        }
-        // Mutating admission policies have no v1 yet.
-        (
-            "admissionregistration.k8s.io/v1beta1",
-            "MutatingAdmissionPolicy" | "MutatingAdmissionPolicyBinding",
-        ) => None,
-        ("admissionregistration.k8s.io/v1beta1", _) => removed("admissionregistration.k8s.io/v1"),
-        ("apiextensions.k8s.io/v1beta1", _) => removed("apiextensions.k8s.io/v1"),
-        ("storage.k8s.io/v1beta1", "VolumeAttributesClass") => deprecated("storage.k8s.io/v1"),
-        ("storage.k8s.io/v1beta1", _) => removed("storage.k8s.io/v1"),
-        (
-            "flowcontrol.apiserver.k8s.io/v1beta1"
-            | "flowcontrol.apiserver.k8s.io/v1beta2"
-            | "flowcontrol.apiserver.k8s.io/v1beta3",
-            _,
-        ) => removed("flowcontrol.apiserver.k8s.io/v1"),
-        ("discovery.k8s.io/v1beta1", _) => removed("discovery.k8s.io/v1"),
-        ("events.k8s.io/v1beta1", _) => removed("events.k8s.io/v1"),
-        ("node.k8s.io/v1beta1", _) => removed("node.k8s.io/v1"),
-        ("scheduling.k8s.io/v1beta1", _) => removed("scheduling.k8s.io/v1"),
-        // LeaseCandidate is still beta; Lease moved to v1.
-        ("coordination.k8s.io/v1beta1", "LeaseCandidate") => None,
-        ("coordination.k8s.io/v1beta1", _) => removed("coordination.k8s.io/v1"),
-        // ClusterTrustBundle and PodCertificateRequest are still beta; CSRs moved to v1.
-        ("certificates.k8s.io/v1beta1", "CertificateSigningRequest") => {
-            removed("certificates.k8s.io/v1")
-        }
-        _ => None,
-    }
-}
-
+/// Judges the apiVersion against the served-API table of the run's target minor.
 fn stable_api_version(r: &Resource, out: &mut HitSink) {
     let (api_version, kind) = (r.api_version(), r.kind());
-    let Some((to, served)) = replacement(api_version, kind) else {
-        return;
+    let target = out.kubernetes_version();
+    let what = format!("{kind} {api_version}");
+    let message = match served::verdict(api_version, kind, target) {
+        Verdict::Current | Verdict::Unknown => return,
+        Verdict::Deprecated { instead: Some(to) } => {
+            format!("{what} is deprecated in Kubernetes {target}: use {to}")
+        }
+        Verdict::Deprecated { instead: None } => format!("{what} is deprecated in Kubernetes {target}"),
+        Verdict::Removed { instead: Some(to), .. } => {
+            format!("{what} is not served by Kubernetes {target}: use {to}")
+        }
+        Verdict::Removed { instead: None, removed } => {
+            format!("{what} is not served by Kubernetes {target} (removed in 1.{removed})")
+        }
+        Verdict::NotYet { since, instead: Some(to) } => {
+            format!("{what} is not served by Kubernetes {target}, only from 1.{since}: use {to}")
+        }
+        Verdict::NotYet { since, instead: None } => format!(
+            "{what} is not served by Kubernetes {target}, only from 1.{since}, and no other version of {kind} is: leave it out or target 1.{since} or later (kubernetesVersion)"
+        ),
     };
-    let status = if served {
-        "is deprecated in"
-    } else {
-        "is not served by"
-    };
-    out.push(
-        "apiVersion",
-        format!("{kind} {api_version} {status} Kubernetes {TARGET_KUBERNETES}: use {to}"),
-    );
+    out.push("apiVersion", message);
 }
 
 fn compliance_labels(r: &Resource, out: &mut HitSink) {
@@ -167,7 +124,12 @@ fn require_compliance_labels(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::hits_of;
+    use crate::policy::{hits_at, hits_of};
+    use crate::types::KubernetesVersion;
+
+    fn minor(m: u8) -> KubernetesVersion {
+        KubernetesVersion::from_minor(m).unwrap()
+    }
 
     const LABELS: &str = "{compliance.nixernetes.io/framework: SOC2, compliance.nixernetes.io/level: high, compliance.nixernetes.io/owner: team-shop, compliance.nixernetes.io/data-classification: internal}";
 
@@ -235,7 +197,7 @@ kind: ServiceCIDR
 metadata: {name: extra}
 ";
         assert_eq!(
-            hits_of(&STABLE_API_VERSION, yaml),
+            hits_at(&STABLE_API_VERSION, yaml, minor(35)),
             vec![
                 (
                     "web".into(),
@@ -279,7 +241,53 @@ apiVersion: cert-manager.io/v1
 kind: Certificate
 metadata: {name: web, namespace: shop}
 ";
-        assert_eq!(hits_of(&STABLE_API_VERSION, yaml), vec![]);
+        assert_eq!(hits_at(&STABLE_API_VERSION, yaml, minor(35)), vec![]);
+    }
+
+    #[test]
+    fn stable_api_version_judges_against_the_target_minor() {
+        let flow = "apiVersion: flowcontrol.apiserver.k8s.io/v1beta3
+kind: FlowSchema
+metadata: {name: fs}
+";
+        let msg = |yaml, m| {
+            hits_at(&STABLE_API_VERSION, yaml, minor(m))
+                .into_iter()
+                .map(|(_, _, msg)| msg)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            msg(flow, 31),
+            ["FlowSchema flowcontrol.apiserver.k8s.io/v1beta3 is deprecated in Kubernetes 1.31: use flowcontrol.apiserver.k8s.io/v1"]
+        );
+        assert_eq!(
+            msg(flow, 32),
+            ["FlowSchema flowcontrol.apiserver.k8s.io/v1beta3 is not served by Kubernetes 1.32: use flowcontrol.apiserver.k8s.io/v1"]
+        );
+        // Too new for the target: the older version it serves, or nothing to use.
+        let cidr = "apiVersion: networking.k8s.io/v1
+kind: ServiceCIDR
+metadata: {name: extra}
+";
+        assert_eq!(
+            msg(cidr, 31),
+            ["ServiceCIDR networking.k8s.io/v1 is not served by Kubernetes 1.31, only from 1.33: use networking.k8s.io/v1beta1"]
+        );
+        assert!(msg(cidr, 33).is_empty());
+        let map = "apiVersion: admissionregistration.k8s.io/v1
+kind: MutatingAdmissionPolicy
+metadata: {name: defaults}
+";
+        assert_eq!(
+            msg(map, 33),
+            ["MutatingAdmissionPolicy admissionregistration.k8s.io/v1 is not served by Kubernetes 1.33, only from 1.36, and no other version of MutatingAdmissionPolicy is: leave it out or target 1.36 or later (kubernetesVersion)"]
+        );
+        assert_eq!(
+            msg(map, 35),
+            ["MutatingAdmissionPolicy admissionregistration.k8s.io/v1 is not served by Kubernetes 1.35, only from 1.36: use admissionregistration.k8s.io/v1beta1"]
+        );
+        // The default target is the oldest supported minor.
+        assert_eq!(hits_of(&STABLE_API_VERSION, cidr).len(), 1);
     }
 
     #[test]

@@ -23,7 +23,7 @@ pub mod skeleton;
 use crate::finding::{Finding, Severity};
 use crate::resource::Resource;
 use crate::settings::PolicySettings;
-use crate::types::{Enforcement, Level, Profile};
+use crate::types::{Enforcement, KubernetesVersion, Level, Profile};
 use pod::PodView;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
@@ -65,14 +65,21 @@ struct Hit {
 pub struct HitSink {
     object: usize,
     list: Vec<Hit>,
+    kubernetes_version: KubernetesVersion,
 }
 
 impl HitSink {
-    fn at(object: usize) -> HitSink {
+    fn at(object: usize, settings: &PolicySettings) -> HitSink {
         HitSink {
             object,
             list: Vec::new(),
+            kubernetes_version: settings.kubernetes_version,
         }
+    }
+
+    /// The Kubernetes minor the run targets (`PolicySettings::kubernetes_version`).
+    pub fn kubernetes_version(&self) -> KubernetesVersion {
+        self.kubernetes_version
     }
 
     /// Reports a violation at `field`.
@@ -260,7 +267,7 @@ impl<'a> Checker<'a> {
             if self.settings.severity(check, false).is_none() {
                 continue;
             }
-            let mut sink = HitSink::at(at);
+            let mut sink = HitSink::at(at, self.settings);
             match (&check.scope, &pod) {
                 (Scope::Pod(f), Some(pod)) => f(pod, &mut sink),
                 (Scope::Object(f), _) => f(obj, &mut sink),
@@ -404,6 +411,20 @@ pub fn apply_enforcement(findings: &mut [Finding], enforcement: Enforcement) {
 /// `(object name, field path, message)`, ignoring profile gating and exemptions.
 #[cfg(test)]
 pub(crate) fn hits_of(check: &CheckDef, yaml: &str) -> Vec<(String, String, String)> {
+    hits_at(check, yaml, KubernetesVersion::DEFAULT)
+}
+
+/// Test support: [`hits_of`] for a run that targets Kubernetes `target`.
+#[cfg(test)]
+pub(crate) fn hits_at(
+    check: &CheckDef,
+    yaml: &str,
+    target: KubernetesVersion,
+) -> Vec<(String, String, String)> {
+    let settings = PolicySettings {
+        kubernetes_version: target,
+        ..PolicySettings::default()
+    };
     let resources = crate::source::parse_text(yaml, "test.yaml").expect("test YAML parses");
     let refs: Vec<&Resource> = resources.iter().collect();
     let mut hits = Vec::new();
@@ -411,7 +432,7 @@ pub(crate) fn hits_of(check: &CheckDef, yaml: &str) -> Vec<(String, String, Stri
         Scope::Pod(f) => {
             for (i, r) in refs.iter().enumerate() {
                 if let Some(p) = pod::pod_of(r) {
-                    let mut sink = HitSink::at(i);
+                    let mut sink = HitSink::at(i, &settings);
                     f(&p, &mut sink);
                     hits.extend(sink.list);
                 }
@@ -419,7 +440,7 @@ pub(crate) fn hits_of(check: &CheckDef, yaml: &str) -> Vec<(String, String, Stri
         }
         Scope::Object(f) => {
             for (i, r) in refs.iter().enumerate() {
-                let mut sink = HitSink::at(i);
+                let mut sink = HitSink::at(i, &settings);
                 f(r, &mut sink);
                 hits.extend(sink.list);
             }

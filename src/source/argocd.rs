@@ -2,50 +2,50 @@
 //!
 //! Read: `ARGOCD_APP_NAME` (inventory name), `ARGOCD_APP_NAMESPACE` (default namespace),
 //! `ARGOCD_ENV_<NAME>` from the Application's `plugin.env`, and the `ARGOCD_APP_PARAMETERS` JSON
-//! from `plugin.parameters` (parsed as JSON, never through the mangled `PARAM_*` copies).
-//! Parameters win over env, env over the build variables.
+//! from `plugin.parameters` (parsed as JSON, never through the mangled `PARAM_*` copies). Every
+//! setting is a row of `settings::SETTINGS` and read by its parser. Parameters win over env, env
+//! over the build variables; the caller lays its flags over the result.
 
 use crate::finding::Finding;
-use crate::settings::Overrides;
+use crate::settings::{self, Overrides};
 use serde_json::Value;
-
-/// Settings the plugin accepts, as parameter name and `ARGOCD_ENV_` suffix.
-pub const SETTINGS: [(&str, &str); 5] = [
-    ("namespace", "NAMESPACE"),
-    ("inventory", "INVENTORY"),
-    ("kubernetesVersion", "KUBERNETES_VERSION"),
-    ("labels", "LABELS"),
-    ("annotations", "ANNOTATIONS"),
-];
 
 /// Builds overrides from an environment (given as pairs, so tests need not touch the process).
 pub fn overrides(env: &[(String, String)]) -> (Overrides, Vec<Finding>) {
     let get = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
     let mut o = Overrides::default();
     let mut findings = Vec::new();
-    o.inventory = get("ARGOCD_APP_NAME")
-        .filter(|s| !s.is_empty())
-        .map(str::to_string);
-    o.namespace = get("ARGOCD_APP_NAMESPACE")
-        .filter(|s| !s.is_empty())
-        .map(str::to_string);
+    let mut set = |setting: &settings::Setting, value: &Value, field: String| {
+        setting
+            .apply(&mut o, value)
+            .err()
+            .map(|e| Finding::error(e).field(field))
+    };
+
+    // Build variables: the Application's name and destination namespace.
+    for (var, setting) in [
+        ("ARGOCD_APP_NAME", &settings::INVENTORY),
+        ("ARGOCD_APP_NAMESPACE", &settings::NAMESPACE),
+    ] {
+        if let Some(v) = get(var).filter(|s| !s.is_empty()) {
+            findings.extend(set(setting, &Value::String(v.to_string()), var.to_string()));
+        }
+    }
 
     for (name, value) in env {
-        let Some(suffix) = name.strip_prefix("ARGOCD_ENV_") else {
+        if !name.starts_with("ARGOCD_ENV_") {
             continue;
-        };
-        match SETTINGS.iter().find(|(_, s)| *s == suffix) {
-            Some((param, _)) => {
-                if let Err(e) = set(&mut o, param, &Value::String(value.clone()), name) {
-                    findings.push(e);
-                }
+        }
+        match settings::lookup_env(name) {
+            Some(setting) => {
+                findings.extend(set(setting, &Value::String(value.clone()), name.clone()))
             }
             None => findings.push(
                 Finding::warning(format!(
-                    "{name} is not a setting of this plugin and is ignored; known: {}",
-                    SETTINGS
+                    "not a setting of this plugin, ignored; known: {}",
+                    settings::SETTINGS
                         .iter()
-                        .map(|(_, s)| format!("ARGOCD_ENV_{s}"))
+                        .map(|s| s.env())
                         .collect::<Vec<_>>()
                         .join(", ")
                 ))
@@ -54,27 +54,10 @@ pub fn overrides(env: &[(String, String)]) -> (Overrides, Vec<Finding>) {
         }
     }
 
+    let mut params = Vec::new();
     if let Some(json) = get("ARGOCD_APP_PARAMETERS").filter(|s| !s.trim().is_empty()) {
         match serde_json::from_str::<Value>(json) {
-            Ok(Value::Array(params)) => {
-                for (i, p) in params.iter().enumerate() {
-                    let field = format!("ARGOCD_APP_PARAMETERS[{i}]");
-                    let Some(name) = p.get("name").and_then(Value::as_str) else {
-                        findings.push(Finding::error("parameter without a name").field(field));
-                        continue;
-                    };
-                    let value = p
-                        .get("string")
-                        .or_else(|| p.get("map"))
-                        .or_else(|| p.get("array"));
-                    let Some(value) = value.filter(|v| !v.is_null()) else {
-                        continue;
-                    };
-                    if let Err(e) = set(&mut o, name, value, &format!("{field} ({name})")) {
-                        findings.push(e);
-                    }
-                }
-            }
+            Ok(Value::Array(list)) => params = list,
             Ok(_) => findings.push(
                 Finding::error("ARGOCD_APP_PARAMETERS must be a JSON array")
                     .field("ARGOCD_APP_PARAMETERS"),
@@ -85,54 +68,32 @@ pub fn overrides(env: &[(String, String)]) -> (Overrides, Vec<Finding>) {
             ),
         }
     }
-    (o, findings)
-}
-
-/// Applies one setting; maps accept a JSON object or `k=v,k=v` text.
-fn set(o: &mut Overrides, name: &str, value: &Value, field: &str) -> Result<(), Finding> {
-    let text = || -> Result<String, Finding> {
-        value.as_str().map(str::to_string).ok_or_else(|| {
-            Finding::error(format!("{name} must be a string")).field(field.to_string())
-        })
-    };
-    match name {
-        "namespace" => o.namespace = Some(text()?),
-        "inventory" => o.inventory = Some(text()?),
-        "kubernetesVersion" => o.kubernetes_version = Some(text()?),
-        "labels" | "annotations" => {
-            let map = match value {
-                Value::Object(m) => m.clone(),
-                Value::String(s) => crate::settings::parse_pairs(
-                    s.split(',').map(str::trim).filter(|p| !p.is_empty()),
-                )
-                .map_err(|e| Finding::error(e).field(field.to_string()))?,
-                _ => {
-                    return Err(
-                        Finding::error(format!("{name} must be a map or k=v,k=v text"))
-                            .field(field.to_string()),
-                    )
-                }
-            };
-            let target = if name == "labels" {
-                &mut o.labels
-            } else {
-                &mut o.annotations
-            };
-            target.extend(map);
-        }
-        other => {
-            return Err(Finding::error(format!(
-                "unknown parameter {other:?}: expected one of {}",
-                SETTINGS
-                    .iter()
-                    .map(|(p, _)| *p)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))
-            .field(field.to_string()))
+    for (i, p) in params.iter().enumerate() {
+        let field = format!("ARGOCD_APP_PARAMETERS[{i}]");
+        let Some(name) = p.get("name").and_then(Value::as_str) else {
+            findings.push(Finding::error("parameter without a name").field(field));
+            continue;
+        };
+        let value = p
+            .get("string")
+            .or_else(|| p.get("map"))
+            .or_else(|| p.get("array"));
+        // Argo CD sends `null` for parameters an ApplicationSet left empty (argo-cd#11900).
+        let Some(value) = value.filter(|v| !v.is_null()) else {
+            continue;
+        };
+        match settings::lookup(name) {
+            Some(setting) => findings.extend(set(setting, value, format!("{field} ({name})"))),
+            None => findings.push(
+                Finding::error(format!(
+                    "unknown parameter {name:?}: expected one of {}",
+                    settings::names()
+                ))
+                .field(format!("{field} ({name})")),
+            ),
         }
     }
-    Ok(())
+    (o, findings)
 }
 
 #[cfg(test)]
@@ -174,5 +135,49 @@ mod tests {
             r#"[{"name":"colour","string":"x"}]"#,
         )]));
         assert!(f[0].message.contains("unknown parameter"), "{f:?}");
+    }
+
+    #[test]
+    fn every_setting_of_the_table_is_a_parameter_and_an_env_entry() {
+        use crate::types::{Enforcement, Level, Profile};
+        let (o, f) = overrides(&env(&[
+            ("ARGOCD_ENV_PROFILE", "restricted"),
+            ("ARGOCD_ENV_FIX", "true"),
+            ("ARGOCD_ENV_KUBERNETES_VERSION", "1.32"),
+            (
+                "ARGOCD_APP_PARAMETERS",
+                r#"[{"name":"level","string":"high"},{"name":"enforcement","string":"enforce"},{"name":"kubernetesVersion","string":"1.34"},{"name":"labels","array":["a=1","b=x,y"]}]"#,
+            ),
+        ]));
+        assert!(f.is_empty(), "{f:?}");
+        assert_eq!(o.profile, Some(Profile::Restricted));
+        assert_eq!(o.level, Some(Level::High));
+        assert_eq!(o.enforcement, Some(Enforcement::Enforce));
+        assert!(o.fix);
+        // The parameter wins over the env entry.
+        assert_eq!(o.kubernetes_version.map(|v| v.minor()), Some(34));
+        assert_eq!(o.labels.get("b").and_then(Value::as_str), Some("x,y"));
+    }
+
+    #[test]
+    fn unknown_names_list_the_table() {
+        let (_, f) = overrides(&env(&[
+            ("ARGOCD_ENV_COLOUR", "blue"),
+            (
+                "ARGOCD_APP_PARAMETERS",
+                r#"[{"name":"colour","string":"x"}]"#,
+            ),
+        ]));
+        assert_eq!(f.len(), 2, "{f:?}");
+        assert!(
+            f[0].message.contains("ARGOCD_ENV_TIMESTAMP"),
+            "{}",
+            f[0].message
+        );
+        assert!(
+            f[1].message.ends_with(&crate::settings::names()),
+            "{}",
+            f[1].message
+        );
     }
 }

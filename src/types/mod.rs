@@ -1,11 +1,14 @@
 //! Value types shared by the kinds, the policy checks and the engine: compliance levels and
-//! frameworks, Pod Security profiles, enforcement, ports and quantities. Each deserializes the
-//! way a user writes it in YAML and describes itself as a JSON Schema (for `explain`, editors and
-//! the structural validation of specs). Checks of their content call `crate::validate`; this
-//! layer knows nothing of kinds, objects or findings.
+//! frameworks, Pod Security profiles, enforcement, ports, quantities and the target Kubernetes
+//! minor. Each deserializes the way a user writes it in YAML and describes itself as a JSON
+//! Schema (for `explain`, editors and the structural validation of specs). Checks of their
+//! content call `crate::validate`; this layer knows nothing of kinds, objects or findings.
 
 pub mod compliance;
+pub mod kubernetes;
 pub mod time;
+
+pub use kubernetes::KubernetesVersion;
 
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString as K8sIntOrString;
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};

@@ -21,3 +21,22 @@ pub fn rfc3339(secs: i64) -> String {
         rem % 60
     )
 }
+
+/// The `nixernetes.io/created-at` value of a run that asks for one: `SOURCE_DATE_EPOCH` when set
+/// (reproducible builds), else the clock.
+pub fn created_at() -> Result<String, String> {
+    match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(s) => s
+            .trim()
+            .parse::<i64>()
+            .map(rfc3339)
+            .map_err(|_| format!("SOURCE_DATE_EPOCH {s:?} is not a number of seconds")),
+        Err(_) => {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .unwrap_or(0);
+            Ok(rfc3339(now))
+        }
+    }
+}

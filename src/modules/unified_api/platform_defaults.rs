@@ -2,11 +2,10 @@
 //! defaults every other kind reads (namespace, Kubernetes version, default resources, labels and
 //! annotations to inject, inventory name, operator apiVersions). It emits nothing.
 
-use crate::kind::context::SUPPORTED_KUBERNETES;
 use crate::kind::spec::{Configure, Kind};
 use crate::kind::{Context, Example, ModuleResource, Problems};
 use crate::schema::operators;
-use crate::types::{Enforcement, Level, Profile, Quantity};
+use crate::types::{Enforcement, KubernetesVersion, Level, Profile, Quantity};
 use crate::validate;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -31,8 +30,10 @@ pub struct DefaultResourcesSpec {
 pub struct PlatformDefaultsSpec {
     /// Namespace of module resources and objects that name none.
     pub namespace: Option<String>,
-    /// Target Kubernetes minor, e.g. `"1.35"`.
-    pub kubernetes_version: Option<String>,
+    /// Target Kubernetes minor, 1.31 to 1.37 (default 1.31, which every supported cluster
+    /// serves): the APIs the output uses and what `stable-api-version` judges against. Write
+    /// `"1.35"`; an unquoted `1.35` means the same, but quote it (an unquoted `1.30` would be 1.3).
+    pub kubernetes_version: Option<KubernetesVersion>,
     /// Inventory (apply set) name, stamped as label `nixernetes.io/inventory`.
     pub inventory: Option<String>,
     /// Container resources of workloads whose spec sets none.
@@ -71,17 +72,6 @@ impl Kind for PlatformDefaults {
     fn validate(spec: &PlatformDefaultsSpec, ch: &mut Problems<'_>) {
         if let Some(ns) = &spec.namespace {
             ch.check("spec.namespace", validate::dns1123_label(ns));
-        }
-        if let Some(v) = &spec.kubernetes_version {
-            if !SUPPORTED_KUBERNETES.contains(&v.as_str()) {
-                ch.fail(
-                    "spec.kubernetesVersion",
-                    format!(
-                        "unsupported Kubernetes version {v:?}: expected one of {}",
-                        SUPPORTED_KUBERNETES.join(", ")
-                    ),
-                );
-            }
         }
         for (part, map) in [
             ("requests", &spec.default_resources.requests),
