@@ -1,9 +1,15 @@
 //! Nixernetes: declarative Kubernetes platform modules, rendered by one engine for four callers
 //! (kubectl plugin, Kustomize KRM function, legacy Kustomize exec plugin, Argo CD plugin).
 //!
-//! Data flow: `source` (files, stdin, ResourceList, env) → `engine` (configure, expand through the
-//! `modules` registry, inject metadata) → `engine::order` → output written by `cli`, with
-//! diagnostics as `report::Finding`s. All YAML goes through `yaml`.
+//! Data flow: `source` (files, stdin, ResourceList, env) → `engine` (configure, expand through a
+//! `kind::Registry`, generated companions, inject metadata, checks) → `engine::order` → output
+//! written by `cli`, with diagnostics as `finding::Finding`s rendered by `report`. All YAML goes
+//! through `yaml`.
+//!
+//! Layers, lowest first (a module imports only from lower ones; `tests/layers.rs` checks it):
+//! `validate`, `resource` · `yaml` · `types`, `finding` · `settings`, `schema` · `source`,
+//! `kind` (the contract between the engine and the kinds) · `policy` · `modules` (the built-in
+//! kinds, one file each) · `engine` · `report`, `cluster` · `diff` · `cli`.
 
 // `Finding` is the error type of validation paths; it is large, and those paths are cold.
 #![allow(clippy::result_large_err)]
