@@ -6,7 +6,7 @@
 //! written by `cli`, with diagnostics as `finding::Finding`s rendered by `report`. All YAML goes
 //! through `yaml`.
 //!
-//! Layers, lowest first (a module imports only from lower ones; `tests/layers.rs` checks it):
+//! Layers, lowest first (a module imports only from lower ones; `tests/it/layers.rs` checks it):
 //! `validate`, `resource` · `yaml` · `types`, `finding` · `settings`, `schema` · `source`,
 //! `kind` (the contract between the engine and the kinds) · `policy` · `modules` (the built-in
 //! kinds, one file each) · `engine` · `report`, `cluster` · `diff` · `cli`.

@@ -10,7 +10,7 @@
 //!
 //! Sources: the rows for 1.31-1.37 are the top-level kinds of the strict schemas of each minor
 //! (`../shared/schemas/kubernetes/v1.3x`, from the Kubernetes OpenAPI via kubernetes-validate;
-//! `tests/schemas.rs` checks the table against them whenever they are present). A beta version is
+//! `tests/it/schemas.rs` checks the table against them whenever they are present). A beta version is
 //! deprecated from the first minor that also serves a GA version of its kind (the Kubernetes
 //! deprecation policy). The rows removed before 1.31 and their replacements are the "Removed APIs
 //! by release" of the Deprecated API Migration Guide

@@ -4,7 +4,7 @@
 //! A case directory holds `cmd` (arguments, whitespace-separated, one invocation; `#` lines are
 //! comments), optionally `stdin` and `env` (`KEY=VALUE` lines), and the expected `stdout`,
 //! `stderr` and `status`. The binary runs in the crate root with a clean environment.
-//! `UPDATE_GOLDEN=1 cargo test --test golden` rewrites the expected files; review the diff.
+//! `UPDATE_GOLDEN=1 cargo test --test it golden` rewrites the expected files; review the diff.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

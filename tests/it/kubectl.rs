@@ -3,7 +3,7 @@
 //!
 //! Without kubectl these tests say so and pass, unless `NIXERNETES_REQUIRE_KUBECTL=1` (CI).
 
-mod common;
+use crate::common;
 use common::kubectl_available;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

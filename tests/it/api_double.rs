@@ -7,7 +7,7 @@
 //! kubectl tests say so and pass, unless `NIXERNETES_REQUIRE_KUBECTL=1` (CI). The raw-HTTP
 //! tests need nothing.
 
-mod common;
+use crate::common;
 use api_double::{Double, FailureRule, Options, RecordedRequest};
 use common::cluster::Cluster;
 use common::kubectl_available;

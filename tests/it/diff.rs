@@ -11,7 +11,7 @@
 //!
 //! Without kubectl the cross-checks say so and pass, unless `NIXERNETES_REQUIRE_KUBECTL=1`.
 
-mod common;
+use crate::common;
 use api_double::{FailureRule, Options, RecordedRequest};
 use common::cluster::Cluster;
 use common::kubectl_available;

@@ -7,7 +7,7 @@
 //!
 //! Every registered kind must have its directory, so a new kind adds files, not test code.
 
-mod common;
+use crate::common;
 
 use nixernetes::modules::registry;
 use std::path::{Path, PathBuf};
