@@ -58,7 +58,11 @@ fn every_kind_renders_its_example_and_refuses_its_negative_input() {
             std::fs::create_dir_all(&dir).expect("create the kind's test directory");
         }
         common::golden(&dir.join("expected.yaml"), &rendered.stdout, &mut failures);
-        common::golden(&dir.join("expected.stderr"), &rendered.stderr, &mut failures);
+        common::golden(
+            &dir.join("expected.stderr"),
+            &rendered.stderr,
+            &mut failures,
+        );
         let refused = common::run_binary(&["render", &rel(&invalid)]);
         if refused.status != 1 || !refused.stdout.is_empty() {
             failures.push(format!(
@@ -86,7 +90,11 @@ fn every_kind_renders_its_example_and_refuses_its_negative_input() {
 #[test]
 fn every_test_directory_is_a_kind() {
     for entry in std::fs::read_dir(root().join("tests/kinds")).expect("tests/kinds") {
-        let name = entry.expect("entry").file_name().to_string_lossy().into_owned();
+        let name = entry
+            .expect("entry")
+            .file_name()
+            .to_string_lossy()
+            .into_owned();
         assert!(
             registry().lookup(&name).is_some(),
             "tests/kinds/{name} names no registered kind"
