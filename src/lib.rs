@@ -17,6 +17,7 @@
 pub mod cli;
 pub mod cluster;
 pub mod diff;
+pub mod docs;
 pub mod engine;
 pub mod finding;
 pub mod kind;

@@ -1,7 +1,7 @@
 //! `kubectl nixernetes kinds`: every kind the binary knows, with its seed module, role and one
 //! line, in the manner of `kubectl api-resources`.
 
-use crate::kind::{KindDef, Role};
+use crate::kind::KindDef;
 use crate::modules;
 use clap::ValueEnum;
 use serde_json::json;
@@ -25,15 +25,6 @@ pub struct KindsArgs {
     pub format: KindsFormat,
 }
 
-/// What a kind does, as one word.
-pub fn role_name(def: &KindDef) -> &'static str {
-    match def.role {
-        Role::Generate(_) => "generates",
-        Role::Configure { .. } => "configures",
-        Role::Report(_) => "reports",
-    }
-}
-
 pub fn run(args: &KindsArgs) -> i32 {
     let kinds: Vec<&KindDef> = modules::registry().iter().collect();
     let text = match args.format {
@@ -46,7 +37,7 @@ pub fn run(args: &KindsArgs) -> i32 {
                         "apiVersion": crate::resource::API_VERSION,
                         "seedModule": d.module.name,
                         "category": d.module.category.as_str(),
-                        "role": role_name(d),
+                        "role": d.role.name(),
                         "summary": d.summary,
                     })
                 })
@@ -58,7 +49,7 @@ pub fn run(args: &KindsArgs) -> i32 {
         KindsFormat::Text => {
             let rows: Vec<[&str; 4]> = kinds
                 .iter()
-                .map(|d| [d.kind, d.module.name, role_name(d), d.summary])
+                .map(|d| [d.kind, d.module.name, d.role.name(), d.summary])
                 .collect();
             table(["KIND", "SEED MODULE", "ROLE", "SUMMARY"], &rows)
         }

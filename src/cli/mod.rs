@@ -7,10 +7,12 @@
 pub mod api_double;
 pub mod check;
 pub mod diff;
+pub mod explain;
 pub mod function;
 pub mod kinds;
 pub mod kustomize_plugin;
 pub mod render;
+pub mod schema;
 pub mod version;
 
 use crate::finding::Finding;
@@ -59,6 +61,9 @@ pub enum Command {
     KustomizePlugins(kustomize_plugin::PluginsArgs),
     /// List every kind, with its seed module, role and one line.
     Kinds(kinds::KindsArgs),
+    // The help of these two is on their argument structs.
+    Explain(explain::ExplainArgs),
+    Schema(schema::SchemaArgs),
     /// Print the version.
     Version(version::VersionArgs),
     /// Serve an in-memory Kubernetes API server (for trying kubectl or diff without a cluster).
@@ -281,6 +286,8 @@ pub fn run(args: Vec<OsString>) -> i32 {
         Command::KustomizePlugin(a) => kustomize_plugin::run_plugin(&a.config),
         Command::KustomizePlugins(a) => kustomize_plugin::run_plugins(&a),
         Command::Kinds(a) => kinds::run(&a),
+        Command::Explain(a) => explain::run(&a),
+        Command::Schema(a) => schema::run(&a),
         Command::Version(a) => version::run(&a),
         #[cfg(feature = "api-double")]
         Command::ApiDouble(a) => api_double::run(&a),

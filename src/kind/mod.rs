@@ -113,6 +113,17 @@ pub enum Role {
     Report(ReportFn),
 }
 
+impl Role {
+    /// What the kind does, as one word: `generates`, `configures` or `reports`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Role::Generate(_) => "generates",
+            Role::Configure { .. } => "configures",
+            Role::Report(_) => "reports",
+        }
+    }
+}
+
 /// A registered kind.
 pub struct KindDef {
     pub kind: &'static str,
@@ -133,6 +144,17 @@ impl KindDef {
     /// Whether the kind emits objects (rather than configuring or reporting).
     pub fn generates(&self) -> bool {
         matches!(self.role, Role::Generate(_))
+    }
+
+    /// The published JSON Schema (draft 2020-12) of the kind's documents: the envelope around
+    /// its spec schema, with the summary as description. `explain`, `schema`, `docs/kinds` and
+    /// `schemas/` all read this one.
+    pub fn schema(&self) -> serde_json::Value {
+        crate::schema::kind_schema(
+            self.kind,
+            self.summary,
+            crate::schema::spec_schema(self.spec_schema),
+        )
     }
 }
 

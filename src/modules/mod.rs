@@ -88,6 +88,52 @@ mod tests {
         }
     }
 
+    /// Every kind has a CustomResourceDefinition (`schema --crd`) that follows the structural
+    /// rules and validates against the strict Kubernetes schema of CRDs, under a plural that
+    /// is a DNS-1035 label no other kind has.
+    #[test]
+    fn every_kind_has_a_structural_crd() {
+        use crate::schema::crd::tests::{kubernetes_crd_validator, structural_problems};
+        use crate::schema::crd::{crd, plural};
+        let validator = kubernetes_crd_validator();
+        let mut plurals = Vec::new();
+        for def in registry().iter() {
+            let plural = plural(def.kind);
+            assert!(
+                crate::validate::names::dns1035_label(&plural).is_ok(),
+                "{}: plural {plural:?} is no DNS-1035 label",
+                def.kind
+            );
+            assert!(
+                !plurals.contains(&plural),
+                "{}: plural {plural} taken",
+                def.kind
+            );
+            plurals.push(plural.clone());
+            let crd = crd(def.kind, &plural, &def.schema())
+                .unwrap_or_else(|e| panic!("{}: {e}", def.kind));
+            let root = &crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"];
+            let mut problems = Vec::new();
+            structural_problems(root, "openAPIV3Schema", false, &mut problems);
+            let text = root.to_string();
+            if text.contains("\"uniqueItems\":true") {
+                problems.push("uniqueItems: true (the API server forbids it)".into());
+            }
+            assert_eq!(problems, Vec::<String>::new(), "{}", def.kind);
+            if let Some(v) = &validator {
+                let errors: Vec<String> = v
+                    .iter_errors(&crd)
+                    .map(|e| format!("{}: {e}", e.instance_path()))
+                    .collect();
+                assert_eq!(errors, Vec::<String>::new(), "{}", def.kind);
+            }
+        }
+        assert_eq!(plural("PlatformDefaults"), "platformdefaults");
+        assert_eq!(plural("NetworkPolicy"), "networkpolicies");
+        assert_eq!(plural("Gateway"), "gateways");
+        assert_eq!(plural("WebApp"), "webapps");
+    }
+
     /// Configuration kinds have distinct precedences, so which one wins never depends on order.
     #[test]
     fn configuration_precedences_are_distinct() {

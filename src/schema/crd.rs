@@ -60,6 +60,23 @@ pub fn crd(kind: &str, plural: &str, schema: &Value) -> Result<Value, CrdError> 
     }))
 }
 
+/// The resource name (plural) of `kind`, as in `webapps.nixernetes.io`: the lowercase kind plus
+/// `s`, `y` after a consonant becoming `ies` (`NetworkPolicy` → `networkpolicies`); a kind that
+/// already ends in `s` is a plural noun and stays as it is (`PlatformDefaults` →
+/// `platformdefaults`, as Kubernetes' own `endpoints` does for `Endpoints`).
+pub fn plural(kind: &str) -> String {
+    let lower = kind.to_ascii_lowercase();
+    if lower.ends_with('s') {
+        return lower;
+    }
+    if let Some(stem) = lower.strip_suffix('y') {
+        if stem.ends_with(|c: char| !"aeiou".contains(c)) {
+            return format!("{stem}ies");
+        }
+    }
+    format!("{lower}s")
+}
+
 /// The structural OpenAPI v3 schema of a kind schema (a [`kind_schema`](super::kind_schema)
 /// document): no `$ref`, `$defs` or `$schema`; every node typed (or int-or-string, or
 /// preserving unknown fields); `Option`s as `nullable`; no `additionalProperties: false`.
@@ -262,7 +279,25 @@ fn tidy(schema: &mut Value, typed: bool) {
         && !map.contains_key("x-kubernetes-int-or-string")
         && !map.contains_key("x-kubernetes-preserve-unknown-fields");
     if typed && untyped {
-        map.insert("type".into(), json!("object"));
+        // Alternatives of different types (a string enum or `false`, as YAML 1.1 reads an
+        // unquoted `off`): a structural schema has types only outside its alternatives, so the
+        // branches keep their values without their types and the node takes any type.
+        let typed_branches = ["anyOf", "oneOf"].iter().any(|k| {
+            map.get(*k)
+                .and_then(Value::as_array)
+                .is_some_and(|bs| bs.iter().any(|b| b.get("type").is_some()))
+        });
+        if typed_branches {
+            for key in ["anyOf", "oneOf"] {
+                if let Some(Value::Array(branches)) = map.get_mut(key) {
+                    for branch in branches.iter_mut().filter_map(Value::as_object_mut) {
+                        branch.remove("type");
+                    }
+                }
+            }
+        } else {
+            map.insert("type".into(), json!("object"));
+        }
         map.insert("x-kubernetes-preserve-unknown-fields".into(), json!(true));
     }
     for (key, value) in map.iter_mut() {
@@ -285,4 +320,4 @@ fn tidy(schema: &mut Value, typed: bool) {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -11,7 +11,9 @@
 //! cannot know: a `default: …` line after a field's description (kubectl prints none); `<IntOrString>`
 //! for a string-or-integer field (kubectl shows `<Object>` for a CRD's
 //! `x-kubernetes-int-or-string`); and an unknown field's error names the element that is
-//! unknown (kubectl names the path's last one) and suggests the close names.
+//! unknown (kubectl names the path's last one) and suggests the close names. Callers may add
+//! sections after `DESCRIPTION:` in its style ([`explain_with`]); [`fields`] hands the same
+//! reading of every field to generated documentation.
 
 use super::{is_int_or_string, is_null_branch, Node, Resolved};
 use crate::validate::suggest::{did_you_mean_with, suggest};
@@ -59,6 +61,21 @@ pub fn explain(
     version: &str,
     path: &[&str],
     recursive: bool,
+) -> Result<String, ExplainError> {
+    explain_with(schema, kind, version, path, recursive, &[])
+}
+
+/// [`explain`], with `sections` (title, text) printed after `DESCRIPTION:` in its style: the
+/// title as `TITLE:`, the text wrapped at 76 columns and indented by four. kubectl's template
+/// has no slot for what a cluster cannot know (what a module kind emits, its seed module);
+/// this is where `kubectl nixernetes explain` puts it.
+pub fn explain_with(
+    schema: &Value,
+    kind: &str,
+    version: &str,
+    path: &[&str],
+    recursive: bool,
+    sections: &[(&str, String)],
 ) -> Result<String, ExplainError> {
     let (group, version) = match version.rsplit_once('/') {
         Some((group, version)) => (group, version),
@@ -122,6 +139,11 @@ pub fn explain(
     };
     out.push_str(&indent(&wrap(&description, DESCRIPTION_WIDTH), 4));
     out.push('\n');
+    for (title, text) in sections {
+        out.push_str(&format!("{}:\n", title.to_ascii_uppercase()));
+        out.push_str(&indent(&wrap(&format!("{text}\n"), DESCRIPTION_WIDTH), 4));
+        out.push('\n');
+    }
     let mut fields = String::new();
     explainer.field_list(&current, 1, recursive, &mut Vec::new(), &mut fields);
     if !fields.is_empty() {
@@ -325,19 +347,34 @@ impl<'a> Explainer<'a> {
         history: &mut Vec<&'a str>,
         out: &mut String,
     ) {
+        self.walk(
+            view,
+            level,
+            recursive,
+            history,
+            &mut |name, field, required, level| {
+                field_detail(name, field, required, recursive, level, out)
+            },
+        );
+    }
+
+    /// The fields of `view` in `fieldList` order, each given to `visit` with whether it is
+    /// required and its level (1 for the fields of `view`); with `recursive`, each field's own
+    /// fields follow it. A list's items and a map's values add no level, as in kubectl.
+    fn walk(
+        &self,
+        view: &View<'a>,
+        level: usize,
+        recursive: bool,
+        history: &mut Vec<&'a str>,
+        visit: &mut dyn FnMut(&str, &View<'a>, bool, usize),
+    ) {
         if level > MAX_TREE_DEPTH {
             return;
         }
         for (name, schema) in &view.properties {
             let field = self.view(schema, 0);
-            field_detail(
-                name,
-                &field,
-                view.required.contains(name),
-                recursive,
-                level,
-                out,
-            );
+            visit(name, &field, view.required.contains(name), level);
             if recursive {
                 // A type met again on the way down is a cycle: kubectl stops there too.
                 if field.refs.iter().any(|r| history.contains(r)) {
@@ -345,7 +382,7 @@ impl<'a> Explainer<'a> {
                 }
                 let mark = history.len();
                 history.extend(field.refs.iter().copied());
-                self.field_list(&field, level + 1, recursive, history, out);
+                self.walk(&field, level + 1, recursive, history, visit);
                 history.truncate(mark);
             }
         }
@@ -356,10 +393,59 @@ impl<'a> Explainer<'a> {
             }
             let mark = history.len();
             history.extend(inner.refs.iter().copied());
-            self.field_list(&inner, level, recursive, history, out);
+            self.walk(&inner, level, recursive, history, visit);
             history.truncate(mark);
         }
     }
+}
+
+/// One field of a kind schema, as `explain` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Field {
+    /// Its path from the document's root as `explain` takes it (`["spec", "ports",
+    /// "protocol"]`: list items and map values add no element).
+    pub path: Vec<String>,
+    /// The type as `explain` names it: `string`, `integer`, `Object`, `[]Object`,
+    /// `map[string]string`, `IntOrString`, …
+    pub type_name: String,
+    /// Whether its parent requires it.
+    pub required: bool,
+    /// Its description, as written (not wrapped).
+    pub description: Option<String>,
+    /// Its default as `explain` prints it (members that say nothing left out); `None` for none,
+    /// and for a default that says nothing (`null`, `[]`, `{}`, objects of only those).
+    pub default: Option<String>,
+    /// The values it allows, as `explain` prints them (`null` never listed).
+    pub enum_values: Vec<String>,
+}
+
+/// Every field of `schema` (a [`kind_schema`](super::kind_schema) document), in the order and
+/// with the types of `explain --recursive`, each with what `explain` shows of it: the reader
+/// of generated documentation.
+pub fn fields(schema: &Value) -> Vec<Field> {
+    let explainer = Explainer { root: schema };
+    let root = explainer.view(schema, 0);
+    let mut path: Vec<String> = Vec::new();
+    let mut out = Vec::new();
+    explainer.walk(
+        &root,
+        1,
+        true,
+        &mut Vec::new(),
+        &mut |name, field, required, level| {
+            path.truncate(level - 1);
+            path.push(name.to_string());
+            out.push(Field {
+                path: path.clone(),
+                type_name: field.type_name.clone(),
+                required,
+                description: field.description.map(str::to_string),
+                default: default_text(field.default),
+                enum_values: field.enum_values.iter().map(|v| enum_text(v)).collect(),
+            });
+        },
+    );
+    out
 }
 
 /// kubectl's `fieldDetail` template, plus the `default:` line.
@@ -414,13 +500,31 @@ fn enum_text(value: &Value) -> String {
     }
 }
 
-/// A default worth showing: not `null`, `[]` or `{}` (those mean "none").
+/// A default worth showing, without the members of objects that say nothing (`null`, `[]`,
+/// `{}`: an `Option` or an empty collection of the spec's `Default`); `None` when nothing is
+/// left.
 fn default_text(default: Option<&Value>) -> Option<String> {
-    match default? {
+    meaningful(default?).map(|v| enum_text(&v))
+}
+
+/// `value` without what says nothing, as [`default_text`] shows it.
+fn meaningful(value: &Value) -> Option<Value> {
+    match value {
         Value::Null => None,
         Value::Array(a) if a.is_empty() => None,
-        Value::Object(m) if m.is_empty() => None,
-        other => Some(enum_text(other)),
+        Value::Array(a) => Some(Value::Array(
+            a.iter()
+                .map(|v| meaningful(v).unwrap_or(Value::Null))
+                .collect(),
+        )),
+        Value::Object(m) => {
+            let kept: serde_json::Map<String, Value> = m
+                .iter()
+                .filter_map(|(k, v)| meaningful(v).map(|v| (k.clone(), v)))
+                .collect();
+            (!kept.is_empty()).then_some(Value::Object(kept))
+        }
+        other => Some(other.clone()),
     }
 }
 

@@ -16,7 +16,7 @@ const LAYERS: &[&[&str]] = &[
     &["policy"],
     &["modules"],
     &["engine"],
-    &["report", "cluster"],
+    &["report", "cluster", "docs"],
     &["diff"],
     &["cli"],
 ];

@@ -455,3 +455,63 @@ fn kubectl_explain_prints_the_same_for_the_installed_crd() {
         assert_eq!(ours, theirs, "kubectl explain {resource}");
     }
 }
+
+#[test]
+fn fields_list_what_recursive_explain_shows() {
+    let all = fields(&web_app_schema());
+    let paths: Vec<String> = all.iter().map(|f| f.path.join(".")).collect();
+    assert_eq!(&paths[..3], ["apiVersion", "kind", "metadata"]);
+    let readiness_path = all
+        .iter()
+        .find(|f| f.path == ["spec", "probes", "readiness", "periodSeconds"])
+        .expect("a nested field");
+    assert_eq!(readiness_path.type_name, "integer");
+    assert_eq!(readiness_path.default.as_deref(), Some("10"));
+    assert!(!readiness_path.required);
+    let protocol = all
+        .iter()
+        .find(|f| f.path == ["spec", "ports", "protocol"])
+        .expect("a field of list items, as explain paths it");
+    assert_eq!(protocol.enum_values, ["TCP", "UDP"]);
+    assert!(all
+        .iter()
+        .any(|f| f.path == ["spec", "image"] && f.required));
+    // The same fields, in the same order, as `--recursive` prints them.
+    let tree = render(&[], true);
+    let (_, listed) = tree.split_once("FIELDS:\n").expect("a field list");
+    let names: Vec<&str> = listed
+        .lines()
+        .filter_map(|l| l.split('\t').next())
+        .filter(|l| l.starts_with("  ") && !l.trim_start().starts_with("enum:"))
+        .map(str::trim)
+        .collect();
+    let last: Vec<&str> = all
+        .iter()
+        .map(|f| f.path.last().unwrap().as_str())
+        .collect();
+    assert_eq!(names, last);
+}
+
+#[test]
+fn sections_follow_the_description_and_defaults_drop_what_says_nothing() {
+    let sections = [("emits", "Deployment (apps/v1)\nService (v1)".to_string())];
+    let out = explain_with(&web_app_schema(), "WebApp", VERSION, &[], false, &sections).unwrap();
+    assert!(
+        out.contains("    \nEMITS:\n    Deployment (apps/v1)\n    Service (v1)\n    \nFIELDS:\n"),
+        "{out}"
+    );
+    assert_eq!(
+        explain(&web_app_schema(), "WebApp", VERSION, &["spec"], false).unwrap(),
+        explain_with(&web_app_schema(), "WebApp", VERSION, &["spec"], false, &[]).unwrap()
+    );
+    let shown = |v: Value| default_text(Some(&v));
+    assert_eq!(shown(json!({"a": null, "b": {}, "c": []})), None);
+    assert_eq!(
+        shown(json!({"create": true, "name": null})).as_deref(),
+        Some(r#"{"create":true}"#)
+    );
+    assert_eq!(
+        shown(json!([{"port": 80, "x": null}])).as_deref(),
+        Some(r#"[{"port":80}]"#)
+    );
+}
