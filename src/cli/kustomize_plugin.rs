@@ -9,9 +9,9 @@ use super::{print_findings, EXIT_INVALID};
 use crate::engine::context::Overrides;
 use crate::engine::{self, Options};
 use crate::modules::{self, REGISTRY};
-use crate::report::{has_errors, Finding};
+use crate::report::{has_errors, Finding, Severity};
 use crate::resource::Resource;
-use crate::source::{decode, parse_text};
+use crate::source::{self, decode, parse_text};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -51,7 +51,8 @@ pub fn run_plugin(config_path: &Path) -> i32 {
         .and_then(|t| parse_text(&t, &name));
     let mut config = match read {
         Ok(r) => r,
-        Err(f) => {
+        Err(mut f) => {
+            source::locate::field_lines(&mut f, None, Severity::Info);
             print_findings(&f);
             return EXIT_INVALID;
         }
@@ -81,12 +82,17 @@ pub fn run_plugin(config_path: &Path) -> i32 {
             return EXIT_INVALID;
         }
     };
-    let mut items: Vec<Resource> = match decode(stdin, "-")
-        .map_err(|f| vec![f])
-        .and_then(|t| parse_text(&t, "-"))
-    {
-        Ok(r) => r,
+    let text = match decode(stdin, "-") {
+        Ok(t) => t,
         Err(f) => {
+            print_findings(&[f]);
+            return EXIT_INVALID;
+        }
+    };
+    let mut items: Vec<Resource> = match parse_text(&text, "-") {
+        Ok(r) => r,
+        Err(mut f) => {
+            source::locate::field_lines(&mut f, Some(&text), Severity::Info);
             print_findings(&f);
             return EXIT_INVALID;
         }
@@ -100,13 +106,14 @@ pub fn run_plugin(config_path: &Path) -> i32 {
         no_namespace_fallback: true,
         ..Default::default()
     };
-    let out = engine::run(
+    let mut out = engine::run(
         items,
         &Options {
             overrides,
             ..Default::default()
         },
     );
+    source::locate::field_lines(&mut out.findings, Some(&text), Severity::Warning);
     super::print_diagnostics(&out.findings, false);
     if has_errors(&out.findings) {
         return EXIT_INVALID;
