@@ -2,18 +2,18 @@
 //! field it names (or of the nearest enclosing key the text holds).
 //!
 //! Only the files that have such findings are read again, each once, and only their documents
-//! with findings are parsed ([`crate::yaml::locate`]), each once for all of its fields; a clean
-//! run reads nothing. Stdin cannot be read twice: its caller keeps the text ([`Kept`]).
+//! with findings are parsed ([`crate::yaml::locate`]), each once for all of its fields and only
+//! as far as they need; a clean run reads nothing. Stdin cannot be read twice: its caller keeps the text ([`Kept`]).
 //! A finding is moved only when its path is about the text of its document: it names no object,
 //! or the document (or exactly one item of a `v1 List` document) is that object. Findings about
 //! objects a module resource generated carry the module resource's origin, but their paths are
 //! in the generated object: they keep the document's line. This pass must not change anything
-//! but `origin.line`, must not read KRM ResourceLists (their lines are not the user's), and
+//! but `origin.line`, is not run on KRM ResourceLists (their lines are not the user's), and
 //! when in doubt (a file that changed, an unreadable document) leaves the line as it is.
 
 use crate::report::{Finding, Severity};
 use crate::resource::ObjectRef;
-use crate::yaml::locate::{document_at, Outline};
+use crate::yaml::locate::{Documents, Outline};
 use std::collections::HashMap;
 use std::io::Read;
 use std::sync::Arc;
@@ -85,29 +85,60 @@ pub fn field_lines(findings: &mut [Finding], stdin: Option<&str>, min: Severity)
                 Err(_) => continue,
             }
         };
+        let mut documents = Documents::new(text);
         for doc in file.chunk_by(|a, b| a.1 == b.1) {
             let line = doc[0].1;
-            let Some(outline) = document_at(text, line).and_then(Outline::parse) else {
+            let Some(text) = documents.at(line) else {
                 continue;
             };
-            let mut document = Document::new(&outline);
-            for &(_, _, i) in doc {
-                let f = &findings[i];
-                let (Some(field), Some(prefix)) = (&f.field, document.prefix(f.object.as_deref()))
-                else {
-                    continue;
-                };
-                let at = if prefix.is_empty() {
-                    outline.locate(field)
-                } else {
-                    outline.locate(&format!("{prefix}{field}"))
-                };
-                if let Some(o) = findings[i].origin.as_mut() {
-                    o.line = line + at.line - 1;
+            let moved = lines(text, doc.iter().map(|&(_, _, i)| &findings[i]));
+            for (&(_, _, i), at) in doc.iter().zip(moved) {
+                if let (Some(o), Some(at)) = (findings[i].origin.as_mut(), at) {
+                    o.line = line + at - 1;
                 }
             }
         }
     }
+}
+
+/// What identifies a document as the object of a finding.
+const IDENTITY: [&str; 3] = ["apiVersion", "kind", "metadata.name"];
+
+/// The line in `text` (one document) of each finding's field, `None` to keep its line.
+fn lines<'f>(
+    text: &str,
+    findings: impl Iterator<Item = &'f Finding> + Clone,
+) -> Vec<Option<usize>> {
+    let mut paths = IDENTITY.to_vec();
+    paths.extend(findings.clone().filter_map(|f| f.field.as_deref()));
+    let outline = Outline::parse_for(text, &paths);
+    // A List's items are found by their own kind and name: they need all of it.
+    let outline = match outline {
+        Some(o) if is_list(&o) => Outline::parse(text),
+        o => o,
+    };
+    let Some(outline) = outline else {
+        return findings.map(|_| None).collect();
+    };
+    let mut document = Document::new(&outline);
+    findings
+        .map(|f| {
+            let field = f.field.as_deref()?;
+            let prefix = document.prefix(f.object.as_deref())?;
+            let at = if prefix.is_empty() {
+                outline.locate(field)
+            } else {
+                outline.locate(&format!("{prefix}{field}"))
+            };
+            Some(at.line)
+        })
+        .collect()
+}
+
+/// Whether the document is a `v1 List` (whose items `source::flatten` reads as objects).
+fn is_list(outline: &Outline<'_>) -> bool {
+    outline.scalar("kind").is_some_and(|k| k.ends_with("List"))
+        && outline.scalar("apiVersion") == Some("v1")
 }
 
 /// The items of a `v1 List` by kind and name: their index and written namespace.
@@ -141,9 +172,7 @@ impl<'o, 'a> Document<'o, 'a> {
         if self.kind == Some(&object.kind) && self.name == Some(&object.name) {
             return Some(String::new());
         }
-        let list = self.kind.is_some_and(|k| k.ends_with("List"))
-            && self.outline.scalar("apiVersion") == Some("v1");
-        if !list {
+        if !is_list(self.outline) {
             return None;
         }
         let outline = self.outline;
@@ -340,15 +369,29 @@ items:
             };
             let lines: Vec<&str> = text.lines().collect();
             for doc in docs {
-                let outline = document_at(&text, doc.line).and_then(Outline::parse);
+                let outline =
+                    crate::yaml::locate::document_at(&text, doc.line).and_then(Outline::parse);
                 let Some(outline) = outline else {
                     wrong.push(format!("{}:{}: no outline", file.display(), doc.line));
                     continue;
                 };
                 let mut all = Vec::new();
                 paths(&doc.value, "", &mut all);
-                for (path, key) in all {
+                for (n, (path, key)) in all.into_iter().enumerate() {
                     let at = outline.locate(&path);
+                    // Reading only what a path needs answers it as reading all of it does.
+                    if n % 5 == 0 {
+                        let text = crate::yaml::locate::document_at(&text, doc.line).unwrap();
+                        let short =
+                            Outline::parse_for(text, &[&path, "kind"]).map(|o| o.locate(&path));
+                        if short != Some(at) {
+                            wrong.push(format!(
+                                "{}:{}: {path}: {short:?} != {at:?}",
+                                file.display(),
+                                doc.line
+                            ));
+                        }
+                    }
                     let line = doc.line + at.line - 1;
                     let written = lines.get(line - 1).copied().unwrap_or("");
                     // A key is on its line as written (plain or quoted).

@@ -5,8 +5,10 @@
 //! so block and flow style, JSON, quoted and multi-line keys, comments, anchors and aliases and
 //! document markers are read as YAML, never guessed from indentation. The result is an
 //! [`Outline`]: every mapping key and sequence item with the line it starts on, and the text of
-//! scalars; nothing else is kept. Paths are matched against the keys that are there, so map keys
-//! holding dots or slashes (`metadata.labels.app.kubernetes.io/name`) need no escaping.
+//! scalars; nothing else is kept. Paths are matched against the keys that are there, longest
+//! key first, so map keys holding dots or slashes (`metadata.labels.app.kubernetes.io/name`)
+//! need no escaping; a key whose value is a scalar can only end a path. [`Documents`] cuts the
+//! documents out of a stream at the lines [`super::parse_stream`] gives them.
 //! This module must not know about Kubernetes objects, build values, report errors or panic:
 //! text it cannot read has no outline, and a path that leaves the text stops at the deepest key
 //! or item it reached.
@@ -69,11 +71,39 @@ struct Open<'a> {
 impl<'a> Outline<'a> {
     /// Reads the first document of `text`; `None` if it holds no node or is not valid YAML.
     pub fn parse(text: &'a str) -> Option<Outline<'a>> {
-        let mut nodes: Vec<Node<'a>> = Vec::new();
+        Self::read(text, &[])
+    }
+
+    /// Reads as much of the first document of `text` as `paths` need: reading stops after a
+    /// top-level entry once the rest of the text cannot change where any of them is (so an
+    /// error in that rest goes unseen). Only `paths`, and the paths they go through, are
+    /// answered as [`Self::parse`] would answer them; with no paths, all of it is read.
+    pub fn parse_for(text: &'a str, paths: &[&str]) -> Option<Outline<'a>> {
+        Self::read(text, paths)
+    }
+
+    /// Reads the document; with `paths`, only until all of them are [`Self::settled`].
+    fn read(text: &'a str, paths: &[&str]) -> Option<Outline<'a>> {
+        let mut outline = Outline { nodes: Vec::new() };
+        let nodes = &mut outline.nodes;
         let mut open: Vec<Open<'a>> = Vec::new();
+        // Top-level entries when the paths were last found unsettled.
+        let mut checked = 0;
         for event in Parser::new_from_str(text) {
             let (event, span) = event.ok()?;
             let line = span.start.line();
+            let between_entries = matches!(&open[..], [top] if top.key.is_none());
+            if between_entries && !paths.is_empty() {
+                if let Some(Shape::Map(entries)) = nodes.first().map(|n| &n.shape) {
+                    if entries.len() > checked {
+                        checked = entries.len();
+                        let rest = span.start.byte_offset().and_then(|at| text.get(at..));
+                        if rest.is_some_and(|rest| paths.iter().all(|p| settled(nodes, p, rest))) {
+                            break;
+                        }
+                    }
+                }
+            }
             let shape = match event {
                 Event::Scalar(text, style, ..) => {
                     // A scalar key is kept in its entry; it needs no node of its own.
@@ -127,7 +157,7 @@ impl<'a> Outline<'a> {
                 });
             }
         }
-        (!nodes.is_empty()).then_some(Outline { nodes })
+        (!outline.nodes.is_empty()).then_some(outline)
     }
 
     /// The line of `path` (dotted keys, `[i]` items), or of its deepest part the text holds.
@@ -169,9 +199,9 @@ impl<'a> Outline<'a> {
                     let child = *items.get(i)?;
                     Some((child, self.nodes[child].line, tail))
                 }),
-                Shape::Map(entries) => self
-                    .key(entries, rest)
-                    .map(|(e, tail)| (e.value, e.line, tail)),
+                Shape::Map(entries) => {
+                    key(&self.nodes, entries, rest).map(|(e, tail)| (e.value, e.line, tail))
+                }
                 Shape::Scalar(_) | Shape::Empty => None,
             };
             let Some((child, at, tail)) = step else {
@@ -182,26 +212,46 @@ impl<'a> Outline<'a> {
         }
         (id, line, true)
     }
-
-    /// The longest key that `rest` starts with as a whole path segment, and what follows it.
-    /// A key whose value is a scalar only matches the whole rest: in
-    /// `labels.app.kubernetes.io/name`, a label `app: web` is not the start of the path.
-    fn key<'e, 'p>(
-        &self,
-        entries: &'e [Entry<'a>],
-        rest: &'p str,
-    ) -> Option<(&'e Entry<'a>, &'p str)> {
-        entries
-            .iter()
-            .filter_map(|e| {
-                let tail = rest.strip_prefix(e.key.as_deref()?)?;
-                let leaf = matches!(self.nodes[e.value].shape, Shape::Scalar(_));
-                let whole = tail.is_empty() || (!leaf && tail.starts_with(['.', '[']));
-                whole.then_some((e, tail))
-            })
-            .max_by_key(|(e, tail)| (rest.len() - tail.len(), std::cmp::Reverse(e.line)))
-    }
 }
+/// The longest key that `rest` starts with as a whole path segment, and what follows it.
+/// A key whose value is a scalar only matches the whole rest: in
+/// `labels.app.kubernetes.io/name`, a label `app: web` is not the start of the path.
+fn key<'e, 'a, 'p>(
+    nodes: &[Node<'a>],
+    entries: &'e [Entry<'a>],
+    rest: &'p str,
+) -> Option<(&'e Entry<'a>, &'p str)> {
+    entries
+        .iter()
+        .filter_map(|e| {
+            let tail = rest.strip_prefix(e.key.as_deref()?)?;
+            let leaf = matches!(nodes[e.value].shape, Shape::Scalar(_));
+            let whole = tail.is_empty() || (!leaf && tail.starts_with(['.', '[']));
+            whole.then_some((e, tail))
+        })
+        .max_by_key(|(e, tail)| (rest.len() - tail.len(), std::cmp::Reverse(e.line)))
+}
+
+/// Whether the answer for `path` is final though only the text before `rest` was read (at
+/// the top level, between entries): the top-level entry the path goes into is complete,
+/// and no key in `rest` can be a longer match. Keys are written as they read unless they
+/// are escaped, quoted or folded; candidates that may be are never settled.
+fn settled(nodes: &[Node<'_>], path: &str, rest: &str) -> bool {
+    let Shape::Map(entries) = &nodes[0].shape else {
+        return false;
+    };
+    let Some((_, tail)) = key(nodes, entries, path) else {
+        return false;
+    };
+    let matched = path.len() - tail.len();
+    let mut longer = path
+        .match_indices(['.', '['])
+        .map(|(i, _)| &path[..i])
+        .chain([path])
+        .filter(|k| k.len() > matched);
+    !rest.contains('\\') && longer.all(|k| !k.contains(['\'', '"', ' ', '\t']) && !rest.contains(k))
+}
+
 /// `[i]` at the start of `rest`: the index and what follows it.
 fn item(rest: &str) -> Option<(usize, &str)> {
     let (index, tail) = rest.strip_prefix('[')?.split_once(']')?;
@@ -216,21 +266,53 @@ pub fn locate(doc_text: &str, path: &str) -> Option<Located> {
 
 /// The text of the document of `stream` whose first content line is `line` (1-based, as
 /// [`super::Document::line`] counts it), up to the next document marker; `None` past the end.
+/// For several documents of one stream, [`Documents`] reads the stream once.
 pub fn document_at(stream: &str, line: usize) -> Option<&str> {
-    let stream = stream.strip_prefix('\u{feff}').unwrap_or(stream);
-    let mut start = None;
-    let mut offset = 0;
-    for (no, text) in (1..).zip(stream.split_inclusive('\n')) {
-        match start {
-            None if no == line => start = Some(offset),
-            Some(s) if super::marker(text, "---") || super::marker(text, "...") => {
-                return Some(&stream[s..offset]);
-            }
-            _ => {}
+    Documents::new(stream).at(line)
+}
+
+/// Cuts documents out of a stream in the order of their lines, reading the stream once.
+pub struct Documents<'a> {
+    /// The stream from the start of line `line` on.
+    rest: &'a str,
+    /// 1-based line number of the first line of `rest`.
+    line: usize,
+}
+
+impl<'a> Documents<'a> {
+    /// Starts at the first line of `stream` (after a byte order mark).
+    pub fn new(stream: &'a str) -> Self {
+        Documents {
+            rest: stream.strip_prefix('\u{feff}').unwrap_or(stream),
+            line: 1,
         }
-        offset += text.len();
     }
-    start.map(|s| &stream[s..])
+
+    /// The document whose first content line is `line`, as [`document_at`] cuts it. Lines must
+    /// be asked for in increasing order: a line before the previous document's end is `None`.
+    pub fn at(&mut self, line: usize) -> Option<&'a str> {
+        while self.line < line && !self.rest.is_empty() {
+            self.rest = self.rest.find('\n').map_or("", |i| &self.rest[i + 1..]);
+            self.line += 1;
+        }
+        if self.line != line || self.rest.is_empty() {
+            return None;
+        }
+        // The document ends where a line after its first is a marker.
+        let mut end = self.rest.find('\n').map_or(self.rest.len(), |i| i + 1);
+        let mut lines = 1;
+        while end < self.rest.len() {
+            let next = &self.rest[end..];
+            if super::marker(next, "---") || super::marker(next, "...") {
+                break;
+            }
+            end += next.find('\n').map_or(next.len(), |i| i + 1);
+            lines += 1;
+        }
+        let (doc, rest) = self.rest.split_at(end);
+        (self.rest, self.line) = (rest, self.line + lines);
+        Some(doc)
+    }
 }
 
 #[cfg(test)]
@@ -489,6 +571,12 @@ ignored: 1
         assert_eq!(document_at(stream, 10), Some("--- {d: 4}\n"));
         assert_eq!(document_at(stream, 11), None);
         assert_eq!(document_at(stream, 0), None);
+        let mut docs = Documents::new(stream);
+        assert_eq!(docs.at(2), Some("a: 1\n"));
+        assert_eq!(docs.at(2), None, "lines are asked for in increasing order");
+        assert_eq!(docs.at(7), Some("b: 2\n"));
+        assert_eq!(docs.at(10), Some("--- {d: 4}\n"));
+        assert_eq!(docs.at(11), None);
         assert_eq!(
             locate("--- {d: 4}\n", "d"),
             Some(Located {
@@ -559,6 +647,45 @@ ignored: 1
         assert_eq!(locate(&deep, "a"), None);
         let deep_block: String = (0..300).map(|i| format!("{}k:\n", " ".repeat(i))).collect();
         let _ = locate(&deep_block, "k.k.k");
+    }
+
+    #[test]
+    fn reading_stops_once_the_paths_are_settled() {
+        // What follows the entries the paths need is not read (here: not even parsed).
+        let text = "kind: Service\nmetadata:\n  name: a\nspec:\n  x: [unclosed\n";
+        let paths = ["kind", "metadata.name", "metadata.namespace"];
+        assert!(Outline::parse(text).is_none());
+        let o = Outline::parse_for(text, &paths).unwrap();
+        assert_eq!(
+            o.locate("metadata.namespace"),
+            Located {
+                line: 2,
+                found: false
+            }
+        );
+        assert_eq!(o.scalar("kind"), Some("Service"));
+        // A path into a later entry, a key not seen yet, or no paths: all of it is read.
+        assert!(Outline::parse_for(text, &["spec.x"]).is_none());
+        assert!(Outline::parse_for(text, &["status"]).is_none());
+        assert!(Outline::parse_for(text, &[]).is_none());
+        // A longer key may follow: read on to it.
+        let longer = "a:\n  b: 1\nx: 1\na.c: 2\n";
+        let o = Outline::parse_for(longer, &["a.c"]).unwrap();
+        assert_eq!(
+            o.locate("a.c"),
+            Located {
+                line: 4,
+                found: true
+            }
+        );
+        assert_eq!(
+            o.locate("a.c"),
+            Outline::parse(longer).unwrap().locate("a.c")
+        );
+        // Escapes could spell any key: read on.
+        let escaped = "a:\n  b: 1\n\"x\\u0041\": [unclosed\n";
+        assert!(Outline::parse_for(escaped, &["a.b"]).is_none());
+        assert!(Outline::parse_for("a:\n  b: 1\nc: [unclosed\n", &["a.b"]).is_some());
     }
 
     #[test]
