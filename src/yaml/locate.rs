@@ -689,6 +689,57 @@ ignored: 1
     }
 
     #[test]
+    fn mangled_documents_never_panic() {
+        // Deterministic mutations (cut, insert, swap bytes) of every test document.
+        let inserts = [
+            "\n", ":", "- ", "[", "]", "{", "}", "\"", "'", "&a", "*a", "? ", "---", "#", "|",
+            "\t", "é",
+        ];
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        for doc in [DEPLOYMENT, FLOW, JSON, LIST, TRICKY, NULLS] {
+            for _ in 0..300 {
+                let mut text = doc.to_string();
+                for _ in 0..1 + next(3) {
+                    let mut at = next(text.len() + 1);
+                    while !text.is_char_boundary(at) {
+                        at -= 1;
+                    }
+                    match next(3) {
+                        0 => {
+                            let end = (at + next(8)).min(text.len());
+                            if text.is_char_boundary(end) {
+                                text.replace_range(at..end, "");
+                            }
+                        }
+                        _ => text.insert_str(at, inserts[next(inserts.len())]),
+                    }
+                }
+                for path in [
+                    "spec.template.spec.containers[1].image",
+                    "metadata.labels.app.kubernetes.io/name",
+                    "items[3].data.key",
+                    "spec.ports[1].name",
+                    "a",
+                ] {
+                    if let Some(at) = locate(&text, path) {
+                        assert!(
+                            at.line >= 1 && at.line <= text.lines().count().max(1),
+                            "{text:?} {path}: {at:?}"
+                        );
+                    }
+                    let _ = Outline::parse_for(&text, &[path, "kind"]).map(|o| o.locate(path));
+                }
+            }
+        }
+    }
+
+    #[test]
     fn a_scalar_document_is_its_own_line() {
         assert_eq!(
             locate("\n\nhello\n", "a"),
