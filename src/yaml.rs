@@ -11,6 +11,7 @@
 //! This module knows nothing about Kubernetes objects; it deals in `serde_json::Value`.
 
 mod fast;
+pub mod locate;
 
 use serde_json::Value;
 

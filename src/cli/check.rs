@@ -79,9 +79,11 @@ pub fn run(args: &CheckArgs) -> i32 {
         eprintln!("error: nothing to check: give a PATH, -f FILE, or - for stdin");
         return EXIT_USAGE;
     }
-    let resources = match source::files::read_all(&inputs, &mut std::io::stdin().lock()) {
+    let mut stdin = source::locate::Kept::new(std::io::stdin().lock());
+    let resources = match source::files::read_all(&inputs, &mut stdin) {
         Ok(r) => r,
-        Err(e) => {
+        Err(mut e) => {
+            source::locate::field_lines(&mut e, stdin.text(), Severity::Info);
             print_findings(&e);
             return EXIT_USAGE;
         }
@@ -105,7 +107,9 @@ pub fn run(args: &CheckArgs) -> i32 {
         .iter()
         .any(|f| f.severity == Severity::Error && f.check.is_none())
     {
-        print_findings(&out.findings);
+        let mut findings = out.findings;
+        source::locate::field_lines(&mut findings, stdin.text(), Severity::Info);
+        print_findings(&findings);
         return EXIT_USAGE;
     }
     // `check` reports what the checks find whatever the enforcement of a render would be.
@@ -120,6 +124,11 @@ pub fn run(args: &CheckArgs) -> i32 {
         .collect();
     let mut findings = out.findings.clone();
     crate::finding::append(&mut findings, policy::run(&objects, &settings));
+    // The text report groups findings by object under the object's line; the others locate
+    // each finding on its own.
+    if args.output != CheckFormat::Text {
+        source::locate::field_lines(&mut findings, stdin.text(), Severity::Info);
+    }
     let printed = match args.output {
         CheckFormat::Text => emit(text::grouped(&findings, objects.len()).as_bytes()),
         CheckFormat::Json => {

@@ -7,12 +7,12 @@
 
 use super::{print_findings, EXIT_INVALID};
 use crate::engine::{self, Options};
-use crate::finding::{has_errors, Finding};
+use crate::finding::{has_errors, Finding, Severity};
 use crate::kind::Role;
 use crate::modules;
 use crate::resource::Resource;
 use crate::settings::Overrides;
-use crate::source::{decode, parse_text};
+use crate::source::{self, decode, parse_text};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -52,7 +52,8 @@ pub fn run_plugin(config_path: &Path) -> i32 {
         .and_then(|t| parse_text(&t, &name));
     let mut config = match read {
         Ok(r) => r,
-        Err(f) => {
+        Err(mut f) => {
+            source::locate::field_lines(&mut f, None, Severity::Info);
             print_findings(&f);
             return EXIT_INVALID;
         }
@@ -85,12 +86,17 @@ pub fn run_plugin(config_path: &Path) -> i32 {
             return EXIT_INVALID;
         }
     };
-    let mut items: Vec<Resource> = match decode(stdin, "-")
-        .map_err(|f| vec![f])
-        .and_then(|t| parse_text(&t, "-"))
-    {
-        Ok(r) => r,
+    let text = match decode(stdin, "-") {
+        Ok(t) => t,
         Err(f) => {
+            print_findings(&[f]);
+            return EXIT_INVALID;
+        }
+    };
+    let mut items: Vec<Resource> = match parse_text(&text, "-") {
+        Ok(r) => r,
+        Err(mut f) => {
+            source::locate::field_lines(&mut f, Some(&text), Severity::Info);
             print_findings(&f);
             return EXIT_INVALID;
         }
@@ -104,13 +110,14 @@ pub fn run_plugin(config_path: &Path) -> i32 {
         no_namespace_fallback: true,
         ..Default::default()
     };
-    let out = engine::run(
+    let mut out = engine::run(
         items,
         &Options {
             overrides,
             ..Options::new(crate::modules::registry())
         },
     );
+    source::locate::field_lines(&mut out.findings, Some(&text), Severity::Warning);
     super::print_diagnostics(&out.findings, false);
     if has_errors(&out.findings) {
         return EXIT_INVALID;

@@ -179,10 +179,12 @@ fn render_each(
         print_findings(&findings);
         return Err(EXIT_INVALID);
     }
-    let resources = match source::files::read_all(inputs, &mut std::io::stdin().lock()) {
+    let mut stdin = source::locate::Kept::new(std::io::stdin().lock());
+    let resources = match source::files::read_all(inputs, &mut stdin) {
         Ok(r) => r,
         Err(mut e) => {
             findings.append(&mut e);
+            source::locate::field_lines(&mut findings, stdin.text(), Severity::Info);
             print_findings(&findings);
             return Err(EXIT_INVALID);
         }
@@ -201,6 +203,12 @@ fn render_each(
         },
     );
     crate::finding::append(&mut findings, out.findings);
+    let shown = match diagnostics {
+        _ if flags.verbose => Severity::Info,
+        Diagnostics::All => Severity::Warning,
+        Diagnostics::Errors => Severity::Error,
+    };
+    source::locate::field_lines(&mut findings, stdin.text(), shown);
     match diagnostics {
         Diagnostics::All => super::print_diagnostics(&findings, flags.verbose),
         Diagnostics::Errors if flags.verbose => super::print_diagnostics(&findings, true),

@@ -6,6 +6,7 @@
 
 pub mod argocd;
 pub mod files;
+pub mod locate;
 pub mod resource_list;
 
 use crate::finding::Finding;
