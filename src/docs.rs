@@ -5,7 +5,7 @@
 //!
 //! Owns the text of those files and nothing else: pure functions from a [`Registry`] (and the
 //! README as it stands) to file contents. Writing and comparing them is the caller's; the test
-//! `tests/generated.rs` compares them with the committed copies, and writes them under
+//! `tests/it/generated.rs` compares them with the committed copies, and writes them under
 //! `UPDATE_GOLDEN=1`, as ruff's `generate-all` does. The shipped binary uses only
 //! [`schema_text`] (what `schema -o json` prints), so the markdown code is never linked into it.
 //! Everything shown of a field comes from [`explain::fields`]: the docs show the types, defaults
