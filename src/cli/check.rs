@@ -127,7 +127,10 @@ pub fn run(args: &CheckArgs) -> i32 {
     // The text report groups findings by object under the object's line; the others locate
     // each finding on its own.
     if args.output != CheckFormat::Text {
-        source::locate::field_lines(&mut findings, stdin.text(), Severity::Info);
+        let unplaced = source::locate::field_lines(&mut findings, stdin.text(), Severity::Info);
+        if let Some(note) = source::locate::budget_note(unplaced) {
+            eprintln!("{note}");
+        }
     }
     let printed = match args.output {
         CheckFormat::Text => emit(text::grouped(&findings, objects.len()).as_bytes()),

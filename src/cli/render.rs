@@ -208,7 +208,10 @@ fn render_each(
         Diagnostics::All => Severity::Warning,
         Diagnostics::Errors => Severity::Error,
     };
-    source::locate::field_lines(&mut findings, stdin.text(), shown);
+    let unplaced = source::locate::field_lines(&mut findings, stdin.text(), shown);
+    if let Some(note) = source::locate::budget_note(unplaced) {
+        eprintln!("{note}");
+    }
     match diagnostics {
         Diagnostics::All => super::print_diagnostics(&findings, flags.verbose),
         Diagnostics::Errors if flags.verbose => super::print_diagnostics(&findings, true),

@@ -48,10 +48,26 @@ impl<R: Read> Read for Kept<R> {
     }
 }
 
+/// Most documents re-read to place policy-check findings. Input errors (a spec, a document)
+/// are always placed: they are what a person fixes by hand, and there are few. Check findings
+/// on more documents than this keep their document's line, so that a large set that fails a
+/// check everywhere costs one parse, not two.
+pub const CHECK_DOCUMENTS_BUDGET: usize = 1000;
+
+/// The note to print when `unplaced` check findings kept their document's line.
+pub fn budget_note(unplaced: usize) -> Option<String> {
+    (unplaced > 0).then(|| {
+        format!(
+            "note: {unplaced} check findings name their document's first line: they are on more than {CHECK_DOCUMENTS_BUDGET} documents, and placing them would read every one twice"
+        )
+    })
+}
+
 /// Moves the origin line of every finding at or above `min` that has a field path onto that
-/// field's line. Files are read from disk by the name their origins carry; `-` is `stdin`
-/// (left alone when `None`).
-pub fn field_lines(findings: &mut [Finding], stdin: Option<&str>, min: Severity) {
+/// field's line (check findings only within [`CHECK_DOCUMENTS_BUDGET`]). Files are read from
+/// disk by the name their origins carry; `-` is `stdin` (left alone when `None`). Returns how
+/// many check findings kept their document's line because of the budget.
+pub fn field_lines(findings: &mut [Finding], stdin: Option<&str>, min: Severity) -> usize {
     let mut wanted: Vec<(Arc<str>, usize, usize)> = findings
         .iter()
         .enumerate()
@@ -65,9 +81,21 @@ pub fn field_lines(findings: &mut [Finding], stdin: Option<&str>, min: Severity)
         })
         .collect();
     if wanted.is_empty() {
-        return;
+        return 0;
     }
     wanted.sort();
+    let checked_documents = wanted
+        .iter()
+        .filter(|w| findings[w.2].check.is_some())
+        .map(|w| (&w.0, w.1))
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    let mut unplaced = 0;
+    if checked_documents > CHECK_DOCUMENTS_BUDGET {
+        let before = wanted.len();
+        wanted.retain(|w| findings[w.2].check.is_none());
+        unplaced = before - wanted.len();
+    }
     for file in wanted.chunk_by(|a, b| a.0 == b.0) {
         let name = &*file[0].0;
         let read;
@@ -99,6 +127,7 @@ pub fn field_lines(findings: &mut [Finding], stdin: Option<&str>, min: Severity)
             }
         }
     }
+    unplaced
 }
 
 /// What identifies a document as the object of a finding.
@@ -285,6 +314,50 @@ items:
         let mut again = findings.clone();
         field_lines(&mut again, None, Severity::Info);
         assert_eq!(again, findings, "without stdin's text nothing moves");
+    }
+
+    /// Check findings on more documents than the budget keep their lines (and are counted);
+    /// input errors are placed whatever their number.
+    #[test]
+    fn check_findings_past_the_budget_keep_their_document_line() {
+        let docs = CHECK_DOCUMENTS_BUDGET + 1;
+        let text: String = (0..docs)
+            .map(|i| format!("---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{i}\n"))
+            .collect();
+        let mut findings: Vec<Finding> = (0..docs)
+            .map(|i| {
+                let mut f = finding(
+                    5 * i + 2,
+                    Some(("ConfigMap", &format!("c{i}"))),
+                    "metadata.name",
+                );
+                f.check = Some("some-check");
+                f
+            })
+            .collect();
+        findings.push(finding(2, Some(("ConfigMap", "c0")), "metadata.name"));
+        assert_eq!(
+            field_lines(&mut findings, Some(&text), Severity::Info),
+            docs
+        );
+        let lines: Vec<usize> = findings
+            .iter()
+            .map(|f| f.origin.as_ref().unwrap().line)
+            .collect();
+        assert_eq!(
+            lines[..3],
+            [2, 7, 12],
+            "check findings keep their document lines"
+        );
+        assert_eq!(lines[docs], 5, "the input error moves to its field");
+        // Within the budget, check findings move too.
+        let mut few: Vec<Finding> = findings[..3].to_vec();
+        assert_eq!(field_lines(&mut few, Some(&text), Severity::Info), 0);
+        let lines: Vec<usize> = few
+            .iter()
+            .map(|f| f.origin.as_ref().unwrap().line)
+            .collect();
+        assert_eq!(lines, [5, 10, 15]);
     }
 
     #[test]
