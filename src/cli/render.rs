@@ -209,7 +209,9 @@ fn render_each(
         Diagnostics::Errors => Severity::Error,
     };
     let unplaced = source::locate::field_lines(&mut findings, stdin.text(), shown);
-    if let Some(note) = source::locate::budget_note(unplaced) {
+    // Most such findings are about generated objects, which name their module resource's line
+    // anyway: the note is for those who asked for detail.
+    if let Some(note) = source::locate::budget_note(unplaced).filter(|_| flags.verbose) {
         eprintln!("{note}");
     }
     match diagnostics {
