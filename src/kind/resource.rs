@@ -5,6 +5,7 @@ use crate::finding::{has_errors, Finding};
 use crate::resource::Resource;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 
 /// The fields of `spec` that the engine owns for every kind (copied to every child): they are
 /// validated once and never reach a kind's typed spec.
@@ -30,16 +31,23 @@ impl ModuleResource<'_> {
     }
 
     /// `spec` without the fields the engine owns (`labels`, `annotations`); `{}` when absent.
-    pub fn kind_spec(&self) -> Value {
+    /// Borrowed when there is nothing to leave out (the common case: no copy).
+    pub fn kind_spec(&self) -> Cow<'_, Value> {
+        static EMPTY: std::sync::LazyLock<Value> =
+            std::sync::LazyLock::new(|| Value::Object(Map::new()));
         match self.resource.object.get("spec") {
-            Some(Value::Object(spec)) => Value::Object(
-                spec.iter()
-                    .filter(|(k, _)| !ENVELOPE_SPEC_FIELDS.contains(&k.as_str()))
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect(),
-            ),
-            None | Some(Value::Null) => Value::Object(Map::new()),
-            Some(other) => other.clone(),
+            Some(Value::Object(spec))
+                if ENVELOPE_SPEC_FIELDS.iter().any(|f| spec.contains_key(*f)) =>
+            {
+                Cow::Owned(Value::Object(
+                    spec.iter()
+                        .filter(|(k, _)| !ENVELOPE_SPEC_FIELDS.contains(&k.as_str()))
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect(),
+                ))
+            }
+            None | Some(Value::Null) => Cow::Borrowed(&*EMPTY),
+            Some(spec) => Cow::Borrowed(spec),
         }
     }
 
@@ -64,7 +72,7 @@ impl ModuleResource<'_> {
         schema: fn(&mut schemars::SchemaGenerator) -> schemars::Schema,
     ) -> Result<T, Vec<Finding>> {
         let value = self.kind_spec();
-        let e = match serde_path_to_error::deserialize(&value) {
+        let e = match serde_path_to_error::deserialize(&*value) {
             Ok(spec) => return Ok(spec),
             Err(e) => e,
         };
