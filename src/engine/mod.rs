@@ -119,6 +119,9 @@ fn pipeline(
         }
         passes::collisions::check_collisions(&objects, &produced, &ctx, &mut findings);
     }
+    // The declarations share their modules' provenance: dropped now, each module's provenance
+    // goes with its last streamed child instead of staying to the end of a large render.
+    drop(expanded.network);
     // Objects are held to the end when the caller wants them all, or a report reads them all.
     let hold = keep.is_none() || !reports.is_empty();
     let mut held = Vec::with_capacity(if hold { objects.len() } else { 0 });
