@@ -75,12 +75,6 @@ impl Quantity {
     }
 }
 
-impl From<&str> for Quantity {
-    fn from(s: &str) -> Self {
-        Quantity::String(s.to_string())
-    }
-}
-
 impl JsonSchema for Quantity {
     fn schema_name() -> Cow<'static, str> {
         "Quantity".into()
