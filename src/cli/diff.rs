@@ -44,7 +44,7 @@ pub enum Color {
 pub struct DiffArgs {
     /// Files or directories to render and diff; `-` reads stdin.
     ///
-    /// Example: kubectl nixernetes diff examples/webapp.yaml
+    /// Example: kubectl nixernetes diff examples/kubernetes-core/web-app.yaml
     #[arg(value_name = "PATH")]
     pub paths: Vec<String>,
     /// File or directory to diff (like kubectl's -f); repeatable.

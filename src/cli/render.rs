@@ -22,7 +22,7 @@ pub enum Diagnostics {
 pub struct RenderArgs {
     /// Files or directories to render; `-` reads stdin.
     ///
-    /// Example: kubectl nixernetes render examples/webapp.yaml
+    /// Example: kubectl nixernetes render examples/kubernetes-core/web-app.yaml
     #[arg(value_name = "PATH")]
     pub paths: Vec<String>,
     /// File or directory to render (like kubectl's -f); repeatable.

@@ -76,7 +76,7 @@ impl Gvk {
 /// A kind's example: a complete, valid input, and where it lives in the repository.
 #[derive(Debug, Clone, Copy)]
 pub struct Example {
-    /// Path relative to the crate root, e.g. `examples/webapp.yaml`.
+    /// Path relative to the crate root, e.g. `examples/kubernetes-core/web-app.yaml`.
     pub path: &'static str,
     /// Its text (compiled into the binary).
     pub text: &'static str,

@@ -135,7 +135,11 @@ fn kubectl_kustomize_generator_only_and_transformer_only() {
     for f in ["legacy-service.yaml", "defaults.yaml"] {
         std::fs::copy(src.join(f), tr.join(f)).expect("copy");
     }
-    std::fs::copy(root().join("examples/worker.yaml"), tr.join("worker.yaml")).expect("copy");
+    std::fs::copy(
+        root().join("examples/kubernetes-core/worker.yaml"),
+        tr.join("worker.yaml"),
+    )
+    .expect("copy");
     std::fs::write(
         tr.join("kustomization.yaml"),
         "resources: [legacy-service.yaml, worker.yaml]\ntransformers: [defaults.yaml]\n",

@@ -89,7 +89,7 @@ fn binary_garbage_on_stdin_is_refused_in_every_mode() {
 
 #[test]
 fn one_bad_document_means_no_output_at_all() {
-    let mut input = std::fs::read("examples/webapp.yaml").expect("example");
+    let mut input = std::fs::read("examples/kubernetes-core/web-app.yaml").expect("example");
     input.extend_from_slice(b"---\napiVersion: nixernetes.io/v1alpha1\nkind: Worker\nmetadata: {name: w}\nspec: {image: \"x\", replicas: -3}\n");
     let out = run_stdin(&["render", "-"], input);
     let stderr = assert_rejected(&out, "mixed good and bad");
@@ -115,9 +115,9 @@ fn output_is_byte_identical_across_runs() {
     for args in [
         &[
             "render",
-            "examples/webapp.yaml",
-            "examples/postgresql.yaml",
-            "examples/stateful-service.yaml",
+            "examples/kubernetes-core/web-app.yaml",
+            "examples/database-management/postgresql.yaml",
+            "examples/kubernetes-core/stateful-service.yaml",
         ][..],
         &["render", "-o", "json", "examples/platform"][..],
     ] {

@@ -58,7 +58,7 @@ impl ComplianceProfileSpec {
 impl Kind for ComplianceProfile {
     const KIND: &'static str = "ComplianceProfile";
     const SUMMARY: &'static str = "compliance framework, level and owner: compliance labels on emitted objects, level and enforcement of the checks";
-    const EXAMPLE: Example = crate::example!("examples/compliance-profile.yaml");
+    const EXAMPLE: Example = crate::example!("examples/compliance/compliance-profile.yaml");
     type Spec = ComplianceProfileSpec;
 
     fn validate(spec: &ComplianceProfileSpec, ch: &mut Problems<'_>) {

@@ -58,7 +58,8 @@ pub struct ComplianceCheckSpec {
 impl Kind for ComplianceCheck {
     const KIND: &'static str = "ComplianceCheck";
     const SUMMARY: &'static str = "compliance verdict on the rendered set at a level: non-compliant objects, namespace isolation, a compliance rate";
-    const EXAMPLE: Example = crate::example!("examples/compliance-check.yaml");
+    const EXAMPLE: Example =
+        crate::example!("examples/compliance-enforcement/compliance-check.yaml");
     type Spec = ComplianceCheckSpec;
 
     fn validate(spec: &ComplianceCheckSpec, ch: &mut Problems<'_>) {

@@ -399,7 +399,7 @@ impl Kind for PostgreSQL {
     const KIND: &'static str = "PostgreSQL";
     const SUMMARY: &'static str =
         "PostgreSQL on CloudNativePG: Cluster, ObjectStore, ScheduledBackup, Pooler, PodMonitor";
-    const EXAMPLE: Example = crate::example!("examples/postgresql.yaml");
+    const EXAMPLE: Example = crate::example!("examples/database-management/postgresql.yaml");
     type Spec = PostgreSQLSpec;
 
     fn validate(spec: &PostgreSQLSpec, p: &mut Problems<'_>) {

@@ -38,7 +38,7 @@ impl Kind for AppConfig {
     const KIND: &'static str = "AppConfig";
     const SUMMARY: &'static str =
         "configuration data: ConfigMap, and a Secret only with allowPlainSecrets";
-    const EXAMPLE: Example = crate::example!("examples/app-config.yaml");
+    const EXAMPLE: Example = crate::example!("examples/kubernetes-core/app-config.yaml");
     type Spec = AppConfigSpec;
 
     fn validate(spec: &AppConfigSpec, ch: &mut Problems<'_>) {

@@ -91,7 +91,7 @@ fn tolerate_all() -> Vec<TolerationSpec> {
 impl Kind for NodeAgent {
     const KIND: &'static str = "NodeAgent";
     const SUMMARY: &'static str = "one pod per node: DaemonSet and ServiceAccount";
-    const EXAMPLE: Example = crate::example!("examples/node-agent.yaml");
+    const EXAMPLE: Example = crate::example!("examples/kubernetes-core/node-agent.yaml");
     type Spec = NodeAgentSpec;
 
     fn validate(spec: &NodeAgentSpec, ch: &mut Problems<'_>) {

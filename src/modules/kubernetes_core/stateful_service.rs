@@ -90,7 +90,7 @@ impl Kind for StatefulService {
     const KIND: &'static str = "StatefulService";
     const SUMMARY: &'static str =
         "stateful workload with volumes: StatefulSet, headless and client Services, ServiceAccount, PDB";
-    const EXAMPLE: Example = crate::example!("examples/stateful-service.yaml");
+    const EXAMPLE: Example = crate::example!("examples/kubernetes-core/stateful-service.yaml");
     type Spec = StatefulServiceSpec;
 
     fn validate(spec: &StatefulServiceSpec, ch: &mut Problems<'_>) {

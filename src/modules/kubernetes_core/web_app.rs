@@ -165,7 +165,7 @@ impl Kind for WebApp {
     const KIND: &'static str = "WebApp";
     const SUMMARY: &'static str =
         "HTTP service: Deployment, Service, ServiceAccount, optional ConfigMap, HPA, PDB, Ingress or HTTPRoute";
-    const EXAMPLE: Example = crate::example!("examples/webapp.yaml");
+    const EXAMPLE: Example = crate::example!("examples/kubernetes-core/web-app.yaml");
     type Spec = WebAppSpec;
 
     fn validate(spec: &WebAppSpec, ch: &mut Problems<'_>) {

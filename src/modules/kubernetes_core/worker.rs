@@ -31,7 +31,7 @@ impl Kind for Worker {
     const KIND: &'static str = "Worker";
     const SUMMARY: &'static str =
         "background process without a Service: Deployment, ServiceAccount, optional HPA, PDB";
-    const EXAMPLE: Example = crate::example!("examples/worker.yaml");
+    const EXAMPLE: Example = crate::example!("examples/kubernetes-core/worker.yaml");
     type Spec = WorkerSpec;
 
     fn validate(spec: &WorkerSpec, ch: &mut Problems<'_>) {

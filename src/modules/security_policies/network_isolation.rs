@@ -258,7 +258,7 @@ fn port_text(p: &IntOrString) -> String {
 impl Kind for NetworkIsolation {
     const KIND: &'static str = "NetworkIsolation";
     const SUMMARY: &'static str = "NetworkPolicies for a namespace: default-deny, DNS egress, and allow rules between pods, namespaces and CIDRs";
-    const EXAMPLE: Example = crate::example!("examples/network-isolation.yaml");
+    const EXAMPLE: Example = crate::example!("examples/security-policies/network-isolation.yaml");
     type Spec = NetworkIsolationSpec;
 
     fn validate(spec: &NetworkIsolationSpec, ch: &mut Problems<'_>) {

@@ -85,7 +85,8 @@ impl Kind for PodSecurityProfile {
     const KIND: &'static str = "PodSecurityProfile";
     const SUMMARY: &'static str =
         "Pod Security Admission: Namespaces labelled with enforce, audit and warn levels";
-    const EXAMPLE: Example = crate::example!("examples/pod-security-profile.yaml");
+    const EXAMPLE: Example =
+        crate::example!("examples/security-policies/pod-security-profile.yaml");
     type Spec = PodSecurityProfileSpec;
 
     fn validate(spec: &PodSecurityProfileSpec, ch: &mut Problems<'_>) {
