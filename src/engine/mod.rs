@@ -12,8 +12,8 @@ pub mod order;
 pub mod passes;
 
 use crate::finding::{has_errors, Finding};
-use crate::kind::{Context, ModuleResource, Registry, Role};
-use crate::resource::{type_name, Resource, API_VERSION};
+use crate::kind::{Context, ModuleResource, Nested, Registry, Role};
+use crate::resource::{type_name, ObjectRef, Resource, API_VERSION};
 use crate::settings::Overrides;
 use crate::validate;
 use inject::Provenance;
@@ -575,13 +575,27 @@ fn expand(
     }
     let mut out = Vec::with_capacity(expansion.objects.len());
     let mut ok = true;
-    for child in expansion.objects {
+    let nested = expansion.nested;
+    let parent_ref = (!nested.is_empty()).then(|| Arc::new(res.object_ref()));
+    for (index, child) in expansion.objects.into_iter().enumerate() {
         let Value::Object(map) = child else { continue };
         let child = Resource::new(map, res.origin.clone());
         if child.is_module() {
             let mut child = child;
             prov.pass_down(&mut child);
-            match expand(reg, &child, ctx, Some(&*prov), depth + 1, network, findings) {
+            let (found, declared) = (findings.len(), network.len());
+            let grand = expand(reg, &child, ctx, Some(&*prov), depth + 1, network, findings);
+            if let (Some(at), Some(parent_ref)) =
+                (nested.iter().find(|n| n.index == index), &parent_ref)
+            {
+                relocate(&child, at, parent_ref, &mut findings[found..]);
+                if at.network_policies {
+                    relocate_network(&child, at, parent_ref, &mut network[declared..]);
+                } else {
+                    network.truncate(declared);
+                }
+            }
+            match grand {
                 Some(mut grand) => out.append(&mut grand),
                 None => ok = false,
             }
@@ -590,6 +604,33 @@ fn expand(
         }
     }
     ok.then_some(out)
+}
+
+/// Points what was found about `child`, a module resource its parent wrote from part of its own
+/// spec, at that part of the parent (the user's text), so the finding names the line the user
+/// wrote.
+fn relocate(child: &Resource, at: &Nested, parent: &Arc<ObjectRef>, findings: &mut [Finding]) {
+    let child = child.object_ref();
+    for f in findings {
+        at.relocate(f, &child, parent);
+    }
+}
+
+/// [`relocate`] for the network declarations of `child`: the NetworkPolicy pass's findings
+/// about its `dependsOn` point into the parent.
+fn relocate_network(
+    child: &Resource,
+    at: &Nested,
+    parent: &Arc<ObjectRef>,
+    declared: &mut [Declared],
+) {
+    let child = child.object_ref();
+    for d in declared.iter_mut().filter(|d| *d.about == child) {
+        d.about = Arc::clone(parent);
+        for (_, field) in &mut d.target.depends_on {
+            *field = at.field(field);
+        }
+    }
 }
 
 /// Copies user labels and annotations of a module resource's metadata, leaving out the

@@ -13,7 +13,7 @@ pub mod resource;
 pub mod spec;
 
 pub use context::Context;
-pub use expansion::Expansion;
+pub use expansion::{Expansion, Nested};
 pub use network::{NetworkTarget, Policies};
 pub use resource::{ModuleResource, Problems};
 pub use spec::{Configure, Generate, Kind, Report};

@@ -9,6 +9,7 @@ mod compliance;
 mod compliance_enforcement;
 mod database_management;
 mod kubernetes_core;
+mod multi_tier_deployment;
 mod security_policies;
 mod unified_api;
 
@@ -24,6 +25,7 @@ pub fn registry() -> &'static Registry {
                 compliance::kinds(),
                 compliance_enforcement::kinds(),
                 kubernetes_core::kinds(),
+                multi_tier_deployment::kinds(),
                 database_management::kinds(),
                 security_policies::kinds(),
             ]

@@ -18,7 +18,7 @@ use crate::finding::Finding;
 use crate::kind::network::{self, port_list, NetworkTarget, Policies};
 use crate::resource::{ObjectRef, Origin};
 use serde_json::{json, Map, Value};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 /// A declared target with the module resource that declared it.
@@ -45,27 +45,24 @@ pub fn generate(declared: &[Declared]) -> (Vec<(Value, For)>, Vec<Finding>) {
     let targets: Vec<&NetworkTarget> = declared.iter().map(|d| &d.target).collect();
     let mut out = Vec::new();
     let mut findings = Vec::new();
-    let namespaces: BTreeSet<&str> = targets.iter().map(|t| t.namespace.as_str()).collect();
-    for ns in &namespaces {
-        let members = || {
-            For::Namespace(
-                (0..targets.len())
-                    .filter(|&i| targets[i].namespace == *ns)
-                    .collect(),
-            )
-        };
-        out.push((network::default_deny(ns), members()));
-        out.push((network::allow_dns(ns), members()));
+    // Indexed once, so that a render of many namespaces or many targets stays linear.
+    let mut namespaces: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    let mut by_name: HashMap<(&str, &str), Vec<&NetworkTarget>> = HashMap::new();
+    for (i, t) in targets.iter().enumerate() {
+        namespaces.entry(t.namespace.as_str()).or_default().push(i);
+        by_name
+            .entry((t.namespace.as_str(), t.name.as_str()))
+            .or_default()
+            .push(t);
+    }
+    for (ns, members) in &namespaces {
+        out.push((network::default_deny(ns), For::Namespace(members.clone())));
+        out.push((network::allow_dns(ns), For::Namespace(members.clone())));
     }
 
     // What a dependency name resolves to: every target of that name in the namespace.
-    let resolve = |ns: &str, name: &str| -> Vec<&NetworkTarget> {
-        targets
-            .iter()
-            .copied()
-            .filter(|t| t.namespace == ns && t.name == name)
-            .collect()
-    };
+    let none = Vec::new();
+    let resolve = |ns, name| by_name.get(&(ns, name)).unwrap_or(&none);
     let mut dependents: BTreeMap<(&str, &str), Vec<&NetworkTarget>> = BTreeMap::new();
     for t in &targets {
         for (dep, _) in &t.depends_on {
@@ -84,7 +81,7 @@ pub fn generate(declared: &[Declared]) -> (Vec<(Value, For)>, Vec<Finding>) {
             .map(|d| json!({"from": [network::pods(&d.selector)], "ports": port_list(&t.ports)}));
         let mut egress_rules = Vec::new();
         for (dep, field) in &t.depends_on {
-            let found = resolve(&t.namespace, dep);
+            let found = resolve(t.namespace.as_str(), dep.as_str());
             if found.is_empty() {
                 findings.push(
                     Finding::warning(format!(
@@ -97,7 +94,7 @@ pub fn generate(declared: &[Declared]) -> (Vec<(Value, For)>, Vec<Finding>) {
                 );
                 egress_rules.push(json!({"to": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": dep}}}]}));
             }
-            for d in found {
+            for d in found.iter() {
                 egress_rules.push(
                     json!({"to": [network::pods(&d.selector)], "ports": port_list(&d.ports)}),
                 );
