@@ -233,7 +233,12 @@ fn child(spec: &MultiTierAppSpec, tier: &TierSpec, m: &ModuleResource<'_>, wired
 
 /// Adds to the spec `s` of `tier` what the app gives it: its edges, the exposure and the
 /// compliance.
-fn wire(spec: &MultiTierAppSpec, tier: &TierSpec, m: &ModuleResource<'_>, s: &mut Map<String, Value>) {
+fn wire(
+    spec: &MultiTierAppSpec,
+    tier: &TierSpec,
+    m: &ModuleResource<'_>,
+    s: &mut Map<String, Value>,
+) {
     if !tier.depends_on.is_empty() {
         // After the tier's own `dependsOn` (on workloads outside the app), so their indexes,
         // and the lines findings about them name, stay as written.
@@ -300,10 +305,9 @@ fn check_graph(spec: &MultiTierAppSpec, p: &mut Problems<'_>) {
                         let hint = did_you_mean(d, names())
                             .map(|h| format!(": {h}"))
                             .unwrap_or_else(|| {
-                                format!(
-                                    "; the tiers are {}",
-                                    names().collect::<Vec<_>>().join(", ")
-                                )
+                                let mut known: Vec<&str> = index.keys().copied().collect();
+                                known.sort_unstable();
+                                format!("; the tiers are {}", known.join(", "))
                             });
                         p.fail(field, format!("no tier is named {d:?}{hint}"));
                     }
