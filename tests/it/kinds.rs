@@ -204,7 +204,7 @@ fn every_kind_gives_the_same_objects_in_every_mode() {
         assert_eq!(rendered.status, 0, "{}: {}", def.kind, rendered.stderr);
         let expected = comparable(&rendered.stdout, &format!("{}: render", def.kind));
         assert!(
-            !expected.is_empty(),
+            !def.generates() || !expected.is_empty(),
             "{}: {input} renders nothing",
             def.kind
         );
