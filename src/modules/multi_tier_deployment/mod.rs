@@ -157,6 +157,43 @@ spec:
         assert_eq!(got, want);
     }
 
+    /// The flows the policies let through, as a conforming network plugin would enforce them.
+    #[test]
+    fn the_three_tier_app_allows_its_edges_and_denies_the_rest() {
+        use crate::policy::netpol::Policies;
+        let out = render(CHAT);
+        assert!(!out.failed(), "{:?}", out.findings);
+        let policies = Policies::new(&out.objects);
+        let pod = |name: &str| {
+            let w = out
+                .objects
+                .iter()
+                .find(|o| matches!(o.kind(), "Deployment" | "StatefulSet") && o.name() == name)
+                .unwrap();
+            policies.pod_of(w).unwrap()
+        };
+        let (web, api, cache) = (pod("chat-web"), pod("chat-api"), pod("chat-cache"));
+        assert!(policies.allows(&web, &api, 3000, "TCP").allowed());
+        assert!(policies.allows(&api, &cache, 6379, "TCP").allowed());
+        assert!(!policies.allows(&web, &cache, 6379, "TCP").allowed());
+        assert!(!policies.allows(&api, &web, 8080, "TCP").allowed());
+        assert!(!policies.allows(&cache, &api, 3000, "TCP").allowed());
+        assert!(!policies.allows(&web, &api, 8080, "TCP").allowed());
+        // Every tier resolves names; the ingress controller reaches the exposed tier only.
+        let dns = policies.pod("kube-system", &[("k8s-app", "kube-dns")]);
+        for tier in [&web, &api, &cache] {
+            assert!(policies.allows(tier, &dns, 53, "UDP").allowed());
+            assert!(policies.allows(tier, &dns, 53, "TCP").allowed());
+        }
+        let controller = policies.pod(
+            "ingress-nginx",
+            &[("app.kubernetes.io/name", "ingress-nginx")],
+        );
+        assert!(policies.allows(&controller, &web, 8080, "TCP").allowed());
+        assert!(!policies.allows(&controller, &api, 3000, "TCP").allowed());
+        assert!(!policies.allows(&controller, &cache, 6379, "TCP").allowed());
+    }
+
     #[test]
     fn the_three_tier_app_keeps_the_reference_assertions() {
         let out = render(CHAT);
