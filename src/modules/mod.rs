@@ -5,6 +5,7 @@
 
 pub mod shared;
 
+mod advanced_orchestration;
 mod compliance;
 mod compliance_enforcement;
 mod database_management;
@@ -26,6 +27,7 @@ pub fn registry() -> &'static Registry {
                 kubernetes_core::kinds(),
                 database_management::kinds(),
                 security_policies::kinds(),
+                advanced_orchestration::kinds(),
             ]
             .into_iter()
             .flatten()

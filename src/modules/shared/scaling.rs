@@ -102,7 +102,8 @@ pub fn check_scaling(
     }
 }
 
-fn is_percent(s: &str) -> bool {
+/// Whether `s` is a whole percentage from 0% to 100%.
+pub fn is_percent(s: &str) -> bool {
     s.strip_suffix('%')
         .is_some_and(|n| n.parse::<u8>().is_ok_and(|n| n <= 100))
 }
