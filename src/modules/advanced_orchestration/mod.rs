@@ -8,8 +8,9 @@
 mod autoscaler;
 mod disruption_budget;
 mod priority_tier;
+mod scheduling_profile;
 
-use crate::kind::spec::generator;
+use crate::kind::spec::{configurator, generator};
 use crate::kind::{Category, KindDef, SeedModule};
 
 pub static MODULE: SeedModule = SeedModule {
@@ -21,6 +22,7 @@ pub static MODULE: SeedModule = SeedModule {
 /// The seed module's kinds, in documentation order.
 pub fn kinds() -> Vec<KindDef> {
     vec![
+        configurator::<scheduling_profile::SchedulingProfile>(&MODULE),
         generator::<disruption_budget::DisruptionBudget>(&MODULE),
         generator::<priority_tier::PriorityTier>(&MODULE),
         generator::<autoscaler::Autoscaler>(&MODULE),
