@@ -118,6 +118,7 @@ fn pipeline(
             );
         }
         passes::collisions::check_collisions(&objects, &produced, &ctx, &mut findings);
+        passes::controllers::check_controllers(&objects, &produced, &ctx, &mut findings);
     }
     // The declarations share their modules' provenance: dropped now, each module's provenance
     // goes with its last streamed child instead of staying to the end of a large render.
@@ -321,17 +322,21 @@ fn build_context(
     let mut seen: Vec<&Resource> = Vec::new();
     // Declared precedence, not input order: which kind wins a setting does not depend on file
     // order.
-    let mut configuring: Vec<(u8, &Resource, _)> = inputs
+    let mut configuring: Vec<(u8, bool, &Resource, _)> = inputs
         .iter()
         .filter(|r| r.is_module())
         .filter_map(|res| match reg.lookup(res.kind())?.role {
-            Role::Configure { precedence, run } => Some((precedence, res, run)),
+            Role::Configure {
+                precedence,
+                single,
+                run,
+            } => Some((precedence, single, res, run)),
             Role::Generate(_) | Role::Report(_) => None,
         })
         .collect();
-    configuring.sort_by_key(|(precedence, _, _)| *precedence);
-    for (_, res, configure) in configuring {
-        if let Some(first) = seen.iter().find(|r| r.kind() == res.kind()) {
+    configuring.sort_by_key(|(precedence, _, _, _)| *precedence);
+    for (_, single, res, configure) in configuring {
+        if let Some(first) = seen.iter().find(|r| single && r.kind() == res.kind()) {
             findings.push(
                 Finding::error(format!(
                     "only one {} may be given per render; another one is at {}",

@@ -8,6 +8,7 @@
 use crate::schema::operators::OperatorKind;
 use crate::settings::{DefaultResources, Overrides, PolicySettings};
 use crate::types::compliance::ComplianceLabels;
+use crate::types::scheduling::ScheduledProfile;
 use crate::types::KubernetesVersion;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -40,6 +41,8 @@ pub struct Context {
     pub network_policies: bool,
     /// Compliance labels and the objects that get them (from a `ComplianceProfile`).
     pub compliance: Option<ComplianceLabels>,
+    /// The `SchedulingProfile`s of the input, for the pod templates of module workloads.
+    pub scheduling: Vec<ScheduledProfile>,
 }
 
 impl Default for Context {
@@ -57,6 +60,7 @@ impl Default for Context {
             policy: PolicySettings::default(),
             network_policies: true,
             compliance: None,
+            scheduling: Vec::new(),
         }
     }
 }

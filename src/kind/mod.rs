@@ -107,7 +107,13 @@ pub enum Role {
     Generate(GenerateFn),
     /// Changes the render context; emits nothing. Configuration kinds are applied in ascending
     /// `precedence`, so a higher one wins a setting both make, whatever the input order.
-    Configure { precedence: u8, run: ConfigureFn },
+    /// A `single` kind may appear once per render; the others (e.g. `SchedulingProfile`, each
+    /// about its own workloads) as often as the input has them.
+    Configure {
+        precedence: u8,
+        single: bool,
+        run: ConfigureFn,
+    },
     /// Looks at the rendered set once it is complete and adds findings (KRM `results`); emits
     /// nothing, so it never reaches a cluster.
     Report(ReportFn),

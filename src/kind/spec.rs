@@ -56,6 +56,9 @@ pub trait Configure: Kind {
     /// Configuration kinds are applied in ascending precedence: a higher one wins a setting
     /// both make.
     const PRECEDENCE: u8;
+    /// Whether the kind may appear only once per render (the platform-wide settings); a kind
+    /// whose resources each configure their own part says `false`.
+    const SINGLE: bool = true;
     fn configure(spec: Self::Spec, m: &ModuleResource<'_>, ctx: &mut Context);
 }
 
@@ -133,6 +136,7 @@ pub fn configurator<K: Configure>(module: &'static SeedModule) -> KindDef {
         summary: K::SUMMARY,
         role: Role::Configure {
             precedence: K::PRECEDENCE,
+            single: K::SINGLE,
             run: run_configure::<K>,
         },
         spec_schema: schema_of::<K>,

@@ -5,6 +5,7 @@
 
 pub mod shared;
 
+mod advanced_orchestration;
 mod compliance;
 mod compliance_enforcement;
 mod database_management;
@@ -28,6 +29,7 @@ pub fn registry() -> &'static Registry {
                 multi_tier_deployment::kinds(),
                 database_management::kinds(),
                 security_policies::kinds(),
+                advanced_orchestration::kinds(),
             ]
             .into_iter()
             .flatten()

@@ -64,6 +64,12 @@ pub const POD_MONITOR: OperatorKind = kind(
     "v1",
     "Prometheus Operator >= 0.50",
 );
+pub const VPA: OperatorKind = kind(
+    "VerticalPodAutoscaler",
+    "autoscaling.k8s.io",
+    "v1",
+    "Kubernetes Vertical Pod Autoscaler >= 1.0",
+);
 
 /// Every operator kind, for validation of `PlatformDefaults.spec.apiVersions` and the docs.
 pub static ALL: &[OperatorKind] = &[
@@ -73,6 +79,7 @@ pub static ALL: &[OperatorKind] = &[
     CNPG_POOLER,
     BARMAN_OBJECT_STORE,
     POD_MONITOR,
+    VPA,
 ];
 
 /// The operator kind of `Kind.group` `key`, if it is one.

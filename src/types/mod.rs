@@ -6,6 +6,7 @@
 
 pub mod compliance;
 pub mod kubernetes;
+pub mod scheduling;
 pub mod time;
 
 pub use kubernetes::KubernetesVersion;

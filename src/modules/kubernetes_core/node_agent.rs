@@ -6,6 +6,7 @@ use crate::kind::{Context, Example, Expansion, Gvk, ModuleResource, Problems};
 use crate::modules::shared::container::PortSpec;
 use crate::modules::shared::defaults;
 use crate::modules::shared::meta;
+use crate::modules::shared::scheduling;
 use crate::modules::shared::workload::{workload_spec, PodParts};
 use crate::validate;
 use k8s_openapi::api::apps::v1 as apps;
@@ -187,6 +188,16 @@ impl Generate for NodeAgent {
                 pod.priority_class_name = Some("system-node-critical".into());
             }
         }
+        let findings = scheduling::apply(
+            &mut template,
+            m,
+            ctx,
+            scheduling::Target {
+                api_version: "apps/v1",
+                kind: "DaemonSet",
+                per_node: true,
+            },
+        );
         let mut metadata = meta::meta(m.name, &m.namespace, m.name, None);
         metadata.annotations = w.workload_annotations();
         objects.push(meta::to_value(&apps::DaemonSet {
@@ -202,7 +213,7 @@ impl Generate for NodeAgent {
             objects,
             labels: w.kind_labels(),
             network: vec![w.network(m, false)],
-            ..Default::default()
+            findings,
         }
     }
 }

@@ -8,6 +8,7 @@ use crate::modules::shared::container::{self, PortSpec};
 use crate::modules::shared::defaults;
 use crate::modules::shared::meta;
 use crate::modules::shared::scaling::{self, PdbSpec};
+use crate::modules::shared::scheduling;
 use crate::modules::shared::workload::{workload_spec, PodParts};
 use crate::types::Quantity;
 use crate::validate;
@@ -163,6 +164,16 @@ impl Generate for StatefulService {
                 ..Default::default()
             },
         );
+        let findings = scheduling::apply(
+            &mut template,
+            m,
+            ctx,
+            scheduling::Target {
+                api_version: "apps/v1",
+                kind: "StatefulSet",
+                per_node: false,
+            },
+        );
         scaling::spread(&mut template, m.name, spec.replicas);
         let headless = format!("{}-headless", m.name);
         let claims: Vec<core::PersistentVolumeClaim> = spec
@@ -238,7 +249,7 @@ impl Generate for StatefulService {
             objects,
             labels: w.kind_labels(),
             network: vec![w.network(m, false)],
-            ..Default::default()
+            findings,
         }
     }
 }

@@ -280,7 +280,7 @@ impl Generate for WebApp {
             objects,
             labels: w.kind_labels(),
             network: vec![w.network(m, spec.exposed())],
-            ..Default::default()
+            findings: parts.findings,
         }
     }
 }

@@ -69,7 +69,7 @@ impl Generate for Worker {
             objects,
             labels: w.kind_labels(),
             network: vec![w.network(m, false)],
-            ..Default::default()
+            findings: parts.findings,
         }
     }
 }

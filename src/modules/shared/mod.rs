@@ -8,4 +8,5 @@ pub mod container;
 pub mod defaults;
 pub mod meta;
 pub mod scaling;
+pub mod scheduling;
 pub mod workload;

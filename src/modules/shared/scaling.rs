@@ -102,13 +102,15 @@ pub fn check_scaling(
     }
 }
 
-fn is_percent(s: &str) -> bool {
+/// Whether `s` is a whole percentage from 0% to 100%.
+pub fn is_percent(s: &str) -> bool {
     s.strip_suffix('%')
         .is_some_and(|n| n.parse::<u8>().is_ok_and(|n| n <= 100))
 }
 
 /// Spreads the pods of a workload that runs more than one over zones and nodes (soft: a
-/// single-zone cluster still schedules them), so one failure does not take them all.
+/// single-zone cluster still schedules them), so one failure does not take them all. Run after
+/// `scheduling::apply`: a profile's spread over a topology replaces this default one.
 pub fn spread(template: &mut core::PodTemplateSpec, name: &str, min_pods: i32) {
     let Some(pod) = template.spec.as_mut().filter(|_| min_pods > 1) else {
         return;
@@ -120,10 +122,13 @@ pub fn spread(template: &mut core::PodTemplateSpec, name: &str, min_pods: i32) {
         label_selector: Some(meta::selector(name)),
         ..Default::default()
     };
-    pod.topology_spread_constraints = Some(vec![
-        constraint("topology.kubernetes.io/zone"),
-        constraint("kubernetes.io/hostname"),
-    ]);
+    // A topology a `SchedulingProfile` already spreads over is its call.
+    let list = pod.topology_spread_constraints.get_or_insert_with(Vec::new);
+    for key in ["topology.kubernetes.io/zone", "kubernetes.io/hostname"] {
+        if !list.iter().any(|c| c.topology_key == key) {
+            list.push(constraint(key));
+        }
+    }
 }
 
 /// Fewest pods a workload runs: the autoscaler's minimum, else its replicas.

@@ -376,6 +376,8 @@ pub struct DeploymentObjects {
     pub deployment: Value,
     /// Its PodDisruptionBudget and HorizontalPodAutoscaler, when there are any.
     pub scaling: Vec<Value>,
+    /// What the `SchedulingProfile`s did to its pod template.
+    pub findings: Vec<crate::finding::Finding>,
 }
 
 /// A Deployment-based workload: ServiceAccount, config, hardened and spread pods, HPA and PDB.
@@ -395,6 +397,16 @@ pub fn deployment(
     let cfg = super::config::config_parts(config, m);
     before.extend(cfg.object);
     let mut template = w.pod_template(m, ctx, &sa_name, cfg.pod);
+    let findings = super::scheduling::apply(
+        &mut template,
+        m,
+        ctx,
+        super::scheduling::Target {
+            api_version: "apps/v1",
+            kind: "Deployment",
+            per_node: false,
+        },
+    );
     super::scaling::spread(
         &mut template,
         m.name,
@@ -418,5 +430,6 @@ pub fn deployment(
         before,
         deployment,
         scaling,
+        findings,
     }
 }
