@@ -9,6 +9,8 @@ mod compliance;
 mod compliance_enforcement;
 mod database_management;
 mod kubernetes_core;
+mod multi_tenancy;
+mod rbac;
 mod security_policies;
 mod unified_api;
 
@@ -26,6 +28,8 @@ pub fn registry() -> &'static Registry {
                 kubernetes_core::kinds(),
                 database_management::kinds(),
                 security_policies::kinds(),
+                rbac::kinds(),
+                multi_tenancy::kinds(),
             ]
             .into_iter()
             .flatten()

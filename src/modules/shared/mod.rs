@@ -7,5 +7,6 @@ pub mod config;
 pub mod container;
 pub mod defaults;
 pub mod meta;
+pub mod rbac;
 pub mod scaling;
 pub mod workload;
