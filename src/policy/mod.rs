@@ -15,6 +15,7 @@ pub mod images;
 pub mod metadata;
 pub mod network;
 pub mod probes;
+pub mod quota;
 pub mod rbac;
 pub mod resources;
 pub mod service_accounts;
@@ -158,6 +159,7 @@ static ALL: std::sync::LazyLock<Vec<&'static CheckDef>> = std::sync::LazyLock::n
         metadata::CHECKS,
         availability::CHECKS,
         rbac::CHECKS,
+        quota::CHECKS,
     ];
     families.concat()
 });
