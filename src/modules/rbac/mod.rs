@@ -183,7 +183,7 @@ spec:
             ]
         );
         let msgs: Vec<&str> = out.findings.iter().map(|f| f.message.as_str()).collect();
-        assert!(msgs.iter().any(|m| m.contains("did you mean \"get\"")), "{msgs:?}");
+        assert!(msgs.iter().any(|m| m.contains("did you mean `get`?")), "{msgs:?}");
     }
 
     #[test]
