@@ -124,7 +124,9 @@ fn container_value(
         Part::Requests => own("requests")
             .or_else(|| own("limits"))
             .or_else(|| defaults.and_then(|d| d.requests.get(resource).copied())),
-        Part::Limits => own("limits").or_else(|| defaults.and_then(|d| d.limits.get(resource).copied())),
+        Part::Limits => {
+            own("limits").or_else(|| defaults.and_then(|d| d.limits.get(resource).copied()))
+        }
     }
 }
 
@@ -143,7 +145,12 @@ fn pod_value(
             0.0
         })
     };
-    let list = |key: &str| spec.get(key).and_then(Value::as_array).into_iter().flatten();
+    let list = |key: &str| {
+        spec.get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+    };
     let regular: f64 = list("containers").map(&mut value).sum();
     let (mut sidecars, mut init_peak) = (0.0f64, 0.0f64);
     for c in list("initContainers") {
@@ -159,12 +166,17 @@ fn pod_value(
 }
 
 fn int_at(r: &Resource, path: &str) -> Option<f64> {
-    get(&r.object, path).and_then(Value::as_i64).map(|n| n as f64)
+    get(&r.object, path)
+        .and_then(Value::as_i64)
+        .map(|n| n as f64)
 }
 
 /// How many pods of `r` run at once, and how that was counted (for the message); `None` for
 /// objects whose count is not known (DaemonSets) or that run no pods (PodTemplates).
-fn replicas(r: &Resource, scaled: &HashMap<(Option<&str>, &str, &str), f64>) -> Option<(f64, String)> {
+fn replicas(
+    r: &Resource,
+    scaled: &HashMap<(Option<&str>, &str, &str), f64>,
+) -> Option<(f64, String)> {
     match (r.group(), r.kind()) {
         ("apps", "DaemonSet") | ("", "PodTemplate") => None,
         ("", "Pod") => Some((1.0, String::new())),
@@ -213,7 +225,10 @@ fn show(resource: &str, v: f64) -> String {
     ];
     let fits = units.iter().filter(|(_, size)| v >= *size);
     // The largest unit that gives a whole number, else the largest with one decimal.
-    if let Some((unit, size)) = fits.clone().find(|(_, size)| ((v / size) - (v / size).round()).abs() < 1e-9) {
+    if let Some((unit, size)) = fits
+        .clone()
+        .find(|(_, size)| ((v / size) - (v / size).round()).abs() < 1e-9)
+    {
         return format!("{}{unit}", (v / size).round() as i64);
     }
     if let Some((unit, size)) = fits.clone().next() {
@@ -255,7 +270,9 @@ fn resource_quota_fit(objects: &[&Resource], out: &mut SetHits) {
             matches!(s.get("scopes"), Some(Value::Array(a)) if !a.is_empty())
                 || s.get("scopeSelector").is_some_and(|v| !v.is_null())
         });
-        let Some(hard) = spec.and_then(|s| obj(s.get("hard"))) else { continue };
+        let Some(hard) = spec.and_then(|s| obj(s.get("hard"))) else {
+            continue;
+        };
         if scoped {
             continue;
         }
@@ -281,27 +298,41 @@ fn resource_quota_fit(objects: &[&Resource], out: &mut SetHits) {
                         "PersistentVolumeClaim" if r.group().is_empty() => {
                             let v = claim_storage(&Value::Object(r.object.clone()));
                             if v > 0.0 {
-                                shares.push(Share { label, replicas: 1.0, per_pod: v, note: String::new() });
+                                shares.push(Share {
+                                    label,
+                                    replicas: 1.0,
+                                    per_pod: v,
+                                    note: String::new(),
+                                });
                             }
                             continue;
                         }
-                        "StatefulSet" if r.group() == "apps" => get(&r.object, "spec.volumeClaimTemplates")
-                            .and_then(Value::as_array)
-                            .into_iter()
-                            .flatten()
-                            .map(claim_storage)
-                            .sum(),
+                        "StatefulSet" if r.group() == "apps" => {
+                            get(&r.object, "spec.volumeClaimTemplates")
+                                .and_then(Value::as_array)
+                                .into_iter()
+                                .flatten()
+                                .map(claim_storage)
+                                .sum()
+                        }
                         _ => continue,
                     };
                     if per_pod > 0.0 {
                         if let Some((n, note)) = replicas(r, &scaled) {
-                            shares.push(Share { label, replicas: n, per_pod, note });
+                            shares.push(Share {
+                                label,
+                                replicas: n,
+                                per_pod,
+                                note,
+                            });
                         }
                     }
                     continue;
                 }
                 let Some(pod) = pod_of(r) else { continue };
-                let Some((n, note)) = replicas(r, &scaled) else { continue };
+                let Some((n, note)) = replicas(r, &scaled) else {
+                    continue;
+                };
                 let (per_pod, lacks) = match compute_key(key) {
                     Some((part, res)) => pod_value(pod.spec, part, res, ns_defaults),
                     None => (1.0, false),
@@ -310,13 +341,22 @@ fn resource_quota_fit(objects: &[&Resource], out: &mut SetHits) {
                     missing.push(label.clone());
                 }
                 if per_pod > 0.0 && n > 0.0 {
-                    shares.push(Share { label, replicas: n, per_pod, note });
+                    shares.push(Share {
+                        label,
+                        replicas: n,
+                        per_pod,
+                        note,
+                    });
                 }
             }
             let field = format!("spec.hard.{key}");
             if !missing.is_empty() {
                 let (part, res) = compute_key(key).expect("only compute keys lack values");
-                let part = if part == Part::Requests { "request" } else { "limit" };
+                let part = if part == Part::Requests {
+                    "request"
+                } else {
+                    "limit"
+                };
                 out.push(
                     q,
                     field.clone(),
@@ -344,12 +384,14 @@ fn resource_quota_fit(objects: &[&Resource], out: &mut SetHits) {
                         }
                     })
                     .collect();
-                let namespace = ns.map(|n| format!("namespace {n}")).unwrap_or("the namespace".into());
+                let namespace = ns
+                    .map(|n| format!("namespace {n}"))
+                    .unwrap_or("the namespace".into());
                 out.push(
                     q,
                     field,
                     format!(
-                        "the rendered workloads of {namespace} need {} {key}, above the quota's {}: {}; pods beyond the quota are refused",
+                        "the workloads of {namespace} need {} {key}, above the quota's {}: {}; pods beyond the quota are refused",
                         show(resource, total),
                         show(resource, limit),
                         parts.join(", ")
@@ -406,7 +448,7 @@ spec:
                 (
                     "budget",
                     "spec.hard.limits.memory",
-                    "the rendered workloads of namespace team need 6400Mi limits.memory, above the quota's 4Gi: Deployment/web 5 × 1280Mi; pods beyond the quota are refused",
+                    "the workloads of namespace team need 6400Mi limits.memory, above the quota's 4Gi: Deployment/web 5 × 1280Mi; pods beyond the quota are refused",
                 ),
                 (
                     "budget",
@@ -442,7 +484,11 @@ spec: {hard: {requests.cpu: 2900m}}
         expect_hits(
             &RESOURCE_QUOTA_FIT,
             &format!("{job}{quota}"),
-            &[("budget", "spec.hard.requests.cpu", "need 3 requests.cpu, above the quota's 2900m: Job/migrate 3 × 1")],
+            &[(
+                "budget",
+                "spec.hard.requests.cpu",
+                "need 3 requests.cpu, above the quota's 2900m: Job/migrate 3 × 1",
+            )],
         );
         // A sidecar (restartPolicy: Always) runs beside the regular containers.
         let sidecar = job.replace(
@@ -451,7 +497,10 @@ spec: {hard: {requests.cpu: 2900m}}
         );
         // Peak: max(i1 1000m, i2 800m, regular 100m + sidecar 800m) = 1000m: still 3 × 1.
         let quota = quota.replace("2900m", "3");
-        assert_eq!(hits_of(&RESOURCE_QUOTA_FIT, &format!("{sidecar}{quota}")), vec![]);
+        assert_eq!(
+            hits_of(&RESOURCE_QUOTA_FIT, &format!("{sidecar}{quota}")),
+            vec![]
+        );
         let heavier = sidecar.replace("cpu: 100m", "cpu: 300m");
         expect_hits(
             &RESOURCE_QUOTA_FIT,
@@ -472,8 +521,16 @@ spec: {hard: {requests.memory: 1Gi, pods: '1'}}
             &RESOURCE_QUOTA_FIT,
             &format!("{bare}{quota}"),
             &[
-                ("budget", "spec.hard.pods", "need 2 pods, above the quota's 1: Deployment/bare 2"),
-                ("budget", "spec.hard.requests.memory", "containers of Deployment/bare set no memory request and no LimitRange"),
+                (
+                    "budget",
+                    "spec.hard.pods",
+                    "need 2 pods, above the quota's 1: Deployment/bare 2",
+                ),
+                (
+                    "budget",
+                    "spec.hard.requests.memory",
+                    "containers of Deployment/bare set no memory request and no LimitRange",
+                ),
             ],
         );
         let limits = "apiVersion: v1
@@ -486,7 +543,11 @@ spec: {limits: [{type: Container, max: {memory: 768Mi}}]}
         expect_hits(
             &RESOURCE_QUOTA_FIT,
             &format!("{limits}{bare}{}", quota.replace("pods: '1'", "pods: '2'")),
-            &[("budget", "spec.hard.requests.memory", "need 1536Mi requests.memory, above the quota's 1Gi: Deployment/bare 2 × 768Mi")],
+            &[(
+                "budget",
+                "spec.hard.requests.memory",
+                "need 1536Mi requests.memory, above the quota's 1Gi: Deployment/bare 2 × 768Mi",
+            )],
         );
     }
 
@@ -503,7 +564,9 @@ metadata: {name: web, namespace: team}
 spec: {scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}, minReplicas: 2, maxReplicas: 5}
 ---
 ";
-        let other = web.replace("namespace: team", "namespace: elsewhere").replace("name: web", "name: far");
+        let other = web
+            .replace("namespace: team", "namespace: elsewhere")
+            .replace("name: web", "name: far");
         let db = "apiVersion: apps/v1
 kind: StatefulSet
 metadata: {name: db, namespace: team}
@@ -549,7 +612,10 @@ spec: {hard: {requests.cpu: '1'}, scopes: [BestEffort]}
             2,
             "      containers: [{name: c, image: c, resources: {requests: {cpu: 500m}, limits: {memory: 1Gi}}}]",
         );
-        assert_eq!(hits_of(&RESOURCE_QUOTA_FIT, &format!("{web}{QUOTA}")), vec![]);
+        assert_eq!(
+            hits_of(&RESOURCE_QUOTA_FIT, &format!("{web}{QUOTA}")),
+            vec![]
+        );
         assert_eq!(show("cpu", 1.5), "1500m");
         assert_eq!(show("memory", 3.0 * 1024f64.powi(3)), "3Gi");
     }

@@ -76,7 +76,10 @@ spec:
         assert_eq!(ns[0].name(), "team-payments");
         let labels = ns[0].labels().unwrap();
         for mode in ["enforce", "audit", "warn"] {
-            assert_eq!(labels[&format!("pod-security.kubernetes.io/{mode}")], "restricted");
+            assert_eq!(
+                labels[&format!("pod-security.kubernetes.io/{mode}")],
+                "restricted"
+            );
         }
         let bindings = all(&out, "RoleBinding");
         let refs: Vec<(&str, &str, &str)> = bindings
@@ -106,12 +109,18 @@ spec:
         assert!(policy["spec"].get("validationFailureAction").is_none());
         let rule = &policy["spec"]["rules"][0];
         assert_eq!(rule["validate"]["failureAction"], "Enforce");
-        assert_eq!(rule["match"]["any"][0]["resources"]["kinds"], json!(["Pod"]));
+        assert_eq!(
+            rule["match"]["any"][0]["resources"]["kinds"],
+            json!(["Pod"])
+        );
         assert_eq!(
             rule["validate"]["pattern"]["spec"]["containers"][0]["image"],
             "ghcr.io/acme/*"
         );
-        let policies: Vec<&str> = all(&out, "NetworkPolicy").iter().map(|p| p.name()).collect();
+        let policies: Vec<&str> = all(&out, "NetworkPolicy")
+            .iter()
+            .map(|p| p.name())
+            .collect();
         assert_eq!(policies, ["default-deny", "allow-dns", "same-tenant"]);
         let dns = &all(&out, "NetworkPolicy")[1].object["spec"]["egress"][0]["ports"];
         assert_eq!(
@@ -120,7 +129,10 @@ spec:
         );
         // LimitRange defaults come from the platform (100m/128Mi, 500m/512Mi), below the max.
         let item = &all(&out, "LimitRange")[0].object["spec"]["limits"][0];
-        assert_eq!(item["defaultRequest"], json!({"cpu": "100m", "memory": "128Mi"}));
+        assert_eq!(
+            item["defaultRequest"],
+            json!({"cpu": "100m", "memory": "128Mi"})
+        );
         assert_eq!(item["default"], json!({"cpu": "500m", "memory": "512Mi"}));
         assert_eq!(item["max"], json!({"cpu": "8", "memory": "16Gi"}));
     }
@@ -155,7 +167,13 @@ spec:
             .collect();
         assert_eq!(
             names,
-            ["default-deny", "allow-dns", "same-tenant", "allow-from-namespaces", "allow-egress-cidrs"]
+            [
+                "default-deny",
+                "allow-dns",
+                "same-tenant",
+                "allow-from-namespaces",
+                "allow-egress-cidrs"
+            ]
         );
         let viewer = &all(&out, "RoleBinding")[0].object["subjects"][0];
         assert_eq!(
@@ -185,7 +203,9 @@ spec:
             .count();
         assert_eq!(denies, 1);
         assert!(
-            !out.findings.iter().any(|f| f.message.contains("emitted twice")),
+            !out.findings
+                .iter()
+                .any(|f| f.message.contains("emitted twice")),
             "{:?}",
             out.findings
         );
@@ -205,7 +225,9 @@ spec:
 
     #[test]
     fn capsule_backend_emits_one_capsule_tenant() {
-        let out = render(&format!("{PAYMENTS}  backend: capsule\n  maxNamespaces: 5\n"));
+        let out = render(&format!(
+            "{PAYMENTS}  backend: capsule\n  maxNamespaces: 5\n"
+        ));
         assert!(!out.failed(), "{:?}", out.findings);
         let kinds: Vec<&str> = out.objects.iter().map(|o| o.kind()).collect();
         assert_eq!(kinds, ["Tenant", "ClusterPolicy"]);
@@ -215,10 +237,19 @@ spec:
             t["spec"]["owners"],
             json!([{"kind": "Group", "name": "payments-leads"}])
         );
-        assert_eq!(t["spec"]["additionalRoleBindings"][0]["clusterRoleName"], "edit");
+        assert_eq!(
+            t["spec"]["additionalRoleBindings"][0]["clusterRoleName"],
+            "edit"
+        );
         assert_eq!(t["spec"]["namespaceOptions"]["quota"], 5);
         assert_eq!(t["spec"]["resourceQuotas"]["scope"], "Namespace");
-        assert_eq!(t["spec"]["networkPolicies"]["items"].as_array().unwrap().len(), 3);
+        assert_eq!(
+            t["spec"]["networkPolicies"]["items"]
+                .as_array()
+                .unwrap()
+                .len(),
+            3
+        );
         let rule = &out.objects[1].object["spec"]["rules"][0];
         assert_eq!(
             rule["match"]["any"][0]["resources"]["namespaceSelector"],

@@ -198,7 +198,10 @@ impl QuotaSpec {
 }
 
 fn max_cpu_memory() -> BTreeMap<String, Quantity> {
-    BTreeMap::from([("cpu".into(), quantity("8")), ("memory".into(), quantity("16Gi"))])
+    BTreeMap::from([
+        ("cpu".into(), quantity("8")),
+        ("memory".into(), quantity("16Gi")),
+    ])
 }
 
 /// Per-container bounds and defaults (a LimitRange of type Container).
@@ -244,11 +247,11 @@ impl LimitsSpec {
                 let at = format!("{field}.{name}.{k}");
                 if !CONTAINER_RESOURCES.contains(&k.as_str()) && !k.starts_with("hugepages-") {
                     let hint = validate::did_you_mean(k, CONTAINER_RESOURCES.iter().copied())
-                        .map(|d| format!(" {d}"))
+                        .map(|d| format!(": {d}"))
                         .unwrap_or_default();
                     p.fail(
                         &at,
-                        format!("unknown resource {k:?}:{hint} (expected cpu, memory, ephemeral-storage or hugepages-<size>)"),
+                        format!("unknown resource {k:?}{hint} (expected cpu, memory, ephemeral-storage or hugepages-<size>)"),
                     );
                 }
                 p.check(&at, validate::quantity(&v.text()));
@@ -275,7 +278,9 @@ impl LimitsSpec {
                     if v > max {
                         p.fail(
                             format!("{field}.{name}.{k}"),
-                            format!("above the max of {k}: the API server refuses such a LimitRange"),
+                            format!(
+                                "above the max of {k}: the API server refuses such a LimitRange"
+                            ),
                         );
                     }
                 }
@@ -388,7 +393,10 @@ impl Kind for NamespaceQuota {
 }
 
 impl Generate for NamespaceQuota {
-    const EMITS: &'static [Gvk] = &[Gvk::new("v1", "ResourceQuota"), Gvk::new("v1", "LimitRange")];
+    const EMITS: &'static [Gvk] = &[
+        Gvk::new("v1", "ResourceQuota"),
+        Gvk::new("v1", "LimitRange"),
+    ];
 
     fn expand(spec: NamespaceQuotaSpec, m: &ModuleResource<'_>, ctx: &Context) -> Expansion {
         let ns = spec.namespace.as_deref().unwrap_or(&m.namespace);

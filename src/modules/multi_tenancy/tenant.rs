@@ -280,7 +280,9 @@ fn validate_spec(spec: &TenantSpec, p: &mut Problems<'_>) {
         if namespaces.contains(ns) {
             p.warn(
                 &field,
-                format!("{ns} is one of the tenant's own namespaces, which reach each other anyway"),
+                format!(
+                    "{ns} is one of the tenant's own namespaces, which reach each other anyway"
+                ),
             );
         }
     }
@@ -290,7 +292,9 @@ fn validate_spec(spec: &TenantSpec, p: &mut Problems<'_>) {
             validate::cidr::parse(c).map(|_| ()),
         );
     }
-    if !net.isolation && (!net.allow_from_namespaces.is_empty() || !net.allow_egress_cidrs.is_empty()) {
+    if !net.isolation
+        && (!net.allow_from_namespaces.is_empty() || !net.allow_egress_cidrs.is_empty())
+    {
         p.fail(
             "spec.network.isolation",
             "allowFromNamespaces and allowEgressCIDRs open an isolated tenant: without isolation everything is open already",
@@ -315,7 +319,10 @@ fn validate_spec(spec: &TenantSpec, p: &mut Problems<'_>) {
                 "Velero Schedules name the namespaces they back up, and a Capsule tenant's namespaces are not known when rendering: back it up with a Schedule of your own",
             );
         }
-        p.check("spec.backup.schedule", validate::cron::schedule(&b.schedule));
+        p.check(
+            "spec.backup.schedule",
+            validate::cron::schedule(&b.schedule),
+        );
         p.check("spec.backup.ttl", check_duration(&b.ttl));
         if let Some(l) = &b.storage_location {
             p.check(
@@ -603,15 +610,9 @@ fn capsule(spec: &TenantSpec, m: &ModuleResource<'_>, ctx: &Context) -> Vec<Valu
     );
     if spec.network.isolation {
         let own = json!({"namespaceSelector": {"matchLabels": {CAPSULE_TENANT_LABEL: m.name}}});
-        let mut policies: Vec<Value> = vec![
-            network::default_deny(""),
-            network::allow_dns(""),
-        ];
+        let mut policies: Vec<Value> = vec![network::default_deny(""), network::allow_dns("")];
         policies.extend(tenant_policies("", own, &spec.network));
-        let items: Vec<Value> = policies
-            .into_iter()
-            .map(|p| p["spec"].clone())
-            .collect();
+        let items: Vec<Value> = policies.into_iter().map(|p| p["spec"].clone()).collect();
         s.insert("networkPolicies".into(), json!({"items": items}));
     }
     let mut objects = vec![json!({

@@ -73,7 +73,9 @@ pub struct AccessRoleSpec {
 }
 
 const READ: &[&str] = &["get", "list", "watch"];
-const WRITE: &[&str] = &["get", "list", "watch", "create", "update", "patch", "delete"];
+const WRITE: &[&str] = &[
+    "get", "list", "watch", "create", "update", "patch", "delete",
+];
 
 /// The rules of a preset (none for `custom`).
 pub fn preset_rules(preset: Preset) -> Vec<rbac::PolicyRule> {
@@ -112,7 +114,11 @@ pub fn preset_rules(preset: Preset) -> Vec<rbac::PolicyRule> {
                 &["deployments", "replicasets", "statefulsets", "daemonsets"],
                 WRITE,
             ),
-            rule(&["apps"], &["deployments/scale", "statefulsets/scale"], &["get", "update", "patch"]),
+            rule(
+                &["apps"],
+                &["deployments/scale", "statefulsets/scale"],
+                &["get", "update", "patch"],
+            ),
             rule(&["batch"], &["jobs", "cronjobs"], WRITE),
             rule(&["autoscaling"], &["horizontalpodautoscalers"], WRITE),
             rule(&["policy"], &["poddisruptionbudgets"], WRITE),

@@ -111,7 +111,9 @@ impl Kind for ClusterAccess {
             r.check(p, &field, true);
             r.warn_broad(p, &field);
             if !spec.aggregate_to.is_empty()
-                && r.verbs.iter().any(|v| matches!(v.as_str(), "bind" | "escalate" | "impersonate" | "*"))
+                && r.verbs
+                    .iter()
+                    .any(|v| matches!(v.as_str(), "bind" | "escalate" | "impersonate" | "*"))
             {
                 p.warn(
                     &field,

@@ -183,7 +183,10 @@ spec:
             ]
         );
         let msgs: Vec<&str> = out.findings.iter().map(|f| f.message.as_str()).collect();
-        assert!(msgs.iter().any(|m| m.contains("did you mean `get`?")), "{msgs:?}");
+        assert!(
+            msgs.iter().any(|m| m.contains("did you mean `get`?")),
+            "{msgs:?}"
+        );
     }
 
     #[test]
@@ -201,8 +204,14 @@ spec:
         assert!(find(&out, "ClusterRoleBinding").is_empty());
         let role = find(&out, "ClusterRole")[0];
         let labels = role.labels().unwrap();
-        assert_eq!(labels["rbac.authorization.k8s.io/aggregate-to-view"], "true");
-        assert_eq!(labels["rbac.authorization.k8s.io/aggregate-to-edit"], "true");
+        assert_eq!(
+            labels["rbac.authorization.k8s.io/aggregate-to-view"],
+            "true"
+        );
+        assert_eq!(
+            labels["rbac.authorization.k8s.io/aggregate-to-edit"],
+            "true"
+        );
         assert!(role.namespace().is_none());
         assert!(out.findings.is_empty(), "{:?}", out.findings);
 

@@ -32,7 +32,9 @@ const RESOURCE_VERBS: &[&str] = &[
     "*",
 ];
 /// Verbs of non-resource URLs (the HTTP methods, lowercase).
-const URL_VERBS: &[&str] = &["get", "post", "put", "patch", "delete", "head", "options", "*"];
+const URL_VERBS: &[&str] = &[
+    "get", "post", "put", "patch", "delete", "head", "options", "*",
+];
 
 /// One permission: the verbs allowed on the resources of the API groups (or on non-resource
 /// URLs, for cluster roles).
@@ -73,7 +75,10 @@ impl RuleSpec {
     /// `urls_allowed`), and warns on wildcards and escalating verbs.
     pub fn check(&self, p: &mut Problems<'_>, field: &str, urls_allowed: bool) {
         if self.verbs.is_empty() {
-            p.fail(format!("{field}.verbs"), "verbs must name at least one verb");
+            p.fail(
+                format!("{field}.verbs"),
+                "verbs must name at least one verb",
+            );
         }
         let urls = !self.non_resource_urls.is_empty();
         if urls && !urls_allowed {
@@ -123,9 +128,12 @@ impl RuleSpec {
                         && r.split('/').all(|part| {
                             part == "*"
                                 || !part.is_empty()
-                                    && part
-                                        .bytes()
-                                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+                                    && part.bytes().all(|b| {
+                                        b.is_ascii_lowercase()
+                                            || b.is_ascii_digit()
+                                            || b == b'-'
+                                            || b == b'.'
+                                    })
                         });
                 if !ok {
                     p.fail(
@@ -154,11 +162,14 @@ impl RuleSpec {
         for (i, v) in self.verbs.iter().enumerate() {
             if !known.contains(&v.as_str()) {
                 let hint = validate::did_you_mean(v, known.iter().copied())
-                    .map(|d| format!(" {d}"))
+                    .map(|d| format!(": {d}"))
                     .unwrap_or_default();
                 p.fail(
                     format!("{field}.verbs[{i}]"),
-                    format!("unknown verb {v:?}:{hint} (expected one of {})", known.join(", ")),
+                    format!(
+                        "unknown verb {v:?}{hint} (expected one of {})",
+                        known.join(", ")
+                    ),
                 );
             }
         }
@@ -261,10 +272,10 @@ pub fn subject(text: &str, default_namespace: Option<&str>) -> Result<rbac::Subj
         }
         other => {
             let hint = validate::did_you_mean(other, ["user", "group", "serviceaccount"])
-                .map(|d| format!(" {d}"))
+                .map(|d| format!(": {d}"))
                 .unwrap_or_default();
             Err(format!(
-                "{text:?}: unknown subject kind {other:?}:{hint} (expected {FORMS})"
+                "{text:?}: unknown subject kind {other:?}{hint} (expected {FORMS})"
             ))
         }
     }
