@@ -11,6 +11,8 @@ mod compliance_enforcement;
 mod database_management;
 mod kubernetes_core;
 mod multi_tier_deployment;
+mod multi_tenancy;
+mod rbac;
 mod security_policies;
 mod unified_api;
 
@@ -30,6 +32,8 @@ pub fn registry() -> &'static Registry {
                 database_management::kinds(),
                 security_policies::kinds(),
                 advanced_orchestration::kinds(),
+                rbac::kinds(),
+                multi_tenancy::kinds(),
             ]
             .into_iter()
             .flatten()

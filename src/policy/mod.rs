@@ -16,6 +16,7 @@ pub mod metadata;
 pub mod netpol;
 pub mod network;
 pub mod probes;
+pub mod quota;
 pub mod rbac;
 pub mod resources;
 pub mod service_accounts;
@@ -159,6 +160,7 @@ static ALL: std::sync::LazyLock<Vec<&'static CheckDef>> = std::sync::LazyLock::n
         metadata::CHECKS,
         availability::CHECKS,
         rbac::CHECKS,
+        quota::CHECKS,
     ];
     families.concat()
 });

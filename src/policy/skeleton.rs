@@ -20,14 +20,20 @@ use serde_json::{Map, Value};
 
 /// Top-level fields kept (a ServiceAccount's opt-out of API tokens).
 const TOP: &[&str] = &["apiVersion", "kind", "automountServiceAccountToken"];
-/// `spec` fields kept whole: selectors, Service type, replica counts, NetworkPolicy types.
+/// `spec` fields kept whole: selectors, Service type, replica counts, NetworkPolicy types,
+/// quota limits and scopes, LimitRange items.
 const SPEC: &[&str] = &[
     "selector",
     "podSelector",
     "policyTypes",
     "type",
     "minReplicas",
+    "maxReplicas",
     "replicas",
+    "parallelism",
+    "hard",
+    "scopes",
+    "scopeSelector",
 ];
 /// Pod spec fields kept whole: the ServiceAccount and token settings.
 const POD: &[&str] = &[
@@ -35,7 +41,8 @@ const POD: &[&str] = &[
     "serviceAccount",
     "automountServiceAccountToken",
 ];
-/// Container lists of a pod spec; of a container only its `ports` are read.
+/// Container lists of a pod spec; of a container only its `ports`, `resources` and
+/// `restartPolicy` (a sidecar's `Always`) are read.
 const CONTAINERS: &[&str] = &["containers", "initContainers", "ephemeralContainers"];
 
 /// The part of `r` the whole-set checks read.
@@ -82,6 +89,34 @@ pub fn skeleton(r: &Resource) -> Resource {
         if let Some(egress) = field(spec, "egress") {
             s.insert("egress".into(), lengths(egress));
         }
+        // What the quota check charges: LimitRange defaults, claimed storage (of a claim, of
+        // a StatefulSet's claim templates), a CronJob's job parallelism.
+        if r.kind() == "LimitRange" {
+            copy(spec, &mut s, &["limits"]);
+        }
+        if r.kind() == "PersistentVolumeClaim" {
+            copy(spec, &mut s, &["resources"]);
+        }
+        if let Some(Value::Array(templates)) = field(spec, "volumeClaimTemplates") {
+            let kept = templates
+                .iter()
+                .map(|t| {
+                    let mut k = Map::new();
+                    if let Some(storage) = t
+                        .as_object()
+                        .and_then(|t| super::pod::get(t, "spec.resources.requests.storage"))
+                    {
+                        path_map(&mut k, "spec.resources.requests")
+                            .insert("storage".into(), storage.clone());
+                    }
+                    Value::Object(k)
+                })
+                .collect();
+            s.insert("volumeClaimTemplates".into(), Value::Array(kept));
+        }
+        if let Some(p) = super::pod::get(spec, "jobTemplate.spec.parallelism") {
+            path_map(&mut s, "jobTemplate.spec").insert("parallelism".into(), p.clone());
+        }
         out.insert("spec".into(), Value::Object(s));
     }
     if let Some(pod) = pod_of(r) {
@@ -104,10 +139,13 @@ pub fn skeleton(r: &Resource) -> Resource {
                     .as_array()
                     .into_iter()
                     .flatten()
-                    .filter_map(|c| field(c.as_object()?, "ports"))
-                    .map(|ports| {
+                    .filter_map(Value::as_object)
+                    .map(|c| {
                         let mut kept = Map::new();
-                        kept.insert("ports".into(), entries(ports, &["name", "containerPort"]));
+                        if let Some(ports) = field(c, "ports") {
+                            kept.insert("ports".into(), entries(ports, &["name", "containerPort"]));
+                        }
+                        copy(c, &mut kept, &["resources", "restartPolicy"]);
                         Value::Object(kept)
                     })
                     .collect();

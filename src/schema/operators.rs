@@ -71,6 +71,20 @@ pub const VPA: OperatorKind = kind(
     "Kubernetes Vertical Pod Autoscaler >= 1.0",
 );
 
+pub const KYVERNO_CLUSTER_POLICY: OperatorKind = kind(
+    "ClusterPolicy",
+    "kyverno.io",
+    "v1",
+    "Kyverno >= 1.13 (per-rule validate.failureAction)",
+);
+pub const VELERO_SCHEDULE: OperatorKind = kind("Schedule", "velero.io", "v1", "Velero >= 1.10");
+pub const CAPSULE_TENANT: OperatorKind = kind(
+    "Tenant",
+    "capsule.clastix.io",
+    "v1beta2",
+    "Capsule >= 0.10 (namespaceOptions.additionalMetadataList)",
+);
+
 /// Every operator kind, for validation of `PlatformDefaults.spec.apiVersions` and the docs.
 pub static ALL: &[OperatorKind] = &[
     HTTP_ROUTE,
@@ -80,6 +94,9 @@ pub static ALL: &[OperatorKind] = &[
     BARMAN_OBJECT_STORE,
     POD_MONITOR,
     VPA,
+    KYVERNO_CLUSTER_POLICY,
+    VELERO_SCHEDULE,
+    CAPSULE_TENANT,
 ];
 
 /// The operator kind of `Kind.group` `key`, if it is one.

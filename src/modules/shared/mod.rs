@@ -7,6 +7,7 @@ pub mod config;
 pub mod container;
 pub mod defaults;
 pub mod meta;
+pub mod rbac;
 pub mod scaling;
 pub mod scheduling;
 pub mod workload;
