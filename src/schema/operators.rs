@@ -64,6 +64,18 @@ pub const POD_MONITOR: OperatorKind = kind(
     "v1",
     "Prometheus Operator >= 0.50",
 );
+const ESO: &str = "External Secrets Operator >= 0.16 (v1beta1 unserved since 0.17)";
+
+pub const EXTERNAL_SECRET: OperatorKind = kind("ExternalSecret", "external-secrets.io", "v1", ESO);
+pub const SECRET_STORE: OperatorKind = kind("SecretStore", "external-secrets.io", "v1", ESO);
+pub const CLUSTER_SECRET_STORE: OperatorKind =
+    kind("ClusterSecretStore", "external-secrets.io", "v1", ESO);
+pub const SEALED_SECRET: OperatorKind = kind(
+    "SealedSecret",
+    "bitnami.com",
+    "v1alpha1",
+    "Sealed Secrets controller >= 0.20",
+);
 
 /// Every operator kind, for validation of `PlatformDefaults.spec.apiVersions` and the docs.
 pub static ALL: &[OperatorKind] = &[
@@ -73,6 +85,10 @@ pub static ALL: &[OperatorKind] = &[
     CNPG_POOLER,
     BARMAN_OBJECT_STORE,
     POD_MONITOR,
+    EXTERNAL_SECRET,
+    SECRET_STORE,
+    CLUSTER_SECRET_STORE,
+    SEALED_SECRET,
 ];
 
 /// The operator kind of `Kind.group` `key`, if it is one.
