@@ -45,10 +45,14 @@ mod tests {
 
     #[test]
     fn go_durations() {
-        for ok in ["0", "1h", "15m", "1h30m", "0.5s", "300ms", "1h0m0s", "2us", "+5m"] {
+        for ok in [
+            "0", "1h", "15m", "1h30m", "0.5s", "300ms", "1h0m0s", "2us", "+5m",
+        ] {
             assert!(go_duration(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "1", "1d", "h", "1hh", "-1h", "1.2.3s", "one hour", "1 h", ".s"] {
+        for bad in [
+            "", "1", "1d", "h", "1hh", "-1h", "1.2.3s", "one hour", "1 h", ".s",
+        ] {
             assert!(go_duration(bad).is_err(), "{bad}");
         }
     }

@@ -188,7 +188,7 @@ pub struct Template {
 }
 
 /// The Secret ESO keeps.
-#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Target {
     /// Name of the Secret; the ExternalSecret's own name when not given. Workloads of the same
@@ -205,18 +205,6 @@ pub struct Target {
     pub immutable: bool,
     /// The Secret's type, templated keys, labels and annotations.
     pub template: Option<Template>,
-}
-
-impl Default for Target {
-    fn default() -> Self {
-        Target {
-            name: None,
-            creation_policy: CreationPolicy::default(),
-            deletion_policy: None,
-            immutable: false,
-            template: None,
-        }
-    }
 }
 
 /// How often ESO refreshes the Secret (ESO's `refreshPolicy`).
@@ -340,7 +328,10 @@ fn validate(spec: &ExternalSecretSpec, p: &mut Problems<'_>) {
                 }
                 if let Some(n) = &f.name {
                     if n.regexp.is_empty() {
-                        p.fail(format!("{field}.find.name.regexp"), "regexp must not be empty");
+                        p.fail(
+                            format!("{field}.find.name.regexp"),
+                            "regexp must not be empty",
+                        );
                     }
                 }
             }

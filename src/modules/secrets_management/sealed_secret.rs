@@ -175,10 +175,7 @@ impl Generate for SealedSecret {
         let mut metadata = Map::new();
         metadata.insert("name".into(), json!(name));
         metadata.insert("namespace".into(), json!(ns));
-        metadata.insert(
-            "labels".into(),
-            json!({"app.kubernetes.io/name": name}),
-        );
+        metadata.insert("labels".into(), json!({"app.kubernetes.io/name": name}));
         if !annotations.is_empty() {
             metadata.insert("annotations".into(), Value::Object(annotations.clone()));
         }

@@ -330,12 +330,18 @@ fn check_namespace(
 }
 
 fn check_sa(r: &ServiceAccountRef, scope: Scope, field: &str, p: &mut Problems<'_>) {
-    p.check(format!("{field}.name"), validate::dns1123_subdomain(&r.name));
+    p.check(
+        format!("{field}.name"),
+        validate::dns1123_subdomain(&r.name),
+    );
     check_namespace(r.namespace.as_deref(), scope, field, "ServiceAccount", p);
 }
 
 fn check_secret(r: &SecretKeyRef, scope: Scope, field: &str, p: &mut Problems<'_>) {
-    p.check(format!("{field}.name"), validate::dns1123_subdomain(&r.name));
+    p.check(
+        format!("{field}.name"),
+        validate::dns1123_subdomain(&r.name),
+    );
     if r.key.is_empty() {
         p.fail(format!("{field}.key"), "key must not be empty");
     }
@@ -348,7 +354,9 @@ fn aws_region(region: &str) -> bool {
     parts.len() >= 3
         && parts[0].len() == 2
         && parts.iter().all(|s| {
-            !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            !s.is_empty()
+                && s.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
         })
         && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
 }
@@ -385,17 +393,31 @@ fn validate(spec: &SecretStoreSpec, p: &mut Problems<'_>) {
     if let Some(v) = &pr.vault {
         p.check("spec.provider.vault.server", https_url(&v.server, "Vault"));
         if v.path.trim().is_empty() {
-            p.fail("spec.provider.vault.path", "path must not be empty: the mount path of the KV engine, e.g. secret");
+            p.fail(
+                "spec.provider.vault.path",
+                "path must not be empty: the mount path of the KV engine, e.g. secret",
+            );
         }
         let k = &v.auth.kubernetes;
         if k.role.trim().is_empty() {
-            p.fail("spec.provider.vault.auth.kubernetes.role", "role must not be empty");
+            p.fail(
+                "spec.provider.vault.auth.kubernetes.role",
+                "role must not be empty",
+            );
         }
         if k.mount_path.trim().is_empty() {
-            p.fail("spec.provider.vault.auth.kubernetes.mountPath", "mountPath must not be empty");
+            p.fail(
+                "spec.provider.vault.auth.kubernetes.mountPath",
+                "mountPath must not be empty",
+            );
         }
         if let Some(sa) = &k.service_account_ref {
-            check_sa(sa, scope, "spec.provider.vault.auth.kubernetes.serviceAccountRef", p);
+            check_sa(
+                sa,
+                scope,
+                "spec.provider.vault.auth.kubernetes.serviceAccountRef",
+                p,
+            );
         }
     }
     if let Some(a) = &pr.aws {
@@ -406,7 +428,8 @@ fn validate(spec: &SecretStoreSpec, p: &mut Problems<'_>) {
             );
         }
         if let Some(role) = &a.role {
-            let ok = role.starts_with("arn:aws") && role.contains(":iam::") && role.contains(":role/");
+            let ok =
+                role.starts_with("arn:aws") && role.contains(":iam::") && role.contains(":role/");
             if !ok {
                 p.fail(
                     "spec.provider.aws.role",
@@ -452,7 +475,10 @@ fn validate(spec: &SecretStoreSpec, p: &mut Problems<'_>) {
     }
     if let Some(az) = &pr.azure {
         let f = "spec.provider.azure";
-        p.check(format!("{f}.vaultUrl"), https_url(&az.vault_url, "the key vault"));
+        p.check(
+            format!("{f}.vaultUrl"),
+            https_url(&az.vault_url, "the key vault"),
+        );
         match az.auth_type {
             AzureAuthType::ServicePrincipal => {
                 match &az.auth_secret_ref {
@@ -466,20 +492,29 @@ fn validate(spec: &SecretStoreSpec, p: &mut Problems<'_>) {
                     ),
                 }
                 if az.tenant_id.is_none() {
-                    p.fail(format!("{f}.tenantId"), "authType ServicePrincipal needs tenantId");
+                    p.fail(
+                        format!("{f}.tenantId"),
+                        "authType ServicePrincipal needs tenantId",
+                    );
                 }
             }
             other => {
                 if az.auth_secret_ref.is_some() {
                     p.fail(
                         format!("{f}.authSecretRef"),
-                        format!("authSecretRef is for authType ServicePrincipal, not {}", other.as_str()),
+                        format!(
+                            "authSecretRef is for authType ServicePrincipal, not {}",
+                            other.as_str()
+                        ),
                     );
                 }
             }
         }
         if az.identity_id.is_some() && az.auth_type != AzureAuthType::ManagedIdentity {
-            p.fail(format!("{f}.identityId"), "identityId is for authType ManagedIdentity");
+            p.fail(
+                format!("{f}.identityId"),
+                "identityId is for authType ManagedIdentity",
+            );
         }
         match (&az.service_account_ref, az.auth_type) {
             (Some(sa), AzureAuthType::WorkloadIdentity) => {
@@ -487,7 +522,10 @@ fn validate(spec: &SecretStoreSpec, p: &mut Problems<'_>) {
             }
             (Some(_), other) => p.fail(
                 format!("{f}.serviceAccountRef"),
-                format!("serviceAccountRef is for authType WorkloadIdentity, not {}", other.as_str()),
+                format!(
+                    "serviceAccountRef is for authType WorkloadIdentity, not {}",
+                    other.as_str()
+                ),
             ),
             (None, _) => {}
         }
@@ -518,7 +556,10 @@ fn vault(v: &VaultProvider) -> Value {
     if let Some(ns) = &v.namespace {
         m.insert("namespace".into(), json!(ns));
     }
-    m.insert("auth".into(), json!({"kubernetes": to_value(&v.auth.kubernetes)}));
+    m.insert(
+        "auth".into(),
+        json!({"kubernetes": to_value(&v.auth.kubernetes)}),
+    );
     Value::Object(m)
 }
 
