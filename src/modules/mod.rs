@@ -13,6 +13,7 @@ mod kubernetes_core;
 mod multi_tier_deployment;
 mod multi_tenancy;
 mod rbac;
+mod secrets_management;
 mod security_policies;
 mod unified_api;
 
@@ -34,6 +35,7 @@ pub fn registry() -> &'static Registry {
                 advanced_orchestration::kinds(),
                 rbac::kinds(),
                 multi_tenancy::kinds(),
+                secrets_management::kinds(),
             ]
             .into_iter()
             .flatten()

@@ -83,6 +83,17 @@ pub const CAPSULE_TENANT: OperatorKind = kind(
     "capsule.clastix.io",
     "v1beta2",
     "Capsule >= 0.10 (namespaceOptions.additionalMetadataList)",
+const ESO: &str = "External Secrets Operator >= 0.16 (v1beta1 unserved since 0.17)";
+
+pub const EXTERNAL_SECRET: OperatorKind = kind("ExternalSecret", "external-secrets.io", "v1", ESO);
+pub const SECRET_STORE: OperatorKind = kind("SecretStore", "external-secrets.io", "v1", ESO);
+pub const CLUSTER_SECRET_STORE: OperatorKind =
+    kind("ClusterSecretStore", "external-secrets.io", "v1", ESO);
+pub const SEALED_SECRET: OperatorKind = kind(
+    "SealedSecret",
+    "bitnami.com",
+    "v1alpha1",
+    "Sealed Secrets controller >= 0.20",
 );
 
 /// Every operator kind, for validation of `PlatformDefaults.spec.apiVersions` and the docs.
@@ -97,6 +108,10 @@ pub static ALL: &[OperatorKind] = &[
     KYVERNO_CLUSTER_POLICY,
     VELERO_SCHEDULE,
     CAPSULE_TENANT,
+    EXTERNAL_SECRET,
+    SECRET_STORE,
+    CLUSTER_SECRET_STORE,
+    SEALED_SECRET,
 ];
 
 /// The operator kind of `Kind.group` `key`, if it is one.

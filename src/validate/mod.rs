@@ -1,14 +1,16 @@
 //! Validators for values that types cannot constrain: names, labels, quantities, images, ports,
-//! cron schedules, CIDR blocks. Each returns `Err(reason)` with what was expected; callers attach the field path.
+//! cron schedules, CIDR blocks, Go durations. Each returns `Err(reason)` with what was expected; callers attach the field path.
 
 pub mod cidr;
 pub mod cron;
+pub mod duration;
 pub mod image;
 pub mod names;
 pub mod quantity;
 pub mod suggest;
 
 pub use cidr::cidr;
+pub use duration::go_duration;
 pub use image::image_reference;
 pub use names::{dns1035_label, dns1123_label, dns1123_subdomain, label_key, label_value};
 pub use quantity::quantity;
