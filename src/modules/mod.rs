@@ -9,6 +9,7 @@ mod compliance;
 mod compliance_enforcement;
 mod database_management;
 mod kubernetes_core;
+mod kyverno;
 mod security_policies;
 mod unified_api;
 
@@ -26,6 +27,7 @@ pub fn registry() -> &'static Registry {
                 kubernetes_core::kinds(),
                 database_management::kinds(),
                 security_policies::kinds(),
+                kyverno::kinds(),
             ]
             .into_iter()
             .flatten()

@@ -41,6 +41,8 @@ const fn kind(
 }
 
 const CNPG: &str = "CloudNativePG >= 1.26";
+/// Per-rule `validate.failureAction` (spec-level `validationFailureAction` is deprecated).
+const KYVERNO: &str = "Kyverno >= 1.13";
 
 pub const HTTP_ROUTE: OperatorKind = kind(
     "HTTPRoute",
@@ -64,6 +66,14 @@ pub const POD_MONITOR: OperatorKind = kind(
     "v1",
     "Prometheus Operator >= 0.50",
 );
+pub const KYVERNO_CLUSTER_POLICY: OperatorKind = kind("ClusterPolicy", "kyverno.io", "v1", KYVERNO);
+pub const KYVERNO_POLICY: OperatorKind = kind("Policy", "kyverno.io", "v1", KYVERNO);
+pub const KYVERNO_VALIDATING_POLICY: OperatorKind = kind(
+    "ValidatingPolicy",
+    "policies.kyverno.io",
+    "v1",
+    "Kyverno >= 1.17 (CEL policy types stable)",
+);
 
 /// Every operator kind, for validation of `PlatformDefaults.spec.apiVersions` and the docs.
 pub static ALL: &[OperatorKind] = &[
@@ -73,6 +83,9 @@ pub static ALL: &[OperatorKind] = &[
     CNPG_POOLER,
     BARMAN_OBJECT_STORE,
     POD_MONITOR,
+    KYVERNO_CLUSTER_POLICY,
+    KYVERNO_POLICY,
+    KYVERNO_VALIDATING_POLICY,
 ];
 
 /// The operator kind of `Kind.group` `key`, if it is one.
