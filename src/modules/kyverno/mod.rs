@@ -6,6 +6,8 @@
 
 mod common;
 mod kyverno_policy;
+mod policy_bundle;
+mod presets;
 
 use crate::kind::spec::generator;
 use crate::kind::{Category, KindDef, SeedModule};
@@ -18,5 +20,8 @@ pub static MODULE: SeedModule = SeedModule {
 
 /// The seed module's kinds, in documentation order.
 pub fn kinds() -> Vec<KindDef> {
-    vec![generator::<kyverno_policy::KyvernoPolicy>(&MODULE)]
+    vec![
+        generator::<kyverno_policy::KyvernoPolicy>(&MODULE),
+        generator::<policy_bundle::PolicyBundle>(&MODULE),
+    ]
 }
