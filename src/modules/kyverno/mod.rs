@@ -5,6 +5,7 @@
 //! verification.
 
 mod common;
+mod image_trust_policy;
 mod kyverno_policy;
 mod policy_bundle;
 mod presets;
@@ -23,5 +24,6 @@ pub fn kinds() -> Vec<KindDef> {
     vec![
         generator::<kyverno_policy::KyvernoPolicy>(&MODULE),
         generator::<policy_bundle::PolicyBundle>(&MODULE),
+        generator::<image_trust_policy::ImageTrustPolicy>(&MODULE),
     ]
 }
