@@ -74,7 +74,11 @@ pub struct BundleParams {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PolicyBundleSpec {
-    /// The preset.
+    /// The preset: `security-baseline` (host namespaces, privileged, capabilities, hostPath,
+    /// host ports, run as non-root, requests and limits), `pss-restricted` (the Pod Security
+    /// Standards restricted controls), `best-practices` (pinned tags, requests and limits,
+    /// read-only root filesystems) or `cost-hygiene` (requests and limits, cost labels). Each
+    /// adds `restrict-image-registries` and `require-labels` when their params are given.
     pub preset: Preset,
     /// `Audit` reports violations (and, with `engine: vap`, warns the client); `Enforce`
     /// denies them.
