@@ -291,7 +291,9 @@ pub fn match_constraints(m: &PolicyMatch<'_>) -> Value {
     }
     let mut exprs = Vec::new();
     if !m.namespaces.is_empty() {
-        exprs.push(json!({"key": "kubernetes.io/metadata.name", "operator": "In", "values": m.namespaces}));
+        exprs.push(
+            json!({"key": "kubernetes.io/metadata.name", "operator": "In", "values": m.namespaces}),
+        );
     }
     if !m.exclude_namespaces.is_empty() && !both {
         exprs.push(json!({"key": "kubernetes.io/metadata.name", "operator": "NotIn", "values": m.exclude_namespaces}));
@@ -434,7 +436,10 @@ mod tests {
         assert_eq!(resource_name("Gateway"), "gateways");
         assert_eq!(resource_name("Pod"), "pods");
         let r = ResourceRule::of("Deployment").unwrap();
-        assert_eq!((r.group.as_str(), r.resource.as_str()), ("apps", "deployments"));
+        assert_eq!(
+            (r.group.as_str(), r.resource.as_str()),
+            ("apps", "deployments")
+        );
         assert!(ResourceRule::of("Widget").is_err());
         assert_eq!(
             ResourceRule::of("acme.io/v1/Widget").unwrap().resource,

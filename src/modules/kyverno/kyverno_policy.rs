@@ -434,7 +434,10 @@ fn check_validate(v: &Validate, at: &str, p: &mut Problems<'_>) {
     }
     if let Some(cel) = &v.cel {
         if cel.expressions.is_empty() {
-            p.fail(format!("{at}.cel.expressions"), "give at least one expression");
+            p.fail(
+                format!("{at}.cel.expressions"),
+                "give at least one expression",
+            );
         }
         for (i, var) in cel.variables.iter().enumerate() {
             p.check(

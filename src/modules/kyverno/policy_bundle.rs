@@ -223,7 +223,12 @@ fn cluster_policy(
 }
 
 /// The ValidatingAdmissionPolicy and binding of one preset policy.
-fn admission_policy(name: &str, policy: &PresetPolicy, p: &Params, action: FailureAction) -> [Value; 2] {
+fn admission_policy(
+    name: &str,
+    policy: &PresetPolicy,
+    p: &Params,
+    action: FailureAction,
+) -> [Value; 2] {
     let kinds: Vec<String> = WORKLOAD_KINDS.iter().map(|k| k.to_string()).collect();
     let vars: Vec<(String, String)> = match policy.subject {
         Subject::Pod => VARIABLES
@@ -260,7 +265,10 @@ fn admission_policy(name: &str, policy: &PresetPolicy, p: &Params, action: Failu
 impl Generate for PolicyBundle {
     const EMITS: &'static [Gvk] = &[
         Gvk::new("kyverno.io/v1", "ClusterPolicy"),
-        Gvk::new("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicy"),
+        Gvk::new(
+            "admissionregistration.k8s.io/v1",
+            "ValidatingAdmissionPolicy",
+        ),
         Gvk::new(
             "admissionregistration.k8s.io/v1",
             "ValidatingAdmissionPolicyBinding",

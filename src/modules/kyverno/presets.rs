@@ -135,14 +135,20 @@ pub static HOST_NAMESPACES: PresetPolicy = PresetPolicy {
     rules: &[PresetRule {
         name: "host-namespaces",
         checks: &["host-namespaces"],
-        message: |_| "Sharing the host namespaces is disallowed. The fields spec.hostNetwork, spec.hostIPC, and spec.hostPID must be unset or set to `false`.".into(),
-        kyverno: |_| json!({"pattern": {"spec": {
-            "=(hostPID)": "false", "=(hostIPC)": "false", "=(hostNetwork)": "false"}}}),
-        cel: |_| vec![["hostNetwork", "hostIPC", "hostPID"]
-            .iter()
-            .map(|f| format!("!(has(variables.podSpec.{f}) && variables.podSpec.{f})"))
-            .collect::<Vec<_>>()
-            .join(" && ")],
+        message: |_| {
+            "Sharing the host namespaces is disallowed. The fields spec.hostNetwork, spec.hostIPC, and spec.hostPID must be unset or set to `false`.".into()
+        },
+        kyverno: |_| {
+            json!({"pattern": {"spec": {
+            "=(hostPID)": "false", "=(hostIPC)": "false", "=(hostNetwork)": "false"}}})
+        },
+        cel: |_| {
+            vec![["hostNetwork", "hostIPC", "hostPID"]
+                .iter()
+                .map(|f| format!("!(has(variables.podSpec.{f}) && variables.podSpec.{f})"))
+                .collect::<Vec<_>>()
+                .join(" && ")]
+        },
     }],
 };
 
@@ -154,9 +160,16 @@ pub static PRIVILEGED: PresetPolicy = PresetPolicy {
     rules: &[PresetRule {
         name: "privileged-containers",
         checks: &["privileged-container"],
-        message: |_| "Privileged mode is disallowed. The fields spec.containers[*].securityContext.privileged, spec.initContainers[*].securityContext.privileged, and spec.ephemeralContainers[*].securityContext.privileged must be unset or set to `false`.".into(),
+        message: |_| {
+            "Privileged mode is disallowed. The fields spec.containers[*].securityContext.privileged, spec.initContainers[*].securityContext.privileged, and spec.ephemeralContainers[*].securityContext.privileged must be unset or set to `false`.".into()
+        },
         kyverno: |_| json!({"pattern": all_containers(json!({"=(securityContext)": {"=(privileged)": "false"}}))}),
-        cel: |_| vec![format!("variables.containers.all(c, !({} && c.securityContext.privileged))", sets("privileged"))],
+        cel: |_| {
+            vec![format!(
+                "variables.containers.all(c, !({} && c.securityContext.privileged))",
+                sets("privileged")
+            )]
+        },
     }],
 };
 
@@ -168,17 +181,23 @@ pub static CAPABILITIES: PresetPolicy = PresetPolicy {
     rules: &[PresetRule {
         name: "adding-capabilities",
         checks: &["capabilities-baseline"],
-        message: |_| "Any capabilities added beyond the allowed list (AUDIT_WRITE, CHOWN, DAC_OVERRIDE, FOWNER, FSETID, KILL, MKNOD, NET_BIND_SERVICE, SETFCAP, SETGID, SETPCAP, SETUID, SYS_CHROOT) are disallowed.".into(),
-        kyverno: |_| json!({"deny": {"conditions": {"all": [{
-            "key": "{{ request.object.spec.[ephemeralContainers, initContainers, containers][].securityContext.capabilities.add[] }}",
-            "operator": "AnyNotIn",
-            "value": BASELINE_CAPABILITIES,
-        }]}}}),
-        cel: |_| vec![format!(
+        message: |_| {
+            "Any capabilities added beyond the allowed list (AUDIT_WRITE, CHOWN, DAC_OVERRIDE, FOWNER, FSETID, KILL, MKNOD, NET_BIND_SERVICE, SETFCAP, SETGID, SETPCAP, SETUID, SYS_CHROOT) are disallowed.".into()
+        },
+        kyverno: |_| {
+            json!({"deny": {"conditions": {"all": [{
+                "key": "{{ request.object.spec.[ephemeralContainers, initContainers, containers][].securityContext.capabilities.add[] }}",
+                "operator": "AnyNotIn",
+                "value": BASELINE_CAPABILITIES,
+            }]}}})
+        },
+        cel: |_| {
+            vec![format!(
             "variables.containers.all(c, !({} && has(c.securityContext.capabilities.add)) || c.securityContext.capabilities.add.all(cap, cap in [{}]))",
             sets("capabilities"),
             quoted(BASELINE_CAPABILITIES)
-        )],
+        )]
+        },
     }],
 };
 
@@ -190,9 +209,14 @@ pub static HOST_PATH: PresetPolicy = PresetPolicy {
     rules: &[PresetRule {
         name: "host-path",
         checks: &["host-path-volume"],
-        message: |_| "HostPath volumes are forbidden. The field spec.volumes[*].hostPath must be unset.".into(),
+        message: |_| {
+            "HostPath volumes are forbidden. The field spec.volumes[*].hostPath must be unset."
+                .into()
+        },
         kyverno: |_| json!({"pattern": {"spec": {"=(volumes)": [{"X(hostPath)": "null"}]}}}),
-        cel: |_| vec!["!has(variables.podSpec.volumes) || variables.podSpec.volumes.all(v, !has(v.hostPath))".into()],
+        cel: |_| {
+            vec!["!has(variables.podSpec.volumes) || variables.podSpec.volumes.all(v, !has(v.hostPath))".into()]
+        },
     }],
 };
 
@@ -204,9 +228,13 @@ pub static HOST_PORTS: PresetPolicy = PresetPolicy {
     rules: &[PresetRule {
         name: "host-ports-none",
         checks: &["host-port"],
-        message: |_| "Use of host ports is disallowed. The fields spec.containers[*].ports[*].hostPort, spec.initContainers[*].ports[*].hostPort, and spec.ephemeralContainers[*].ports[*].hostPort must either be unset or set to `0`.".into(),
+        message: |_| {
+            "Use of host ports is disallowed. The fields spec.containers[*].ports[*].hostPort, spec.initContainers[*].ports[*].hostPort, and spec.ephemeralContainers[*].ports[*].hostPort must either be unset or set to `0`.".into()
+        },
         kyverno: |_| json!({"pattern": all_containers(json!({"=(ports)": [{"=(hostPort)": 0}]}))}),
-        cel: |_| vec!["variables.containers.all(c, !has(c.ports) || c.ports.all(p, !has(p.hostPort) || p.hostPort == 0))".into()],
+        cel: |_| {
+            vec!["variables.containers.all(c, !has(c.ports) || c.ports.all(p, !has(p.hostPort) || p.hostPort == 0))".into()]
+        },
     }],
 };
 
@@ -218,9 +246,16 @@ pub static PROC_MOUNT: PresetPolicy = PresetPolicy {
     rules: &[PresetRule {
         name: "check-proc-mount",
         checks: &["proc-mount"],
-        message: |_| "Changing the proc mount from the default is not allowed. The fields spec.containers[*].securityContext.procMount, spec.initContainers[*].securityContext.procMount, and spec.ephemeralContainers[*].securityContext.procMount must be unset or set to `Default`.".into(),
+        message: |_| {
+            "Changing the proc mount from the default is not allowed. The fields spec.containers[*].securityContext.procMount, spec.initContainers[*].securityContext.procMount, and spec.ephemeralContainers[*].securityContext.procMount must be unset or set to `Default`.".into()
+        },
         kyverno: |_| json!({"pattern": all_containers(json!({"=(securityContext)": {"=(procMount)": "Default"}}))}),
-        cel: |_| vec![format!("variables.containers.all(c, !({}) || c.securityContext.procMount == 'Default')", sets("procMount"))],
+        cel: |_| {
+            vec![format!(
+                "variables.containers.all(c, !({}) || c.securityContext.procMount == 'Default')",
+                sets("procMount")
+            )]
+        },
     }],
 };
 
@@ -232,9 +267,13 @@ pub static PRIVILEGE_ESCALATION: PresetPolicy = PresetPolicy {
     rules: &[PresetRule {
         name: "privilege-escalation",
         checks: &["allow-privilege-escalation"],
-        message: |_| "Privilege escalation is disallowed. The fields spec.containers[*].securityContext.allowPrivilegeEscalation, spec.initContainers[*].securityContext.allowPrivilegeEscalation, and spec.ephemeralContainers[*].securityContext.allowPrivilegeEscalation must be set to `false`.".into(),
+        message: |_| {
+            "Privilege escalation is disallowed. The fields spec.containers[*].securityContext.allowPrivilegeEscalation, spec.initContainers[*].securityContext.allowPrivilegeEscalation, and spec.ephemeralContainers[*].securityContext.allowPrivilegeEscalation must be set to `false`.".into()
+        },
         kyverno: |_| json!({"pattern": all_containers(json!({"securityContext": {"allowPrivilegeEscalation": "false"}}))}),
-        cel: |_| vec![format!("variables.containers.all(c, {} && c.securityContext.allowPrivilegeEscalation == false)", sets("allowPrivilegeEscalation"))],
+        cel: |_| {
+            vec![format!("variables.containers.all(c, {} && c.securityContext.allowPrivilegeEscalation == false)", sets("allowPrivilegeEscalation"))]
+        },
     }],
 };
 
@@ -246,7 +285,9 @@ pub static RUN_AS_NON_ROOT: PresetPolicy = PresetPolicy {
     rules: &[PresetRule {
         name: "run-as-non-root",
         checks: &["run-as-non-root"],
-        message: |_| "Running as root is not allowed. Either the field spec.securityContext.runAsNonRoot must be set to `true`, or the fields spec.containers[*].securityContext.runAsNonRoot, spec.initContainers[*].securityContext.runAsNonRoot, and spec.ephemeralContainers[*].securityContext.runAsNonRoot must be set to `true`.".into(),
+        message: |_| {
+            "Running as root is not allowed. Either the field spec.securityContext.runAsNonRoot must be set to `true`, or the fields spec.containers[*].securityContext.runAsNonRoot, spec.initContainers[*].securityContext.runAsNonRoot, and spec.ephemeralContainers[*].securityContext.runAsNonRoot must be set to `true`.".into()
+        },
         kyverno: |_| {
             let opt = json!({"=(securityContext)": {"=(runAsNonRoot)": "true"}});
             let req = json!({"securityContext": {"runAsNonRoot": "true"}});
@@ -254,10 +295,12 @@ pub static RUN_AS_NON_ROOT: PresetPolicy = PresetPolicy {
             pod_level["spec"]["securityContext"] = json!({"runAsNonRoot": "true"});
             json!({"anyPattern": [pod_level, all_containers(req)]})
         },
-        cel: |_| vec![format!(
+        cel: |_| {
+            vec![format!(
             "variables.containers.all(c, ({}) ? c.securityContext.runAsNonRoot : (has(variables.podSpec.securityContext) && has(variables.podSpec.securityContext.runAsNonRoot) && variables.podSpec.securityContext.runAsNonRoot))",
             sets("runAsNonRoot")
-        )],
+        )]
+        },
     }],
 };
 
@@ -271,35 +314,45 @@ pub static CAPABILITIES_STRICT: PresetPolicy = PresetPolicy {
             name: "require-drop-all",
             checks: &["drop-all-capabilities"],
             message: |_| "Containers must drop `ALL` capabilities.".into(),
-            kyverno: |_| json!({"foreach": [{
-                "list": "request.object.spec.[ephemeralContainers, initContainers, containers][]",
-                "deny": {"conditions": {"all": [{
-                    "key": "ALL",
-                    "operator": "AnyNotIn",
-                    "value": "{{ element.securityContext.capabilities.drop[] || `[]` }}",
-                }]}},
-            }]}),
-            cel: |_| vec![format!(
+            kyverno: |_| {
+                json!({"foreach": [{
+                    "list": "request.object.spec.[ephemeralContainers, initContainers, containers][]",
+                    "deny": {"conditions": {"all": [{
+                        "key": "ALL",
+                        "operator": "AnyNotIn",
+                        "value": "{{ element.securityContext.capabilities.drop[] || `[]` }}",
+                    }]}},
+                }]})
+            },
+            cel: |_| {
+                vec![format!(
                 "variables.containers.all(c, {} && has(c.securityContext.capabilities.drop) && 'ALL' in c.securityContext.capabilities.drop)",
                 sets("capabilities")
-            )],
+            )]
+            },
         },
         PresetRule {
             name: "adding-capabilities-strict",
             checks: &["drop-all-capabilities"],
-            message: |_| "Any capabilities added other than NET_BIND_SERVICE are disallowed.".into(),
-            kyverno: |_| json!({"foreach": [{
-                "list": "request.object.spec.[ephemeralContainers, initContainers, containers][]",
-                "deny": {"conditions": {"all": [{
-                    "key": "{{ element.securityContext.capabilities.add[] || `[]` }}",
-                    "operator": "AnyNotIn",
-                    "value": ["NET_BIND_SERVICE", ""],
-                }]}},
-            }]}),
-            cel: |_| vec![format!(
+            message: |_| {
+                "Any capabilities added other than NET_BIND_SERVICE are disallowed.".into()
+            },
+            kyverno: |_| {
+                json!({"foreach": [{
+                    "list": "request.object.spec.[ephemeralContainers, initContainers, containers][]",
+                    "deny": {"conditions": {"all": [{
+                        "key": "{{ element.securityContext.capabilities.add[] || `[]` }}",
+                        "operator": "AnyNotIn",
+                        "value": ["NET_BIND_SERVICE", ""],
+                    }]}},
+                }]})
+            },
+            cel: |_| {
+                vec![format!(
                 "variables.containers.all(c, !({} && has(c.securityContext.capabilities.add)) || c.securityContext.capabilities.add.all(cap, cap == 'NET_BIND_SERVICE'))",
                 sets("capabilities")
-            )],
+            )]
+            },
         },
     ],
 };
@@ -312,7 +365,9 @@ pub static SECCOMP_STRICT: PresetPolicy = PresetPolicy {
     rules: &[PresetRule {
         name: "check-seccomp-strict",
         checks: &["seccomp-profile"],
-        message: |_| "Use of custom Seccomp profiles is disallowed. The fields spec.securityContext.seccompProfile.type, spec.containers[*].securityContext.seccompProfile.type, spec.initContainers[*].securityContext.seccompProfile.type, and spec.ephemeralContainers[*].securityContext.seccompProfile.type must be set to `RuntimeDefault` or `Localhost`.".into(),
+        message: |_| {
+            "Use of custom Seccomp profiles is disallowed. The fields spec.securityContext.seccompProfile.type, spec.containers[*].securityContext.seccompProfile.type, spec.initContainers[*].securityContext.seccompProfile.type, and spec.ephemeralContainers[*].securityContext.seccompProfile.type must be set to `RuntimeDefault` or `Localhost`.".into()
+        },
         kyverno: |_| {
             let types = "RuntimeDefault | Localhost";
             let opt = json!({"=(securityContext)": {"=(seccompProfile)": {"=(type)": types}}});
@@ -321,10 +376,12 @@ pub static SECCOMP_STRICT: PresetPolicy = PresetPolicy {
             pod_level["spec"]["securityContext"] = json!({"seccompProfile": {"type": types}});
             json!({"anyPattern": [pod_level, all_containers(req)]})
         },
-        cel: |_| vec![format!(
+        cel: |_| {
+            vec![format!(
             "variables.containers.all(c, ({}) ? c.securityContext.seccompProfile.type in ['RuntimeDefault', 'Localhost'] : (has(variables.podSpec.securityContext) && has(variables.podSpec.securityContext.seccompProfile) && variables.podSpec.securityContext.seccompProfile.type in ['RuntimeDefault', 'Localhost']))",
             sets("seccompProfile")
-        )],
+        )]
+        },
     }],
 };
 
@@ -336,7 +393,9 @@ pub static VOLUME_TYPES_POLICY: PresetPolicy = PresetPolicy {
     rules: &[PresetRule {
         name: "restricted-volumes",
         checks: &["restricted-volume-types"],
-        message: |_| "Only the following types of volumes may be used: configMap, csi, downwardAPI, emptyDir, ephemeral, persistentVolumeClaim, projected, and secret.".into(),
+        message: |_| {
+            "Only the following types of volumes may be used: configMap, csi, downwardAPI, emptyDir, ephemeral, persistentVolumeClaim, projected, and secret.".into()
+        },
         kyverno: |_| {
             let mut allowed = vec!["name"];
             allowed.extend(VOLUME_TYPES);
@@ -347,14 +406,16 @@ pub static VOLUME_TYPES_POLICY: PresetPolicy = PresetPolicy {
                 "value": allowed,
             }]}}})
         },
-        cel: |_| vec![format!(
-            "!has(variables.podSpec.volumes) || variables.podSpec.volumes.all(v, {})",
-            VOLUME_TYPES
-                .iter()
-                .map(|t| format!("has(v.{t})"))
-                .collect::<Vec<_>>()
-                .join(" || ")
-        )],
+        cel: |_| {
+            vec![format!(
+                "!has(variables.podSpec.volumes) || variables.podSpec.volumes.all(v, {})",
+                VOLUME_TYPES
+                    .iter()
+                    .map(|t| format!("has(v.{t})"))
+                    .collect::<Vec<_>>()
+                    .join(" || ")
+            )]
+        },
     }],
 };
 
@@ -366,7 +427,9 @@ pub static REQUESTS_LIMITS: PresetPolicy = PresetPolicy {
     rules: &[PresetRule {
         name: "validate-resources",
         checks: &["cpu-requests", "memory-requests", "memory-limits"],
-        message: |_| "CPU and memory resource requests and memory limits are required for containers.".into(),
+        message: |_| {
+            "CPU and memory resource requests and memory limits are required for containers.".into()
+        },
         kyverno: |_| {
             // Ephemeral containers may not set resources, so they are not held to this.
             let c = json!({"resources": {
@@ -375,7 +438,9 @@ pub static REQUESTS_LIMITS: PresetPolicy = PresetPolicy {
             }});
             json!({"pattern": {"spec": {"containers": [c.clone()], "=(initContainers)": [c]}}})
         },
-        cel: |_| vec!["(variables.podSpec.containers + (has(variables.podSpec.initContainers) ? variables.podSpec.initContainers : [])).all(c, has(c.resources) && has(c.resources.requests) && has(c.resources.requests.cpu) && has(c.resources.requests.memory) && has(c.resources.limits) && has(c.resources.limits.memory))".into()],
+        cel: |_| {
+            vec!["(variables.podSpec.containers + (has(variables.podSpec.initContainers) ? variables.podSpec.initContainers : [])).all(c, has(c.resources) && has(c.resources.requests) && has(c.resources.requests.cpu) && has(c.resources.requests.memory) && has(c.resources.limits) && has(c.resources.limits.memory))".into()]
+        },
     }],
 };
 
@@ -411,9 +476,13 @@ pub static RO_ROOTFS: PresetPolicy = PresetPolicy {
         name: "validate-readonly-rootfilesystem",
         checks: &["read-only-root-fs"],
         message: |_| "Root filesystem must be read-only.".into(),
-        kyverno: |_| json!({"pattern": {"spec": {"containers": [
-            {"securityContext": {"readOnlyRootFilesystem": true}}]}}}),
-        cel: |_| vec!["variables.podSpec.containers.all(c, has(c.securityContext) && has(c.securityContext.readOnlyRootFilesystem) && c.securityContext.readOnlyRootFilesystem == true)".into()],
+        kyverno: |_| {
+            json!({"pattern": {"spec": {"containers": [
+            {"securityContext": {"readOnlyRootFilesystem": true}}]}}})
+        },
+        cel: |_| {
+            vec!["variables.podSpec.containers.all(c, has(c.securityContext) && has(c.securityContext.readOnlyRootFilesystem) && c.securityContext.readOnlyRootFilesystem == true)".into()]
+        },
     }],
 };
 
@@ -425,10 +494,12 @@ pub static REGISTRIES: PresetPolicy = PresetPolicy {
     rules: &[PresetRule {
         name: "validate-registries",
         checks: &[],
-        message: |p| format!(
-            "Unknown image registry: images must come from {}.",
-            p.allowed_registries.join(", ")
-        ),
+        message: |p| {
+            format!(
+                "Unknown image registry: images must come from {}.",
+                p.allowed_registries.join(", ")
+            )
+        },
         kyverno: |p| {
             let alternatives = p
                 .allowed_registries
@@ -438,14 +509,16 @@ pub static REGISTRIES: PresetPolicy = PresetPolicy {
                 .join(" | ");
             json!({"pattern": all_containers(json!({"image": alternatives}))})
         },
-        cel: |p| vec![format!(
-            "variables.containers.all(c, {})",
-            p.allowed_registries
-                .iter()
-                .map(|r| format!("c.image.startsWith('{r}')"))
-                .collect::<Vec<_>>()
-                .join(" || ")
-        )],
+        cel: |p| {
+            vec![format!(
+                "variables.containers.all(c, {})",
+                p.allowed_registries
+                    .iter()
+                    .map(|r| format!("c.image.startsWith('{r}')"))
+                    .collect::<Vec<_>>()
+                    .join(" || ")
+            )]
+        },
     }],
 };
 
@@ -457,14 +530,16 @@ pub static LABELS: PresetPolicy = PresetPolicy {
     rules: &[PresetRule {
         name: "check-for-labels",
         checks: &[],
-        message: |p| format!(
-            "The labels {} are required.",
-            p.required_labels
-                .iter()
-                .map(|l| format!("`{l}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+        message: |p| {
+            format!(
+                "The labels {} are required.",
+                p.required_labels
+                    .iter()
+                    .map(|l| format!("`{l}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        },
         kyverno: |p| {
             let labels: serde_json::Map<String, Value> = p
                 .required_labels
@@ -473,10 +548,12 @@ pub static LABELS: PresetPolicy = PresetPolicy {
                 .collect();
             json!({"pattern": {"metadata": {"labels": labels}}})
         },
-        cel: |p| vec![format!(
+        cel: |p| {
+            vec![format!(
             "has(object.metadata.labels) && [{}].all(l, l in object.metadata.labels && object.metadata.labels[l] != '')",
             quoted(&p.required_labels)
-        )],
+        )]
+        },
     }],
 };
 
