@@ -91,7 +91,7 @@ fn check_pem(pem: &str) -> Result<(), String> {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
     };
     let len: usize = body.iter().map(|l| l.len()).sum();
-    if body.is_empty() || !body.iter().all(base64) || len % 4 != 0 {
+    if body.is_empty() || !body.iter().all(base64) || !len.is_multiple_of(4) {
         return Err("the key's body is not base64: paste the PEM text unchanged".into());
     }
     Ok(())

@@ -366,7 +366,7 @@ fn check_match(m: &Match, at: &str, spec: &KyvernoPolicySpec, p: &mut Problems<'
     }
     for (i, ns) in m.namespaces.iter().enumerate() {
         // Kyverno accepts wildcards here (`team-*`).
-        let plain = ns.replace('*', "x").replace('?', "x");
+        let plain = ns.replace(['*', '?'], "x");
         p.check(
             format!("{at}.namespaces[{i}]"),
             validate::dns1123_label(&plain),
