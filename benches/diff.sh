@@ -15,7 +15,6 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
-gen="${NIXERNETES_SHARED:-$root/../shared}/bench/gen_manifests.py"
 bin="$root/target/release/kubectl-nixernetes"
 apps="${BENCH_DIFF_APPS:-100}"
 latency="${BENCH_LATENCY:-20ms}"
@@ -24,7 +23,6 @@ repeats="${BENCH_REPEATS:-3}"
 for tool in python3 kubectl; do
   command -v "$tool" >/dev/null || { echo "diff.sh: $tool not found" >&2; exit 1; }
 done
-[[ -f "$gen" ]] || { echo "diff.sh: $gen not found" >&2; exit 1; }
 
 tmp="$(mktemp -d)"
 double_pid=""
@@ -39,8 +37,8 @@ echo "== building release binary" >&2
 
 # Input: N apps (5 objects each) in namespace demo; the seed: the namespace and the first half
 # of the apps as rendered, with a changed replica count so that some objects are updates.
-python3 "$gen" --apps "$apps" --out "$tmp/all" --namespace demo --single-file >/dev/null
-python3 "$gen" --apps $((apps / 2)) --out "$tmp/half" --namespace demo --single-file >/dev/null
+python3 "$here/measure.py" gen-apps "$apps" "$tmp/all" --namespace demo --single-file
+python3 "$here/measure.py" gen-apps $((apps / 2)) "$tmp/half" --namespace demo --single-file
 all="$(find "$tmp/all" -name '*.yaml' ! -name kustomization.yaml)"
 half="$(find "$tmp/half" -name '*.yaml' ! -name kustomization.yaml)"
 mkdir -p "$tmp/seed"

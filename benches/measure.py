@@ -3,6 +3,13 @@
 
 Subcommands:
   gen-webapps N FILE          write a YAML stream of N WebApp documents
+  gen-multitier N FILE        write a YAML stream of N three-tier MultiTierApp documents
+  gen-apps N DIR [--namespace NS] [--single-file]
+                              write N plain apps (Deployment, Service, ConfigMap, HPA,
+                              NetworkPolicy: five objects each) as DIR/apps/app-NNNNN.yaml
+                              (or one DIR/apps.yaml), and DIR/kustomization.yaml listing them
+                              with a namespace, two labels and two annotations: the job that
+                              `kubectl kustomize DIR` and `render DIR/apps` both do
   kustomize-flags DIR         print the render flags equivalent to DIR/kustomization.yaml
                               (one argument per line: -n NS --label k=v ... --annotation k=v ...)
   run RESULTS CASE KIND OUT_FILE -- CMD...
@@ -41,6 +48,218 @@ def gen_webapps(n, path):
                 "  ports: [{name: http, port: 8080}]\n"
                 "  autoscaling: {min: 2, max: 5}\n"
             )
+
+
+def gen_multitier(n, path):
+    with open(path, "w") as f:
+        for i in range(1, n + 1):
+            name = f"shop-{i:05d}"
+            f.write(
+                "---\n"
+                "apiVersion: nixernetes.io/v1alpha1\n"
+                "kind: MultiTierApp\n"
+                "metadata:\n"
+                f"  name: {name}\n"
+                "  namespace: bench\n"
+                "spec:\n"
+                f"  exposure: {{tier: web, host: {name}.example.com}}\n"
+                "  tiers:\n"
+                "    - {name: web, kind: WebApp, dependsOn: [api],\n"
+                "       spec: {image: nginxinc/nginx-unprivileged:1.27, replicas: 2}}\n"
+                f"    - {{name: api, kind: WebApp, dependsOn: [cache],\n"
+                f"       spec: {{image: registry.example.com/shop/api:2.{i % 10}.0,\n"
+                "              ports: [{name: http, port: 3000}]}}\n"
+                "    - {name: cache, kind: StatefulService,\n"
+                "       spec: {image: valkey/valkey:8.0, ports: [{name: redis, port: 6379}]}}\n"
+            )
+
+
+TEAMS = ["payments", "search", "identity", "catalog", "checkout", "platform"]
+
+
+def plain_app(i):
+    """Five documents of app i; every varying value is derived from i (no randomness)."""
+    name = f"app-{i:05d}"
+    team = TEAMS[i % len(TEAMS)]
+    port = 8000 + (i * 37) % 1000
+    replicas = 2 + i % 4
+    cpu = 50 * (1 + i % 8)
+    mem = 64 * (1 + (i * 3) % 8)
+    version = f"1.{i % 30}.{i % 10}"
+    peer = f"app-{(i + 1) % 100000:05d}"
+    return f"""apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {name}
+  labels:
+    app.kubernetes.io/name: {name}
+    app.kubernetes.io/part-of: {team}
+    app.kubernetes.io/version: "{version}"
+spec:
+  replicas: {replicas}
+  revisionHistoryLimit: 5
+  strategy:
+    type: RollingUpdate
+    rollingUpdate: {{maxSurge: 25%, maxUnavailable: 0}}
+  selector:
+    matchLabels:
+      app.kubernetes.io/name: {name}
+  template:
+    metadata:
+      labels:
+        app.kubernetes.io/name: {name}
+        app.kubernetes.io/part-of: {team}
+      annotations:
+        prometheus.io/scrape: "true"
+        prometheus.io/port: "{port}"
+    spec:
+      serviceAccountName: {name}
+      automountServiceAccountToken: false
+      securityContext:
+        runAsNonRoot: true
+        runAsUser: 10001
+        runAsGroup: 10001
+        fsGroup: 10001
+        seccompProfile: {{type: RuntimeDefault}}
+      containers:
+        - name: {name}
+          image: registry.example.com/{team}/{name}:{version}
+          args: ["--port={port}", "--log-format=json"]
+          ports:
+            - {{name: http, containerPort: {port}, protocol: TCP}}
+          env:
+            - {{name: APP_NAME, value: {name}}}
+            - name: POD_NAMESPACE
+              valueFrom:
+                fieldRef: {{fieldPath: metadata.namespace}}
+            - name: DB_PASSWORD
+              valueFrom:
+                secretKeyRef: {{name: {name}-db, key: password}}
+          envFrom:
+            - configMapRef: {{name: {name}-config}}
+          resources:
+            requests: {{cpu: {cpu}m, memory: {mem}Mi}}
+            limits: {{cpu: {cpu * 4}m, memory: {mem * 2}Mi}}
+          readinessProbe:
+            httpGet: {{path: /ready, port: http}}
+            periodSeconds: 10
+          livenessProbe:
+            httpGet: {{path: /live, port: http}}
+            initialDelaySeconds: 15
+            periodSeconds: 20
+          securityContext:
+            allowPrivilegeEscalation: false
+            readOnlyRootFilesystem: true
+            capabilities: {{drop: [ALL]}}
+          volumeMounts:
+            - {{name: tmp, mountPath: /tmp}}
+      volumes:
+        - {{name: tmp, emptyDir: {{}}}}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: {name}
+  labels:
+    app.kubernetes.io/name: {name}
+spec:
+  selector:
+    app.kubernetes.io/name: {name}
+  ports:
+    - {{name: http, port: 80, targetPort: http, protocol: TCP}}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {name}-config
+  labels:
+    app.kubernetes.io/name: {name}
+data:
+  LOG_LEVEL: info
+  UPSTREAM_URL: http://{peer}:80
+  CACHE_TTL_SECONDS: "{30 + (i * 7) % 600}"
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata:
+  name: {name}
+  labels:
+    app.kubernetes.io/name: {name}
+spec:
+  scaleTargetRef: {{apiVersion: apps/v1, kind: Deployment, name: {name}}}
+  minReplicas: {replicas}
+  maxReplicas: {replicas * 5}
+  metrics:
+    - type: Resource
+      resource:
+        name: cpu
+        target: {{type: Utilization, averageUtilization: {60 + i % 30}}}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: {name}
+  labels:
+    app.kubernetes.io/name: {name}
+spec:
+  podSelector:
+    matchLabels:
+      app.kubernetes.io/name: {name}
+  policyTypes: [Ingress, Egress]
+  ingress:
+    - from:
+        - podSelector:
+            matchLabels:
+              app.kubernetes.io/part-of: {team}
+      ports:
+        - {{port: {port}, protocol: TCP}}
+  egress:
+    - to:
+        - podSelector:
+            matchLabels:
+              app.kubernetes.io/name: {peer}
+      ports:
+        - {{port: 80, protocol: TCP}}
+"""
+
+
+def gen_apps(argv):
+    if len(argv) < 2:
+        die("gen-apps N DIR [--namespace NS] [--single-file]")
+    n, out = int(argv[0]), argv[1]
+    ns, single = "bench", False
+    rest = argv[2:]
+    while rest:
+        flag = rest.pop(0)
+        if flag == "--namespace" and rest:
+            ns = rest.pop(0)
+        elif flag == "--single-file":
+            single = True
+        else:
+            die(f"gen-apps: unknown argument {flag}")
+    os.makedirs(out, exist_ok=True)
+    docs = [plain_app(i) for i in range(1, n + 1)]
+    if single:
+        files = ["apps.yaml"]
+        with open(os.path.join(out, "apps.yaml"), "w") as f:
+            f.write("---\n".join(docs))
+    else:
+        os.makedirs(os.path.join(out, "apps"), exist_ok=True)
+        files = []
+        for i, doc in enumerate(docs, 1):
+            rel = f"apps/app-{i:05d}.yaml"
+            with open(os.path.join(out, rel), "w") as f:
+                f.write(doc)
+            files.append(rel)
+    with open(os.path.join(out, "kustomization.yaml"), "w") as f:
+        f.write("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n")
+        f.write(f"namespace: {ns}\n")
+        f.write("labels:\n  - pairs:\n      env: bench\n      team: platform\n")
+        f.write("    includeSelectors: false\n    includeTemplates: true\n")
+        f.write("commonAnnotations:\n  owner: platform-team\n  cost-center: \"4711\"\n")
+        f.write("resources:\n")
+        for rel in files:
+            f.write(f"  - {rel}\n")
 
 
 def unquote(s):
@@ -227,6 +446,10 @@ def main():
     cmd, argv = sys.argv[1], sys.argv[2:]
     if cmd == "gen-webapps":
         gen_webapps(int(argv[0]), argv[1])
+    elif cmd == "gen-multitier":
+        gen_multitier(int(argv[0]), argv[1])
+    elif cmd == "gen-apps":
+        gen_apps(argv)
     elif cmd == "kustomize-flags":
         kustomize_flags(argv[0])
     elif cmd == "run":

@@ -15,7 +15,6 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 measure=(python3 "$here/measure.py")
-gen="${NIXERNETES_SHARED:-$root/../shared}/bench/gen_manifests.py"
 bin="$root/target/release/kubectl-nixernetes"
 baseline="${BENCH_BASELINE:-}"
 if [[ -n "$baseline" && ! -x "$baseline" ]]; then
@@ -38,7 +37,6 @@ measure_both() {
 for tool in python3 kubectl; do
   command -v "$tool" >/dev/null || { echo "run.sh: $tool not found" >&2; exit 1; }
 done
-[[ -f "$gen" ]] || { echo "run.sh: $gen not found" >&2; exit 1; }
 
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
@@ -77,12 +75,26 @@ for n in 100 1000 10000; do
   measure_both "$case" "$bin" render "$in"
 done
 
+# 2b. Render throughput for N three-tier MultiTierApps (ours only: older builds lack the kind).
+if "$bin" kinds | grep -q '^MultiTierApp '; then
+  echo "== MultiTierApp render throughput" >&2
+  for n in 100 1000; do
+    case="multitier N=$n"
+    in="$tmp/multitier-$n.yaml"
+    "${measure[@]}" gen-multitier "$n" "$in"
+    "$bin" render "$in" >"$tmp/out.yaml"
+    objs="$(count_objects "$case" "$tmp/out.yaml")"
+    echo "  $case: $objs objects emitted" >&2
+    "${measure[@]}" run "$results" "$case" ours /dev/null -- "$bin" render "$in"
+  done
+fi
+
 # 3. Pass-through of plain manifests, same job as the generated kustomization.
 echo "== pass-through (vs kubectl kustomize)" >&2
 kust_note=""
 for apps in 100 1000 10000; do
   dir="$tmp/gen-$apps"
-  python3 "$gen" --apps "$apps" --out "$dir" >/dev/null
+  "${measure[@]}" gen-apps "$apps" "$dir"
   mapfile -t flags < <("${measure[@]}" kustomize-flags "$dir")
   [[ ${#flags[@]} -gt 0 ]] || { echo "run.sh: no flags from $dir/kustomization.yaml" >&2; exit 1; }
   case="passthrough A=$apps"

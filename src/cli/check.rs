@@ -126,16 +126,18 @@ pub fn run(args: &CheckArgs) -> i32 {
     let mut checked = policy::run(&objects, &settings);
     crate::kind::admission::cite(&mut checked, &out.admission);
     crate::finding::append(&mut findings, checked);
-    // The text report groups findings by object under the object's line; the others locate
-    // each finding on its own.
-    if args.output != CheckFormat::Text {
-        let unplaced = source::locate::field_lines(&mut findings, stdin.text(), Severity::Info);
-        if let Some(note) = source::locate::budget_note(unplaced) {
-            eprintln!("{note}");
-        }
+    // The text report groups findings by object under the document's line, and shows each
+    // finding's own line beside it.
+    let documents: Vec<Option<String>> = findings
+        .iter()
+        .map(|f| f.origin.as_ref().map(|o| o.to_string()))
+        .collect();
+    let unplaced = source::locate::field_lines(&mut findings, stdin.text(), Severity::Info);
+    if let Some(note) = source::locate::budget_note(unplaced) {
+        eprintln!("{note}");
     }
     let printed = match args.output {
-        CheckFormat::Text => emit(text::grouped(&findings, objects.len()).as_bytes()),
+        CheckFormat::Text => emit(text::grouped(&findings, &documents, objects.len()).as_bytes()),
         CheckFormat::Json => {
             super::emit_with(|out| json_report::write(out, &findings, objects.len(), &settings))
         }

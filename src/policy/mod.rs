@@ -13,6 +13,7 @@ pub mod availability;
 pub mod containers;
 pub mod images;
 pub mod metadata;
+pub mod netpol;
 pub mod network;
 pub mod probes;
 pub mod rbac;

@@ -144,7 +144,7 @@ impl<'a> Selectors<'a> {
 
 /// Whether a `LabelSelector` selects `labels`: every `matchLabels` pair and every
 /// `matchExpressions` requirement holds. An empty selector selects everything.
-pub(super) fn selects(selector: &Map<String, Value>, labels: Option<&Map<String, Value>>) -> bool {
+pub(crate) fn selects(selector: &Map<String, Value>, labels: Option<&Map<String, Value>>) -> bool {
     let matched = obj(selector.get("matchLabels")).is_none_or(|ml| {
         ml.iter()
             .all(|(k, v)| labels.and_then(|l| l.get(k)) == Some(v))

@@ -1,5 +1,6 @@
 //! Findings as text. `render` prints one line per finding on stderr
-//! (`severity[check]: file:line: Kind/ns/name: field: message`); `check` groups them by object.
+//! (`severity[check]: file:line: Kind/ns/name: field: message`); `check` groups them by object
+//! under the document's place, each finding with its own line.
 
 use crate::finding::{Finding, Severity};
 use std::fmt::Write;
@@ -30,14 +31,21 @@ pub fn render<'a>(
     Ok(())
 }
 
-/// Findings grouped by object (in the order objects first appear), then a summary line.
-pub fn grouped(findings: &[Finding], objects_checked: usize) -> String {
+/// Findings grouped by object (in the order objects first appear) under the place of the
+/// object's document (`documents[i]` for `findings[i]`), each with its own line when it has one,
+/// then a summary line.
+pub fn grouped(
+    findings: &[Finding],
+    documents: &[Option<String>],
+    objects_checked: usize,
+) -> String {
     let mut out = String::new();
     let mut groups: Vec<(Option<String>, Vec<&Finding>)> = Vec::new();
     let mut index: std::collections::HashMap<Option<String>, usize> =
         std::collections::HashMap::new();
-    for f in findings {
-        let key = f.object.as_ref().map(|o| match &f.origin {
+    for (i, f) in findings.iter().enumerate() {
+        let document = documents.get(i).cloned().flatten();
+        let key = f.object.as_ref().map(|o| match &document {
             Some(origin) => format!("{o}  ({origin})"),
             None => o.to_string(),
         });
@@ -52,9 +60,16 @@ pub fn grouped(findings: &[Finding], objects_checked: usize) -> String {
     for (key, list) in &groups {
         let _ = writeln!(out, "{}", key.as_deref().unwrap_or("(input)"));
         for f in list {
+            let line = f
+                .origin
+                .as_ref()
+                .filter(|o| o.line > 0)
+                .map(|o| o.line.to_string())
+                .unwrap_or_default();
             let _ = writeln!(
                 out,
-                "  {:<8}{:<28}{}{}",
+                "  {:>4}  {:<8}{:<28}{}{}",
+                line,
                 f.severity.as_str(),
                 f.check.unwrap_or("-"),
                 f.field

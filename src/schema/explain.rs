@@ -299,7 +299,7 @@ impl<'a> Explainer<'a> {
                 .map(Node::types)
                 .find(|t| !t.is_empty())
                 .unwrap_or_default();
-            if types.is_empty() && literals {
+            if types.is_empty() {
                 types = literal_branches
                     .iter()
                     .flat_map(Node::types)

@@ -47,7 +47,59 @@ pub fn spec_schema(json_schema: fn(&mut SchemaGenerator) -> Schema) -> Schema {
             object.insert("$defs".into(), Value::Object(definitions));
         }
     }
+    if let Some(object) = schema.as_object_mut() {
+        for value in object.values_mut() {
+            unwrap_descriptions(value);
+        }
+        if let Some(Value::String(d)) = object.get_mut("description") {
+            *d = unwrap_lines(d);
+        }
+    }
     schema
+}
+
+/// Every `description` under `value` with its doc-comment line breaks joined ([`unwrap_lines`]).
+fn unwrap_descriptions(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map.iter_mut() {
+                match v {
+                    Value::String(d) if key == "description" => *d = unwrap_lines(d),
+                    _ => unwrap_descriptions(v),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(unwrap_descriptions),
+        _ => {}
+    }
+}
+
+/// A `///` doc comment as prose: the lines of a paragraph joined by spaces, so that readers
+/// (`explain`, editors' hovers, the generated docs) wrap it at their own width. Blank lines
+/// between paragraphs stay, and so does the break before a list item (`- `, `* `) or an
+/// indented line.
+fn unwrap_lines(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut previous_blank = true;
+    for line in text.lines() {
+        let blank = line.trim().is_empty();
+        let starts_block = line.starts_with(' ')
+            || line.starts_with("- ")
+            || line.starts_with("* ")
+            || line.starts_with('|');
+        if !out.is_empty() {
+            if blank || previous_blank || starts_block {
+                out.push('\n');
+            } else {
+                out.push(' ');
+            }
+        }
+        if !blank {
+            out.push_str(line);
+        }
+        previous_blank = blank;
+    }
+    out
 }
 
 /// The document schema of a module resource of `kind` whose `spec` is `spec_schema`:
@@ -159,6 +211,27 @@ fn string_map(description: &str) -> Value {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn doc_comments_become_paragraphs() {
+        use super::unwrap_lines;
+        assert_eq!(
+            unwrap_lines("One line\nand its rest."),
+            "One line and its rest."
+        );
+        assert_eq!(
+            unwrap_lines("First.\n\nSecond\nparagraph."),
+            "First.\n\nSecond paragraph."
+        );
+        assert_eq!(
+            unwrap_lines("Choices:\n- a\n- b\nthen more"),
+            "Choices:\n- a\n- b then more"
+        );
+        assert_eq!(
+            unwrap_lines("Table:\n| a | b |\n| c | d |"),
+            "Table:\n| a | b |\n| c | d |"
+        );
+    }
+
     use super::*;
     use crate::schema::test_specs::{web_app_schema, WebAppSpec};
     use schemars::JsonSchema;

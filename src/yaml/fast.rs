@@ -1814,32 +1814,26 @@ mod tests {
         }
     }
 
-    /// The benchmark's plain manifests must all take the fast path. Set
-    /// `NIXERNETES_FAST_PATH_APPS` for a larger run (e.g. 1000); skipped, loudly, when python3
-    /// or `../shared/bench/gen_manifests.py` (or `$NIXERNETES_SHARED/bench/...`) is missing.
+    /// The benchmark's plain manifests (`benches/measure.py gen-apps`) must all take the fast
+    /// path. Set `NIXERNETES_FAST_PATH_APPS` for a larger run (e.g. 1000); skipped, loudly,
+    /// when python3 is missing.
     #[test]
     fn generated_manifests_take_the_fast_path() {
-        let shared = std::env::var("NIXERNETES_SHARED")
-            .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../shared").into());
-        let script = std::path::Path::new(&shared).join("bench/gen_manifests.py");
-        if !script.exists() {
-            eprintln!("SKIPPED: {} not found", script.display());
-            return;
-        }
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/measure.py");
         let apps = std::env::var("NIXERNETES_FAST_PATH_APPS").unwrap_or_else(|_| "10".into());
         let dir = tempfile::tempdir().unwrap();
         let status = std::process::Command::new("python3")
-            .arg(&script)
-            .args(["--apps", &apps, "--single-file", "--out"])
+            .args([script, "gen-apps", &apps])
             .arg(dir.path())
+            .arg("--single-file")
             .status();
         let Ok(status) = status else {
             eprintln!("SKIPPED: python3 not found");
             return;
         };
-        assert!(status.success(), "{} failed", script.display());
+        assert!(status.success(), "{script} failed");
         let mut total = 0;
-        for name in ["resources.yaml", "kustomization.yaml"] {
+        for name in ["apps.yaml", "kustomization.yaml"] {
             let text = std::fs::read_to_string(dir.path().join(name)).unwrap();
             for chunk in split(&text) {
                 total += 1;
@@ -1854,7 +1848,7 @@ mod tests {
         assert_eq!(total, apps * 5 + 1);
 
         // Both readers over the same documents, for the record (meaningful with --release).
-        let text = std::fs::read_to_string(dir.path().join("resources.yaml")).unwrap();
+        let text = std::fs::read_to_string(dir.path().join("apps.yaml")).unwrap();
         let chunks: Vec<&str> = split(&text).iter().map(|c| c.text).collect();
         let time = |read: &dyn Fn(&str) -> bool| {
             let start = std::time::Instant::now();

@@ -136,3 +136,195 @@ fn kinds_emit_only_what_they_declare() {
     }
     assert!(checked >= 20, "only {checked} emitted objects checked");
 }
+
+/// The input of a kind's harness run: `tests/kinds/<Kind>/input.yaml`, or its example.
+fn input_of(def: &nixernetes::kind::KindDef) -> String {
+    let own = format!("tests/kinds/{}/input.yaml", def.kind);
+    if root().join(&own).is_file() {
+        own
+    } else {
+        def.example.path.to_string()
+    }
+}
+
+/// The objects of a YAML stream, sorted, without what a mode adds for its own protocol
+/// (`config.kubernetes.io/*` and `internal.config.kubernetes.io/*` annotations).
+fn comparable(stream: &str, what: &str) -> Vec<serde_json::Value> {
+    let mut objects: Vec<serde_json::Value> = nixernetes::source::parse_text(stream, what)
+        .unwrap_or_else(|e| panic!("{what}: output does not parse: {e:?}"))
+        .into_iter()
+        .map(|r| {
+            let mut v = serde_json::Value::Object(r.object);
+            if let Some(a) = v
+                .pointer_mut("/metadata/annotations")
+                .and_then(|a| a.as_object_mut())
+            {
+                a.retain(|k, _| {
+                    !k.starts_with("config.kubernetes.io/")
+                        && !k.starts_with("internal.config.kubernetes.io/")
+                });
+                if a.is_empty() {
+                    v["metadata"].as_object_mut().unwrap().remove("annotations");
+                }
+            }
+            v
+        })
+        .collect();
+    objects.sort_by_key(|o| o.to_string());
+    objects
+}
+
+/// The items of a ResourceList, as one YAML (JSON) stream.
+fn items_of(list: &str) -> String {
+    let list = nixernetes::source::parse_text(list, "fn output").expect("a ResourceList");
+    let items = list
+        .first()
+        .and_then(|r| r.object.get("items"))
+        .and_then(|i| i.as_array())
+        .cloned()
+        .unwrap_or_default();
+    items
+        .iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join("\n---\n")
+}
+
+/// The KRM function, the legacy Kustomize plugin and the Argo CD plugin give the objects
+/// `render` gives, for every kind's example.
+#[test]
+fn every_kind_gives_the_same_objects_in_every_mode() {
+    let mut checked = 0;
+    for def in registry().iter() {
+        let input = input_of(def);
+        // The Kustomize modes leave a child without a namespace when nothing names one (for
+        // kustomize's `namespace:`), where render falls back to `default`: name it in both.
+        let rendered =
+            common::run_binary(&["render", "--inventory", "app", "-n", "default", &input]);
+        assert_eq!(rendered.status, 0, "{}: {}", def.kind, rendered.stderr);
+        let expected = comparable(&rendered.stdout, &format!("{}: render", def.kind));
+        assert!(
+            !def.generates() || !expected.is_empty(),
+            "{}: {input} renders nothing",
+            def.kind
+        );
+
+        let text = std::fs::read_to_string(root().join(&input)).expect("input");
+        let items: Vec<serde_json::Value> = nixernetes::source::parse_text(&text, &input)
+            .expect("input parses")
+            .into_iter()
+            .map(|r| serde_json::Value::Object(r.object))
+            .collect();
+        let list = serde_json::json!({
+            "apiVersion": "config.kubernetes.io/v1",
+            "kind": "ResourceList",
+            "items": items,
+            "functionConfig": {"apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": "nixernetes"},
+                "data": {"inventory": "app", "namespace": "default"}},
+        });
+        let krm = common::run_binary_with(&["fn"], &[], Some(&list.to_string()));
+        assert_eq!(krm.status, 0, "{}: fn: {}", def.kind, krm.stderr);
+        let krm_stream = items_of(&krm.stdout);
+        assert_eq!(
+            comparable(&krm_stream, &format!("{}: fn", def.kind)),
+            expected,
+            "{}: the KRM function differs from render",
+            def.kind
+        );
+
+        // The legacy plugin takes one config object: each generating document of the input,
+        // given to the plugin and, alone in a ResourceList, to the KRM function (both modes
+        // leave a namespace to kustomize when nothing names one).
+        let generating = nixernetes::source::parse_text(&text, &input)
+            .expect("input parses")
+            .into_iter()
+            .filter(|r| registry().lookup(r.kind()).is_some_and(|d| d.generates()));
+        for doc in generating {
+            let doc = serde_json::Value::Object(doc.object);
+            let dir = tempfile::tempdir().expect("tempdir");
+            let file = dir.path().join("config.yaml");
+            std::fs::write(&file, doc.to_string()).expect("write config");
+            let plugin = common::run_binary(&["kustomize-plugin", &file.to_string_lossy()]);
+            assert_eq!(plugin.status, 0, "{}: plugin: {}", def.kind, plugin.stderr);
+            let alone = serde_json::json!({
+                "apiVersion": "config.kubernetes.io/v1",
+                "kind": "ResourceList",
+                "items": [doc],
+            });
+            let krm = common::run_binary_with(&["fn"], &[], Some(&alone.to_string()));
+            assert_eq!(krm.status, 0, "{}: fn: {}", def.kind, krm.stderr);
+            assert_eq!(
+                comparable(&plugin.stdout, &format!("{}: plugin", def.kind)),
+                comparable(&items_of(&krm.stdout), &format!("{}: fn", def.kind)),
+                "{}: the legacy plugin differs from the KRM function",
+                def.kind
+            );
+        }
+
+        let argocd = common::run_binary_with(
+            &["render", "--argocd", &input],
+            &[
+                ("ARGOCD_APP_NAME", "app"),
+                ("ARGOCD_APP_NAMESPACE", "default"),
+            ],
+            None,
+        );
+        assert_eq!(argocd.status, 0, "{}: argocd: {}", def.kind, argocd.stderr);
+        assert_eq!(
+            comparable(&argocd.stdout, &format!("{}: argocd", def.kind)),
+            expected,
+            "{}: the Argo CD plugin differs from render",
+            def.kind
+        );
+        checked += 1;
+    }
+    assert!(checked >= 11, "only {checked} kinds checked");
+}
+
+/// The pods every kind's example renders pass the built-in checks at level medium without an
+/// error: a kind's defaults are what the checks ask for. Compliance labels are the user's to
+/// give (`compliance`, or a ComplianceProfile), so that check is left out.
+#[test]
+fn every_kind_passes_the_checks_at_level_medium() {
+    const POD_KINDS: &[&str] = &[
+        "Pod",
+        "Deployment",
+        "StatefulSet",
+        "DaemonSet",
+        "ReplicaSet",
+        "Job",
+        "CronJob",
+    ];
+    let mut failures = Vec::new();
+    for def in registry().iter() {
+        let input = input_of(def);
+        let out = common::run_binary(&["check", "--level", "medium", "-o", "json", &input]);
+        let report: serde_json::Value = match serde_json::from_str(&out.stdout) {
+            Ok(v) => v,
+            Err(e) => {
+                failures.push(format!("{}: check -o json: {e}: {}", def.kind, out.stderr));
+                continue;
+            }
+        };
+        let errors: Vec<String> = report["findings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|f| f["severity"] == "error" && f["check"] != "compliance-labels")
+            .filter(|f| {
+                let kind = f["object"]["kind"].as_str().unwrap_or_default();
+                POD_KINDS.contains(&kind)
+            })
+            .map(|f| f.to_string())
+            .collect();
+        if !errors.is_empty() {
+            failures.push(format!(
+                "{}: check --level medium {input}: pod errors:\n{}",
+                def.kind,
+                errors.join("\n")
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

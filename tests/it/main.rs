@@ -15,6 +15,7 @@ mod kinds;
 mod krm_exec;
 mod kubectl;
 mod layers;
+mod network;
 mod policy;
 mod robustness;
 mod schemas;

@@ -32,14 +32,34 @@ pub struct Outcome {
 
 /// Runs the binary in the crate root with `args`, a clean environment (PATH kept) and no stdin.
 pub fn run_binary(args: &[&str]) -> Outcome {
-    let out = Command::new(env!("CARGO_BIN_EXE_kubectl-nixernetes"))
+    run_binary_with(args, &[], None)
+}
+
+/// [`run_binary`] with environment variables `env` and, when given, `stdin` as standard input.
+pub fn run_binary_with(args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Outcome {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kubectl-nixernetes"))
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .stdin(Stdio::null())
-        .output()
+        .envs(env.iter().copied())
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("the binary runs");
+    if let Some(text) = stdin {
+        let mut pipe = child.stdin.take().expect("stdin");
+        let text = text.to_owned();
+        // Written from a thread: a large input must not deadlock against a full stdout pipe.
+        std::thread::spawn(move || pipe.write_all(text.as_bytes()).expect("write stdin"));
+    }
+    let out = child.wait_with_output().expect("the binary runs");
     Outcome {
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),

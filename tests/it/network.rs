@@ -1,0 +1,83 @@
+//! The NetworkPolicies the examples render let their pods do what they exist for, and no more:
+//! flows evaluated with `nixernetes::policy::netpol` on the rendered objects.
+
+use crate::common;
+use nixernetes::policy::netpol::{Endpoint, Policies};
+use nixernetes::resource::Resource;
+
+/// The objects `render` prints for `path`.
+pub fn rendered(path: &str) -> Vec<Resource> {
+    let out = common::run_binary(&["render", path]);
+    assert_eq!(out.status, 0, "render {path}: {}", out.stderr);
+    nixernetes::source::parse_text(&out.stdout, path).expect("render output parses")
+}
+
+/// The pods of the workload `kind`/`name` in `objects`.
+pub fn pods(p: &Policies<'_>, objects: &[Resource], kind: &str, name: &str) -> Endpoint {
+    let object = objects
+        .iter()
+        .find(|o| o.kind() == kind && o.name() == name)
+        .unwrap_or_else(|| panic!("no {kind}/{name} rendered"));
+    p.pod_of(object).expect("a workload")
+}
+
+#[test]
+fn the_platform_example_allows_its_tiers_and_nothing_else() {
+    let objects = rendered("examples/platform");
+    let p = Policies::new(&objects);
+    let web = pods(&p, &objects, "Deployment", "web");
+    let api = pods(&p, &objects, "Deployment", "api");
+    let cache = pods(&p, &objects, "StatefulSet", "cache");
+    // CloudNativePG's instance pods, and its operator.
+    let db = p.pod("chat", &[("cnpg.io/cluster", "chat-db")]);
+    let operator = p.pod(
+        "cnpg-system",
+        &[("app.kubernetes.io/name", "cloudnative-pg")],
+    );
+    let dns = p.pod("kube-system", &[("k8s-app", "kube-dns")]);
+    let controller = p.pod(
+        "ingress-nginx",
+        &[("app.kubernetes.io/name", "ingress-nginx")],
+    );
+
+    for (from, to, port, what) in [
+        (&controller, &web, 8080, "the ingress controller → web"),
+        (&web, &api, 3000, "web → api"),
+        (&api, &cache, 6379, "api → cache"),
+        (&api, &db, 5432, "api → chat-db"),
+        (&db, &db, 5432, "chat-db replication"),
+        (&operator, &db, 8000, "the CNPG operator → chat-db status"),
+        (&web, &dns, 53, "web → DNS"),
+    ] {
+        let verdict = p.allows(from, to, port, "TCP");
+        assert!(verdict.allowed(), "{what} on {port}: {verdict:?}");
+    }
+    assert!(
+        p.allows(&cache, &dns, 53, "UDP").allowed(),
+        "cache → DNS (UDP)"
+    );
+    for (from, to, port, what) in [
+        (&web, &cache, 6379, "web → cache"),
+        (&web, &db, 5432, "web → chat-db"),
+        (&api, &web, 8080, "api → web"),
+        (&cache, &api, 3000, "cache → api"),
+        (&controller, &api, 3000, "the ingress controller → api"),
+        (&web, &api, 3001, "web → api on another port"),
+        (&api, &dns, 8053, "api → kube-system on another port"),
+    ] {
+        assert!(
+            !p.allows(from, to, port, "TCP").allowed(),
+            "{what} on {port} is allowed"
+        );
+    }
+    let internet = Endpoint::External("93.184.216.34".parse().unwrap());
+    assert!(
+        !p.allows(&web, &internet, 443, "TCP").allowed(),
+        "web → the internet"
+    );
+    // chat-db reaches object storage for its backups over HTTPS.
+    assert!(
+        p.allows(&db, &internet, 443, "TCP").allowed(),
+        "chat-db → object storage"
+    );
+}
