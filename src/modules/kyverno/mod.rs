@@ -331,6 +331,8 @@ spec:
         pod
     }
 
+    /// A Deployment of `pod`, whose pods carry the label `team` when `labelled` (the
+    /// Deployment itself always does: the pods' labels are what counts).
     fn deployment(pod: &Value, labelled: bool) -> Value {
         let labels = if labelled {
             json!({"app": "web", "team": "shop"})
@@ -339,10 +341,10 @@ spec:
         };
         json!({
             "apiVersion": "apps/v1", "kind": "Deployment",
-            "metadata": {"name": "web", "namespace": "shop", "labels": labels},
+            "metadata": {"name": "web", "namespace": "shop", "labels": {"app": "web", "team": "shop"}},
             "spec": {
                 "selector": {"matchLabels": {"app": "web"}},
-                "template": {"metadata": {"labels": {"app": "web"}}, "spec": pod},
+                "template": {"metadata": {"labels": labels}, "spec": pod},
             },
         })
     }
@@ -411,14 +413,15 @@ spec:
                     exprs.push(e);
                 }
             }
-            let vars: Vec<(&str, &str)> = match policy.subject {
-                presets::Subject::Pod => VARIABLES.to_vec(),
-                presets::Subject::Workload => vec![],
-            };
+            let vars: Vec<(&str, &str)> = VARIABLES.to_vec();
             let bad_pod = violation(policy.name);
             let good = deployment(&compliant(), true);
             let bad = deployment(&bad_pod, false);
-            let pod = |d: &Value| json!({"apiVersion": "v1", "kind": "Pod", "metadata": d["metadata"], "spec": d["spec"]["template"]["spec"]});
+            let pod = |d: &Value| {
+                json!({"apiVersion": "v1", "kind": "Pod",
+                       "metadata": {"name": "web", "namespace": "shop", "labels": d["spec"]["template"]["metadata"]["labels"]},
+                       "spec": d["spec"]["template"]["spec"]})
+            };
             let cron = |d: &Value| {
                 json!({"apiVersion": "batch/v1", "kind": "CronJob", "metadata": d["metadata"],
                        "spec": {"schedule": "0 * * * *", "jobTemplate": {"spec": {"template": d["spec"]["template"]}}}})

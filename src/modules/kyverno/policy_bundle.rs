@@ -6,7 +6,7 @@
 //! that admission will use. The rules are in `presets`.
 
 use super::common::{self, FailureAction, PolicyMatch};
-use super::presets::{self, Params, PresetPolicy, Subject, VARIABLES, WORKLOAD_KINDS};
+use super::presets::{self, Params, PresetPolicy, VARIABLES, WORKLOAD_KINDS};
 use crate::kind::spec::{Generate, Kind};
 use crate::kind::{Admission, Context, Example, Expansion, Gvk, ModuleResource, Problems};
 use crate::schema::operators;
@@ -158,14 +158,6 @@ fn params(spec: &PolicyBundleSpec) -> Params {
     }
 }
 
-fn kinds_of(policy: &PresetPolicy) -> Vec<String> {
-    match policy.subject {
-        // Kyverno extends a Pod rule to the pod controllers itself.
-        Subject::Pod => vec!["Pod".to_string()],
-        Subject::Workload => WORKLOAD_KINDS.iter().map(|k| k.to_string()).collect(),
-    }
-}
-
 /// The ClusterPolicy of one preset policy.
 fn cluster_policy(
     ctx: &Context,
@@ -189,7 +181,8 @@ fn cluster_policy(
             }
             let mut r = json!({
                 "name": rule.name,
-                "match": {"any": [{"resources": {"kinds": kinds_of(policy)}}]},
+                // Kyverno extends a Pod rule to the pod controllers itself (autogen).
+                "match": {"any": [{"resources": {"kinds": ["Pod"]}}]},
                 "validate": validate,
             });
             if needs_precondition {
@@ -212,10 +205,7 @@ fn cluster_policy(
             "annotations": {
                 "policies.kyverno.io/title": policy.title,
                 "policies.kyverno.io/category": policy.category,
-                "policies.kyverno.io/subject": match policy.subject {
-                    Subject::Pod => "Pod",
-                    Subject::Workload => "Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob",
-                },
+                "policies.kyverno.io/subject": "Pod",
             },
         },
         "spec": {"background": true, "rules": rules},
@@ -230,13 +220,10 @@ fn admission_policy(
     action: FailureAction,
 ) -> [Value; 2] {
     let kinds: Vec<String> = WORKLOAD_KINDS.iter().map(|k| k.to_string()).collect();
-    let vars: Vec<(String, String)> = match policy.subject {
-        Subject::Pod => VARIABLES
-            .iter()
-            .map(|(n, e)| (n.to_string(), e.to_string()))
-            .collect(),
-        Subject::Workload => Vec::new(),
-    };
+    let vars: Vec<(String, String)> = VARIABLES
+        .iter()
+        .map(|(n, e)| (n.to_string(), e.to_string()))
+        .collect();
     let validations: Vec<Value> = policy
         .rules
         .iter()

@@ -31,16 +31,6 @@ pub struct PresetRule {
     pub cel: fn(&Params) -> Vec<String>,
 }
 
-/// Which objects a preset policy matches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Subject {
-    /// Pods; Kyverno extends the rule to the pod controllers itself (autogen), the admission
-    /// policy matches them and reads their pod template.
-    Pod,
-    /// Pods and the pod controllers, each judged by its own metadata.
-    Workload,
-}
-
 /// A preset policy: one ClusterPolicy, or one ValidatingAdmissionPolicy and its binding.
 pub struct PresetPolicy {
     /// The policy's name, Kyverno's own (prefixed with the bundle's name when emitted).
@@ -49,11 +39,12 @@ pub struct PresetPolicy {
     pub title: &'static str,
     /// `policies.kyverno.io/category`.
     pub category: &'static str,
-    pub subject: Subject,
     pub rules: &'static [PresetRule],
 }
 
-/// Kinds a `Workload` policy matches, as Kyverno writes them.
+/// Kinds an admission policy matches: Pods and the pod controllers, whose pod templates it
+/// reads (the API server has no Kyverno autogen); a ClusterPolicy matches Pods and Kyverno
+/// extends its rules to the controllers.
 pub const WORKLOAD_KINDS: &[&str] = &[
     "Pod",
     "apps/v1/Deployment",
@@ -131,7 +122,6 @@ pub static HOST_NAMESPACES: PresetPolicy = PresetPolicy {
     name: "disallow-host-namespaces",
     title: "Disallow Host Namespaces",
     category: "Pod Security Standards (Baseline)",
-    subject: Subject::Pod,
     rules: &[PresetRule {
         name: "host-namespaces",
         checks: &["host-namespaces"],
@@ -156,7 +146,6 @@ pub static PRIVILEGED: PresetPolicy = PresetPolicy {
     name: "disallow-privileged-containers",
     title: "Disallow Privileged Containers",
     category: "Pod Security Standards (Baseline)",
-    subject: Subject::Pod,
     rules: &[PresetRule {
         name: "privileged-containers",
         checks: &["privileged-container"],
@@ -177,7 +166,6 @@ pub static CAPABILITIES: PresetPolicy = PresetPolicy {
     name: "disallow-capabilities",
     title: "Disallow Capabilities",
     category: "Pod Security Standards (Baseline)",
-    subject: Subject::Pod,
     rules: &[PresetRule {
         name: "adding-capabilities",
         checks: &["capabilities-baseline"],
@@ -205,7 +193,6 @@ pub static HOST_PATH: PresetPolicy = PresetPolicy {
     name: "disallow-host-path",
     title: "Disallow hostPath",
     category: "Pod Security Standards (Baseline)",
-    subject: Subject::Pod,
     rules: &[PresetRule {
         name: "host-path",
         checks: &["host-path-volume"],
@@ -224,7 +211,6 @@ pub static HOST_PORTS: PresetPolicy = PresetPolicy {
     name: "disallow-host-ports",
     title: "Disallow hostPorts",
     category: "Pod Security Standards (Baseline)",
-    subject: Subject::Pod,
     rules: &[PresetRule {
         name: "host-ports-none",
         checks: &["host-port"],
@@ -242,7 +228,6 @@ pub static PROC_MOUNT: PresetPolicy = PresetPolicy {
     name: "disallow-proc-mount",
     title: "Disallow procMount",
     category: "Pod Security Standards (Baseline)",
-    subject: Subject::Pod,
     rules: &[PresetRule {
         name: "check-proc-mount",
         checks: &["proc-mount"],
@@ -263,7 +248,6 @@ pub static PRIVILEGE_ESCALATION: PresetPolicy = PresetPolicy {
     name: "disallow-privilege-escalation",
     title: "Disallow Privilege Escalation",
     category: "Pod Security Standards (Restricted)",
-    subject: Subject::Pod,
     rules: &[PresetRule {
         name: "privilege-escalation",
         checks: &["allow-privilege-escalation"],
@@ -281,7 +265,6 @@ pub static RUN_AS_NON_ROOT: PresetPolicy = PresetPolicy {
     name: "require-run-as-nonroot",
     title: "Require runAsNonRoot",
     category: "Pod Security Standards (Restricted)",
-    subject: Subject::Pod,
     rules: &[PresetRule {
         name: "run-as-non-root",
         checks: &["run-as-non-root"],
@@ -308,7 +291,6 @@ pub static CAPABILITIES_STRICT: PresetPolicy = PresetPolicy {
     name: "disallow-capabilities-strict",
     title: "Disallow Capabilities (Strict)",
     category: "Pod Security Standards (Restricted)",
-    subject: Subject::Pod,
     rules: &[
         PresetRule {
             name: "require-drop-all",
@@ -361,7 +343,6 @@ pub static SECCOMP_STRICT: PresetPolicy = PresetPolicy {
     name: "restrict-seccomp-strict",
     title: "Restrict Seccomp (Strict)",
     category: "Pod Security Standards (Restricted)",
-    subject: Subject::Pod,
     rules: &[PresetRule {
         name: "check-seccomp-strict",
         checks: &["seccomp-profile"],
@@ -389,7 +370,6 @@ pub static VOLUME_TYPES_POLICY: PresetPolicy = PresetPolicy {
     name: "restrict-volume-types",
     title: "Restrict Volume Types",
     category: "Pod Security Standards (Restricted)",
-    subject: Subject::Pod,
     rules: &[PresetRule {
         name: "restricted-volumes",
         checks: &["restricted-volume-types"],
@@ -423,7 +403,6 @@ pub static REQUESTS_LIMITS: PresetPolicy = PresetPolicy {
     name: "require-requests-limits",
     title: "Require Limits and Requests",
     category: "Best Practices, EKS Best Practices",
-    subject: Subject::Pod,
     rules: &[PresetRule {
         name: "validate-resources",
         checks: &["cpu-requests", "memory-requests", "memory-limits"],
@@ -448,7 +427,6 @@ pub static LATEST_TAG: PresetPolicy = PresetPolicy {
     name: "disallow-latest-tag",
     title: "Disallow Latest Tag",
     category: "Best Practices",
-    subject: Subject::Pod,
     rules: &[
         PresetRule {
             name: "require-image-tag",
@@ -471,7 +449,6 @@ pub static RO_ROOTFS: PresetPolicy = PresetPolicy {
     name: "require-ro-rootfs",
     title: "Require Read-Only Root Filesystem",
     category: "Best Practices, EKS Best Practices, PSP Migration",
-    subject: Subject::Pod,
     rules: &[PresetRule {
         name: "validate-readonly-rootfilesystem",
         checks: &["read-only-root-fs"],
@@ -490,7 +467,6 @@ pub static REGISTRIES: PresetPolicy = PresetPolicy {
     name: "restrict-image-registries",
     title: "Restrict Image Registries",
     category: "Best Practices, EKS Best Practices",
-    subject: Subject::Pod,
     rules: &[PresetRule {
         name: "validate-registries",
         checks: &[],
@@ -526,7 +502,6 @@ pub static LABELS: PresetPolicy = PresetPolicy {
     name: "require-labels",
     title: "Require Labels",
     category: "Best Practices",
-    subject: Subject::Workload,
     rules: &[PresetRule {
         name: "check-for-labels",
         checks: &[],
@@ -549,10 +524,22 @@ pub static LABELS: PresetPolicy = PresetPolicy {
             json!({"pattern": {"metadata": {"labels": labels}}})
         },
         cel: |p| {
+            // The pod's labels: a Pod's own, a controller's pod template's (as Kyverno's autogen
+            // reads them), since the pods a controller creates carry only those.
+            let keys = quoted(&p.required_labels);
+            let has_all = |m: &str| {
+                format!(
+                    "[{keys}].all(l, has({m}.labels) && l in {m}.labels && {m}.labels[l] != '')"
+                )
+            };
+            let job = "object.spec.jobTemplate.spec.template.metadata";
+            let template = "object.spec.template.metadata";
             vec![format!(
-            "has(object.metadata.labels) && [{}].all(l, l in object.metadata.labels && object.metadata.labels[l] != '')",
-            quoted(&p.required_labels)
-        )]
+                "object.kind == 'Pod' ? {} : (object.kind == 'CronJob' ? (has({job}) && {}) : (has({template}) && {}))",
+                has_all("object.metadata"),
+                has_all(job),
+                has_all(template)
+            )]
         },
     }],
 };
