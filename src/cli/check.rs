@@ -123,7 +123,9 @@ pub fn run(args: &CheckArgs) -> i32 {
         .filter(|r| !r.is_local_config())
         .collect();
     let mut findings = out.findings.clone();
-    crate::finding::append(&mut findings, policy::run(&objects, &settings));
+    let mut checked = policy::run(&objects, &settings);
+    crate::kind::admission::cite(&mut checked, &out.admission);
+    crate::finding::append(&mut findings, checked);
     // The text report groups findings by object under the document's line, and shows each
     // finding's own line beside it.
     let documents: Vec<Option<String>> = findings

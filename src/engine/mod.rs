@@ -12,7 +12,7 @@ pub mod order;
 pub mod passes;
 
 use crate::finding::{has_errors, Finding};
-use crate::kind::{Context, ModuleResource, Nested, Registry, Role};
+use crate::kind::{Admission, Context, ModuleResource, Nested, Registry, Role};
 use crate::resource::{type_name, ObjectRef, Resource, API_VERSION};
 use crate::settings::Overrides;
 use crate::validate;
@@ -64,6 +64,9 @@ pub struct Output {
     pub findings: Vec<Finding>,
     /// The policy settings that were in force.
     pub policy: crate::settings::PolicySettings,
+    /// The admission rules the rendered set puts in force; the check findings cite them
+    /// (`kind::admission::cite`), and so must a caller that runs the checks itself.
+    pub admission: Vec<Admission>,
 }
 
 impl Output {
@@ -107,10 +110,11 @@ fn pipeline(
         .collect();
     let expanded = expand_all(reg, inputs, &ctx, validate, &mut findings);
     let (mut objects, mut produced) = (expanded.objects, expanded.produced);
+    let admission = expanded.facts.admission;
     if !validate {
         if ctx.network_policies && !has_errors(&findings) {
             add_network_policies(
-                &expanded.network,
+                &expanded.facts.network,
                 &mut objects,
                 &mut produced,
                 &ctx,
@@ -122,7 +126,7 @@ fn pipeline(
     }
     // The declarations share their modules' provenance: dropped now, each module's provenance
     // goes with its last streamed child instead of staying to the end of a large render.
-    drop(expanded.network);
+    drop(expanded.facts.network);
     // Objects are held to the end when the caller wants them all, or a report reads them all.
     let hold = keep.is_none() || !reports.is_empty();
     let mut held = Vec::with_capacity(if hold { objects.len() } else { 0 });
@@ -168,6 +172,7 @@ fn pipeline(
                 streamed.finish()
             };
             crate::policy::apply_enforcement(&mut checked, ctx.policy.enforcement);
+            crate::kind::admission::cite(&mut checked, &admission);
             crate::finding::append(&mut findings, checked);
         }
         for report in &reports {
@@ -181,6 +186,7 @@ fn pipeline(
         objects: held,
         findings,
         policy: ctx.policy,
+        admission,
     }
 }
 
@@ -218,11 +224,19 @@ fn run_report(
 }
 
 /// The expanded set: objects, the provenance of each (`None` for pass-through objects), and
-/// the network declarations of the module resources.
+/// what the module resources declared about them.
 struct Expanded {
     objects: Vec<Resource>,
     produced: Vec<Option<Arc<Provenance>>>,
+    facts: Facts,
+}
+
+/// What the module resources declared about their objects (`Expansion::network` and
+/// `Expansion::admission`), gathered for the passes that read it.
+#[derive(Default)]
+struct Facts {
     network: Vec<Declared>,
+    admission: Vec<Admission>,
 }
 
 /// Expands every module resource in input order; pass-through objects stay where they are.
@@ -237,7 +251,7 @@ fn expand_all(
         objects: Vec::with_capacity(inputs.len()),
         // Shared by every child of a module resource; `None` (one word) for pass-through objects.
         produced: Vec::with_capacity(inputs.len()),
-        network: Vec::new(),
+        facts: Facts::default(),
     };
     for res in inputs {
         if !res.is_module() {
@@ -245,7 +259,7 @@ fn expand_all(
             out.produced.push(None);
             continue;
         }
-        let children = expand(reg, &res, ctx, None, 0, &mut out.network, findings);
+        let children = expand(reg, &res, ctx, None, 0, &mut out.facts, findings);
         if validate {
             // Validation changes nothing: the module resource stays, its children are dropped.
             out.objects.push(res);
@@ -507,7 +521,7 @@ fn module_identity(
     (name, namespace, ok)
 }
 
-/// Expands one module resource (recursively), adding its network declarations to `network`.
+/// Expands one module resource (recursively), adding its declarations to `facts`.
 /// Returns `None` when it failed or is a configuration kind (nothing to emit).
 fn expand(
     reg: &Registry,
@@ -515,7 +529,7 @@ fn expand(
     ctx: &Context,
     parent: Option<&Provenance>,
     depth: usize,
-    network: &mut Vec<Declared>,
+    facts: &mut Facts,
     findings: &mut Vec<Finding>,
 ) -> Option<Vec<(Resource, Arc<Provenance>)>> {
     let Some(def) = reg.lookup(res.kind()) else {
@@ -560,6 +574,7 @@ fn expand(
         }
     };
     findings.extend(expansion.findings);
+    facts.admission.extend(expansion.admission);
     let prov = Arc::new(Provenance::of(
         res,
         def,
@@ -570,7 +585,7 @@ fn expand(
     if !expansion.network.is_empty() {
         let about = Arc::new(res.object_ref());
         for target in expansion.network {
-            network.push(Declared {
+            facts.network.push(Declared {
                 target,
                 provenance: Arc::clone(&prov),
                 about: Arc::clone(&about),
@@ -588,16 +603,16 @@ fn expand(
         if child.is_module() {
             let mut child = child;
             prov.pass_down(&mut child);
-            let (found, declared) = (findings.len(), network.len());
-            let grand = expand(reg, &child, ctx, Some(&*prov), depth + 1, network, findings);
+            let (found, declared) = (findings.len(), facts.network.len());
+            let grand = expand(reg, &child, ctx, Some(&*prov), depth + 1, facts, findings);
             if let (Some(at), Some(parent_ref)) =
                 (nested.iter().find(|n| n.index == index), &parent_ref)
             {
                 relocate(&child, at, parent_ref, &mut findings[found..]);
                 if at.network_policies {
-                    relocate_network(&child, at, parent_ref, &mut network[declared..]);
+                    relocate_network(&child, at, parent_ref, &mut facts.network[declared..]);
                 } else {
-                    network.truncate(declared);
+                    facts.network.truncate(declared);
                 }
             }
             match grand {

@@ -1,7 +1,9 @@
 //! `Expansion`: what a generating kind returns. Besides its child objects it declares the facts
 //! other passes need about them (the network access its pods need), so no pass has to
-//! rediscover them from the objects.
+//! rediscover them from the objects. The same goes for the admission rules its policies put in
+//! force.
 
+use super::admission::Admission;
 use super::network::NetworkTarget;
 use crate::finding::Finding;
 use crate::resource::ObjectRef;
@@ -23,6 +25,9 @@ pub struct Expansion {
     /// The module resources among `objects` that the kind wrote from parts of its own spec
     /// (a `MultiTierApp`'s tiers): what the engine finds about them is reported at those parts.
     pub nested: Vec<Nested>,
+    /// Admission rules its objects put in force that refuse what a built-in check finds; the
+    /// check findings cite them (`admission::cite`).
+    pub admission: Vec<Admission>,
 }
 
 /// A child module resource written from part of its parent's spec.

@@ -6,12 +6,14 @@
 //! This layer knows no particular kind and no policy check: kinds live in `modules/`, which
 //! registers them; the engine looks them up only through a `Registry` it is handed.
 
+pub mod admission;
 pub mod context;
 pub mod expansion;
 pub mod network;
 pub mod resource;
 pub mod spec;
 
+pub use admission::Admission;
 pub use context::Context;
 pub use expansion::{Expansion, Nested};
 pub use network::{NetworkTarget, Policies};

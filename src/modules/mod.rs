@@ -10,8 +10,9 @@ mod compliance;
 mod compliance_enforcement;
 mod database_management;
 mod kubernetes_core;
-mod multi_tier_deployment;
+mod kyverno;
 mod multi_tenancy;
+mod multi_tier_deployment;
 mod rbac;
 mod secrets_management;
 mod security_policies;
@@ -36,6 +37,7 @@ pub fn registry() -> &'static Registry {
                 rbac::kinds(),
                 multi_tenancy::kinds(),
                 secrets_management::kinds(),
+                kyverno::kinds(),
             ]
             .into_iter()
             .flatten()

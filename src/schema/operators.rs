@@ -41,6 +41,8 @@ const fn kind(
 }
 
 const CNPG: &str = "CloudNativePG >= 1.26";
+/// Per-rule `validate.failureAction` (spec-level `validationFailureAction` is deprecated).
+const KYVERNO: &str = "Kyverno >= 1.13";
 
 pub const HTTP_ROUTE: OperatorKind = kind(
     "HTTPRoute",
@@ -70,12 +72,13 @@ pub const VPA: OperatorKind = kind(
     "v1",
     "Kubernetes Vertical Pod Autoscaler >= 1.0",
 );
-
-pub const KYVERNO_CLUSTER_POLICY: OperatorKind = kind(
-    "ClusterPolicy",
-    "kyverno.io",
+pub const KYVERNO_CLUSTER_POLICY: OperatorKind = kind("ClusterPolicy", "kyverno.io", "v1", KYVERNO);
+pub const KYVERNO_POLICY: OperatorKind = kind("Policy", "kyverno.io", "v1", KYVERNO);
+pub const KYVERNO_VALIDATING_POLICY: OperatorKind = kind(
+    "ValidatingPolicy",
+    "policies.kyverno.io",
     "v1",
-    "Kyverno >= 1.13 (per-rule validate.failureAction)",
+    "Kyverno >= 1.17 (CEL policy types stable)",
 );
 pub const VELERO_SCHEDULE: OperatorKind = kind("Schedule", "velero.io", "v1", "Velero >= 1.10");
 pub const CAPSULE_TENANT: OperatorKind = kind(
@@ -83,6 +86,8 @@ pub const CAPSULE_TENANT: OperatorKind = kind(
     "capsule.clastix.io",
     "v1beta2",
     "Capsule >= 0.10 (namespaceOptions.additionalMetadataList)",
+);
+
 const ESO: &str = "External Secrets Operator >= 0.16 (v1beta1 unserved since 0.17)";
 
 pub const EXTERNAL_SECRET: OperatorKind = kind("ExternalSecret", "external-secrets.io", "v1", ESO);
@@ -106,6 +111,8 @@ pub static ALL: &[OperatorKind] = &[
     POD_MONITOR,
     VPA,
     KYVERNO_CLUSTER_POLICY,
+    KYVERNO_POLICY,
+    KYVERNO_VALIDATING_POLICY,
     VELERO_SCHEDULE,
     CAPSULE_TENANT,
     EXTERNAL_SECRET,

@@ -214,6 +214,7 @@ impl Generate for NodeAgent {
             labels: w.kind_labels(),
             network: vec![w.network(m, false)],
             findings,
+            ..Default::default()
         }
     }
 }

@@ -250,6 +250,7 @@ impl Generate for StatefulService {
             labels: w.kind_labels(),
             network: vec![w.network(m, false)],
             findings,
+            ..Default::default()
         }
     }
 }

@@ -281,6 +281,7 @@ impl Generate for WebApp {
             labels: w.kind_labels(),
             network: vec![w.network(m, spec.exposed())],
             findings: parts.findings,
+            ..Default::default()
         }
     }
 }

@@ -70,6 +70,7 @@ impl Generate for Worker {
             labels: w.kind_labels(),
             network: vec![w.network(m, false)],
             findings: parts.findings,
+            ..Default::default()
         }
     }
 }
