@@ -10,6 +10,7 @@ pub mod admission;
 pub mod context;
 pub mod expansion;
 pub mod network;
+pub mod outputs;
 pub mod resource;
 pub mod spec;
 
@@ -17,6 +18,7 @@ pub use admission::Admission;
 pub use context::Context;
 pub use expansion::{Expansion, Nested};
 pub use network::{NetworkTarget, Policies};
+pub use outputs::{OutputDef, OutputValue, OutputValues};
 pub use resource::{ModuleResource, Problems};
 pub use spec::{Configure, Generate, Kind, Report};
 
@@ -95,6 +97,8 @@ macro_rules! example {
     };
 }
 
+/// A generating kind's connection outputs for one resource (or every error of its spec).
+pub type OutputsFn = fn(&ModuleResource<'_>, &Context) -> Result<OutputValues, Vec<Finding>>;
 /// A generating kind's function: the resource's children (or every error of its spec).
 pub type GenerateFn = fn(&ModuleResource<'_>, &Context) -> Result<Expansion, Vec<Finding>>;
 /// A configuration kind's function: changes the context, emits nothing.
@@ -144,6 +148,10 @@ pub struct KindDef {
     pub spec_schema: fn(&mut schemars::SchemaGenerator) -> schemars::Schema,
     /// The objects it can emit (empty for configuration and report kinds).
     pub emits: &'static [Gvk],
+    /// The connection outputs apps can bind to with `uses` (empty for most kinds).
+    pub outputs: &'static [OutputDef],
+    /// Their values for one resource; `None` when the kind publishes none.
+    pub output_values: Option<OutputsFn>,
     /// A complete, valid example input, for `explain`, the docs and the tests.
     pub example: Example,
 }

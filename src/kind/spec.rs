@@ -20,7 +20,8 @@
 //! ```
 
 use super::{
-    Context, Example, Expansion, Gvk, KindDef, ModuleResource, Problems, Role, SeedModule,
+    Context, Example, Expansion, Gvk, KindDef, ModuleResource, OutputDef, OutputValues, Problems,
+    Role, SeedModule,
 };
 use crate::finding::Finding;
 use crate::resource::Resource;
@@ -49,6 +50,14 @@ pub trait Generate: Kind {
     const EMITS: &'static [Gvk];
     /// The children of a valid spec.
     fn expand(spec: Self::Spec, m: &ModuleResource<'_>, ctx: &Context) -> Expansion;
+    /// The connection outputs apps can bind to with `uses` (see `kind::outputs`); most kinds
+    /// publish none.
+    const OUTPUTS: &'static [OutputDef] = &[];
+    /// The values of [`Generate::OUTPUTS`] for a valid spec, one per output, in that order.
+    /// Computed before any resource is expanded.
+    fn outputs(_spec: &Self::Spec, _m: &ModuleResource<'_>, _ctx: &Context) -> OutputValues {
+        Vec::new()
+    }
 }
 
 /// A kind that changes the render context and emits nothing.
@@ -92,6 +101,14 @@ fn run_generate<K: Generate>(
     Ok(e)
 }
 
+fn run_outputs<K: Generate>(
+    m: &ModuleResource<'_>,
+    ctx: &Context,
+) -> Result<OutputValues, Vec<Finding>> {
+    let spec: K::Spec = m.spec(schema_of::<K>)?;
+    Ok(K::outputs(&spec, m, ctx))
+}
+
 fn run_configure<K: Configure>(
     m: &ModuleResource<'_>,
     ctx: &mut Context,
@@ -124,6 +141,8 @@ pub fn generator<K: Generate>(module: &'static SeedModule) -> KindDef {
         role: Role::Generate(run_generate::<K>),
         spec_schema: schema_of::<K>,
         emits: K::EMITS,
+        outputs: K::OUTPUTS,
+        output_values: (!K::OUTPUTS.is_empty()).then_some(run_outputs::<K> as _),
         example: K::EXAMPLE,
     }
 }
@@ -141,6 +160,8 @@ pub fn configurator<K: Configure>(module: &'static SeedModule) -> KindDef {
         },
         spec_schema: schema_of::<K>,
         emits: &[],
+        outputs: &[],
+        output_values: None,
         example: K::EXAMPLE,
     }
 }
@@ -154,6 +175,8 @@ pub fn reporter<K: Report>(module: &'static SeedModule) -> KindDef {
         role: Role::Report(run_report::<K>),
         spec_schema: schema_of::<K>,
         emits: &[],
+        outputs: &[],
+        output_values: None,
         example: K::EXAMPLE,
     }
 }
