@@ -44,6 +44,9 @@ pub struct NetworkTarget {
     /// Reached from outside the namespace (an Ingress, an HTTPRoute, a LoadBalancer or
     /// NodePort Service): ingress on its ports from anywhere.
     pub exposed: bool,
+    /// Ports a metrics scraper reads (the endpoints of the PodMonitor or ServiceMonitor the
+    /// kind emits): ingress on them from the monitoring namespace.
+    pub metrics: Vec<Port>,
     /// The policies that isolate them.
     pub policies: Policies,
 }

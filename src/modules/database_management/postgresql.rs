@@ -366,6 +366,7 @@ fn network(spec: &PostgreSQLSpec, m: &ModuleResource<'_>) -> Vec<NetworkTarget> 
         ports: ports.clone(),
         depends_on: Vec::new(),
         exposed: false,
+        metrics: Vec::new(),
         policies: Policies::Combined {
             name: format!("{name}-cnpg"),
             ingress,
@@ -382,6 +383,7 @@ fn network(spec: &PostgreSQLSpec, m: &ModuleResource<'_>) -> Vec<NetworkTarget> 
             ports: ports.clone(),
             depends_on: Vec::new(),
             exposed: false,
+            metrics: Vec::new(),
             policies: Policies::Combined {
                 name: pooler,
                 ingress: Vec::new(),

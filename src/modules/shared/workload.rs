@@ -364,6 +364,7 @@ impl Workload<'_> {
                 .map(|(i, d)| (d.clone(), format!("spec.dependsOn[{i}]")))
                 .collect(),
             exposed,
+            metrics: Vec::new(),
             policies: Policies::Split,
         }
     }
