@@ -33,21 +33,10 @@ mod tests {
     use super::presets::{self, Params, PresetPolicy, VARIABLES};
     use crate::engine::{run, Options, Output};
     use crate::finding::Severity;
-    use crate::resource::Resource;
+    use crate::modules::shared::testing::{find, render};
     use serde_json::{json, Value};
     use std::io::Write as _;
     use std::path::PathBuf;
-
-    fn render(yaml: &str) -> Output {
-        let inputs = crate::source::parse_text(yaml, "t.yaml").unwrap();
-        run(
-            inputs,
-            &Options {
-                skip_checks: true,
-                ..Options::new(crate::modules::registry())
-            },
-        )
-    }
 
     fn errors(out: &Output) -> Vec<String> {
         out.findings
@@ -55,13 +44,6 @@ mod tests {
             .filter(|f| f.severity == Severity::Error)
             .map(|f| f.field.clone().unwrap_or_default())
             .collect()
-    }
-
-    fn find<'a>(out: &'a Output, kind: &str, name: &str) -> &'a Resource {
-        out.objects
-            .iter()
-            .find(|o| o.kind() == kind && o.name() == name)
-            .unwrap_or_else(|| panic!("no {kind}/{name}"))
     }
 
     /// Loud on stderr even when the test passes.
