@@ -1,6 +1,8 @@
 //! Seed module `database-management` (category `data`): databases run by their operators, with
 //! backups, pooling and monitoring.
 
+mod mongodb;
+mod mysql;
 mod postgresql;
 
 use crate::kind::spec::generator;
@@ -14,5 +16,9 @@ pub static MODULE: SeedModule = SeedModule {
 
 /// The seed module's kinds, in documentation order.
 pub fn kinds() -> Vec<KindDef> {
-    vec![generator::<postgresql::PostgreSQL>(&MODULE)]
+    vec![
+        generator::<postgresql::PostgreSQL>(&MODULE),
+        generator::<mysql::MySQL>(&MODULE),
+        generator::<mongodb::MongoDB>(&MODULE),
+    ]
 }
