@@ -458,15 +458,21 @@ for case in json.load(sys.stdin):
 print("\n".join(failures))
 sys.exit(1 if failures else 0)
 "#;
-        let has_celpy = std::process::Command::new("python3")
+        // `NIXERNETES_CEL_PYTHON`: a Python with cel-python (CI installs one); else python3.
+        let python = std::env::var("NIXERNETES_CEL_PYTHON").unwrap_or_else(|_| "python3".into());
+        let has_celpy = std::process::Command::new(&python)
             .args(["-c", "import celpy"])
             .output()
             .is_ok_and(|o| o.status.success());
         if !has_celpy {
+            assert!(
+                std::env::var("NIXERNETES_REQUIRE_CEL").as_deref() != Ok("1"),
+                "NIXERNETES_REQUIRE_CEL=1 but {python} has no celpy (pip install cel-python)"
+            );
             loud("kyverno: cel-python (celpy) missing: CEL expressions checked for plausibility only (pip install cel-python)");
             return;
         }
-        let mut child = std::process::Command::new("python3")
+        let mut child = std::process::Command::new(&python)
             .args(["-c", script])
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
