@@ -236,7 +236,7 @@ fn validate(spec: &MongoDBSpec, p: &mut Problems<'_>) {
         p.warn(
             "spec.members",
             format!(
-                "{} members tolerate no more failures than {}: use an odd number",
+                "{} members tolerate no more failures than {} do: use an odd number",
                 spec.members,
                 spec.members - 1
             ),
@@ -536,11 +536,11 @@ impl Generate for MongoDB {
                 {"metadata": {"name": "data-volume"}, "spec": pvc}
             ]}}),
         );
-        let metadata = json!({
-            "name": name,
-            "namespace": ns,
-            "labels": {"app.kubernetes.io/name": name},
-        });
+        // The CR carries the label the operator gives its pods, so that what selects the pods
+        // (the NetworkPolicy, the ServiceMonitor) is traceable to it.
+        let mut labels = member_labels(name);
+        labels.insert("app.kubernetes.io/name".into(), json!(name));
+        let metadata = json!({"name": name, "namespace": ns, "labels": labels});
         let mut objects = vec![json!({
             "apiVersion": ctx.api_version(&operators::MONGODB_COMMUNITY),
             "kind": "MongoDBCommunity",

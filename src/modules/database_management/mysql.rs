@@ -212,6 +212,14 @@ fn validate(spec: &MySQLSpec, p: &mut Problems<'_>) {
     // The longest derived name: the router Deployment's pods, `<name>-router-<hash>-<id>`,
     // stay within 63 with `-router`; the StatefulSet's pod names take `-<ordinal>`.
     meta::check_name_room("-instances", p);
+    // The operator's CRD caps the InnoDBCluster name (it derives its pods' hostnames).
+    let name = p.module().name;
+    if name.len() > 40 {
+        p.fail(
+            "metadata.name",
+            format!("name is too long: the operator accepts InnoDBCluster names of at most 40 characters, {name:?} has {}", name.len()),
+        );
+    }
     if !(1..=9).contains(&spec.instances) {
         p.fail(
             "spec.instances",
