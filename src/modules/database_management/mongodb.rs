@@ -221,7 +221,10 @@ pub(super) fn connection_secret(resource: &str, user: &UserSpec) -> String {
 
 fn full_version(v: &str) -> bool {
     let parts: Vec<&str> = v.split('.').collect();
-    parts.len() == 3 && parts.iter().all(|p| !p.is_empty() && p.parse::<u32>().is_ok())
+    parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.parse::<u32>().is_ok())
 }
 
 fn validate(spec: &MongoDBSpec, p: &mut Problems<'_>) {
@@ -274,7 +277,10 @@ fn validate(spec: &MongoDBSpec, p: &mut Problems<'_>) {
             p.fail(format!("{at}.name"), "name must not be empty");
         }
         if u.db.is_empty() || u.db.contains(['/', '\\', '.', ' ', '"', '$']) {
-            p.fail(format!("{at}.db"), format!("{:?}: expected a database name", u.db));
+            p.fail(
+                format!("{at}.db"),
+                format!("{:?}: expected a database name", u.db),
+            );
         }
         if seen.contains(&(u.name.as_str(), u.db.as_str())) {
             p.fail(
@@ -292,22 +298,28 @@ fn validate(spec: &MongoDBSpec, p: &mut Problems<'_>) {
         }
         for (j, r) in u.roles.iter().enumerate() {
             if r.name.is_empty() || r.db.is_empty() {
-                p.fail(
-                    format!("{at}.roles[{j}]"),
-                    "a role needs a name and a db",
-                );
+                p.fail(format!("{at}.roles[{j}]"), "a role needs a name and a db");
             }
         }
         for (field, v) in [
-            ("scramCredentialsSecretName", &u.scram_credentials_secret_name),
-            ("connectionStringSecretName", &u.connection_string_secret_name),
+            (
+                "scramCredentialsSecretName",
+                &u.scram_credentials_secret_name,
+            ),
+            (
+                "connectionStringSecretName",
+                &u.connection_string_secret_name,
+            ),
         ] {
             if let Some(v) = v {
                 p.check(format!("{at}.{field}"), validate::dns1123_subdomain(v));
             }
         }
     }
-    p.check("spec.storage.size", validate::quantity(&spec.storage.size.text()));
+    p.check(
+        "spec.storage.size",
+        validate::quantity(&spec.storage.size.text()),
+    );
     if let Some(sc) = &spec.storage.storage_class {
         p.check("spec.storage.storageClass", validate::dns1123_subdomain(sc));
     }
@@ -361,7 +373,9 @@ fn network(spec: &MongoDBSpec, m: &ModuleResource<'_>) -> Vec<NetworkTarget> {
         policies: Policies::Combined {
             name: format!("{name}-mongodb"),
             // Replication and the agents' automation between the members.
-            ingress: vec![json!({"from": [network::pods(&own)], "ports": network::port_list(&ports)})],
+            ingress: vec![
+                json!({"from": [network::pods(&own)], "ports": network::port_list(&ports)}),
+            ],
             egress: vec![
                 json!({"to": [network::pods(&own)], "ports": network::port_list(&ports)}),
                 network::api_egress(),
@@ -391,7 +405,8 @@ impl Generate for MongoDB {
     const OUTPUTS: &'static [OutputDef] = &[
         OutputDef {
             name: "host",
-            description: "the members' headless Service, `<name>-svc.<namespace>.svc` (also the SRV name)",
+            description:
+                "the members' headless Service, `<name>-svc.<namespace>.svc` (also the SRV name)",
             secret: false,
         },
         OutputDef {
@@ -406,7 +421,8 @@ impl Generate for MongoDB {
         },
         OutputDef {
             name: "uri",
-            description: "key `connectionString.standard` of the first user's Secret `<name>-<db>-<user>`",
+            description:
+                "key `connectionString.standard` of the first user's Secret `<name>-<db>-<user>`",
             secret: true,
         },
         OutputDef {

@@ -232,14 +232,20 @@ fn validate(spec: &MySQLSpec, p: &mut Problems<'_>) {
         );
     }
     p.check("spec.version", supported_version(&spec.version));
-    p.check("spec.secretName", validate::dns1123_subdomain(&spec.secret_name));
+    p.check(
+        "spec.secretName",
+        validate::dns1123_subdomain(&spec.secret_name),
+    );
     if !(1..=16).contains(&spec.router.instances) {
         p.fail(
             "spec.router.instances",
             "router instances must be between 1 and 16",
         );
     }
-    p.check("spec.storage.size", validate::quantity(&spec.storage.size.text()));
+    p.check(
+        "spec.storage.size",
+        validate::quantity(&spec.storage.size.text()),
+    );
     if let Some(sc) = &spec.storage.storage_class {
         p.check("spec.storage.storageClass", validate::dns1123_subdomain(sc));
     }
@@ -250,14 +256,20 @@ fn validate(spec: &MySQLSpec, p: &mut Problems<'_>) {
                 "tlsUseSelfSigned and tls are mutually exclusive: drop one",
             );
         }
-        p.check("spec.tls.secretName", validate::dns1123_subdomain(&t.secret_name));
+        p.check(
+            "spec.tls.secretName",
+            validate::dns1123_subdomain(&t.secret_name),
+        );
         p.check(
             "spec.tls.caSecretName",
             validate::dns1123_subdomain(&t.ca_secret_name),
         );
     }
     if let Some(b) = &spec.backup {
-        p.check("spec.backup.schedule", validate::cron::schedule(&b.schedule));
+        p.check(
+            "spec.backup.schedule",
+            validate::cron::schedule(&b.schedule),
+        );
         if let Some(tz) = &b.time_zone {
             let ok = !tz.is_empty()
                 && tz
@@ -288,7 +300,10 @@ fn validate(spec: &MySQLSpec, p: &mut Problems<'_>) {
             );
         }
         if let Some(s3) = &b.s3 {
-            p.check("spec.backup.s3.config", validate::dns1123_subdomain(&s3.config));
+            p.check(
+                "spec.backup.s3.config",
+                validate::dns1123_subdomain(&s3.config),
+            );
             if s3.bucket_name.is_empty() {
                 p.fail("spec.backup.s3.bucketName", "bucketName must not be empty");
             }
@@ -534,10 +549,7 @@ impl Generate for MySQL {
         c.insert("instances".into(), json!(spec.instances));
         c.insert("version".into(), json!(spec.version));
         c.insert("secretName".into(), json!(spec.secret_name));
-        c.insert(
-            "router".into(),
-            json!({"instances": spec.router.instances}),
-        );
+        c.insert("router".into(), json!({"instances": spec.router.instances}));
         c.insert(
             "datadirVolumeClaimTemplate".into(),
             storage_template(&spec.storage),
