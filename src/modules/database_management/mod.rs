@@ -2,6 +2,7 @@
 //! backups, pooling and monitoring.
 
 mod postgresql;
+mod redis;
 
 use crate::kind::spec::generator;
 use crate::kind::{Category, KindDef, SeedModule};
@@ -14,5 +15,8 @@ pub static MODULE: SeedModule = SeedModule {
 
 /// The seed module's kinds, in documentation order.
 pub fn kinds() -> Vec<KindDef> {
-    vec![generator::<postgresql::PostgreSQL>(&MODULE)]
+    vec![
+        generator::<postgresql::PostgreSQL>(&MODULE),
+        generator::<redis::Redis>(&MODULE),
+    ]
 }
