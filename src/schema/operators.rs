@@ -60,6 +60,34 @@ pub const BARMAN_OBJECT_STORE: OperatorKind = kind(
     "v1",
     "Barman Cloud CNPG-I plugin >= 0.4",
 );
+/// The Opstree (OT-Container-Kit) redis-operator: the fields emitted exist in its v1beta2 CRDs
+/// from 0.22 (`kubernetesConfig.persistentVolumeClaimRetentionPolicy` era) on.
+const REDIS_OPERATOR: &str = "OT-Container-Kit redis-operator >= 0.22";
+
+pub const REDIS: OperatorKind = kind(
+    "Redis",
+    "redis.redis.opstreelabs.in",
+    "v1beta2",
+    REDIS_OPERATOR,
+);
+pub const REDIS_REPLICATION: OperatorKind = kind(
+    "RedisReplication",
+    "redis.redis.opstreelabs.in",
+    "v1beta2",
+    REDIS_OPERATOR,
+);
+pub const REDIS_SENTINEL: OperatorKind = kind(
+    "RedisSentinel",
+    "redis.redis.opstreelabs.in",
+    "v1beta2",
+    REDIS_OPERATOR,
+);
+pub const REDIS_CLUSTER: OperatorKind = kind(
+    "RedisCluster",
+    "redis.redis.opstreelabs.in",
+    "v1beta2",
+    REDIS_OPERATOR,
+);
 pub const POD_MONITOR: OperatorKind = kind(
     "PodMonitor",
     "monitoring.coreos.com",
@@ -126,6 +154,10 @@ pub static ALL: &[OperatorKind] = &[
     CNPG_SCHEDULED_BACKUP,
     CNPG_POOLER,
     BARMAN_OBJECT_STORE,
+    REDIS,
+    REDIS_REPLICATION,
+    REDIS_SENTINEL,
+    REDIS_CLUSTER,
     POD_MONITOR,
     SERVICE_MONITOR,
     MYSQL_INNODB_CLUSTER,
