@@ -60,6 +60,14 @@ pub const BARMAN_OBJECT_STORE: OperatorKind = kind(
     "v1",
     "Barman Cloud CNPG-I plugin >= 0.4",
 );
+/// `kafka.strimzi.io/v1` arrived in 0.49; 1.0 serves nothing older. KRaft and node pools only.
+const STRIMZI: &str = "Strimzi >= 0.49 (kafka.strimzi.io/v1)";
+
+pub const STRIMZI_KAFKA: OperatorKind = kind("Kafka", "kafka.strimzi.io", "v1", STRIMZI);
+pub const STRIMZI_NODE_POOL: OperatorKind =
+    kind("KafkaNodePool", "kafka.strimzi.io", "v1", STRIMZI);
+pub const STRIMZI_TOPIC: OperatorKind = kind("KafkaTopic", "kafka.strimzi.io", "v1", STRIMZI);
+pub const STRIMZI_USER: OperatorKind = kind("KafkaUser", "kafka.strimzi.io", "v1", STRIMZI);
 pub const POD_MONITOR: OperatorKind = kind(
     "PodMonitor",
     "monitoring.coreos.com",
@@ -108,6 +116,10 @@ pub static ALL: &[OperatorKind] = &[
     CNPG_SCHEDULED_BACKUP,
     CNPG_POOLER,
     BARMAN_OBJECT_STORE,
+    STRIMZI_KAFKA,
+    STRIMZI_NODE_POOL,
+    STRIMZI_TOPIC,
+    STRIMZI_USER,
     POD_MONITOR,
     VPA,
     KYVERNO_CLUSTER_POLICY,

@@ -1,0 +1,1 @@
+//! Unit tests of the Kafka kinds (KafkaCluster, KafkaTopic, KafkaUser, SchemaRegistry).
