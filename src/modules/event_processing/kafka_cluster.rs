@@ -89,6 +89,7 @@ impl ListenerType {
 pub enum Authentication {
     /// SASL SCRAM-SHA-512: a `KafkaUser` with `authentication: scram-sha-512` gets a password.
     #[default]
+    #[serde(rename = "scram-sha-512")]
     ScramSha512,
     /// Mutual TLS: a `KafkaUser` with `authentication: tls` gets a client certificate (the
     /// listener must use TLS).
@@ -598,14 +599,23 @@ fn node_pool(
     replicas: i32,
     roles: &[&str],
     s: &StorageSpec,
+    spec: &KafkaClusterSpec,
     m: &ModuleResource<'_>,
     ctx: &Context,
 ) -> Value {
+    let mut p = Map::new();
+    p.insert("replicas".into(), json!(replicas));
+    p.insert("roles".into(), json!(roles));
+    p.insert("storage".into(), storage(s));
+    // In v1 resources are per node pool (`spec.kafka.resources` is gone).
+    if let Some(r) = &spec.resources {
+        p.insert("resources".into(), meta::to_value(&r.build(ctx)));
+    }
     json!({
         "apiVersion": ctx.api_version(&operators::STRIMZI_NODE_POOL),
         "kind": "KafkaNodePool",
         "metadata": strimzi::metadata(pool, &m.namespace, m.name, Some(m.name)),
-        "spec": {"replicas": replicas, "roles": roles, "storage": storage(s)},
+        "spec": p,
     })
 }
 
@@ -794,6 +804,7 @@ impl Generate for KafkaCluster {
                 spec.brokers,
                 &["controller", "broker"],
                 &spec.storage,
+                &spec,
                 m,
                 ctx,
             ));
@@ -803,6 +814,7 @@ impl Generate for KafkaCluster {
                 spec.controllers.unwrap_or(3),
                 &["controller"],
                 spec.controller_storage.as_ref().unwrap_or(&spec.storage),
+                &spec,
                 m,
                 ctx,
             ));
@@ -811,6 +823,7 @@ impl Generate for KafkaCluster {
                 spec.brokers,
                 &["broker"],
                 &spec.storage,
+                &spec,
                 m,
                 ctx,
             ));
@@ -845,9 +858,6 @@ impl Generate for KafkaCluster {
             .map(|(k, v)| (k.clone(), v.to_value()))
             .collect();
         kafka.insert("config".into(), Value::Object(config));
-        if let Some(r) = &spec.resources {
-            kafka.insert("resources".into(), meta::to_value(&r.build(ctx)));
-        }
         if spec.metrics {
             kafka.insert(
                 "metricsConfig".into(),

@@ -22,6 +22,7 @@ pub struct KafkaUser;
 pub enum UserAuthentication {
     /// A generated password (Secret keys `password` and `sasl.jaas.config`).
     #[default]
+    #[serde(rename = "scram-sha-512")]
     ScramSha512,
     /// A client certificate signed by the clients CA (Secret keys `ca.crt`, `user.crt`,
     /// `user.key`, `user.p12`, `user.password`).

@@ -3,7 +3,6 @@
 //! Kafka's flat, dotted configuration keys (`retention.ms: 604800000` stays one key).
 
 use crate::kind::Problems;
-use crate::modules::shared::meta;
 use crate::validate;
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Serialize};
@@ -115,9 +114,10 @@ pub fn check_cluster(cluster: &str, p: &mut Problems<'_>) {
 /// Metadata of a Strimzi resource of `cluster`: its name, namespace, the app label and
 /// `strimzi.io/cluster`.
 pub fn metadata(name: &str, namespace: &str, app: &str, cluster: Option<&str>) -> Value {
-    let mut m = meta::to_value(&meta::meta(name, namespace, app, None));
+    let mut labels = serde_json::Map::new();
+    labels.insert("app.kubernetes.io/name".into(), json!(app));
     if let Some(c) = cluster {
-        m["labels"][CLUSTER_LABEL] = json!(c);
+        labels.insert(CLUSTER_LABEL.into(), json!(c));
     }
-    m
+    json!({"name": name, "namespace": namespace, "labels": labels})
 }
