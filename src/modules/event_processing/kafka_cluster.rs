@@ -44,7 +44,13 @@ pub const METRICS_PORT: i64 = 9404;
 /// Key of the exporter rules in the metrics ConfigMap.
 const METRICS_KEY: &str = "kafka-metrics-config.yml";
 /// Ports Strimzi keeps for itself; listeners may not use them.
-const RESERVED_PORTS: [i64; 5] = [CONTROLPLANE_PORT, REPLICATION_PORT, AGENT_PORT, METRICS_PORT, 9999];
+const RESERVED_PORTS: [i64; 5] = [
+    CONTROLPLANE_PORT,
+    REPLICATION_PORT,
+    AGENT_PORT,
+    METRICS_PORT,
+    9999,
+];
 
 /// How a listener is reached.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
@@ -315,7 +321,11 @@ fn validate(spec: &KafkaClusterSpec, p: &mut Problems<'_>) {
                 "spec.version",
                 format!("{v:?}: expected a Kafka release, e.g. 4.1.0"),
             );
-        } else if v.split('.').next().is_some_and(|m| m.parse::<u32>().unwrap_or(0) < 4) {
+        } else if v
+            .split('.')
+            .next()
+            .is_some_and(|m| m.parse::<u32>().unwrap_or(0) < 4)
+        {
             p.warn(
                 "spec.version",
                 format!("Kafka {v}: Strimzi 0.49 and later support only Kafka 4.x"),
@@ -339,7 +349,10 @@ fn validate(spec: &KafkaClusterSpec, p: &mut Problems<'_>) {
         ),
         (false, Some(c)) if c % 2 == 0 => p.warn(
             "spec.controllers",
-            format!("{c} controllers tolerate no more failures than {}: use an odd number", c - 1),
+            format!(
+                "{c} controllers tolerate no more failures than {}: use an odd number",
+                c - 1
+            ),
         ),
         _ => {}
     }
@@ -360,17 +373,25 @@ fn validate(spec: &KafkaClusterSpec, p: &mut Problems<'_>) {
         }
     }
     if spec.listeners.is_empty() {
-        p.fail("spec.listeners", "a Kafka cluster needs at least one listener");
+        p.fail(
+            "spec.listeners",
+            "a Kafka cluster needs at least one listener",
+        );
     }
     for (i, l) in spec.listeners.iter().enumerate() {
         let f = format!("spec.listeners[{i}]");
         let name_ok = !l.name.is_empty()
             && l.name.len() <= 11
-            && l.name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+            && l.name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
         if !name_ok {
             p.fail(
                 format!("{f}.name"),
-                format!("{:?}: expected at most 11 lowercase letters and digits", l.name),
+                format!(
+                    "{:?}: expected at most 11 lowercase letters and digits",
+                    l.name
+                ),
             );
         }
         if l.port < 9092 || l.port > 65535 || RESERVED_PORTS.contains(&l.port) {
@@ -384,10 +405,16 @@ fn validate(spec: &KafkaClusterSpec, p: &mut Problems<'_>) {
         }
         let earlier = &spec.listeners[..i];
         if earlier.iter().any(|o| o.name == l.name) {
-            p.fail(format!("{f}.name"), format!("listener {:?} is declared twice", l.name));
+            p.fail(
+                format!("{f}.name"),
+                format!("listener {:?} is declared twice", l.name),
+            );
         }
         if earlier.iter().any(|o| o.port == l.port) {
-            p.fail(format!("{f}.port"), format!("port {} is used by another listener", l.port));
+            p.fail(
+                format!("{f}.port"),
+                format!("port {} is used by another listener", l.port),
+            );
         }
         if matches!(l.type_, ListenerType::Ingress | ListenerType::Route) && !l.tls {
             p.fail(
@@ -412,7 +439,10 @@ fn validate(spec: &KafkaClusterSpec, p: &mut Problems<'_>) {
         if l.type_.external() && spec.auth_of(l) == Authentication::None {
             p.warn(
                 format!("{f}.authentication"),
-                format!("listener {:?} is reachable from outside the cluster without authentication", l.name),
+                format!(
+                    "listener {:?} is reachable from outside the cluster without authentication",
+                    l.name
+                ),
             );
         }
     }
@@ -429,10 +459,9 @@ fn validate(spec: &KafkaClusterSpec, p: &mut Problems<'_>) {
     }
     strimzi::check_config_keys(&spec.config, "spec.config", p);
     for k in spec.config.keys() {
-        if MANAGED_KEYS
-            .iter()
-            .any(|m| k == m || (m.ends_with('.') && k.starts_with(m)) || (*m == "log.dir" && k == "log.dirs"))
-        {
+        if MANAGED_KEYS.iter().any(|m| {
+            k == m || (m.ends_with('.') && k.starts_with(m)) || (*m == "log.dir" && k == "log.dirs")
+        }) {
             p.fail(
                 format!("spec.config.{k}"),
                 format!("{k} is set by Strimzi from the listeners, node pools and authorization; it cannot be configured"),
@@ -456,7 +485,10 @@ fn validate(spec: &KafkaClusterSpec, p: &mut Problems<'_>) {
     let config = spec.effective_config();
     for (isr_key, rf_key) in [
         ("min.insync.replicas", "default.replication.factor"),
-        ("transaction.state.log.min.isr", "transaction.state.log.replication.factor"),
+        (
+            "transaction.state.log.min.isr",
+            "transaction.state.log.replication.factor",
+        ),
     ] {
         let isr = strimzi::check_int(&spec.config, isr_key, 1, "spec.config", p);
         let rf = config.get(rf_key).and_then(ConfigValue::int);
@@ -766,10 +798,16 @@ impl Generate for KafkaCluster {
         let tls = spec.internal(true);
         let mut out: OutputValues = Vec::new();
         if let Some(l) = plain {
-            out.push(("bootstrap", OutputValue::Value(format!("{host}:{}", l.port))));
+            out.push((
+                "bootstrap",
+                OutputValue::Value(format!("{host}:{}", l.port)),
+            ));
         }
         if let Some(l) = tls {
-            out.push(("bootstrap-tls", OutputValue::Value(format!("{host}:{}", l.port))));
+            out.push((
+                "bootstrap-tls",
+                OutputValue::Value(format!("{host}:{}", l.port)),
+            ));
         }
         out.push(("host", OutputValue::Value(host.clone())));
         if let Some(l) = plain.or(tls) {

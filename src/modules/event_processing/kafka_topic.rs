@@ -80,7 +80,10 @@ impl KafkaTopicSpec {
     /// The configuration written: `cleanup.policy: delete` under the spec's keys.
     fn effective_config(&self) -> Config {
         let mut c = Config::new();
-        c.insert("cleanup.policy".into(), ConfigValue::String("delete".into()));
+        c.insert(
+            "cleanup.policy".into(),
+            ConfigValue::String("delete".into()),
+        );
         c.extend(self.config.clone());
         c
     }
@@ -137,11 +140,7 @@ fn validate(spec: &KafkaTopicSpec, p: &mut Problems<'_>) {
         if !COMPRESSION.contains(&v.text().as_str()) {
             p.fail(
                 "spec.config.compression.type",
-                format!(
-                    "{:?}: expected one of {}",
-                    v.text(),
-                    COMPRESSION.join(", ")
-                ),
+                format!("{:?}: expected one of {}", v.text(), COMPRESSION.join(", ")),
             );
         }
     }
@@ -149,7 +148,10 @@ fn validate(spec: &KafkaTopicSpec, p: &mut Problems<'_>) {
         if !v.int().is_some_and(|n| n >= -1) {
             p.fail(
                 "spec.config.retention.ms",
-                format!("{:?}: expected milliseconds, or -1 for no time limit", v.text()),
+                format!(
+                    "{:?}: expected milliseconds, or -1 for no time limit",
+                    v.text()
+                ),
             );
         }
     }
@@ -166,12 +168,11 @@ fn validate(spec: &KafkaTopicSpec, p: &mut Problems<'_>) {
         }
     }
     if spec.dlq.enabled {
-        let ok = !spec.dlq.suffix.is_empty()
-            && spec
-                .dlq
-                .suffix
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'-'));
+        let ok =
+            !spec.dlq.suffix.is_empty()
+                && spec.dlq.suffix.bytes().all(|b| {
+                    b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'-')
+                });
         if !ok {
             p.fail(
                 "spec.dlq.suffix",

@@ -180,7 +180,10 @@ fn validate(spec: &KafkaUserSpec, p: &mut Problems<'_>) {
     strimzi::check_cluster(&spec.cluster, p);
     // Kafka principals: a SCRAM user name is at most 64 characters in Strimzi.
     if p.module().name.len() > 64 {
-        p.fail("metadata.name", "a Kafka user name is at most 64 characters");
+        p.fail(
+            "metadata.name",
+            "a Kafka user name is at most 64 characters",
+        );
     }
     for (i, a) in spec.acls.iter().enumerate() {
         let f = format!("spec.acls[{i}]");
@@ -191,11 +194,12 @@ fn validate(spec: &KafkaUserSpec, p: &mut Problems<'_>) {
             ),
             (None, r) if r != AclResource::Cluster => p.fail(
                 format!("{f}.name"),
-                format!("an ACL on a {} needs its name (or * for every one)", r.as_str()),
+                format!(
+                    "an ACL on a {} needs its name (or * for every one)",
+                    r.as_str()
+                ),
             ),
-            (Some(n), _) if n.is_empty() => {
-                p.fail(format!("{f}.name"), "name must not be empty")
-            }
+            (Some(n), _) if n.is_empty() => p.fail(format!("{f}.name"), "name must not be empty"),
             (Some(n), _) if n == "*" && a.pattern_type == PatternType::Prefix => p.fail(
                 format!("{f}.patternType"),
                 "* already matches every name: use patternType literal",
@@ -219,7 +223,10 @@ fn validate(spec: &KafkaUserSpec, p: &mut Problems<'_>) {
                 );
             }
             if a.operations[..j].contains(op) {
-                p.fail(format!("{f}.operations[{j}]"), format!("{op:?} is listed twice"));
+                p.fail(
+                    format!("{f}.operations[{j}]"),
+                    format!("{op:?} is listed twice"),
+                );
             }
         }
     }
@@ -349,7 +356,10 @@ impl Generate for KafkaUser {
                     Value::Object(acl)
                 })
                 .collect();
-            s.insert("authorization".into(), json!({"type": "simple", "acls": acls}));
+            s.insert(
+                "authorization".into(),
+                json!({"type": "simple", "acls": acls}),
+            );
         }
         if let Some(q) = &spec.quotas {
             let mut quotas = Map::new();

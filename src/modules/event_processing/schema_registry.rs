@@ -183,8 +183,14 @@ impl SchemaRegistrySpec {
                     self.compatibility.as_str().into(),
                 );
                 if self.kafka_user.is_some() {
-                    set("APICURIO_KAFKA_COMMON_SECURITY_PROTOCOL", "SASL_PLAINTEXT".into());
-                    set("APICURIO_KAFKA_COMMON_SASL_MECHANISM", "SCRAM-SHA-512".into());
+                    set(
+                        "APICURIO_KAFKA_COMMON_SECURITY_PROTOCOL",
+                        "SASL_PLAINTEXT".into(),
+                    );
+                    set(
+                        "APICURIO_KAFKA_COMMON_SASL_MECHANISM",
+                        "SCRAM-SHA-512".into(),
+                    );
                 }
             }
             Flavor::Confluent => {
@@ -202,7 +208,10 @@ impl SchemaRegistrySpec {
                         "SCHEMA_REGISTRY_KAFKASTORE_SECURITY_PROTOCOL",
                         "SASL_PLAINTEXT".into(),
                     );
-                    set("SCHEMA_REGISTRY_KAFKASTORE_SASL_MECHANISM", "SCRAM-SHA-512".into());
+                    set(
+                        "SCHEMA_REGISTRY_KAFKASTORE_SASL_MECHANISM",
+                        "SCRAM-SHA-512".into(),
+                    );
                 }
             }
         }
@@ -398,15 +407,7 @@ impl Generate for SchemaRegistry {
             data: spec.settings(m),
             ..Default::default()
         };
-        let mut d = workload::deployment(
-            &w,
-            m,
-            ctx,
-            spec.replicas,
-            None,
-            &spec.pdb,
-            Some(&config),
-        );
+        let mut d = workload::deployment(&w, m, ctx, spec.replicas, None, &spec.pdb, Some(&config));
         if spec.flavor == Flavor::Confluent {
             confluent_pod(&mut d.deployment);
         }

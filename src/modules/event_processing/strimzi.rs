@@ -73,8 +73,9 @@ pub fn check_config_keys(config: &Config, field: &str, p: &mut Problems<'_>) {
         let ok = !k.is_empty()
             && k.split('.').all(|w| {
                 !w.is_empty()
-                    && w.bytes()
-                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+                    && w.bytes().all(|b| {
+                        b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_'
+                    })
             });
         if !ok {
             p.fail(
@@ -99,7 +100,10 @@ pub fn check_int(
         _ => {
             p.fail(
                 format!("{field}.{key}"),
-                format!("{key} must be an integer of at least {min}, not {:?}", v.text()),
+                format!(
+                    "{key} must be an integer of at least {min}, not {:?}",
+                    v.text()
+                ),
             );
             None
         }
