@@ -145,7 +145,7 @@ fn validate(spec: &KafkaTopicSpec, p: &mut Problems<'_>) {
         }
     }
     if let Some(v) = spec.config.get("retention.ms") {
-        if !v.int().is_some_and(|n| n >= -1) {
+        if v.int().is_none_or(|n| n < -1) {
             p.fail(
                 "spec.config.retention.ms",
                 format!(

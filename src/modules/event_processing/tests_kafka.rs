@@ -2,15 +2,13 @@
 //! the goldens do not make obvious (defaults scaled to small clusters, combined pools, outputs,
 //! flows allowed and denied by the NetworkPolicies).
 
-use crate::engine::{run, Options};
 use crate::kind::OutputValue;
 use crate::policy::netpol::Policies;
 use crate::resource::Resource;
 use serde_json::Value;
 
 fn render(yaml: &str) -> Vec<Resource> {
-    let inputs = crate::source::parse_text(yaml, "t.yaml").unwrap();
-    let out = run(inputs, &Options::new(crate::modules::registry()));
+    let out = crate::modules::shared::testing::render(yaml);
     assert!(!out.failed(), "{:?}", out.findings);
     out.objects
 }
