@@ -88,6 +88,14 @@ pub const REDIS_CLUSTER: OperatorKind = kind(
     "v1beta2",
     REDIS_OPERATOR,
 );
+/// `kafka.strimzi.io/v1` arrived in 0.49; 1.0 serves nothing older. KRaft and node pools only.
+const STRIMZI: &str = "Strimzi >= 0.49 (kafka.strimzi.io/v1)";
+
+pub const STRIMZI_KAFKA: OperatorKind = kind("Kafka", "kafka.strimzi.io", "v1", STRIMZI);
+pub const STRIMZI_NODE_POOL: OperatorKind =
+    kind("KafkaNodePool", "kafka.strimzi.io", "v1", STRIMZI);
+pub const STRIMZI_TOPIC: OperatorKind = kind("KafkaTopic", "kafka.strimzi.io", "v1", STRIMZI);
+pub const STRIMZI_USER: OperatorKind = kind("KafkaUser", "kafka.strimzi.io", "v1", STRIMZI);
 pub const POD_MONITOR: OperatorKind = kind(
     "PodMonitor",
     "monitoring.coreos.com",
@@ -158,6 +166,10 @@ pub static ALL: &[OperatorKind] = &[
     REDIS_REPLICATION,
     REDIS_SENTINEL,
     REDIS_CLUSTER,
+    STRIMZI_KAFKA,
+    STRIMZI_NODE_POOL,
+    STRIMZI_TOPIC,
+    STRIMZI_USER,
     POD_MONITOR,
     SERVICE_MONITOR,
     MYSQL_INNODB_CLUSTER,
