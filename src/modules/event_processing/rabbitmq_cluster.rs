@@ -195,11 +195,12 @@ fn validate(spec: &RabbitMQClusterSpec, p: &mut Problems<'_>) {
                 validate::quantity::parse(&req.text()),
                 validate::quantity::parse(&lim.text()),
             );
-            if rq.is_some() && lm.is_some() && rq != lm {
+            // Above the limit is an error `check` already reported.
+            if rq.is_some() && lm.is_some() && rq < lm {
                 p.warn(
                     "spec.resources",
                     format!(
-                        "memory request {} differs from the limit {}: the operator recommends them equal (RabbitMQ sizes its memory watermark from the limit, and a node over its request is evicted first)",
+                        "memory request {} is below the limit {}: the operator recommends them equal (RabbitMQ sizes its memory watermark from the limit, and a node over its request is evicted first)",
                         req.text(),
                         lim.text()
                     ),
