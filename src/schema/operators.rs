@@ -113,14 +113,30 @@ pub const RABBITMQ_CLUSTER: OperatorKind = kind(
     "v1beta1",
     RABBITMQ_CLUSTER_OPERATOR,
 );
-pub const RABBITMQ_QUEUE: OperatorKind =
-    kind("Queue", "rabbitmq.com", "v1beta1", RABBITMQ_TOPOLOGY_OPERATOR);
-pub const RABBITMQ_EXCHANGE: OperatorKind =
-    kind("Exchange", "rabbitmq.com", "v1beta1", RABBITMQ_TOPOLOGY_OPERATOR);
-pub const RABBITMQ_BINDING: OperatorKind =
-    kind("Binding", "rabbitmq.com", "v1beta1", RABBITMQ_TOPOLOGY_OPERATOR);
-pub const RABBITMQ_USER: OperatorKind =
-    kind("User", "rabbitmq.com", "v1beta1", RABBITMQ_TOPOLOGY_OPERATOR);
+pub const RABBITMQ_QUEUE: OperatorKind = kind(
+    "Queue",
+    "rabbitmq.com",
+    "v1beta1",
+    RABBITMQ_TOPOLOGY_OPERATOR,
+);
+pub const RABBITMQ_EXCHANGE: OperatorKind = kind(
+    "Exchange",
+    "rabbitmq.com",
+    "v1beta1",
+    RABBITMQ_TOPOLOGY_OPERATOR,
+);
+pub const RABBITMQ_BINDING: OperatorKind = kind(
+    "Binding",
+    "rabbitmq.com",
+    "v1beta1",
+    RABBITMQ_TOPOLOGY_OPERATOR,
+);
+pub const RABBITMQ_USER: OperatorKind = kind(
+    "User",
+    "rabbitmq.com",
+    "v1beta1",
+    RABBITMQ_TOPOLOGY_OPERATOR,
+);
 pub const RABBITMQ_PERMISSION: OperatorKind = kind(
     "Permission",
     "rabbitmq.com",

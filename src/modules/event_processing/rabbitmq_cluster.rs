@@ -213,7 +213,9 @@ fn validate(spec: &RabbitMQClusterSpec, p: &mut Problems<'_>) {
         let field = format!("spec.rabbitmq.additionalPlugins[{i}]");
         let word = !plugin.is_empty()
             && plugin.len() <= 100
-            && plugin.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+            && plugin
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_');
         if !word {
             p.fail(
                 &field,
@@ -261,7 +263,10 @@ fn validate(spec: &RabbitMQClusterSpec, p: &mut Problems<'_>) {
         }
     }
     if let Some(tls) = &spec.tls {
-        p.check("spec.tls.secretName", validate::dns1123_subdomain(&tls.secret_name));
+        p.check(
+            "spec.tls.secretName",
+            validate::dns1123_subdomain(&tls.secret_name),
+        );
         if let Some(ca) = &tls.ca_secret_name {
             p.check("spec.tls.caSecretName", validate::dns1123_subdomain(ca));
         }
@@ -288,7 +293,11 @@ fn merged_resources(r: Option<&RabbitResources>) -> ResourcesSpec {
 }
 
 fn quantities(map: &BTreeMap<String, Quantity>) -> Value {
-    Value::Object(map.iter().map(|(k, v)| (k.clone(), json!(v.text()))).collect())
+    Value::Object(
+        map.iter()
+            .map(|(k, v)| (k.clone(), json!(v.text())))
+            .collect(),
+    )
 }
 
 /// Whether `plugin` is among the additional plugins.
@@ -298,14 +307,21 @@ fn has_plugin(spec: &RabbitMQClusterSpec, plugin: &str) -> bool {
 
 /// Whether the nodes replicate streams (the operator opens the stream port for these).
 fn streams(spec: &RabbitMQClusterSpec) -> bool {
-    ["rabbitmq_stream", "rabbitmq_stream_management", "rabbitmq_multi_dc_replication"]
-        .iter()
-        .any(|p| has_plugin(spec, p))
+    [
+        "rabbitmq_stream",
+        "rabbitmq_stream_management",
+        "rabbitmq_multi_dc_replication",
+    ]
+    .iter()
+    .any(|p| has_plugin(spec, p))
 }
 
 /// Whether the plain (non-TLS) listeners are open.
 fn plain(spec: &RabbitMQClusterSpec) -> bool {
-    !spec.tls.as_ref().is_some_and(|t| t.disable_non_tls_listeners)
+    !spec
+        .tls
+        .as_ref()
+        .is_some_and(|t| t.disable_non_tls_listeners)
 }
 
 /// The labels the operator puts on the cluster's pods that select exactly them.
@@ -428,7 +444,8 @@ fn pod_monitor(spec: &RabbitMQClusterSpec, name: &str, ns: &str, ctx: &Context) 
         ("prometheus-tls", "https")
     };
     let endpoint = |extra: Value| -> Value {
-        let mut e = json!({"port": port, "scheme": scheme, "interval": "15s", "scrapeTimeout": "14s"});
+        let mut e =
+            json!({"port": port, "scheme": scheme, "interval": "15s", "scrapeTimeout": "14s"});
         if let Some(tls) = spec.tls.as_ref().filter(|_| scheme == "https") {
             let ca = tls.ca_secret_name.as_deref().unwrap_or(&tls.secret_name);
             e["tlsConfig"] = json!({

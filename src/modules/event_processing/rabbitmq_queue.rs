@@ -227,7 +227,12 @@ pub fn permissions(spec: &RabbitMQQueueSpec, queue: &str) -> (String, String, St
         many => {
             let alternatives: Vec<String> = many
                 .iter()
-                .map(|e| literal(e).trim_start_matches('^').trim_end_matches('$').to_string())
+                .map(|e| {
+                    literal(e)
+                        .trim_start_matches('^')
+                        .trim_end_matches('$')
+                        .to_string()
+                })
                 .collect();
             format!("^({})$", alternatives.join("|"))
         }
@@ -246,7 +251,10 @@ fn check_amqp_name(p: &mut Problems<'_>, field: &str, what: &str, name: &str) {
     } else if name.len() > 255 {
         p.fail(field, format!("the {what} name is longer than 255 bytes"));
     } else if name.chars().any(char::is_control) {
-        p.fail(field, format!("{name:?}: the {what} name has control characters"));
+        p.fail(
+            field,
+            format!("{name:?}: the {what} name has control characters"),
+        );
     }
 }
 
@@ -326,8 +334,7 @@ fn validate(spec: &RabbitMQQueueSpec, p: &mut Problems<'_>) {
                 ),
             );
         }
-        if e.routing_key.is_some()
-            && matches!(e.kind, ExchangeType::Fanout | ExchangeType::Headers)
+        if e.routing_key.is_some() && matches!(e.kind, ExchangeType::Fanout | ExchangeType::Headers)
         {
             p.warn(
                 "spec.exchange.routingKey",
