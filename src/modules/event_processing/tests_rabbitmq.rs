@@ -2,39 +2,30 @@
 //! plugins, the permissions a queue user gets, connection outputs, and the flows the generated
 //! NetworkPolicies allow.
 
-use crate::engine::{run, Options, Output};
-use crate::finding::Severity;
+use crate::finding::{Finding, Severity};
 use crate::kind::{Context, ModuleResource, OutputValue};
+use crate::modules::shared::testing::render;
 use crate::policy::netpol::Policies;
 use crate::resource::Resource;
 use serde_json::{Map, Value};
 
-fn render(yaml: &str) -> Output {
-    let inputs = crate::source::parse_text(yaml, "t.yaml").unwrap();
-    run(
-        inputs,
-        &Options {
-            skip_checks: true,
-            ..Options::new(crate::modules::registry())
-        },
-    )
-}
-
-fn one<'a>(out: &'a Output, kind: &str) -> &'a Map<String, Value> {
-    let found: Vec<&Resource> = out.objects.iter().filter(|o| o.kind() == kind).collect();
-    assert_eq!(found.len(), 1, "one {kind} in {:?}", kinds(out));
+/// The one object of `kind` among `objects`.
+fn one<'a>(objects: &'a [Resource], kind: &str) -> &'a Map<String, Value> {
+    let found: Vec<&Resource> = objects.iter().filter(|o| o.kind() == kind).collect();
+    assert_eq!(found.len(), 1, "one {kind} in {:?}", kinds(objects));
     &found[0].object
 }
 
 /// The kinds rendered, sorted.
-fn kinds(out: &Output) -> Vec<String> {
-    let mut k: Vec<String> = out.objects.iter().map(|o| o.kind().to_string()).collect();
+fn kinds(objects: &[Resource]) -> Vec<String> {
+    let mut k: Vec<String> = objects.iter().map(|o| o.kind().to_string()).collect();
     k.sort();
     k
 }
 
-fn messages(out: &Output, severity: Severity) -> Vec<(String, String)> {
-    out.findings
+/// `(field, message)` of the findings of `severity`.
+fn messages(findings: &[Finding], severity: Severity) -> Vec<(String, String)> {
+    findings
         .iter()
         .filter(|f| f.severity == severity)
         .map(|f| (f.field.clone().unwrap_or_default(), f.message.clone()))
@@ -80,7 +71,7 @@ fn secret(name: &str, key: &str) -> OutputValue {
 fn a_bare_cluster_gets_three_nodes_10gi_and_the_operator_resources() {
     let out = render(&cluster("{}"));
     assert!(!out.failed(), "{:?}", out.findings);
-    let c = one(&out, "RabbitmqCluster");
+    let c = one(&out.objects, "RabbitmqCluster");
     assert_eq!(c["apiVersion"], "rabbitmq.com/v1beta1");
     assert_eq!(c["spec"]["replicas"], 3);
     assert_eq!(c["spec"]["persistence"]["storage"], "10Gi");
@@ -88,7 +79,7 @@ fn a_bare_cluster_gets_three_nodes_10gi_and_the_operator_resources() {
     assert!(c["spec"].get("resources").is_none());
     assert!(c["spec"].get("image").is_none());
     assert!(c["spec"].get("tls").is_none());
-    let pm = one(&out, "PodMonitor");
+    let pm = one(&out.objects, "PodMonitor");
     assert_eq!(
         pm["spec"]["podMetricsEndpoints"][0]["port"], "prometheus",
         "the operator's container port name for 15692"
@@ -105,16 +96,16 @@ fn partial_resources_keep_the_operator_defaults_for_the_rest() {
         "{resources: {requests: {memory: 4Gi}, limits: {memory: 4Gi}}}",
     ));
     assert!(!out.failed(), "{:?}", out.findings);
-    let r = &one(&out, "RabbitmqCluster")["spec"]["resources"];
+    let r = &one(&out.objects, "RabbitmqCluster")["spec"]["resources"];
     assert_eq!(r["requests"]["memory"], "4Gi");
     assert_eq!(r["requests"]["cpu"], "1000m");
     assert_eq!(r["limits"]["memory"], "4Gi");
     assert_eq!(r["limits"]["cpu"], "2000m");
-    assert!(messages(&out, Severity::Warning).is_empty());
+    assert!(messages(&out.findings, Severity::Warning).is_empty());
     // A request below the limit is allowed, with the operator's advice.
     let out = render(&cluster("{resources: {requests: {memory: 1Gi}}}"));
     assert!(!out.failed());
-    let w = messages(&out, Severity::Warning);
+    let w = messages(&out.findings, Severity::Warning);
     assert_eq!(w.len(), 1, "{w:?}");
     assert!(w[0].1.contains("below the limit 2Gi"), "{w:?}");
 }
@@ -122,8 +113,8 @@ fn partial_resources_keep_the_operator_defaults_for_the_rest() {
 #[test]
 fn pods_get_the_restricted_security_context_override() {
     let out = render(&cluster("{}"));
-    let pod = &one(&out, "RabbitmqCluster")["spec"]["override"]["statefulSet"]["spec"]["template"]
-        ["spec"];
+    let pod = &one(&out.objects, "RabbitmqCluster")["spec"]["override"]["statefulSet"]["spec"]
+        ["template"]["spec"];
     assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
     assert_eq!(
         pod["securityContext"]["seccompProfile"]["type"],
@@ -147,7 +138,10 @@ fn pods_get_the_restricted_security_context_override() {
 fn even_clusters_warn_and_out_of_range_ones_fail() {
     let out = render(&cluster("{replicas: 2}"));
     assert!(!out.failed());
-    assert_eq!(messages(&out, Severity::Warning)[0].0, "spec.replicas");
+    assert_eq!(
+        messages(&out.findings, Severity::Warning)[0].0,
+        "spec.replicas"
+    );
     for bad in ["0", "10"] {
         let out = render(&cluster(&format!("{{replicas: {bad}}}")));
         assert!(out.failed() && out.objects.is_empty());
@@ -161,9 +155,9 @@ fn tls_only_moves_metrics_and_clients_to_the_tls_ports() {
         "{tls: {secretName: mq-tls, disableNonTLSListeners: true}}",
     ));
     assert!(!out.failed(), "{:?}", out.findings);
-    let c = one(&out, "RabbitmqCluster");
+    let c = one(&out.objects, "RabbitmqCluster");
     assert_eq!(c["spec"]["tls"]["disableNonTLSListeners"], true);
-    let e = &one(&out, "PodMonitor")["spec"]["podMetricsEndpoints"][0];
+    let e = &one(&out.objects, "PodMonitor")["spec"]["podMetricsEndpoints"][0];
     assert_eq!(e["port"], "prometheus-tls");
     assert_eq!(e["scheme"], "https");
     // No CA Secret: the server Secret's ca.crt (cert-manager writes one) verifies.
@@ -178,7 +172,13 @@ fn tls_only_moves_metrics_and_clients_to_the_tls_ports() {
 #[test]
 fn monitoring_off_emits_no_pod_monitor() {
     let out = render(&cluster("{monitoring: false}"));
-    assert_eq!(kinds(&out).iter().filter(|k| *k == "PodMonitor").count(), 0);
+    assert_eq!(
+        kinds(&out.objects)
+            .iter()
+            .filter(|k| *k == "PodMonitor")
+            .count(),
+        0
+    );
 }
 
 #[test]
@@ -202,8 +202,12 @@ fn cluster_outputs_are_the_service_and_the_default_user_secret() {
 fn a_bare_queue_is_a_durable_quorum_queue_on_the_root_vhost_alone() {
     let out = render(&queue("{cluster: mq}"));
     assert!(!out.failed(), "{:?}", out.findings);
-    assert_eq!(kinds(&out), ["Queue"], "no exchange, binding or user");
-    let q = &one(&out, "Queue")["spec"];
+    assert_eq!(
+        kinds(&out.objects),
+        ["Queue"],
+        "no exchange, binding or user"
+    );
+    let q = &one(&out.objects, "Queue")["spec"];
     assert_eq!(q["name"], "jobs");
     assert_eq!(q["type"], "quorum");
     assert_eq!(q["durable"], true);
@@ -224,14 +228,16 @@ fn a_bare_queue_is_a_durable_quorum_queue_on_the_root_vhost_alone() {
 #[test]
 fn the_binding_key_defaults_to_the_queue_name_except_for_fanout_and_headers() {
     let out = render(&queue("{cluster: mq, exchange: {name: work}}"));
-    let b = &one(&out, "Binding")["spec"];
+    let b = &one(&out.objects, "Binding")["spec"];
     assert_eq!(b["source"], "work");
     assert_eq!(b["destination"], "jobs");
     assert_eq!(b["destinationType"], "queue");
     assert_eq!(b["routingKey"], "jobs");
-    assert_eq!(one(&out, "Exchange")["spec"]["type"], "direct");
+    assert_eq!(one(&out.objects, "Exchange")["spec"]["type"], "direct");
     let out = render(&queue("{cluster: mq, exchange: {name: fan, type: fanout}}"));
-    assert!(one(&out, "Binding")["spec"].get("routingKey").is_none());
+    assert!(one(&out.objects, "Binding")["spec"]
+        .get("routingKey")
+        .is_none());
     assert_eq!(
         outputs(&queue("{cluster: mq, exchange: {name: fan, type: fanout}}"))[3],
         ("routingKey", value(""))
@@ -244,7 +250,7 @@ fn an_exchange_declared_elsewhere_is_only_bound_to() {
         "{cluster: mq, exchange: {name: amq.topic, type: topic, declare: false, routingKey: 'jobs.#'}}",
     ));
     assert!(!out.failed(), "{:?}", out.findings);
-    assert_eq!(kinds(&out), ["Binding", "Queue"]);
+    assert_eq!(kinds(&out.objects), ["Binding", "Queue"]);
 }
 
 #[test]
@@ -252,10 +258,10 @@ fn a_generated_user_is_scoped_to_the_queue_and_its_exchange() {
     let yaml = queue("{cluster: mq, name: jobs.high, exchange: {name: work}, user: {}}");
     let out = render(&yaml);
     assert!(!out.failed(), "{:?}", out.findings);
-    let u = &one(&out, "User")["spec"];
+    let u = &one(&out.objects, "User")["spec"];
     assert!(u.get("importCredentialsSecret").is_none());
     assert!(u.get("tags").is_none());
-    let p = &one(&out, "Permission")["spec"];
+    let p = &one(&out.objects, "Permission")["spec"];
     assert_eq!(
         p["userReference"]["name"], "jobs",
         "the User object, not a username"
@@ -280,11 +286,11 @@ fn without_exchange_the_user_writes_to_the_default_exchange_and_the_dead_letter_
     let out = render(&queue(
         "{cluster: mq, arguments: {x-dead-letter-exchange: jobs.dlx}, user: {}}",
     ));
-    let p = &one(&out, "Permission")["spec"]["permissions"];
+    let p = &one(&out.objects, "Permission")["spec"]["permissions"];
     assert_eq!(p["write"], r"^(amq\.default|jobs\.dlx)$");
     let out = render(&queue("{cluster: mq, user: {}}"));
     assert_eq!(
-        one(&out, "Permission")["spec"]["permissions"]["write"],
+        one(&out.objects, "Permission")["spec"]["permissions"]["write"],
         r"^amq\.default$"
     );
 }
@@ -297,10 +303,10 @@ fn given_permissions_and_imported_credentials_win() {
     let out = render(&yaml);
     assert!(!out.failed(), "{:?}", out.findings);
     assert_eq!(
-        one(&out, "User")["spec"]["importCredentialsSecret"]["name"],
+        one(&out.objects, "User")["spec"]["importCredentialsSecret"]["name"],
         "jobs-creds"
     );
-    let p = &one(&out, "Permission")["spec"]["permissions"];
+    let p = &one(&out.objects, "Permission")["spec"]["permissions"];
     assert_eq!(p["configure"], "^$");
     assert_eq!(p["read"], "^jobs.*");
     assert_eq!(p["write"], r"^amq\.default$", "not given: the default");
@@ -314,12 +320,10 @@ fn given_permissions_and_imported_credentials_win() {
 fn classic_queues_may_be_transient_quorum_and_streams_may_not() {
     assert!(!render(&queue("{cluster: mq, type: classic, durable: false}")).failed());
     for t in ["quorum", "stream"] {
-        let errors = messages(
-            &render(&queue(&format!(
-                "{{cluster: mq, type: {t}, durable: false}}"
-            ))),
-            Severity::Error,
-        );
+        let out = render(&queue(&format!(
+            "{{cluster: mq, type: {t}, durable: false}}"
+        )));
+        let errors = messages(&out.findings, Severity::Error);
         assert_eq!(errors[0].0, "spec.durable", "{t}: {errors:?}");
     }
 }
