@@ -155,6 +155,49 @@ pub const SEALED_SECRET: OperatorKind = kind(
     "Sealed Secrets controller >= 0.20",
 );
 
+/// `override.statefulSet` and the default-user Secret's `connection_string`; from 2.17 the
+/// operator also sets a Pod Security `restricted` security context itself.
+const RABBITMQ_CLUSTER_OPERATOR: &str = "RabbitMQ Cluster Operator >= 2.0";
+/// `Permission.userReference`, `User.importCredentialsSecret` and `Queue.deletionPolicy`.
+const RABBITMQ_TOPOLOGY_OPERATOR: &str = "RabbitMQ Messaging Topology Operator >= 1.17";
+
+pub const RABBITMQ_CLUSTER: OperatorKind = kind(
+    "RabbitmqCluster",
+    "rabbitmq.com",
+    "v1beta1",
+    RABBITMQ_CLUSTER_OPERATOR,
+);
+pub const RABBITMQ_QUEUE: OperatorKind = kind(
+    "Queue",
+    "rabbitmq.com",
+    "v1beta1",
+    RABBITMQ_TOPOLOGY_OPERATOR,
+);
+pub const RABBITMQ_EXCHANGE: OperatorKind = kind(
+    "Exchange",
+    "rabbitmq.com",
+    "v1beta1",
+    RABBITMQ_TOPOLOGY_OPERATOR,
+);
+pub const RABBITMQ_BINDING: OperatorKind = kind(
+    "Binding",
+    "rabbitmq.com",
+    "v1beta1",
+    RABBITMQ_TOPOLOGY_OPERATOR,
+);
+pub const RABBITMQ_USER: OperatorKind = kind(
+    "User",
+    "rabbitmq.com",
+    "v1beta1",
+    RABBITMQ_TOPOLOGY_OPERATOR,
+);
+pub const RABBITMQ_PERMISSION: OperatorKind = kind(
+    "Permission",
+    "rabbitmq.com",
+    "v1beta1",
+    RABBITMQ_TOPOLOGY_OPERATOR,
+);
+
 /// Every operator kind, for validation of `PlatformDefaults.spec.apiVersions` and the docs.
 pub static ALL: &[OperatorKind] = &[
     HTTP_ROUTE,
@@ -184,6 +227,12 @@ pub static ALL: &[OperatorKind] = &[
     SECRET_STORE,
     CLUSTER_SECRET_STORE,
     SEALED_SECRET,
+    RABBITMQ_CLUSTER,
+    RABBITMQ_QUEUE,
+    RABBITMQ_EXCHANGE,
+    RABBITMQ_BINDING,
+    RABBITMQ_USER,
+    RABBITMQ_PERMISSION,
 ];
 
 /// The operator kind of `Kind.group` `key`, if it is one.

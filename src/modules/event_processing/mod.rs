@@ -5,8 +5,15 @@
 mod kafka_cluster;
 mod kafka_topic;
 mod kafka_user;
+mod rabbitmq_cluster;
+mod rabbitmq_queue;
 mod schema_registry;
 mod strimzi;
+
+#[cfg(test)]
+mod tests_kafka;
+#[cfg(test)]
+mod tests_rabbitmq;
 
 use crate::kind::spec::generator;
 use crate::kind::{Category, KindDef, SeedModule};
@@ -23,9 +30,8 @@ pub fn kinds() -> Vec<KindDef> {
         generator::<kafka_cluster::KafkaCluster>(&MODULE),
         generator::<kafka_topic::KafkaTopic>(&MODULE),
         generator::<kafka_user::KafkaUser>(&MODULE),
+        generator::<rabbitmq_cluster::RabbitMQCluster>(&MODULE),
+        generator::<rabbitmq_queue::RabbitMQQueue>(&MODULE),
         generator::<schema_registry::SchemaRegistry>(&MODULE),
     ]
 }
-
-#[cfg(test)]
-mod tests_kafka;
