@@ -101,6 +101,15 @@ pub const SEALED_SECRET: OperatorKind = kind(
     "Sealed Secrets controller >= 0.20",
 );
 
+const NACK: &str = "NACK (NATS JetStream controller) >= 0.14 (per-resource `servers`)";
+const KEDA: &str = "KEDA >= 2.12";
+
+pub const NACK_STREAM: OperatorKind = kind("Stream", "jetstream.nats.io", "v1beta2", NACK);
+pub const NACK_CONSUMER: OperatorKind = kind("Consumer", "jetstream.nats.io", "v1beta2", NACK);
+pub const KEDA_SCALED_OBJECT: OperatorKind = kind("ScaledObject", "keda.sh", "v1alpha1", KEDA);
+pub const KEDA_TRIGGER_AUTHENTICATION: OperatorKind =
+    kind("TriggerAuthentication", "keda.sh", "v1alpha1", KEDA);
+
 /// Every operator kind, for validation of `PlatformDefaults.spec.apiVersions` and the docs.
 pub static ALL: &[OperatorKind] = &[
     HTTP_ROUTE,
@@ -119,6 +128,10 @@ pub static ALL: &[OperatorKind] = &[
     SECRET_STORE,
     CLUSTER_SECRET_STORE,
     SEALED_SECRET,
+    NACK_STREAM,
+    NACK_CONSUMER,
+    KEDA_SCALED_OBJECT,
+    KEDA_TRIGGER_AUTHENTICATION,
 ];
 
 /// The operator kind of `Kind.group` `key`, if it is one.
