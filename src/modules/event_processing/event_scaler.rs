@@ -180,10 +180,23 @@ impl Trigger {
     fn auth_parameters(&self) -> &'static [&'static str] {
         match self {
             Trigger::Kafka(_) => &[
-                "sasl", "username", "password", "tls", "ca", "cert", "key", "keyPassword",
+                "sasl",
+                "username",
+                "password",
+                "tls",
+                "ca",
+                "cert",
+                "key",
+                "keyPassword",
             ],
             Trigger::RabbitMQ(_) => &[
-                "username", "password", "tls", "ca", "cert", "key", "keyPassword",
+                "username",
+                "password",
+                "tls",
+                "ca",
+                "cert",
+                "key",
+                "keyPassword",
             ],
             Trigger::Prometheus(_) => &["bearerToken", "username", "password", "ca", "cert", "key"],
             Trigger::NatsJetstream(_) | Trigger::Cron(_) => &[],
@@ -251,7 +264,10 @@ impl Trigger {
                 ("desiredReplicas", t.desired_replicas.to_string()),
             ],
         };
-        pairs.into_iter().map(|(k, v)| (k.into(), json!(v))).collect()
+        pairs
+            .into_iter()
+            .map(|(k, v)| (k.into(), json!(v)))
+            .collect()
     }
 }
 
@@ -284,17 +300,28 @@ fn positive(p: &mut Problems<'_>, field: String, v: i64, what: &str) {
 
 fn validate(spec: &EventScalerSpec, p: &mut Problems<'_>) {
     meta::check_name_room("-prometheus-10", p);
-    p.check("spec.targetRef.name", validate::dns1123_subdomain(&spec.target_ref.name));
+    p.check(
+        "spec.targetRef.name",
+        validate::dns1123_subdomain(&spec.target_ref.name),
+    );
     if spec.min < 0 {
         p.fail("spec.min", "min must not be negative");
     }
     if spec.max < 1 {
         p.fail("spec.max", "max must be at least 1");
     } else if spec.max < spec.min {
-        p.fail("spec.max", format!("max {} is below min {}", spec.max, spec.min));
+        p.fail(
+            "spec.max",
+            format!("max {} is below min {}", spec.max, spec.min),
+        );
     }
     if let Some(v) = spec.polling_interval {
-        positive(p, "spec.pollingInterval".into(), v.into(), "pollingInterval");
+        positive(
+            p,
+            "spec.pollingInterval".into(),
+            v.into(),
+            "pollingInterval",
+        );
     }
     if spec.cooldown_period.is_some_and(|v| v < 0) {
         p.fail("spec.cooldownPeriod", "cooldownPeriod must not be negative");
@@ -312,9 +339,10 @@ fn validate(spec: &EventScalerSpec, p: &mut Problems<'_>) {
                 format!("{f}.auth.{param}")
             };
             if param != "host" && !t.auth_parameters().contains(&param.as_str()) {
-                let hint = validate::suggest::did_you_mean(&param, t.auth_parameters().iter().copied())
-                    .map(|h| format!(" ({h})"))
-                    .unwrap_or_default();
+                let hint =
+                    validate::suggest::did_you_mean(&param, t.auth_parameters().iter().copied())
+                        .map(|h| format!(" ({h})"))
+                        .unwrap_or_default();
                 p.fail(
                     &at,
                     format!(
@@ -331,7 +359,12 @@ fn validate(spec: &EventScalerSpec, p: &mut Problems<'_>) {
         }
         match t {
             Trigger::Kafka(k) => {
-                positive(p, format!("{f}.lagThreshold"), k.lag_threshold, "lagThreshold");
+                positive(
+                    p,
+                    format!("{f}.lagThreshold"),
+                    k.lag_threshold,
+                    "lagThreshold",
+                );
                 if k.bootstrap_servers.split(',').any(|s| !s.contains(':')) {
                     p.fail(
                         format!("{f}.bootstrapServers"),
@@ -341,7 +374,12 @@ fn validate(spec: &EventScalerSpec, p: &mut Problems<'_>) {
             }
             Trigger::RabbitMQ(r) => positive(p, format!("{f}.value"), r.value, "value"),
             Trigger::NatsJetstream(n) => {
-                positive(p, format!("{f}.lagThreshold"), n.lag_threshold, "lagThreshold");
+                positive(
+                    p,
+                    format!("{f}.lagThreshold"),
+                    n.lag_threshold,
+                    "lagThreshold",
+                );
                 let e = &n.nats_server_monitoring_endpoint;
                 if e.contains("://") || !e.contains(':') {
                     p.fail(
@@ -356,7 +394,10 @@ fn validate(spec: &EventScalerSpec, p: &mut Problems<'_>) {
                 {
                     p.fail(
                         format!("{f}.serverAddress"),
-                        format!("{:?}: expected an http:// or https:// URL", pr.server_address),
+                        format!(
+                            "{:?}: expected an http:// or https:// URL",
+                            pr.server_address
+                        ),
                     );
                 }
                 if pr.threshold.parse::<f64>().map_or(true, |v| v <= 0.0) {
@@ -372,13 +413,19 @@ fn validate(spec: &EventScalerSpec, p: &mut Problems<'_>) {
                 if !c.timezone.contains('/') && c.timezone != "UTC" {
                     p.fail(
                         format!("{f}.timezone"),
-                        format!("{:?}: expected an IANA time zone, e.g. Europe/Paris or UTC", c.timezone),
+                        format!(
+                            "{:?}: expected an IANA time zone, e.g. Europe/Paris or UTC",
+                            c.timezone
+                        ),
                     );
                 }
                 if c.desired_replicas < 1 || c.desired_replicas > spec.max {
                     p.fail(
                         format!("{f}.desiredReplicas"),
-                        format!("desiredReplicas {} must be between 1 and max {}", c.desired_replicas, spec.max),
+                        format!(
+                            "desiredReplicas {} must be between 1 and max {}",
+                            c.desired_replicas, spec.max
+                        ),
                     );
                 }
             }

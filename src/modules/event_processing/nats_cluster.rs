@@ -172,8 +172,7 @@ pub struct NATSClusterSpec {
 /// `K`/`M`/`G`/`T` (decimal) or `Ki`/`Mi`/`Gi`/`Ti` (binary) suffix.
 fn nats_size(q: &str) -> Result<(), String> {
     let digits = q.find(|c: char| !c.is_ascii_digit()).unwrap_or(q.len());
-    let ok = digits > 0
-        && ["", "K", "M", "G", "T", "Ki", "Mi", "Gi", "Ti"].contains(&&q[digits..]);
+    let ok = digits > 0 && ["", "K", "M", "G", "T", "Ki", "Mi", "Gi", "Ti"].contains(&&q[digits..]);
     if ok {
         Ok(())
     } else {
@@ -206,7 +205,10 @@ fn validate(spec: &NATSClusterSpec, p: &mut Problems<'_>) {
         validate::image_reference(&spec.reloader_image),
     );
     let js = &spec.jetstream;
-    p.check("spec.jetstream.fileStorage", nats_size(&js.file_storage.text()));
+    p.check(
+        "spec.jetstream.fileStorage",
+        nats_size(&js.file_storage.text()),
+    );
     if js.file_storage.text().trim_start_matches('0').is_empty() {
         p.fail(
             "spec.jetstream.fileStorage",
@@ -221,15 +223,24 @@ fn validate(spec: &NATSClusterSpec, p: &mut Problems<'_>) {
         );
     }
     if let Some(a) = &spec.auth {
-        p.check("spec.auth.secretRef", validate::dns1123_subdomain(&a.secret_ref));
+        p.check(
+            "spec.auth.secretRef",
+            validate::dns1123_subdomain(&a.secret_ref),
+        );
         p.check("spec.auth.key", config_key(&a.key));
     }
     if let Some(t) = &spec.tls {
-        p.check("spec.tls.secretName", validate::dns1123_subdomain(&t.secret_name));
+        p.check(
+            "spec.tls.secretName",
+            validate::dns1123_subdomain(&t.secret_name),
+        );
     }
     if let Some(r) = &spec.resources {
         r.check(p, "spec.resources");
-        let limit = r.limits.get("memory").and_then(|l| validate::quantity::parse(&l.text()));
+        let limit = r
+            .limits
+            .get("memory")
+            .and_then(|l| validate::quantity::parse(&l.text()));
         let store = validate::quantity::parse(&js.memory.text());
         if let (Some(limit), Some(store)) = (limit, store) {
             if limit <= store {
@@ -245,8 +256,14 @@ fn validate(spec: &NATSClusterSpec, p: &mut Problems<'_>) {
         }
     }
     for (f, ns) in [
-        ("spec.controllers.nackNamespace", &spec.controllers.nack_namespace),
-        ("spec.controllers.kedaNamespace", &spec.controllers.keda_namespace),
+        (
+            "spec.controllers.nackNamespace",
+            &spec.controllers.nack_namespace,
+        ),
+        (
+            "spec.controllers.kedaNamespace",
+            &spec.controllers.keda_namespace,
+        ),
     ] {
         p.check(f, validate::dns1123_label(ns));
     }
@@ -261,7 +278,9 @@ fn config_key(k: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!("{k:?} is not a Secret key (letters, digits, '-', '_', '.')"))
+        Err(format!(
+            "{k:?} is not a Secret key (letters, digits, '-', '_', '.')"
+        ))
     }
 }
 

@@ -160,7 +160,8 @@ fn subject(s: &str, wildcards: bool) -> Result<(), String> {
 
 /// Whether every subject `filter` matches is one `pattern` matches.
 pub fn within(filter: &str, pattern: &str) -> bool {
-    let (f, p): (Vec<&str>, Vec<&str>) = (filter.split('.').collect(), pattern.split('.').collect());
+    let (f, p): (Vec<&str>, Vec<&str>) =
+        (filter.split('.').collect(), pattern.split('.').collect());
     for (i, pt) in p.iter().enumerate() {
         if *pt == ">" {
             return f.len() > i;
@@ -190,7 +191,9 @@ pub fn overlap(a: &str, b: &str) -> bool {
 }
 
 fn stream_name(spec: &NATSStreamSpec, m: &ModuleResource<'_>) -> String {
-    spec.stream_name.clone().unwrap_or_else(|| m.name.to_string())
+    spec.stream_name
+        .clone()
+        .unwrap_or_else(|| m.name.to_string())
 }
 
 fn validate(spec: &NATSStreamSpec, p: &mut Problems<'_>) {
@@ -211,7 +214,9 @@ fn validate(spec: &NATSStreamSpec, p: &mut Problems<'_>) {
         if !ok {
             p.fail(
                 format!("spec.servers[{i}]"),
-                format!("{s:?}: expected a nats:// or tls:// URL, e.g. nats://nats.messaging.svc:4222"),
+                format!(
+                    "{s:?}: expected a nats:// or tls:// URL, e.g. nats://nats.messaging.svc:4222"
+                ),
             );
         }
     }
@@ -248,18 +253,30 @@ fn validate(spec: &NATSStreamSpec, p: &mut Problems<'_>) {
     }
     p.check("spec.maxAge", validate::go_duration(&spec.max_age));
     if spec.max_bytes.is_some_and(|b| b < 1) {
-        p.fail("spec.maxBytes", "maxBytes must be positive (leave it out for no limit)");
+        p.fail(
+            "spec.maxBytes",
+            "maxBytes must be positive (leave it out for no limit)",
+        );
     }
     meta::check_name_room("", p);
     let name_len = p.module().name.len();
     let workqueue = spec.retention == Retention::Workqueue;
     for (i, c) in spec.consumers.iter().enumerate() {
         let f = format!("spec.consumers[{i}]");
-        p.check(format!("{f}.durableName"), validate::dns1123_label(&c.durable_name));
+        p.check(
+            format!("{f}.durableName"),
+            validate::dns1123_label(&c.durable_name),
+        );
         if name_len + 1 + c.durable_name.len() > 253 {
-            p.fail(format!("{f}.durableName"), "the Consumer's name <name>-<durableName> is longer than 253 characters");
+            p.fail(
+                format!("{f}.durableName"),
+                "the Consumer's name <name>-<durableName> is longer than 253 characters",
+            );
         }
-        if spec.consumers[..i].iter().any(|o| o.durable_name == c.durable_name) {
+        if spec.consumers[..i]
+            .iter()
+            .any(|o| o.durable_name == c.durable_name)
+        {
             p.fail(
                 format!("{f}.durableName"),
                 format!("durable name {:?} is used twice", c.durable_name),
