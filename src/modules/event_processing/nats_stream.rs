@@ -282,8 +282,8 @@ fn validate(spec: &NATSStreamSpec, p: &mut Problems<'_>) {
                 format!("durable name {:?} is used twice", c.durable_name),
             );
         }
-        match &c.filter_subject {
-            Some(fs) => match subject(fs, true) {
+        if let Some(fs) = &c.filter_subject {
+            match subject(fs, true) {
                 Err(e) => p.fail(format!("{f}.filterSubject"), e),
                 Ok(()) if !spec.subjects.iter().any(|s| within(fs, s)) => p.fail(
                     format!("{f}.filterSubject"),
@@ -293,8 +293,7 @@ fn validate(spec: &NATSStreamSpec, p: &mut Problems<'_>) {
                     ),
                 ),
                 Ok(()) => {}
-            },
-            None => {}
+            }
         }
         if c.max_deliver.is_some_and(|n| n < 1 && n != -1) {
             p.fail(
