@@ -1,26 +1,7 @@
 //! EventScaler: the ScaledObject and TriggerAuthentication KEDA reads, and the HPA pair check.
 
-use crate::engine::{run, Options, Output};
 use crate::finding::Severity;
-use crate::resource::Resource;
-
-fn render(yaml: &str) -> Output {
-    let inputs = crate::source::parse_text(yaml, "t.yaml").unwrap();
-    run(
-        inputs,
-        &Options {
-            skip_checks: true,
-            ..Options::new(crate::modules::registry())
-        },
-    )
-}
-
-fn find<'a>(out: &'a Output, kind: &str, name: &str) -> &'a Resource {
-    out.objects
-        .iter()
-        .find(|o| o.kind() == kind && o.name() == name)
-        .unwrap_or_else(|| panic!("{kind}/{name}"))
-}
+use crate::modules::shared::testing::{find, render};
 
 const SCALER: &str = "apiVersion: nixernetes.io/v1alpha1\nkind: EventScaler\nmetadata: {name: worker, namespace: shop}\nspec:\n  targetRef: {name: worker}\n  triggers:\n    - rabbitmq: {queueName: orders, value: 20, host: {name: rabbit-url, key: url}}\n";
 

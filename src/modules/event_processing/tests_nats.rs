@@ -1,29 +1,10 @@
 //! NATSCluster and NATSStream: defaults, nats.conf, outputs, subject rules and network flows.
 
 use super::nats_stream::{overlap, within};
-use crate::engine::{run, Options, Output};
 use crate::kind::{Context, ModuleResource, OutputValue};
+use crate::modules::shared::testing::{find, render};
 use crate::policy::netpol::Policies;
-use crate::resource::Resource;
 use serde_json::Value;
-
-fn render(yaml: &str) -> Output {
-    let inputs = crate::source::parse_text(yaml, "t.yaml").unwrap();
-    run(
-        inputs,
-        &Options {
-            skip_checks: true,
-            ..Options::new(crate::modules::registry())
-        },
-    )
-}
-
-fn find<'a>(out: &'a Output, kind: &str, name: &str) -> &'a Resource {
-    out.objects
-        .iter()
-        .find(|o| o.kind() == kind && o.name() == name)
-        .unwrap_or_else(|| panic!("{kind}/{name}"))
-}
 
 fn outputs(yaml: &str, kind: &str) -> Vec<(&'static str, OutputValue)> {
     let r = &crate::source::parse_text(yaml, "t.yaml").unwrap()[0];
