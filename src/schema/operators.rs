@@ -197,6 +197,14 @@ pub const RABBITMQ_PERMISSION: OperatorKind = kind(
     "v1beta1",
     RABBITMQ_TOPOLOGY_OPERATOR,
 );
+const NACK: &str = "NACK (NATS JetStream controller) >= 0.14 (per-resource `servers`)";
+const KEDA: &str = "KEDA >= 2.12";
+
+pub const NACK_STREAM: OperatorKind = kind("Stream", "jetstream.nats.io", "v1beta2", NACK);
+pub const NACK_CONSUMER: OperatorKind = kind("Consumer", "jetstream.nats.io", "v1beta2", NACK);
+pub const KEDA_SCALED_OBJECT: OperatorKind = kind("ScaledObject", "keda.sh", "v1alpha1", KEDA);
+pub const KEDA_TRIGGER_AUTHENTICATION: OperatorKind =
+    kind("TriggerAuthentication", "keda.sh", "v1alpha1", KEDA);
 
 /// Every operator kind, for validation of `PlatformDefaults.spec.apiVersions` and the docs.
 pub static ALL: &[OperatorKind] = &[
@@ -233,6 +241,10 @@ pub static ALL: &[OperatorKind] = &[
     RABBITMQ_BINDING,
     RABBITMQ_USER,
     RABBITMQ_PERMISSION,
+    NACK_STREAM,
+    NACK_CONSUMER,
+    KEDA_SCALED_OBJECT,
+    KEDA_TRIGGER_AUTHENTICATION,
 ];
 
 /// The operator kind of `Kind.group` `key`, if it is one.

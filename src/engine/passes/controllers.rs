@@ -1,5 +1,6 @@
 //! Two controllers of one thing: the set must not hold two HorizontalPodAutoscalers for one
-//! workload (the HPA controller then disables both, `AmbiguousSelector`), nor an HPA and an
+//! workload (the HPA controller then disables both, `AmbiguousSelector`; a KEDA `ScaledObject`
+//! counts as one, since KEDA makes an HPA of it), nor an HPA and an
 //! acting VerticalPodAutoscaler on the same resource of one workload (the VPA raises the requests
 //! the HPA's utilisation is measured against, and the two chase each other); and it should not
 //! hold two PodDisruptionBudgets over the pods of one workload (the eviction API refuses to evict
@@ -35,6 +36,13 @@ pub fn check_controllers(
             objects[i].origin
         ),
     };
+    let hpa_source = |i: usize| {
+        if objects[i].kind() == "ScaledObject" {
+            format!("the ScaledObject {}", source(i))
+        } else {
+            source(i)
+        }
+    };
     let mut hpas: ByTarget = BTreeMap::new();
     let mut vpas: ByTarget = BTreeMap::new();
     for (i, o) in objects.iter().enumerate() {
@@ -46,6 +54,17 @@ pub fn check_controllers(
             ("autoscaling", "HorizontalPodAutoscaler") => {
                 if let Some(k) = target_key("scaleTargetRef") {
                     hpas.entry(k).or_default().push(i);
+                }
+            }
+            // KEDA makes an HPA of each ScaledObject; its target's kind defaults to Deployment.
+            ("keda.sh", "ScaledObject") => {
+                let t = o.object.get("spec").and_then(|s| s.get("scaleTargetRef"));
+                let kind = t
+                    .and_then(|t| t.get("kind"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("Deployment");
+                if let Some(name) = t.and_then(|t| t.get("name")).and_then(Value::as_str) {
+                    hpas.entry((ns(i), kind, name)).or_default().push(i);
                 }
             }
             ("autoscaling.k8s.io", "VerticalPodAutoscaler") => {
@@ -63,9 +82,14 @@ pub fn check_controllers(
             if emitted(a) || emitted(b) {
                 findings.push(
                     Finding::error(format!(
-                        "two HorizontalPodAutoscalers scale {what}: {} and {}; the HPA controller disables both: keep one (a module workload's own is its `autoscaling`)",
-                        source(a),
-                        source(b)
+                        "two HorizontalPodAutoscalers scale {what}: {} and {}; the HPA controller disables both: keep one (a module workload's own is its `autoscaling`{})",
+                        hpa_source(a),
+                        hpa_source(b),
+                        if [a, b].iter().any(|&i| objects[i].kind() == "ScaledObject") {
+                            "; KEDA makes an HPA of a ScaledObject, an EventScaler's too"
+                        } else {
+                            ""
+                        }
                     ))
                     .about(&objects[b]),
                 );
@@ -106,6 +130,20 @@ fn workload(namespace: Option<&str>, kind: &str, name: &str) -> String {
 
 /// The resources an HPA scales on (`Resource` and `ContainerResource` metrics).
 fn hpa_resources(o: &Resource) -> Vec<String> {
+    if o.kind() == "ScaledObject" {
+        // KEDA's HPA scales on resources only through `cpu` and `memory` triggers.
+        return o
+            .object
+            .get("spec")
+            .and_then(|s| s.get("triggers"))
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|t| t.get("type").and_then(Value::as_str))
+            .filter(|t| matches!(*t, "cpu" | "memory"))
+            .map(str::to_string)
+            .collect();
+    }
     let metrics = o
         .object
         .get("spec")

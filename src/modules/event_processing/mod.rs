@@ -2,9 +2,12 @@
 //! operators (Strimzi Kafka, RabbitMQ, NATS JetStream), schema registries, and event-driven
 //! autoscaling (KEDA).
 
+mod event_scaler;
 mod kafka_cluster;
 mod kafka_topic;
 mod kafka_user;
+mod nats_cluster;
+mod nats_stream;
 mod rabbitmq_cluster;
 mod rabbitmq_queue;
 mod schema_registry;
@@ -12,6 +15,10 @@ mod strimzi;
 
 #[cfg(test)]
 mod tests_kafka;
+#[cfg(test)]
+mod tests_keda;
+#[cfg(test)]
+mod tests_nats;
 #[cfg(test)]
 mod tests_rabbitmq;
 
@@ -30,8 +37,11 @@ pub fn kinds() -> Vec<KindDef> {
         generator::<kafka_cluster::KafkaCluster>(&MODULE),
         generator::<kafka_topic::KafkaTopic>(&MODULE),
         generator::<kafka_user::KafkaUser>(&MODULE),
+        generator::<schema_registry::SchemaRegistry>(&MODULE),
         generator::<rabbitmq_cluster::RabbitMQCluster>(&MODULE),
         generator::<rabbitmq_queue::RabbitMQQueue>(&MODULE),
-        generator::<schema_registry::SchemaRegistry>(&MODULE),
+        generator::<nats_cluster::NATSCluster>(&MODULE),
+        generator::<nats_stream::NATSStream>(&MODULE),
+        generator::<event_scaler::EventScaler>(&MODULE),
     ]
 }

@@ -1,6 +1,7 @@
 //! Unit tests of the Kafka kinds (KafkaCluster, KafkaTopic, KafkaUser, SchemaRegistry): what
 //! the goldens do not make obvious (defaults scaled to small clusters, combined pools, outputs,
 //! flows allowed and denied by the NetworkPolicies).
+#![cfg(test)]
 
 use crate::kind::OutputValue;
 use crate::policy::netpol::Policies;

@@ -1,6 +1,7 @@
 //! Unit tests of `RabbitMQCluster` and `RabbitMQQueue`: defaults, what depends on TLS and
 //! plugins, the permissions a queue user gets, connection outputs, and the flows the generated
 //! NetworkPolicies allow.
+#![cfg(test)]
 
 use crate::finding::{Finding, Severity};
 use crate::kind::{Context, ModuleResource, OutputValue};
