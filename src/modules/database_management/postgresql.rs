@@ -459,43 +459,31 @@ fn service_host(service: &str, ns: &str) -> String {
 
 impl Generate for PostgreSQL {
     const OUTPUTS: &'static [OutputDef] = &[
-        plain(
-            "host",
-            "the primary's read-write Service, `<name>-rw.<namespace>.svc`",
-        ),
+        plain("host", "the primary's Service, `<name>-rw.<ns>.svc`"),
         plain(
             "host-ro",
-            "the replicas' read-only Service, `<name>-ro.<namespace>.svc`",
+            "the replicas' read-only Service, `<name>-ro.<ns>.svc`",
         ),
         plain(
             "pooler-host",
-            "the PgBouncer pooler's Service, `<name>-pooler.<namespace>.svc` (with `pooler` only)",
+            "with `pooler`: its Service, `<name>-pooler.<ns>.svc`",
         ),
         plain("port", "the PostgreSQL port, `5432`"),
         plain("database", "the application database (`database`)"),
         plain("user", "the application database's owner (`owner`)"),
-        secret("username", "the owner's user name (Secret `<name>-app`)"),
-        secret("password", "the owner's password (Secret `<name>-app`)"),
+        secret("username", "the owner's user name, in Secret `<name>-app`"),
+        secret("password", "the owner's password, in Secret `<name>-app`"),
         secret(
             "uri",
-            "`postgresql://user:password@<name>-rw:5432/database` (Secret `<name>-app`)",
+            "`postgresql://…` URI on `<name>-rw`, in `<name>-app`",
         ),
-        secret(
-            "jdbc-uri",
-            "`jdbc:postgresql://<name>-rw:5432/database?password=…&user=…` (Secret `<name>-app`)",
-        ),
+        secret("jdbc-uri", "JDBC URL on `<name>-rw`, in `<name>-app`"),
         secret(
             "fqdn-uri",
-            "`uri` with the Service's fully qualified name (Secret `<name>-app`)",
+            "`uri` with the fully qualified host, in `<name>-app`",
         ),
-        secret(
-            "fqdn-jdbc-uri",
-            "`jdbc-uri` with the Service's fully qualified name (Secret `<name>-app`)",
-        ),
-        secret(
-            "pgpass",
-            "a `.pgpass` line, `host:port:database:user:password` (Secret `<name>-app`)",
-        ),
+        secret("fqdn-jdbc-uri", "`jdbc-uri` with the fully qualified host"),
+        secret("pgpass", "a `.pgpass` line for the owner, in `<name>-app`"),
     ];
 
     fn outputs(spec: &PostgreSQLSpec, m: &ModuleResource<'_>, _ctx: &Context) -> OutputValues {
