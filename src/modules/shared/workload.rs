@@ -234,8 +234,11 @@ impl Workload<'_> {
     /// ([`Workload::uses_findings`]), against the render's published outputs.
     fn validate_uses(&self, ch: &mut Problems<'_>) {
         let mut seen: BTreeMap<&str, String> = BTreeMap::new();
-        for k in self.env.keys().chain(self.secret_env.keys()) {
-            seen.insert(k, "spec.env or spec.secretEnv".into());
+        for k in self.env.keys() {
+            seen.insert(k, "spec.env".into());
+        }
+        for k in self.secret_env.keys() {
+            seen.insert(k, "spec.secretEnv".into());
         }
         for (i, u) in self.uses.iter().enumerate() {
             let f = format!("spec.uses[{i}]");
@@ -382,7 +385,7 @@ impl Workload<'_> {
                     None => b.findings.push(m.error(
                         field,
                         format!(
-                            "{} {} has no {out:?} as configured: {}",
+                            "{} {} has no value for {out:?} as it is written ({out}: {})",
                             p.kind, u.name, def.description
                         ),
                     )),
