@@ -28,3 +28,6 @@ pub fn kinds() -> Vec<KindDef> {
         generator::<app_config::AppConfig>(&MODULE),
     ]
 }
+
+#[cfg(test)]
+mod tests_uses;
