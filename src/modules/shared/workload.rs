@@ -74,7 +74,7 @@ macro_rules! workload_spec {
             /// connection outputs (`kubectl nixernetes explain <Kind>` lists them under
             /// OUTPUTS): a plain output (`host`, `port`) becomes the value, a credential a
             /// `secretKeyRef` to the operator's Secret (never its value). `mountPath` mounts
-            /// that Secret as files instead. Like `dependsOn`, the generated NetworkPolicies let
+            /// that Secret as files. Like `dependsOn`, the generated NetworkPolicies let
             /// the pods reach the resource's ports.
             #[serde(default)]
             pub uses: Vec<$crate::modules::shared::workload::UseSpec>,
