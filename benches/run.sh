@@ -4,6 +4,8 @@
 #   benches/run.sh                 # default: kustomize comparison at 500 objects only
 #   BENCH_FULL=1 benches/run.sh    # also kustomize at 5,000 objects (~220 CPU-s)
 #   BENCH_REPEATS=3 benches/run.sh # median of 3 runs per measured case (default 1)
+#   BENCH_BIN=/path/to/kubectl-nixernetes benches/run.sh
+#                                  # measure that binary instead of building target/release
 #   BENCH_BASELINE=/path/to/old/kubectl-nixernetes benches/run.sh
 #                                  # also run every case with an earlier build, in the same
 #                                  # run, and report ours/baseline ratios
@@ -15,7 +17,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 measure=(python3 "$here/measure.py")
-bin="$root/target/release/kubectl-nixernetes"
+bin="${BENCH_BIN:-$root/target/release/kubectl-nixernetes}"
 baseline="${BENCH_BASELINE:-}"
 if [[ -n "$baseline" && ! -x "$baseline" ]]; then
   echo "run.sh: BENCH_BASELINE=$baseline is not an executable" >&2
@@ -45,12 +47,14 @@ counts="$results.counts"
 : >"$results"
 : >"$counts"
 
-# 1. Build the release binary once.
-echo "== building release binary" >&2
-if [[ -f "$root/Cargo.lock" ]]; then
-  (cd "$root" && cargo build --release --locked)
-else
-  (cd "$root" && cargo build --release)
+# 1. Build the release binary once (unless BENCH_BIN names one).
+if [[ -z "${BENCH_BIN:-}" ]]; then
+  echo "== building release binary" >&2
+  if [[ -f "$root/Cargo.lock" ]]; then
+    (cd "$root" && cargo build --release --locked)
+  else
+    (cd "$root" && cargo build --release)
+  fi
 fi
 [[ -x "$bin" ]] || { echo "run.sh: $bin not built" >&2; exit 1; }
 

@@ -66,6 +66,24 @@ pub const POD_MONITOR: OperatorKind = kind(
     "v1",
     "Prometheus Operator >= 0.50",
 );
+pub const SERVICE_MONITOR: OperatorKind = kind(
+    "ServiceMonitor",
+    "monitoring.coreos.com",
+    "v1",
+    "Prometheus Operator >= 0.50",
+);
+pub const MYSQL_INNODB_CLUSTER: OperatorKind = kind(
+    "InnoDBCluster",
+    "mysql.oracle.com",
+    "v2",
+    "MySQL Operator for Kubernetes >= 8.4.0-2.1.3 (8.4 LTS track; or 9.x)",
+);
+pub const MONGODB_COMMUNITY: OperatorKind = kind(
+    "MongoDBCommunity",
+    "mongodbcommunity.mongodb.com",
+    "v1",
+    "MongoDB Community Operator >= 0.9, or MongoDB Controllers for Kubernetes >= 1.0",
+);
 pub const VPA: OperatorKind = kind(
     "VerticalPodAutoscaler",
     "autoscaling.k8s.io",
@@ -109,6 +127,9 @@ pub static ALL: &[OperatorKind] = &[
     CNPG_POOLER,
     BARMAN_OBJECT_STORE,
     POD_MONITOR,
+    SERVICE_MONITOR,
+    MYSQL_INNODB_CLUSTER,
+    MONGODB_COMMUNITY,
     VPA,
     KYVERNO_CLUSTER_POLICY,
     KYVERNO_POLICY,

@@ -81,3 +81,51 @@ fn the_platform_example_allows_its_tiers_and_nothing_else() {
         "chat-db → object storage"
     );
 }
+
+/// A Tenant's namespaces reach each other and are reached from the namespaces it names; other
+/// tenants, and the internet outside its CIDRs, are not.
+#[test]
+fn a_tenant_is_isolated_from_other_tenants_but_not_from_itself() {
+    let objects = rendered("examples/multi-tenancy/tenant.yaml");
+    let p = Policies::new(&objects);
+    let app = p.pod("payments", &[("app.kubernetes.io/name", "api")]);
+    let staging = p.pod("payments-staging", &[("app.kubernetes.io/name", "api")]);
+    let other = p.pod("team-search", &[("app.kubernetes.io/name", "api")]);
+    let controller = p.pod(
+        "ingress-nginx",
+        &[("app.kubernetes.io/name", "ingress-nginx")],
+    );
+    let prometheus = p.pod("monitoring", &[("app.kubernetes.io/name", "prometheus")]);
+    let dns = p.pod("kube-system", &[("k8s-app", "kube-dns")]);
+    for (from, to, what) in [
+        (&app, &staging, "payments → payments-staging"),
+        (&staging, &app, "payments-staging → payments"),
+        (&controller, &app, "the ingress controller → payments"),
+        (&prometheus, &staging, "monitoring → payments-staging"),
+    ] {
+        let verdict = p.allows(from, to, 8080, "TCP");
+        assert!(verdict.allowed(), "{what}: {verdict:?}");
+    }
+    assert!(p.allows(&app, &dns, 53, "UDP").allowed(), "payments → DNS");
+    let inside: std::net::IpAddr = "10.20.1.2".parse().unwrap();
+    let outside: std::net::IpAddr = "10.21.1.2".parse().unwrap();
+    assert!(
+        p.allows(&app, &Endpoint::External(inside), 5432, "TCP")
+            .allowed(),
+        "→ 10.20.0.0/16"
+    );
+    for (from, to, what) in [
+        (&other, &app, "another tenant → payments"),
+        (&app, &other, "payments → another tenant"),
+    ] {
+        assert!(
+            !p.allows(from, to, 8080, "TCP").allowed(),
+            "{what} is allowed"
+        );
+    }
+    assert!(
+        !p.allows(&app, &Endpoint::External(outside), 5432, "TCP")
+            .allowed(),
+        "payments → an address outside its CIDRs"
+    );
+}

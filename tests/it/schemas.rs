@@ -262,12 +262,22 @@ impl Schemas {
                 if !path.is_file() {
                     return None;
                 }
+                // A CRD may constrain only `metadata.name` and `generateName`; the API server
+                // keeps every other ObjectMeta field. The catalog closes a few such `metadata`
+                // schemas (InnoDBCluster) with `additionalProperties: false`: reopen them.
+                let mut schema = read_json(path);
+                if let Some(meta) = schema
+                    .pointer_mut("/properties/metadata")
+                    .and_then(|m| m.as_object_mut())
+                {
+                    meta.remove("additionalProperties");
+                }
                 // The CRD files declare no $schema: force 2020-12, as validate.py does.
                 let validator = jsonschema::options()
                     .with_draft(Draft::Draft202012)
                     .should_validate_formats(false)
                     .offline()
-                    .build(&read_json(path))
+                    .build(&schema)
                     .unwrap_or_else(|e| panic!("cannot compile {}: {e}", path.display()));
                 Some(validator)
             })

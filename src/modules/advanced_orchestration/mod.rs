@@ -31,28 +31,10 @@ pub fn kinds() -> Vec<KindDef> {
 
 #[cfg(test)]
 mod tests {
-    use crate::engine::{run, Options, Output};
+    use crate::engine::Output;
     use crate::finding::Severity;
-    use crate::resource::Resource;
+    use crate::modules::shared::testing::{find, render};
     use serde_json::{json, Value};
-
-    fn render(yaml: &str) -> Output {
-        let inputs = crate::source::parse_text(yaml, "t.yaml").unwrap();
-        run(
-            inputs,
-            &Options {
-                skip_checks: true,
-                ..Options::new(crate::modules::registry())
-            },
-        )
-    }
-
-    fn find<'a>(out: &'a Output, kind: &str, name: &str) -> &'a Resource {
-        out.objects
-            .iter()
-            .find(|o| o.kind() == kind && o.name() == name)
-            .unwrap_or_else(|| panic!("{kind}/{name}"))
-    }
 
     fn pod<'a>(out: &'a Output, kind: &str, name: &str) -> &'a Value {
         &find(out, kind, name).object["spec"]["template"]["spec"]

@@ -119,6 +119,7 @@ fn check_selector(s: &ObjectSelector, ch: &mut Problems<'_>) {
 #[cfg(test)]
 mod tests {
     use crate::engine::{run, Options};
+    use crate::modules::shared::testing::{find, render};
     use crate::resource::Resource;
     use crate::types::Level;
 
@@ -128,26 +129,8 @@ metadata: {name: soc2}
 spec: {framework: SOC2, profile: production, owner: team-shop}
 ";
 
-    fn render(yaml: &str) -> crate::engine::Output {
-        let inputs = crate::source::parse_text(yaml, "t.yaml").unwrap();
-        run(
-            inputs,
-            &Options {
-                skip_checks: true,
-                ..Options::new(crate::modules::registry())
-            },
-        )
-    }
-
     fn label<'a>(o: &'a Resource, key: &str) -> Option<&'a str> {
         o.labels()?.get(key)?.as_str()
-    }
-
-    fn find<'a>(out: &'a crate::engine::Output, kind: &str, name: &str) -> &'a Resource {
-        out.objects
-            .iter()
-            .find(|o| o.kind() == kind && o.name() == name)
-            .unwrap_or_else(|| panic!("{kind}/{name}"))
     }
 
     #[test]

@@ -33,21 +33,10 @@ mod tests {
     use super::presets::{self, Params, PresetPolicy, VARIABLES};
     use crate::engine::{run, Options, Output};
     use crate::finding::Severity;
-    use crate::resource::Resource;
+    use crate::modules::shared::testing::{find, render};
     use serde_json::{json, Value};
     use std::io::Write as _;
     use std::path::PathBuf;
-
-    fn render(yaml: &str) -> Output {
-        let inputs = crate::source::parse_text(yaml, "t.yaml").unwrap();
-        run(
-            inputs,
-            &Options {
-                skip_checks: true,
-                ..Options::new(crate::modules::registry())
-            },
-        )
-    }
 
     fn errors(out: &Output) -> Vec<String> {
         out.findings
@@ -55,13 +44,6 @@ mod tests {
             .filter(|f| f.severity == Severity::Error)
             .map(|f| f.field.clone().unwrap_or_default())
             .collect()
-    }
-
-    fn find<'a>(out: &'a Output, kind: &str, name: &str) -> &'a Resource {
-        out.objects
-            .iter()
-            .find(|o| o.kind() == kind && o.name() == name)
-            .unwrap_or_else(|| panic!("no {kind}/{name}"))
     }
 
     /// Loud on stderr even when the test passes.
@@ -458,15 +440,21 @@ for case in json.load(sys.stdin):
 print("\n".join(failures))
 sys.exit(1 if failures else 0)
 "#;
-        let has_celpy = std::process::Command::new("python3")
+        // `NIXERNETES_CEL_PYTHON`: a Python with cel-python (CI installs one); else python3.
+        let python = std::env::var("NIXERNETES_CEL_PYTHON").unwrap_or_else(|_| "python3".into());
+        let has_celpy = std::process::Command::new(&python)
             .args(["-c", "import celpy"])
             .output()
             .is_ok_and(|o| o.status.success());
         if !has_celpy {
+            assert!(
+                std::env::var("NIXERNETES_REQUIRE_CEL").as_deref() != Ok("1"),
+                "NIXERNETES_REQUIRE_CEL=1 but {python} has no celpy (pip install cel-python)"
+            );
             loud("kyverno: cel-python (celpy) missing: CEL expressions checked for plausibility only (pip install cel-python)");
             return;
         }
-        let mut child = std::process::Command::new("python3")
+        let mut child = std::process::Command::new(&python)
             .args(["-c", script])
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())

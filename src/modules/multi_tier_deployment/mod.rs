@@ -22,8 +22,9 @@ pub fn kinds() -> Vec<KindDef> {
 
 #[cfg(test)]
 mod tests {
-    use crate::engine::{run, Options, Output};
+    use crate::engine::Output;
     use crate::finding::Severity;
+    use crate::modules::shared::testing::render;
     use serde_json::Value;
 
     /// The WP1 input of MODULES-reference §5, as written there.
@@ -37,17 +38,6 @@ spec:
     - {name: api, kind: WebApp, spec: {image: ghcr.io/acme/chat-api:2.0.0, ports: [{name: http, port: 3000}]}, dependsOn: [cache]}
     - {name: cache, kind: StatefulService, spec: {image: valkey/valkey:8, ports: [{name: redis, port: 6379}]}}
 ";
-
-    fn render(yaml: &str) -> Output {
-        let inputs = crate::source::parse_text(yaml, "t.yaml").unwrap();
-        run(
-            inputs,
-            &Options {
-                skip_checks: true,
-                ..Options::new(crate::modules::registry())
-            },
-        )
-    }
 
     /// `(field, message)` of every error.
     fn errors(yaml: &str) -> Vec<(String, String)> {

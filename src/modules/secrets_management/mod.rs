@@ -60,20 +60,10 @@ fn check_string_map(
 
 #[cfg(test)]
 mod tests {
-    use crate::engine::{run, Options, Output};
+    use crate::engine::Output;
     use crate::finding::Severity;
+    use crate::modules::shared::testing::render;
     use serde_json::{json, Value};
-
-    fn render(yaml: &str) -> Output {
-        let inputs = crate::source::parse_text(yaml, "t.yaml").unwrap();
-        run(
-            inputs,
-            &Options {
-                skip_checks: true,
-                ..Options::new(crate::modules::registry())
-            },
-        )
-    }
 
     fn errors(out: &Output) -> Vec<(String, String)> {
         out.findings

@@ -23,21 +23,11 @@ pub fn kinds() -> Vec<KindDef> {
 
 #[cfg(test)]
 mod tests {
-    use crate::engine::{run, Options, Output};
+    use crate::engine::Output;
     use crate::finding::Severity;
+    use crate::modules::shared::testing::render;
     use crate::resource::Resource;
     use serde_json::json;
-
-    fn render(yaml: &str) -> Output {
-        let inputs = crate::source::parse_text(yaml, "t.yaml").unwrap();
-        run(
-            inputs,
-            &Options {
-                skip_checks: true,
-                ..Options::new(crate::modules::registry())
-            },
-        )
-    }
 
     fn names(out: &Output, kind: &str) -> Vec<String> {
         out.objects

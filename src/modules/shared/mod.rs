@@ -10,4 +10,6 @@ pub mod meta;
 pub mod rbac;
 pub mod scaling;
 pub mod scheduling;
+#[cfg(test)]
+pub mod testing;
 pub mod workload;
