@@ -9,6 +9,7 @@ mod advanced_orchestration;
 mod compliance;
 mod compliance_enforcement;
 mod database_management;
+mod event_processing;
 mod kubernetes_core;
 mod kyverno;
 mod multi_tenancy;
@@ -32,6 +33,7 @@ pub fn registry() -> &'static Registry {
                 kubernetes_core::kinds(),
                 multi_tier_deployment::kinds(),
                 database_management::kinds(),
+                event_processing::kinds(),
                 security_policies::kinds(),
                 advanced_orchestration::kinds(),
                 rbac::kinds(),

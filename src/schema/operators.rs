@@ -60,6 +60,42 @@ pub const BARMAN_OBJECT_STORE: OperatorKind = kind(
     "v1",
     "Barman Cloud CNPG-I plugin >= 0.4",
 );
+/// The Opstree (OT-Container-Kit) redis-operator: the fields emitted exist in its v1beta2 CRDs
+/// from 0.22 (`kubernetesConfig.persistentVolumeClaimRetentionPolicy` era) on.
+const REDIS_OPERATOR: &str = "OT-Container-Kit redis-operator >= 0.22";
+
+pub const REDIS: OperatorKind = kind(
+    "Redis",
+    "redis.redis.opstreelabs.in",
+    "v1beta2",
+    REDIS_OPERATOR,
+);
+pub const REDIS_REPLICATION: OperatorKind = kind(
+    "RedisReplication",
+    "redis.redis.opstreelabs.in",
+    "v1beta2",
+    REDIS_OPERATOR,
+);
+pub const REDIS_SENTINEL: OperatorKind = kind(
+    "RedisSentinel",
+    "redis.redis.opstreelabs.in",
+    "v1beta2",
+    REDIS_OPERATOR,
+);
+pub const REDIS_CLUSTER: OperatorKind = kind(
+    "RedisCluster",
+    "redis.redis.opstreelabs.in",
+    "v1beta2",
+    REDIS_OPERATOR,
+);
+/// `kafka.strimzi.io/v1` arrived in 0.49; 1.0 serves nothing older. KRaft and node pools only.
+const STRIMZI: &str = "Strimzi >= 0.49 (kafka.strimzi.io/v1)";
+
+pub const STRIMZI_KAFKA: OperatorKind = kind("Kafka", "kafka.strimzi.io", "v1", STRIMZI);
+pub const STRIMZI_NODE_POOL: OperatorKind =
+    kind("KafkaNodePool", "kafka.strimzi.io", "v1", STRIMZI);
+pub const STRIMZI_TOPIC: OperatorKind = kind("KafkaTopic", "kafka.strimzi.io", "v1", STRIMZI);
+pub const STRIMZI_USER: OperatorKind = kind("KafkaUser", "kafka.strimzi.io", "v1", STRIMZI);
 pub const POD_MONITOR: OperatorKind = kind(
     "PodMonitor",
     "monitoring.coreos.com",
@@ -126,6 +162,14 @@ pub static ALL: &[OperatorKind] = &[
     CNPG_SCHEDULED_BACKUP,
     CNPG_POOLER,
     BARMAN_OBJECT_STORE,
+    REDIS,
+    REDIS_REPLICATION,
+    REDIS_SENTINEL,
+    REDIS_CLUSTER,
+    STRIMZI_KAFKA,
+    STRIMZI_NODE_POOL,
+    STRIMZI_TOPIC,
+    STRIMZI_USER,
     POD_MONITOR,
     SERVICE_MONITOR,
     MYSQL_INNODB_CLUSTER,

@@ -1,5 +1,6 @@
 //! What the kinds' unit tests share: a YAML text rendered through the engine with every kind,
 //! and the objects of the result looked up by kind and name.
+#![cfg(test)]
 
 use crate::engine::{run, Options, Output};
 use crate::resource::Resource;
