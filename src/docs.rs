@@ -101,6 +101,18 @@ pub fn emits(def: &KindDef) -> Vec<String> {
     }
 }
 
+/// The connection outputs `def` publishes for `uses`, one `name (value|Secret key): what` a
+/// line; empty for a kind that publishes none.
+pub fn outputs(def: &KindDef) -> Vec<String> {
+    def.outputs
+        .iter()
+        .map(|o| {
+            let held = if o.secret { "Secret key" } else { "value" };
+            format!("{} ({held}): {}", o.name, o.description)
+        })
+        .collect()
+}
+
 /// `def`'s seed module in one line: `name (category category): summary`.
 pub fn seed_module(def: &KindDef) -> String {
     format!(
@@ -116,7 +128,8 @@ fn generated_note(source: &str) -> String {
     format!("<!-- Generated from {source} by `{REGENERATE}`: do not edit. -->\n\n")
 }
 
-/// `docs/kinds/<Kind>.md`: what the kind is, what it emits, every field, and its example.
+/// `docs/kinds/<Kind>.md`: what the kind is, what it emits, the outputs it publishes, every
+/// field, and its example.
 pub fn kind_page(def: &KindDef) -> String {
     let schema = def.schema();
     let mut out = generated_note("the kind's code (src/modules)");
@@ -170,6 +183,24 @@ pub fn kind_page(def: &KindDef) -> String {
                 out.push_str(&format!("{}.\n\n", capitalized(&line)));
             }
         }
+    }
+
+    if !def.outputs.is_empty() {
+        out.push_str("## Outputs\n\n");
+        out.push_str(
+            "What a workload rendered with it can bind to with `uses` (`env: {VARIABLE: output}`): \
+             a value becomes the variable's value, a Secret key a `secretKeyRef`.\n\n",
+        );
+        out.push_str("| output | held in | description |\n|---|---|---|\n");
+        for o in def.outputs {
+            let held = if o.secret { "Secret" } else { "value" };
+            out.push_str(&format!(
+                "| `{}` | {held} | {} |\n",
+                o.name,
+                o.description.replace('|', "\\|")
+            ));
+        }
+        out.push('\n');
     }
 
     out.push_str("## Fields\n\n");

@@ -91,6 +91,7 @@ pub struct Overrides {
     pub namespace: Option<String>,
     pub kubernetes_version: Option<KubernetesVersion>,
     pub inventory: Option<String>,
+    pub monitoring_namespace: Option<String>,
     pub labels: Map<String, Value>,
     pub annotations: Map<String, Value>,
     pub timestamp: Option<String>,
@@ -172,6 +173,18 @@ pub static INVENTORY: Setting = Setting {
     description: "inventory (apply set) name, stamped as label `nixernetes.io/inventory`",
     parse: |o, v| {
         o.inventory = Some(text(v)?);
+        Ok(())
+    },
+};
+
+pub static MONITORING_NAMESPACE: Setting = Setting {
+    name: "monitoringNamespace",
+    flag: "--monitoring-namespace",
+    platform_defaults: Some("spec.monitoring.namespace"),
+    value: "a DNS label (default `monitoring`)",
+    description: "namespace of the metrics scrapers: the generated NetworkPolicies let it reach the metrics ports",
+    parse: |o, v| {
+        o.monitoring_namespace = Some(text(v)?);
         Ok(())
     },
 };
@@ -278,9 +291,10 @@ pub static TIMESTAMP: Setting = Setting {
 };
 
 /// Every setting given outside the input, in the order the docs list them.
-pub static SETTINGS: [&Setting; 10] = [
+pub static SETTINGS: [&Setting; 11] = [
     &NAMESPACE,
     &INVENTORY,
+    &MONITORING_NAMESPACE,
     &KUBERNETES_VERSION,
     &LABELS,
     &ANNOTATIONS,

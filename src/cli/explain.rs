@@ -19,8 +19,9 @@ use crate::validate::suggest::did_you_mean;
 /// The layout is kubectl's (GROUP, KIND, VERSION, DESCRIPTION, FIELDS, and FIELD for a field
 /// path), read from the kind's schema, so no cluster is needed. Two additions kubectl has no
 /// slot for: a field's `default:` line after its description, and, for a whole kind, the
-/// sections SEED MODULE (the seed module and its category) and EMITS (the objects it can emit),
-/// after DESCRIPTION in the same style.
+/// sections SEED MODULE (the seed module and its category), EMITS (the objects it can emit) and,
+/// for a kind apps bind to with `uses`, OUTPUTS (each connection output, whether it is a value
+/// or a Secret key, and what it holds), after DESCRIPTION in the same style.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  \
     kubectl nixernetes explain webapp\n  \
@@ -66,10 +67,14 @@ pub fn run(args: &ExplainArgs) -> i32 {
         return EXIT_USAGE;
     };
     let sections = if path.is_empty() {
-        vec![
+        let mut sections = vec![
             ("seed module", docs::seed_module(def)),
             ("emits", docs::emits(def).join("\n")),
-        ]
+        ];
+        if !def.outputs.is_empty() {
+            sections.push(("outputs", docs::outputs(def).join("\n")));
+        }
+        sections
     } else {
         Vec::new()
     };

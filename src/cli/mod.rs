@@ -105,6 +105,12 @@ pub struct RenderFlags {
     /// Example: --inventory shop-prod
     #[arg(long)]
     pub inventory: Option<String>,
+    /// Namespace of the metrics scrapers (Prometheus): the generated NetworkPolicies let it
+    /// reach the metrics ports of what the modules run (default monitoring).
+    ///
+    /// Example: --monitoring-namespace observability
+    #[arg(long, value_name = "NAMESPACE")]
+    pub monitoring_namespace: Option<String>,
     /// Stamp annotation nixernetes.io/created-at (from SOURCE_DATE_EPOCH when set, else now).
     #[arg(long)]
     pub timestamp: bool,
@@ -207,6 +213,13 @@ impl RenderFlags {
         }
         if let Some(i) = &self.inventory {
             given.push((&settings::INVENTORY, "--inventory", text(i)));
+        }
+        if let Some(ns) = &self.monitoring_namespace {
+            given.push((
+                &settings::MONITORING_NAMESPACE,
+                "--monitoring-namespace",
+                text(ns),
+            ));
         }
         // A list, one pair per flag: a value may hold a comma.
         let list = |l: &[String]| Value::Array(l.iter().map(|p| text(p)).collect());

@@ -12,7 +12,7 @@ pub mod order;
 pub mod passes;
 
 use crate::finding::{has_errors, Finding};
-use crate::kind::{Admission, Context, ModuleResource, Nested, Registry, Role};
+use crate::kind::{Admission, Context, ModuleResource, Nested, Publisher, Registry, Role};
 use crate::resource::{type_name, ObjectRef, Resource, API_VERSION};
 use crate::settings::Overrides;
 use crate::validate;
@@ -101,7 +101,9 @@ fn pipeline(
 ) -> Output {
     let mut findings = Vec::new();
     let reg = options.registry;
-    let ctx = build_context(reg, &inputs, &options.overrides, &mut findings);
+    let mut ctx = build_context(reg, &inputs, &options.overrides, &mut findings);
+    publish_outputs(reg, &inputs, &mut ctx);
+    let ctx = ctx;
     let validate = options.mode == Mode::Validate;
     let reports: Vec<Resource> = inputs
         .iter()
@@ -282,7 +284,8 @@ fn add_network_policies(
     ctx: &Context,
     findings: &mut Vec<Finding>,
 ) {
-    let (generated, mut warnings) = passes::network_policies::generate(declared);
+    let (generated, mut warnings) =
+        passes::network_policies::generate(declared, &ctx.monitoring_namespace);
     findings.append(&mut warnings);
     // A policy of that name already in the set (the user's, a NetworkIsolation's) wins.
     let taken: std::collections::HashSet<(String, String)> = objects
@@ -379,6 +382,45 @@ fn build_context(
     ctx
 }
 
+/// Records in the context what every module resource of a generating kind in `inputs` is, and
+/// the connection outputs it publishes (`Generate::outputs`), before any is expanded: an app's
+/// `uses` sees them whatever the input order. A resource whose spec has errors is recorded
+/// without values; its errors are reported once, when it is expanded.
+fn publish_outputs(reg: &Registry, inputs: &[Resource], ctx: &mut Context) {
+    for res in inputs.iter().filter(|r| r.is_module()) {
+        let Some(def) = reg.lookup(res.kind()).filter(|d| d.generates()) else {
+            continue;
+        };
+        let name = res.name();
+        if name.is_empty() {
+            continue;
+        }
+        let namespace = res
+            .namespace()
+            .unwrap_or_else(|| ctx.module_namespace())
+            .to_string();
+        let values = match def.output_values {
+            Some(outputs) => {
+                let m = ModuleResource {
+                    resource: res,
+                    name,
+                    namespace: namespace.clone(),
+                };
+                outputs(&m, ctx).ok()
+            }
+            None => Some(Vec::new()),
+        };
+        ctx.outputs
+            .entry((namespace, name.to_string()))
+            .or_default()
+            .push(Publisher {
+                kind: def.kind,
+                defs: def.outputs,
+                values,
+            });
+    }
+}
+
 /// Validates settings that may have come from flags or environment, where no object exists.
 fn check_context(ctx: &Context, findings: &mut Vec<Finding>) {
     let mut fail =
@@ -387,6 +429,9 @@ fn check_context(ctx: &Context, findings: &mut Vec<Finding>) {
         if let Err(why) = validate::dns1123_label(ns) {
             fail("namespace", why);
         }
+    }
+    if let Err(why) = validate::dns1123_label(&ctx.monitoring_namespace) {
+        fail("monitoringNamespace", why);
     }
     if let Some(inv) = &ctx.inventory {
         if let Err(why) = validate::label_value(inv).and(if inv.is_empty() {

@@ -5,6 +5,7 @@
 //! (`settings::Overrides`, layered as `settings` documents). Kinds read the context; only the
 //! engine and configuration kinds change it.
 
+use super::outputs::{OutputDef, OutputValues};
 use crate::schema::operators::OperatorKind;
 use crate::settings::{DefaultResources, Overrides, PolicySettings};
 use crate::types::compliance::ComplianceLabels;
@@ -43,6 +44,26 @@ pub struct Context {
     pub compliance: Option<ComplianceLabels>,
     /// The `SchedulingProfile`s of the input, for the pod templates of module workloads.
     pub scheduling: Vec<ScheduledProfile>,
+    /// Namespace the metrics scrapers (Prometheus) run in: the generated NetworkPolicies let it
+    /// reach the metrics ports kinds declare.
+    pub monitoring_namespace: String,
+    /// The connection outputs of every module resource of the input, computed before any is
+    /// expanded, for `uses`.
+    pub outputs: Published,
+}
+
+/// What the module resources of a render publish, keyed by (namespace, name).
+pub type Published = BTreeMap<(String, String), Vec<Publisher>>;
+
+/// A module resource of a generating kind, as `uses` sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Publisher {
+    /// Its kind.
+    pub kind: &'static str,
+    /// The outputs its kind publishes (empty for most kinds).
+    pub defs: &'static [OutputDef],
+    /// Their values; `None` when its spec has errors (reported where it is expanded).
+    pub values: Option<OutputValues>,
 }
 
 impl Default for Context {
@@ -61,6 +82,8 @@ impl Default for Context {
             network_policies: true,
             compliance: None,
             scheduling: Vec::new(),
+            monitoring_namespace: "monitoring".into(),
+            outputs: BTreeMap::new(),
         }
     }
 }
@@ -95,6 +118,9 @@ impl Context {
         }
         if let Some(i) = &o.inventory {
             self.inventory = Some(i.clone());
+        }
+        if let Some(ns) = &o.monitoring_namespace {
+            self.monitoring_namespace = ns.clone();
         }
         for (k, v) in &o.labels {
             self.labels.insert(k.clone(), v.clone());

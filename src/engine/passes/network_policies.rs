@@ -9,7 +9,9 @@
 //! anywhere when exposed, and from the pods of every target that depends on it) and
 //! `<name>-egress` (to each dependency's pods on the dependency's ports); with
 //! `Policies::Combined`, one policy of the kind's fixed rules plus the same dependents and
-//! dependencies. A NetworkPolicy of the same name already in the namespace (the user's own, or
+//! dependencies. Each target's metrics ports (`NetworkTarget::metrics`) are open to the
+//! monitoring namespace (`PlatformDefaults.spec.monitoring.namespace`, default `monitoring`),
+//! where the scrapers of the kinds' PodMonitors and ServiceMonitors run. A NetworkPolicy of the same name already in the namespace (the user's own, or
 //! one a `NetworkIsolation` emits) is kept, and the generated one left out (by the engine).
 //! Off with `PlatformDefaults.spec.networkPolicies: none`. This pass knows no operator.
 
@@ -40,8 +42,9 @@ pub enum For {
 }
 
 /// The generated policies with whom they serve, plus warnings for dependencies that are not in
-/// the set.
-pub fn generate(declared: &[Declared]) -> (Vec<(Value, For)>, Vec<Finding>) {
+/// the set. The pods of namespace `monitoring` (the metrics scrapers) may reach every target's
+/// metrics ports.
+pub fn generate(declared: &[Declared], monitoring: &str) -> (Vec<(Value, For)>, Vec<Finding>) {
     let targets: Vec<&NetworkTarget> = declared.iter().map(|d| &d.target).collect();
     let mut out = Vec::new();
     let mut findings = Vec::new();
@@ -82,6 +85,11 @@ pub fn generate(declared: &[Declared]) -> (Vec<(Value, For)>, Vec<Finding>) {
         let mut egress_rules = Vec::new();
         for (dep, field) in &t.depends_on {
             let found = resolve(t.namespace.as_str(), dep.as_str());
+            // A `uses` entry names a resource the render has (its kind checked that), which may
+            // run no pods of its own (a Kafka user, a topic): nothing to reach.
+            if found.is_empty() && from_uses(field) {
+                continue;
+            }
             if found.is_empty() {
                 findings.push(
                     Finding::warning(format!(
@@ -100,6 +108,10 @@ pub fn generate(declared: &[Declared]) -> (Vec<(Value, For)>, Vec<Finding>) {
                 );
             }
         }
+        // The metrics scraper reads the endpoints of the kind's PodMonitor or ServiceMonitor.
+        let scrape = (!t.metrics.is_empty()).then(
+            || json!({"from": [network::namespace(monitoring)], "ports": port_list(&t.metrics)}),
+        );
         let own = network::match_labels(&t.selector);
         let serves = For::Target(i);
         match &t.policies {
@@ -110,7 +122,12 @@ pub fn generate(declared: &[Declared]) -> (Vec<(Value, For)>, Vec<Finding>) {
             } => {
                 let mut spec = Map::new();
                 spec.insert("policyTypes".into(), json!(["Ingress", "Egress"]));
-                let ingress: Vec<Value> = ingress.iter().cloned().chain(from_dependents).collect();
+                let ingress: Vec<Value> = ingress
+                    .iter()
+                    .cloned()
+                    .chain(from_dependents)
+                    .chain(scrape)
+                    .collect();
                 spec.insert("ingress".into(), Value::Array(ingress));
                 let egress: Vec<Value> = egress.iter().cloned().chain(egress_rules).collect();
                 spec.insert("egress".into(), Value::Array(egress));
@@ -122,6 +139,7 @@ pub fn generate(declared: &[Declared]) -> (Vec<(Value, For)>, Vec<Finding>) {
                     ingress.push(json!({"ports": port_list(&t.ports)}));
                 }
                 ingress.extend(from_dependents);
+                ingress.extend(scrape);
                 if !ingress.is_empty() {
                     let mut spec = Map::new();
                     spec.insert("policyTypes".into(), json!(["Ingress"]));
@@ -143,6 +161,12 @@ pub fn generate(declared: &[Declared]) -> (Vec<(Value, For)>, Vec<Finding>) {
         }
     }
     (out, findings)
+}
+
+/// Whether a dependency was written as a workload's `uses` entry (`spec.uses[0].name`, or a
+/// parent's field holding it) rather than in `dependsOn`.
+fn from_uses(field: &str) -> bool {
+    field.contains("uses[")
 }
 
 #[cfg(test)]

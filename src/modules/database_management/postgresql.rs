@@ -9,7 +9,10 @@
 
 use crate::kind::network::{self, NetworkTarget, Policies, Port};
 use crate::kind::spec::{Generate, Kind};
-use crate::kind::{Context, Example, Expansion, Gvk, ModuleResource, Problems};
+use crate::kind::{
+    Context, Example, Expansion, Gvk, ModuleResource, OutputDef, OutputValue, OutputValues,
+    Problems,
+};
 use crate::modules::shared::container::ResourcesSpec;
 use crate::modules::shared::{defaults, meta};
 use crate::schema::operators;
@@ -28,6 +31,8 @@ const BARMAN_PLUGIN: &str = "barman-cloud.cloudnative-pg.io";
 const OPERATOR_NAMESPACE: &str = "cnpg-system";
 /// The PostgreSQL port.
 const PORT: i64 = 5432;
+/// The instances' `metrics` port (CloudNativePG's exporter).
+const METRICS_PORT: i64 = 9187;
 
 fn seventeen() -> u32 {
     17
@@ -366,7 +371,12 @@ fn network(spec: &PostgreSQLSpec, m: &ModuleResource<'_>) -> Vec<NetworkTarget> 
         ports: ports.clone(),
         depends_on: Vec::new(),
         exposed: false,
-        metrics: Vec::new(),
+        // The PodMonitor scrapes the instances' `metrics` port.
+        metrics: if spec.monitoring {
+            vec![Port::tcp(METRICS_PORT)]
+        } else {
+            Vec::new()
+        },
         policies: Policies::Combined {
             name: format!("{name}-cnpg"),
             ingress,
@@ -409,7 +419,102 @@ impl Kind for PostgreSQL {
     }
 }
 
+/// A Secret output: a key of CloudNativePG's `<name>-app` Secret.
+const fn secret(name: &'static str, description: &'static str) -> OutputDef {
+    OutputDef {
+        name,
+        description,
+        secret: true,
+    }
+}
+
+/// A plain output.
+const fn plain(name: &'static str, description: &'static str) -> OutputDef {
+    OutputDef {
+        name,
+        description,
+        secret: false,
+    }
+}
+
+/// The Secret outputs: the keys CloudNativePG writes into `<name>-app` for the owner.
+const SECRET_KEYS: [&str; 7] = [
+    "username",
+    "password",
+    "uri",
+    "jdbc-uri",
+    "fqdn-uri",
+    "fqdn-jdbc-uri",
+    "pgpass",
+];
+
+/// `<service>.<namespace>.svc`, or the bare Service name when no namespace is known yet.
+fn service_host(service: &str, ns: &str) -> String {
+    if ns.is_empty() {
+        service.to_string()
+    } else {
+        format!("{service}.{ns}.svc")
+    }
+}
+
 impl Generate for PostgreSQL {
+    const OUTPUTS: &'static [OutputDef] = &[
+        plain("host", "the primary's Service, `<name>-rw.<ns>.svc`"),
+        plain(
+            "host-ro",
+            "the replicas' read-only Service, `<name>-ro.<ns>.svc`",
+        ),
+        plain(
+            "pooler-host",
+            "with `pooler`: its Service, `<name>-pooler.<ns>.svc`",
+        ),
+        plain("port", "the PostgreSQL port, `5432`"),
+        plain("database", "the application database (`database`)"),
+        plain("user", "the application database's owner (`owner`)"),
+        secret("username", "the owner's user name, in Secret `<name>-app`"),
+        secret("password", "the owner's password, in Secret `<name>-app`"),
+        secret(
+            "uri",
+            "`postgresql://…` URI on `<name>-rw`, in `<name>-app`",
+        ),
+        secret("jdbc-uri", "JDBC URL on `<name>-rw`, in `<name>-app`"),
+        secret(
+            "fqdn-uri",
+            "`uri` with the fully qualified host, in `<name>-app`",
+        ),
+        secret("fqdn-jdbc-uri", "`jdbc-uri` with the fully qualified host"),
+        secret("pgpass", "a `.pgpass` line for the owner, in `<name>-app`"),
+    ];
+
+    fn outputs(spec: &PostgreSQLSpec, m: &ModuleResource<'_>, _ctx: &Context) -> OutputValues {
+        let (name, ns) = (m.name, m.namespace.as_str());
+        let value = |v: String| OutputValue::Value(v);
+        let mut out: OutputValues = vec![
+            ("host", value(service_host(&format!("{name}-rw"), ns))),
+            ("host-ro", value(service_host(&format!("{name}-ro"), ns))),
+        ];
+        if spec.pooler.is_some() {
+            out.push((
+                "pooler-host",
+                value(service_host(&format!("{name}-pooler"), ns)),
+            ));
+        }
+        out.push(("port", value(PORT.to_string())));
+        out.push(("database", value(spec.database.clone())));
+        out.push(("user", value(spec.owner.clone())));
+        let app = format!("{name}-app");
+        for key in SECRET_KEYS {
+            out.push((
+                key,
+                OutputValue::Secret {
+                    name: app.clone(),
+                    key: key.to_string(),
+                },
+            ));
+        }
+        out
+    }
+
     const EMITS: &'static [Gvk] = &[
         Gvk::new("barmancloud.cnpg.io/v1", "ObjectStore"),
         Gvk::new("postgresql.cnpg.io/v1", "Cluster"),

@@ -297,6 +297,7 @@ impl Parts {
             service_account: &self.service_account,
             compliance: None,
             depends_on: &self.depends_on,
+            uses: &[],
         }
     }
 }

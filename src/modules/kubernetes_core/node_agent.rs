@@ -188,7 +188,7 @@ impl Generate for NodeAgent {
                 pod.priority_class_name = Some("system-node-critical".into());
             }
         }
-        let findings = scheduling::apply(
+        let mut findings = scheduling::apply(
             &mut template,
             m,
             ctx,
@@ -198,6 +198,7 @@ impl Generate for NodeAgent {
                 per_node: true,
             },
         );
+        findings.extend(w.uses_findings(m, ctx));
         let mut metadata = meta::meta(m.name, &m.namespace, m.name, None);
         metadata.annotations = w.workload_annotations();
         objects.push(meta::to_value(&apps::DaemonSet {

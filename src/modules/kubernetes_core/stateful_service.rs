@@ -164,7 +164,7 @@ impl Generate for StatefulService {
                 ..Default::default()
             },
         );
-        let findings = scheduling::apply(
+        let mut findings = scheduling::apply(
             &mut template,
             m,
             ctx,
@@ -174,6 +174,7 @@ impl Generate for StatefulService {
                 per_node: false,
             },
         );
+        findings.extend(w.uses_findings(m, ctx));
         scaling::spread(&mut template, m.name, spec.replicas);
         let headless = format!("{}-headless", m.name);
         let claims: Vec<core::PersistentVolumeClaim> = spec

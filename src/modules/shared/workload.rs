@@ -65,9 +65,19 @@ macro_rules! workload_spec {
             pub service_account: $crate::modules::shared::container::ServiceAccountSpec,
             /// Names of the workloads and databases (in the same namespace) these pods connect
             /// to: recorded as annotation `nixernetes.io/depends-on` and allowed by the
-            /// generated NetworkPolicies.
+            /// generated NetworkPolicies. For a database or broker rendered with them, `uses`
+            /// says the same and also hands the pods its connection details.
             #[serde(default)]
             pub depends_on: Vec<String>,
+            /// Module resources of the render (in the same namespace) these pods bind to: a
+            /// `PostgreSQL`, a Kafka topic… Each entry's `env` maps variables to the resource's
+            /// connection outputs (`kubectl nixernetes explain <Kind>` lists them under
+            /// OUTPUTS): a plain output (`host`, `port`) becomes the value, a credential a
+            /// `secretKeyRef` to the operator's Secret (never its value). `mountPath` mounts
+            /// that Secret as files. Like `dependsOn`, the generated NetworkPolicies let
+            /// the pods reach the resource's ports.
+            #[serde(default)]
+            pub uses: Vec<$crate::modules::shared::workload::UseSpec>,
             /// Compliance the workload is held to: labels on everything it emits.
             pub compliance: Option<$crate::modules::shared::compliance::ComplianceSpec>,
         }
@@ -93,6 +103,7 @@ macro_rules! workload_spec {
                     service_account: &self.service_account,
                     compliance: self.compliance.as_ref(),
                     depends_on: &self.depends_on,
+                    uses: &self.uses,
                 }
             }
         }
@@ -116,6 +127,31 @@ pub struct Workload<'a> {
     pub service_account: &'a ServiceAccountSpec,
     pub compliance: Option<&'a ComplianceSpec>,
     pub depends_on: &'a [String],
+    pub uses: &'a [UseSpec],
+}
+
+/// A module resource of the render a workload binds to, and what of it the pods get.
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct UseSpec {
+    /// The resource's name, e.g. `chat-db` for `PostgreSQL/chat-db` (same namespace).
+    pub name: String,
+    /// Environment variables, name → output of the resource, e.g. `DATABASE_URL: uri`,
+    /// `DB_HOST: host`.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// Mount the Secret holding the resource's credential outputs as read-only files here,
+    /// one file per key (e.g. a Kafka user's certificate and key).
+    pub mount_path: Option<String>,
+}
+
+/// What the `uses` of a workload resolve to, for its pod template.
+#[derive(Default)]
+struct Bound {
+    env: Vec<core::EnvVar>,
+    /// (Secret, mount path).
+    mounts: Vec<(String, String)>,
+    findings: Vec<crate::finding::Finding>,
 }
 
 /// What a kind adds to its pod beyond the container defaults.
@@ -191,6 +227,206 @@ impl Workload<'_> {
         for (i, d) in self.depends_on.iter().enumerate() {
             ch.check(format!("spec.dependsOn[{i}]"), validate::dns1035_label(d));
         }
+        self.validate_uses(ch);
+    }
+
+    /// What `uses` must be whatever the render holds; what it names is checked at expansion
+    /// ([`Workload::uses_findings`]), against the render's published outputs.
+    fn validate_uses(&self, ch: &mut Problems<'_>) {
+        let mut seen: BTreeMap<&str, String> = BTreeMap::new();
+        for k in self.env.keys() {
+            seen.insert(k, "spec.env".into());
+        }
+        for k in self.secret_env.keys() {
+            seen.insert(k, "spec.secretEnv".into());
+        }
+        for (i, u) in self.uses.iter().enumerate() {
+            let f = format!("spec.uses[{i}]");
+            ch.check(format!("{f}.name"), validate::dns1123_label(&u.name));
+            if self.uses[..i].iter().any(|o| o.name == u.name) {
+                ch.fail(
+                    format!("{f}.name"),
+                    format!("{:?} is used twice: merge the two entries", u.name),
+                );
+            }
+            container::check_env(&u.env, ch, &format!("{f}.env"));
+            for k in u.env.keys() {
+                if let Some(other) = seen.get(k.as_str()) {
+                    ch.fail(
+                        format!("{f}.env.{k}"),
+                        format!("{k} is also set in {other}"),
+                    );
+                } else {
+                    seen.insert(k, format!("spec.uses[{i}].env"));
+                }
+            }
+            if let Some(p) = &u.mount_path {
+                if !p.starts_with('/') {
+                    ch.fail(
+                        format!("{f}.mountPath"),
+                        format!("mountPath {p:?} must be absolute"),
+                    );
+                }
+            }
+            if u.env.is_empty() && u.mount_path.is_none() {
+                ch.fail(
+                    f,
+                    format!(
+                        "give env or mountPath (to only reach {:?}, list it in dependsOn)",
+                        u.name
+                    ),
+                );
+            }
+        }
+    }
+
+    /// The errors of `uses` against what the render publishes: a name nothing in the render
+    /// has, an output its kind does not publish, a Secret to mount that it does not have.
+    pub fn uses_findings(
+        &self,
+        m: &ModuleResource<'_>,
+        ctx: &Context,
+    ) -> Vec<crate::finding::Finding> {
+        self.bind(m, ctx).findings
+    }
+
+    /// Resolves `uses` against the outputs the render publishes.
+    fn bind(&self, m: &ModuleResource<'_>, ctx: &Context) -> Bound {
+        use crate::kind::OutputValue;
+        use crate::validate::suggest::did_you_mean;
+        let mut b = Bound::default();
+        for (i, u) in self.uses.iter().enumerate() {
+            let f = format!("spec.uses[{i}]");
+            let key = (m.namespace.clone(), u.name.clone());
+            let Some(found) = ctx.outputs.get(&key) else {
+                let here: Vec<(&str, &str)> = ctx
+                    .outputs
+                    .range((m.namespace.clone(), String::new())..)
+                    .take_while(|((ns, _), _)| *ns == m.namespace)
+                    .filter(|((_, n), _)| n != m.name)
+                    .flat_map(|((_, n), ps)| ps.iter().map(move |p| (n.as_str(), p.kind)))
+                    .collect();
+                // What can be bound to comes first.
+                let mut names: Vec<&str> = here.iter().map(|(n, _)| *n).collect();
+                names.dedup();
+                let hint = did_you_mean(&u.name, names.iter().copied())
+                    .map(|d| format!("; {d}"))
+                    .unwrap_or_default();
+                let listed = if here.is_empty() {
+                    "nothing else is".to_string()
+                } else {
+                    let all: Vec<String> = here.iter().map(|(n, k)| format!("{n} ({k})")).collect();
+                    format!("rendered there: {}", all.join(", "))
+                };
+                b.findings.push(m.error(
+                    format!("{f}.name"),
+                    format!(
+                        "uses {:?}: nothing of that name is rendered in namespace {}{hint} ({listed})",
+                        u.name, m.namespace
+                    ),
+                ));
+                continue;
+            };
+            // A name two resources share: the one that publishes outputs.
+            let p = found
+                .iter()
+                .find(|p| !p.defs.is_empty())
+                .unwrap_or(&found[0]);
+            // Its spec has errors, reported where it is expanded.
+            let Some(values) = &p.values else { continue };
+            let value = |out: &str| values.iter().find(|(n, _)| *n == out).map(|(_, v)| v);
+            for (var, out) in &u.env {
+                let field = format!("{f}.env.{var}");
+                if p.defs.is_empty() {
+                    b.findings.push(m.error(
+                        field,
+                        format!(
+                            "{} is a {}, which publishes no connection outputs (to only reach it, list it in dependsOn)",
+                            u.name, p.kind
+                        ),
+                    ));
+                    continue;
+                }
+                let Some(def) = p.defs.iter().find(|d| d.name == out.as_str()) else {
+                    let names = p.defs.iter().map(|d| d.name);
+                    let hint = did_you_mean(out, names.clone())
+                        .map(|d| format!("{d} "))
+                        .unwrap_or_default();
+                    let all: Vec<&str> = names.collect();
+                    b.findings.push(m.error(
+                        field,
+                        format!(
+                            "{} {} publishes no output {out:?}: {hint}(it publishes {})",
+                            p.kind,
+                            u.name,
+                            all.join(", ")
+                        ),
+                    ));
+                    continue;
+                };
+                match value(def.name) {
+                    Some(OutputValue::Value(v)) => b.env.push(core::EnvVar {
+                        name: var.clone(),
+                        value: Some(v.clone()),
+                        ..Default::default()
+                    }),
+                    Some(OutputValue::Secret { name, key }) => b.env.push(core::EnvVar {
+                        name: var.clone(),
+                        value_from: Some(core::EnvVarSource {
+                            secret_key_ref: Some(core::SecretKeySelector {
+                                name: name.clone(),
+                                key: key.clone(),
+                                optional: None,
+                            }),
+                            ..Default::default()
+                        }),
+                        ..Default::default()
+                    }),
+                    None => b.findings.push(m.error(
+                        field,
+                        format!(
+                            "{} {} has no value for {out:?} as it is written ({out}: {})",
+                            p.kind, u.name, def.description
+                        ),
+                    )),
+                }
+            }
+            if let Some(path) = &u.mount_path {
+                let mut secrets: Vec<&str> = values
+                    .iter()
+                    .filter_map(|(_, v)| match v {
+                        OutputValue::Secret { name, .. } => Some(name.as_str()),
+                        OutputValue::Value(_) => None,
+                    })
+                    .collect();
+                secrets.sort_unstable();
+                secrets.dedup();
+                let field = format!("{f}.mountPath");
+                match secrets.as_slice() {
+                    [one] if self.secret_mounts.iter().any(|s| s.secret == *one) => {
+                        b.findings.push(m.error(
+                            field,
+                            format!("Secret {one:?} is also mounted by spec.secretMounts"),
+                        ))
+                    }
+                    [one] => b.mounts.push((one.to_string(), path.clone())),
+                    [] => b.findings.push(m.error(
+                        field,
+                        format!("{} {} publishes no Secret to mount", p.kind, u.name),
+                    )),
+                    many => b.findings.push(m.error(
+                        field,
+                        format!(
+                            "{} {} publishes several Secrets ({}): bind their keys with env instead",
+                            p.kind,
+                            u.name,
+                            many.join(", ")
+                        ),
+                    )),
+                }
+            }
+        }
+        b
     }
 
     /// The ServiceAccount to create, if any, and the name pods run as.
@@ -226,19 +462,24 @@ impl Workload<'_> {
             mut env_from,
             annotations,
         } = parts;
-        for m in self.secret_mounts {
-            let name = format!("secret-{}", m.secret);
+        let bound = self.bind(m, ctx);
+        let secret_mounts = self
+            .secret_mounts
+            .iter()
+            .map(|s| (s.secret.clone(), s.mount_path.clone()));
+        for (secret, mount_path) in secret_mounts.chain(bound.mounts) {
+            let name = format!("secret-{secret}");
             volumes.push(core::Volume {
                 name: name.clone(),
                 secret: Some(core::SecretVolumeSource {
-                    secret_name: Some(m.secret.clone()),
+                    secret_name: Some(secret),
                     ..Default::default()
                 }),
                 ..Default::default()
             });
             mounts.push(core::VolumeMount {
                 name,
-                mount_path: m.mount_path.clone(),
+                mount_path,
                 read_only: Some(true),
                 ..Default::default()
             });
@@ -283,6 +524,7 @@ impl Workload<'_> {
                 ..Default::default()
             });
         }
+        env.extend(bound.env);
         let [liveness_probe, readiness_probe, startup_probe] = self.probes.build(self.ports);
         let container = core::Container {
             name: m.name.to_string(),
@@ -334,12 +576,14 @@ impl Workload<'_> {
 
     /// Annotations of the workload object itself.
     pub fn workload_annotations(&self) -> Option<BTreeMap<String, String>> {
-        (!self.depends_on.is_empty()).then(|| {
-            BTreeMap::from([(
-                "nixernetes.io/depends-on".to_string(),
-                self.depends_on.join(","),
-            )])
-        })
+        let mut names: Vec<&str> = self.depends_on.iter().map(String::as_str).collect();
+        for u in self.uses {
+            if !names.contains(&u.name.as_str()) {
+                names.push(&u.name);
+            }
+        }
+        (!names.is_empty())
+            .then(|| BTreeMap::from([("nixernetes.io/depends-on".to_string(), names.join(","))]))
     }
 
     /// The network declaration of the workload's pods: its ports, its dependencies, and whether
@@ -362,6 +606,13 @@ impl Workload<'_> {
                 .iter()
                 .enumerate()
                 .map(|(i, d)| (d.clone(), format!("spec.dependsOn[{i}]")))
+                .chain(
+                    self.uses
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, u)| !self.depends_on.contains(&u.name))
+                        .map(|(i, u)| (u.name.clone(), format!("spec.uses[{i}].name"))),
+                )
                 .collect(),
             exposed,
             metrics: Vec::new(),
@@ -408,6 +659,8 @@ pub fn deployment(
             per_node: false,
         },
     );
+    let mut findings = findings;
+    findings.extend(w.uses_findings(m, ctx));
     super::scaling::spread(
         &mut template,
         m.name,

@@ -51,6 +51,19 @@ pub struct PlatformDefaultsSpec {
     /// `generate` (default): default-deny and dependency NetworkPolicies for module workloads;
     /// `none`: leave network policy to you.
     pub network_policies: Option<NetworkPolicies>,
+    /// Where the metrics scrapers run.
+    #[serde(default)]
+    pub monitoring: MonitoringSpec,
+}
+
+/// Where the metrics scrapers (Prometheus) run.
+#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MonitoringSpec {
+    /// Namespace of the metrics scrapers (default `monitoring`): the generated NetworkPolicies
+    /// let its pods reach the metrics ports of the pods the modules run (the endpoints of
+    /// their PodMonitors and ServiceMonitors), and nothing else.
+    pub namespace: Option<String>,
 }
 
 /// Whether NetworkPolicies are generated for module workloads.
@@ -72,6 +85,9 @@ impl Kind for PlatformDefaults {
     fn validate(spec: &PlatformDefaultsSpec, ch: &mut Problems<'_>) {
         if let Some(ns) = &spec.namespace {
             ch.check("spec.namespace", validate::dns1123_label(ns));
+        }
+        if let Some(ns) = &spec.monitoring.namespace {
+            ch.check("spec.monitoring.namespace", validate::dns1123_label(ns));
         }
         for (part, map) in [
             ("requests", &spec.default_resources.requests),
@@ -158,6 +174,9 @@ impl Configure for PlatformDefaults {
             .override_with(spec.pod_security, spec.compliance_level, spec.enforcement);
         if let Some(n) = spec.network_policies {
             ctx.network_policies = n == NetworkPolicies::Generate;
+        }
+        if let Some(ns) = spec.monitoring.namespace {
+            ctx.monitoring_namespace = ns;
         }
     }
 }

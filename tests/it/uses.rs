@@ -1,0 +1,111 @@
+//! `uses`: a workload bound to a data kind of the same render gets its connection outputs as
+//! environment (plain values as `value`, credentials as `secretKeyRef`, never the secret) and
+//! the network access of `dependsOn`; the metrics ports of what it uses are open to the
+//! monitoring namespace only.
+
+use crate::network::{pods, rendered};
+use nixernetes::policy::netpol::Policies;
+use nixernetes::resource::Resource;
+use serde_json::{json, Value};
+
+/// The env of the first container of Deployment `name`.
+fn env(objects: &[Resource], name: &str) -> Vec<Value> {
+    let d = objects
+        .iter()
+        .find(|o| o.kind() == "Deployment" && o.name() == name)
+        .unwrap_or_else(|| panic!("no Deployment/{name}"));
+    d.object["spec"]["template"]["spec"]["containers"][0]["env"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+#[test]
+fn uses_hands_the_outputs_over_as_env() {
+    let objects = rendered("tests/fixtures/uses.yaml");
+    let env = env(&objects, "chat");
+    let var = |n: &str| {
+        env.iter()
+            .find(|e| e["name"] == n)
+            .cloned()
+            .unwrap_or_else(|| panic!("{n} in {env:?}"))
+    };
+    assert_eq!(
+        var("DATABASE_URL"),
+        json!({"name": "DATABASE_URL", "valueFrom": {"secretKeyRef": {"name": "chat-db-app", "key": "uri"}}})
+    );
+    assert_eq!(
+        var("DB_HOST"),
+        json!({"name": "DB_HOST", "value": "chat-db-rw.chat.svc"})
+    );
+    assert_eq!(var("DB_PORT"), json!({"name": "DB_PORT", "value": "5432"}));
+    assert_eq!(var("DB_NAME"), json!({"name": "DB_NAME", "value": "chat"}));
+    let deployment = objects
+        .iter()
+        .find(|o| o.kind() == "Deployment" && o.name() == "chat")
+        .unwrap();
+    assert_eq!(
+        deployment.object["metadata"]["annotations"]["nixernetes.io/depends-on"],
+        "chat-db"
+    );
+}
+
+#[test]
+fn uses_allows_the_app_and_metrics_scrapers_only() {
+    let objects = rendered("tests/fixtures/uses.yaml");
+    let p = Policies::new(&objects);
+    let chat = pods(&p, &objects, "Deployment", "chat");
+    let other = pods(&p, &objects, "Deployment", "other");
+    let db = p.pod("chat", &[("cnpg.io/cluster", "chat-db")]);
+    let prometheus = p.pod("monitoring", &[("app.kubernetes.io/name", "prometheus")]);
+    let elsewhere = p.pod("tools", &[("app.kubernetes.io/name", "prometheus")]);
+    for (from, to, port, what) in [
+        (&chat, &db, 5432, "chat → chat-db"),
+        (&prometheus, &db, 9187, "prometheus → chat-db metrics"),
+    ] {
+        let verdict = p.allows(from, to, port, "TCP");
+        assert!(verdict.allowed(), "{what} on {port}: {verdict:?}");
+    }
+    for (from, to, port, what) in [
+        (&other, &db, 5432, "other → chat-db"),
+        (&chat, &db, 9187, "chat → chat-db metrics"),
+        (
+            &prometheus,
+            &db,
+            5432,
+            "prometheus → chat-db's PostgreSQL port",
+        ),
+        (&elsewhere, &db, 9187, "another namespace → chat-db metrics"),
+        (&elsewhere, &db, 5432, "another namespace → chat-db"),
+        (
+            &prometheus,
+            &chat,
+            8080,
+            "prometheus → chat (declares no metrics)",
+        ),
+    ] {
+        assert!(
+            !p.allows(from, to, port, "TCP").allowed(),
+            "{what} on {port} is allowed"
+        );
+    }
+}
+
+#[test]
+fn the_monitoring_namespace_is_a_setting() {
+    let render = |extra: &[&str]| {
+        let mut args = vec!["render", "tests/fixtures/uses.yaml"];
+        args.extend(extra);
+        let out = crate::common::run_binary(&args);
+        assert_eq!(out.status, 0, "{}", out.stderr);
+        nixernetes::source::parse_text(&out.stdout, "out").unwrap()
+    };
+    let objects = render(&["--monitoring-namespace", "observability"]);
+    let p = Policies::new(&objects);
+    let db = p.pod("chat", &[("cnpg.io/cluster", "chat-db")]);
+    let scraper = |ns| p.pod(ns, &[("app.kubernetes.io/name", "prometheus")]);
+    assert!(p
+        .allows(&scraper("observability"), &db, 9187, "TCP")
+        .allowed());
+    assert!(!p.allows(&scraper("monitoring"), &db, 9187, "TCP").allowed());
+}
