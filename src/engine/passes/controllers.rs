@@ -13,7 +13,7 @@ use crate::finding::Finding;
 use crate::kind::Context;
 use crate::resource::Resource;
 use serde_json::{Map, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 /// The objects that act on one workload, by (namespace, kind, name) of the workload.
@@ -220,6 +220,25 @@ fn check_budgets(
     if budgets.len() < 2 {
         return;
     }
+    // Candidate budgets by namespace and by one of their matchLabels pairs (a budget selects
+    // only pods that carry all of them), or in `always` when they have none: each workload then
+    // tests the few budgets that can select it, not every budget of the set.
+    let mut by_label: HashMap<(Option<&str>, &str, &str), Vec<usize>> = HashMap::new();
+    let mut always: HashMap<Option<&str>, Vec<usize>> = HashMap::new();
+    for &b in &budgets {
+        let ns = emitted_namespace(&objects[b], produced[b].as_deref(), ctx);
+        let first = objects[b]
+            .object
+            .get("spec")
+            .and_then(|s| s.get("selector"))
+            .and_then(|s| s.get("matchLabels"))
+            .and_then(Value::as_object)
+            .and_then(|m| m.iter().find_map(|(k, v)| Some((k.as_str(), v.as_str()?))));
+        match first {
+            Some((k, v)) => by_label.entry((ns, k, v)).or_default().push(b),
+            None => always.entry(ns).or_default().push(b),
+        }
+    }
     for (i, o) in objects.iter().enumerate() {
         if o.group() != "apps" || !matches!(o.kind(), "Deployment" | "StatefulSet" | "ReplicaSet") {
             continue;
@@ -240,10 +259,19 @@ fn check_budgets(
                 labels.entry(k.clone()).or_insert_with(|| v.clone());
             }
         }
-        let covering: Vec<usize> = budgets
-            .iter()
-            .copied()
-            .filter(|&b| emitted_namespace(&objects[b], produced[b].as_deref(), ctx) == ns)
+        let mut candidates: Vec<usize> = always.get(&ns).cloned().unwrap_or_default();
+        for (k, v) in &labels {
+            if let Some(list) = v.as_str().and_then(|v| by_label.get(&(ns, k.as_str(), v))) {
+                candidates.extend(list);
+            }
+        }
+        if candidates.len() < 2 {
+            continue;
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
+        let covering: Vec<usize> = candidates
+            .into_iter()
             .filter(|&b| {
                 objects[b]
                     .object
