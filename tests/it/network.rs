@@ -21,19 +21,40 @@ pub fn pods(p: &Policies<'_>, objects: &[Resource], kind: &str, name: &str) -> E
     p.pod_of(object).expect("a workload")
 }
 
+/// The flows of the platform example's `uses` and `dependsOn` graph, and no other: web → api,
+/// api → chat-db, sessions and the Kafka brokers, notifier → the Kafka brokers; plus what the
+/// operators, the scrapers, DNS and the ingress controller need.
 #[test]
-fn the_platform_example_allows_its_tiers_and_nothing_else() {
+fn the_platform_example_allows_exactly_its_graph() {
     let objects = rendered("examples/platform");
     let p = Policies::new(&objects);
     let web = pods(&p, &objects, "Deployment", "web");
     let api = pods(&p, &objects, "Deployment", "api");
-    let cache = pods(&p, &objects, "StatefulSet", "cache");
-    // CloudNativePG's instance pods, and its operator.
+    let notifier = pods(&p, &objects, "Deployment", "notifier");
+    // The operators' pods: CloudNativePG's instances, the redis-operator's replication pods,
+    // Strimzi's brokers; and the operators, scrapers, DNS and the ingress controller.
     let db = p.pod("chat", &[("cnpg.io/cluster", "chat-db")]);
-    let operator = p.pod(
+    let sessions = p.pod(
+        "chat",
+        &[
+            ("app", "sessions"),
+            ("redis_setup_type", "replication"),
+            ("role", "replication"),
+        ],
+    );
+    let brokers = p.pod(
+        "chat",
+        &[
+            ("strimzi.io/cluster", "events"),
+            ("strimzi.io/kind", "Kafka"),
+            ("strimzi.io/name", "events-kafka"),
+        ],
+    );
+    let cnpg = p.pod(
         "cnpg-system",
         &[("app.kubernetes.io/name", "cloudnative-pg")],
     );
+    let prometheus = p.pod("monitoring", &[("app.kubernetes.io/name", "prometheus")]);
     let dns = p.pod("kube-system", &[("k8s-app", "kube-dns")]);
     let controller = p.pod(
         "ingress-nginx",
@@ -43,25 +64,51 @@ fn the_platform_example_allows_its_tiers_and_nothing_else() {
     for (from, to, port, what) in [
         (&controller, &web, 8080, "the ingress controller → web"),
         (&web, &api, 3000, "web → api"),
-        (&api, &cache, 6379, "api → cache"),
         (&api, &db, 5432, "api → chat-db"),
+        (&api, &sessions, 6379, "api → sessions"),
+        (&api, &brokers, 9092, "api → Kafka"),
+        (&notifier, &brokers, 9092, "notifier → Kafka"),
         (&db, &db, 5432, "chat-db replication"),
-        (&operator, &db, 8000, "the CNPG operator → chat-db status"),
+        (&sessions, &sessions, 6379, "sessions replication"),
+        (&brokers, &brokers, 9091, "Kafka replication"),
+        (&cnpg, &db, 8000, "the CNPG operator → chat-db status"),
+        (
+            &prometheus,
+            &sessions,
+            9121,
+            "monitoring → the Redis exporter",
+        ),
+        (
+            &prometheus,
+            &brokers,
+            9404,
+            "monitoring → the Kafka exporter",
+        ),
         (&web, &dns, 53, "web → DNS"),
     ] {
         let verdict = p.allows(from, to, port, "TCP");
         assert!(verdict.allowed(), "{what} on {port}: {verdict:?}");
     }
     assert!(
-        p.allows(&cache, &dns, 53, "UDP").allowed(),
-        "cache → DNS (UDP)"
+        p.allows(&notifier, &dns, 53, "UDP").allowed(),
+        "notifier → DNS (UDP)"
     );
     for (from, to, port, what) in [
-        (&web, &cache, 6379, "web → cache"),
         (&web, &db, 5432, "web → chat-db"),
+        (&web, &sessions, 6379, "web → sessions"),
+        (&web, &brokers, 9092, "web → Kafka"),
+        (&notifier, &db, 5432, "notifier → chat-db"),
+        (&notifier, &sessions, 6379, "notifier → sessions"),
+        (&notifier, &api, 3000, "notifier → api"),
         (&api, &web, 8080, "api → web"),
-        (&cache, &api, 3000, "cache → api"),
+        (&api, &brokers, 9091, "api → Kafka's replication port"),
         (&controller, &api, 3000, "the ingress controller → api"),
+        (
+            &prometheus,
+            &db,
+            5432,
+            "monitoring → chat-db's clients' port",
+        ),
         (&web, &api, 3001, "web → api on another port"),
         (&api, &dns, 8053, "api → kube-system on another port"),
     ] {
@@ -80,6 +127,19 @@ fn the_platform_example_allows_its_tiers_and_nothing_else() {
         p.allows(&db, &internet, 443, "TCP").allowed(),
         "chat-db → object storage"
     );
+}
+
+/// The platform example renders with no error and no warning at compliance level high.
+#[test]
+fn the_platform_example_is_clean_at_level_high() {
+    let out = common::run_binary(&["render", "--level", "high", "examples/platform"]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let noisy: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("error") || l.starts_with("warning"))
+        .collect();
+    assert!(noisy.is_empty(), "{}", noisy.join("\n"));
 }
 
 /// A Tenant's namespaces reach each other and are reached from the namespaces it names; other

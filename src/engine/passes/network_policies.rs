@@ -81,10 +81,18 @@ pub fn generate(declared: &[Declared], monitoring: &str) -> (Vec<(Value, For)>, 
             .get(&(t.namespace.as_str(), t.name.as_str()))
             .into_iter()
             .flatten()
+            // Pods that serve no port are reached by nobody (an empty `ports` would open every
+            // port), and a target never depends on itself: a `uses` of a pod-less resource that
+            // shares the app's own name (a Worker `notifier` using the KafkaUser `notifier`).
+            .filter(|d| !t.ports.is_empty() && !std::ptr::eq(**d, *t))
             .map(|d| json!({"from": [network::pods(&d.selector)], "ports": port_list(&t.ports)}));
         let mut egress_rules = Vec::new();
         for (dep, field) in &t.depends_on {
-            let found = resolve(t.namespace.as_str(), dep.as_str());
+            let found: Vec<&NetworkTarget> = resolve(t.namespace.as_str(), dep.as_str())
+                .iter()
+                .copied()
+                .filter(|d| !std::ptr::eq(*d, *t))
+                .collect();
             // A `uses` entry names a resource the render has (its kind checked that), which may
             // run no pods of its own (a Kafka user, a topic): nothing to reach.
             if found.is_empty() && from_uses(field) {
@@ -102,7 +110,7 @@ pub fn generate(declared: &[Declared], monitoring: &str) -> (Vec<(Value, For)>, 
                 );
                 egress_rules.push(json!({"to": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": dep}}}]}));
             }
-            for d in found.iter() {
+            for d in found.iter().filter(|d| !d.ports.is_empty()) {
                 egress_rules.push(
                     json!({"to": [network::pods(&d.selector)], "ports": port_list(&d.ports)}),
                 );
