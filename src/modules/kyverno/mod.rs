@@ -287,6 +287,18 @@ spec:
                 .push(json!({"name": "h", "hostPath": {"path": "/var"}})),
             "disallow-host-ports" => c["ports"][0]["hostPort"] = json!(8080),
             "disallow-proc-mount" => c["securityContext"]["procMount"] = json!("Unmasked"),
+            "disallow-host-process" => {
+                c["securityContext"]["windowsOptions"] = json!({"hostProcess": true})
+            }
+            "restrict-apparmor-profiles" => {
+                c["securityContext"]["appArmorProfile"] = json!({"type": "Unconfined"})
+            }
+            "disallow-selinux" => {
+                pod["securityContext"]["seLinuxOptions"] = json!({"type": "spc_t", "user": "root"})
+            }
+            "restrict-sysctls" => {
+                pod["securityContext"]["sysctls"] = json!([{"name": "kernel.msgmax", "value": "1"}])
+            }
             "disallow-privilege-escalation" => {
                 c["securityContext"]["allowPrivilegeEscalation"] = json!(true)
             }

@@ -244,6 +244,221 @@ pub static PROC_MOUNT: PresetPolicy = PresetPolicy {
     }],
 };
 
+const SAFE_SYSCTLS: &[&str] = &[
+    "kernel.shm_rmid_forced",
+    "net.ipv4.ip_local_port_range",
+    "net.ipv4.ip_unprivileged_port_start",
+    "net.ipv4.tcp_syncookies",
+    "net.ipv4.ping_group_range",
+    "net.ipv4.ip_local_reserved_ports",
+    "net.ipv4.tcp_keepalive_time",
+    "net.ipv4.tcp_fin_timeout",
+    "net.ipv4.tcp_keepalive_intvl",
+    "net.ipv4.tcp_keepalive_probes",
+];
+const SELINUX_TYPES: &[&str] = &[
+    "container_t",
+    "container_init_t",
+    "container_kvm_t",
+    "container_engine_t",
+];
+
+/// `'a', 'b'` for a CEL list.
+fn cel_list(items: &[&str]) -> String {
+    items
+        .iter()
+        .map(|i| format!("'{i}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The pod's `securityContext.<path>` is set (each element of `path` checked in turn).
+fn pod_sets(path: &str) -> String {
+    let mut at = "variables.podSpec".to_string();
+    let mut parts = vec![];
+    for step in std::iter::once("securityContext").chain(path.split('.')) {
+        at = format!("{at}.{step}");
+        parts.push(format!("has({at})"));
+    }
+    parts.join(" && ")
+}
+
+/// Container `c`'s `securityContext.<path>` is set.
+fn container_sets(path: &str) -> String {
+    let mut at = "c.securityContext".to_string();
+    let mut parts = vec!["has(c.securityContext)".to_string()];
+    for step in path.split('.') {
+        at = format!("{at}.{step}");
+        parts.push(format!("has({at})"));
+    }
+    parts.join(" && ")
+}
+
+pub static HOST_PROCESS: PresetPolicy = PresetPolicy {
+    name: "disallow-host-process",
+    title: "Disallow hostProcess",
+    category: "Pod Security Standards (Baseline)",
+    rules: &[PresetRule {
+        name: "host-process-containers",
+        checks: &["host-process"],
+        message: |_| {
+            "HostProcess containers are disallowed. The field spec.securityContext.windowsOptions.hostProcess, spec.containers[*].securityContext.windowsOptions.hostProcess, spec.initContainers[*].securityContext.windowsOptions.hostProcess, and spec.ephemeralContainers[*].securityContext.windowsOptions.hostProcess must either be undefined or set to `false`.".into()
+        },
+        kyverno: |_| {
+            let mut pattern = all_containers(
+                json!({"=(securityContext)": {"=(windowsOptions)": {"=(hostProcess)": "false"}}}),
+            );
+            pattern["spec"]["=(securityContext)"] =
+                json!({"=(windowsOptions)": {"=(hostProcess)": "false"}});
+            json!({"pattern": pattern})
+        },
+        cel: |_| {
+            vec![[
+                format!(
+                    "!({}) || variables.podSpec.securityContext.windowsOptions.hostProcess == false",
+                    pod_sets("windowsOptions.hostProcess")
+                ),
+                format!(
+                    "variables.containers.all(c, !({}) || c.securityContext.windowsOptions.hostProcess == false)",
+                    container_sets("windowsOptions.hostProcess")
+                ),
+            ]
+            .map(|e| format!("({e})"))
+            .join(" && ")]
+        },
+    }],
+};
+
+pub static APPARMOR: PresetPolicy = PresetPolicy {
+    name: "restrict-apparmor-profiles",
+    title: "Restrict AppArmor",
+    category: "Pod Security Standards (Baseline)",
+    rules: &[PresetRule {
+        name: "app-armor",
+        checks: &["apparmor-profile"],
+        message: |_| {
+            "Specifying other AppArmor profiles is disallowed. The fields spec.securityContext.appArmorProfile.type, spec.containers[*].securityContext.appArmorProfile.type, spec.initContainers[*].securityContext.appArmorProfile.type, and spec.ephemeralContainers[*].securityContext.appArmorProfile.type must either be unset or set to `RuntimeDefault` or `Localhost`.".into()
+        },
+        kyverno: |_| {
+            let allowed = "RuntimeDefault | Localhost";
+            let mut pattern = all_containers(
+                json!({"=(securityContext)": {"=(appArmorProfile)": {"=(type)": allowed}}}),
+            );
+            pattern["spec"]["=(securityContext)"] =
+                json!({"=(appArmorProfile)": {"=(type)": allowed}});
+            json!({"pattern": pattern})
+        },
+        cel: |_| {
+            vec![[
+                format!(
+                    "!({}) || variables.podSpec.securityContext.appArmorProfile.type in ['RuntimeDefault', 'Localhost']",
+                    pod_sets("appArmorProfile.type")
+                ),
+                format!(
+                    "variables.containers.all(c, !({}) || c.securityContext.appArmorProfile.type in ['RuntimeDefault', 'Localhost'])",
+                    container_sets("appArmorProfile.type")
+                ),
+            ]
+            .map(|e| format!("({e})"))
+            .join(" && ")]
+        },
+    }],
+};
+
+pub static SELINUX: PresetPolicy = PresetPolicy {
+    name: "disallow-selinux",
+    title: "Disallow SELinux",
+    category: "Pod Security Standards (Baseline)",
+    rules: &[
+        PresetRule {
+            name: "selinux-type",
+            checks: &["selinux-options"],
+            message: |_| {
+                "Setting the SELinux type is restricted. The fields spec.securityContext.seLinuxOptions.type, spec.containers[*].securityContext.seLinuxOptions.type, spec.initContainers[*].securityContext.seLinuxOptions, and spec.ephemeralContainers[*].securityContext.seLinuxOptions.type must either be unset or set to one of the allowed values (container_t, container_init_t, container_kvm_t, or container_engine_t).".into()
+            },
+            kyverno: |_| {
+                let allowed = SELINUX_TYPES.join(" | ");
+                let mut pattern = all_containers(
+                    json!({"=(securityContext)": {"=(seLinuxOptions)": {"=(type)": allowed}}}),
+                );
+                pattern["spec"]["=(securityContext)"] =
+                    json!({"=(seLinuxOptions)": {"=(type)": allowed}});
+                json!({"pattern": pattern})
+            },
+            cel: |_| {
+                let allowed = cel_list(SELINUX_TYPES);
+                vec![[
+                    format!(
+                        "!({}) || variables.podSpec.securityContext.seLinuxOptions.type in [{allowed}]",
+                        pod_sets("seLinuxOptions.type")
+                    ),
+                    format!(
+                        "variables.containers.all(c, !({}) || c.securityContext.seLinuxOptions.type in [{allowed}])",
+                        container_sets("seLinuxOptions.type")
+                    ),
+                ]
+                .map(|e| format!("({e})"))
+                .join(" && ")]
+            },
+        },
+        PresetRule {
+            name: "selinux-user-role",
+            checks: &["selinux-options"],
+            message: |_| {
+                "Setting the SELinux user or role is forbidden. The fields spec.securityContext.seLinuxOptions.user, spec.securityContext.seLinuxOptions.role, spec.containers[*].securityContext.seLinuxOptions.user, spec.containers[*].securityContext.seLinuxOptions.role, spec.initContainers[*].securityContext.seLinuxOptions.user, spec.initContainers[*].securityContext.seLinuxOptions.role, spec.ephemeralContainers[*].securityContext.seLinuxOptions.user, and spec.ephemeralContainers[*].securityContext.seLinuxOptions.role must be unset.".into()
+            },
+            kyverno: |_| {
+                let unset = json!({"=(seLinuxOptions)": {"X(user)": "null", "X(role)": "null"}});
+                let mut pattern = all_containers(json!({"=(securityContext)": unset.clone()}));
+                pattern["spec"]["=(securityContext)"] = unset;
+                json!({"pattern": pattern})
+            },
+            cel: |_| {
+                vec![[
+                    format!(
+                        "!({}) || !(has(variables.podSpec.securityContext.seLinuxOptions.user) || has(variables.podSpec.securityContext.seLinuxOptions.role))",
+                        pod_sets("seLinuxOptions")
+                    ),
+                    format!(
+                        "variables.containers.all(c, !({}) || !(has(c.securityContext.seLinuxOptions.user) || has(c.securityContext.seLinuxOptions.role)))",
+                        container_sets("seLinuxOptions")
+                    ),
+                ]
+                .map(|e| format!("({e})"))
+                .join(" && ")]
+            },
+        },
+    ],
+};
+
+pub static SYSCTLS: PresetPolicy = PresetPolicy {
+    name: "restrict-sysctls",
+    title: "Restrict sysctls",
+    category: "Pod Security Standards (Baseline)",
+    rules: &[PresetRule {
+        name: "check-sysctls",
+        checks: &["unsafe-sysctls"],
+        message: |_| {
+            format!(
+                "Setting additional sysctls above the allowed type is disallowed. The field spec.securityContext.sysctls must be unset or not use any other names than {}.",
+                SAFE_SYSCTLS.join(", ")
+            )
+        },
+        kyverno: |_| {
+            json!({"pattern": {"spec": {"=(securityContext)": {"=(sysctls)": [
+                {"=(name)": SAFE_SYSCTLS.join(" | ")}
+            ]}}}})
+        },
+        cel: |_| {
+            vec![format!(
+                "!({}) || variables.podSpec.securityContext.sysctls.all(s, s.name in [{}])",
+                pod_sets("sysctls"),
+                cel_list(SAFE_SYSCTLS)
+            )]
+        },
+    }],
+};
+
 pub static PRIVILEGE_ESCALATION: PresetPolicy = PresetPolicy {
     name: "disallow-privilege-escalation",
     title: "Disallow Privilege Escalation",
@@ -558,12 +773,16 @@ pub fn policies(preset: &str, p: &Params) -> Vec<&'static PresetPolicy> {
             &REQUESTS_LIMITS,
         ],
         "pss-restricted" => vec![
+            &HOST_PROCESS,
             &HOST_NAMESPACES,
             &PRIVILEGED,
             &CAPABILITIES,
             &HOST_PATH,
             &HOST_PORTS,
+            &APPARMOR,
+            &SELINUX,
             &PROC_MOUNT,
+            &SYSCTLS,
             &PRIVILEGE_ESCALATION,
             &RUN_AS_NON_ROOT,
             &CAPABILITIES_STRICT,
