@@ -208,6 +208,21 @@ fn every_kind_gives_the_same_objects_in_every_mode() {
             "{}: {input} renders nothing",
             def.kind
         );
+        // No Nix-style conditional (`{_type: if, condition, content}`) ever leaks into output.
+        fn keys_named(v: &serde_json::Value, key: &str) -> bool {
+            match v {
+                serde_json::Value::Object(m) => {
+                    m.contains_key(key) || m.values().any(|v| keys_named(v, key))
+                }
+                serde_json::Value::Array(a) => a.iter().any(|v| keys_named(v, key)),
+                _ => false,
+            }
+        }
+        assert!(
+            !expected.iter().any(|o| keys_named(o, "_type")),
+            "{}: a `_type` key in the output",
+            def.kind
+        );
 
         let text = std::fs::read_to_string(root().join(&input)).expect("input");
         let items: Vec<serde_json::Value> = nixernetes::source::parse_text(&text, &input)
