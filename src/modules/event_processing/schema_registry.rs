@@ -122,7 +122,9 @@ pub struct SchemaRegistrySpec {
     #[serde(default)]
     pub storage: Storage,
     /// A SCRAM-SHA-512 `KafkaUser` whose Secret (`sasl.jaas.config`) the registry
-    /// authenticates to Kafka with; none when the listener needs no authentication.
+    /// authenticates to Kafka with; none when the listener needs no authentication. The
+    /// registry reads it from an environment variable (a `secretKeyRef`, never the value), which
+    /// the `secret-in-env` check and checkov's CKV_K8S_35 report.
     pub kafka_user: Option<String>,
     /// CPU and memory requests and limits, over the platform's defaults.
     #[serde(default)]

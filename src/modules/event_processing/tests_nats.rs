@@ -36,8 +36,11 @@ fn defaults_are_three_servers_with_jetstream_as_the_chart() {
         .iter()
         .map(|c| c["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["nats", "reloader"]);
-    assert_eq!(pod["shareProcessNamespace"], true);
+    // No reloader by default: a config change rolls the pods through the config hash.
+    assert_eq!(names, ["nats"]);
+    assert!(pod.get("shareProcessNamespace").is_none());
+    let hash = &sts["spec"]["template"]["metadata"]["annotations"]["nixernetes.io/config-hash"];
+    assert!(hash.as_str().is_some_and(|h| h.len() == 16), "{hash}");
     let nats = &pod["containers"][0];
     assert_eq!(
         nats["livenessProbe"]["httpGet"]["path"],
@@ -94,7 +97,7 @@ fn a_single_server_has_no_routes_nor_budget() {
 fn auth_and_tls_are_mounted_and_included_never_copied() {
     let out = render(&MINIMAL.replace(
         "spec: {}",
-        "spec: {auth: {secretRef: nats-auth}, tls: {secretName: nats-tls}}",
+        "spec: {auth: {secretRef: nats-auth}, tls: {secretName: nats-tls}, reloader: true}",
     ));
     assert!(!out.failed(), "{:?}", out.findings);
     let conf = find(&out, "ConfigMap", "events-config").object["data"]["nats.conf"]
