@@ -210,8 +210,8 @@ fn host_process(pod: &PodView<'_>, out: &mut HitSink) {
     }
 }
 
-/// Capabilities the baseline profile allows to be added.
-const BASELINE_CAPS: [&str; 13] = [
+/// Capabilities the baseline profile allows to be added (also the Kyverno presets' list).
+pub(crate) const BASELINE_CAPS: [&str; 13] = [
     "AUDIT_WRITE",
     "CHOWN",
     "DAC_OVERRIDE",
@@ -352,8 +352,8 @@ fn apparmor_profile(pod: &PodView<'_>, out: &mut HitSink) {
     }
 }
 
-const SELINUX_TYPES: [&str; 5] = [
-    "",
+/// SELinux types the baseline profile allows besides none (also the Kyverno presets' list).
+pub(crate) const SELINUX_TYPES: [&str; 4] = [
     "container_t",
     "container_init_t",
     "container_kvm_t",
@@ -367,7 +367,7 @@ fn selinux_options(pod: &PodView<'_>, out: &mut HitSink) {
                 return;
             };
             if let Some(t) = opts.get("type").and_then(Value::as_str) {
-                if !SELINUX_TYPES.contains(&t) {
+                if !t.is_empty() && !SELINUX_TYPES.contains(&t) {
                     out.push(
                         at("securityContext.seLinuxOptions.type"),
                         format!("{who} uses SELinux type {t:?}"),
@@ -445,7 +445,7 @@ fn seccomp_profile(pod: &PodView<'_>, out: &mut HitSink) {
 }
 
 /// Sysctls the baseline profile allows (namespaced and isolated).
-const SAFE_SYSCTLS: [&str; 10] = [
+pub(crate) const SAFE_SYSCTLS: [&str; 10] = [
     "kernel.shm_rmid_forced",
     "net.ipv4.ip_local_port_range",
     "net.ipv4.ip_unprivileged_port_start",
@@ -473,7 +473,8 @@ fn unsafe_sysctls(pod: &PodView<'_>, out: &mut HitSink) {
     }
 }
 
-const RESTRICTED_VOLUMES: [&str; 8] = [
+/// Volume types the restricted profile allows (also the Kyverno presets' list).
+pub(crate) const RESTRICTED_VOLUMES: [&str; 8] = [
     "configMap",
     "csi",
     "downwardAPI",

@@ -7,6 +7,7 @@
 //! built-in checks (`src/policy/`) that mean the same thing, so that their findings can say
 //! what admission will do.
 
+use crate::policy::pod_security::{BASELINE_CAPS, RESTRICTED_VOLUMES, SAFE_SYSCTLS, SELINUX_TYPES};
 use serde_json::{json, Value};
 
 /// The parameters of a bundle.
@@ -72,33 +73,6 @@ pub const VARIABLES: &[(&str, &str)] = &[
 fn sets(field: &str) -> String {
     format!("has(c.securityContext) && has(c.securityContext.{field})")
 }
-
-const BASELINE_CAPABILITIES: &[&str] = &[
-    "AUDIT_WRITE",
-    "CHOWN",
-    "DAC_OVERRIDE",
-    "FOWNER",
-    "FSETID",
-    "KILL",
-    "MKNOD",
-    "NET_BIND_SERVICE",
-    "SETFCAP",
-    "SETGID",
-    "SETPCAP",
-    "SETUID",
-    "SYS_CHROOT",
-];
-
-const VOLUME_TYPES: &[&str] = &[
-    "configMap",
-    "csi",
-    "downwardAPI",
-    "emptyDir",
-    "ephemeral",
-    "persistentVolumeClaim",
-    "projected",
-    "secret",
-];
 
 fn quoted(items: &[impl AsRef<str>]) -> String {
     items
@@ -176,14 +150,14 @@ pub static CAPABILITIES: PresetPolicy = PresetPolicy {
             json!({"deny": {"conditions": {"all": [{
                 "key": "{{ request.object.spec.[ephemeralContainers, initContainers, containers][].securityContext.capabilities.add[] }}",
                 "operator": "AnyNotIn",
-                "value": BASELINE_CAPABILITIES,
+                "value": BASELINE_CAPS,
             }]}}})
         },
         cel: |_| {
             vec![format!(
             "variables.containers.all(c, !({} && has(c.securityContext.capabilities.add)) || c.securityContext.capabilities.add.all(cap, cap in [{}]))",
             sets("capabilities"),
-            quoted(BASELINE_CAPABILITIES)
+            quoted(&BASELINE_CAPS)
         )]
         },
     }],
@@ -243,34 +217,6 @@ pub static PROC_MOUNT: PresetPolicy = PresetPolicy {
         },
     }],
 };
-
-const SAFE_SYSCTLS: &[&str] = &[
-    "kernel.shm_rmid_forced",
-    "net.ipv4.ip_local_port_range",
-    "net.ipv4.ip_unprivileged_port_start",
-    "net.ipv4.tcp_syncookies",
-    "net.ipv4.ping_group_range",
-    "net.ipv4.ip_local_reserved_ports",
-    "net.ipv4.tcp_keepalive_time",
-    "net.ipv4.tcp_fin_timeout",
-    "net.ipv4.tcp_keepalive_intvl",
-    "net.ipv4.tcp_keepalive_probes",
-];
-const SELINUX_TYPES: &[&str] = &[
-    "container_t",
-    "container_init_t",
-    "container_kvm_t",
-    "container_engine_t",
-];
-
-/// `'a', 'b'` for a CEL list.
-fn cel_list(items: &[&str]) -> String {
-    items
-        .iter()
-        .map(|i| format!("'{i}'"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
 
 /// The pod's `securityContext.<path>` is set (each element of `path` checked in turn).
 fn pod_sets(path: &str) -> String {
@@ -386,7 +332,7 @@ pub static SELINUX: PresetPolicy = PresetPolicy {
                 json!({"pattern": pattern})
             },
             cel: |_| {
-                let allowed = cel_list(SELINUX_TYPES);
+                let allowed = quoted(&SELINUX_TYPES);
                 vec![[
                     format!(
                         "!({}) || variables.podSpec.securityContext.seLinuxOptions.type in [{allowed}]",
@@ -453,7 +399,7 @@ pub static SYSCTLS: PresetPolicy = PresetPolicy {
             vec![format!(
                 "!({}) || variables.podSpec.securityContext.sysctls.all(s, s.name in [{}])",
                 pod_sets("sysctls"),
-                cel_list(SAFE_SYSCTLS)
+                quoted(&SAFE_SYSCTLS)
             )]
         },
     }],
@@ -581,7 +527,7 @@ pub static SECCOMP_STRICT: PresetPolicy = PresetPolicy {
     }],
 };
 
-pub static VOLUME_TYPES_POLICY: PresetPolicy = PresetPolicy {
+pub static RESTRICTED_VOLUMES_POLICY: PresetPolicy = PresetPolicy {
     name: "restrict-volume-types",
     title: "Restrict Volume Types",
     category: "Pod Security Standards (Restricted)",
@@ -593,7 +539,7 @@ pub static VOLUME_TYPES_POLICY: PresetPolicy = PresetPolicy {
         },
         kyverno: |_| {
             let mut allowed = vec!["name"];
-            allowed.extend(VOLUME_TYPES);
+            allowed.extend(RESTRICTED_VOLUMES);
             allowed.push("");
             json!({"deny": {"conditions": {"all": [{
                 "key": "{{ request.object.spec.volumes[].keys(@)[] || '' }}",
@@ -604,7 +550,7 @@ pub static VOLUME_TYPES_POLICY: PresetPolicy = PresetPolicy {
         cel: |_| {
             vec![format!(
                 "!has(variables.podSpec.volumes) || variables.podSpec.volumes.all(v, {})",
-                VOLUME_TYPES
+                RESTRICTED_VOLUMES
                     .iter()
                     .map(|t| format!("has(v.{t})"))
                     .collect::<Vec<_>>()
@@ -787,7 +733,7 @@ pub fn policies(preset: &str, p: &Params) -> Vec<&'static PresetPolicy> {
             &RUN_AS_NON_ROOT,
             &CAPABILITIES_STRICT,
             &SECCOMP_STRICT,
-            &VOLUME_TYPES_POLICY,
+            &RESTRICTED_VOLUMES_POLICY,
         ],
         "best-practices" => vec![&LATEST_TAG, &REQUESTS_LIMITS, &RO_ROOTFS],
         "cost-hygiene" => vec![&REQUESTS_LIMITS],
