@@ -12,6 +12,7 @@
 
 mod fast;
 pub mod locate;
+pub mod skim;
 
 use serde_json::Value;
 

@@ -12,6 +12,7 @@
 //! This module must never report an error nor guess: declining is always correct.
 
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 
 /// Deepest nesting built here, well under `MAX_DEPTH` whatever way the budget counts levels.
 const MAX_FAST_DEPTH: usize = super::MAX_DEPTH / 2;
@@ -25,14 +26,234 @@ pub(super) fn parse(text: &str) -> Option<Value> {
     if text.len() > super::MAX_DOCUMENT_SCALAR_BYTES || !plain_chars(text.as_bytes()) {
         return None;
     }
-    Parser::new(text).document()
+    Parser::new(text, Values).document()
+}
+
+/// Reads one document as [`parse`] does (declining the same documents, and block sequence
+/// items with no value) into the nodes of a [`super::locate::Outline`], without building its
+/// value: the nodes, the root's id and the 1-based line the root starts on.
+pub(super) fn outline(text: &str) -> Option<(Vec<OutlineNode<'_>>, usize, usize)> {
+    if text.len() > super::MAX_DOCUMENT_SCALAR_BYTES || !plain_chars(text.as_bytes()) {
+        return None;
+    }
+    let mut parser = Parser::new(text, Outlines(Vec::new()));
+    parser.rows = Some(Rows::default());
+    let root = parser.document()?;
+    let line = parser.rows.as_ref().map(|r| r.root)?;
+    Some((parser.build.0, root, line))
+}
+
+/// What a line of block content holds at a column, read as [`parse`] reads it there: for
+/// [`super::skim`], which reads only the lines a path goes through.
+pub(super) enum Inline<'a> {
+    /// Nothing (the value, if any, is on the following lines).
+    Empty,
+    /// A plain null (`~`, `null`).
+    Null,
+    /// A plain scalar as written, up to a comment.
+    Plain(&'a str),
+    /// A quoted scalar that closes on the line, unquoted.
+    Quoted(String),
+    /// A flow collection that closes on the line, as outline nodes and the root's id.
+    Flow(Vec<OutlineNode<'a>>, usize),
+    /// The header of a `|` or `>` block scalar.
+    BlockScalar,
+    /// A `key:` entry (a block mapping starts here).
+    Entry,
+    /// A `- ` item (a block sequence starts here).
+    Item,
+}
+
+/// The key of the `key:` entry that `line` (no line break) holds at byte `at`, as written
+/// (plain) or unquoted, and where its value starts: `Some(None)` when the content there is
+/// not an entry, `None` to decline.
+pub(super) fn line_entry(line: &str, at: usize) -> Option<Option<(Cow<'_, str>, usize)>> {
+    let mut p = Parser::for_line(line, Values);
+    p.pos = at;
+    match p.start()? {
+        Start::Entry {
+            style: KeyStyle::Plain,
+            start,
+            end,
+            value,
+        } => Some(Some((Cow::Borrowed(&line[start..end]), value))),
+        Start::Entry {
+            style,
+            start,
+            end,
+            value,
+        } => Some(Some((Cow::Owned(p.key(style, start, end)?), value))),
+        Start::Other => Some(None),
+    }
+}
+
+/// What `line` holds from byte `at` to its end; `None` to decline (anchors, tags, aliases,
+/// scalars or flow collections that go on past the line, anything [`parse`] declines).
+pub(super) fn line_value(line: &str, at: usize) -> Option<Inline<'_>> {
+    let mut p = Parser::for_line(line, Outlines(Vec::new()));
+    p.pos = at;
+    let b = p.b;
+    let mut i = at;
+    while i < p.end && b[i] == b' ' {
+        i += 1;
+    }
+    if i == p.end || (b[i] == b'#' && i > at) {
+        return Some(Inline::Empty);
+    }
+    p.pos = i;
+    let inline = match b[i] {
+        b'-' if p.at_seq_entry() => Inline::Item,
+        b'|' | b'>' => Inline::BlockScalar,
+        b'[' | b'{' => {
+            let root = p.flow_node()?;
+            p.end_of_line()?;
+            Inline::Flow(p.build.0, root)
+        }
+        b'"' | b'\'' => {
+            let s = p.quoted()?;
+            p.end_of_line()?;
+            Inline::Quoted(s)
+        }
+        _ => match p.start()? {
+            Start::Entry { .. } => Inline::Entry,
+            Start::Other => {
+                let s = p.block_plain()?;
+                p.end_of_line()?;
+                match resolve(s)? {
+                    Value::Null => Inline::Null,
+                    _ => Inline::Plain(s),
+                }
+            }
+        },
+    };
+    Some(inline)
+}
+
+/// A node of an outline, as [`super::locate`] defines it.
+pub(super) type OutlineNode<'a> = super::locate::Node<'a>;
+
+/// What the parser builds from what it reads. Entries and items come with the line their
+/// key or item starts on (0 when lines are not recorded, or in flow collections).
+pub(super) trait Build<'a> {
+    type Node;
+    fn null(&mut self) -> Self::Node;
+    /// A quoted or block scalar's text.
+    fn string(&mut self, s: String) -> Self::Node;
+    /// A plain scalar as written; `None` declines it.
+    fn plain(&mut self, s: &'a str) -> Option<Self::Node>;
+    /// A mapping; `None` declines it (a duplicate key).
+    fn map(
+        &mut self,
+        entries: std::vec::Drain<'_, (String, usize, Self::Node)>,
+    ) -> Option<Self::Node>;
+    fn seq(&mut self, items: std::vec::Drain<'_, (usize, Self::Node)>) -> Self::Node;
+}
+
+/// Builds the `serde_json::Value` of the document.
+struct Values;
+
+impl<'a> Build<'a> for Values {
+    type Node = Value;
+    fn null(&mut self) -> Value {
+        Value::Null
+    }
+    fn string(&mut self, s: String) -> Value {
+        Value::String(s)
+    }
+    fn plain(&mut self, s: &'a str) -> Option<Value> {
+        resolve(s)
+    }
+    /// The map at its exact size; `None` on a duplicate key (serde-saphyr then reports it
+    /// with its location).
+    fn map(&mut self, entries: std::vec::Drain<'_, (String, usize, Value)>) -> Option<Value> {
+        let mut map = Map::with_capacity(entries.len());
+        for (k, _, v) in entries {
+            if map.insert(k, v).is_some() {
+                return None;
+            }
+        }
+        Some(Value::Object(map))
+    }
+    fn seq(&mut self, items: std::vec::Drain<'_, (usize, Value)>) -> Value {
+        Value::Array(items.map(|(_, v)| v).collect())
+    }
+}
+
+/// Builds the outline nodes of the document (ids into the vector); plain scalars keep their
+/// text as written, as the event parser's outline does.
+struct Outlines<'a>(Vec<OutlineNode<'a>>);
+
+impl<'a> Build<'a> for Outlines<'a> {
+    type Node = usize;
+    fn null(&mut self) -> usize {
+        self.push(super::locate::Shape::Empty)
+    }
+    fn string(&mut self, s: String) -> usize {
+        self.push(super::locate::Shape::Scalar(s.into()))
+    }
+    fn plain(&mut self, s: &'a str) -> Option<usize> {
+        let shape = match resolve(s)? {
+            Value::Null => super::locate::Shape::Empty,
+            _ => super::locate::Shape::Scalar(s.into()),
+        };
+        Some(self.push(shape))
+    }
+    fn map(&mut self, entries: std::vec::Drain<'_, (String, usize, usize)>) -> Option<usize> {
+        let entries = entries
+            .map(|(k, line, value)| super::locate::Entry {
+                key: Some(k.into()),
+                line,
+                value,
+            })
+            .collect();
+        Some(self.push(super::locate::Shape::Map(entries)))
+    }
+    fn seq(&mut self, items: std::vec::Drain<'_, (usize, usize)>) -> usize {
+        let ids = items
+            .map(|(line, id)| {
+                self.0[id].line = line;
+                id
+            })
+            .collect();
+        self.push(super::locate::Shape::Seq(ids))
+    }
+}
+
+impl<'a> Outlines<'a> {
+    fn push(&mut self, shape: super::locate::Shape<'a>) -> usize {
+        self.0.push(super::locate::Node { line: 0, shape });
+        self.0.len() - 1
+    }
+}
+
+/// 1-based line numbers of byte offsets, counted on from the last offset asked for.
+#[derive(Debug, Default)]
+struct Rows {
+    at: usize,
+    row: usize,
+    /// Line of the document's first node.
+    root: usize,
+    /// Line of the value `value` last read (where its content starts); 0 for none.
+    value: usize,
+}
+
+impl Rows {
+    fn of(&mut self, b: &[u8], offset: usize) -> usize {
+        if offset >= self.at {
+            self.row += b[self.at..offset].iter().filter(|&&c| c == b'\n').count();
+        } else {
+            self.row -= b[offset..self.at].iter().filter(|&&c| c == b'\n').count();
+        }
+        self.at = offset;
+        self.row + 1
+    }
 }
 
 /// Whether the text holds only characters this reader treats like every YAML reader does:
 /// no control characters other than line feed and tab, no carriage return, no byte order mark,
 /// none that parsers disagree on as white space or line breaks (NEL, no-break space, line and
 /// paragraph separators) and none YAML forbids (C1 controls, U+FFFE, U+FFFF).
-fn plain_chars(b: &[u8]) -> bool {
+pub(super) fn plain_chars(b: &[u8]) -> bool {
     let simple = |c: u8| (0x20..0x7f).contains(&c) || c == b'\n' || c == b'\t';
     let mut i = 0;
     while i < b.len() {
@@ -95,7 +316,8 @@ enum Chomp {
     Keep,
 }
 
-struct Parser<'a> {
+struct Parser<'a, B: Build<'a>> {
+    build: B,
     src: &'a str,
     b: &'a [u8],
     /// Start of the current physical line.
@@ -105,17 +327,21 @@ struct Parser<'a> {
     /// Where unread content of the current line starts.
     pos: usize,
     depth: usize,
-    /// Entries of the mappings being built, innermost last (one buffer for all levels).
-    entries: Vec<(String, Value)>,
-    /// Items of the sequences being built, innermost last.
-    items: Vec<Value>,
+    /// Entries of the mappings being built, innermost last (one buffer for all levels), with
+    /// their keys' lines.
+    entries: Vec<(String, usize, B::Node)>,
+    /// Items of the sequences being built, innermost last, with their lines.
+    items: Vec<(usize, B::Node)>,
+    /// Line bookkeeping, only when [`outline`] asked for it.
+    rows: Option<Rows>,
 }
 
-impl<'a> Parser<'a> {
-    fn new(src: &'a str) -> Self {
+impl<'a, B: Build<'a>> Parser<'a, B> {
+    fn new(src: &'a str, build: B) -> Self {
         let b = src.as_bytes();
         let end = line_end(src, 0);
         Parser {
+            build,
             src,
             b,
             line: 0,
@@ -124,10 +350,48 @@ impl<'a> Parser<'a> {
             depth: 0,
             entries: Vec::new(),
             items: Vec::new(),
+            rows: None,
         }
     }
 
-    fn document(&mut self) -> Option<Value> {
+    /// A parser of one line holding no line break.
+    fn for_line(line: &'a str, build: B) -> Self {
+        let mut p = Self::new("", build);
+        (p.src, p.b, p.end) = (line, line.as_bytes(), line.len());
+        p
+    }
+
+    /// The line of byte `offset`, when lines are recorded (else 0).
+    fn row(&mut self, offset: usize) -> usize {
+        match self.rows.as_mut() {
+            Some(rows) => rows.of(self.b, offset),
+            None => 0,
+        }
+    }
+
+    /// With lines recorded: the value being read starts at byte `at`.
+    fn value_line(&mut self, at: usize) {
+        if self.rows.is_some() {
+            let line = self.row(at);
+            if let Some(rows) = self.rows.as_mut() {
+                rows.value = line;
+            }
+        }
+    }
+
+    /// The line of the value last read (0 when not recorded or none).
+    fn value_row(&self) -> usize {
+        self.rows.as_ref().map_or(0, |r| r.value)
+    }
+
+    /// Sets the line of the value last read (after reading a collection, which reads others).
+    fn set_value_row(&mut self, line: usize) {
+        if let Some(rows) = self.rows.as_mut() {
+            rows.value = line;
+        }
+    }
+
+    fn document(&mut self) -> Option<B::Node> {
         // `split` leaves a document's `---` marker, if any, at the very start of its text.
         if self.src.starts_with("---") {
             if self.end > 3 && self.b[3] != b' ' {
@@ -137,6 +401,12 @@ impl<'a> Parser<'a> {
             self.end_of_line()?;
         }
         let col = self.peek()??;
+        if self.rows.is_some() {
+            let root = self.row(self.pos);
+            if let Some(rows) = self.rows.as_mut() {
+                rows.root = root;
+            }
+        }
         let v = self.block_node(col)?;
         match self.peek()? {
             None => Some(v),
@@ -212,7 +482,7 @@ impl<'a> Parser<'a> {
     }
 
     /// Reads a block mapping, sequence or (outside of maps) nothing else, at column `col`.
-    fn block_node(&mut self, col: usize) -> Option<Value> {
+    fn block_node(&mut self, col: usize) -> Option<B::Node> {
         if self.at_seq_entry() {
             return self.block_seq(col);
         }
@@ -222,9 +492,10 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn block_map(&mut self, col: usize) -> Option<Value> {
+    fn block_map(&mut self, col: usize) -> Option<B::Node> {
         self.enter()?;
         let base = self.entries.len();
+        let line = self.value_row();
         while let Some(c) = self.peek()? {
             if c < col {
                 break;
@@ -246,28 +517,19 @@ impl<'a> Parser<'a> {
             };
             let key = self.key(style, start, end)?;
             self.pos = value;
+            let key_line = self.row(start);
             let v = self.value(col, true)?;
-            self.entries.push((key, v));
+            self.entries.push((key, key_line, v));
         }
         self.depth -= 1;
-        self.map_from(base)
+        self.set_value_row(line);
+        self.build.map(self.entries.drain(base..))
     }
 
-    /// The map of the entries pushed since `base`, at its exact size; `None` on a duplicate key
-    /// (serde-saphyr then reports it with its location).
-    fn map_from(&mut self, base: usize) -> Option<Value> {
-        let mut map = Map::with_capacity(self.entries.len() - base);
-        for (k, v) in self.entries.drain(base..) {
-            if map.insert(k, v).is_some() {
-                return None;
-            }
-        }
-        Some(Value::Object(map))
-    }
-
-    fn block_seq(&mut self, col: usize) -> Option<Value> {
+    fn block_seq(&mut self, col: usize) -> Option<B::Node> {
         self.enter()?;
         let base = self.items.len();
+        let line = self.value_row();
         while let Some(c) = self.peek()? {
             if c < col {
                 break;
@@ -279,16 +541,25 @@ impl<'a> Parser<'a> {
                 break;
             }
             self.pos += 1;
+            if let Some(rows) = self.rows.as_mut() {
+                rows.value = 0;
+            }
             let v = self.value(col, false)?;
-            self.items.push(v);
+            let item_line = self.value_row();
+            // An item with no value starts where other readers say it does; leave it to them.
+            if self.rows.is_some() && item_line == 0 {
+                return None;
+            }
+            self.items.push((item_line, v));
         }
         self.depth -= 1;
-        Some(Value::Array(self.items.drain(base..).collect()))
+        self.set_value_row(line);
+        Some(self.build.seq(self.items.drain(base..)))
     }
 
     /// Reads the value after a mapping key's `:` or a sequence entry's `-` (at `pos`), where
     /// `parent` is the column of the mapping or sequence holding it.
-    fn value(&mut self, parent: usize, in_map: bool) -> Option<Value> {
+    fn value(&mut self, parent: usize, in_map: bool) -> Option<B::Node> {
         let mut i = self.pos;
         while i < self.end && self.b[i] == b' ' {
             i += 1;
@@ -300,11 +571,18 @@ impl<'a> Parser<'a> {
             // The value, if any, is on the following lines.
             self.pos = self.end;
             return match self.peek()? {
-                Some(c) if c > parent => self.block_node(c),
-                Some(c) if c == parent && in_map && self.at_seq_entry() => self.block_seq(c),
-                _ => Some(Value::Null),
+                Some(c) if c > parent => {
+                    self.value_line(self.pos);
+                    self.block_node(c)
+                }
+                Some(c) if c == parent && in_map && self.at_seq_entry() => {
+                    self.value_line(self.pos);
+                    self.block_seq(c)
+                }
+                _ => Some(self.build.null()),
             };
         }
+        self.value_line(i);
         self.pos = i;
         let col = i - self.line;
         match self.b[i] {
@@ -326,10 +604,11 @@ impl<'a> Parser<'a> {
                 Start::Entry { .. } => self.block_map(col),
                 Start::Other => {
                     let v = if matches!(self.b[i], b'"' | b'\'') {
-                        Value::String(self.quoted()?)
+                        let s = self.quoted()?;
+                        self.build.string(s)
                     } else {
                         let s = self.block_plain()?;
-                        resolve(s)?
+                        self.build.plain(s)?
                     };
                     self.end_of_line()?;
                     Some(v)
@@ -467,7 +746,7 @@ impl<'a> Parser<'a> {
 
     /// Reads a `|` or `>` block scalar whose header is at `pos`; `parent` is the column of the
     /// collection holding it (its text must be indented further).
-    fn block_scalar(&mut self, parent: usize) -> Option<Value> {
+    fn block_scalar(&mut self, parent: usize) -> Option<B::Node> {
         let b = self.b;
         let folded = b[self.pos] == b'>';
         let mut i = self.pos + 1;
@@ -549,6 +828,8 @@ impl<'a> Parser<'a> {
                 return None; // more-indented lines fold differently
             }
             if !have_text {
+                // Other readers place a block scalar at its first line of text.
+                self.value_line(at);
                 push_newlines(&mut out, leading);
             } else if folded && pending == 0 {
                 out.push(' ');
@@ -581,7 +862,7 @@ impl<'a> Parser<'a> {
             self.pos = at;
         }
         out.shrink_to_fit();
-        Some(Value::String(out))
+        Some(self.build.string(out))
     }
 
     /// Skips spaces inside a flow collection; declines at the end of the line or on a tab.
@@ -608,7 +889,7 @@ impl<'a> Parser<'a> {
     }
 
     /// Reads a flow collection or scalar that ends on this line.
-    fn flow_node(&mut self) -> Option<Value> {
+    fn flow_node(&mut self) -> Option<B::Node> {
         match self.b[self.pos] {
             b'[' => {
                 self.enter()?;
@@ -618,7 +899,7 @@ impl<'a> Parser<'a> {
                 if self.b[self.pos] != b']' {
                     loop {
                         let v = self.flow_node()?;
-                        self.items.push(v);
+                        self.items.push((0, v));
                         if self.flow_separator(b']')? {
                             break;
                         }
@@ -626,7 +907,7 @@ impl<'a> Parser<'a> {
                 }
                 self.pos += 1;
                 self.depth -= 1;
-                Some(Value::Array(self.items.drain(base..).collect()))
+                Some(self.build.seq(self.items.drain(base..)))
             }
             b'{' => {
                 self.enter()?;
@@ -653,7 +934,7 @@ impl<'a> Parser<'a> {
                             return None; // empty value
                         }
                         let v = self.flow_node()?;
-                        self.entries.push((key, v));
+                        self.entries.push((key, 0, v));
                         if self.flow_separator(b'}')? {
                             break;
                         }
@@ -661,10 +942,16 @@ impl<'a> Parser<'a> {
                 }
                 self.pos += 1;
                 self.depth -= 1;
-                self.map_from(base)
+                self.build.map(self.entries.drain(base..))
             }
-            b'"' | b'\'' => self.quoted().map(Value::String),
-            _ => resolve(self.flow_plain(false)?),
+            b'"' | b'\'' => {
+                let s = self.quoted()?;
+                Some(self.build.string(s))
+            }
+            _ => {
+                let s = self.flow_plain(false)?;
+                self.build.plain(s)
+            }
         }
     }
 

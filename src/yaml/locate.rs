@@ -29,19 +29,21 @@ pub struct Located {
 /// The keys, items and scalars of one document, with the lines they start on.
 #[derive(Debug)]
 pub struct Outline<'a> {
-    /// Every node; the root is `nodes[0]`.
+    /// Every node.
     nodes: Vec<Node<'a>>,
+    /// The root's id (the event parser adds it first, the fast reader last).
+    root: usize,
 }
 
 #[derive(Debug)]
-struct Node<'a> {
+pub(super) struct Node<'a> {
     /// 1-based line the node starts on.
-    line: usize,
-    shape: Shape<'a>,
+    pub(super) line: usize,
+    pub(super) shape: Shape<'a>,
 }
 
 #[derive(Debug)]
-enum Shape<'a> {
+pub(super) enum Shape<'a> {
     /// A scalar other than null, with its text.
     Scalar(Cow<'a, str>),
     /// A null (`key:`, `~`, `null`) or an alias: a node that may stand for the mapping a path
@@ -53,13 +55,13 @@ enum Shape<'a> {
 }
 
 #[derive(Debug)]
-struct Entry<'a> {
+pub(super) struct Entry<'a> {
     /// The key's text; `None` for keys that are not scalars (`? [a, b]`, aliases).
-    key: Option<Cow<'a, str>>,
+    pub(super) key: Option<Cow<'a, str>>,
     /// 1-based line the key starts on.
-    line: usize,
+    pub(super) line: usize,
     /// Node id of the value.
-    value: usize,
+    pub(super) value: usize,
 }
 
 /// A collection being read, and for a mapping the key read before its value.
@@ -82,9 +84,49 @@ impl<'a> Outline<'a> {
         Self::read(text, paths)
     }
 
+    /// Reads the first document of `text` with the fast reader ([`super::fast`]), which reads
+    /// the plain subset manifests are written in at a fraction of the event parser's cost;
+    /// `None` when it declines (then [`Self::parse`] reads it). Where both read a document,
+    /// their outlines answer every path alike (a test compares them over every sample).
+    pub fn from_fast(text: &'a str) -> Option<Outline<'a>> {
+        let (nodes, root, line) = super::fast::outline(text)?;
+        Some(Self::from_nodes(nodes, root, line))
+    }
+
+    /// The outline of nodes the fast reader built, its root starting on `line`.
+    pub(super) fn from_nodes(nodes: Vec<Node<'a>>, root: usize, line: usize) -> Outline<'a> {
+        let mut outline = Outline { nodes, root };
+        // The fast reader gives the lines of block keys and items; the rest are on the line of
+        // the key or item they are the value of (flow collections are on one line).
+        let mut todo = vec![(root, line)];
+        while let Some((id, line)) = todo.pop() {
+            let node = &mut outline.nodes[id];
+            if node.line == 0 {
+                node.line = line;
+            }
+            let line = node.line;
+            match &mut node.shape {
+                Shape::Map(entries) => {
+                    for e in entries.iter_mut() {
+                        if e.line == 0 {
+                            e.line = line;
+                        }
+                        todo.push((e.value, e.line));
+                    }
+                }
+                Shape::Seq(items) => todo.extend(items.iter().map(|&i| (i, line))),
+                Shape::Scalar(_) | Shape::Empty => {}
+            }
+        }
+        outline
+    }
+
     /// Reads the document; with `paths`, only until all of them are [`Self::settled`].
     fn read(text: &'a str, paths: &[&str]) -> Option<Outline<'a>> {
-        let mut outline = Outline { nodes: Vec::new() };
+        let mut outline = Outline {
+            nodes: Vec::new(),
+            root: 0,
+        };
         let nodes = &mut outline.nodes;
         let mut open: Vec<Open<'a>> = Vec::new();
         // Top-level entries when the paths were last found unsettled.
@@ -191,7 +233,7 @@ impl<'a> Outline<'a> {
     /// Follows `path` from the root: (deepest node reached, line of its key or item, whether
     /// the whole path was followed).
     fn walk(&self, path: &str) -> (usize, usize, bool) {
-        let (mut id, mut line) = (0, self.nodes[0].line);
+        let (mut id, mut line) = (self.root, self.nodes[self.root].line);
         let mut rest = path;
         while !rest.is_empty() {
             let step = match &self.nodes[id].shape {
@@ -253,7 +295,7 @@ fn settled(nodes: &[Node<'_>], path: &str, rest: &str) -> bool {
 }
 
 /// `[i]` at the start of `rest`: the index and what follows it.
-fn item(rest: &str) -> Option<(usize, &str)> {
+pub(super) fn item(rest: &str) -> Option<(usize, &str)> {
     let (index, tail) = rest.strip_prefix('[')?.split_once(']')?;
     Some((index.parse().ok()?, tail))
 }
@@ -313,6 +355,87 @@ impl<'a> Documents<'a> {
         (self.rest, self.line) = (rest, self.line + lines);
         Some(doc)
     }
+}
+
+/// Where the fast reader's outline of `text` answers a path differently from the event
+/// parser's: every key and item path of the document, with the scalars that identify objects.
+/// Empty when the fast reader declines `text` (or the event parser cannot read it).
+#[cfg(test)]
+pub(crate) fn fast_disagreements(text: &str) -> Vec<String> {
+    let Some(full) = Outline::parse(text) else {
+        return Vec::new();
+    };
+    let fast = Outline::from_fast(text);
+    fn paths(o: &Outline<'_>, id: usize, prefix: String, out: &mut Vec<String>) {
+        let children: Vec<(String, usize)> = match &o.nodes[id].shape {
+            Shape::Map(entries) => entries
+                .iter()
+                .filter_map(|e| {
+                    let k = e.key.as_deref()?;
+                    let p = if prefix.is_empty() {
+                        k.to_string()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
+                    Some((p, e.value))
+                })
+                .collect(),
+            Shape::Seq(items) => items
+                .iter()
+                .enumerate()
+                .map(|(i, &v)| (format!("{prefix}[{i}]"), v))
+                .collect(),
+            _ => Vec::new(),
+        };
+        for (p, v) in children {
+            out.push(p.clone());
+            paths(o, v, p, out);
+        }
+    }
+    let mut all = vec![String::new(), "missing.path".to_string()];
+    paths(&full, 0, String::new(), &mut all);
+    let mut wrong = Vec::new();
+    let skim = super::skim::Skim::new(text);
+    for path in all {
+        let b = full.locate(&path);
+        if let Some(fast) = fast.as_ref() {
+            let a = fast.locate(&path);
+            if a != b {
+                wrong.push(format!("{path:?}: fast {a:?}, parser {b:?}"));
+            }
+            let identity = ["kind", "apiVersion", "name", "namespace"]
+                .iter()
+                .any(|k| path.ends_with(k));
+            if identity && fast.scalar(&path) != full.scalar(&path) {
+                wrong.push(format!(
+                    "{path:?}: fast {:?}, parser {:?}",
+                    fast.scalar(&path),
+                    full.scalar(&path)
+                ));
+            }
+            if fast.sequence_len(&path) != full.sequence_len(&path) {
+                wrong.push(format!("{path:?}: sequence lengths differ"));
+            }
+        }
+        if let Some(s) = skim.as_ref() {
+            let at = s.locate(&path);
+            if at.is_some_and(|at| at != b) {
+                wrong.push(format!("{path:?}: skim {at:?}, parser {b:?}"));
+            }
+            let identity = ["kind", "apiVersion", "name", "namespace"]
+                .iter()
+                .any(|k| path.ends_with(k));
+            if let Some(text) = s.scalar(&path).filter(|_| identity) {
+                if text.as_deref() != full.scalar(&path) {
+                    wrong.push(format!(
+                        "{path:?}: skim {text:?}, parser {:?}",
+                        full.scalar(&path)
+                    ));
+                }
+            }
+        }
+    }
+    wrong
 }
 
 #[cfg(test)]
@@ -735,8 +858,44 @@ ignored: 1
                     }
                     let _ = Outline::parse_for(&text, &[path, "kind"]).map(|o| o.locate(path));
                 }
+                let wrong = fast_disagreements(&text);
+                assert!(wrong.is_empty(), "{text:?}:\n{}", wrong.join("\n"));
             }
         }
+    }
+
+    #[test]
+    fn the_fast_outline_answers_as_the_parser_does() {
+        let cases = [
+            DEPLOYMENT,
+            NULLS,
+            "---\na: 1\n",
+            "# c\n\na:\n  # c\n  b: 1\n",
+            "a:\n- 1\n- 2\n- x: 1\n  y:\n    - z\n",
+            "a:\n  -\n    b: 1\n  - - c\n    - d\n  - |\n    text\n  - >-\n    folded\n  - 'q'\n",
+            "a: |\n  one\n\n  two\nb: [1, {c: d}]\nc: {x: [1, 2]}\n",
+            "items:\n- kind: A\n  metadata: {name: a}\n- kind: B\n  metadata:\n    name: b\n",
+            "\"quoted key\": 1\n'single': 2\nk: \"v\"\nn: 31\nt: true\nf: 1.5\n",
+            "- a\n- b\n",
+            "a:\n  b:\n  c: ~\n  d:\n    - null\n",
+        ];
+        let mut declined = Vec::new();
+        for text in cases {
+            if Outline::from_fast(text).is_none() {
+                declined.push(text);
+            }
+            let wrong = fast_disagreements(text);
+            assert!(wrong.is_empty(), "{text:?}:\n{}", wrong.join("\n"));
+        }
+        // The fast reader declines these two whole (as it does for values); the rest it reads.
+        assert_eq!(declined, [cases[4], cases[8]]);
+        // An item with no value is left to the parser.
+        assert!(Outline::from_fast("a:\n-\n- b\n").is_none());
+        assert!(Outline::from_fast("a: &x 1\n").is_none());
+        assert!(
+            Outline::from_fast(FLOW).is_none(),
+            "flow collections over lines"
+        );
     }
 
     #[test]
