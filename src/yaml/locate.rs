@@ -334,21 +334,23 @@ impl<'a> Documents<'a> {
     /// be asked for in increasing order: a line before the previous document's end is `None`.
     pub fn at(&mut self, line: usize) -> Option<&'a str> {
         while self.line < line && !self.rest.is_empty() {
-            self.rest = self.rest.find('\n').map_or("", |i| &self.rest[i + 1..]);
+            self.rest =
+                memchr::memchr(b'\n', self.rest.as_bytes()).map_or("", |i| &self.rest[i + 1..]);
             self.line += 1;
         }
         if self.line != line || self.rest.is_empty() {
             return None;
         }
         // The document ends where a line after its first is a marker.
-        let mut end = self.rest.find('\n').map_or(self.rest.len(), |i| i + 1);
+        let mut end =
+            memchr::memchr(b'\n', self.rest.as_bytes()).map_or(self.rest.len(), |i| i + 1);
         let mut lines = 1;
         while end < self.rest.len() {
             let next = &self.rest[end..];
             if super::marker(next, "---") || super::marker(next, "...") {
                 break;
             }
-            end += next.find('\n').map_or(next.len(), |i| i + 1);
+            end += memchr::memchr(b'\n', next.as_bytes()).map_or(next.len(), |i| i + 1);
             lines += 1;
         }
         let (doc, rest) = self.rest.split_at(end);
