@@ -61,6 +61,9 @@ struct Hit {
     message: String,
     /// The hit violates only the restricted level of a baseline+restricted check.
     restricted: bool,
+    /// The hit is valid Kubernetes that is likely a mistake: at most a warning, whatever the
+    /// check's severity (an undeclared numeric port, a selector with no workload to look at).
+    doubtful: bool,
 }
 
 /// Where a check reports what it finds on one object.
@@ -91,6 +94,18 @@ impl HitSink {
             field: field.into(),
             message: message.into(),
             restricted: false,
+            doubtful: false,
+        });
+    }
+
+    /// Reports what is valid Kubernetes but likely a mistake: at most a warning.
+    pub fn push_doubtful(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.list.push(Hit {
+            object: self.object,
+            field: field.into(),
+            message: message.into(),
+            restricted: false,
+            doubtful: true,
         });
     }
 
@@ -101,6 +116,7 @@ impl HitSink {
             field: field.into(),
             message: message.into(),
             restricted: true,
+            doubtful: false,
         });
     }
 }
@@ -119,6 +135,24 @@ impl SetHits {
             field: field.into(),
             message: message.into(),
             restricted: false,
+            doubtful: false,
+        });
+    }
+
+    /// Reports, on `objects[object]`, what is valid Kubernetes but likely a mistake: at most a
+    /// warning.
+    pub fn push_doubtful(
+        &mut self,
+        object: usize,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) {
+        self.list.push(Hit {
+            object,
+            field: field.into(),
+            message: message.into(),
+            restricted: false,
+            doubtful: true,
         });
     }
 }
@@ -316,9 +350,12 @@ impl<'a> Checker<'a> {
     /// object's exemptions.
     fn record(&mut self, ci: usize, obj: &Resource, identity: &Identity, hit: Hit) {
         let check = checks()[ci];
-        let Some(severity) = self.settings.severity(check, hit.restricted) else {
+        let Some(mut severity) = self.settings.severity(check, hit.restricted) else {
             return;
         };
+        if hit.doubtful {
+            severity = severity.min(Severity::Warning);
+        }
         let mut finding = Finding::error(exact(hit.message)).field(exact(hit.field));
         finding.object = Some(identity.object.clone());
         finding.origin = Some(obj.origin.clone());

@@ -466,11 +466,13 @@ fn selector_hits_pod(
     if ns.operator_may_select(&values, |labels| selects(selector, labels)) {
         return;
     }
-    out.push(
-        i,
-        format!("spec.{field}"),
-        format!("{field} selects no rendered pod {}", in_namespace(ns.name)),
-    );
+    let message = format!("{field} selects no rendered pod {}", in_namespace(ns.name));
+    // With no pod rendered in the namespace, the pods are deployed by something else.
+    if ns.pods.is_none() {
+        out.push_doubtful(i, format!("spec.{field}"), message);
+    } else {
+        out.push(i, format!("spec.{field}"), message);
+    }
 }
 
 /// A Service's selector must select rendered pods that declare the ports it targets.
@@ -498,15 +500,17 @@ fn service_targets(i: usize, spec: &Map<String, Value>, ns: &Namespace<'_, '_>, 
             .iter()
             .map(|(k, v)| format!("{k}={}", text(v)))
             .collect();
-        out.push(
-            i,
-            "spec.selector",
-            format!(
-                "selector {} selects no rendered pod {}",
-                pairs.join(","),
-                in_namespace(ns.name)
-            ),
+        let message = format!(
+            "selector {} selects no rendered pod {}",
+            pairs.join(","),
+            in_namespace(ns.name)
         );
+        // With no pod rendered in the namespace, the pods are deployed by something else.
+        if ns.pods.is_none() {
+            out.push_doubtful(i, "spec.selector", message);
+        } else {
+            out.push(i, "spec.selector", message);
+        }
         return;
     }
     let Some(Value::Array(ports)) = spec.get("ports") else {
@@ -539,7 +543,13 @@ fn service_targets(i: usize, spec: &Map<String, Value>, ns: &Namespace<'_, '_>, 
                 owners.join(", ")
             ),
         };
-        out.push(i, format!("spec.ports[{j}].{field}"), message);
+        // Traffic reaches an undeclared number (declaring ports is informational); it never
+        // reaches a name no container declares.
+        if target.is_string() {
+            out.push(i, format!("spec.ports[{j}].{field}"), message);
+        } else {
+            out.push_doubtful(i, format!("spec.ports[{j}].{field}"), message);
+        }
     }
 }
 

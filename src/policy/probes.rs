@@ -151,10 +151,16 @@ fn probe_port_valid(pod: &PodView<'_>, out: &mut HitSink) {
                     continue;
                 }
                 let at = c.at(&format!("{field}.{handler}.port"));
+                // Declaring container ports is informational: a probe of an undeclared number
+                // works (and upstream installs do it), a name that names no port cannot.
+                let mut doubtful = false;
                 let problem = match h.get("port") {
                     Some(Value::Number(n)) => match n.as_i64() {
                         Some(n) if ports.iter().any(|(p, _)| *p == Some(n)) => continue,
-                        _ => format!("targets port {n}, which is not a containerPort"),
+                        _ => {
+                            doubtful = true;
+                            format!("targets port {n}, which is not a containerPort")
+                        }
                     },
                     Some(Value::String(name)) => {
                         if ports.iter().any(|(_, p)| *p == Some(name.as_str())) {
@@ -164,13 +170,15 @@ fn probe_port_valid(pod: &PodView<'_>, out: &mut HitSink) {
                     }
                     _ => "has no port".to_string(),
                 };
-                out.push(
-                    at,
-                    format!(
-                        "container {:?} {field} {problem} of the container ({declared})",
-                        c.name()
-                    ),
+                let message = format!(
+                    "container {:?} {field} {problem} of the container ({declared})",
+                    c.name()
                 );
+                if doubtful {
+                    out.push_doubtful(at, message);
+                } else {
+                    out.push(at, message);
+                }
             }
         }
     }

@@ -201,3 +201,45 @@ fn exit_codes_follow_fail_on() {
     );
     assert_eq!(check(&[]).1, 2, "nothing to check");
 }
+
+#[test]
+fn valid_kubernetes_that_looks_wrong_is_a_warning_at_most() {
+    // Undeclared numeric ports and selectors in a namespace with no rendered workload are
+    // valid (upstream installs have them); a port name that names nothing is not.
+    let file = "tests/fixtures/upstream/ingress-nginx-shape.yaml";
+    let (out, code) = check(&["-o", "json", file]);
+    let report: serde_json::Value = serde_json::from_str(&out).expect("json report");
+    let of = |check: &str| -> Vec<(String, String)> {
+        report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter(|f| f["check"] == check)
+            .map(|f| {
+                let field = f["field"].as_str().unwrap_or("").to_string();
+                (field, f["severity"].as_str().unwrap_or("").to_string())
+            })
+            .collect()
+    };
+    let probes = of("probe-port-valid");
+    assert_eq!(probes.len(), 2, "{out}");
+    assert!(probes.iter().all(|(_, s)| s == "warning"), "{probes:?}");
+    let selectors = of("selector-consistency");
+    let warning = |field: &str| selectors.contains(&(field.to_string(), "warning".to_string()));
+    assert!(warning("spec.ports[0].targetPort"), "{selectors:?}");
+    assert!(warning("spec.selector"), "{selectors:?}");
+    assert_eq!(selectors.len(), 3, "metrics port, admission Service, PDB: {selectors:?}");
+    assert!(selectors.iter().all(|(_, s)| s == "warning"), "{selectors:?}");
+    assert_eq!(code, 0, "no errors: {out}");
+    // The same Service next to its workload, targeting a name no container declares: error.
+    let named = file.replace(".yaml", "-named.yaml");
+    let text = std::fs::read_to_string(root().join(file))
+        .unwrap()
+        .replace("targetPort: 10254", "targetPort: metrics");
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join(Path::new(&named).file_name().unwrap());
+    std::fs::write(&path, text).unwrap();
+    let (out, code) = check(&["-o", "json", &path.to_string_lossy()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("targetPort \\\"metrics\\\" is not the name of a containerPort"), "{out}");
+}
