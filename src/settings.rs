@@ -203,7 +203,7 @@ pub static KUBERNETES_VERSION: Setting = Setting {
 
 pub static LABELS: Setting = Setting {
     name: "labels",
-    flag: "-l, --label",
+    flag: "--label",
     platform_defaults: Some("spec.labels"),
     value: "`k=v` pairs, separated by commas or newlines (Argo CD: also a map or a list)",
     description: "labels for every emitted object",

@@ -102,6 +102,8 @@ pub struct DiffArgs {
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
     #[command(flatten)]
+    pub select: super::selector::SelectorFlag,
+    #[command(flatten)]
     pub flags: RenderFlags,
 }
 
@@ -129,10 +131,11 @@ pub fn run(args: &DiffArgs) -> i32 {
             }
         }
     }
+    let selector = args.select.selector.as_ref();
     let objects = match super::render::rendered(
         &inputs,
         &args.flags,
-        false,
+        selector,
         super::render::Diagnostics::Errors,
     ) {
         Ok(o) => o,
@@ -161,6 +164,7 @@ pub fn run(args: &DiffArgs) -> i32 {
             Vec::new()
         },
         concurrency: usize::from(args.concurrency),
+        selector: selector.map(|s| s.label_selector().clone()),
     };
     let connect = ConnectOptions {
         kubeconfig: args.kubeconfig.clone(),

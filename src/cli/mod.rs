@@ -13,6 +13,7 @@ pub mod kinds;
 pub mod kustomize_plugin;
 pub mod render;
 pub mod schema;
+pub mod selector;
 pub mod version;
 
 use crate::finding::Finding;
@@ -90,10 +91,11 @@ pub struct RenderFlags {
     /// Example: -n shop
     #[arg(short = 'n', long)]
     pub namespace: Option<String>,
-    /// Label for every emitted object, KEY=VALUE; repeatable.
+    /// Label for every emitted object, KEY=VALUE; repeatable. (There is no short form: -l is
+    /// --selector, as in kubectl.)
     ///
     /// Example: --label team=payments --label env=prod
-    #[arg(short = 'l', long = "label", value_name = "KEY=VALUE")]
+    #[arg(long = "label", value_name = "KEY=VALUE")]
     pub labels: Vec<String>,
     /// Annotation for every emitted object, KEY=VALUE; repeatable.
     ///
@@ -398,7 +400,7 @@ mod tests {
             .flat_map(|s| s.flag.split(", "))
             .filter_map(|f| f.strip_prefix("--"))
             .collect();
-        let not_settings = ["filename", "output", "argocd", "verbose", "help"];
+        let not_settings = ["filename", "output", "argocd", "selector", "verbose", "help"];
         for arg in render.get_arguments() {
             let Some(long) = arg.get_long() else { continue };
             assert!(
