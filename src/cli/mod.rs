@@ -400,7 +400,9 @@ mod tests {
             .flat_map(|s| s.flag.split(", "))
             .filter_map(|f| f.strip_prefix("--"))
             .collect();
-        let not_settings = ["filename", "output", "argocd", "selector", "verbose", "help"];
+        let not_settings = [
+            "filename", "output", "argocd", "selector", "verbose", "help",
+        ];
         for arg in render.get_arguments() {
             let Some(long) = arg.get_long() else { continue };
             assert!(

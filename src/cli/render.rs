@@ -156,9 +156,14 @@ pub fn rendered(
     diagnostics: Diagnostics,
 ) -> Result<Vec<Value>, i32> {
     let mut objects = Vec::new();
-    render_each(inputs, flags, false, selector, diagnostics, &mut |obj, _| {
-        objects.push(obj)
-    })?;
+    render_each(
+        inputs,
+        flags,
+        false,
+        selector,
+        diagnostics,
+        &mut |obj, _| objects.push(obj),
+    )?;
     order::sort(&mut objects);
     Ok(objects
         .into_iter()

@@ -429,7 +429,10 @@ mod tests {
             ("in=a", "found the operator 'in'"),
             ("a=-x", "invalid label value \"-x\""),
             ("-a=x", "invalid key \"-a\""),
-            ("a in (x y)", "expected ',' or ')' in the list of 'a in', found 'y'"),
+            (
+                "a in (x y)",
+                "expected ',' or ')' in the list of 'a in', found 'y'",
+            ),
             ("a=(x)", "expected a value for 'a', found '('"),
         ] {
             let e = Selector::parse(sel).expect_err(sel);
