@@ -470,6 +470,32 @@ mod tests {
         assert_eq!(o.inventory.as_deref(), Some("app"));
     }
 
+    /// `-l` is kubectl's `--selector`, never `--label`.
+    #[test]
+    fn l_is_the_selector_not_a_label() {
+        for sub in ["render", "check", "diff"] {
+            let cli = Cli::try_parse_from(["kubectl-nixernetes", sub, "-l", "tier=web", "x"])
+                .unwrap_or_else(|e| panic!("{sub}: {e}"));
+            let (select, labels) = match cli.command {
+                Command::Render(a) => (a.select, a.flags.labels),
+                Command::Check(a) => (a.select, Vec::new()),
+                Command::Diff(a) => (a.select, a.flags.labels),
+                other => panic!("{other:?}"),
+            };
+            assert_eq!(
+                select.selector.map(|s| s.text().to_string()).as_deref(),
+                Some("tier=web"),
+                "{sub}"
+            );
+            assert!(labels.is_empty(), "{sub}: -l added {labels:?}");
+        }
+        let mut o = Overrides::default();
+        render_flags(&["--label", "tier=web"])
+            .apply(&mut o)
+            .unwrap();
+        assert_eq!(o.labels.get("tier"), Some(&Value::String("web".into())));
+    }
+
     #[test]
     fn bad_flag_values_name_the_flag() {
         let mut o = Overrides::default();

@@ -177,9 +177,9 @@ pub fn rendered(
 /// then what `keep` got must not be output.
 ///
 /// The whole input is rendered and checked whatever the selector (it is one platform: the
-/// NetworkPolicy, PDB and Service checks compare objects with each other), but the findings
-/// about the objects it leaves out are dropped: those objects are not acted on. Errors about
-/// the input itself always count.
+/// NetworkPolicy, PDB and Service checks compare objects with each other), but the policy-check
+/// findings about the objects it leaves out are dropped: those objects are not acted on. Errors
+/// in the input itself always count.
 ///
 /// `diagnostics` says which findings are printed: all of them (`render`), or only errors with
 /// a count of the rest (`diff`, whose subject is the cluster, not the policy checks).

@@ -96,14 +96,16 @@ pub struct Left {
 }
 
 impl Left {
-    /// Drops the findings about objects that were left out: they are not acted on, so their
-    /// findings neither print nor fail the run. Findings about the input itself (a module
-    /// resource, a file, no object) stay.
+    /// Drops the policy-check findings about objects that were left out: they are not acted
+    /// on, so those neither print nor fail the run. What is wrong with the input itself (a file,
+    /// a module resource, an invalid field of any object: findings of no check) stays.
     pub fn drop_findings(&self, findings: &mut Vec<Finding>) {
         if self.out.is_empty() {
             return;
         }
-        findings.retain(|f| f.object.as_ref().is_none_or(|o| !self.out.contains(o)));
+        findings.retain(|f| {
+            f.check.is_none() || f.object.as_ref().is_none_or(|o| !self.out.contains(o))
+        });
     }
 
     /// A note on stderr when the selector selects nothing (kubectl says "No resources found").
@@ -456,14 +458,22 @@ mod tests {
             rendered: 2,
             out: [db.clone()].into(),
         };
+        let checked = |f: Finding| Finding {
+            check: Some("some-check"),
+            ..f
+        };
         let mut findings = vec![
-            Finding::warning("about web").object(web.into()),
-            Finding::warning("about db").object(db.into()),
+            checked(Finding::warning("check about web").object(web.into())),
+            checked(Finding::error("check about db").object(db.clone().into())),
+            Finding::error("invalid field of db").object(db.into()),
             Finding::error("about the input"),
         ];
         left.drop_findings(&mut findings);
         let kept: Vec<&str> = findings.iter().map(|f| f.message.as_str()).collect();
-        assert_eq!(kept, ["about web", "about the input"]);
+        assert_eq!(
+            kept,
+            ["check about web", "invalid field of db", "about the input"]
+        );
         let s = Selector::parse("team=x").unwrap();
         let none = Left {
             rendered: 2,
