@@ -86,7 +86,8 @@ pub struct DiffArgs {
     #[arg(long, value_name = "RULE")]
     pub ignore: Vec<String>,
     /// Also list objects of the input's inventory (label nixernetes.io/inventory) that it no
-    /// longer renders, in the namespaces it touches and cluster-wide, as deletions.
+    /// longer renders, in the namespaces it touches and cluster-wide, as deletions (with -l, only
+    /// those the selector selects).
     #[arg(long)]
     pub prune: bool,
     /// Output format (default: unified; KUBECTL_EXTERNAL_DIFF set: that program over LIVE/MERGED).

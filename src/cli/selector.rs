@@ -27,10 +27,12 @@ pub struct Selector {
 /// The clap flag: `-l/--selector` for `render`, `check` and `diff`.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct SelectorFlag {
-    /// Only the objects whose labels (as rendered, injected labels included) match this label
-    /// selector, as kubectl's -l: `=`, `==`, `!=`, `in (a,b)`, `notin (a,b)`, `key` (exists),
-    /// `!key` (does not exist); requirements separated by commas must all hold. The whole input
-    /// is still rendered and checked as one platform. To add labels, use --label.
+    /// Act only on the objects whose labels match this label selector, as kubectl's -l.
+    ///
+    /// Operators: `=`, `==`, `!=`, `in (a,b)`, `notin (a,b)`, `key` (exists), `!key` (does not
+    /// exist); requirements separated by commas must all hold. Labels are matched as rendered
+    /// (injected ones included). The whole input is still rendered and checked as one platform;
+    /// the policy findings of what is left out are not reported. To add labels, use --label.
     ///
     /// Example: -l 'app.kubernetes.io/name=web,tier notin (db)'
     #[arg(short = 'l', long = "selector", value_name = "SELECTOR", value_parser = Selector::parse)]
