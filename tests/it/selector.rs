@@ -5,7 +5,6 @@
 use crate::common::cluster::Cluster;
 use crate::common::{run_binary, run_binary_with, Outcome};
 use serde_json::Value;
-use std::process::{Command, Stdio};
 
 /// Four ConfigMaps: `a` tier=web env=prod, `b` tier=db env=prod, `c` env=dev, `d` no labels.
 const INPUT: &str = "\
@@ -295,61 +294,43 @@ fn config_map(name: &str, tier: &str, data: &str) -> String {
 }
 
 fn diff_json(c: &Cluster, input: &std::path::Path, args: &[&str]) -> (i32, Vec<String>) {
-    let out = Command::new(env!("CARGO_BIN_EXE_kubectl-nixernetes"))
-        .arg("diff")
-        .arg("--kubeconfig")
-        .arg(c.kubeconfig())
-        .arg(input)
-        .args(["-o", "json"])
-        .args(args)
-        .env("HOME", c.dir.path())
-        .env_remove("KUBECTL_EXTERNAL_DIFF")
-        .env_remove("KUBECONFIG")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run diff");
+    let mut all = vec![input.to_str().unwrap(), "-o", "json"];
+    all.extend_from_slice(args);
+    let out = crate::diff::ours(c, &all, &[]);
     let report: Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
-    let ops = report["objects"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| {
-            format!(
-                "{} {}",
-                o["op"].as_str().unwrap(),
-                o["name"].as_str().unwrap()
-            )
-        })
-        .collect();
-    (out.status.code().unwrap(), ops)
+    let ops = report["objects"].as_array().unwrap().iter();
+    let ops = ops.map(|o| {
+        format!(
+            "{} {}",
+            o["op"].as_str().unwrap(),
+            o["name"].as_str().unwrap()
+        )
+    });
+    (out.status.code().unwrap(), ops.collect())
 }
 
 /// `diff -l` diffs the selected objects, and with `--prune` lists only the selected objects of
 /// the inventory that left the input (as `kubectl apply --prune -l`); what the selector leaves
-/// out of the input is still rendered, so never a prune candidate.
+/// out of the input is still rendered, so never a prune candidate, even when its live copy
+/// matches (`moved` changes tier from web to db).
 #[test]
 fn diff_acts_on_the_selected_objects_and_prune_candidates() {
     let c = Cluster::new();
     let before = format!(
-        "{INVENTORY}{}---\n{}---\n{}---\n{}",
+        "{INVENTORY}{}---\n{}---\n{}---\n{}---\n{}",
         config_map("web", "web", "old"),
         config_map("db", "db", "old"),
+        config_map("moved", "web", "old"),
         config_map("gone-web", "web", "old"),
         config_map("gone-db", "db", "old"),
     );
-    let src = c.file("before.yaml", &before);
-    let rendered = run_binary(&["render", src.to_str().unwrap()]);
-    assert_eq!(rendered.status, 0, "{}", rendered.stderr);
-    for doc in nixernetes::yaml::parse_stream(&rendered.stdout).unwrap() {
-        c.double
-            .apply(&doc.value, "nixernetes", true)
-            .expect("seed");
-    }
+    crate::diff::seed_rendered(&c, "nixernetes", "before", &before);
     let now = format!(
-        "{INVENTORY}{}---\n{}",
+        "{INVENTORY}{}---\n{}---\n{}",
         config_map("web", "web", "new"),
         config_map("db", "db", "new"),
+        config_map("moved", "db", "new"),
     );
     let src = c.file("now.yaml", &now);
     let (status, ops) = diff_json(&c, &src, &["--prune"]);
@@ -358,6 +339,7 @@ fn diff_acts_on_the_selected_objects_and_prune_candidates() {
         ops,
         [
             "update db",
+            "update moved",
             "update web",
             "delete gone-db",
             "delete gone-web"
@@ -367,9 +349,9 @@ fn diff_acts_on_the_selected_objects_and_prune_candidates() {
     assert_eq!(status, 1);
     assert_eq!(ops, ["update web", "delete gone-web"]);
     let (_, ops) = diff_json(&c, &src, &["--prune", "-l", "tier notin (web)"]);
-    assert_eq!(ops, ["update db", "delete gone-db"]);
+    assert_eq!(ops, ["update db", "update moved", "delete gone-db"]);
     let (_, ops) = diff_json(&c, &src, &["-l", "tier in (db)"]);
-    assert_eq!(ops, ["update db"]);
+    assert_eq!(ops, ["update db", "update moved"]);
     let (_, ops) = diff_json(&c, &src, &["-l", "!tier"]);
     assert!(ops.is_empty(), "{ops:?}");
     // Nothing selected, nothing to prune: no changes.
