@@ -203,7 +203,7 @@ pub static KUBERNETES_VERSION: Setting = Setting {
 
 pub static LABELS: Setting = Setting {
     name: "labels",
-    flag: "-l, --label",
+    flag: "--label",
     platform_defaults: Some("spec.labels"),
     value: "`k=v` pairs, separated by commas or newlines (Argo CD: also a map or a list)",
     description: "labels for every emitted object",
@@ -313,6 +313,19 @@ pub fn lookup(name: &str) -> Option<&'static Setting> {
 /// The setting whose Argo CD env variable is `env` (`ARGOCD_ENV_KUBERNETES_VERSION`).
 pub fn lookup_env(env: &str) -> Option<&'static Setting> {
     SETTINGS.iter().copied().find(|s| s.env() == env)
+}
+
+/// Why `name`, which is not a setting, is not one, when users reach for it: `selector` is the
+/// `-l/--selector` flag of `render`, `check` and `diff`, a filter of what one command acts on.
+/// The KRM function's output replaces the resource list and Argo CD prunes what the plugin
+/// leaves out, so a filter there would delete objects. Empty for other names.
+pub fn not_a_setting(name: &str) -> &'static str {
+    match name {
+        "selector" | "labelSelector" | "ARGOCD_ENV_SELECTOR" | "ARGOCD_ENV_LABEL_SELECTOR" => {
+            " (a selector is only a command-line flag, -l/--selector of render, check and diff: here it would delete what it leaves out; to add labels, use labels)"
+        }
+        _ => "",
+    }
 }
 
 /// The names of every setting, for "expected one of" messages.
@@ -455,6 +468,9 @@ mod tests {
         assert_eq!(e, "expected a string, found a mapping");
         let e = applied(&LABELS, json!("nokey")).unwrap_err();
         assert!(e.contains("expected KEY=VALUE"), "{e}");
+        assert!(not_a_setting("selector").contains("-l/--selector"));
+        assert_eq!(not_a_setting("colour"), "");
+        assert!(lookup("selector").is_none());
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! Exit codes: 0 clean (or nothing at or above `--fail-on`), 1 findings at or above `--fail-on`,
 //! 2 usage errors or input that cannot be read or expanded.
 
+use super::selector::Left;
 use super::{emit, print_findings, PolicyFlags, EXIT_USAGE};
 use crate::engine::{self, Options};
 use crate::finding::Severity;
@@ -51,6 +52,8 @@ pub struct CheckArgs {
     /// List the checks (id, Pod Security level, default severity, fix, summary) and exit.
     #[arg(long, exclusive = true)]
     pub list: bool,
+    #[command(flatten)]
+    pub select: super::selector::SelectorFlag,
     #[command(flatten)]
     pub policy: PolicyFlags,
 }
@@ -123,9 +126,26 @@ pub fn run(args: &CheckArgs) -> i32 {
         .filter(|r| !r.is_local_config())
         .collect();
     let mut findings = out.findings.clone();
+    // The checks see the whole set (one platform: coverage and selector checks compare objects
+    // with each other); the report is about the objects `-l` selects.
     let mut checked = policy::run(&objects, &settings);
     crate::kind::admission::cite(&mut checked, &out.admission);
     crate::finding::append(&mut findings, checked);
+    let mut left = Left {
+        rendered: objects.len(),
+        ..Left::default()
+    };
+    let selector = args.select.selector.as_ref();
+    if let Some(s) = selector {
+        left.out = objects
+            .iter()
+            .filter(|r| !s.matches(r.labels()))
+            .map(|r| r.object_ref())
+            .collect();
+        left.drop_findings(&mut findings);
+        left.note_if_none(s);
+    }
+    let reported = objects.len() - left.out.len();
     // The text report groups findings by object under the document's line, and shows each
     // finding's own line beside it.
     let documents: Vec<Option<String>> = findings
@@ -137,9 +157,9 @@ pub fn run(args: &CheckArgs) -> i32 {
         eprintln!("{note}");
     }
     let printed = match args.output {
-        CheckFormat::Text => emit(text::grouped(&findings, &documents, objects.len()).as_bytes()),
+        CheckFormat::Text => emit(text::grouped(&findings, &documents, reported).as_bytes()),
         CheckFormat::Json => {
-            super::emit_with(|out| json_report::write(out, &findings, objects.len(), &settings))
+            super::emit_with(|out| json_report::write(out, &findings, reported, &settings))
         }
         CheckFormat::Sarif => emit(&pretty(&sarif::report(&findings))),
     };

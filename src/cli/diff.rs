@@ -86,7 +86,8 @@ pub struct DiffArgs {
     #[arg(long, value_name = "RULE")]
     pub ignore: Vec<String>,
     /// Also list objects of the input's inventory (label nixernetes.io/inventory) that it no
-    /// longer renders, in the namespaces it touches and cluster-wide, as deletions.
+    /// longer renders, in the namespaces it touches and cluster-wide, as deletions (with -l, only
+    /// those the selector selects).
     #[arg(long)]
     pub prune: bool,
     /// Output format (default: unified; KUBECTL_EXTERNAL_DIFF set: that program over LIVE/MERGED).
@@ -101,6 +102,8 @@ pub struct DiffArgs {
     /// Colour the unified diff and the summary.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
+    #[command(flatten)]
+    pub select: super::selector::SelectorFlag,
     #[command(flatten)]
     pub flags: RenderFlags,
 }
@@ -129,10 +132,11 @@ pub fn run(args: &DiffArgs) -> i32 {
             }
         }
     }
+    let selector = args.select.selector.as_ref();
     let objects = match super::render::rendered(
         &inputs,
         &args.flags,
-        false,
+        selector,
         super::render::Diagnostics::Errors,
     ) {
         Ok(o) => o,
@@ -161,6 +165,7 @@ pub fn run(args: &DiffArgs) -> i32 {
             Vec::new()
         },
         concurrency: usize::from(args.concurrency),
+        selector: selector.map(|s| s.label_selector().clone()),
     };
     let connect = ConnectOptions {
         kubeconfig: args.kubeconfig.clone(),

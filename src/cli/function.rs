@@ -172,8 +172,9 @@ fn config_map(fc: &Resource) -> Result<(Overrides, Mode), Vec<Finding>> {
                 }
             }
             None => fail(format!(
-                "unknown setting {k:?}: expected one of {}, or mode",
-                settings::names()
+                "unknown setting {k:?}: expected one of {}, or mode{}",
+                settings::names(),
+                settings::not_a_setting(k)
             )),
         }
     }

@@ -13,6 +13,7 @@ pub mod kinds;
 pub mod kustomize_plugin;
 pub mod render;
 pub mod schema;
+pub mod selector;
 pub mod version;
 
 use crate::finding::Finding;
@@ -90,10 +91,11 @@ pub struct RenderFlags {
     /// Example: -n shop
     #[arg(short = 'n', long)]
     pub namespace: Option<String>,
-    /// Label for every emitted object, KEY=VALUE; repeatable.
+    /// Label for every emitted object, KEY=VALUE; repeatable. (There is no short form: -l is
+    /// --selector, as in kubectl.)
     ///
     /// Example: --label team=payments --label env=prod
-    #[arg(short = 'l', long = "label", value_name = "KEY=VALUE")]
+    #[arg(long = "label", value_name = "KEY=VALUE")]
     pub labels: Vec<String>,
     /// Annotation for every emitted object, KEY=VALUE; repeatable.
     ///
@@ -398,7 +400,9 @@ mod tests {
             .flat_map(|s| s.flag.split(", "))
             .filter_map(|f| f.strip_prefix("--"))
             .collect();
-        let not_settings = ["filename", "output", "argocd", "verbose", "help"];
+        let not_settings = [
+            "filename", "output", "argocd", "selector", "verbose", "help",
+        ];
         for arg in render.get_arguments() {
             let Some(long) = arg.get_long() else { continue };
             assert!(
@@ -464,6 +468,32 @@ mod tests {
         assert_eq!(o.level, Some(crate::types::Level::High));
         assert_eq!(o.namespace.as_deref(), Some("shop"));
         assert_eq!(o.inventory.as_deref(), Some("app"));
+    }
+
+    /// `-l` is kubectl's `--selector`, never `--label`.
+    #[test]
+    fn l_is_the_selector_not_a_label() {
+        for sub in ["render", "check", "diff"] {
+            let cli = Cli::try_parse_from(["kubectl-nixernetes", sub, "-l", "tier=web", "x"])
+                .unwrap_or_else(|e| panic!("{sub}: {e}"));
+            let (select, labels) = match cli.command {
+                Command::Render(a) => (a.select, a.flags.labels),
+                Command::Check(a) => (a.select, Vec::new()),
+                Command::Diff(a) => (a.select, a.flags.labels),
+                other => panic!("{other:?}"),
+            };
+            assert_eq!(
+                select.selector.map(|s| s.text().to_string()).as_deref(),
+                Some("tier=web"),
+                "{sub}"
+            );
+            assert!(labels.is_empty(), "{sub}: -l added {labels:?}");
+        }
+        let mut o = Overrides::default();
+        render_flags(&["--label", "tier=web"])
+            .apply(&mut o)
+            .unwrap();
+        assert_eq!(o.labels.get("tier"), Some(&Value::String("web".into())));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! `kubectl nixernetes render`: files, directories or stdin → YAML stream or JSON List, in apply
 //! order. With `--argocd`, settings also come from the Argo CD plugin environment.
 
+use super::selector::{Left, Selector, SelectorFlag};
 use super::{print_findings, Format, RenderFlags, EXIT_INVALID};
 use crate::engine::{self, order, Options};
 use crate::finding::{has_errors, Finding, Severity};
@@ -41,6 +42,8 @@ pub struct RenderArgs {
     #[arg(long)]
     pub argocd: bool,
     #[command(flatten)]
+    pub select: SelectorFlag,
+    #[command(flatten)]
     pub flags: RenderFlags,
 }
 
@@ -54,6 +57,11 @@ pub fn run(args: &RenderArgs) -> i32 {
             return super::EXIT_USAGE;
         }
     }
+    let selector = args.select.selector.as_ref();
+    if args.argocd && selector.is_some() {
+        eprintln!("error: -l/--selector cannot be used with --argocd: Argo CD would prune every object the selector leaves out. To add labels, use --label KEY=VALUE");
+        return super::EXIT_USAGE;
+    }
     let mut texts = Texts {
         format: args.output,
         list: Vec::new(),
@@ -62,8 +70,13 @@ pub fn run(args: &RenderArgs) -> i32 {
         &inputs,
         &args.flags,
         args.argocd,
+        selector,
         Diagnostics::All,
-        &mut |obj| texts.add(obj),
+        &mut |obj, selected| {
+            if selected {
+                texts.add(obj)
+            }
+        },
     ) {
         return code;
     }
@@ -133,17 +146,24 @@ fn write_joined<'a>(
 }
 
 /// Renders `inputs` into the objects to apply, in apply order, for callers that need the
-/// objects themselves (`diff`). See [`render_each`].
+/// objects themselves (`diff`). Every object is returned, whether `selector` selects it or not
+/// (what a prune leaves alone is the whole input); only the findings are the selected
+/// objects'. See [`render_each`].
 pub fn rendered(
     inputs: &[String],
     flags: &RenderFlags,
-    argocd: bool,
+    selector: Option<&Selector>,
     diagnostics: Diagnostics,
 ) -> Result<Vec<Value>, i32> {
     let mut objects = Vec::new();
-    render_each(inputs, flags, argocd, diagnostics, &mut |obj| {
-        objects.push(obj)
-    })?;
+    render_each(
+        inputs,
+        flags,
+        false,
+        selector,
+        diagnostics,
+        &mut |obj, _| objects.push(obj),
+    )?;
     order::sort(&mut objects);
     Ok(objects
         .into_iter()
@@ -152,8 +172,14 @@ pub fn rendered(
 }
 
 /// Renders `inputs` with `flags` (and, with `argocd`, the Argo CD environment), handing each
-/// object to apply to `keep` once it is final, in pipeline order; diagnostics go to stderr.
-/// `Err` carries the exit code, and then what `keep` got must not be output.
+/// object to apply to `keep` once it is final, in pipeline order, with whether `selector`
+/// selects it (by its final labels); diagnostics go to stderr. `Err` carries the exit code, and
+/// then what `keep` got must not be output.
+///
+/// The whole input is rendered and checked whatever the selector (it is one platform: the
+/// NetworkPolicy, PDB and Service checks compare objects with each other), but the policy-check
+/// findings about the objects it leaves out are dropped: those objects are not acted on. Errors
+/// in the input itself always count.
 ///
 /// `diagnostics` says which findings are printed: all of them (`render`), or only errors with
 /// a count of the rest (`diff`, whose subject is the cluster, not the policy checks).
@@ -161,8 +187,9 @@ fn render_each(
     inputs: &[String],
     flags: &RenderFlags,
     argocd: bool,
+    selector: Option<&Selector>,
     diagnostics: Diagnostics,
-    keep: &mut dyn FnMut(Resource),
+    keep: &mut dyn FnMut(Resource, bool),
 ) -> Result<(), i32> {
     let mut findings = Vec::new();
     // The Argo CD environment, then the flags over it: every setting through one table
@@ -190,6 +217,7 @@ fn render_each(
         }
     };
     // Objects marked local-config are for client tools, never for the cluster (as in kustomize).
+    let mut left = Left::default();
     let out = engine::run_with(
         resources,
         &Options {
@@ -197,12 +225,19 @@ fn render_each(
             ..Options::new(crate::modules::registry())
         },
         &mut |obj| {
-            if !obj.is_local_config() {
-                keep(obj)
+            if obj.is_local_config() {
+                return;
             }
+            left.rendered += 1;
+            let selected = selector.is_none_or(|s| s.matches(obj.labels()));
+            if !selected {
+                left.out.insert(obj.object_ref());
+            }
+            keep(obj, selected)
         },
     );
     crate::finding::append(&mut findings, out.findings);
+    left.drop_findings(&mut findings);
     let shown = match diagnostics {
         _ if flags.verbose => Severity::Info,
         Diagnostics::All => Severity::Warning,
@@ -232,6 +267,9 @@ fn render_each(
     }
     if has_errors(&findings) {
         return Err(EXIT_INVALID);
+    }
+    if let Some(s) = selector {
+        left.note_if_none(s);
     }
     Ok(())
 }

@@ -12,6 +12,7 @@ use super::normalize::Normalizer;
 use super::{Conflict, ObjectDiff, ObjectId, Op};
 use crate::cluster::client::{ApiFailure, Cluster, Kind};
 use crate::engine::inject::INVENTORY;
+use crate::policy::network::selects;
 use futures::stream::{self, StreamExt};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -33,6 +34,19 @@ pub struct Settings {
     /// Objects diffed at once (each sends its GET and dry run together; the cluster's
     /// request bound is twice this).
     pub concurrency: usize,
+    /// `-l/--selector`, as a `LabelSelector`: only the objects it selects are diffed, and only
+    /// the prune candidates it selects are listed. The objects it leaves out still count as
+    /// rendered (they are never prune candidates) and their namespaces as touched.
+    pub selector: Option<serde_json::Map<String, Value>>,
+}
+
+impl Settings {
+    /// Whether `-l/--selector` (if any) selects `object`.
+    fn selects(&self, object: &Value) -> bool {
+        self.selector
+            .as_ref()
+            .is_none_or(|s| selects(s, object["metadata"]["labels"].as_object()))
+    }
 }
 
 /// Everything a run found.
@@ -145,14 +159,19 @@ fn resolve(cluster: &Cluster, objects: Vec<Value>) -> Vec<Result<Target, ObjectD
         .collect()
 }
 
-/// Diffs `objects` (rendered, in apply order) against `cluster`.
+/// Diffs `objects` (rendered, in apply order) against `cluster`: those `settings.selector`
+/// selects; the others only bound the prune.
 pub async fn run(cluster: &Cluster, objects: Vec<Value>, settings: &Settings) -> Plan {
     let mut slots: Vec<Option<ObjectDiff>> = Vec::new();
     let mut first = Vec::new();
     let mut rest = Vec::new();
+    let mut left_out = Vec::new();
+    let selected: Vec<bool> = objects.iter().map(|o| settings.selects(o)).collect();
     for (i, r) in resolve(cluster, objects).into_iter().enumerate() {
         slots.push(None);
         match r {
+            Ok(t) if !selected[i] => left_out.push(t),
+            Err(_) if !selected[i] => {}
             Err(d) => slots[i] = Some(d),
             Ok(t) if is_namespace(&t.id) || t.id.kind == "CustomResourceDefinition" => {
                 first.push((i, t))
@@ -160,10 +179,11 @@ pub async fn run(cluster: &Cluster, objects: Vec<Value>, settings: &Settings) ->
             Ok(t) => rest.push((i, t)),
         }
     }
+    let all = || first.iter().chain(&rest).map(|(_, t)| t).chain(&left_out);
     let rendered: BTreeSet<(String, String, Option<String>, String)> =
-        first.iter().chain(&rest).map(|(_, t)| key(&t.id)).collect();
+        all().map(|t| key(&t.id)).collect();
     let mut touched: BTreeSet<String> = BTreeSet::new();
-    for (_, t) in first.iter().chain(&rest) {
+    for t in all() {
         if let Some(ns) = &t.id.namespace {
             touched.insert(ns.clone());
         }
@@ -433,6 +453,7 @@ async fn prune(
             let uid = meta["uid"].as_str().unwrap_or_default().to_string();
             if owned
                 || !in_scope
+                || !settings.selects(&item)
                 || !meta["deletionTimestamp"].is_null()
                 || rendered.contains(&key(&id))
                 || !seen.insert((key(&id), uid))

@@ -42,12 +42,13 @@ pub fn overrides(env: &[(String, String)]) -> (Overrides, Vec<Finding>) {
             }
             None => findings.push(
                 Finding::warning(format!(
-                    "not a setting of this plugin, ignored; known: {}",
+                    "not a setting of this plugin, ignored; known: {}{}",
                     settings::SETTINGS
                         .iter()
                         .map(|s| s.env())
                         .collect::<Vec<_>>()
-                        .join(", ")
+                        .join(", "),
+                    settings::not_a_setting(name)
                 ))
                 .field(name.clone()),
             ),
@@ -86,8 +87,9 @@ pub fn overrides(env: &[(String, String)]) -> (Overrides, Vec<Finding>) {
             Some(setting) => findings.extend(set(setting, value, format!("{field} ({name})"))),
             None => findings.push(
                 Finding::error(format!(
-                    "unknown parameter {name:?}: expected one of {}",
-                    settings::names()
+                    "unknown parameter {name:?}: expected one of {}{}",
+                    settings::names(),
+                    settings::not_a_setting(name)
                 ))
                 .field(format!("{field} ({name})")),
             ),
@@ -179,5 +181,30 @@ mod tests {
             "{}",
             f[1].message
         );
+    }
+
+    /// A selector is a command-line filter, not a setting: both spellings say why.
+    #[test]
+    fn a_selector_is_not_a_setting() {
+        let (o, f) = overrides(&env(&[
+            ("ARGOCD_ENV_SELECTOR", "app=web"),
+            (
+                "ARGOCD_APP_PARAMETERS",
+                r#"[{"name":"selector","string":"app=web"}]"#,
+            ),
+        ]));
+        assert_eq!(f.len(), 2, "{f:?}");
+        assert_eq!(f[0].severity, crate::finding::Severity::Warning);
+        assert_eq!(f[1].severity, crate::finding::Severity::Error);
+        for finding in &f {
+            assert!(
+                finding
+                    .message
+                    .contains("only a command-line flag, -l/--selector"),
+                "{}",
+                finding.message
+            );
+        }
+        assert!(o.labels.is_empty());
     }
 }

@@ -40,7 +40,7 @@ fn code(out: &Output) -> i32 {
 }
 
 /// Runs `kubectl-nixernetes diff --kubeconfig … ARGS`.
-fn ours(c: &Cluster, args: &[&str], env: &[(&str, &str)]) -> Output {
+pub(crate) fn ours(c: &Cluster, args: &[&str], env: &[(&str, &str)]) -> Output {
     Command::new(BIN)
         .arg("diff")
         .arg("--kubeconfig")
@@ -80,7 +80,7 @@ fn seed(c: &Cluster, manager: &str, yaml: &str) {
 
 /// Renders `yaml` and seeds the cluster with the result as `manager` (what an earlier apply
 /// of the same input by that manager left behind).
-fn seed_rendered(c: &Cluster, manager: &str, name: &str, yaml: &str) {
+pub(crate) fn seed_rendered(c: &Cluster, manager: &str, name: &str, yaml: &str) {
     let (_, rendered) = input(c, name, yaml);
     seed(c, manager, &std::fs::read_to_string(rendered).unwrap());
 }

@@ -19,6 +19,7 @@ mod network;
 mod policy;
 mod robustness;
 mod schemas;
+mod selector;
 mod uses;
 
 /// Test files belong to this binary: a `tests/*.rs` file would be a test binary that Cargo no
