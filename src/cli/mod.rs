@@ -272,6 +272,11 @@ fn apply_given(
 
 /// Runs the tool with `args` (argv, program name first) on the process's stdio.
 pub fn run(args: Vec<OsString>) -> i32 {
+    // A misspelt switch would silently leave the fast YAML reader on: refuse it in every mode.
+    if let Err(e) = crate::yaml::fast_reader() {
+        eprintln!("error: {e}");
+        return EXIT_USAGE;
+    }
     // Legacy Kustomize exec plugin: kustomize runs the plugin with the config file as argv[1]
     // and the config in KUSTOMIZE_PLUGIN_CONFIG_STRING.
     if std::env::var_os("KUSTOMIZE_PLUGIN_CONFIG_STRING").is_some() && args.len() >= 2 {

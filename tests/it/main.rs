@@ -8,6 +8,7 @@ mod common;
 
 mod api_double;
 mod diff;
+mod fast_switch;
 mod generated;
 mod golden;
 mod judges;
