@@ -20,6 +20,7 @@ mod network;
 mod policy;
 mod robustness;
 mod schemas;
+mod secrets;
 mod uses;
 
 /// Test files belong to this binary: a `tests/*.rs` file would be a test binary that Cargo no
