@@ -386,6 +386,19 @@ def print_table(hdr, table):
         print(fmt.format(*r))
 
 
+def print_comparison(rows, other, hdr, ratio):
+    """Print, per case measured both ways, OTHER's and our CPU, ratio(ours, other), and both
+    peak RSS figures (nothing when no case has OTHER)."""
+    pairs = [(case, kinds["ours"], kinds[other]) for case, kinds in rows.items()
+             if "ours" in kinds and other in kinds]
+    if not pairs:
+        return
+    table = [(case, f"{x[1]:.3f}", f"{o[1]:.3f}", ratio(o[1], x[1]),
+              f"{x[2] / 1024:.1f}", f"{o[2] / 1024:.1f}") for case, o, x in pairs]
+    print()
+    print_table(hdr, table)
+
+
 def report(results):
     rows = {}
     with open(results) as f:
@@ -417,29 +430,19 @@ def report(results):
                       f"{rss / 1024:.1f}", kc, ratio))
     print_table(hdr, table)
 
-    # the same cases with an earlier build, measured in the same run (BENCH_BASELINE)
-    base = [(case, kinds["ours"], kinds["baseline"]) for case, kinds in rows.items()
-            if "ours" in kinds and "baseline" in kinds]
-    if base:
-        bhdr = ("case", "baseline CPU s", "ours CPU s", "ours/baseline CPU",
-                "baseline RSS MiB", "ours RSS MiB")
-        btable = [(case, f"{b[1]:.3f}", f"{o[1]:.3f}",
-                   f"{o[1] / b[1]:.2f}x" if b[1] > 0 else "inf",
-                   f"{b[2] / 1024:.1f}", f"{o[2] / 1024:.1f}") for case, o, b in base]
-        print()
-        print_table(bhdr, btable)
+    def ratio(a, b):
+        return f"{a / b:.2f}x" if b > 0 else "inf"
 
+    # the same cases with an earlier build, measured in the same run (BENCH_BASELINE)
+    print_comparison(rows, "baseline",
+                     ("case", "baseline CPU s", "ours CPU s", "ours/baseline CPU",
+                      "baseline RSS MiB", "ours RSS MiB"),
+                     ratio)
     # the same cases with the fast YAML reader off (NIXERNETES_YAML_FAST=0): its end-to-end gain
-    slow = [(case, kinds["ours"], kinds["nofast"]) for case, kinds in rows.items()
-            if "ours" in kinds and "nofast" in kinds]
-    if slow:
-        shdr = ("case", "fast reader off CPU s", "on CPU s", "gain (off/on CPU)",
-                "off RSS MiB", "on RSS MiB")
-        stable = [(case, f"{n[1]:.3f}", f"{o[1]:.3f}",
-                   f"{n[1] / o[1]:.2f}x" if o[1] > 0 else "inf",
-                   f"{n[2] / 1024:.1f}", f"{o[2] / 1024:.1f}") for case, o, n in slow]
-        print()
-        print_table(shdr, stable)
+    print_comparison(rows, "nofast",
+                     ("case", "fast reader off CPU s", "on CPU s", "gain (off/on CPU)",
+                      "off RSS MiB", "on RSS MiB"),
+                     lambda ours, other: ratio(other, ours))
 
     # linearity: CPU-s per 1000 objects, smallest vs largest pass-through case
     pt = [(counts[c][0], rows[c]["ours"][1]) for c in rows

@@ -37,7 +37,9 @@ pub const EXIT_USAGE: i32 = 2;
     name = "kubectl-nixernetes",
     bin_name = "kubectl nixernetes",
     version,
-    max_term_width = 100
+    max_term_width = 100,
+    after_help = "Environment:\n  NIXERNETES_YAML_FAST=0  read YAML without the fast reader: the same output, more slowly\n                          \
+                  (rules the fast reader out when a reading looks wrong; see docs/yaml.md)"
 )]
 pub struct Cli {
     #[command(subcommand)]
