@@ -15,7 +15,9 @@ Subcommands:
   run RESULTS CASE KIND OUT_FILE -- CMD...
                               run CMD (stdout to OUT_FILE) REPEATS times (env BENCH_REPEATS,
                               default 1), record the median wall/CPU and max peak RSS of that
-                              child (os.wait4 rusage) as one TSV row in RESULTS
+                              child (os.wait4 rusage) as one TSV row in RESULTS; KIND is ours,
+                              baseline (BENCH_BASELINE), kustomize, or nofast (ours with
+                              NIXERNETES_YAML_FAST=0)
   count FILE                  print the number of objects in a YAML stream (separators + 1)
   startup N OUT -- CMD...     run CMD N times, print the median wall time in ms
   report RESULTS              print the results table and the linearity figure
@@ -374,6 +376,29 @@ def startup(argv):
     print(f"{statistics.median(walls) * 1000:.2f}")
 
 
+def print_table(hdr, table):
+    """Print rows under a header, the first column left-aligned and the others right-aligned."""
+    widths = [max(len(str(r[i])) for r in [hdr] + table) for i in range(len(hdr))]
+    fmt = "  ".join("{:<%d}" % w if i == 0 else "{:>%d}" % w for i, w in enumerate(widths))
+    print(fmt.format(*hdr))
+    print(fmt.format(*("-" * w for w in widths)))
+    for r in table:
+        print(fmt.format(*r))
+
+
+def print_comparison(rows, other, hdr, ratio):
+    """Print, per case measured both ways, OTHER's and our CPU, ratio(ours, other), and both
+    peak RSS figures (nothing when no case has OTHER)."""
+    pairs = [(case, kinds["ours"], kinds[other]) for case, kinds in rows.items()
+             if "ours" in kinds and other in kinds]
+    if not pairs:
+        return
+    table = [(case, f"{x[1]:.3f}", f"{o[1]:.3f}", ratio(o[1], x[1]),
+              f"{x[2] / 1024:.1f}", f"{o[2] / 1024:.1f}") for case, o, x in pairs]
+    print()
+    print_table(hdr, table)
+
+
 def report(results):
     rows = {}
     with open(results) as f:
@@ -403,29 +428,21 @@ def report(results):
             kc, ratio = (note or "-"), "-"
         table.append((case, f"{objs:,}", f"{wall:.3f}", f"{cpu:.3f}", ops,
                       f"{rss / 1024:.1f}", kc, ratio))
-    widths = [max(len(str(r[i])) for r in [hdr] + table) for i in range(len(hdr))]
-    fmt = "  ".join("{:<%d}" % w if i == 0 else "{:>%d}" % w for i, w in enumerate(widths))
-    print(fmt.format(*hdr))
-    print(fmt.format(*("-" * w for w in widths)))
-    for r in table:
-        print(fmt.format(*r))
+    print_table(hdr, table)
+
+    def ratio(a, b):
+        return f"{a / b:.2f}x" if b > 0 else "inf"
 
     # the same cases with an earlier build, measured in the same run (BENCH_BASELINE)
-    base = [(case, kinds["ours"], kinds["baseline"]) for case, kinds in rows.items()
-            if "ours" in kinds and "baseline" in kinds]
-    if base:
-        bhdr = ("case", "baseline CPU s", "ours CPU s", "ours/baseline CPU",
-                "baseline RSS MiB", "ours RSS MiB")
-        btable = [(case, f"{b[1]:.3f}", f"{o[1]:.3f}",
-                   f"{o[1] / b[1]:.2f}x" if b[1] > 0 else "inf",
-                   f"{b[2] / 1024:.1f}", f"{o[2] / 1024:.1f}") for case, o, b in base]
-        bw = [max(len(str(r[i])) for r in [bhdr] + btable) for i in range(len(bhdr))]
-        bfmt = "  ".join("{:<%d}" % w if i == 0 else "{:>%d}" % w for i, w in enumerate(bw))
-        print()
-        print(bfmt.format(*bhdr))
-        print(bfmt.format(*("-" * w for w in bw)))
-        for r in btable:
-            print(bfmt.format(*r))
+    print_comparison(rows, "baseline",
+                     ("case", "baseline CPU s", "ours CPU s", "ours/baseline CPU",
+                      "baseline RSS MiB", "ours RSS MiB"),
+                     ratio)
+    # the same cases with the fast YAML reader off (NIXERNETES_YAML_FAST=0): its end-to-end gain
+    print_comparison(rows, "nofast",
+                     ("case", "fast reader off CPU s", "on CPU s", "gain (off/on CPU)",
+                      "off RSS MiB", "on RSS MiB"),
+                     lambda ours, other: ratio(other, ours))
 
     # linearity: CPU-s per 1000 objects, smallest vs largest pass-through case
     pt = [(counts[c][0], rows[c]["ours"][1]) for c in rows

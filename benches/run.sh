@@ -10,6 +10,9 @@
 #                                  # also run every case with an earlier build, in the same
 #                                  # run, and report ours/baseline ratios
 #
+# The pass-through render and check also run with NIXERNETES_YAML_FAST=0 (the fast YAML reader
+# off; the output must be the same bytes), and the report gives the fast path's end-to-end gain.
+#
 # Needs bash, python3 and kubectl (for `kubectl kustomize`). Everything is written
 # to a temporary directory that is removed on exit. Exits non-zero if any command fails.
 set -euo pipefail
@@ -119,11 +122,21 @@ for apps in 100 1000 10000; do
   objs="$(count_objects "$case" "$tmp/out.yaml" "$note")"
   echo "  $case: $objs objects emitted by us (expected $((apps * 5)))" >&2
   measure_both "$case" "${cmd[@]}"
+  # The same render with the fast YAML reader off: same bytes, and what the fast path gains.
+  NIXERNETES_YAML_FAST=0 "${cmd[@]}" >"$tmp/out-slow.yaml"
+  cmp -s "$tmp/out.yaml" "$tmp/out-slow.yaml" || {
+    echo "run.sh: $case: the output differs with NIXERNETES_YAML_FAST=0" >&2
+    exit 1
+  }
+  rm -f "$tmp/out-slow.yaml"
+  "${measure[@]}" run "$results" "$case" nofast /dev/null -- env NIXERNETES_YAML_FAST=0 "${cmd[@]}"
 
   # The linter on the same input: every check, JSON report.
   ccase="check A=$apps"
   count_objects "$ccase" "$tmp/out.yaml" "" >/dev/null
   measure_both "$ccase" "$bin" check -o json "$dir/apps"
+  "${measure[@]}" run "$results" "$ccase" nofast /dev/null -- \
+    env NIXERNETES_YAML_FAST=0 "$bin" check -o json "$dir/apps"
 
   if [[ $run_kust == 1 ]]; then
     "${measure[@]}" run "$results" "$case" kustomize "$tmp/kust.yaml" -- kubectl kustomize "$dir"

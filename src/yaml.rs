@@ -7,7 +7,8 @@
 //! file, not of the document, and so that one document's budget cannot starve another's.
 //! Documents in the plain subset manifests are written in are read by `fast`, several times
 //! quicker; it yields exactly serde-saphyr's value or declines, and serde-saphyr reads (and
-//! reports errors for) everything it declines.
+//! reports errors for) everything it declines. `NIXERNETES_YAML_FAST=0` turns the fast reader
+//! off ([`fast_reader`]): every document then goes to serde-saphyr, with the same result.
 //! This module knows nothing about Kubernetes objects; it deals in `serde_json::Value`.
 
 mod fast;
@@ -63,6 +64,44 @@ fn options() -> serde_saphyr::Options {
     opts.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::Error;
     opts.with_snippet = false;
     opts
+}
+
+/// The environment variable that turns the fast reader off (`0`) or keeps it on (`1`, the
+/// default).
+pub const FAST_SWITCH: &str = "NIXERNETES_YAML_FAST";
+
+/// Whether documents may be read by the fast reader (`fast`) and by the field-line readers that
+/// follow its rules ([`skim::Skim`], [`locate::Outline::from_fast`]): yes unless
+/// `NIXERNETES_YAML_FAST=0`. Read once per process. With it off, every document is read by
+/// serde-saphyr and every field line by the event parser, which gives the same output more
+/// slowly (a test compares both over every sample file): it rules the fast reader out when a
+/// reading looks wrong, and measures what the fast reader gains. A value other than `0`, `1` or
+/// empty is an error the CLI reports before doing anything; the library then keeps the reader on.
+pub fn fast_reader() -> Result<bool, String> {
+    static SWITCH: std::sync::OnceLock<Result<bool, String>> = std::sync::OnceLock::new();
+    SWITCH
+        .get_or_init(|| fast_switch(std::env::var_os(FAST_SWITCH).as_deref()))
+        .clone()
+}
+
+/// Whether the fast reader is on, an invalid switch counting as on (the default).
+pub(crate) fn fast_on() -> bool {
+    fast_reader().unwrap_or(true)
+}
+
+/// Reads the switch's value (`None` when unset).
+fn fast_switch(value: Option<&std::ffi::OsStr>) -> Result<bool, String> {
+    match value.map(|v| v.to_str()) {
+        None | Some(Some("" | "1")) => Ok(true),
+        Some(Some("0")) => Ok(false),
+        Some(v) => Err(format!(
+            "{FAST_SWITCH} is {}: set it to 0 to read YAML without the fast reader, or to 1 (the default) to use it",
+            match v {
+                Some(v) => format!("{v:?}"),
+                None => "not UTF-8".to_string(),
+            }
+        )),
+    }
 }
 
 /// A document chunk of the stream: its text and the 0-based line it starts on.
@@ -150,10 +189,13 @@ pub fn parse_stream(text: &str) -> Result<Vec<Document>, YamlError> {
 /// Parses one document; on error returns (1-based line in the chunk, column, message).
 ///
 /// Plain manifests take the fast path (`fast`), several times quicker than serde-saphyr and
-/// built at their final size; everything else, errors included, is serde-saphyr's.
+/// built at their final size; everything else, errors included, is serde-saphyr's (all of it
+/// with `NIXERNETES_YAML_FAST=0`).
 fn parse_chunk(text: &str) -> Result<Value, (usize, usize, String)> {
-    if let Some(value) = fast::parse(text) {
-        return Ok(value);
+    if fast_on() {
+        if let Some(value) = fast::parse(text) {
+            return Ok(value);
+        }
     }
     let mut value = parse_with_saphyr(text)?;
     crate::resource::compact(&mut value);
@@ -244,6 +286,22 @@ pub fn write_stream<W: std::io::Write + ?Sized, V: std::borrow::Borrow<Value>>(
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn the_fast_switch_is_0_or_1() {
+        use std::ffi::OsStr;
+        assert_eq!(fast_switch(None), Ok(true));
+        assert_eq!(fast_switch(Some(OsStr::new(""))), Ok(true));
+        assert_eq!(fast_switch(Some(OsStr::new("1"))), Ok(true));
+        assert_eq!(fast_switch(Some(OsStr::new("0"))), Ok(false));
+        for wrong in ["false", "off", "no", " 0", "00", "2"] {
+            let e = fast_switch(Some(OsStr::new(wrong))).unwrap_err();
+            assert!(
+                e.starts_with(&format!("NIXERNETES_YAML_FAST is {wrong:?}: set it to 0")),
+                "{e}"
+            );
+        }
+    }
 
     #[test]
     fn documents_keep_their_lines_and_indices() {

@@ -38,7 +38,9 @@ pub const EXIT_USAGE: i32 = 2;
     name = "kubectl-nixernetes",
     bin_name = "kubectl nixernetes",
     version,
-    max_term_width = 100
+    max_term_width = 100,
+    after_help = "Environment:\n  NIXERNETES_YAML_FAST=0  read YAML without the fast reader: the same output, more slowly\n                          \
+                  (rules the fast reader out when a reading looks wrong; see docs/yaml.md)"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -274,6 +276,11 @@ fn apply_given(
 
 /// Runs the tool with `args` (argv, program name first) on the process's stdio.
 pub fn run(args: Vec<OsString>) -> i32 {
+    // A misspelt switch would silently leave the fast YAML reader on: refuse it in every mode.
+    if let Err(e) = crate::yaml::fast_reader() {
+        eprintln!("error: {e}");
+        return EXIT_USAGE;
+    }
     // Legacy Kustomize exec plugin: kustomize runs the plugin with the config file as argv[1]
     // and the config in KUSTOMIZE_PLUGIN_CONFIG_STRING.
     if std::env::var_os("KUSTOMIZE_PLUGIN_CONFIG_STRING").is_some() && args.len() >= 2 {

@@ -90,7 +90,7 @@ pub struct Scrubber {
 
 impl Scrubber {
     /// Remembers every value of `object` if it is a Secret: `data` (encoded and decoded),
-    /// `stringData`, and the last-applied annotation.
+    /// `stringData` (as written and encoded), and the last-applied annotation.
     pub fn add(&mut self, object: &Value) {
         if !is_secret(object) {
             return;
@@ -100,11 +100,16 @@ impl Scrubber {
                 for v in m.values() {
                     let Some(s) = v.as_str() else { continue };
                     self.values.push(s.to_string());
+                    let b64 = &base64::engine::general_purpose::STANDARD;
                     if field == "data" {
-                        if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(s) {
+                        if let Ok(bytes) = b64.decode(s) {
                             self.values
                                 .push(String::from_utf8_lossy(&bytes).into_owned());
                         }
+                    } else {
+                        // The API server stores `stringData` in `data`, encoded: its messages
+                        // quote that form.
+                        self.values.push(b64.encode(s));
                     }
                 }
             }
@@ -184,8 +189,8 @@ mod tests {
         s.add(&json!({"apiVersion": "v1", "kind": "Secret", "data": {"p": "aHVudGVyMg=="}, "stringData": {"t": "tok-123"}}));
         s.add(&json!({"apiVersion": "v1", "kind": "ConfigMap", "data": {"p": "visible"}}));
         assert_eq!(
-            s.scrub("Invalid value: \"hunter2\" (aHVudGVyMg==) tok-123 visible"),
-            "Invalid value: \"***\" (***) *** visible"
+            s.scrub("Invalid value: \"hunter2\" (aHVudGVyMg==) tok-123 (dG9rLTEyMw==) visible"),
+            "Invalid value: \"***\" (***) *** (***) visible"
         );
     }
 }

@@ -119,13 +119,21 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 /// fixtures and Kustomize examples, in sorted order.
 #[cfg(test)]
 pub(crate) fn sample_files() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut files = Vec::new();
-    for dir in ["examples", "tests/policy", "tests/fixtures", "krm"] {
-        walk(&root.join(dir), &mut files).expect("sample directory is readable");
-    }
+    let mut files = crate_manifests(&["examples", "tests/policy", "tests/fixtures", "krm"]);
     // Malformed input (alias bombs, a 20 MB scalar) renders nothing.
     files.retain(|f| !f.parent().is_some_and(|p| p.ends_with("fixtures/bad")));
+    files
+}
+
+/// Test support, for the integration tests too: every file a directory scan reads as manifests
+/// under `dirs` (relative to the crate's source root), malformed ones included, in sorted order.
+#[doc(hidden)]
+pub fn crate_manifests(dirs: &[&str]) -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    for dir in dirs {
+        walk(&root.join(dir), &mut files).expect("sample directory is readable");
+    }
     files.sort();
     files
 }

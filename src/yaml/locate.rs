@@ -88,7 +88,11 @@ impl<'a> Outline<'a> {
     /// the plain subset manifests are written in at a fraction of the event parser's cost;
     /// `None` when it declines (then [`Self::parse`] reads it). Where both read a document,
     /// their outlines answer every path alike (a test compares them over every sample).
+    /// Always `None` with `NIXERNETES_YAML_FAST=0` ([`super::fast_reader`]).
     pub fn from_fast(text: &'a str) -> Option<Outline<'a>> {
+        if !super::fast_on() {
+            return None;
+        }
         let (nodes, root, line) = super::fast::outline(text)?;
         Some(Self::from_nodes(nodes, root, line))
     }

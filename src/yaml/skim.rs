@@ -67,8 +67,13 @@ enum Node<'a> {
 }
 
 impl<'a> Skim<'a> {
-    /// `None` when the text is not one the skim can read (then read it whole).
+    /// `None` when the text is not one the skim can read (then read it whole), and always with
+    /// `NIXERNETES_YAML_FAST=0`, since the skim reads by the fast reader's rules
+    /// ([`super::fast_reader`]).
     pub fn new(text: &'a str) -> Option<Skim<'a>> {
+        if !super::fast_on() {
+            return None;
+        }
         let b = text.as_bytes();
         if text.len() > super::MAX_DOCUMENT_SCALAR_BYTES || !fast::plain_chars(b) {
             return None;

@@ -35,7 +35,7 @@ fn text(out: &Output) -> (String, String) {
     )
 }
 
-fn code(out: &Output) -> i32 {
+pub(crate) fn code(out: &Output) -> i32 {
     out.status.code().expect("exit code")
 }
 
@@ -70,7 +70,7 @@ fn input(c: &Cluster, name: &str, yaml: &str) -> (PathBuf, PathBuf) {
 }
 
 /// Server-side applies every document of `yaml` as `manager`.
-fn seed(c: &Cluster, manager: &str, yaml: &str) {
+pub(crate) fn seed(c: &Cluster, manager: &str, yaml: &str) {
     for doc in nixernetes::yaml::parse_stream(yaml).expect("seed yaml") {
         c.double
             .apply(&doc.value, manager, true)
@@ -161,7 +161,7 @@ fn kubectl_diff(c: &Cluster, rendered: &Path, args: &[&str]) -> (i32, Dirs, Stri
 }
 
 /// Writes an executable script into the cluster's scratch directory.
-fn executable(c: &Cluster, name: &str, text: &str) -> PathBuf {
+pub(crate) fn executable(c: &Cluster, name: &str, text: &str) -> PathBuf {
     let path = c.file(name, text);
     #[cfg(unix)]
     {
@@ -387,7 +387,7 @@ const SECRET_LIVE: &str = "hunter2-live-value";
 const SECRET_NEW: &str = "s3cr3t-new-value";
 const SECRET_STRING: &str = "plain-string-data-value";
 
-fn b64(s: &str) -> String {
+pub(crate) fn b64(s: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(s)
 }

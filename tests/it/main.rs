@@ -8,6 +8,7 @@ mod common;
 
 mod api_double;
 mod diff;
+mod fast_switch;
 mod generated;
 mod golden;
 mod judges;
@@ -19,6 +20,7 @@ mod network;
 mod policy;
 mod robustness;
 mod schemas;
+mod secrets;
 mod selector;
 mod uses;
 

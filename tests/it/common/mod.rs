@@ -37,6 +37,20 @@ pub fn run_binary(args: &[&str]) -> Outcome {
 
 /// [`run_binary`] with environment variables `env` and, when given, `stdin` as standard input.
 pub fn run_binary_with(args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Outcome {
+    let out = run_binary_raw(args, env, stdin.map(str::as_bytes));
+    Outcome {
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        status: out.status.code().unwrap_or(-1),
+    }
+}
+
+/// [`run_binary_with`], giving the bytes printed as they are.
+pub fn run_binary_raw(
+    args: &[&str],
+    env: &[(&str, &str)],
+    stdin: Option<&[u8]>,
+) -> std::process::Output {
     use std::io::Write;
     let mut child = Command::new(env!("CARGO_BIN_EXE_kubectl-nixernetes"))
         .args(args)
@@ -53,18 +67,13 @@ pub fn run_binary_with(args: &[&str], env: &[(&str, &str)], stdin: Option<&str>)
         .stderr(Stdio::piped())
         .spawn()
         .expect("the binary runs");
-    if let Some(text) = stdin {
+    if let Some(bytes) = stdin {
         let mut pipe = child.stdin.take().expect("stdin");
-        let text = text.to_owned();
+        let bytes = bytes.to_owned();
         // Written from a thread: a large input must not deadlock against a full stdout pipe.
-        std::thread::spawn(move || pipe.write_all(text.as_bytes()).expect("write stdin"));
+        std::thread::spawn(move || pipe.write_all(&bytes).expect("write stdin"));
     }
-    let out = child.wait_with_output().expect("the binary runs");
-    Outcome {
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        status: out.status.code().unwrap_or(-1),
-    }
+    child.wait_with_output().expect("the binary runs")
 }
 
 /// Compares `actual` with the golden file at `path` (a missing file reads as empty), or with
