@@ -7,6 +7,7 @@
 mod common;
 
 mod api_double;
+mod cli;
 mod diff;
 mod generated;
 mod golden;
