@@ -152,3 +152,147 @@ fn install_sh_takes_the_binary_from_cargo_target_dir() {
     assert!(stderr.contains("did not say where"), "{stderr}");
     assert!(!tmp.path().join("prefix/bin/kubectl-nixernetes").exists());
 }
+
+/// A directory with one good, one unparsable and one non-object file.
+fn mixed_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tmp");
+    let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+    write(
+        "a-pod.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: shop}\nspec:\n  containers:\n  - name: c\n    image: nginx:latest\n",
+    );
+    write(
+        "b-broken.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  labels: [unclosed\n",
+    );
+    write("c-list.yaml", "# a list, not an object\n- 1\n");
+    write(
+        "d-pod.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: worker, namespace: shop}\nspec:\n  hostNetwork: true\n  containers:\n  - name: c\n    image: busybox:1.36\n",
+    );
+    dir
+}
+
+/// `check` of a directory reports each unreadable file at its line and still checks the others,
+/// in every format, with exit 2; `render` of the same directory outputs nothing.
+#[test]
+fn check_reports_unreadable_files_and_checks_the_rest() {
+    let dir = mixed_dir();
+    let d = dir.path().to_str().unwrap();
+    let broken = format!("{d}/b-broken.yaml");
+    let list = format!("{d}/c-list.yaml");
+    let text = run_binary(&["check", d]);
+    assert_eq!(text.status, 2, "{}", text.stderr);
+    assert!(
+        text.stdout
+            .contains(&format!("{broken}\n     5  error   -")),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stdout.contains(&format!("{list}\n     2  error")),
+        "{}",
+        text.stdout
+    );
+    // Both good files were checked.
+    assert!(text.stdout.contains("Pod/shop/web"), "{}", text.stdout);
+    assert!(text.stdout.contains("Pod/shop/worker"), "{}", text.stdout);
+    assert!(text.stdout.contains("host-namespaces"), "{}", text.stdout);
+    assert!(text.stdout.contains("2 objects checked"), "{}", text.stdout);
+    assert!(
+        text.stderr.contains(&format!(
+            "not read, so not checked (errors in the report): {broken}, {list}"
+        )),
+        "{}",
+        text.stderr
+    );
+    let json = run_binary(&["check", d, "-o", "json"]);
+    assert_eq!(json.status, 2);
+    let report: Value = serde_json::from_str(&json.stdout).expect("json report");
+    let at = |file: &str| {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["file"] == file)
+            .cloned()
+            .unwrap_or_else(|| panic!("no finding at {file}: {report}"))
+    };
+    assert_eq!(at(&broken)["line"], 5);
+    assert_eq!(at(&broken)["severity"], "error");
+    assert_eq!(at(&list)["line"], 2);
+    assert_eq!(report["summary"]["objects"], 2);
+    let sarif = run_binary(&["check", d, "-o", "sarif"]);
+    assert_eq!(sarif.status, 2);
+    assert!(sarif.stdout.contains("\"ruleId\": \"invalid-input\""));
+    assert!(sarif.stdout.contains("b-broken.yaml"));
+    // Nothing readable at all: the errors alone, exit 2.
+    let only = run_binary(&["check", &broken]);
+    assert_eq!(only.status, 2);
+    assert!(only.stdout.is_empty());
+    assert!(
+        only.stderr
+            .contains(&format!("error: {broken}:5: invalid YAML")),
+        "{}",
+        only.stderr
+    );
+    // render refuses partial output.
+    let render = run_binary(&["render", d]);
+    assert_eq!(render.status, 1);
+    assert!(render.stdout.is_empty());
+    assert!(
+        render.stderr.contains(&format!("{broken}:5")),
+        "{}",
+        render.stderr
+    );
+    assert!(
+        render.stderr.contains(&format!("{list}:2")),
+        "{}",
+        render.stderr
+    );
+}
+
+/// Empty input (stdin, or a directory of comments and empty documents) is an error, as
+/// kubectl's `no objects passed to apply`: exit 1 and nothing on stdout, in both formats.
+#[test]
+fn render_of_empty_input_says_no_objects() {
+    for (args, stdin, named) in [
+        (vec!["render", "-"], Some(""), "stdin"),
+        (
+            vec!["render", "-", "-o", "json"],
+            Some("# only a comment\n---\n...\n"),
+            "stdin",
+        ),
+    ] {
+        let out = run_binary_with(&args, &[], stdin);
+        assert_eq!(out.status, 1, "{args:?}: {}", out.stderr);
+        assert!(out.stdout.is_empty(), "{args:?}: {}", out.stdout);
+        assert!(
+            out.stderr
+                .starts_with(&format!("error: no objects in the input ({named}:")),
+            "{args:?}: {}",
+            out.stderr
+        );
+    }
+    let dir = tempfile::tempdir().expect("tmp");
+    std::fs::write(dir.path().join("empty.yaml"), "# nothing yet\n---\n").unwrap();
+    let d = dir.path().to_str().unwrap();
+    let out = run_binary(&["render", d]);
+    assert_eq!(out.status, 1);
+    assert!(out.stdout.is_empty());
+    assert!(
+        out.stderr
+            .contains(&format!("no objects in the input ({d}:")),
+        "{}",
+        out.stderr
+    );
+    // One empty file among others is fine.
+    std::fs::write(
+        dir.path().join("cm.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\n",
+    )
+    .unwrap();
+    let out = run_binary(&["render", d]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("kind: ConfigMap"));
+}
