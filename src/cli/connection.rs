@@ -5,7 +5,9 @@ use crate::cluster::kubeconfig::Overrides;
 use std::path::PathBuf;
 
 #[derive(Debug, Clone, Default, clap::Args)]
-#[command(next_help_heading = "Cluster connection (kubectl's flags; each wins over the kubeconfig)")]
+#[command(
+    next_help_heading = "Cluster connection (kubectl's flags; each wins over the kubeconfig)"
+)]
 pub struct ConnectionFlags {
     /// Kubeconfig file (default: the files of KUBECONFIG that exist, merged, else
     /// ~/.kube/config; none is needed with --server).

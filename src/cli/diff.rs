@@ -98,7 +98,7 @@ pub struct DiffArgs {
     #[command(flatten)]
     pub flags: RenderFlags,
     #[command(flatten)]
-    pub connection: super::connection::ConnectionFlags,
+    pub connection: Box<super::connection::ConnectionFlags>,
 }
 
 /// `--request-timeout`: a duration, or `0` for none (as kubectl's flag).

@@ -164,8 +164,12 @@ impl Cluster {
         }
         let server = config.cluster_url.to_string();
         let namespace = config.default_namespace.clone();
-        let client = kube::Client::try_from(config)
-            .map_err(|e| format!("connecting to {server}: {}", error_chain(&e)))?;
+        let client = kube::Client::try_from(config).map_err(|e| match &e {
+            kube::Error::InferKubeconfig(k) => {
+                format!("connecting to {server}: {}", kubeconfig_error(k))
+            }
+            _ => format!("connecting to {server}: {}", error_chain(&e)),
+        })?;
         let permits = Arc::new(Semaphore::new(opts.max_requests.max(1)));
         let discovery = {
             let _permit = permits.acquire().await.map_err(|e| e.to_string())?;
@@ -326,8 +330,13 @@ fn load_kubeconfig(
     overrides: &super::kubeconfig::Overrides,
 ) -> Result<Kubeconfig, String> {
     let read = |path: &std::path::Path| {
-        Kubeconfig::read_from(path)
-            .map_err(|e| format!("reading kubeconfig {}: {}", path.display(), kubeconfig_error(&e)))
+        Kubeconfig::read_from(path).map_err(|e| {
+            format!(
+                "reading kubeconfig {}: {}",
+                path.display(),
+                kubeconfig_error(&e)
+            )
+        })
     };
     if let Some(path) = explicit {
         return read(path);
@@ -337,16 +346,22 @@ fn load_kubeconfig(
             let paths: Vec<PathBuf> = std::env::split_paths(&v)
                 .filter(|p| !p.as_os_str().is_empty())
                 .collect();
-            let looked = format!("KUBECONFIG={}", v.to_string_lossy());
+            let looked = format!(
+                "none of the files of KUBECONFIG={} exists",
+                v.to_string_lossy()
+            );
             (paths, looked)
         }
         _ => match std::env::var_os("HOME") {
             Some(home) => {
                 let p = PathBuf::from(home).join(".kube").join("config");
-                let looked = p.display().to_string();
+                let looked = format!("{} does not exist", p.display());
                 (vec![p], looked)
             }
-            None => (Vec::new(), "~/.kube/config (HOME is unset)".to_string()),
+            None => (
+                Vec::new(),
+                "HOME is unset, so there is no ~/.kube/config".to_string(),
+            ),
         },
     };
     let mut merged: Option<Kubeconfig> = None;
@@ -354,16 +369,20 @@ fn load_kubeconfig(
         let next = read(path)?;
         merged = Some(match merged {
             None => next,
-            Some(m) => m
-                .merge(next)
-                .map_err(|e| format!("merging kubeconfig {}: {}", path.display(), kubeconfig_error(&e)))?,
+            Some(m) => m.merge(next).map_err(|e| {
+                format!(
+                    "merging kubeconfig {}: {}",
+                    path.display(),
+                    kubeconfig_error(&e)
+                )
+            })?,
         });
     }
     match merged {
         Some(k) => Ok(k),
         None if overrides.server.is_some() => Ok(Kubeconfig::default()),
         None => Err(format!(
-            "no kubeconfig: {looked} does not exist; give --kubeconfig FILE, set KUBECONFIG, or name the cluster with --server"
+            "no kubeconfig: {looked}; give --kubeconfig FILE, set KUBECONFIG, or name the cluster with --server"
         )),
     }
 }

@@ -13,7 +13,9 @@
 //! exec plugin, auth provider, basic auth), where client-go would still let a token file win.
 //! The result is a kubeconfig of one context, which kube-rs loads as it loads any.
 
-use kube::config::{AuthInfo, Cluster, Context, Kubeconfig, NamedAuthInfo, NamedCluster, NamedContext};
+use kube::config::{
+    AuthInfo, Cluster, Context, Kubeconfig, NamedAuthInfo, NamedCluster, NamedContext,
+};
 use std::path::PathBuf;
 
 /// kubectl's connection flags; `None`/empty: the kubeconfig's value.
@@ -66,7 +68,11 @@ pub fn resolve(config: &Kubeconfig, o: &Overrides) -> Result<Kubeconfig, String>
                 let contexts: Vec<&str> = config.contexts.iter().map(|c| c.name.as_str()).collect();
                 format!(
                     "context {name:?} does not exist in the kubeconfig (it has: {})",
-                    if contexts.is_empty() { "none".to_string() } else { contexts.join(", ") }
+                    if contexts.is_empty() {
+                        "none".to_string()
+                    } else {
+                        contexts.join(", ")
+                    }
                 )
             })?,
         None => Context::default(),
@@ -85,7 +91,10 @@ pub fn resolve(config: &Kubeconfig, o: &Overrides) -> Result<Kubeconfig, String>
         None => Cluster::default(),
     };
     let user_name = nonempty(&o.user).or_else(|| context.user.clone());
-    let mut user = match user_name.as_ref().and_then(|n| config.auth_infos.iter().find(|u| &u.name == n)) {
+    let mut user = match user_name
+        .as_ref()
+        .and_then(|n| config.auth_infos.iter().find(|u| &u.name == n))
+    {
         Some(u) => u.auth_info.clone().unwrap_or_default(),
         None if o.user.is_some() => {
             return Err(format!(
@@ -137,7 +146,10 @@ pub fn resolve(config: &Kubeconfig, o: &Overrides) -> Result<Kubeconfig, String>
     if !o.impersonate_groups.is_empty() {
         user.impersonate_groups = Some(o.impersonate_groups.clone());
     }
-    let groups = user.impersonate_groups.as_ref().is_some_and(|g| !g.is_empty());
+    let groups = user
+        .impersonate_groups
+        .as_ref()
+        .is_some_and(|g| !g.is_empty());
     if groups && user.impersonate.as_deref().is_none_or(str::is_empty) {
         return Err("impersonating groups needs a user to impersonate: add --as USER".to_string());
     }
@@ -237,9 +249,27 @@ current-context: prod
         // The context's namespace stays.
         assert_eq!(context.namespace.as_deref(), Some("shop"));
         for (o, wanted) in [
-            (Overrides { cluster: Some("nope".into()), ..Default::default() }, "cluster \"nope\" (--cluster)"),
-            (Overrides { user: Some("nope".into()), ..Default::default() }, "user \"nope\" (--user)"),
-            (Overrides { context: Some("nope".into()), ..Default::default() }, "context \"nope\" does not exist in the kubeconfig (it has: prod, staging)"),
+            (
+                Overrides {
+                    cluster: Some("nope".into()),
+                    ..Default::default()
+                },
+                "cluster \"nope\" (--cluster)",
+            ),
+            (
+                Overrides {
+                    user: Some("nope".into()),
+                    ..Default::default()
+                },
+                "user \"nope\" (--user)",
+            ),
+            (
+                Overrides {
+                    context: Some("nope".into()),
+                    ..Default::default()
+                },
+                "context \"nope\" does not exist in the kubeconfig (it has: prod, staging)",
+            ),
         ] {
             let e = resolve(&config(), &o).unwrap_err();
             assert!(e.contains(wanted), "{e}");
@@ -248,25 +278,40 @@ current-context: prod
 
     #[test]
     fn server_drops_the_tls_server_name_unless_given() {
-        let o = Overrides { server: Some("https://10.0.0.1:6443".into()), ..Default::default() };
+        let o = Overrides {
+            server: Some("https://10.0.0.1:6443".into()),
+            ..Default::default()
+        };
         let (cluster, ..) = parts(&resolve(&config(), &o).unwrap());
         assert_eq!(cluster.server.as_deref(), Some("https://10.0.0.1:6443"));
         assert_eq!(cluster.tls_server_name, None);
         // The CA stays: only the name changes.
         assert!(cluster.certificate_authority_data.is_some());
-        let o = Overrides { tls_server_name: Some("api.example".into()), ..o };
+        let o = Overrides {
+            tls_server_name: Some("api.example".into()),
+            ..o
+        };
         let (cluster, ..) = parts(&resolve(&config(), &o).unwrap());
         assert_eq!(cluster.tls_server_name.as_deref(), Some("api.example"));
     }
 
     #[test]
     fn trust_flags_replace_the_kubeconfigs_trust() {
-        let o = Overrides { certificate_authority: Some("/etc/ca.pem".into()), ..Default::default() };
+        let o = Overrides {
+            certificate_authority: Some("/etc/ca.pem".into()),
+            ..Default::default()
+        };
         let (cluster, ..) = parts(&resolve(&config(), &o).unwrap());
-        assert_eq!(cluster.certificate_authority.as_deref(), Some("/etc/ca.pem"));
+        assert_eq!(
+            cluster.certificate_authority.as_deref(),
+            Some("/etc/ca.pem")
+        );
         assert_eq!(cluster.certificate_authority_data, None);
         assert_eq!(cluster.insecure_skip_tls_verify, Some(false));
-        let o = Overrides { insecure_skip_tls_verify: true, ..Default::default() };
+        let o = Overrides {
+            insecure_skip_tls_verify: true,
+            ..Default::default()
+        };
         let (cluster, ..) = parts(&resolve(&config(), &o).unwrap());
         assert_eq!(cluster.certificate_authority_data, None);
         assert_eq!(cluster.insecure_skip_tls_verify, Some(true));
@@ -292,22 +337,39 @@ current-context: prod
         };
         let (_, user, _) = parts(&resolve(&config(), &o).unwrap());
         use secrecy::ExposeSecret;
-        assert_eq!(user.token.as_ref().map(|t| t.expose_secret().to_string()).as_deref(), Some("flag-token"));
+        assert_eq!(
+            user.token
+                .as_ref()
+                .map(|t| t.expose_secret().to_string())
+                .as_deref(),
+            Some("flag-token")
+        );
         assert_eq!(user.token_file, None);
         assert_eq!(user.client_certificate.as_deref(), Some("/c.pem"));
         assert_eq!(user.client_certificate_data, None);
         assert_eq!(user.client_key.as_deref(), Some("/k.pem"));
         assert!(user.client_key_data.is_none());
         assert_eq!(user.impersonate.as_deref(), Some("jane"));
-        assert_eq!(user.impersonate_groups, Some(vec!["dev".into(), "ops".into()]));
+        assert_eq!(
+            user.impersonate_groups,
+            Some(vec!["dev".into(), "ops".into()])
+        );
     }
 
     #[test]
     fn impossible_combinations_are_errors() {
-        let o = Overrides { impersonate_groups: vec!["dev".into()], ..Default::default() };
-        assert!(resolve(&config(), &o).unwrap_err().contains("add --as USER"));
+        let o = Overrides {
+            impersonate_groups: vec!["dev".into()],
+            ..Default::default()
+        };
+        assert!(resolve(&config(), &o)
+            .unwrap_err()
+            .contains("add --as USER"));
         // The kubeconfig's `as` is enough.
-        let o = Overrides { context: Some("staging".into()), ..o };
+        let o = Overrides {
+            context: Some("staging".into()),
+            ..o
+        };
         assert!(resolve(&config(), &o).is_ok());
         let o = Overrides {
             context: Some("staging".into()),
@@ -319,7 +381,10 @@ current-context: prod
 
     #[test]
     fn server_alone_needs_no_kubeconfig() {
-        let o = Overrides { server: Some("http://127.0.0.1:8080".into()), ..Default::default() };
+        let o = Overrides {
+            server: Some("http://127.0.0.1:8080".into()),
+            ..Default::default()
+        };
         let (cluster, user, context) = parts(&resolve(&Kubeconfig::default(), &o).unwrap());
         assert_eq!(cluster.server.as_deref(), Some("http://127.0.0.1:8080"));
         assert!(user.token.is_none() && user.exec.is_none() && user.client_key_data.is_none());

@@ -8,6 +8,7 @@ mod common;
 
 mod api_double;
 mod cli;
+mod connection;
 mod diff;
 mod generated;
 mod golden;
