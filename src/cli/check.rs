@@ -35,6 +35,11 @@ pub enum FailOn {
 }
 
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it; 2 usage errors, or\n\
+input that cannot be read or expanded. A file that cannot be read does not stop the others: its\n\
+error is in the report at its line, every other file is checked, and the exit code is 2."
+)]
 pub struct CheckArgs {
     /// Files or directories to check; `-` reads stdin.
     ///

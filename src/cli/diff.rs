@@ -3,7 +3,8 @@
 //! JSON report, or LIVE/MERGED directories for `KUBECTL_EXTERNAL_DIFF` programs.
 //!
 //! Exit codes: 0 no changes; 1 changes; 2 any error, conflict or required replacement (also for
-//! bad flags, unreadable or invalid input, and an unreachable cluster). Everything is printed
+//! bad flags, unreadable, invalid or empty input, and an unreachable cluster). The connection
+//! flags are kubectl's (`cli::connection`). Everything is printed
 //! before exiting; one failing object never stops the others.
 
 use super::RenderFlags;

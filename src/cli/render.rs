@@ -19,6 +19,11 @@ pub enum Diagnostics {
 }
 
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Exit codes: 0 success; 1 the input has errors (all reported on stderr, nothing on stdout:\n\
+never partial output), also input without a single object (\"no objects in the input\");\n\
+2 usage errors."
+)]
 pub struct RenderArgs {
     /// Files or directories to render; `-` reads stdin.
     ///
