@@ -22,7 +22,9 @@ pub struct ConnectionFlags {
     /// Kubeconfig user to use instead of the context's.
     #[arg(long, value_name = "NAME")]
     pub user: Option<String>,
-    /// Address of the API server; drops the kubeconfig's tls-server-name.
+    /// Address of the API server; drops the kubeconfig's tls-server-name. Without a scheme:
+    /// https when TLS is configured (a CA, a client certificate, or skipping verification),
+    /// else http.
     ///
     /// Example: --server https://127.0.0.1:6443
     #[arg(short = 's', long, value_name = "URL")]

@@ -397,6 +397,7 @@ fn kubeconfig_error(e: &kube::config::KubeconfigError) -> String {
     };
     match e {
         KubeconfigError::ReadConfig(io, _) => io.to_string(),
+        KubeconfigError::ParseClusterUrl(e) => format!("the server is not a URL: {e}"),
         KubeconfigError::LoadCertificateAuthority(d) => data("certificate authority", d),
         KubeconfigError::LoadClientCertificate(d) => data("client certificate", d),
         KubeconfigError::LoadClientKey(d) => data("client key", d),

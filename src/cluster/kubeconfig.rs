@@ -124,6 +124,18 @@ pub fn resolve(config: &Kubeconfig, o: &Overrides) -> Result<Kubeconfig, String>
         );
     }
 
+    // client-go's default scheme for a server without one: https when TLS is configured.
+    if let Some(server) = cluster.server.clone().filter(|s| !s.contains("://")) {
+        let tls = cluster.certificate_authority.is_some()
+            || cluster.certificate_authority_data.is_some()
+            || cluster.insecure_skip_tls_verify == Some(true)
+            || o.client_certificate.is_some()
+            || user.client_certificate.is_some()
+            || user.client_certificate_data.is_some();
+        let scheme = if tls { "https" } else { "http" };
+        cluster.server = Some(format!("{scheme}://{server}"));
+    }
+
     if let Some(token) = &o.token {
         user.token = Some(token.clone().into());
         user.token_file = None;
@@ -377,6 +389,29 @@ current-context: prod
             ..Default::default()
         };
         assert!(resolve(&config(), &o).unwrap_err().contains("--client-key"));
+    }
+
+    #[test]
+    fn a_server_without_scheme_gets_client_gos() {
+        let o = Overrides {
+            server: Some("127.0.0.1:6443".into()),
+            ..Default::default()
+        };
+        let (cluster, ..) = parts(&resolve(&Kubeconfig::default(), &o).unwrap());
+        assert_eq!(cluster.server.as_deref(), Some("http://127.0.0.1:6443"));
+        let o = Overrides {
+            insecure_skip_tls_verify: true,
+            ..o
+        };
+        let (cluster, ..) = parts(&resolve(&Kubeconfig::default(), &o).unwrap());
+        assert_eq!(cluster.server.as_deref(), Some("https://127.0.0.1:6443"));
+        // The prod cluster has a CA.
+        let o = Overrides {
+            server: Some("10.0.0.1:6443".into()),
+            ..Default::default()
+        };
+        let (cluster, ..) = parts(&resolve(&config(), &o).unwrap());
+        assert_eq!(cluster.server.as_deref(), Some("https://10.0.0.1:6443"));
     }
 
     #[test]
