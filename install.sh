@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds the release binary and installs kubectl-nixernetes into ${PREFIX:-$HOME/.local}/bin.
 # Safe to run again: it rebuilds only what changed and replaces the installed binary.
+# CARGO_TARGET_DIR (or a cargo config's build.target-dir) is honoured: the binary is taken from
+# where cargo says it built it.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -14,13 +16,23 @@ if ! command -v cargo >/dev/null 2>&1; then
 fi
 
 echo "building kubectl-nixernetes (release)…" >&2
-cargo build --release --locked --manifest-path "$here/Cargo.toml" --bin kubectl-nixernetes >&2
+# The binary is wherever cargo put it (CARGO_TARGET_DIR, build.target-dir in a cargo config):
+# cargo names it in its JSON messages on stdout; progress and diagnostics stay on stderr.
+built="$(cargo build --release --locked --manifest-path "$here/Cargo.toml" --bin kubectl-nixernetes \
+  --message-format=json-render-diagnostics |
+  sed -n 's/.*"executable":"\([^"]*kubectl-nixernetes\)".*/\1/p' | tail -n 1)"
+if [ -z "$built" ] || [ ! -x "$built" ]; then
+  echo "install.sh: cargo built kubectl-nixernetes but did not say where (got '${built}')." >&2
+  echo "Look for it under \${CARGO_TARGET_DIR:-$here/target}/release/ and copy it to $bindir yourself." >&2
+  exit 1
+fi
 
 mkdir -p "$bindir"
 # Copy to a temporary name and rename: an interrupted install never leaves a half-written binary.
-install -m 0755 "$here/target/release/kubectl-nixernetes" "$bindir/.kubectl-nixernetes.tmp"
+install -m 0755 "$built" "$bindir/.kubectl-nixernetes.tmp"
 mv -f "$bindir/.kubectl-nixernetes.tmp" "$bindir/kubectl-nixernetes"
-echo "installed $bindir/kubectl-nixernetes ($("$bindir/kubectl-nixernetes" version))" >&2
+echo "installed $bindir/kubectl-nixernetes (from $built):" >&2
+"$bindir/kubectl-nixernetes" version | sed 's/^/  /' >&2
 
 case ":$PATH:" in
   *":$bindir:"*) ;;

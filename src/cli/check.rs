@@ -2,7 +2,9 @@
 //! against the built-in checks, and report as text, JSON or SARIF.
 //!
 //! Exit codes: 0 clean (or nothing at or above `--fail-on`), 1 findings at or above `--fail-on`,
-//! 2 usage errors or input that cannot be read or expanded.
+//! 2 usage errors or input that cannot be read or expanded. A file that cannot be read (invalid
+//! YAML, not an object) does not stop the others: they are checked and reported, its error is
+//! in the report at its file and line, and the exit code is 2.
 
 use super::selector::Left;
 use super::{emit, print_findings, PolicyFlags, EXIT_USAGE};
@@ -34,6 +36,11 @@ pub enum FailOn {
 }
 
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it; 2 usage errors, or\n\
+input that cannot be read or expanded. A file that cannot be read does not stop the others: its\n\
+error is in the report at its line, every other file is checked, and the exit code is 2."
+)]
 pub struct CheckArgs {
     /// Files or directories to check; `-` reads stdin.
     ///
@@ -82,15 +89,15 @@ pub fn run(args: &CheckArgs) -> i32 {
         eprintln!("error: nothing to check: give a PATH, -f FILE, or - for stdin");
         return EXIT_USAGE;
     }
+    // A file that cannot be read is reported with the findings of the others, which are still
+    // checked: a linter does not stop at the first bad file. The exit code is then 2.
     let mut stdin = source::locate::Kept::new(std::io::stdin().lock());
-    let resources = match source::files::read_all(&inputs, &mut stdin) {
-        Ok(r) => r,
-        Err(mut e) => {
-            source::locate::field_lines(&mut e, stdin.text(), Severity::Info);
-            print_findings(&e);
-            return EXIT_USAGE;
-        }
-    };
+    let (resources, mut unreadable) = source::files::read_each(&inputs, &mut stdin);
+    if resources.is_empty() && !unreadable.is_empty() {
+        source::locate::field_lines(&mut unreadable, stdin.text(), Severity::Info);
+        print_findings(&unreadable);
+        return EXIT_USAGE;
+    }
     let mut overrides = Overrides::default();
     if let Err(e) = args.policy.apply_judging(&mut overrides) {
         print_findings(&e);
@@ -110,7 +117,8 @@ pub fn run(args: &CheckArgs) -> i32 {
         .iter()
         .any(|f| f.severity == Severity::Error && f.check.is_none())
     {
-        let mut findings = out.findings;
+        let mut findings = unreadable;
+        crate::finding::append(&mut findings, out.findings);
         source::locate::field_lines(&mut findings, stdin.text(), Severity::Info);
         print_findings(&findings);
         return EXIT_USAGE;
@@ -125,7 +133,8 @@ pub fn run(args: &CheckArgs) -> i32 {
         .iter()
         .filter(|r| !r.is_local_config())
         .collect();
-    let mut findings = out.findings.clone();
+    let mut findings = unreadable.clone();
+    crate::finding::append(&mut findings, out.findings.clone());
     // The checks see the whole set (one platform: coverage and selector checks compare objects
     // with each other); the report is about the objects `-l` selects.
     let mut checked = policy::run(&objects, &settings);
@@ -167,7 +176,18 @@ pub fn run(args: &CheckArgs) -> i32 {
         FailOn::Error => Severity::Error,
         FailOn::Warning => Severity::Warning,
     };
-    if findings.iter().any(|f| f.severity >= threshold) {
+    if !unreadable.is_empty() {
+        let files: std::collections::BTreeSet<&str> = unreadable
+            .iter()
+            .filter_map(|f| f.origin.as_ref().map(|o| &*o.file))
+            .collect();
+        let files: Vec<&str> = files.into_iter().collect();
+        eprintln!(
+            "error: not read, so not checked (errors in the report): {}; every other file was checked",
+            if files.is_empty() { "some input".to_string() } else { files.join(", ") }
+        );
+        EXIT_USAGE
+    } else if findings.iter().any(|f| f.severity >= threshold) {
         1
     } else {
         printed

@@ -3,7 +3,8 @@
 //! JSON report, or LIVE/MERGED directories for `KUBECTL_EXTERNAL_DIFF` programs.
 //!
 //! Exit codes: 0 no changes; 1 changes; 2 any error, conflict or required replacement (also for
-//! bad flags, unreadable or invalid input, and an unreachable cluster). Everything is printed
+//! bad flags, unreadable, invalid or empty input, and an unreachable cluster). The connection
+//! flags are kubectl's (`cli::connection`). Everything is printed
 //! before exiting; one failing object never stops the others.
 
 use super::RenderFlags;
@@ -50,12 +51,6 @@ pub struct DiffArgs {
     /// File or directory to diff (like kubectl's -f); repeatable.
     #[arg(short = 'f', long = "filename", value_name = "FILE")]
     pub filenames: Vec<String>,
-    /// Kubeconfig file (default: KUBECONFIG, else ~/.kube/config).
-    #[arg(long, value_name = "FILE")]
-    pub kubeconfig: Option<PathBuf>,
-    /// Kubeconfig context to use (default: the current context).
-    #[arg(long, value_name = "NAME")]
-    pub context: Option<String>,
     /// Objects diffed at once, as kubectl's flag; each sends its GET and its dry run
     /// together, so at most twice as many requests are in flight.
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..))]
@@ -106,6 +101,8 @@ pub struct DiffArgs {
     pub select: super::selector::SelectorFlag,
     #[command(flatten)]
     pub flags: RenderFlags,
+    #[command(flatten)]
+    pub connection: Box<super::connection::ConnectionFlags>,
 }
 
 /// `--request-timeout`: a duration, or `0` for none (as kubectl's flag).
@@ -168,8 +165,8 @@ pub fn run(args: &DiffArgs) -> i32 {
         selector: selector.map(|s| s.label_selector().clone()),
     };
     let connect = ConnectOptions {
-        kubeconfig: args.kubeconfig.clone(),
-        context: args.context.clone(),
+        kubeconfig: args.connection.kubeconfig.clone(),
+        overrides: args.connection.overrides(),
         namespace: args.flags.namespace.clone(),
         max_requests: 2 * usize::from(args.concurrency),
         request_timeout: (!args.request_timeout.is_zero()).then_some(args.request_timeout),

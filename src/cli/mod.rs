@@ -6,6 +6,7 @@
 
 pub mod api_double;
 pub mod check;
+pub mod connection;
 pub mod diff;
 pub mod explain;
 pub mod function;

@@ -20,6 +20,11 @@ pub enum Diagnostics {
 }
 
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Exit codes: 0 success; 1 the input has errors (all reported on stderr, nothing on stdout:\n\
+never partial output), also input without a single object (\"no objects in the input\");\n\
+2 usage errors."
+)]
 pub struct RenderArgs {
     /// Files or directories to render; `-` reads stdin.
     ///
@@ -208,6 +213,20 @@ fn render_each(
     }
     let mut stdin = source::locate::Kept::new(std::io::stdin().lock());
     let resources = match source::files::read_all(inputs, &mut stdin) {
+        Ok(r) if r.is_empty() => {
+            // kubectl's `no objects passed to apply`: an empty render is a wrong path or a
+            // failed command upstream, and applied or synced it would remove everything.
+            findings.push(Finding::error(format!(
+                "no objects in the input ({}: only empty documents or comments); give files that hold Kubernetes objects or module resources",
+                inputs
+                    .iter()
+                    .map(|i| if i == "-" { "stdin" } else { i })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+            print_findings(&findings);
+            return Err(EXIT_INVALID);
+        }
         Ok(r) => r,
         Err(mut e) => {
             findings.append(&mut e);

@@ -20,10 +20,11 @@ use tokio::sync::Semaphore;
 /// How to reach the cluster (kubectl's connection flags).
 #[derive(Debug, Clone, Default)]
 pub struct ConnectOptions {
-    /// `--kubeconfig`; else `KUBECONFIG` (a path list, merged), else `~/.kube/config`.
+    /// `--kubeconfig`; else `KUBECONFIG` (a path list, merged; missing files skipped, as
+    /// kubectl does), else `~/.kube/config` (none at all is fine with `--server`).
     pub kubeconfig: Option<PathBuf>,
-    /// `--context`; else the kubeconfig's current context.
-    pub context: Option<String>,
+    /// `--context`, `--cluster`, `--user`, `--server`, `--token`, … over the kubeconfig.
+    pub overrides: super::kubeconfig::Overrides,
     /// `-n`; else the context's namespace, else `default`.
     pub namespace: Option<String>,
     /// Requests in flight at most (at least 1).
@@ -147,24 +148,13 @@ impl Cluster {
     /// Loads the kubeconfig, builds the client and runs discovery (aggregated; legacy
     /// per-group discovery when the server does not aggregate).
     pub async fn connect(opts: &ConnectOptions) -> Result<Cluster, String> {
-        let kubeconfig = match &opts.kubeconfig {
-            Some(path) => Kubeconfig::read_from(path).map_err(|e| {
-                format!("reading kubeconfig {}: {}", path.display(), error_chain(&e))
-            })?,
-            None => Kubeconfig::read().map_err(|e| {
-                format!(
-                    "reading kubeconfig (KUBECONFIG or ~/.kube/config): {}",
-                    error_chain(&e)
-                )
-            })?,
-        };
-        let options = KubeConfigOptions {
-            context: opts.context.clone(),
-            ..KubeConfigOptions::default()
-        };
-        let mut config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
-            .await
-            .map_err(|e| format!("kubeconfig: {}", error_chain(&e)))?;
+        let kubeconfig = load_kubeconfig(opts.kubeconfig.as_deref(), &opts.overrides)?;
+        let kubeconfig = super::kubeconfig::resolve(&kubeconfig, &opts.overrides)
+            .map_err(|e| format!("kubeconfig: {e}"))?;
+        let mut config =
+            kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
+                .await
+                .map_err(|e| format!("kubeconfig: {}", kubeconfig_error(&e)))?;
         if let Some(ns) = &opts.namespace {
             config.default_namespace = ns.clone();
         }
@@ -174,8 +164,12 @@ impl Cluster {
         }
         let server = config.cluster_url.to_string();
         let namespace = config.default_namespace.clone();
-        let client = kube::Client::try_from(config)
-            .map_err(|e| format!("connecting to {server}: {}", error_chain(&e)))?;
+        let client = kube::Client::try_from(config).map_err(|e| match &e {
+            kube::Error::InferKubeconfig(k) => {
+                format!("connecting to {server}: {}", kubeconfig_error(k))
+            }
+            _ => format!("connecting to {server}: {}", error_chain(&e)),
+        })?;
         let permits = Arc::new(Semaphore::new(opts.max_requests.max(1)));
         let discovery = {
             let _permit = permits.acquire().await.map_err(|e| e.to_string())?;
@@ -325,6 +319,89 @@ impl Cluster {
                 item
             })
             .collect())
+    }
+}
+
+/// The kubeconfig as kubectl finds it: `--kubeconfig` (must exist), else the files of
+/// `KUBECONFIG` that exist, merged, else `~/.kube/config`. No file at all is an empty kubeconfig
+/// when `--server` names the cluster, else an error that says where it looked.
+fn load_kubeconfig(
+    explicit: Option<&std::path::Path>,
+    overrides: &super::kubeconfig::Overrides,
+) -> Result<Kubeconfig, String> {
+    let read = |path: &std::path::Path| {
+        Kubeconfig::read_from(path).map_err(|e| {
+            format!(
+                "reading kubeconfig {}: {}",
+                path.display(),
+                kubeconfig_error(&e)
+            )
+        })
+    };
+    if let Some(path) = explicit {
+        return read(path);
+    }
+    let (paths, looked): (Vec<PathBuf>, String) = match std::env::var_os("KUBECONFIG") {
+        Some(v) if !v.is_empty() => {
+            let paths: Vec<PathBuf> = std::env::split_paths(&v)
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect();
+            let looked = format!(
+                "none of the files of KUBECONFIG={} exists",
+                v.to_string_lossy()
+            );
+            (paths, looked)
+        }
+        _ => match std::env::var_os("HOME") {
+            Some(home) => {
+                let p = PathBuf::from(home).join(".kube").join("config");
+                let looked = format!("{} does not exist", p.display());
+                (vec![p], looked)
+            }
+            None => (
+                Vec::new(),
+                "HOME is unset, so there is no ~/.kube/config".to_string(),
+            ),
+        },
+    };
+    let mut merged: Option<Kubeconfig> = None;
+    for path in paths.iter().filter(|p| p.exists()) {
+        let next = read(path)?;
+        merged = Some(match merged {
+            None => next,
+            Some(m) => m.merge(next).map_err(|e| {
+                format!(
+                    "merging kubeconfig {}: {}",
+                    path.display(),
+                    kubeconfig_error(&e)
+                )
+            })?,
+        });
+    }
+    match merged {
+        Some(k) => Ok(k),
+        None if overrides.server.is_some() => Ok(Kubeconfig::default()),
+        None => Err(format!(
+            "no kubeconfig: {looked}; give --kubeconfig FILE, set KUBECONFIG, or name the cluster with --server"
+        )),
+    }
+}
+
+/// A kubeconfig error in words, with its causes; kube's read error quotes a debug-printed path
+/// (`'"~/.kube/config"'`), so that one is worded here.
+fn kubeconfig_error(e: &kube::config::KubeconfigError) -> String {
+    use kube::config::{KubeconfigError, LoadDataError};
+    let data = |what: &str, d: &LoadDataError| match d {
+        LoadDataError::ReadFile(io, path) => format!("reading {what} {}: {io}", path.display()),
+        other => format!("{what}: {}", error_chain(other)),
+    };
+    match e {
+        KubeconfigError::ReadConfig(io, _) => io.to_string(),
+        KubeconfigError::ParseClusterUrl(e) => format!("the server is not a URL: {e}"),
+        KubeconfigError::LoadCertificateAuthority(d) => data("certificate authority", d),
+        KubeconfigError::LoadClientCertificate(d) => data("client certificate", d),
+        KubeconfigError::LoadClientKey(d) => data("client key", d),
+        other => error_chain(other),
     }
 }
 

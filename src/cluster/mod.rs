@@ -6,3 +6,4 @@
 //! nothing in the rendering path may depend on it.
 
 pub mod client;
+pub mod kubeconfig;

@@ -45,10 +45,12 @@ pub fn grouped(
         std::collections::HashMap::new();
     for (i, f) in findings.iter().enumerate() {
         let document = documents.get(i).cloned().flatten();
-        let key = f.object.as_ref().map(|o| match &document {
-            Some(origin) => format!("{o}  ({origin})"),
-            None => o.to_string(),
-        });
+        // A finding about no object (a file that cannot be read) is grouped under its file.
+        let key = match (&f.object, &document) {
+            (Some(o), Some(origin)) => Some(format!("{o}  ({origin})")),
+            (Some(o), None) => Some(o.to_string()),
+            (None, _) => f.origin.as_ref().map(|o| o.file.to_string()),
+        };
         match index.get(&key) {
             Some(&at) => groups[at].1.push(f),
             None => {

@@ -347,9 +347,22 @@ pub fn served(minor: KubernetesVersion) -> impl Iterator<Item = (&'static Api, b
         .map(move |a| (a, a.deprecated_in(minor)))
 }
 
+/// The minors this table describes, oldest first: the supported minors that serve at least
+/// the core API (`kubectl nixernetes version` lists them).
+pub fn minors() -> impl Iterator<Item = KubernetesVersion> {
+    KubernetesVersion::ALL
+        .into_iter()
+        .filter(|&m| served(m).any(|(a, _)| a.api_version == "v1" && a.kind == "Pod"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_table_describes_every_supported_minor() {
+        assert_eq!(minors().collect::<Vec<_>>(), KubernetesVersion::ALL);
+    }
 
     fn at(minor: u8) -> KubernetesVersion {
         KubernetesVersion::from_minor(minor).unwrap()

@@ -9,8 +9,21 @@ use std::sync::Arc;
 
 /// Reads every input, in order. Directories are walked recursively in sorted order, taking
 /// `*.yaml`, `*.yml` and `*.json` and skipping Kustomize's own files and hidden entries.
-/// All errors of all inputs are collected.
+/// All errors of all inputs are collected; any error fails the whole read (see [`read_each`]
+/// for a reader that keeps what it could read).
 pub fn read_all(inputs: &[String], stdin: &mut dyn Read) -> Result<Vec<Resource>, Vec<Finding>> {
+    let (resources, errors) = read_each(inputs, stdin);
+    if errors.is_empty() {
+        Ok(resources)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Reads every input as [`read_all`] does, but keeps the resources of every file that could be
+/// read beside the errors of those that could not (a file with any error contributes none of
+/// its objects): what a linter needs to check the rest.
+pub fn read_each(inputs: &[String], stdin: &mut dyn Read) -> (Vec<Resource>, Vec<Finding>) {
     let mut resources = Vec::new();
     let mut errors = Vec::new();
     let mut stdin_used = false;
@@ -48,11 +61,7 @@ pub fn read_all(inputs: &[String], stdin: &mut dyn Read) -> Result<Vec<Resource>
             Err(e) => errors.push(Finding::error(format!("{input}: {e}"))),
         }
     }
-    if errors.is_empty() {
-        Ok(resources)
-    } else {
-        Err(errors)
-    }
+    (resources, errors)
 }
 
 fn read_file(path: &Path, resources: &mut Vec<Resource>, errors: &mut Vec<Finding>) {

@@ -197,10 +197,14 @@ fn kubectl_finds_the_plugin_on_path() {
         .output()
         .expect("kubectl");
     let stdout = check(out, "kubectl nixernetes version");
-    assert_eq!(
-        stdout,
-        format!("kubectl-nixernetes {}\n", env!("CARGO_PKG_VERSION"))
+    assert!(
+        stdout.starts_with(&format!(
+            "kubectl-nixernetes {}\n",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{stdout}"
     );
+    assert!(stdout.contains("\nKubernetes: 1.31 to 1.37"), "{stdout}");
 }
 
 /// What kubectl reads from a YAML file: one JSON value per object, in file order.

@@ -7,6 +7,8 @@
 mod common;
 
 mod api_double;
+mod cli;
+mod connection;
 mod diff;
 mod fast_switch;
 mod generated;
