@@ -39,7 +39,25 @@ pub const BIN: &str = "kubectl-nixernetes";
 pub fn script(shell: Shell) -> Vec<u8> {
     let mut out = Vec::new();
     clap_complete::generate(shell, &mut Cli::command(), BIN, &mut out);
+    if shell == Shell::Bash {
+        out = fix_bash(&out);
+    }
     out
+}
+
+/// clap_complete's bash script for a name with a hyphen never completes past the subcommand
+/// (clap-rs/clap#6421): its loop spells a subcommand's state `kubectl__nixernetes__subcmd__render`,
+/// its case arms `kubectl__subcmd__nixernetes__subcmd__render`. The arms are respelled as the
+/// loop spells them (nothing to do once clap_complete is fixed).
+fn fix_bash(script: &[u8]) -> Vec<u8> {
+    let loop_prefix = BIN.replace('-', "__");
+    let arm_prefix = BIN.replace('-', "__subcmd__");
+    String::from_utf8_lossy(script)
+        .replace(
+            &format!("{arm_prefix}__subcmd__"),
+            &format!("{loop_prefix}__subcmd__"),
+        )
+        .into_bytes()
 }
 
 pub fn run(args: &CompletionArgs) -> i32 {
