@@ -7,11 +7,13 @@
 mod common;
 
 mod api_double;
+mod completion;
 mod diff;
 mod generated;
 mod golden;
 mod judges;
 mod kinds;
+mod krew;
 mod krm_exec;
 mod kubectl;
 mod layers;
