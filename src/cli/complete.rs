@@ -236,6 +236,14 @@ fn values(cmd: &clap::Command, arg: &Arg, current: &str, prefix: &str) -> Comple
     let mut done = match (cmd.get_name(), id) {
         ("explain", "target") => kind_or_field(current),
         ("schema", "kinds") => kinds(current),
+        ("man", "subcommand") => Completion {
+            candidates: super::man::subcommands()
+                .into_iter()
+                .filter(|s| s.starts_with(current))
+                .map(|s| (s, String::new()))
+                .collect(),
+            directive: NO_FILE_COMP,
+        },
         _ => {
             let possible = arg.get_possible_values();
             if !possible.is_empty() {
@@ -266,19 +274,17 @@ fn values(cmd: &clap::Command, arg: &Arg, current: &str, prefix: &str) -> Comple
 
 /// What the shell completes for a free-form value: file names for a file or path, directory
 /// names for a directory, nothing for the rest (names, counts, KEY=VALUE…). Read from the value
-/// hint, else from the value's name in the usage (`FILE`, `PATH`, `DIR`).
+/// hint (clap gives a `PathBuf` one for any path) and the value's name in the usage (`FILE`,
+/// `PATH`, `DIR`).
 fn path_directive(arg: &Arg) -> u32 {
     use clap::ValueHint;
-    match arg.get_value_hint() {
-        ValueHint::FilePath | ValueHint::AnyPath | ValueHint::ExecutablePath => return 0,
-        ValueHint::DirPath => return FILTER_DIRS,
-        ValueHint::Unknown => {}
-        _ => return NO_FILE_COMP,
-    }
     let names = arg.get_value_names().unwrap_or_default();
-    match names.first().map(|n| n.as_str()) {
-        Some("FILE" | "PATH") => 0,
-        Some("DIR") => FILTER_DIRS,
+    let name = names.first().map(|n| n.as_str());
+    match arg.get_value_hint() {
+        ValueHint::DirPath => FILTER_DIRS,
+        _ if name == Some("DIR") => FILTER_DIRS,
+        ValueHint::FilePath | ValueHint::AnyPath | ValueHint::ExecutablePath => 0,
+        ValueHint::Unknown if matches!(name, Some("FILE" | "PATH")) => 0,
         _ => NO_FILE_COMP,
     }
 }
@@ -437,6 +443,15 @@ mod tests {
             at(&["explain", "webapp", ""]),
             Completion::none(NO_FILE_COMP)
         );
+    }
+
+    #[test]
+    fn man_pages_of_subcommands() {
+        assert_eq!(
+            values_of(&at(&["man", "ku"])),
+            ["kustomize-plugin", "kustomize-plugins"]
+        );
+        assert_eq!(at(&["man", "--dir", ""]).directive, FILTER_DIRS);
     }
 
     #[test]
