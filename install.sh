@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the release binary and installs kubectl-nixernetes into ${PREFIX:-$HOME/.local}/bin.
+# Builds the release binary and installs kubectl-nixernetes and its completion helper into
+# ${PREFIX:-$HOME/.local}/bin, and its manual pages into ${PREFIX:-$HOME/.local}/share/man/man1.
 # Safe to run again: it rebuilds only what changed and replaces the installed binary.
 # CARGO_TARGET_DIR (or a cargo config's build.target-dir) is honoured: the binary is taken from
 # where cargo says it built it.
@@ -33,6 +34,11 @@ install -m 0755 "$built" "$bindir/.kubectl-nixernetes.tmp"
 mv -f "$bindir/.kubectl-nixernetes.tmp" "$bindir/kubectl-nixernetes"
 echo "installed $bindir/kubectl-nixernetes (from $built):" >&2
 "$bindir/kubectl-nixernetes" version | sed 's/^/  /' >&2
+# kubectl (1.26 or later) completes `kubectl nixernetes <TAB>` by running this helper from PATH.
+install -m 0755 "$here/completion/kubectl_complete-nixernetes" "$bindir/kubectl_complete-nixernetes"
+mandir="$prefix/share/man/man1"
+"$bindir/kubectl-nixernetes" man --dir "$mandir" >/dev/null
+echo "installed $bindir/kubectl_complete-nixernetes (completion) and manual pages in $mandir" >&2
 
 case ":$PATH:" in
   *":$bindir:"*) ;;

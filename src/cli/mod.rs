@@ -6,12 +6,15 @@
 
 pub mod api_double;
 pub mod check;
+pub mod complete;
+pub mod completion;
 pub mod connection;
 pub mod diff;
 pub mod explain;
 pub mod function;
 pub mod kinds;
 pub mod kustomize_plugin;
+pub mod man;
 pub mod render;
 pub mod schema;
 pub mod selector;
@@ -73,6 +76,9 @@ pub enum Command {
     /// Serve an in-memory Kubernetes API server (for trying kubectl or diff without a cluster).
     #[cfg(feature = "api-double")]
     ApiDouble(api_double::ApiDoubleArgs),
+    // The help of these two is on their argument structs.
+    Completion(completion::CompletionArgs),
+    Man(man::ManArgs),
 }
 
 /// Output formats of `render`.
@@ -294,6 +300,11 @@ pub fn run(args: Vec<OsString>) -> i32 {
     if args.len() == 1 && !std::io::stdin().is_terminal() {
         return function::run_from_stdin(true);
     }
+    // kubectl's plugin completion (kubectl_complete-nixernetes): not a clap subcommand, so that
+    // the words completed are never parsed as flags, and the scripts and pages never show it.
+    if args.get(1).is_some_and(|a| a == complete::SUBCOMMAND) {
+        return complete::run(&args[2..]);
+    }
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
@@ -314,6 +325,8 @@ pub fn run(args: Vec<OsString>) -> i32 {
         Command::Version(a) => version::run(&a),
         #[cfg(feature = "api-double")]
         Command::ApiDouble(a) => api_double::run(&a),
+        Command::Completion(a) => completion::run(&a),
+        Command::Man(a) => man::run(&a),
     }
 }
 

@@ -8,6 +8,7 @@ mod common;
 
 mod api_double;
 mod cli;
+mod completion;
 mod connection;
 mod diff;
 mod fast_switch;
@@ -15,6 +16,7 @@ mod generated;
 mod golden;
 mod judges;
 mod kinds;
+mod krew;
 mod krm_exec;
 mod kubectl;
 mod layers;
