@@ -11,6 +11,7 @@ pub mod pod_security;
 // (modules: one line per check family file)
 pub mod availability;
 pub mod containers;
+pub mod credentials;
 pub mod images;
 pub mod metadata;
 pub mod netpol;
@@ -61,6 +62,9 @@ struct Hit {
     message: String,
     /// The hit violates only the restricted level of a baseline+restricted check.
     restricted: bool,
+    /// The hit is an error whatever the check's default severity (a private key among
+    /// `secret-in-configmap`'s warnings).
+    error: bool,
 }
 
 /// Where a check reports what it finds on one object.
@@ -91,6 +95,18 @@ impl HitSink {
             field: field.into(),
             message: message.into(),
             restricted: false,
+            error: false,
+        });
+    }
+
+    /// Reports a violation that is an error whatever the check's default severity.
+    pub fn push_error(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.list.push(Hit {
+            object: self.object,
+            field: field.into(),
+            message: message.into(),
+            restricted: false,
+            error: true,
         });
     }
 
@@ -101,6 +117,7 @@ impl HitSink {
             field: field.into(),
             message: message.into(),
             restricted: true,
+            error: false,
         });
     }
 }
@@ -119,6 +136,7 @@ impl SetHits {
             field: field.into(),
             message: message.into(),
             restricted: false,
+            error: false,
         });
     }
 }
@@ -161,6 +179,7 @@ static ALL: std::sync::LazyLock<Vec<&'static CheckDef>> = std::sync::LazyLock::n
         availability::CHECKS,
         rbac::CHECKS,
         quota::CHECKS,
+        credentials::CHECKS,
     ];
     families.concat()
 });
@@ -316,9 +335,12 @@ impl<'a> Checker<'a> {
     /// object's exemptions.
     fn record(&mut self, ci: usize, obj: &Resource, identity: &Identity, hit: Hit) {
         let check = checks()[ci];
-        let Some(severity) = self.settings.severity(check, hit.restricted) else {
+        let Some(mut severity) = self.settings.severity(check, hit.restricted) else {
             return;
         };
+        if hit.error {
+            severity = Severity::Error;
+        }
         let mut finding = Finding::error(exact(hit.message)).field(exact(hit.field));
         finding.object = Some(identity.object.clone());
         finding.origin = Some(obj.origin.clone());
