@@ -12,6 +12,7 @@ pub mod pod_security;
 pub mod availability;
 pub mod containers;
 pub mod credentials;
+pub mod exposure;
 pub mod images;
 pub mod metadata;
 pub mod netpol;
@@ -180,6 +181,7 @@ static ALL: std::sync::LazyLock<Vec<&'static CheckDef>> = std::sync::LazyLock::n
         rbac::CHECKS,
         quota::CHECKS,
         credentials::CHECKS,
+        exposure::CHECKS,
     ];
     families.concat()
 });

@@ -21,7 +21,7 @@ use serde_json::{Map, Value};
 /// Top-level fields kept (a ServiceAccount's opt-out of API tokens).
 const TOP: &[&str] = &["apiVersion", "kind", "automountServiceAccountToken"];
 /// `spec` fields kept whole: selectors, Service type, replica counts, NetworkPolicy types,
-/// quota limits and scopes, LimitRange items.
+/// quota limits and scopes, LimitRange items, PodDisruptionBudget bounds.
 const SPEC: &[&str] = &[
     "selector",
     "podSelector",
@@ -34,6 +34,8 @@ const SPEC: &[&str] = &[
     "hard",
     "scopes",
     "scopeSelector",
+    "minAvailable",
+    "maxUnavailable",
 ];
 /// Pod spec fields kept whole: the ServiceAccount and token settings.
 const POD: &[&str] = &[
