@@ -158,9 +158,10 @@ fn pod_count(
         return Some((
             max,
             format!(
-                "{} {}: at most {max} (its autoscaler's maxReplicas)",
+                "{} {}: at most {max} {} (its autoscaler's maxReplicas)",
                 r.kind(),
-                r.name()
+                r.name(),
+                replicas_word(max)
             ),
         ));
     }
@@ -168,7 +169,23 @@ fn pod_count(
         None => 1,
         Some(v) => v.as_i64()?,
     };
-    Some((replicas, format!("{} {}: {replicas}", r.kind(), r.name())))
+    Some((
+        replicas,
+        format!(
+            "{} {}: {replicas} {}",
+            r.kind(),
+            r.name(),
+            replicas_word(replicas)
+        ),
+    ))
+}
+
+fn replicas_word(n: i64) -> &'static str {
+    if n == 1 {
+        "replica"
+    } else {
+        "replicas"
+    }
 }
 
 fn pdb_blocks_eviction(objects: &[&Resource], out: &mut SetHits) {
@@ -385,20 +402,20 @@ spec: {{selector: {{matchLabels: {{app: web}}}}, {pdb_spec}}}
             &[(
                 "web",
                 "spec.minAvailable",
-                "minAvailable 3 is not below the 3 pods it selects (Deployment web: 3): no pod may ever be evicted, so node drains hang; set minAvailable to at most 2 or use maxUnavailable: 1",
+                "minAvailable 3 is not below the 3 pods it selects (Deployment web: 3 replicas): no pod may ever be evicted, so node drains hang; set minAvailable to at most 2 or use maxUnavailable: 1",
             )],
         );
         // No replicas: one pod.
         expect(
             &PDB_BLOCKS_EVICTION,
             &set("", "minAvailable: 1"),
-            &[("web", "spec.minAvailable", "minAvailable 1 is not below the 1 pod it selects (Deployment web: 1): no pod may ever be evicted, so node drains hang; one pod cannot stay available")],
+            &[("web", "spec.minAvailable", "minAvailable 1 is not below the 1 pod it selects (Deployment web: 1 replica): no pod may ever be evicted, so node drains hang; one pod cannot stay available")],
         );
         // 67% of 3 is 2.01, rounded up to 3.
         expect(
             &PDB_BLOCKS_EVICTION,
             &set("  replicas: 3\n", "minAvailable: '67%'"),
-            &[("web", "spec.minAvailable", "minAvailable \"67%\" of the 3 pods it selects (Deployment web: 3) is 3, rounded up")],
+            &[("web", "spec.minAvailable", "minAvailable \"67%\" of the 3 pods it selects (Deployment web: 3 replicas) is 3, rounded up")],
         );
         // An autoscaler that never goes above two, and a bare Pod with the same labels.
         let scaled = format!(
@@ -411,7 +428,7 @@ spec: {{selector: {{matchLabels: {{app: web}}}}, {pdb_spec}}}
             &[(
                 "web",
                 "spec.minAvailable",
-                "(Deployment web: at most 2 (its autoscaler's maxReplicas); Pod debug)",
+                "(Deployment web: at most 2 replicas (its autoscaler's maxReplicas); Pod debug)",
             )],
         );
     }
@@ -444,5 +461,29 @@ spec: {{selector: {{matchLabels: {{app: web}}}}, {pdb_spec}}}
             set("", "minAvailable: 1")
         );
         expect(&PDB_BLOCKS_EVICTION, &operator, &[]);
+    }
+
+    #[test]
+    fn pdb_blocks_eviction_is_exempted_on_skeletons_too() {
+        let yaml = set("  replicas: 2\n", "minAvailable: 2").replace(
+            "metadata: {name: web, namespace: shop}\nspec: {selector",
+            "metadata: {name: web, namespace: shop, annotations: {ignore-check.nixernetes.io/pdb-blocks-eviction: drained by hand in the maintenance window}}\nspec: {selector",
+        );
+        let objects = crate::source::parse_text(&yaml, "t.yaml").unwrap();
+        let settings = crate::settings::PolicySettings::default();
+        let mut streamed = crate::policy::Checker::new(&settings);
+        for o in &objects {
+            streamed.check(o);
+        }
+        let found: Vec<_> = streamed
+            .finish()
+            .into_iter()
+            .filter(|f| f.check == Some("pdb-blocks-eviction"))
+            .collect();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].severity, Severity::Info);
+        assert!(found[0]
+            .message
+            .starts_with("exempted (drained by hand in the maintenance window): minAvailable 2"));
     }
 }
