@@ -21,6 +21,7 @@ pub mod probes;
 pub mod quota;
 pub mod rbac;
 pub mod resources;
+pub mod routing;
 pub mod service_accounts;
 pub mod skeleton;
 
@@ -182,6 +183,7 @@ static ALL: std::sync::LazyLock<Vec<&'static CheckDef>> = std::sync::LazyLock::n
         quota::CHECKS,
         credentials::CHECKS,
         exposure::CHECKS,
+        routing::CHECKS,
     ];
     families.concat()
 });
