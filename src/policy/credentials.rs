@@ -227,6 +227,15 @@ fn secret_in_configmap(r: &Resource, out: &mut HitSink) {
         return;
     };
     const MOVE: &str = "ConfigMaps are readable by anyone who reads the namespace's configuration; keep it in a Secret and mount that";
+    // A key next to its certificate: a TLS Secret holds both.
+    let tls = if data.values().any(|v| {
+        v.as_str()
+            .is_some_and(|v| v.contains("-----BEGIN CERTIFICATE-----"))
+    }) {
+        " (a Secret of type kubernetes.io/tls holds a certificate and its key)"
+    } else {
+        ""
+    };
     for (key, value) in data {
         let Some(value) = value.as_str() else {
             continue;
@@ -235,7 +244,7 @@ fn secret_in_configmap(r: &Resource, out: &mut HitSink) {
         if let Some(label) = pem_private_key(value) {
             out.push_error(
                 field,
-                format!("data key {key:?} holds a PEM private key (-----BEGIN {label}-----): {MOVE} (type kubernetes.io/tls for a certificate's key)"),
+                format!("data key {key:?} holds a PEM private key (-----BEGIN {label}-----): {MOVE}{tls}"),
             );
             continue;
         }

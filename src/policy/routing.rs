@@ -200,7 +200,7 @@ fn dangling_route_backend(objects: &[&Resource], out: &mut SetHits) {
                 let Some(name) = get_str(backend, "name") else {
                     continue;
                 };
-                if group != "" || kind != "Service" {
+                if !group.is_empty() || kind != "Service" {
                     continue;
                 }
                 let namespace = get_str(backend, "namespace").or(r.namespace());
