@@ -84,25 +84,11 @@ fn exposed_service(r: &Resource, out: &mut HitSink) {
         return;
     }
     let Some(pod) = pod_of(r) else { return };
-    for c in pod.containers() {
-        let Some(Value::Array(ports)) = c.spec.get("ports") else {
-            continue;
-        };
-        for (i, p) in ports.iter().enumerate() {
-            if let Some(hp) = p
-                .get("hostPort")
-                .and_then(Value::as_i64)
-                .filter(|hp| *hp != 0)
-            {
-                out.push(
-                    c.at(&format!("ports[{i}].hostPort")),
-                    format!(
-                        "container {:?} publishes host port {hp} on the address of every node it runs on (and only one such pod fits per node): remove hostPort and reach it through a ClusterIP Service",
-                        c.name()
-                    ),
-                );
-            }
-        }
+    for (field, container, hp) in super::pod_security::host_ports(&pod) {
+        out.push(
+            field,
+            format!("container {container:?} publishes host port {hp} on the address of every node it runs on (and only one such pod fits per node): remove hostPort and reach it through a ClusterIP Service"),
+        );
     }
 }
 
