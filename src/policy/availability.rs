@@ -189,6 +189,11 @@ fn replicas_word(n: i64) -> &'static str {
 }
 
 fn pdb_blocks_eviction(objects: &[&Resource], out: &mut SetHits) {
+    let is_budget = |r: &Resource| (r.group(), r.kind()) == ("policy", "PodDisruptionBudget");
+    // Most sets hold no budget: do not index their pods for nothing.
+    if !objects.iter().any(|r| is_budget(r)) {
+        return;
+    }
     let pods = pods_by_namespace(objects);
     // maxReplicas of each HPA target, by (namespace, kind, name).
     let mut scaled: HashMap<(Option<&str>, &str, &str), Option<i64>> = HashMap::new();
@@ -204,7 +209,7 @@ fn pdb_blocks_eviction(objects: &[&Resource], out: &mut SetHits) {
         }
     }
     for (i, r) in objects.iter().enumerate() {
-        if (r.group(), r.kind()) != ("policy", "PodDisruptionBudget") {
+        if !is_budget(r) {
             continue;
         }
         let Some(spec) = obj(r.object.get("spec")) else {
