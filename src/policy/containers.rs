@@ -15,6 +15,7 @@
 //!   that says the value is already kept in a Secret, so a deliberate use is one exemption
 //!   annotation away.
 
+use super::credentials::{pem_private_key, secret_name};
 use super::pod::PodView;
 use super::{CheckDef, Fix, HitSink, Scope};
 use crate::finding::Severity;
@@ -161,29 +162,6 @@ fn read_only_root_fs(pod: &PodView<'_>, out: &mut HitSink) {
     }
 }
 
-/// Parts of a variable name (upper-cased, `-` and `.` read as `_`) that mark a secret.
-const SECRET_WORDS: [&str; 9] = [
-    "PASSWORD",
-    "PASSWD",
-    "SECRET",
-    "TOKEN",
-    "API_KEY",
-    "APIKEY",
-    "PRIVATE_KEY",
-    "ACCESS_KEY",
-    "CREDENTIAL",
-];
-
-/// Name endings of variables that say where a secret is, not what it is.
-const REFERENCE_SUFFIXES: [&str; 4] = ["_FILE", "_PATH", "_DIR", "_NAME"];
-
-/// Whether a variable called `name` presumably holds a secret.
-fn secret_name(name: &str) -> bool {
-    let norm = name.to_ascii_uppercase().replace(['-', '.'], "_");
-    SECRET_WORDS.iter().any(|w| norm.contains(w))
-        && !REFERENCE_SUFFIXES.iter().any(|s| norm.ends_with(s))
-}
-
 /// Whether `value` is only a `$(VAR)` expansion of another variable.
 fn is_reference(value: &str) -> bool {
     value
@@ -202,7 +180,7 @@ fn secret_in_env(pod: &PodView<'_>, out: &mut HitSink) {
             for (i, e) in env.iter().enumerate() {
                 let name = e.get("name").and_then(Value::as_str).unwrap_or("");
                 if let Some(value) = e.get("value").and_then(Value::as_str) {
-                    let pem = value.contains("-----BEGIN") && value.contains("PRIVATE KEY");
+                    let pem = pem_private_key(value).is_some();
                     if pem || (secret_name(name) && !value.is_empty() && !is_reference(value)) {
                         out.push(
                             c.at(&format!("env[{i}].value")),

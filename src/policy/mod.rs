@@ -11,6 +11,8 @@ pub mod pod_security;
 // (modules: one line per check family file)
 pub mod availability;
 pub mod containers;
+pub mod credentials;
+pub mod exposure;
 pub mod images;
 pub mod metadata;
 pub mod netpol;
@@ -19,6 +21,7 @@ pub mod probes;
 pub mod quota;
 pub mod rbac;
 pub mod resources;
+pub mod routing;
 pub mod service_accounts;
 pub mod skeleton;
 
@@ -61,6 +64,9 @@ struct Hit {
     message: String,
     /// The hit violates only the restricted level of a baseline+restricted check.
     restricted: bool,
+    /// The hit is an error whatever the check's default severity (a private key among
+    /// `secret-in-configmap`'s warnings).
+    error: bool,
     /// The hit is valid Kubernetes that is likely a mistake: at most a warning, whatever the
     /// check's severity (an undeclared numeric port, a selector with no workload to look at).
     doubtful: bool,
@@ -94,6 +100,7 @@ impl HitSink {
             field: field.into(),
             message: message.into(),
             restricted: false,
+            error: false,
             doubtful: false,
         });
     }
@@ -105,7 +112,20 @@ impl HitSink {
             field: field.into(),
             message: message.into(),
             restricted: false,
+            error: false,
             doubtful: true,
+        });
+    }
+
+    /// Reports a violation that is an error whatever the check's default severity.
+    pub fn push_error(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.list.push(Hit {
+            object: self.object,
+            field: field.into(),
+            message: message.into(),
+            restricted: false,
+            error: true,
+            doubtful: false,
         });
     }
 
@@ -116,6 +136,7 @@ impl HitSink {
             field: field.into(),
             message: message.into(),
             restricted: true,
+            error: false,
             doubtful: false,
         });
     }
@@ -135,6 +156,7 @@ impl SetHits {
             field: field.into(),
             message: message.into(),
             restricted: false,
+            error: false,
             doubtful: false,
         });
     }
@@ -152,6 +174,7 @@ impl SetHits {
             field: field.into(),
             message: message.into(),
             restricted: false,
+            error: false,
             doubtful: true,
         });
     }
@@ -195,6 +218,9 @@ static ALL: std::sync::LazyLock<Vec<&'static CheckDef>> = std::sync::LazyLock::n
         availability::CHECKS,
         rbac::CHECKS,
         quota::CHECKS,
+        credentials::CHECKS,
+        exposure::CHECKS,
+        routing::CHECKS,
     ];
     families.concat()
 });
@@ -355,6 +381,9 @@ impl<'a> Checker<'a> {
         };
         if hit.doubtful {
             severity = severity.min(Severity::Warning);
+        }
+        if hit.error {
+            severity = Severity::Error;
         }
         let mut finding = Finding::error(exact(hit.message)).field(exact(hit.field));
         finding.object = Some(identity.object.clone());

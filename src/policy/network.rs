@@ -422,10 +422,35 @@ impl Namespace<'_, '_> {
         values: &[&str],
         matches: impl Fn(Option<&Map<String, Value>>) -> bool,
     ) -> bool {
-        self.custom
-            .iter()
-            .any(|c| values.contains(&c.name()) || matches(c.labels()))
+        operator_may_select(self.custom, values, matches)
     }
+}
+
+/// Whether an operator may run pods that a selector selects, given the custom resources of its
+/// namespace (`Namespace::operator_may_select`), `values` (the selector's label values) and
+/// whether the selector `matches` a set of labels.
+pub(super) fn operator_may_select(
+    custom: &[&Resource],
+    values: &[&str],
+    matches: impl Fn(Option<&Map<String, Value>>) -> bool,
+) -> bool {
+    custom
+        .iter()
+        .any(|c| values.contains(&c.name()) || matches(c.labels()))
+}
+
+/// The label values a `LabelSelector` names: of `matchLabels` and of `matchExpressions`.
+pub(super) fn selector_values(selector: &Map<String, Value>) -> Vec<&str> {
+    let mut values: Vec<&str> = obj(selector.get("matchLabels"))
+        .into_iter()
+        .flat_map(|ml| ml.values().filter_map(Value::as_str))
+        .collect();
+    if let Some(Value::Array(exprs)) = selector.get("matchExpressions") {
+        for e in exprs {
+            values.extend(strings(e.get("values")).into_iter().map(|(_, v)| v));
+        }
+    }
+    values
 }
 
 /// Whether a group is defined by a CustomResourceDefinition rather than built into Kubernetes.
@@ -454,15 +479,7 @@ fn selector_hits_pod(
     {
         return;
     }
-    let mut values: Vec<&str> = obj(selector.get("matchLabels"))
-        .into_iter()
-        .flat_map(|ml| ml.values().filter_map(Value::as_str))
-        .collect();
-    if let Some(Value::Array(exprs)) = selector.get("matchExpressions") {
-        for e in exprs {
-            values.extend(strings(e.get("values")).into_iter().map(|(_, v)| v));
-        }
-    }
+    let values = selector_values(selector);
     if ns.operator_may_select(&values, |labels| selects(selector, labels)) {
         return;
     }

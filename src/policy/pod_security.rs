@@ -290,7 +290,10 @@ fn host_path_volume(pod: &PodView<'_>, out: &mut HitSink) {
     }
 }
 
-fn host_port(pod: &PodView<'_>, out: &mut HitSink) {
+/// The host ports the containers of `pod` bind, as `(field path, container name, port)`
+/// (`hostPort: 0` binds none).
+pub(super) fn host_ports<'a>(pod: &PodView<'a>) -> Vec<(String, &'a str, i64)> {
+    let mut out = Vec::new();
     for c in pod.containers() {
         let Some(Value::Array(ports)) = c.spec.get("ports") else {
             continue;
@@ -301,12 +304,20 @@ fn host_port(pod: &PodView<'_>, out: &mut HitSink) {
                 .and_then(Value::as_i64)
                 .filter(|hp| *hp != 0)
             {
-                out.push(
-                    c.at(&format!("ports[{i}].hostPort")),
-                    format!("container {:?} binds host port {hp}", c.name()),
-                );
+                let name = c.spec.get("name").and_then(Value::as_str).unwrap_or("");
+                out.push((c.at(&format!("ports[{i}].hostPort")), name, hp));
             }
         }
+    }
+    out
+}
+
+fn host_port(pod: &PodView<'_>, out: &mut HitSink) {
+    for (field, container, hp) in host_ports(pod) {
+        out.push(
+            field,
+            format!("container {container:?} binds host port {hp}"),
+        );
     }
 }
 

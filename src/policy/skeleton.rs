@@ -21,7 +21,7 @@ use serde_json::{Map, Value};
 /// Top-level fields kept (a ServiceAccount's opt-out of API tokens).
 const TOP: &[&str] = &["apiVersion", "kind", "automountServiceAccountToken"];
 /// `spec` fields kept whole: selectors, Service type, replica counts, NetworkPolicy types,
-/// quota limits and scopes, LimitRange items.
+/// quota limits and scopes, LimitRange items, PodDisruptionBudget bounds.
 const SPEC: &[&str] = &[
     "selector",
     "podSelector",
@@ -34,6 +34,8 @@ const SPEC: &[&str] = &[
     "hard",
     "scopes",
     "scopeSelector",
+    "minAvailable",
+    "maxUnavailable",
 ];
 /// Pod spec fields kept whole: the ServiceAccount and token settings.
 const POD: &[&str] = &[
@@ -84,7 +86,10 @@ pub fn skeleton(r: &Resource) -> Resource {
             s.insert("scaleTargetRef".into(), Value::Object(t));
         }
         if let Some(ports) = field(spec, "ports") {
-            s.insert("ports".into(), entries(ports, &["port", "targetPort"]));
+            s.insert(
+                "ports".into(),
+                entries(ports, &["name", "port", "targetPort"]),
+            );
         }
         if let Some(egress) = field(spec, "egress") {
             s.insert("egress".into(), lengths(egress));
@@ -96,6 +101,11 @@ pub fn skeleton(r: &Resource) -> Resource {
         }
         if r.kind() == "PersistentVolumeClaim" {
             copy(spec, &mut s, &["resources"]);
+        }
+        // Where routes send traffic: an Ingress's and a Gateway API route's backends (their
+        // rules whole: a set holds few of them).
+        if matches!(r.kind(), "Ingress" | "HTTPRoute" | "GRPCRoute") {
+            copy(spec, &mut s, &["rules", "defaultBackend"]);
         }
         if let Some(Value::Array(templates)) = field(spec, "volumeClaimTemplates") {
             let kept = templates

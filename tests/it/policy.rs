@@ -243,3 +243,81 @@ fn valid_kubernetes_that_looks_wrong_is_a_warning_at_most() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("targetPort \\\"metrics\\\" is not the name of a containerPort"), "{out}");
 }
+
+#[test]
+fn the_platform_checks_have_sarif_rules_at_their_default_level() {
+    for (id, level) in [
+        ("pdb-blocks-eviction", "error"),
+        ("exposed-service", "warning"),
+        ("ingress-tls", "warning"),
+        ("secret-in-configmap", "warning"),
+        ("dangling-ingress-backend", "error"),
+        ("dangling-route-backend", "error"),
+    ] {
+        let fixture = format!("tests/policy/{id}/fail.yaml");
+        let (out, _) = check(&["-o", "sarif", "--level", "medium", &fixture]);
+        let report: serde_json::Value = serde_json::from_str(&out).expect("sarif json");
+        let run = &report["runs"][0];
+        let rules = run["tool"]["driver"]["rules"].as_array().expect("rules");
+        let rule = rules
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap_or_else(|| panic!("{id}: no SARIF rule in {out}"));
+        assert_eq!(rule["defaultConfiguration"]["level"], level, "{id}");
+        assert!(
+            rule["help"]["text"]
+                .as_str()
+                .is_some_and(|t| t.contains(&format!("ignore-check.nixernetes.io/{id}"))),
+            "{rule}"
+        );
+        let results: Vec<&serde_json::Value> = run["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .filter(|r| r["ruleId"] == id)
+            .collect();
+        assert!(!results.is_empty(), "{id}: no result");
+        for r in results {
+            assert_eq!(r["level"], level, "{id}: {r}");
+        }
+    }
+}
+
+#[test]
+fn an_exemption_annotation_silences_a_platform_check() {
+    let text = std::fs::read_to_string(root().join("tests/policy/secret-in-configmap/fail.yaml"))
+        .expect("fixture");
+    let exempted = text.replace(
+        "  name: api-settings\n  namespace: shop\n",
+        "  name: api-settings\n  namespace: shop\n  annotations:\n    ignore-check.nixernetes.io/secret-in-configmap: \"test credentials of the local stack\"\n",
+    );
+    assert_ne!(text, exempted);
+    let out = Command::new(env!("CARGO_BIN_EXE_kubectl-nixernetes"))
+        .args(["check", "-o", "json", "--level", "medium", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(exempted.as_bytes())?;
+            child.wait_with_output()
+        })
+        .expect("run check");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let findings: Vec<&serde_json::Value> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["check"] == "secret-in-configmap")
+        .collect();
+    assert_eq!(findings.len(), 2, "{report}");
+    for f in findings {
+        assert_eq!(f["severity"], "info");
+        assert_eq!(f["exempted"], "test credentials of the local stack");
+    }
+    assert_eq!(out.status.code(), Some(0));
+}
