@@ -228,8 +228,15 @@ fn valid_kubernetes_that_looks_wrong_is_a_warning_at_most() {
     let warning = |field: &str| selectors.contains(&(field.to_string(), "warning".to_string()));
     assert!(warning("spec.ports[0].targetPort"), "{selectors:?}");
     assert!(warning("spec.selector"), "{selectors:?}");
-    assert_eq!(selectors.len(), 3, "metrics port, admission Service, PDB: {selectors:?}");
-    assert!(selectors.iter().all(|(_, s)| s == "warning"), "{selectors:?}");
+    assert_eq!(
+        selectors.len(),
+        3,
+        "metrics port, admission Service, PDB: {selectors:?}"
+    );
+    assert!(
+        selectors.iter().all(|(_, s)| s == "warning"),
+        "{selectors:?}"
+    );
     assert_eq!(code, 0, "no errors: {out}");
     // The same Service next to its workload, targeting a name no container declares: error.
     let named = file.replace(".yaml", "-named.yaml");
@@ -241,7 +248,10 @@ fn valid_kubernetes_that_looks_wrong_is_a_warning_at_most() {
     std::fs::write(&path, text).unwrap();
     let (out, code) = check(&["-o", "json", &path.to_string_lossy()]);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("targetPort \\\"metrics\\\" is not the name of a containerPort"), "{out}");
+    assert!(
+        out.contains("targetPort \\\"metrics\\\" is not the name of a containerPort"),
+        "{out}"
+    );
 }
 
 #[test]

@@ -206,12 +206,12 @@ fn argocd_refuses_a_selector() {
     );
 }
 
-/// A Service (tier=web) whose pod (tier=db) does not expose its port.
+/// A Service (tier=web) whose pod (tier=db) does not name the port it targets.
 const SERVICE_AND_POD: &str = "\
 apiVersion: v1
 kind: Service
 metadata: {name: web, namespace: shop, labels: {tier: web}}
-spec: {selector: {app: web}, ports: [{port: 80}]}
+spec: {selector: {app: web}, ports: [{port: 80, targetPort: http}]}
 ---
 apiVersion: v1
 kind: Pod
@@ -243,10 +243,11 @@ fn check_reports_the_selected_objects_of_the_whole_set() {
         assert_eq!(f["object"]["kind"], "Service", "{f}");
     }
     assert!(
-        findings.iter().any(|f| f["message"]
-            .as_str()
-            .unwrap()
-            .contains("80 is not a containerPort of the pods it selects (Pod web)")),
+        findings
+            .iter()
+            .any(|f| f["message"].as_str().unwrap().contains(
+                "\"http\" is not the name of a containerPort of the pods it selects (Pod web)"
+            )),
         "{findings:?}"
     );
     let (_, report) = check_json("tier=db");
