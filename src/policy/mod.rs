@@ -62,14 +62,38 @@ struct Hit {
     object: usize,
     field: String,
     message: String,
+    weight: Weight,
+}
+
+/// How a hit's severity relates to its check's.
+#[derive(Clone, Copy, PartialEq)]
+enum Weight {
+    /// The check's severity under the settings.
+    Check,
     /// The hit violates only the restricted level of a baseline+restricted check.
-    restricted: bool,
-    /// The hit is an error whatever the check's default severity (a private key among
+    Restricted,
+    /// An error whatever the check's default severity (a private key among
     /// `secret-in-configmap`'s warnings).
-    error: bool,
-    /// The hit is valid Kubernetes that is likely a mistake: at most a warning, whatever the
-    /// check's severity (an undeclared numeric port, a selector with no workload to look at).
-    doubtful: bool,
+    Error,
+    /// Valid Kubernetes that is likely a mistake: at most a warning, whatever the check's
+    /// severity (an undeclared numeric port, a selector with no workload to look at).
+    Doubtful,
+}
+
+impl Hit {
+    fn new(
+        object: usize,
+        field: impl Into<String>,
+        message: impl Into<String>,
+        weight: Weight,
+    ) -> Hit {
+        Hit {
+            object,
+            field: field.into(),
+            message: message.into(),
+            weight,
+        }
+    }
 }
 
 /// Where a check reports what it finds on one object.
@@ -95,50 +119,26 @@ impl HitSink {
 
     /// Reports a violation at `field`.
     pub fn push(&mut self, field: impl Into<String>, message: impl Into<String>) {
-        self.list.push(Hit {
-            object: self.object,
-            field: field.into(),
-            message: message.into(),
-            restricted: false,
-            error: false,
-            doubtful: false,
-        });
+        self.list
+            .push(Hit::new(self.object, field, message, Weight::Check));
     }
 
     /// Reports what is valid Kubernetes but likely a mistake: at most a warning.
     pub fn push_doubtful(&mut self, field: impl Into<String>, message: impl Into<String>) {
-        self.list.push(Hit {
-            object: self.object,
-            field: field.into(),
-            message: message.into(),
-            restricted: false,
-            error: false,
-            doubtful: true,
-        });
+        self.list
+            .push(Hit::new(self.object, field, message, Weight::Doubtful));
     }
 
     /// Reports a violation that is an error whatever the check's default severity.
     pub fn push_error(&mut self, field: impl Into<String>, message: impl Into<String>) {
-        self.list.push(Hit {
-            object: self.object,
-            field: field.into(),
-            message: message.into(),
-            restricted: false,
-            error: true,
-            doubtful: false,
-        });
+        self.list
+            .push(Hit::new(self.object, field, message, Weight::Error));
     }
 
     /// Reports a violation of the restricted level only (for checks that span both levels).
     pub fn push_restricted(&mut self, field: impl Into<String>, message: impl Into<String>) {
-        self.list.push(Hit {
-            object: self.object,
-            field: field.into(),
-            message: message.into(),
-            restricted: true,
-            error: false,
-            doubtful: false,
-        });
+        self.list
+            .push(Hit::new(self.object, field, message, Weight::Restricted));
     }
 }
 
@@ -151,14 +151,8 @@ pub struct SetHits {
 impl SetHits {
     /// Reports a violation on `objects[object]` at `field`.
     pub fn push(&mut self, object: usize, field: impl Into<String>, message: impl Into<String>) {
-        self.list.push(Hit {
-            object,
-            field: field.into(),
-            message: message.into(),
-            restricted: false,
-            error: false,
-            doubtful: false,
-        });
+        self.list
+            .push(Hit::new(object, field, message, Weight::Check));
     }
 
     /// Reports, on `objects[object]`, what is valid Kubernetes but likely a mistake: at most a
@@ -169,14 +163,8 @@ impl SetHits {
         field: impl Into<String>,
         message: impl Into<String>,
     ) {
-        self.list.push(Hit {
-            object,
-            field: field.into(),
-            message: message.into(),
-            restricted: false,
-            error: false,
-            doubtful: true,
-        });
+        self.list
+            .push(Hit::new(object, field, message, Weight::Doubtful));
     }
 }
 
@@ -376,14 +364,14 @@ impl<'a> Checker<'a> {
     /// object's exemptions.
     fn record(&mut self, ci: usize, obj: &Resource, identity: &Identity, hit: Hit) {
         let check = checks()[ci];
-        let Some(mut severity) = self.settings.severity(check, hit.restricted) else {
+        let restricted = hit.weight == Weight::Restricted;
+        let Some(mut severity) = self.settings.severity(check, restricted) else {
             return;
         };
-        if hit.doubtful {
-            severity = severity.min(Severity::Warning);
-        }
-        if hit.error {
-            severity = Severity::Error;
+        match hit.weight {
+            Weight::Doubtful => severity = severity.min(Severity::Warning),
+            Weight::Error => severity = Severity::Error,
+            Weight::Check | Weight::Restricted => {}
         }
         let mut finding = Finding::error(exact(hit.message)).field(exact(hit.field));
         finding.object = Some(identity.object.clone());
