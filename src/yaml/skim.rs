@@ -78,9 +78,6 @@ impl<'a> Skim<'a> {
         if text.len() > super::MAX_DOCUMENT_SCALAR_BYTES || !fast::plain_chars(b) {
             return None;
         }
-        if b.contains(&b'\t') {
-            return None;
-        }
         if memchr::memchr(b'\t', b).is_some() {
             return None;
         }
