@@ -3,7 +3,7 @@
 //! server certificate checks pass (a certificate for `double.test` only, served on 127.0.0.1).
 
 use crate::common::cluster::Cluster;
-use api_double::{Options, RecordedRequest, TlsOptions};
+use api_double::RecordedRequest;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -206,35 +206,13 @@ current-context: broken
 /// for client certificates of its CA.
 #[test]
 fn tls_flags_certificate_authority_client_certificates_server_name_and_insecure() {
-    use rcgen::{
-        BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose,
-        IsCa, KeyPair,
-    };
-    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params
-        .distinguished_name
-        .push(DnType::CommonName, "double-ca");
-    let authority = CertifiedIssuer::self_signed(params, KeyPair::generate().unwrap()).unwrap();
-    let server_key = KeyPair::generate().unwrap();
-    let mut server = CertificateParams::new(vec!["double.test".to_string()]).unwrap();
-    server.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-    let server = server.signed_by(&server_key, &authority).unwrap();
-    let client_key = KeyPair::generate().unwrap();
-    let mut client = CertificateParams::new(Vec::<String>::new()).unwrap();
-    client
-        .distinguished_name
-        .push(DnType::CommonName, "platform-admin");
-    client.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
-    let client = client.signed_by(&client_key, &authority).unwrap();
-    let c = Cluster::start(Options {
-        tls: Some(TlsOptions {
-            cert_pem: server.pem(),
-            key_pem: server_key.serialize_pem(),
-            client_ca_pem: Some(authority.pem()),
-        }),
-        ..Options::default()
-    });
+    use crate::common::cluster::TlsCluster;
+    let TlsCluster {
+        cluster: c,
+        authority,
+        client,
+        client_key,
+    } = TlsCluster::start("double.test");
     let src = c.file("cm.yaml", CM);
     let ca: PathBuf = c.file("ca.pem", &authority.pem());
     let cert = c.file("client.pem", &client.pem());

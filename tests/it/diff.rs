@@ -1057,37 +1057,13 @@ fn slow_servers_time_out() {
 /// with exit 2. The real kubectl accepts the same kubeconfig.
 #[test]
 fn tls_with_client_certificates() {
-    use api_double::TlsOptions;
-    use rcgen::{
-        BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose,
-        IsCa, KeyPair,
-    };
-    let ca = |name: &str| {
-        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.distinguished_name.push(DnType::CommonName, name);
-        CertifiedIssuer::self_signed(params, KeyPair::generate().unwrap()).unwrap()
-    };
-    let authority = ca("double-ca");
-    let server_key = KeyPair::generate().unwrap();
-    let mut server = CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap();
-    server.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-    let server = server.signed_by(&server_key, &authority).unwrap();
-    let client_key = KeyPair::generate().unwrap();
-    let mut client = CertificateParams::new(Vec::<String>::new()).unwrap();
-    client
-        .distinguished_name
-        .push(DnType::CommonName, "platform-admin");
-    client.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
-    let client = client.signed_by(&client_key, &authority).unwrap();
-    let c = Cluster::start(Options {
-        tls: Some(TlsOptions {
-            cert_pem: server.pem(),
-            key_pem: server_key.serialize_pem(),
-            client_ca_pem: Some(authority.pem()),
-        }),
-        ..Options::default()
-    });
+    use crate::common::cluster::{certificate_authority as ca, TlsCluster};
+    let TlsCluster {
+        cluster: c,
+        authority,
+        client,
+        client_key,
+    } = TlsCluster::start("127.0.0.1");
     assert!(c.double.url().starts_with("https://127.0.0.1:"));
     let kubeconfig = |ca_pem: &str, with_client: bool| {
         let user = if with_client {

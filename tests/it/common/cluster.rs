@@ -71,3 +71,53 @@ impl Cluster {
         self.dir.path().join("kubeconfig")
     }
 }
+
+/// A double serving TLS with a certificate for `server_name` from a fresh CA, asking for
+/// client certificates of that CA; with the CA and a client certificate it issued.
+pub struct TlsCluster {
+    pub cluster: Cluster,
+    pub authority: rcgen::CertifiedIssuer<'static, rcgen::KeyPair>,
+    pub client: rcgen::Certificate,
+    pub client_key: rcgen::KeyPair,
+}
+
+/// A self-signed CA named `name`.
+pub fn certificate_authority(name: &str) -> rcgen::CertifiedIssuer<'static, rcgen::KeyPair> {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
+    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.distinguished_name.push(DnType::CommonName, name);
+    CertifiedIssuer::self_signed(params, KeyPair::generate().unwrap()).unwrap()
+}
+
+impl TlsCluster {
+    pub fn start(server_name: &str) -> TlsCluster {
+        use rcgen::{CertificateParams, DnType, ExtendedKeyUsagePurpose, KeyPair};
+        let authority = certificate_authority("double-ca");
+        let server_key = KeyPair::generate().unwrap();
+        let mut server = CertificateParams::new(vec![server_name.to_string()]).unwrap();
+        server.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        let server = server.signed_by(&server_key, &authority).unwrap();
+        let client_key = KeyPair::generate().unwrap();
+        let mut client = CertificateParams::new(Vec::<String>::new()).unwrap();
+        client
+            .distinguished_name
+            .push(DnType::CommonName, "platform-admin");
+        client.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        let client = client.signed_by(&client_key, &authority).unwrap();
+        let cluster = Cluster::start(Options {
+            tls: Some(api_double::TlsOptions {
+                cert_pem: server.pem(),
+                key_pem: server_key.serialize_pem(),
+                client_ca_pem: Some(authority.pem()),
+            }),
+            ..Options::default()
+        });
+        TlsCluster {
+            cluster,
+            authority,
+            client,
+            client_key,
+        }
+    }
+}
