@@ -11,6 +11,7 @@ mod cli;
 mod completion;
 mod connection;
 mod diff;
+mod docs;
 mod fast_switch;
 mod generated;
 mod golden;
