@@ -356,9 +356,11 @@ fn build_context(
         if let Some(first) = seen.iter().find(|r| single && r.kind() == res.kind()) {
             findings.push(
                 Finding::error(format!(
-                    "only one {} may be given per render; another one is at {}",
-                    res.kind(),
-                    first.origin
+                    "only one {kind} may be given per render, since everything given to one run \
+                     is one platform; another one is at {}: keep one {kind}, or render the files \
+                     of each platform on their own",
+                    first.origin,
+                    kind = res.kind(),
                 ))
                 .about(res),
             );
