@@ -119,12 +119,12 @@ fn availability(objects: &[&Resource], out: &mut SetHits) {
 }
 
 /// A PodDisruptionBudget bound: an integer or a percentage (`"50%"`); `None` for anything else.
-enum Bound {
+pub(super) enum Bound {
     Count(i64),
     Percent(i64),
 }
 
-fn bound(value: Option<&Value>) -> Option<Bound> {
+pub(super) fn bound(value: Option<&Value>) -> Option<Bound> {
     match value? {
         Value::Number(n) => n.as_i64().map(Bound::Count),
         Value::String(s) => s

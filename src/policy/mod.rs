@@ -24,6 +24,7 @@ pub mod resources;
 pub mod routing;
 pub mod service_accounts;
 pub mod skeleton;
+pub mod workloads;
 
 use crate::finding::{Finding, Severity};
 use crate::resource::Resource;
@@ -209,6 +210,7 @@ static ALL: std::sync::LazyLock<Vec<&'static CheckDef>> = std::sync::LazyLock::n
         credentials::CHECKS,
         exposure::CHECKS,
         routing::CHECKS,
+        workloads::CHECKS,
     ];
     families.concat()
 });
@@ -245,6 +247,7 @@ impl PolicySettings {
                     Severity::Error
                 }
                 "image-digest" if self.level == Some(Level::Restricted) => Severity::Error,
+                "min-replicas" | "hpa-min-replicas" if medium_or_above => Severity::Warning,
                 _ => check.severity,
             },
         })
@@ -551,6 +554,12 @@ mod tests {
         assert_eq!(
             hits[0].1,
             "spec.jobTargetRef.template.spec.containers[0].securityContext.privileged"
+        );
+        let config = "apiVersion: apps.openshift.io/v1\nkind: DeploymentConfig\nmetadata: {name: d}\nspec:\n  replicas: 2\n  template:\n    spec:\n      containers: [{name: c, image: x, securityContext: {privileged: true}}]\n";
+        let hits = hits_of(&pod_security::PRIVILEGED_CONTAINER, config);
+        assert_eq!(
+            hits[0].1,
+            "spec.template.spec.containers[0].securityContext.privileged"
         );
     }
 

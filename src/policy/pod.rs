@@ -109,6 +109,8 @@ fn pod_path(api_version: &str, kind: &str) -> Option<&'static str> {
         ("batch/v1", "CronJob") => Some("spec.jobTemplate.spec.template.spec"),
         // Operator custom resources whose pod template path is known.
         (api, "Rollout") if api.starts_with("argoproj.io/") => Some("spec.template.spec"),
+        // OpenShift's DeploymentConfig (deprecated since OpenShift 4.14, still served).
+        ("apps.openshift.io/v1", "DeploymentConfig") => Some("spec.template.spec"),
         (api, "ScaledJob") if api.starts_with("keda.sh/") => {
             Some("spec.jobTargetRef.template.spec")
         }

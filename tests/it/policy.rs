@@ -263,6 +263,10 @@ fn the_platform_checks_have_sarif_rules_at_their_default_level() {
         ("secret-in-configmap", "warning"),
         ("dangling-ingress-backend", "error"),
         ("dangling-route-backend", "error"),
+        ("rollout-strategy", "warning"),
+        ("cronjob-deadline", "warning"),
+        ("job-restart-policy", "error"),
+        ("port-name", "error"),
     ] {
         let fixture = format!("tests/policy/{id}/fail.yaml");
         let (out, _) = check(&["-o", "sarif", "--level", "medium", &fixture]);

@@ -1,0 +1,609 @@
+//! How workloads run and roll out: `min-replicas` and `hpa-min-replicas` (one pod is an outage
+//! at every restart), `rollout-strategy` (a change that takes every pod down, or never rolls
+//! out), `cronjob-deadline` (a run missed during an outage starts however late),
+//! `job-restart-policy` and `port-name` (what the API server refuses).
+//!
+//! The replica checks are advice below compliance level `medium` (a development namespace runs
+//! one pod on purpose) and warnings from `medium` up. A workload an autoscaler scales (a
+//! HorizontalPodAutoscaler, or a KEDA ScaledObject, which makes one) is judged by its
+//! autoscaler's `minReplicas`, not by `spec.replicas`; `replicas: 0` is a workload parked on
+//! purpose and not judged.
+//!
+//! `job-restart-policy` and `port-name` report what the API server's validation
+//! (`pkg/apis/core/validation`, `pkg/apis/batch/validation`) refuses, so that the mistake shows at
+//! its line instead of at apply time: a Job's pods must set `restartPolicy` to `Never` or
+//! `OnFailure` (the default, `Always`, is refused), a controller's pods may only restart
+//! `Always`; container port names are IANA service names (at most 15 characters) unique within
+//! their container, Service port names DNS labels unique within the Service and required as
+//! soon as it has two ports.
+
+use super::availability::{bound, Bound};
+use super::pod::{get, get_str, obj, pod_of};
+use super::{CheckDef, Fix, HitSink, Scope, SetHits};
+use crate::finding::Severity;
+use crate::resource::Resource;
+use serde_json::Value;
+use std::collections::{HashMap, HashSet};
+
+pub const MIN_REPLICAS: CheckDef = CheckDef {
+    id: "min-replicas",
+    summary: "Deployments and StatefulSets run at least 2 replicas, or are scaled by an autoscaler (advice below level medium)",
+    pss: None,
+    severity: Severity::Info,
+    fix: Fix::No,
+    scope: Scope::Set(min_replicas),
+};
+
+pub const HPA_MIN_REPLICAS: CheckDef = CheckDef {
+    id: "hpa-min-replicas",
+    summary: "HorizontalPodAutoscalers keep minReplicas at 2 or more (advice below level medium)",
+    pss: None,
+    severity: Severity::Info,
+    fix: Fix::No,
+    scope: Scope::Object(hpa_min_replicas),
+};
+
+pub const ROLLOUT_STRATEGY: CheckDef = CheckDef {
+    id: "rollout-strategy",
+    summary: "Deployments roll out without taking every pod down (no Recreate, maxUnavailable below the replicas); DaemonSets and StatefulSets roll out (no OnDelete)",
+    pss: None,
+    severity: Severity::Warning,
+    fix: Fix::No,
+    scope: Scope::Object(rollout_strategy),
+};
+
+pub const CRONJOB_DEADLINE: CheckDef = CheckDef {
+    id: "cronjob-deadline",
+    summary: "CronJobs set startingDeadlineSeconds, so a run that missed its time is skipped rather than started however late",
+    pss: None,
+    severity: Severity::Warning,
+    fix: Fix::No,
+    scope: Scope::Object(cronjob_deadline),
+};
+
+pub const JOB_RESTART_POLICY: CheckDef = CheckDef {
+    id: "job-restart-policy",
+    summary: "Job and CronJob pods set restartPolicy Never or OnFailure; pods of Deployments, StatefulSets, DaemonSets and ReplicaSets restart Always",
+    pss: None,
+    severity: Severity::Error,
+    fix: Fix::No,
+    scope: Scope::Object(job_restart_policy),
+};
+
+pub const PORT_NAME: CheckDef = CheckDef {
+    id: "port-name",
+    summary: "container port names are IANA service names unique per container, with a containerPort; Service port names are DNS labels, unique, and given when there are two ports or more",
+    pss: None,
+    severity: Severity::Error,
+    fix: Fix::No,
+    scope: Scope::Object(port_name),
+};
+
+/// This family, in table order.
+pub static CHECKS: &[&CheckDef] = &[
+    &MIN_REPLICAS,
+    &HPA_MIN_REPLICAS,
+    &ROLLOUT_STRATEGY,
+    &CRONJOB_DEADLINE,
+    &JOB_RESTART_POLICY,
+    &PORT_NAME,
+];
+
+/// The fewest replicas that survive the loss of one pod.
+const MIN: i64 = 2;
+
+fn min_replicas(objects: &[&Resource], out: &mut SetHits) {
+    // What the autoscalers of the set scale, by (namespace, kind, name).
+    let mut scaled: HashSet<(Option<&str>, &str, &str)> = HashSet::new();
+    for r in objects {
+        let default_kind = match (r.group(), r.kind()) {
+            ("autoscaling", "HorizontalPodAutoscaler") => "",
+            // KEDA's scaleTargetRef.kind defaults to Deployment.
+            ("keda.sh", "ScaledObject") => "Deployment",
+            _ => continue,
+        };
+        let kind = get_str(&r.object, "spec.scaleTargetRef.kind").unwrap_or(default_kind);
+        if let Some(name) = get_str(&r.object, "spec.scaleTargetRef.name") {
+            scaled.insert((r.namespace(), kind, name));
+        }
+    }
+    for (i, r) in objects.iter().enumerate() {
+        if r.group() != "apps" || !matches!(r.kind(), "Deployment" | "StatefulSet") {
+            continue;
+        }
+        if scaled.contains(&(r.namespace(), r.kind(), r.name())) {
+            continue;
+        }
+        let replicas = get(&r.object, "spec.replicas");
+        let count = match replicas {
+            None => 1,
+            Some(v) => match v.as_i64() {
+                Some(n) => n,
+                None => continue,
+            },
+        };
+        if count == 0 || count >= MIN {
+            continue;
+        }
+        let written = if replicas.is_some() {
+            "1 replica"
+        } else {
+            "no spec.replicas, so 1 replica"
+        };
+        out.push(
+            i,
+            "spec.replicas",
+            format!("{written}: while its pod restarts, is evicted or rolls out, nothing serves: run at least {MIN} (or scale it with an autoscaler whose minReplicas is {MIN} or more)"),
+        );
+    }
+}
+
+fn hpa_min_replicas(r: &Resource, out: &mut HitSink) {
+    if (r.group(), r.kind()) != ("autoscaling", "HorizontalPodAutoscaler") {
+        return;
+    }
+    let Some(spec) = obj(r.object.get("spec")) else {
+        return;
+    };
+    let min = match spec.get("minReplicas") {
+        None => 1,
+        Some(v) => match v.as_i64() {
+            Some(n) => n,
+            None => return,
+        },
+    };
+    if min >= MIN {
+        return;
+    }
+    let written = if spec.contains_key("minReplicas") {
+        format!("minReplicas {min}")
+    } else {
+        "no minReplicas (the default is 1)".to_string()
+    };
+    out.push(
+        "spec.minReplicas",
+        format!("{written}: at low load the autoscaler scales down to {}, and then a restart or an eviction is an outage: set minReplicas: {MIN}", if min <= 0 { "no pod at all".to_string() } else { "one pod".to_string() }),
+    );
+}
+
+fn rollout_strategy(r: &Resource, out: &mut HitSink) {
+    if r.group() != "apps" {
+        return;
+    }
+    let Some(spec) = obj(r.object.get("spec")) else {
+        return;
+    };
+    match r.kind() {
+        "Deployment" => {
+            let strategy = obj(spec.get("strategy"));
+            let kind = strategy.and_then(|s| get_str(s, "type"));
+            if kind == Some("Recreate") {
+                out.push(
+                    "spec.strategy.type",
+                    "strategy Recreate stops every pod before the new ones start, so each rollout is an outage: use RollingUpdate (keep Recreate only if two versions cannot run side by side, e.g. pods sharing one ReadWriteOnce volume, and exempt it saying so)",
+                );
+                return;
+            }
+            let Some(rolling) = strategy.and_then(|s| obj(s.get("rollingUpdate"))) else {
+                return;
+            };
+            let replicas = spec
+                .get("replicas")
+                .map_or(Some(1), Value::as_i64)
+                .unwrap_or(1);
+            let unavailable = rolling.get("maxUnavailable");
+            let surge = rolling.get("maxSurge");
+            let zero = |v: Option<&Value>| {
+                matches!(bound(v), Some(Bound::Count(0)) | Some(Bound::Percent(0)))
+            };
+            if unavailable.is_some() && surge.is_some() && zero(unavailable) && zero(surge) {
+                out.push_error(
+                    "spec.strategy.rollingUpdate.maxUnavailable",
+                    "maxUnavailable and maxSurge are both 0, so no rollout could ever make progress: the API server refuses it; set maxSurge: 1 (or maxUnavailable: 1)",
+                );
+                return;
+            }
+            let all = match bound(unavailable) {
+                Some(Bound::Percent(p)) => p >= 100,
+                Some(Bound::Count(n)) => replicas > 0 && n >= replicas,
+                None => false,
+            };
+            if all {
+                let value = match unavailable {
+                    Some(Value::String(s)) => s.clone(),
+                    Some(v) => v.to_string(),
+                    None => String::new(),
+                };
+                out.push(
+                    "spec.strategy.rollingUpdate.maxUnavailable",
+                    format!("maxUnavailable {value} lets a rollout take all {replicas} pod(s) down at once: keep it below the replica count (the default is 25%)"),
+                );
+            }
+        }
+        "DaemonSet" | "StatefulSet" if get_str(spec, "updateStrategy.type") == Some("OnDelete") => {
+            out.push(
+                "spec.updateStrategy.type",
+                format!("updateStrategy OnDelete changes a pod of the {} only when someone deletes it, so a changed template never rolls out by itself: use RollingUpdate", r.kind()),
+            );
+        }
+        _ => {}
+    }
+}
+
+fn cronjob_deadline(r: &Resource, out: &mut HitSink) {
+    if (r.group(), r.kind()) != ("batch", "CronJob") {
+        return;
+    }
+    let Some(spec) = obj(r.object.get("spec")) else {
+        return;
+    };
+    if spec.contains_key("startingDeadlineSeconds") {
+        return;
+    }
+    out.push(
+        "spec.startingDeadlineSeconds",
+        "no startingDeadlineSeconds: a run missed while the controller was down or the cluster was full starts whenever it can, however late (a nightly job at noon): set startingDeadlineSeconds to how late a run may still start, e.g. 300",
+    );
+}
+
+fn job_restart_policy(r: &Resource, out: &mut HitSink) {
+    let job = match (r.group(), r.kind()) {
+        ("batch", "Job" | "CronJob") => true,
+        ("apps", "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet")
+        | ("", "ReplicationController") => false,
+        _ => return,
+    };
+    let Some(pod) = pod_of(r) else { return };
+    let policy = pod.spec.get("restartPolicy");
+    let field = pod.at("restartPolicy");
+    let written = policy.and_then(Value::as_str);
+    if job {
+        match written {
+            Some("Never" | "OnFailure") => {}
+            Some(other) => out.push(
+                field,
+                format!("restartPolicy {other:?}: the API server accepts only Never or OnFailure for a Job's pods: use OnFailure to retry in the same pod, Never to retry in a new one"),
+            ),
+            None => out.push(
+                field,
+                "no restartPolicy: a Job's pods must set Never or OnFailure (the pod default, Always, is refused by the API server): add restartPolicy: OnFailure or Never",
+            ),
+        }
+    } else if let Some(other) = written.filter(|p| *p != "Always") {
+        out.push(
+            field,
+            format!("restartPolicy {other:?}: the API server accepts only Always for the pods of a {}: remove it, or run the work as a Job", r.kind()),
+        );
+    }
+}
+
+fn port_name(r: &Resource, out: &mut HitSink) {
+    if (r.group(), r.kind()) == ("", "Service") {
+        service_ports(r, out);
+        return;
+    }
+    let Some(pod) = pod_of(r) else { return };
+    for c in pod.containers() {
+        let Some(Value::Array(ports)) = c.spec.get("ports") else {
+            continue;
+        };
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        for (i, p) in ports.iter().enumerate() {
+            let Some(p) = p.as_object() else { continue };
+            let at = |f: &str| c.at(&format!("ports[{i}].{f}"));
+            if let Some(name) = p.get("name").and_then(Value::as_str) {
+                if let Err(e) = crate::validate::port_name(name) {
+                    out.push(
+                        at("name"),
+                        format!("container {:?}: {e} (an IANA service name; the API server refuses others)", c.name()),
+                    );
+                } else if let Some(first) = seen.insert(name, i) {
+                    out.push(
+                        at("name"),
+                        format!("container {:?}: port name {name:?} is also ports[{first}]'s: names are unique within a container (probes and Services naming it could not tell which)", c.name()),
+                    );
+                }
+            }
+            match p.get("containerPort") {
+                None => out.push(
+                    at("containerPort"),
+                    format!("container {:?}: a port without containerPort is refused by the API server: give the port number", c.name()),
+                ),
+                Some(v) => {
+                    if let Some(Err(e)) = v.as_i64().map(crate::validate::port) {
+                        out.push(at("containerPort"), format!("container {:?}: {e}", c.name()));
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn service_ports(r: &Resource, out: &mut HitSink) {
+    let Some(Value::Array(ports)) = get(&r.object, "spec.ports") else {
+        return;
+    };
+    let several = ports.len() > 1;
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for (i, p) in ports.iter().enumerate() {
+        let Some(p) = p.as_object() else { continue };
+        let field = format!("spec.ports[{i}].name");
+        match p.get("name").and_then(Value::as_str) {
+            None | Some("") if several => {
+                let port = p
+                    .get("port")
+                    .map(|v| format!(" (port {v})"))
+                    .unwrap_or_default();
+                out.push(
+                    field,
+                    format!("a Service with {} ports must name each of them, and this one{port} has no name: the API server refuses it; add a name such as \"http\"", ports.len()),
+                );
+            }
+            None | Some("") => {}
+            Some(name) => {
+                if let Err(e) = crate::validate::dns1123_label(name) {
+                    out.push(
+                        field,
+                        format!("port name {name:?}: {e} (the API server refuses others)"),
+                    );
+                } else if let Some(first) = seen.insert(name, i) {
+                    out.push(
+                        field,
+                        format!("port name {name:?} is also spec.ports[{first}]'s: the API server refuses a Service with two ports of one name"),
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::{expect_hits as expect, hits_of};
+
+    fn deployment(name: &str, spec: &str) -> String {
+        format!("apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}, namespace: shop}}\nspec:\n{spec}  template:\n    spec:\n      containers: [{{name: app, image: app:1.0}}]\n---\n")
+    }
+
+    #[test]
+    fn min_replicas_counts_the_default_and_skips_what_an_autoscaler_scales() {
+        let yaml = format!(
+            "{}{}{}{}{}{}apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {{name: scaled, namespace: shop}}
+spec:
+  scaleTargetRef: {{apiVersion: apps/v1, kind: Deployment, name: scaled}}
+  minReplicas: 1
+  maxReplicas: 4
+---
+apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata: {{name: keda, namespace: shop}}
+spec:
+  scaleTargetRef: {{name: keda}}
+",
+            deployment("one", "  replicas: 1\n"),
+            deployment("default", ""),
+            deployment("two", "  replicas: 2\n"),
+            deployment("parked", "  replicas: 0\n"),
+            deployment("scaled", "  replicas: 1\n"),
+            deployment("keda", ""),
+        );
+        expect(
+            &MIN_REPLICAS,
+            &yaml,
+            &[
+                ("one", "spec.replicas", "1 replica: while its pod restarts"),
+                ("default", "spec.replicas", "no spec.replicas, so 1 replica"),
+            ],
+        );
+        // The autoscaler's own minimum is the other check's.
+        expect(
+            &HPA_MIN_REPLICAS,
+            &yaml,
+            &[("scaled", "spec.minReplicas", "minReplicas 1")],
+        );
+    }
+
+    #[test]
+    fn hpa_min_replicas_reads_the_default() {
+        let hpa = "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: h}\nspec:\n  scaleTargetRef: {kind: Deployment, name: web}\n  maxReplicas: 5\n";
+        expect(
+            &HPA_MIN_REPLICAS,
+            hpa,
+            &[("h", "spec.minReplicas", "no minReplicas (the default is 1)")],
+        );
+        let two = hpa.replace("maxReplicas: 5", "maxReplicas: 5\n  minReplicas: 2");
+        assert!(hits_of(&HPA_MIN_REPLICAS, &two).is_empty());
+    }
+
+    #[test]
+    fn rollout_strategy_finds_outages_and_rollouts_that_never_happen() {
+        let yaml = format!(
+            "{}{}{}{}{}apiVersion: apps/v1
+kind: DaemonSet
+metadata: {{name: agent}}
+spec:
+  updateStrategy: {{type: OnDelete}}
+  template: {{spec: {{containers: [{{name: a, image: a:1}}]}}}}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {{name: db}}
+spec:
+  updateStrategy: {{type: RollingUpdate}}
+  template: {{spec: {{containers: [{{name: a, image: a:1}}]}}}}
+",
+            deployment("recreate", "  strategy: {type: Recreate}\n"),
+            deployment(
+                "all",
+                "  replicas: 3\n  strategy: {rollingUpdate: {maxUnavailable: 3}}\n"
+            ),
+            deployment(
+                "percent",
+                "  strategy: {rollingUpdate: {maxUnavailable: \"100%\"}}\n"
+            ),
+            deployment(
+                "stuck",
+                "  strategy: {rollingUpdate: {maxUnavailable: 0, maxSurge: \"0%\"}}\n"
+            ),
+            deployment(
+                "fine",
+                "  replicas: 4\n  strategy: {rollingUpdate: {maxUnavailable: 1, maxSurge: 0}}\n"
+            ),
+        );
+        expect(
+            &ROLLOUT_STRATEGY,
+            &yaml,
+            &[
+                (
+                    "recreate",
+                    "spec.strategy.type",
+                    "each rollout is an outage",
+                ),
+                (
+                    "all",
+                    "spec.strategy.rollingUpdate.maxUnavailable",
+                    "maxUnavailable 3 lets a rollout take all 3 pod(s) down",
+                ),
+                (
+                    "percent",
+                    "spec.strategy.rollingUpdate.maxUnavailable",
+                    "maxUnavailable 100%",
+                ),
+                (
+                    "stuck",
+                    "spec.strategy.rollingUpdate.maxUnavailable",
+                    "the API server refuses it",
+                ),
+                ("agent", "spec.updateStrategy.type", "never rolls out"),
+            ],
+        );
+    }
+
+    #[test]
+    fn cronjob_deadline_and_job_restart_policy() {
+        let cron = "apiVersion: batch/v1
+kind: CronJob
+metadata: {name: nightly}
+spec:
+  schedule: '0 3 * * *'
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          containers: [{name: c, image: c:1}]
+";
+        expect(
+            &CRONJOB_DEADLINE,
+            cron,
+            &[("nightly", "spec.startingDeadlineSeconds", "however late")],
+        );
+        let with = cron.replace(
+            "spec:\n  schedule",
+            "spec:\n  startingDeadlineSeconds: 300\n  schedule",
+        );
+        assert!(hits_of(&CRONJOB_DEADLINE, &with).is_empty());
+        expect(
+            &JOB_RESTART_POLICY,
+            cron,
+            &[(
+                "nightly",
+                "spec.jobTemplate.spec.template.spec.restartPolicy",
+                "no restartPolicy",
+            )],
+        );
+        let job = "apiVersion: batch/v1\nkind: Job\nmetadata: {name: once}\nspec:\n  template:\n    spec:\n      restartPolicy: Always\n      containers: [{name: c, image: c:1}]\n";
+        expect(
+            &JOB_RESTART_POLICY,
+            job,
+            &[(
+                "once",
+                "spec.template.spec.restartPolicy",
+                "restartPolicy \"Always\"",
+            )],
+        );
+        assert!(hits_of(&JOB_RESTART_POLICY, &job.replace("Always", "OnFailure")).is_empty());
+        let deploy =
+            deployment("web", "").replace("    spec:\n", "    spec:\n      restartPolicy: Never\n");
+        expect(
+            &JOB_RESTART_POLICY,
+            &deploy,
+            &[("web", "spec.template.spec.restartPolicy", "only Always")],
+        );
+        assert!(hits_of(&JOB_RESTART_POLICY, &deployment("web", "")).is_empty());
+    }
+
+    #[test]
+    fn port_name_follows_the_api_server() {
+        let pod = "apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  containers:
+  - name: app
+    image: app:1
+    ports:
+    - {name: http, containerPort: 8080}
+    - {name: http, containerPort: 8081}
+    - {name: metrics-endpoint-x, containerPort: 9090}
+    - {name: Admin, containerPort: 9091}
+    - {name: grpc}
+    - {containerPort: 70000}
+  - name: side
+    image: side:1
+    ports: [{name: http, containerPort: 80}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: s}
+spec:
+  ports:
+  - {name: http, port: 80}
+  - {port: 81}
+  - {name: http, port: 82}
+  - {name: Bad_Name, port: 83}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: single}
+spec:
+  ports: [{port: 80}]
+";
+        expect(
+            &PORT_NAME,
+            pod,
+            &[
+                (
+                    "p",
+                    "spec.containers[0].ports[1].name",
+                    "is also ports[0]'s",
+                ),
+                (
+                    "p",
+                    "spec.containers[0].ports[2].name",
+                    "invalid port name \"metrics-endpoint-x\"",
+                ),
+                (
+                    "p",
+                    "spec.containers[0].ports[3].name",
+                    "invalid port name \"Admin\"",
+                ),
+                (
+                    "p",
+                    "spec.containers[0].ports[4].containerPort",
+                    "without containerPort",
+                ),
+                ("p", "spec.containers[0].ports[5].containerPort", "70000"),
+                (
+                    "s",
+                    "spec.ports[1].name",
+                    "must name each of them, and this one (port 81)",
+                ),
+                ("s", "spec.ports[2].name", "is also spec.ports[0]'s"),
+                ("s", "spec.ports[3].name", "port name \"Bad_Name\""),
+            ],
+        );
+    }
+}
