@@ -61,6 +61,15 @@ pub const CRONJOB_DEADLINE: CheckDef = CheckDef {
     scope: Scope::Object(cronjob_deadline),
 };
 
+pub const ANTI_AFFINITY: CheckDef = CheckDef {
+    id: "anti-affinity",
+    summary: "pod anti-affinity of replicated workloads can work: every term has a topologyKey, and one term selects the workload's own pods",
+    pss: None,
+    severity: Severity::Warning,
+    fix: Fix::No,
+    scope: Scope::Object(anti_affinity),
+};
+
 pub const JOB_RESTART_POLICY: CheckDef = CheckDef {
     id: "job-restart-policy",
     summary: "Job and CronJob pods set restartPolicy Never or OnFailure; pods of Deployments, StatefulSets, DaemonSets and ReplicaSets restart Always",
@@ -85,6 +94,7 @@ pub static CHECKS: &[&CheckDef] = &[
     &HPA_MIN_REPLICAS,
     &ROLLOUT_STRATEGY,
     &CRONJOB_DEADLINE,
+    &ANTI_AFFINITY,
     &JOB_RESTART_POLICY,
     &PORT_NAME,
 ];
@@ -244,6 +254,84 @@ fn cronjob_deadline(r: &Resource, out: &mut HitSink) {
         "spec.startingDeadlineSeconds",
         "no startingDeadlineSeconds: a run missed while the controller was down or the cluster was full starts whenever it can, however late (a nightly job at noon): set startingDeadlineSeconds to how late a run may still start, e.g. 300",
     );
+}
+
+fn anti_affinity(r: &Resource, out: &mut HitSink) {
+    let Some(pod) = pod_of(r) else { return };
+    let Some(anti) = get(pod.spec, "affinity.podAntiAffinity").and_then(Value::as_object) else {
+        return;
+    };
+    // (field of the term, the term): required terms are the term itself, preferred ones wrap it.
+    let mut terms: Vec<(String, &serde_json::Map<String, Value>)> = Vec::new();
+    for (list, inner) in [
+        ("requiredDuringSchedulingIgnoredDuringExecution", false),
+        ("preferredDuringSchedulingIgnoredDuringExecution", true),
+    ] {
+        let Some(Value::Array(items)) = anti.get(list) else {
+            continue;
+        };
+        for (i, item) in items.iter().enumerate() {
+            let (field, term) = if inner {
+                (
+                    format!("affinity.podAntiAffinity.{list}[{i}].podAffinityTerm"),
+                    item.get("podAffinityTerm").and_then(Value::as_object),
+                )
+            } else {
+                (
+                    format!("affinity.podAntiAffinity.{list}[{i}]"),
+                    item.as_object(),
+                )
+            };
+            if let Some(term) = term {
+                terms.push((pod.at(&field), term));
+            }
+        }
+    }
+    if terms.is_empty() {
+        return;
+    }
+    for (field, term) in &terms {
+        if get_str(term, "topologyKey").is_none_or(str::is_empty) {
+            out.push_error(
+                format!("{field}.topologyKey"),
+                "a pod anti-affinity term without topologyKey is refused by the API server: set topologyKey: kubernetes.io/hostname (one pod per node) or topology.kubernetes.io/zone",
+            );
+        }
+    }
+    // A workload of one pod has nothing of its own to spread.
+    let replicas = match r.kind() {
+        "Deployment"
+        | "StatefulSet"
+        | "ReplicaSet"
+        | "ReplicationController"
+        | "DeploymentConfig"
+        | "Rollout" => get(&r.object, "spec.replicas").map_or(Some(1), Value::as_i64),
+        _ => None,
+    };
+    if replicas.is_none_or(|n| n < 2) {
+        return;
+    }
+    let namespace = r.namespace();
+    let own = terms.iter().any(|(_, term)| {
+        let in_namespace = term.contains_key("namespaceSelector")
+            || match term.get("namespaces") {
+                Some(Value::Array(list)) if !list.is_empty() => {
+                    list.iter().any(|n| n.as_str() == namespace)
+                }
+                _ => true,
+            };
+        in_namespace
+            && term
+                .get("labelSelector")
+                .and_then(Value::as_object)
+                .is_some_and(|s| super::network::selects(s, pod.labels()))
+    });
+    if !own {
+        out.push(
+            terms[0].0.clone(),
+            "podAntiAffinity is set, but no term's labelSelector selects this workload's own pods, so its replicas may still share a node: add a term whose labelSelector matches the pod template's labels",
+        );
+    }
 }
 
 fn job_restart_policy(r: &Resource, out: &mut HitSink) {
@@ -533,6 +621,68 @@ spec:
             &[("web", "spec.template.spec.restartPolicy", "only Always")],
         );
         assert!(hits_of(&JOB_RESTART_POLICY, &deployment("web", "")).is_empty());
+    }
+
+    #[test]
+    fn anti_affinity_must_spread_the_workload_itself() {
+        let spec = |terms: &str| {
+            format!(
+                "apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: web, namespace: shop}}
+spec:
+  replicas: 3
+  template:
+    metadata: {{labels: {{app: web}}}}
+    spec:
+      affinity:
+        podAntiAffinity:
+{terms}      containers: [{{name: app, image: app:1}}]
+"
+            )
+        };
+        let own = "          preferredDuringSchedulingIgnoredDuringExecution:
+          - weight: 100
+            podAffinityTerm:
+              topologyKey: kubernetes.io/hostname
+              labelSelector: {matchLabels: {app: web}}
+";
+        let other = "          requiredDuringSchedulingIgnoredDuringExecution:
+          - topologyKey: kubernetes.io/hostname
+            labelSelector: {matchLabels: {app: db}}
+";
+        let keyless = "          requiredDuringSchedulingIgnoredDuringExecution:
+          - labelSelector: {matchLabels: {app: web}}
+";
+        assert!(hits_of(&ANTI_AFFINITY, &spec(own)).is_empty());
+        assert!(hits_of(&ANTI_AFFINITY, &spec(&format!("{other}{own}"))).is_empty());
+        expect(
+            &ANTI_AFFINITY,
+            &spec(other),
+            &[(
+                "web",
+                "spec.template.spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0]",
+                "no term's labelSelector selects this workload's own pods",
+            )],
+        );
+        expect(
+            &ANTI_AFFINITY,
+            &spec(keyless),
+            &[(
+                "web",
+                "spec.template.spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey",
+                "without topologyKey",
+            )],
+        );
+        // Its own pods, but in another namespace only.
+        let elsewhere = own.replace(
+            "topologyKey: kubernetes.io/hostname\n",
+            "topologyKey: kubernetes.io/hostname\n              namespaces: [other]\n",
+        );
+        assert_eq!(hits_of(&ANTI_AFFINITY, &spec(&elsewhere)).len(), 1);
+        // One replica has nothing of its own to spread.
+        let single = spec(other).replace("replicas: 3", "replicas: 1");
+        assert!(hits_of(&ANTI_AFFINITY, &single).is_empty());
     }
 
     #[test]

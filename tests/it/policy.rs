@@ -265,6 +265,7 @@ fn the_platform_checks_have_sarif_rules_at_their_default_level() {
         ("dangling-route-backend", "error"),
         ("rollout-strategy", "warning"),
         ("cronjob-deadline", "warning"),
+        ("anti-affinity", "warning"),
         ("job-restart-policy", "error"),
         ("port-name", "error"),
     ] {
