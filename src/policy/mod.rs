@@ -20,6 +20,7 @@ pub mod network;
 pub mod probes;
 pub mod quota;
 pub mod rbac;
+pub mod references;
 pub mod resources;
 pub mod routing;
 pub mod service_accounts;
@@ -210,6 +211,7 @@ static ALL: std::sync::LazyLock<Vec<&'static CheckDef>> = std::sync::LazyLock::n
         credentials::CHECKS,
         exposure::CHECKS,
         routing::CHECKS,
+        references::CHECKS,
         workloads::CHECKS,
     ];
     families.concat()

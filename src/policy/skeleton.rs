@@ -43,8 +43,9 @@ const POD: &[&str] = &[
     "serviceAccount",
     "automountServiceAccountToken",
 ];
-/// Container lists of a pod spec; of a container only its `ports`, `resources` and
-/// `restartPolicy` (a sidecar's `Always`) are read.
+/// Container lists of a pod spec; of a container only its `ports`, `resources`, `restartPolicy`
+/// (a sidecar's `Always`) and the ConfigMaps and Secrets it reads (`env[].valueFrom`, `envFrom`)
+/// are read.
 const CONTAINERS: &[&str] = &["containers", "initContainers", "ephemeralContainers"];
 
 /// The part of `r` the whole-set checks read.
@@ -75,9 +76,23 @@ pub fn skeleton(r: &Resource) -> Resource {
         }
         out.insert("metadata".into(), Value::Object(m));
     }
+    // The keys of ConfigMaps and Secrets that pods name (never their values), and a Secret's type.
+    if r.group().is_empty() && matches!(r.kind(), "ConfigMap" | "Secret") {
+        copy(&r.object, &mut out, &["type"]);
+        for data in ["data", "binaryData", "stringData"] {
+            if let Some(Value::Object(m)) = field(&r.object, data) {
+                let keys = m.keys().map(|k| (k.clone(), Value::Null)).collect();
+                out.insert(data.into(), Value::Object(keys));
+            }
+        }
+    }
     if let Some(spec) = field(&r.object, "spec").and_then(Value::as_object) {
         let mut s = Map::new();
         copy(spec, &mut s, SPEC);
+        // What an ExternalSecret makes.
+        if r.kind() == "ExternalSecret" {
+            copy(spec, &mut s, &["target"]);
+        }
         // What an autoscaler scales, the port numbers a Service targets, and whether a
         // NetworkPolicy has egress rules at all.
         if let Some(Value::Object(target)) = field(spec, "scaleTargetRef") {
@@ -140,6 +155,12 @@ pub fn skeleton(r: &Resource) -> Resource {
                 spec.insert("affinity".into(), Value::Object(a));
             }
         }
+        if let Some(volumes) = field(pod.spec, "volumes") {
+            spec.insert(
+                "volumes".into(),
+                entries(volumes, &["configMap", "secret", "projected"]),
+            );
+        }
         if let Some(spread) = field(pod.spec, "topologySpreadConstraints") {
             spec.insert("topologySpreadConstraints".into(), lengths(spread));
         }
@@ -155,7 +176,11 @@ pub fn skeleton(r: &Resource) -> Resource {
                         if let Some(ports) = field(c, "ports") {
                             kept.insert("ports".into(), entries(ports, &["name", "containerPort"]));
                         }
-                        copy(c, &mut kept, &["resources", "restartPolicy"]);
+                        copy(c, &mut kept, &["resources", "restartPolicy", "envFrom"]);
+                        // The ConfigMaps and Secrets it reads (never a literal value).
+                        if let Some(env) = field(c, "env") {
+                            kept.insert("env".into(), entries(env, &["valueFrom"]));
+                        }
                         Value::Object(kept)
                     })
                     .collect();
@@ -285,9 +310,9 @@ spec:
       containers:
       - name: web
         image: web:1
-        env: [{name: A, value: b}]
+        env: [{name: A, value: b}, {name: C, valueFrom: {configMapKeyRef: {name: cfg, key: c}}}]
         ports: [{name: http, containerPort: 8080}]
-      volumes: [{name: v, emptyDir: {}}]
+      volumes: [{name: v, emptyDir: {}}, {name: s, secret: {secretName: tls}}]
 ";
         let r = crate::source::parse_text(yaml, "t.yaml").unwrap().remove(0);
         let want = serde_json::json!({
@@ -305,7 +330,12 @@ spec:
                     "metadata": {"labels": {"app": "web"}},
                     "spec": {
                         "serviceAccountName": "web",
-                        "containers": [{"ports": [{"name": "http", "containerPort": 8080}]}]
+                        // Which ConfigMaps and Secrets it reads, at their indices; no value.
+                        "volumes": [{}, {"secret": {"secretName": "tls"}}],
+                        "containers": [{
+                            "ports": [{"name": "http", "containerPort": 8080}],
+                            "env": [{}, {"valueFrom": {"configMapKeyRef": {"name": "cfg", "key": "c"}}}]
+                        }]
                     }
                 }
             }

@@ -263,6 +263,7 @@ fn the_platform_checks_have_sarif_rules_at_their_default_level() {
         ("secret-in-configmap", "warning"),
         ("dangling-ingress-backend", "error"),
         ("dangling-route-backend", "error"),
+        ("dangling-env-ref", "error"),
         ("rollout-strategy", "warning"),
         ("cronjob-deadline", "warning"),
         ("anti-affinity", "warning"),

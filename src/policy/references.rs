@@ -1,0 +1,380 @@
+//! `dangling-env-ref`: the ConfigMaps and Secrets a pod reads (`env[].valueFrom.configMapKeyRef`
+//! and `secretKeyRef`, `envFrom[]`, `configMap`/`secret` volumes and projected sources, their
+//! `items[].key`) are in the rendered set, with the keys the pod names. A missing one keeps the
+//! pod from starting (`CreateContainerConfigError`, or a volume that never mounts).
+//!
+//! Judged only where the set speaks for the namespace, as the dangling backend checks are: a
+//! ConfigMap reference where the set holds a ConfigMap of that namespace, a Secret reference where
+//! it holds a Secret (or an `ExternalSecret` or `SealedSecret`, which make one) and no custom
+//! resource of an operator (operators such as CloudNativePG or Strimzi create the Secrets their
+//! clients read). References marked `optional: true` are not judged, nor `kube-root-ca.crt`
+//! (every namespace has it). Keys are checked against `data` and `binaryData` of a ConfigMap,
+//! `data` and `stringData` of a Secret; not for Secrets the set only makes through an operator,
+//! nor for service-account-token Secrets, whose keys the token controller fills in.
+
+use super::network::{in_namespace, is_custom_group};
+use super::pod::{get_bool, get_str, obj, pod_of, PodView};
+use super::{CheckDef, Fix, Scope, SetHits};
+use crate::finding::Severity;
+use crate::resource::Resource;
+use serde_json::{Map, Value};
+use std::collections::{HashMap, HashSet};
+
+pub const DANGLING_ENV_REF: CheckDef = CheckDef {
+    id: "dangling-env-ref",
+    summary: "ConfigMaps and Secrets that pods read (env, envFrom, volumes) and their keys are in the rendered set (where the set holds the namespace's ConfigMaps or Secrets)",
+    pss: None,
+    severity: Severity::Error,
+    fix: Fix::No,
+    scope: Scope::Set(dangling_env_ref),
+};
+
+/// This family, in table order.
+pub static CHECKS: &[&CheckDef] = &[&DANGLING_ENV_REF];
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum Source {
+    ConfigMap,
+    Secret,
+}
+
+impl Source {
+    fn kind(self) -> &'static str {
+        match self {
+            Source::ConfigMap => "ConfigMap",
+            Source::Secret => "Secret",
+        }
+    }
+}
+
+/// One reference of a pod: where it is written, what it names, and the key it needs if any.
+struct Reference<'a> {
+    field: String,
+    source: Source,
+    name: &'a str,
+    key: Option<(String, &'a str)>,
+    /// Only its key is judged (a volume's `items[]`: the source is judged by its own entry).
+    key_only: bool,
+}
+
+/// Every reference of `pod` that is not `optional: true`.
+fn references<'a>(pod: &PodView<'a>) -> Vec<Reference<'a>> {
+    let mut out = Vec::new();
+    let needed = |m: &Map<String, Value>| get_bool(m, "optional") != Some(true);
+    // A volume source (or projected source) and the `items[].key`s it maps.
+    let from_volume =
+        |out: &mut Vec<Reference<'a>>, at: String, source: Source, m: &'a Map<String, Value>| {
+            let name_field = match source {
+                Source::Secret if m.contains_key("secretName") => "secretName",
+                _ => "name",
+            };
+            let Some(name) = get_str(m, name_field).filter(|_| needed(m)) else {
+                return;
+            };
+            out.push(Reference {
+                field: format!("{at}.{name_field}"),
+                source,
+                name,
+                key: None,
+                key_only: false,
+            });
+            if let Some(Value::Array(items)) = m.get("items") {
+                for (k, item) in items.iter().enumerate() {
+                    if let Some(key) = item.get("key").and_then(Value::as_str) {
+                        out.push(Reference {
+                            field: format!("{at}.items[{k}].key"),
+                            source,
+                            name,
+                            key: Some((format!("{at}.items[{k}].key"), key)),
+                            key_only: true,
+                        });
+                    }
+                }
+            }
+        };
+    if let Some(Value::Array(volumes)) = pod.spec.get("volumes") {
+        for (i, v) in volumes.iter().enumerate() {
+            let Some(v) = v.as_object() else { continue };
+            for (field, source) in [("configMap", Source::ConfigMap), ("secret", Source::Secret)] {
+                if let Some(m) = obj(v.get(field)) {
+                    from_volume(
+                        &mut out,
+                        pod.at(&format!("volumes[{i}].{field}")),
+                        source,
+                        m,
+                    );
+                }
+            }
+            let sources = obj(v.get("projected")).and_then(|p| p.get("sources"));
+            if let Some(Value::Array(sources)) = sources {
+                for (j, src) in sources.iter().enumerate() {
+                    for (field, source) in
+                        [("configMap", Source::ConfigMap), ("secret", Source::Secret)]
+                    {
+                        if let Some(m) = obj(src.get(field)) {
+                            let at =
+                                pod.at(&format!("volumes[{i}].projected.sources[{j}].{field}"));
+                            from_volume(&mut out, at, source, m);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    for c in pod.containers() {
+        if let Some(Value::Array(env)) = c.spec.get("env") {
+            for (i, e) in env.iter().enumerate() {
+                let Some(from) = obj(e.get("valueFrom")) else {
+                    continue;
+                };
+                for (field, source) in [
+                    ("configMapKeyRef", Source::ConfigMap),
+                    ("secretKeyRef", Source::Secret),
+                ] {
+                    let Some(r) = obj(from.get(field)).filter(|r| needed(r)) else {
+                        continue;
+                    };
+                    let Some(name) = get_str(r, "name") else {
+                        continue;
+                    };
+                    let at = c.at(&format!("env[{i}].valueFrom.{field}"));
+                    out.push(Reference {
+                        field: format!("{at}.name"),
+                        source,
+                        name,
+                        key: get_str(r, "key").map(|k| (format!("{at}.key"), k)),
+                        key_only: false,
+                    });
+                }
+            }
+        }
+        if let Some(Value::Array(from)) = c.spec.get("envFrom") {
+            for (i, e) in from.iter().enumerate() {
+                for (field, source) in [
+                    ("configMapRef", Source::ConfigMap),
+                    ("secretRef", Source::Secret),
+                ] {
+                    let Some(r) = obj(e.get(field)).filter(|r| needed(r)) else {
+                        continue;
+                    };
+                    if let Some(name) = get_str(r, "name") {
+                        out.push(Reference {
+                            field: c.at(&format!("envFrom[{i}].{field}.name")),
+                            source,
+                            name,
+                            key: None,
+                            key_only: false,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// What the set defines of one source: its keys, or `None` when they are not known (a Secret
+/// made by an operator or filled in by a controller).
+type Defined<'a> = HashMap<(Source, Option<&'a str>, &'a str), Option<HashSet<&'a str>>>;
+
+fn keys_of<'a>(r: &'a Resource, fields: &[&str]) -> HashSet<&'a str> {
+    fields
+        .iter()
+        .filter_map(|f| r.object.get(*f).and_then(Value::as_object))
+        .flat_map(|m| m.keys().map(String::as_str))
+        .collect()
+}
+
+fn dangling_env_ref(objects: &[&Resource], out: &mut SetHits) {
+    let mut defined: Defined = HashMap::new();
+    // Namespaces the set speaks for, per source; and those with an operator's resources.
+    let mut spoken: HashSet<(Source, Option<&str>)> = HashSet::new();
+    let mut operated: HashSet<Option<&str>> = HashSet::new();
+    for r in objects {
+        let ns = r.namespace();
+        match (r.group(), r.kind()) {
+            ("", "ConfigMap") => {
+                let keys = keys_of(r, &["data", "binaryData"]);
+                defined.insert((Source::ConfigMap, ns, r.name()), Some(keys));
+                spoken.insert((Source::ConfigMap, ns));
+            }
+            ("", "Secret") => {
+                let token = r.object.get("type").and_then(Value::as_str)
+                    == Some("kubernetes.io/service-account-token");
+                let keys = (!token).then(|| keys_of(r, &["data", "stringData"]));
+                defined.insert((Source::Secret, ns, r.name()), keys);
+                spoken.insert((Source::Secret, ns));
+            }
+            ("bitnami.com", "SealedSecret") => {
+                defined.insert((Source::Secret, ns, r.name()), None);
+                spoken.insert((Source::Secret, ns));
+            }
+            ("external-secrets.io", "ExternalSecret") => {
+                let target = obj(r.object.get("spec")).and_then(|s| obj(s.get("target")));
+                let policy = target
+                    .and_then(|t| get_str(t, "creationPolicy"))
+                    .unwrap_or("Owner");
+                if matches!(policy, "Owner" | "Orphan") {
+                    let name = target
+                        .and_then(|t| get_str(t, "name"))
+                        .filter(|n| !n.is_empty())
+                        .unwrap_or(r.name());
+                    defined.insert((Source::Secret, ns, name), None);
+                }
+                spoken.insert((Source::Secret, ns));
+                operated.insert(ns);
+            }
+            (group, _) if is_custom_group(group) => {
+                operated.insert(ns);
+            }
+            _ => {}
+        }
+    }
+    if spoken.is_empty() {
+        return;
+    }
+    for (i, r) in objects.iter().enumerate() {
+        let Some(pod) = pod_of(r) else { continue };
+        let ns = r.namespace();
+        for reference in references(&pod) {
+            let Reference {
+                field,
+                source,
+                name,
+                key,
+                key_only,
+            } = reference;
+            if !spoken.contains(&(source, ns)) || name == "kube-root-ca.crt" {
+                continue;
+            }
+            let kind = source.kind();
+            match defined.get(&(source, ns, name)) {
+                None if source == Source::Secret && operated.contains(&ns) => {}
+                // Reported once, at the source's name, not again for each of its keys.
+                None if key_only => {}
+                None => {
+                    out.push(
+                        i,
+                        field,
+                        format!(
+                            "{kind} {name:?} is not in the rendered set, which holds the {kind}s {}: the pod will not start until it exists; render it, fix the name, or mark the reference optional: true",
+                            in_namespace(ns)
+                        ),
+                    );
+                }
+                Some(None) => {}
+                Some(Some(keys)) => {
+                    let Some((at, key)) = key else { continue };
+                    if !keys.contains(key) {
+                        let mut have: Vec<&str> = keys.iter().copied().collect();
+                        have.sort_unstable();
+                        let have = if have.is_empty() {
+                            "it has no keys".to_string()
+                        } else {
+                            format!("its keys: {}", have.join(", "))
+                        };
+                        out.push(
+                            i,
+                            at,
+                            format!("{kind} {name:?} has no key {key:?} ({have}): the pod will not start"),
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::{expect_hits as expect, hits_of};
+
+    const SET: &str = "apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings, namespace: shop}
+data: {LOG_LEVEL: info, app.toml: 'x = 1'}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: db, namespace: shop}
+stringData: {password: hunter2}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: shop}
+spec:
+  template:
+    spec:
+      containers:
+      - name: api
+        image: api:1
+        env:
+        - name: LOG_LEVEL
+          valueFrom: {configMapKeyRef: {name: settings, key: LOG_LEVEL}}
+        - name: MODE
+          valueFrom: {configMapKeyRef: {name: settings, key: MODE}}
+        - name: DB_PASSWORD
+          valueFrom: {secretKeyRef: {name: db, key: password}}
+        - name: DB_USER
+          valueFrom: {secretKeyRef: {name: db, key: user, optional: true}}
+        - name: POD
+          valueFrom: {fieldRef: {fieldPath: metadata.name}}
+        envFrom:
+        - configMapRef: {name: extra}
+        - secretRef: {name: api-keys}
+      volumes:
+      - name: config
+        configMap:
+          name: settings
+          items: [{key: app.toml, path: app.toml}, {key: missing.toml, path: m.toml}]
+      - name: ca
+        projected:
+          sources:
+          - configMap: {name: kube-root-ca.crt}
+          - secret: {name: tls}
+      - name: certs
+        secret: {secretName: certs, optional: true}
+";
+
+    #[test]
+    fn missing_sources_and_keys_are_reported_where_the_set_speaks() {
+        let c = "spec.template.spec.containers[0]";
+        expect(
+            &DANGLING_ENV_REF,
+            SET,
+            &[
+                ("api", "spec.template.spec.volumes[0].configMap.items[1].key", "has no key \"missing.toml\" (its keys: LOG_LEVEL, app.toml)"),
+                ("api", "spec.template.spec.volumes[1].projected.sources[1].secret.name", "Secret \"tls\" is not in the rendered set"),
+                ("api", &format!("{c}.env[1].valueFrom.configMapKeyRef.key"), "no key \"MODE\""),
+                ("api", &format!("{c}.envFrom[0].configMapRef.name"), "ConfigMap \"extra\" is not in the rendered set, which holds the ConfigMaps in namespace \"shop\""),
+                ("api", &format!("{c}.envFrom[1].secretRef.name"), "Secret \"api-keys\""),
+            ],
+        );
+    }
+
+    #[test]
+    fn namespaces_the_set_does_not_speak_for_are_not_judged() {
+        // No ConfigMap nor Secret rendered: the pod's sources come from elsewhere.
+        let alone = SET.split("---\n").nth(2).expect("deployment");
+        assert!(hits_of(&DANGLING_ENV_REF, alone).is_empty());
+        // An operator in the namespace may make the Secrets; ConfigMaps are still judged.
+        let operated = format!(
+            "{SET}---\napiVersion: postgresql.cnpg.io/v1\nkind: Cluster\nmetadata: {{name: pg, namespace: shop}}\nspec: {{instances: 1}}\n"
+        );
+        let hits = hits_of(&DANGLING_ENV_REF, &operated);
+        assert_eq!(hits.len(), 3, "{hits:#?}");
+        assert!(hits.iter().all(|h| !h.2.contains("Secret \"")), "{hits:#?}");
+    }
+
+    #[test]
+    fn secrets_made_by_external_and_sealed_secrets_count() {
+        let made = format!(
+            "{SET}---\napiVersion: external-secrets.io/v1\nkind: ExternalSecret\nmetadata: {{name: keys, namespace: shop}}\nspec:\n  target: {{name: api-keys}}\n---\napiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata: {{name: tls, namespace: shop}}\nspec: {{encryptedData: {{tls.crt: AgB}}}}\n"
+        );
+        let hits = hits_of(&DANGLING_ENV_REF, &made);
+        // ExternalSecret is an operator's resource: every Secret of the namespace is its to make.
+        assert!(hits.iter().all(|h| !h.2.contains("Secret \"")), "{hits:#?}");
+        assert_eq!(hits.len(), 3, "{hits:#?}");
+    }
+}
