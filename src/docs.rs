@@ -1,7 +1,8 @@
 //! The documentation generated from the registry (STYLE.md 11, KINDS.md §2 (b)): a page per
 //! kind (`docs/kinds/<Kind>.md`), their index (`docs/kinds/README.md`), the JSON Schema of every
 //! kind (`schemas/<Kind>.json`), a catalog of those for editors (`schemas/catalog.json`) and the
-//! kinds table of the top-level README.
+//! kinds table of the top-level README; and the table of the built-in checks with their severity
+//! under each profile and level (`docs/checks.md`).
 //!
 //! Owns the text of those files and nothing else: pure functions from a [`Registry`] (and the
 //! README as it stands) to file contents. Writing and comparing them is the caller's; the test
@@ -66,7 +67,93 @@ pub fn artifacts(registry: &Registry, readme: &str) -> Result<Vec<Artifact>, Doc
         path: "schemas/catalog.json".into(),
         text: catalog(registry),
     });
+    out.push(Artifact {
+        path: "docs/checks.md".into(),
+        text: checks_page(),
+    });
     Ok(out)
+}
+
+/// `docs/checks.md`: every built-in check with its severity by default and under each Pod
+/// Security profile and compliance level, computed by the same function the checks use
+/// ([`crate::policy::severity_under`]), so the table cannot drift from what runs.
+pub fn checks_page() -> String {
+    use crate::policy::{self, severity_under};
+    use crate::settings::PolicySettings;
+    use crate::types::{Level, Profile};
+    let columns: [(&str, PolicySettings); 6] = [
+        ("no flags", PolicySettings::default()),
+        (
+            "`--profile restricted`",
+            PolicySettings {
+                profile: Some(Profile::Restricted),
+                ..PolicySettings::default()
+            },
+        ),
+        ("`--level low`", level(Level::Low)),
+        ("`--level medium`", level(Level::Medium)),
+        ("`--level high`", level(Level::High)),
+        ("`--level restricted`", level(Level::Restricted)),
+    ];
+    fn level(l: Level) -> PolicySettings {
+        PolicySettings {
+            level: Some(l),
+            ..PolicySettings::default()
+        }
+    }
+    let mut out = generated_note("the check table in src/policy");
+    out.push_str(
+        "# Checks
+
+Every check `render`, `check` and the KRM function run, with the severity of its findings with no
+flags and under each Pod Security profile (`--profile`, `PlatformDefaults.spec.podSecurity`) and
+compliance level (`--level`, `PlatformDefaults.spec.complianceLevel`, a `ComplianceProfile`). A
+level sets the profile when none is given: `unrestricted` and `low` mean `baseline`, `medium` and
+above mean `restricted`. `—` means the check does not run.
+
+What the severities mean for a run:
+
+- **error** fails `check` (exit 1, `--fail-on error`, the default) and, under
+  `enforcement: enforce`, `render`, `fn` and the plugins; under `audit` (the default of those) it
+  is reported as a warning and the output is still written.
+- **warning** is reported and fails only `check --fail-on warning`.
+- **info** is advice: `check` lists it, `render` counts it and shows it with `-v`.
+
+Some findings depart from their check's row, and say so in their message: valid Kubernetes that
+is likely a mistake is a warning at most (a port number a container does not declare, a selector
+in a namespace where nothing is rendered); what the API server would refuse is an error whatever
+the row says (a private key in a ConfigMap, a rollout that can never progress, an anti-affinity
+term without `topologyKey`); and checks that span both Pod Security levels report their
+restricted-only findings at the restricted level's severity. Exempted findings are `info`.
+
+The **PSS** column is the Pod Security Standards level a check belongs to; **fix** says whether
+`render` repairs what it finds (`yes`: a safe default, applied to generated objects and, with
+`--fix`, to yours; `opt`: only when asked, since it may change behaviour; `gen`: by generating a
+companion object; `no`: report only). Exempt an object from one check with the annotation
+`ignore-check.nixernetes.io/<id>: \"<reason>\"`.
+
+",
+    );
+    out.push_str("| check | PSS |");
+    for (name, _) in &columns {
+        out.push_str(&format!(" {name} |"));
+    }
+    out.push_str(" fix | requires |\n|---|---|");
+    out.push_str(&"---|".repeat(columns.len()));
+    out.push_str("---|---|\n");
+    for c in policy::checks() {
+        out.push_str(&format!(
+            "| `{}` | {} |",
+            c.id,
+            c.pss.map_or("—", policy::Pss::as_str)
+        ));
+        for (_, settings) in &columns {
+            let severity = severity_under(c, settings).map_or("—", |s| s.as_str());
+            out.push_str(&format!(" {severity} |"));
+        }
+        out.push_str(&format!(" {} | {} |\n", c.fix.as_str(), cell(c.summary)));
+    }
+    out
 }
 
 /// The JSON Schema of `def`'s documents as a file: pretty JSON and a final newline (what

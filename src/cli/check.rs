@@ -69,12 +69,8 @@ pub fn run(args: &CheckArgs) -> i32 {
     if args.list {
         let mut out = String::new();
         for c in policy::checks() {
-            let pss = match c.pss {
-                Some(policy::Pss::Baseline) => "baseline",
-                Some(policy::Pss::Restricted) => "restricted",
-                None => "-",
-            };
-            let fix = format!("{:?}", c.fix).to_lowercase();
+            let pss = c.pss.map_or("-", policy::Pss::as_str);
+            let fix = c.fix.as_str();
             out.push_str(&format!(
                 "{:<28}{pss:<12}{:<9}{fix:<5}{}\n",
                 c.id,

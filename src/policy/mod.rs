@@ -47,6 +47,16 @@ pub enum Pss {
     Restricted,
 }
 
+impl Pss {
+    /// The level's name, as `check --list` and the docs write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Pss::Baseline => "baseline",
+            Pss::Restricted => "restricted",
+        }
+    }
+}
+
 /// Whether the tool may repair what a check finds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fix {
@@ -170,6 +180,18 @@ impl SetHits {
     }
 }
 
+impl Fix {
+    /// How `check --list` and the docs write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Fix::Yes => "yes",
+            Fix::Opt => "opt",
+            Fix::Gen => "gen",
+            Fix::No => "no",
+        }
+    }
+}
+
 /// What a check looks at.
 pub enum Scope {
     /// Every pod spec (Pod, workload templates, CronJob job templates).
@@ -216,6 +238,13 @@ static ALL: std::sync::LazyLock<Vec<&'static CheckDef>> = std::sync::LazyLock::n
     ];
     families.concat()
 });
+
+/// The severity of `check`'s hits under `settings`, before exemptions and enforcement; `None`
+/// when the check does not run. Hits that are doubtful (at most a warning) or always errors
+/// depart from it, as the check's own documentation says.
+pub fn severity_under(check: &CheckDef, settings: &PolicySettings) -> Option<Severity> {
+    settings.severity(check, false)
+}
 
 /// Every built-in check, in report order.
 pub fn checks() -> &'static [&'static CheckDef] {
