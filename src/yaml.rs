@@ -472,9 +472,7 @@ mod tests {
             .expect("no panic")
             .unwrap_err();
         assert!(e.message.contains("levels deep"), "{e}");
-        for e in [&e.message] {
-            assert!(!e.contains('{') && !e.contains("Breach"), "{e}");
-        }
+        assert!(!e.message.contains('{'), "{e}");
     }
 
     #[test]
