@@ -321,8 +321,8 @@ fn describe(go: &Go, s: &str) -> String {
         Go::Bool(b) => format!("the boolean {b}"),
         Go::Int(i) => format!("the number {i}"),
         Go::Uint(u) => format!("the number {u}"),
-        Go::Float(f) if f.is_nan() => "not-a-number, which JSON cannot hold".into(),
-        Go::Float(f) if f.is_infinite() => "infinity, which JSON cannot hold".into(),
+        Go::Float(f) if f.is_nan() => "not-a-number".into(),
+        Go::Float(f) if f.is_infinite() => "infinity".into(),
         Go::Float(f) => format!("the number {f}"),
         Go::Str => format!("the text {s:?}"),
     }
@@ -354,7 +354,7 @@ fn value_problem(s: &str, ours: Option<&Value>) -> Option<String> {
     let text = quoted(s);
     if matches!(go, Go::Float(f) if !f.is_finite()) {
         return Some(format!(
-            "the plain value `{s}` is {} to kubectl, kustomize and Argo CD (goyaml.v2), so kubectl refuses the document: write {text} for the text",
+            "the plain value `{s}` is {} to kubectl, kustomize and Argo CD (goyaml.v2), which JSON cannot hold, so kubectl refuses the document: write {text} for the text",
             describe(&go, s)
         ));
     }

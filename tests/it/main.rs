@@ -12,6 +12,7 @@ mod completion;
 mod connection;
 mod diff;
 mod fast_switch;
+mod fidelity;
 mod generated;
 mod golden;
 mod judges;
