@@ -2,8 +2,13 @@
 //!
 //! Reading follows what Go readers of Kubernetes YAML (kubectl, kustomize, Argo CD: all built on
 //! YAML 1.1 `goyaml.v2`) make of the same text: `yes`/`on`/`y` are booleans, `0755` is octal,
-//! `1_000` is 1000, timestamps stay strings. Writing quotes every string such a reader would take
-//! for something else. Each document is parsed on its own so that errors carry the line of the
+//! `1_000` is 1000, timestamps stay strings. Where goyaml.v2 and serde-saphyr (YAML 1.2) read a
+//! plain scalar differently (`0X1f`, `1__0`, mixed-case booleans, the keys `on:` and `0755:`,
+//! which kubectl makes `"true"` and `"493"`, a flow scalar such as `001:db8::` that a `:` and a
+//! flow indicator end, `.inf`), the document is refused at that scalar with the reason and the
+//! fix (`go`), whichever reader is on; never read as one reader reads it. So are carriage
+//! returns without a line feed, which kubectl does not split documents at. Writing quotes every
+//! string such a reader would take for something else. Each document is parsed on its own so that errors carry the line of the
 //! file, not of the document, and so that one document's budget cannot starve another's.
 //! Documents in the plain subset manifests are written in are read by `fast`, several times
 //! quicker; it yields exactly serde-saphyr's value or declines, and serde-saphyr reads (and
