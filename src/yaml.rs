@@ -314,6 +314,9 @@ fn describe(e: &serde_saphyr::Error) -> String {
         .next()
         .unwrap_or(first);
     let lower = first.to_ascii_lowercase();
+    if lower.contains("recursion limit") {
+        return describe_budget(&serde_saphyr::budget::BudgetBreach::Depth { depth: 0 });
+    }
     if lower.starts_with("duplicate mapping key") {
         format!(
             "{first} (kubectl would silently keep the last one and drop the others; refused here so that nothing you wrote is lost: keep one)"
@@ -472,6 +475,15 @@ mod tests {
         let e = std::thread::Builder::new()
             .stack_size(16 << 20)
             .spawn(move || parse_stream(&deep))
+            .expect("thread")
+            .join()
+            .expect("no panic")
+            .unwrap_err();
+        assert!(e.message.contains("levels deep"), "{e}");
+        let deeper = format!("a: {}{}\n", "[".repeat(10_000), "]".repeat(10_000));
+        let e = std::thread::Builder::new()
+            .stack_size(16 << 20)
+            .spawn(move || parse_stream(&deeper))
             .expect("thread")
             .join()
             .expect("no panic")
