@@ -2,8 +2,13 @@
 //!
 //! Reading follows what Go readers of Kubernetes YAML (kubectl, kustomize, Argo CD: all built on
 //! YAML 1.1 `goyaml.v2`) make of the same text: `yes`/`on`/`y` are booleans, `0755` is octal,
-//! `1_000` is 1000, timestamps stay strings. Writing quotes every string such a reader would take
-//! for something else. Each document is parsed on its own so that errors carry the line of the
+//! `1_000` is 1000, timestamps stay strings. Where goyaml.v2 and serde-saphyr (YAML 1.2) read a
+//! plain scalar differently (`0X1f`, `1__0`, mixed-case booleans, the keys `on:` and `0755:`,
+//! which kubectl makes `"true"` and `"493"`, a flow scalar such as `001:db8::` that a `:` and a
+//! flow indicator end, `.inf`), the document is refused at that scalar with the reason and the
+//! fix (`go`), whichever reader is on; never read as one reader reads it. So are carriage
+//! returns without a line feed, which kubectl does not split documents at. Writing quotes every
+//! string such a reader would take for something else. Each document is parsed on its own so that errors carry the line of the
 //! file, not of the document, and so that one document's budget cannot starve another's.
 //! Documents in the plain subset manifests are written in are read by `fast`, several times
 //! quicker; it yields exactly serde-saphyr's value or declines, and serde-saphyr reads (and
@@ -12,6 +17,7 @@
 //! This module knows nothing about Kubernetes objects; it deals in `serde_json::Value`.
 
 mod fast;
+mod go;
 pub mod locate;
 pub mod skim;
 
@@ -162,6 +168,7 @@ fn content_line(chunk: &str) -> Option<usize> {
 /// Parses a multi-document YAML (or JSON) stream. Empty and `null` documents are skipped.
 pub fn parse_stream(text: &str) -> Result<Vec<Document>, YamlError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    bare_carriage_return(text)?;
     let mut docs = Vec::new();
     for chunk in split(text) {
         let Some(rel) = content_line(chunk.text) else {
@@ -186,6 +193,24 @@ pub fn parse_stream(text: &str) -> Result<Vec<Document>, YamlError> {
     Ok(docs)
 }
 
+/// Refuses a carriage return that no line feed follows (classic Mac line endings): YAML reads it
+/// as a line break, but kubectl splits documents at line feeds only and so reads just the
+/// first document of such a file, and the lines we report would not be the editor's.
+fn bare_carriage_return(text: &str) -> Result<(), YamlError> {
+    let b = text.as_bytes();
+    let Some(at) = memchr::memchr_iter(b'\r', b).find(|&i| b.get(i + 1) != Some(&b'\n')) else {
+        return Ok(());
+    };
+    let line = 1 + memchr::memchr_iter(b'\n', &b[..at]).count();
+    let line_start = memchr::memrchr(b'\n', &b[..at]).map_or(0, |i| i + 1);
+    Err(YamlError {
+        line,
+        column: text[line_start..at].chars().count() + 1,
+        index: 0,
+        message: "a carriage return without a line feed (old Mac line endings): kubectl reads only the first document of such a file; convert the line endings to \\n (or \\r\\n), e.g. with `sed -i 's/\\r/\\n/g'`".into(),
+    })
+}
+
 /// Parses one document; on error returns (1-based line in the chunk, column, message).
 ///
 /// Plain manifests take the fast path (`fast`), several times quicker than serde-saphyr and
@@ -197,6 +222,7 @@ fn parse_chunk(text: &str) -> Result<Value, (usize, usize, String)> {
             return Ok(value);
         }
     }
+    go::check(text)?;
     let mut value = parse_with_saphyr(text)?;
     crate::resource::compact(&mut value);
     Ok(value)
@@ -210,7 +236,13 @@ fn parse_with_saphyr(text: &str) -> Result<Value, (usize, usize, String)> {
                 .location()
                 .map(|l| (l.line() as usize, l.column() as usize))
                 .unwrap_or((1, 0));
-            (line, column, describe(&e))
+            let message = describe(&e);
+            let (line, column) = if message.contains("tab") {
+                tab_at(text, line).unwrap_or((line, column))
+            } else {
+                (line, column)
+            };
+            (line, column, message)
         })?;
     Ok(match values.len() {
         0 => Value::Null,
@@ -219,8 +251,57 @@ fn parse_with_saphyr(text: &str) -> Result<Value, (usize, usize, String)> {
     })
 }
 
+/// The line and column of the first tab in indentation at or after `line` (the parser reports
+/// a tab error at the start of the token before it, often the line above).
+fn tab_at(text: &str, line: usize) -> Option<(usize, usize)> {
+    text.lines()
+        .enumerate()
+        .skip(line.saturating_sub(1))
+        .find_map(|(i, l)| {
+            let blank = l.len() - l.trim_start_matches([' ', '\t']).len();
+            l[..blank].find('\t').map(|c| (i + 1, c + 1))
+        })
+}
+
+/// A budget breach in plain words: which limit, and what to do.
+fn describe_budget(breach: &serde_saphyr::budget::BudgetBreach) -> String {
+    use serde_saphyr::budget::BudgetBreach as B;
+    let mib = MAX_DOCUMENT_SCALAR_BYTES / (1024 * 1024);
+    let split = "split it into several documents (`---`) or files";
+    match breach {
+        B::ScalarBytes { .. } => format!(
+            "the document holds more than {mib} MiB of text (the API server refuses objects over about 1.5 MiB): {split}, or keep large data out of the manifest"
+        ),
+        B::Depth { .. } => format!(
+            "the document nests more than {MAX_DEPTH} levels deep (no Kubernetes object does): check its indentation and brackets"
+        ),
+        B::Events { .. } | B::Nodes { .. } => format!(
+            "the document holds too many values for one document: {split}"
+        ),
+        B::Aliases { .. }
+        | B::Anchors { .. }
+        | B::AliasAnchorRatio { .. }
+        | B::MergeKeys { .. }
+        | B::RecordedAnchorEvents { .. }
+        | B::RecordedAnchorBytes { .. } => "the document uses too many anchors, aliases (`*name`) or merge keys (`<<`), the shape of an alias bomb: write the values out instead".into(),
+        _ => format!("the document is too large to read: {split}"),
+    }
+}
+
 /// The parser's message without its own location suffix (we print locations ourselves).
 fn describe(e: &serde_saphyr::Error) -> String {
+    let mut inner = e;
+    while let serde_saphyr::Error::AliasError { error, .. }
+    | serde_saphyr::Error::WithSnippet { error, .. } = inner
+    {
+        inner = error;
+    }
+    if let serde_saphyr::Error::Budget { breach, .. } = inner {
+        return describe_budget(breach);
+    }
+    if let serde_saphyr::Error::AliasReplayLimitExceeded { .. } = inner {
+        return "the document's aliases (`*name`) expand to too many values, the shape of an alias bomb: write the values out instead".into();
+    }
     let text = e.without_snippet().to_string();
     let text = match text.find(" at line ") {
         Some(i) => text[..i].to_string(),
@@ -233,7 +314,16 @@ fn describe(e: &serde_saphyr::Error) -> String {
         .next()
         .unwrap_or(first);
     let lower = first.to_ascii_lowercase();
-    if lower.contains("budget") || lower.contains("limit") || lower.contains("exceeded") {
+    if lower.contains("recursion limit") {
+        return describe_budget(&serde_saphyr::budget::BudgetBreach::Depth { depth: 0 });
+    }
+    if lower.starts_with("duplicate mapping key") {
+        format!(
+            "{first} (kubectl would silently keep the last one and drop the others; refused here so that nothing you wrote is lost: keep one)"
+        )
+    } else if lower.contains("cannot deserialize null into string") {
+        "a null key (`~`, `null` or nothing before the `:`): kubectl refuses it; quote it ('~') if you mean the text".into()
+    } else if lower.contains("budget") || lower.contains("limit") || lower.contains("exceeded") {
         format!(
             "{first} (a document may hold at most {} MiB of text, {MAX_DEPTH} levels of nesting and 1,000,000 events replayed from aliases)",
             MAX_DOCUMENT_SCALAR_BYTES / (1024 * 1024)
@@ -341,6 +431,117 @@ mod tests {
         let v = json!({"a": "yes", "b": "0755", "c": "1_000", "d": "~", "e": "on"});
         let text = to_string(&v);
         assert_eq!(parse_one(&text).unwrap(), v, "{text}");
+    }
+
+    /// Every reader, fast or not, gives the same result (value or error).
+    fn both_ways(text: &str) -> Result<Value, (usize, usize, String)> {
+        let fast = fast::parse(text).map(Ok);
+        let slow = go::check(text).and_then(|()| {
+            let mut v = parse_with_saphyr(text)?;
+            crate::resource::compact(&mut v);
+            Ok(v)
+        });
+        if let Some(fast) = fast {
+            assert_eq!(fast, slow, "{text}");
+        }
+        slow
+    }
+
+    #[test]
+    fn a_tab_error_names_the_tab_line() {
+        for (text, line) in [
+            ("a:\n  b: 1\n\t c: 2\n", 3),
+            ("a:\n\tb: 1\n", 2),
+            ("a: 1\nb:\n  - x\n \t- y\n", 4),
+        ] {
+            let e = parse_stream(text).unwrap_err();
+            assert_eq!(e.line, line, "{text:?}: {e}");
+            assert!(e.message.contains("tab"), "{e}");
+        }
+    }
+
+    #[test]
+    fn budget_errors_are_plain_english() {
+        let big = "x".repeat(MAX_DOCUMENT_SCALAR_BYTES / 4 + 1);
+        let text = format!("a: {big}\nb: {big}\nc: {big}\nd: {big}\n");
+        let e = parse_stream(&text).unwrap_err();
+        assert!(
+            e.message
+                .starts_with("the document holds more than 8 MiB of text"),
+            "{e}"
+        );
+        let deep = format!("{}{}", "[".repeat(MAX_DEPTH + 5), "]".repeat(MAX_DEPTH + 5));
+        // The parser recurses: more stack than a test thread's default, as the main thread has.
+        let e = std::thread::Builder::new()
+            .stack_size(16 << 20)
+            .spawn(move || parse_stream(&deep))
+            .expect("thread")
+            .join()
+            .expect("no panic")
+            .unwrap_err();
+        assert!(e.message.contains("levels deep"), "{e}");
+        let deeper = format!("a: {}{}\n", "[".repeat(10_000), "]".repeat(10_000));
+        let e = std::thread::Builder::new()
+            .stack_size(16 << 20)
+            .spawn(move || parse_stream(&deeper))
+            .expect("thread")
+            .join()
+            .expect("no panic")
+            .unwrap_err();
+        assert!(e.message.contains("levels deep"), "{e}");
+        assert!(!e.message.contains('{'), "{e}");
+    }
+
+    #[test]
+    fn carriage_returns_alone_are_refused_at_their_line() {
+        let e = parse_stream("a: 1\rb: 2\r").unwrap_err();
+        assert_eq!((e.line, e.column), (1, 5), "{e}");
+        assert!(e.message.contains("old Mac line endings"), "{e}");
+        let e = parse_stream("a: 1\r\nb: 2\rc: 3\r\n").unwrap_err();
+        assert_eq!((e.line, e.column), (2, 5), "{e}");
+        assert_eq!(
+            parse_one("a: 1\r\nb: 2\r\n").unwrap(),
+            json!({"a": 1, "b": 2})
+        );
+    }
+
+    #[test]
+    fn duplicate_keys_say_what_kubectl_would_do() {
+        let e = parse_stream("a: 1\na: 2\n").unwrap_err();
+        assert!(
+            e.message.contains("kubectl would silently keep the last"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn go_readings_are_followed_or_refused_by_both_readers() {
+        // Read alike by goyaml.v2 and by us.
+        assert_eq!(
+            both_ways("a: [1.2.3.4, '001:db8::']\nb: {c: 2001:db8::1}\n80: x\ntrue: z\n"),
+            Ok(
+                json!({"a": ["1.2.3.4", "001:db8::"], "b": {"c": "2001:db8::1"}, "80": "x", "true": "z"})
+            )
+        );
+        // Read otherwise by goyaml.v2: refused, located, whichever reader.
+        for (text, line) in [
+            ("addresses: [1.2.3.4, 001:db8::]\n", 1),
+            ("a:\n  s: {address: 2001:db8::, port: 53}\n", 2),
+            ("a: 1\non: x\n", 2),
+            ("yes: x\n", 1),
+            ("y: x\n", 1),
+            ("0755: x\n", 1),
+            ("a: 0X1f\n", 1),
+            ("a: 0B101\n", 1),
+            ("a:\n- 1__0\n", 2),
+            ("a: [x, b?c]\n", 1),
+        ] {
+            let (l, _, why) = both_ways(text).unwrap_err();
+            assert_eq!(l, line, "{text}: {why}");
+            assert!(why.contains("goyaml.v2"), "{why}");
+            let e = parse_stream(text).unwrap_err();
+            assert_eq!(e.line, line);
+        }
     }
 
     #[test]

@@ -76,7 +76,12 @@ pub(super) fn line_entry(line: &str, at: usize) -> Option<Option<(Cow<'_, str>, 
             start,
             end,
             value,
-        } => Some(Some((Cow::Borrowed(&line[start..end]), value))),
+        } => {
+            // A key goyaml.v2 turns into another (`on:` is "true" to kubectl): the document
+            // is refused when read whole, so the skim must not answer for it.
+            let key = &line[start..end];
+            super::go::key_agrees(key).then_some(Some((Cow::Borrowed(key), value)))
+        }
         Start::Entry {
             style,
             start,
@@ -119,7 +124,7 @@ pub(super) fn line_value(line: &str, at: usize) -> Option<Inline<'_>> {
             Start::Other => {
                 let s = p.block_plain()?;
                 p.end_of_line()?;
-                match resolve(s)? {
+                match go_resolve(s)? {
                     Value::Null => Inline::Null,
                     _ => Inline::Plain(s),
                 }
@@ -161,7 +166,7 @@ impl<'a> Build<'a> for Values {
         Value::String(s)
     }
     fn plain(&mut self, s: &'a str) -> Option<Value> {
-        resolve(s)
+        go_resolve(s)
     }
     /// The map at its exact size; `None` on a duplicate key (serde-saphyr then reports it
     /// with its location).
@@ -192,7 +197,7 @@ impl<'a> Build<'a> for Outlines<'a> {
         self.push(super::locate::Shape::Scalar(s.into()))
     }
     fn plain(&mut self, s: &'a str) -> Option<usize> {
-        let shape = match resolve(s)? {
+        let shape = match go_resolve(s)? {
             Value::Null => super::locate::Shape::Empty,
             _ => super::locate::Shape::Scalar(s.into()),
         };
@@ -976,7 +981,8 @@ impl<'a, B: Build<'a>> Parser<'a, B> {
                 b':' if j + 1 < end
                     && !matches!(b[j + 1], b' ' | b',' | b']' | b'}' | b'[' | b'{') => {}
                 b'#' if b[j - 1] != b' ' => {}
-                b':' | b'[' | b'{' | b'#' | b'\t' => return None,
+                // goyaml.v2 ends a plain scalar at `?` in a flow collection, YAML 1.2 does not.
+                b':' | b'[' | b'{' | b'#' | b'\t' | b'?' => return None,
                 _ => {}
             }
             j += 1;
@@ -1042,6 +1048,9 @@ fn quoted_end(b: &[u8], i: usize, end: usize) -> Option<usize> {
 /// The string a plain key stands for, declining keys that read as anything but a string
 /// (null, booleans, numbers) or that serde-saphyr compares as integers (`0X1F`).
 fn plain_key(s: &str) -> Option<String> {
+    if !super::go::key_agrees(s) {
+        return None;
+    }
     let unsigned = s.strip_prefix(['+', '-']).unwrap_or(s);
     if matches!(unsigned.as_bytes(), [b'0', b'X' | b'O' | b'B', ..]) {
         return None;
@@ -1088,10 +1097,17 @@ fn escape(s: &str) -> Option<(char, usize)> {
     Some((c, 1))
 }
 
+/// [`resolve`], declining the scalars goyaml.v2 reads otherwise (the caller then refuses them,
+/// located, whichever reader is on: [`super::go::check`]).
+fn go_resolve(s: &str) -> Option<Value> {
+    let v = resolve(s)?;
+    super::go::agrees(s, Some(&v)).then_some(v)
+}
+
 /// Resolves a plain scalar as serde-saphyr does for an untyped value with our options (YAML
 /// 1.1 booleans, legacy octal): null, bool, integer (i64 if negative, else u64), finite float,
 /// or string. `None` for the spellings it rejects (non-finite floats).
-fn resolve(s: &str) -> Option<Value> {
+pub(super) fn resolve(s: &str) -> Option<Value> {
     if matches!(s, "" | "~" | "null" | "Null" | "NULL") {
         return Some(Value::Null);
     }
@@ -1472,18 +1488,65 @@ mod tests {
             "café",
             "18446744073709551616",
             "inf",
-            "0X1F",
-            "+.nan",
             "12:30",
             "<<",
         ] {
             accepted(&format!("a: {s}\n"));
             accepted(&format!("- {s}\n"));
         }
-        for s in [".inf", "-.inf", ".nan", "1e999"] {
+        // goyaml.v2 reads these otherwise (`0X1F` is 31, `.nan` not-a-number, `tRue` text):
+        // declined, and refused by `go::check` whichever reader is on.
+        for s in [
+            ".inf", "-.inf", ".nan", "1e999", "0X1F", "tRue", "1__0", "08_",
+        ] {
             declined(&format!("a: {s}\n"));
         }
         eprintln!("declined {} plain-scalar documents", fell_back.len());
+    }
+
+    /// The Go check refuses exactly the plain scalars whose serde-saphyr reading is not
+    /// goyaml.v2's: every scalar the fast reader takes passes it, and every document it passes
+    /// reads (through serde-saphyr) as goyaml.v2 reads it.
+    #[test]
+    fn plain_scalars_pass_the_go_check_exactly_when_readers_agree() {
+        use crate::yaml::go;
+        for s in PLAIN {
+            for (text, key) in [
+                (format!("a: {s}\n"), false),
+                (format!("- [x, {s}]\n"), false),
+                (format!("{s}: x\n"), true),
+            ] {
+                let check = go::check(&text);
+                if parse(&text).is_some() {
+                    assert_eq!(
+                        check,
+                        Ok(()),
+                        "fast path took what the Go check refuses: {text}"
+                    );
+                }
+                let Ok(()) = check else { continue };
+                let Ok(value) = parse_with_saphyr(&text) else {
+                    continue;
+                };
+                if key {
+                    let Some(map) = value.as_object() else {
+                        continue;
+                    };
+                    let k = map.keys().next().map(String::as_str);
+                    assert!(go::key_agrees(s) || *s == "<<", "{text}: {k:?}");
+                    if *s != "<<" {
+                        assert_eq!(k, Some(*s), "{text}");
+                    }
+                } else {
+                    let v = match value.get(0).and_then(|v| v.as_array()) {
+                        Some(items) if items.len() == 2 => items.get(1),
+                        Some(_) => continue, // the scalar holds a `,`
+                        None => value.get("a"),
+                    };
+                    assert!(go::agrees(s, v), "{text}: {v:?}");
+                }
+            }
+        }
     }
 
     #[test]

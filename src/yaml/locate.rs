@@ -904,6 +904,26 @@ ignored: 1
         );
     }
 
+    /// Text goyaml.v2 reads otherwise than YAML 1.2 (refused when the document is parsed): the
+    /// fast outline declines it, leaving it to the parser's outline.
+    #[test]
+    fn the_fast_outline_declines_what_go_readers_read_otherwise() {
+        for text in [
+            "a:\n  addresses: [1.2.3.4, 001:db8::]\n",
+            "a:\n  s: {address: 2001:db8::, port: 53}\n",
+            "a: [x, b?c]\n",
+            "a:\n  on: 1\n",
+            "a:\n  0755: 1\n",
+            "a:\n  b: 0X1f\n",
+            "a:\n- 1__0\n",
+            "a: tRue\n",
+        ] {
+            assert!(Outline::from_fast(text).is_none(), "{text}");
+            let wrong = fast_disagreements(text);
+            assert!(wrong.is_empty(), "{text:?}:\n{}", wrong.join("\n"));
+        }
+    }
+
     #[test]
     fn a_scalar_document_is_its_own_line() {
         assert_eq!(

@@ -565,7 +565,12 @@ mod tests {
                         "null",
                         "x # c",
                         "-1",
-                        "a:b"
+                        "a:b",
+                        "0X1f",
+                        "1__0",
+                        "[1.2.3.4, 001:db8::]",
+                        "{address: 2001:db8::, port: 53}",
+                        "[a?b]"
                     ])
                 )),
                 1 => out.push_str(&format!(
@@ -634,7 +639,7 @@ mod tests {
         fn key(&mut self) -> String {
             self.pick(&[
                 "a", "b", "c", "a.b", "\"q k\"", "'s'", "name", "kind", "spec", "items", "b",
-                "x-y", "? e", "&x a", "a",
+                "x-y", "? e", "&x a", "a", "on", "0755", "y",
             ])
             .to_string()
         }

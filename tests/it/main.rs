@@ -13,6 +13,7 @@ mod connection;
 mod diff;
 mod docs;
 mod fast_switch;
+mod fidelity;
 mod generated;
 mod golden;
 mod judges;
