@@ -28,9 +28,15 @@ pub struct ApiDoubleArgs {
     /// File or directory of objects the cluster starts with, applied server-side by the seed
     /// manager (Namespaces and CRDs first); repeatable.
     ///
-    /// Example: --seed tests/fixtures/cluster/
+    /// Example: --seed live.yaml  (a cluster already running the example, after
+    /// `kubectl nixernetes render examples/platform > live.yaml`; add --operator-crds)
     #[arg(long, value_name = "PATH")]
     pub seed: Vec<String>,
+    /// Start with a CustomResourceDefinition for every operator kind the tool can emit
+    /// (HTTPRoute, CloudNativePG Cluster, Kafka, …: `kubectl nixernetes kinds` names who serves
+    /// each), in its default version, with an open schema, as if the operators were installed.
+    #[arg(long)]
+    pub operator_crds: bool,
     /// Field manager that owns the seed objects.
     ///
     /// Example: --seed-manager kubectl-client-side-apply
@@ -93,20 +99,27 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 
 #[cfg(feature = "api-double")]
 pub fn run(args: &ApiDoubleArgs) -> i32 {
-    let seed = if args.seed.is_empty() {
-        Vec::new()
+    let mut seed: Vec<serde_json::Value> = if args.operator_crds {
+        crate::schema::operators::ALL
+            .iter()
+            .map(|o| o.crd())
+            .collect()
     } else {
+        Vec::new()
+    };
+    if !args.seed.is_empty() {
         match crate::source::files::read_all(&args.seed, &mut std::io::empty()) {
-            Ok(resources) => resources
-                .into_iter()
-                .map(|r| serde_json::Value::Object(r.object))
-                .collect(),
+            Ok(resources) => seed.extend(
+                resources
+                    .into_iter()
+                    .map(|r| serde_json::Value::Object(r.object)),
+            ),
             Err(findings) => {
                 print_findings(&findings);
                 return EXIT_INVALID;
             }
         }
-    };
+    }
     let read = |p: &PathBuf| {
         std::fs::read_to_string(p).map_err(|e| format!("reading {}: {e}", p.display()))
     };
