@@ -55,9 +55,9 @@ pub struct PlatformDefaultsSpec {
     /// Where the metrics scrapers run.
     #[serde(default)]
     pub monitoring: MonitoringSpec,
-    /// Also emit a Namespace for every namespace the rendered objects use (except `default`
-    /// and the `kube-*` namespaces, which every cluster has, and those the input already
-    /// defines), labelled `pod-security.kubernetes.io/{enforce,audit,warn}` with the Pod
+    /// Also emit a Namespace for every namespace the rendered objects use (except `default`,
+    /// `kube-system`, `kube-public` and `kube-node-lease`, which every cluster has, and those
+    /// the input already defines), labelled `pod-security.kubernetes.io/{enforce,audit,warn}` with the Pod
     /// Security profile in force (`podSecurity`, else the one the compliance level implies)
     /// and `-version: latest`. Default false: the namespaces are someone else's to create.
     pub create_namespaces: Option<bool>,
