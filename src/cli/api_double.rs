@@ -33,8 +33,10 @@ pub struct ApiDoubleArgs {
     #[arg(long, value_name = "PATH")]
     pub seed: Vec<String>,
     /// Start with a CustomResourceDefinition for every operator kind the tool can emit
-    /// (HTTPRoute, CloudNativePG Cluster, Kafka, …: `kubectl nixernetes kinds` names who serves
-    /// each), in its default version, with an open schema, as if the operators were installed.
+    /// (Gateway API HTTPRoute, CloudNativePG Cluster, Strimzi Kafka and the rest), in its
+    /// default version and with an open schema, as if the operators were installed.
+    ///
+    /// Example: kubectl nixernetes api-double --operator-crds --write-kubeconfig /tmp/kc
     #[arg(long)]
     pub operator_crds: bool,
     /// Field manager that owns the seed objects.
@@ -71,7 +73,8 @@ pub struct ApiDoubleArgs {
     /// PEM CA certificates whose client certificates are required (mutual TLS).
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
     pub client_ca: Option<PathBuf>,
-    /// Also write the kubeconfig to this file.
+    /// Also write the kubeconfig to this file, once the double is serving (whole, by a
+    /// rename: a script can wait with `until [ -s FILE ]; do sleep 0.1; done`).
     ///
     /// Example: --write-kubeconfig /tmp/double.kubeconfig
     #[arg(long, value_name = "FILE")]
@@ -160,7 +163,7 @@ pub fn run(args: &ApiDoubleArgs) -> i32 {
     };
     let config = double.kubeconfig();
     if let Some(path) = &args.write_kubeconfig {
-        if let Err(e) = std::fs::write(path, &config) {
+        if let Err(e) = write_whole(path, &config) {
             eprintln!("error: writing {}: {e}", path.display());
             return EXIT_INVALID;
         }
@@ -177,6 +180,20 @@ pub fn run(args: &ApiDoubleArgs) -> i32 {
     loop {
         std::thread::park();
     }
+}
+
+/// Writes `text` to `path` whole or not at all (a sibling file renamed over it), so that a
+/// script waiting for the file (`until [ -s FILE ]`) never reads half a kubeconfig; the double
+/// is already serving when it is written.
+#[cfg(feature = "api-double")]
+fn write_whole(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    let mut part = path.as_os_str().to_owned();
+    part.push(".part");
+    let part = PathBuf::from(part);
+    std::fs::write(&part, text)?;
+    std::fs::rename(&part, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&part);
+    })
 }
 
 #[cfg(test)]
