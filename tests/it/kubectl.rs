@@ -212,24 +212,31 @@ spec: {image: \"ghcr.io/acme/jobs:1.0.0\"}
 const MODULE_DB: &str =
     "apiVersion: nixernetes.io/v1alpha1\nkind: PostgreSQL\nmetadata: {name: db, namespace: shop}\nspec: {}\n";
 
-#[test]
-fn kubectl_kustomize_with_many_generators_gives_what_render_gives() {
-    if !kubectl_available() {
-        return;
-    }
-    let tmp = tempfile::tempdir().expect("tmp");
-    let home = plugin_home(tmp.path());
-    let dir = tmp.path().join("many");
+/// `kubectl kustomize` of a kustomization in `tmp` whose `generators:` are `apps.yaml` (a
+/// WebApp and a Worker) and `db.yaml` (`db`); returns the kustomization's directory too.
+fn kustomize_three_generators(tmp: &Path, db: &str) -> (PathBuf, Output) {
+    let home = plugin_home(tmp);
+    let dir = tmp.join("many");
     std::fs::create_dir_all(&dir).expect("mkdir");
-    // Three module resources of one namespace: two in one file, one in another.
     std::fs::write(dir.join("apps.yaml"), MODULES_WEB_AND_WORKER).expect("write");
-    std::fs::write(dir.join("db.yaml"), MODULE_DB).expect("write");
+    std::fs::write(dir.join("db.yaml"), db).expect("write");
     std::fs::write(
         dir.join("kustomization.yaml"),
         "generators: [apps.yaml, db.yaml]\n",
     )
     .expect("write");
     let out = kustomize(&dir, &home);
+    (dir, out)
+}
+
+#[test]
+fn kubectl_kustomize_with_many_generators_gives_what_render_gives() {
+    if !kubectl_available() {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tmp");
+    // Three module resources of one namespace: two in one file, one in another.
+    let (dir, out) = kustomize_three_generators(tmp.path(), MODULE_DB);
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     let built = check(out, "kubectl kustomize of three module resources");
 
@@ -273,21 +280,8 @@ fn kubectl_kustomize_names_the_users_file_of_a_bad_generator() {
         return;
     }
     let tmp = tempfile::tempdir().expect("tmp");
-    let home = plugin_home(tmp.path());
-    let dir = tmp.path().join("bad");
-    std::fs::create_dir_all(&dir).expect("mkdir");
-    std::fs::write(dir.join("apps.yaml"), MODULES_WEB_AND_WORKER).expect("write");
-    std::fs::write(
-        dir.join("db.yaml"),
-        MODULE_DB.replace("spec: {}", "spec: {instances: 0}"),
-    )
-    .expect("write");
-    std::fs::write(
-        dir.join("kustomization.yaml"),
-        "generators: [apps.yaml, db.yaml]\n",
-    )
-    .expect("write");
-    let out = kustomize(&dir, &home);
+    let bad_db = MODULE_DB.replace("spec: {}", "spec: {instances: 0}");
+    let (dir, out) = kustomize_three_generators(tmp.path(), &bad_db);
     assert!(!out.status.success());
     assert!(out.stdout.is_empty());
     let stderr = String::from_utf8_lossy(&out.stderr);

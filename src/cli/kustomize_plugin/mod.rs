@@ -148,14 +148,7 @@ pub fn run_plugin(config_path: &Path) -> i32 {
         no_namespace_fallback: true,
         ..Default::default()
     };
-    let mut out = engine::run(
-        items,
-        &Options {
-            overrides,
-            ..Options::new(crate::modules::registry())
-        },
-    );
-    source::locate::field_lines(&mut out.findings, Some(&text), Severity::Warning);
+    let mut out = render(items, overrides, Some(&text));
     if has_errors(&out.findings) {
         super::print_diagnostics(&out.findings, false);
         return EXIT_INVALID;
@@ -245,14 +238,7 @@ fn run_generator_set(set: GeneratorSet, namespace: Option<String>) -> i32 {
         namespace,
         ..Default::default()
     };
-    let mut out = engine::run(
-        configs,
-        &Options {
-            overrides,
-            ..Options::new(crate::modules::registry())
-        },
-    );
-    source::locate::field_lines(&mut out.findings, None, Severity::Warning);
+    let out = render(configs, overrides, None);
     if has_errors(&out.findings) {
         super::print_diagnostics(&out.findings, false);
         return EXIT_INVALID;
@@ -268,6 +254,20 @@ fn run_generator_set(set: GeneratorSet, namespace: Option<String>) -> i32 {
             .filter(|r| ours(&r.origin))
             .map(|r| Value::Object(r.object)),
     )
+}
+
+/// Runs the engine over `items` with `overrides`, its findings placed at their lines (in the
+/// user's files, or in `stdin`, the stream kustomize passed).
+fn render(items: Vec<Resource>, overrides: Overrides, stdin: Option<&str>) -> engine::Output {
+    let mut out = engine::run(
+        items,
+        &Options {
+            overrides,
+            ..Options::new(modules::registry())
+        },
+    );
+    source::locate::field_lines(&mut out.findings, stdin, Severity::Warning);
+    out
 }
 
 /// Where a warning reaches the person running kustomize. Kustomize keeps a plugin's stderr and
