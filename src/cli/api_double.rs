@@ -28,9 +28,17 @@ pub struct ApiDoubleArgs {
     /// File or directory of objects the cluster starts with, applied server-side by the seed
     /// manager (Namespaces and CRDs first); repeatable.
     ///
-    /// Example: --seed tests/fixtures/cluster/
+    /// Example: --seed live.yaml  (a cluster already running the example, after
+    /// `kubectl nixernetes render examples/platform > live.yaml`; add --operator-crds)
     #[arg(long, value_name = "PATH")]
     pub seed: Vec<String>,
+    /// Start with a CustomResourceDefinition for every operator kind the tool can emit
+    /// (Gateway API HTTPRoute, CloudNativePG Cluster, Strimzi Kafka and the rest), in its
+    /// default version and with an open schema, as if the operators were installed.
+    ///
+    /// Example: kubectl nixernetes api-double --operator-crds --write-kubeconfig /tmp/kc
+    #[arg(long)]
+    pub operator_crds: bool,
     /// Field manager that owns the seed objects.
     ///
     /// Example: --seed-manager kubectl-client-side-apply
@@ -65,7 +73,8 @@ pub struct ApiDoubleArgs {
     /// PEM CA certificates whose client certificates are required (mutual TLS).
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
     pub client_ca: Option<PathBuf>,
-    /// Also write the kubeconfig to this file.
+    /// Also write the kubeconfig to this file, once the double is serving (whole, by a
+    /// rename: a script can wait with `until [ -s FILE ]; do sleep 0.1; done`).
     ///
     /// Example: --write-kubeconfig /tmp/double.kubeconfig
     #[arg(long, value_name = "FILE")]
@@ -93,20 +102,27 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 
 #[cfg(feature = "api-double")]
 pub fn run(args: &ApiDoubleArgs) -> i32 {
-    let seed = if args.seed.is_empty() {
-        Vec::new()
+    let mut seed: Vec<serde_json::Value> = if args.operator_crds {
+        crate::schema::operators::ALL
+            .iter()
+            .map(|o| o.crd())
+            .collect()
     } else {
+        Vec::new()
+    };
+    if !args.seed.is_empty() {
         match crate::source::files::read_all(&args.seed, &mut std::io::empty()) {
-            Ok(resources) => resources
-                .into_iter()
-                .map(|r| serde_json::Value::Object(r.object))
-                .collect(),
+            Ok(resources) => seed.extend(
+                resources
+                    .into_iter()
+                    .map(|r| serde_json::Value::Object(r.object)),
+            ),
             Err(findings) => {
                 print_findings(&findings);
                 return EXIT_INVALID;
             }
         }
-    };
+    }
     let read = |p: &PathBuf| {
         std::fs::read_to_string(p).map_err(|e| format!("reading {}: {e}", p.display()))
     };
@@ -147,7 +163,7 @@ pub fn run(args: &ApiDoubleArgs) -> i32 {
     };
     let config = double.kubeconfig();
     if let Some(path) = &args.write_kubeconfig {
-        if let Err(e) = std::fs::write(path, &config) {
+        if let Err(e) = write_whole(path, &config) {
             eprintln!("error: writing {}: {e}", path.display());
             return EXIT_INVALID;
         }
@@ -164,6 +180,20 @@ pub fn run(args: &ApiDoubleArgs) -> i32 {
     loop {
         std::thread::park();
     }
+}
+
+/// Writes `text` to `path` whole or not at all (a sibling file renamed over it), so that a
+/// script waiting for the file (`until [ -s FILE ]`) never reads half a kubeconfig; the double
+/// is already serving when it is written.
+#[cfg(feature = "api-double")]
+fn write_whole(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    let mut part = path.as_os_str().to_owned();
+    part.push(".part");
+    let part = PathBuf::from(part);
+    std::fs::write(&part, text)?;
+    std::fs::rename(&part, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&part);
+    })
 }
 
 #[cfg(test)]

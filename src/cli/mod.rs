@@ -340,15 +340,19 @@ pub fn read_stdin() -> std::io::Result<Vec<u8>> {
 /// Prints errors and warnings on stderr; `info` findings (fixes, exemptions, advice) only when
 /// `verbose`, else a one-line count of them.
 pub fn print_diagnostics(findings: &[Finding], verbose: bool) {
-    if verbose {
-        return print_findings(findings);
-    }
-    let shown = |f: &&Finding| f.severity > crate::finding::Severity::Info;
-    write_findings(findings.iter().filter(shown));
+    let mut err = std::io::BufWriter::with_capacity(1 << 16, std::io::stderr().lock());
+    write_diagnostics(&mut err, findings, verbose);
+}
+
+/// [`print_diagnostics`] to `out` (a write error is ignored: diagnostics have nowhere else to go).
+pub fn write_diagnostics(out: &mut dyn Write, findings: &[Finding], verbose: bool) {
+    let shown = |f: &&Finding| verbose || f.severity > crate::finding::Severity::Info;
+    let _ = text::render(out, findings.iter().filter(shown));
     let hidden = findings.len() - findings.iter().filter(shown).count();
     if hidden > 0 {
-        eprintln!("note: {hidden} info findings (fixes, exemptions, advice) not shown; run with -v to see them");
+        let _ = writeln!(out, "note: {hidden} info findings (fixes, exemptions, advice) not shown; run with -v to see them");
     }
+    let _ = out.flush();
 }
 
 /// Prints findings on stderr.

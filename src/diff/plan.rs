@@ -95,6 +95,19 @@ fn input_crds(objects: &[Value]) -> BTreeMap<(String, String), (Vec<String>, boo
         .collect()
 }
 
+/// Why an object of a kind the server does not serve cannot be diffed, in kubectl's words
+/// (`no matches for kind … ensure CRDs are installed first`), with who serves the kind when it
+/// is one the tool emits.
+fn no_matches(api_version: &str, kind: &str) -> String {
+    let mut text = format!(
+        "no matches for kind {kind:?} in version {api_version:?}: ensure CRDs are installed first (the server does not serve it, and no CustomResourceDefinition in the input defines it)"
+    );
+    if let Some(o) = crate::schema::operators::of(api_version, kind) {
+        text.push_str(&format!("; {kind} comes with {}", o.operator));
+    }
+    text
+}
+
 /// Resolves every object: its served kind, its namespace (the default one when it names
 /// none), or the error that keeps it from being diffed.
 fn resolve(cluster: &Cluster, objects: Vec<Value>) -> Vec<Result<Target, ObjectDiff>> {
@@ -122,10 +135,7 @@ fn resolve(cluster: &Cluster, objects: Vec<Value>) -> Vec<Result<Target, ObjectD
                     return Err(ObjectDiff::failed(
                         id.clone(),
                         Op::Error,
-                        format!(
-                            "the server does not serve {} {}, and no CustomResourceDefinition in the input defines it",
-                            id.api_version, id.kind
-                        ),
+                        no_matches(&id.api_version, &id.kind),
                     ))
                 }
             };

@@ -123,6 +123,7 @@ fn pipeline(
                 &mut findings,
             );
         }
+        passes::namespaces::add_namespaces(reg, &mut objects, &mut produced, &ctx);
         passes::collisions::check_collisions(&objects, &produced, &ctx, &mut findings);
         passes::controllers::check_controllers(&objects, &produced, &ctx, &mut findings);
     }

@@ -50,6 +50,20 @@ pub struct Context {
     /// The connection outputs of every module resource of the input, computed before any is
     /// expanded, for `uses`.
     pub outputs: Published,
+    /// Emit a Namespace for every namespace the rendered objects use, when a configuration kind
+    /// asked for it (`PlatformDefaults.spec.createNamespaces`).
+    pub create_namespaces: Option<NamespacesRequest>,
+}
+
+/// The configuration kind that asked for the Namespaces of the rendered objects: the emitted
+/// Namespaces trace back to it (`nixernetes.io/source`, its seed module, its place).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamespacesRequest {
+    /// Its kind, for its seed module and category.
+    pub kind: String,
+    /// `Kind/name` (or `Kind/namespace/name`) of the module resource.
+    pub source: String,
+    pub origin: crate::resource::Origin,
 }
 
 /// What the module resources of a render publish, keyed by (namespace, name).
@@ -84,6 +98,7 @@ impl Default for Context {
             scheduling: Vec::new(),
             monitoring_namespace: "monitoring".into(),
             outputs: BTreeMap::new(),
+            create_namespaces: None,
         }
     }
 }

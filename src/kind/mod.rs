@@ -15,7 +15,7 @@ pub mod resource;
 pub mod spec;
 
 pub use admission::Admission;
-pub use context::{Context, Publisher};
+pub use context::{Context, NamespacesRequest, Publisher};
 pub use expansion::{Expansion, Nested};
 pub use network::{NetworkTarget, Policies};
 pub use outputs::{OutputDef, OutputValue, OutputValues};

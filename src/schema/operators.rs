@@ -24,6 +24,55 @@ impl OperatorKind {
     pub fn api_version(&self) -> String {
         format!("{}/{}", self.group, self.version)
     }
+
+    /// The resource name the operator's CRD gives the kind (`kafkas`, `redis`).
+    pub fn plural(&self) -> String {
+        match self.kind {
+            // The MongoDB operator's CRD is `mongodbcommunity.mongodbcommunity.mongodb.com`.
+            "MongoDBCommunity" => "mongodbcommunity".to_string(),
+            kind => super::crd::plural(kind),
+        }
+    }
+
+    /// Whether objects of the kind live in a namespace (as the engine writes them).
+    pub fn namespaced(&self) -> bool {
+        !crate::resource::is_cluster_scoped(&self.api_version(), self.kind)
+    }
+
+    /// A CustomResourceDefinition that serves the kind in its default version, with an open
+    /// schema (`x-kubernetes-preserve-unknown-fields`): what a cluster needs to accept the
+    /// objects, for the API-server double (`api-double --operator-crds`). The operator's own
+    /// CRD, with its schema, is what a real cluster should install.
+    pub fn crd(&self) -> serde_json::Value {
+        let plural = self.plural();
+        serde_json::json!({
+            "apiVersion": "apiextensions.k8s.io/v1",
+            "kind": "CustomResourceDefinition",
+            "metadata": {
+                "name": format!("{plural}.{}", self.group),
+                "annotations": {"nixernetes.io/stands-in-for": self.operator},
+            },
+            "spec": {
+                "group": self.group,
+                "names": {
+                    "kind": self.kind,
+                    "listKind": format!("{}List", self.kind),
+                    "plural": plural,
+                    "singular": self.kind.to_ascii_lowercase(),
+                },
+                "scope": if self.namespaced() { "Namespaced" } else { "Cluster" },
+                "versions": [{
+                    "name": self.version,
+                    "served": true,
+                    "storage": true,
+                    "schema": {"openAPIV3Schema": {
+                        "type": "object",
+                        "x-kubernetes-preserve-unknown-fields": true,
+                    }},
+                }],
+            },
+        })
+    }
 }
 
 const fn kind(
@@ -256,4 +305,32 @@ pub fn lookup(key: &str) -> Option<&'static OperatorKind> {
 pub fn of(api_version: &str, kind: &str) -> Option<&'static OperatorKind> {
     let group = api_version.rsplit_once('/').map(|(g, _)| g)?;
     ALL.iter().find(|k| k.kind == kind && k.group == group)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_has_one_crd_of_its_group_and_version() {
+        let mut names: Vec<String> = ALL
+            .iter()
+            .map(|o| {
+                let crd = o.crd();
+                assert_eq!(crd["spec"]["group"], o.group);
+                assert_eq!(crd["spec"]["names"]["kind"], o.kind);
+                assert_eq!(crd["spec"]["versions"][0]["name"], o.version);
+                crd["metadata"]["name"].as_str().expect("name").to_string()
+            })
+            .collect();
+        let count = names.len();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), count, "CRD names are unique");
+        assert!(names.contains(&"httproutes.gateway.networking.k8s.io".to_string()));
+        assert!(names.contains(&"redis.redis.redis.opstreelabs.in".to_string()));
+        assert!(names.contains(&"mongodbcommunity.mongodbcommunity.mongodb.com".to_string()));
+        assert_eq!(KYVERNO_CLUSTER_POLICY.crd()["spec"]["scope"], "Cluster");
+        assert_eq!(HTTP_ROUTE.crd()["spec"]["scope"], "Namespaced");
+    }
 }

@@ -95,7 +95,7 @@ fn kubectl_kustomize_runs_the_legacy_plugin_as_generator_and_transformer() {
     );
     golden(&out, "legacy-plugin.yaml");
     assert!(
-        out.contains("nixernetes.io/source: WebApp/storefront"),
+        out.contains("nixernetes.io/source: WebApp/shop/storefront"),
         "generated children present"
     );
     assert!(
@@ -177,6 +177,119 @@ fn kubectl_kustomize_shows_plugin_errors_and_fails() {
         stderr.contains("spec.replicas") && stderr.contains("WebApp/app"),
         "{stderr}"
     );
+}
+
+/// The objects of a YAML stream by `Kind/namespace/name`, each once.
+fn objects_by_id(yaml: &str) -> std::collections::BTreeMap<String, serde_json::Value> {
+    let mut out = std::collections::BTreeMap::new();
+    for doc in nixernetes::yaml::parse_stream(yaml).expect("YAML output") {
+        let v = doc.value;
+        let id = format!(
+            "{}/{}/{}",
+            v["kind"].as_str().unwrap_or_default(),
+            v["metadata"]["namespace"].as_str().unwrap_or_default(),
+            v["metadata"]["name"].as_str().unwrap_or_default()
+        );
+        assert!(out.insert(id.clone(), v).is_none(), "{id} twice");
+    }
+    out
+}
+
+const MODULES_WEB_AND_WORKER: &str = "apiVersion: nixernetes.io/v1alpha1
+kind: WebApp
+metadata: {name: web, namespace: shop}
+spec:
+  image: ghcr.io/acme/web:1.0.0
+  ports: [{name: http, port: 8080}]
+  dependsOn: [db]
+---
+apiVersion: nixernetes.io/v1alpha1
+kind: Worker
+metadata: {name: jobs, namespace: shop}
+spec: {image: \"ghcr.io/acme/jobs:1.0.0\"}
+";
+
+const MODULE_DB: &str =
+    "apiVersion: nixernetes.io/v1alpha1\nkind: PostgreSQL\nmetadata: {name: db, namespace: shop}\nspec: {}\n";
+
+/// `kubectl kustomize` of a kustomization in `tmp` whose `generators:` are `apps.yaml` (a
+/// WebApp and a Worker) and `db.yaml` (`db`); returns the kustomization's directory too.
+fn kustomize_three_generators(tmp: &Path, db: &str) -> (PathBuf, Output) {
+    let home = plugin_home(tmp);
+    let dir = tmp.join("many");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    std::fs::write(dir.join("apps.yaml"), MODULES_WEB_AND_WORKER).expect("write");
+    std::fs::write(dir.join("db.yaml"), db).expect("write");
+    std::fs::write(
+        dir.join("kustomization.yaml"),
+        "generators: [apps.yaml, db.yaml]\n",
+    )
+    .expect("write");
+    let out = kustomize(&dir, &home);
+    (dir, out)
+}
+
+#[test]
+fn kubectl_kustomize_with_many_generators_gives_what_render_gives() {
+    if !kubectl_available() {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tmp");
+    // Three module resources of one namespace: two in one file, one in another.
+    let (dir, out) = kustomize_three_generators(tmp.path(), MODULE_DB);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let built = check(out, "kubectl kustomize of three module resources");
+
+    let files = [dir.join("apps.yaml"), dir.join("db.yaml")];
+    let rendered = Command::new(bin())
+        .arg("render")
+        .args(&files)
+        .output()
+        .expect("render");
+    let render_stderr = String::from_utf8_lossy(&rendered.stderr).into_owned();
+    let rendered = check(rendered, "render of the same files");
+
+    let (built, rendered) = (objects_by_id(&built), objects_by_id(&rendered));
+    assert_eq!(
+        built.keys().collect::<Vec<_>>(),
+        rendered.keys().collect::<Vec<_>>(),
+        "the same objects"
+    );
+    for (id, object) in &built {
+        assert_eq!(object, &rendered[id], "{id} as render gives it");
+    }
+    // The namespace-wide policies once, with the namespace in their source; a policy between
+    // modules of different configs (web reaches db).
+    assert_eq!(
+        built["NetworkPolicy/shop/default-deny"]["metadata"]["annotations"]["nixernetes.io/source"],
+        "policy-generation/shop"
+    );
+    assert!(built.contains_key("NetworkPolicy/shop/web-egress"));
+    assert_eq!(built.len(), 12, "{:?}", built.keys());
+    // Policy warnings as render prints them (render was given the same absolute paths).
+    assert!(
+        render_stderr.contains("warning[liveness-probe]"),
+        "{render_stderr}"
+    );
+    assert_eq!(stderr, render_stderr, "the warnings of render, once");
+}
+
+#[test]
+fn kubectl_kustomize_names_the_users_file_of_a_bad_generator() {
+    if !kubectl_available() {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tmp");
+    let bad_db = MODULE_DB.replace("spec: {}", "spec: {instances: 0}");
+    let (dir, out) = kustomize_three_generators(tmp.path(), &bad_db);
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let at = format!(
+        "error: {}:4: PostgreSQL/shop/db: spec.instances: ",
+        dir.join("db.yaml").display()
+    );
+    assert!(stderr.contains(&at), "{at}\nin\n{stderr}");
 }
 
 #[test]

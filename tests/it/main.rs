@@ -24,6 +24,7 @@ mod kubectl;
 mod layers;
 mod network;
 mod policy;
+mod readme;
 mod robustness;
 mod schemas;
 mod secrets;

@@ -1,9 +1,10 @@
 //! Seed module `unified-api` (category `observability`): `PlatformDefaults`, the platform-wide
 //! defaults every other kind reads (namespace, Kubernetes version, default resources, labels and
-//! annotations to inject, inventory name, operator apiVersions). It emits nothing.
+//! annotations to inject, inventory name, operator apiVersions). It emits nothing itself; with
+//! `createNamespaces` the engine emits the Namespaces of the rendered objects for it.
 
 use crate::kind::spec::{Configure, Kind};
-use crate::kind::{Context, Example, ModuleResource, Problems};
+use crate::kind::{Context, Example, ModuleResource, NamespacesRequest, Problems};
 use crate::schema::operators;
 use crate::types::{Enforcement, KubernetesVersion, Level, Profile, Quantity};
 use crate::validate;
@@ -54,6 +55,12 @@ pub struct PlatformDefaultsSpec {
     /// Where the metrics scrapers run.
     #[serde(default)]
     pub monitoring: MonitoringSpec,
+    /// Also emit a Namespace for every namespace the rendered objects use (except `default`,
+    /// `kube-system`, `kube-public` and `kube-node-lease`, which every cluster has, and those
+    /// the input already defines), labelled `pod-security.kubernetes.io/{enforce,audit,warn}` with the Pod
+    /// Security profile in force (`podSecurity`, else the one the compliance level implies)
+    /// and `-version: latest`. Default false: the namespaces are someone else's to create.
+    pub create_namespaces: Option<bool>,
 }
 
 /// Where the metrics scrapers (Prometheus) run.
@@ -177,6 +184,13 @@ impl Configure for PlatformDefaults {
         }
         if let Some(ns) = spec.monitoring.namespace {
             ctx.monitoring_namespace = ns;
+        }
+        if let Some(create) = spec.create_namespaces {
+            ctx.create_namespaces = create.then(|| NamespacesRequest {
+                kind: m.resource.kind().to_string(),
+                source: m.resource.object_ref().to_string(),
+                origin: m.resource.origin.clone(),
+            });
         }
     }
 }
