@@ -7,7 +7,8 @@
 //! - Validator: a `ConfigMap` with `data.mode: validate` (or the annotation
 //!   `fn.nixernetes.io/mode: validate` on any config): items come back unchanged, only `results`.
 //!
-//! On any error the items come back unchanged, `results` say why, and the exit code is 1.
+//! On any error the items come back unchanged, `results` say why, and the exit code is 1; when
+//! stdin is not a readable ResourceList at all, there are no items to give back (`items: []`).
 
 use super::{emit, EXIT_INVALID, EXIT_USAGE};
 use crate::engine::{self, Mode, Options};
@@ -66,9 +67,12 @@ fn fail(items: Vec<Resource>, findings: Vec<Finding>) -> i32 {
 pub fn process(text: &str) -> (Value, i32) {
     let rl = match resource_list::parse(text) {
         Ok(rl) => rl,
-        Err(findings) => {
-            let results = findings.iter().map(krm::result).collect();
-            return (resource_list::write(Vec::new(), results), EXIT_INVALID);
+        Err(rejected) => {
+            let results = rejected.findings.iter().map(krm::result).collect();
+            return (
+                resource_list::write_values(rejected.items, results),
+                EXIT_INVALID,
+            );
         }
     };
     let original = rl.items.clone();
