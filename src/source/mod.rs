@@ -285,3 +285,94 @@ pub fn decode(bytes: Vec<u8>, file: &str) -> Result<String, Finding> {
         })
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> Result<Vec<Resource>, Vec<Finding>> {
+        parse_text(text, "t.yaml")
+    }
+
+    fn messages(text: &str) -> Vec<String> {
+        read(text)
+            .expect_err("refused")
+            .iter()
+            .map(|f| format!("{}: {}", f.field.as_deref().unwrap_or(""), f.message))
+            .collect()
+    }
+
+    #[test]
+    fn any_object_with_items_is_a_list_of_them() {
+        let text = "\
+apiVersion: example.com/v1
+kind: WidgetList
+items:
+  - {apiVersion: example.com/v1, kind: Widget, metadata: {name: a}}
+  - metadata: {name: b}
+    spec: {size: 1}
+  - {apiVersion: v1, kind: ConfigMap, metadata: {name: c}}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: d}
+items: []
+";
+        let objects = read(text).expect("read");
+        let got: Vec<String> = objects
+            .iter()
+            .map(|r| format!("{} {} {}", r.api_version(), r.kind(), r.name()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "example.com/v1 Widget a",
+                "example.com/v1 Widget b",
+                "v1 ConfigMap c"
+            ]
+        );
+        // The kind given to an item that named none comes first, as written ones do.
+        let keys: Vec<&str> = objects[1].object.keys().map(String::as_str).collect();
+        assert_eq!(keys, ["apiVersion", "kind", "metadata", "spec"]);
+        assert!(objects.iter().all(|r| r.origin.line == 1));
+    }
+
+    #[test]
+    fn what_kubectl_refuses_about_lists_is_refused() {
+        assert_eq!(
+            messages("apiVersion: v1\nkind: List\nitems:\n  - {kind: List, apiVersion: v1, items: []}\n"),
+            ["items[0].items: a list inside a list, which kubectl refuses (\"not a list: no Items field\"): move its items into the outer list"]
+        );
+        assert!(messages("kind: X\napiVersion: v1\nitems: 3\n")[0]
+            .starts_with("items: items must be a list of objects, found a number"));
+        assert!(
+            messages("kind: X\napiVersion: v1\nitems: ~\n")[0].starts_with("items: items is null")
+        );
+        // A `v1 List`'s items have no kind to take: they must name theirs.
+        assert_eq!(
+            messages("apiVersion: v1\nkind: List\nitems:\n  - metadata: {name: a}\n"),
+            ["items[0].apiVersion: missing apiVersion and kind (every object needs apiVersion and kind)"]
+        );
+    }
+
+    #[test]
+    fn labels_and_annotations_are_maps_of_strings() {
+        assert_eq!(
+            messages(
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  labels: x\n  annotations: {a: [1], b: '2', c: 3.5}\n"
+            ),
+            [
+                "metadata.labels: metadata.labels must be a mapping of keys to string values, found a string; write each label as `key: value` on its own line",
+                "metadata.annotations.a: annotation value must be a string, found a list; quote it (kubectl refuses it unquoted)",
+                "metadata.annotations.c: annotation value must be a string, found a number; quote it (kubectl refuses it unquoted)",
+            ]
+        );
+        // Empty (null) maps and values are what the API server reads as none and "".
+        assert!(read("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  labels:\n  annotations: {a: }\n").is_ok());
+        // A module resource's envelope is left to the engine, which reports it with the rest.
+        assert!(read(
+            "apiVersion: nixernetes.io/v1alpha1\nkind: WebApp\nmetadata: {name: a, labels: [x]}\n"
+        )
+        .is_ok());
+    }
+}

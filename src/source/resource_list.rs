@@ -154,16 +154,22 @@ pub fn parse(text: &str) -> Result<ResourceList, Rejected> {
             continue;
         };
         let origin = item_origin(&m, i);
+        // Errors name the user's file when the orchestrator says which, else stdin.
+        let report = if origin.file.is_empty() {
+            stdin()
+        } else {
+            origin.clone()
+        };
         if m.contains_key("items") {
             errors.push(
                 Finding::error(
                     "an item that is itself a list (it has an items field): orchestrators flatten lists before a function sees them; give its items as items of the ResourceList",
                 )
-                .at(origin)
+                .at(report)
                 .field(format!("{path}.items")),
             );
             refused.push((i, Value::Object(m)));
-        } else if crate::source::is_object(&m, &path, &origin, &mut errors) {
+        } else if crate::source::is_object(&m, &path, &report, &mut errors) {
             resources.push(Resource::new(m, origin));
         } else {
             refused.push((i, Value::Object(m)));

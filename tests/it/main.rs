@@ -20,6 +20,7 @@ mod krew;
 mod krm_exec;
 mod kubectl;
 mod layers;
+mod manifests;
 mod network;
 mod policy;
 mod robustness;
