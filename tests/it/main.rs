@@ -10,6 +10,7 @@ mod api_double;
 mod cli;
 mod completion;
 mod connection;
+mod determinism;
 mod diff;
 mod fast_switch;
 mod generated;
