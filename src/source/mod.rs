@@ -134,7 +134,9 @@ fn flatten_in(
     }
     if let Some((api_version, kind)) = list {
         let item_kind = kind.strip_suffix("List").unwrap_or(kind);
-        if !named(&map, "apiVersion") && !named(&map, "kind") && !item_kind.is_empty() {
+        // Only when neither is written at all: a `kind: 5` is the user's, and an error.
+        let unwritten = |key| field(&map, key).is_none_or(|v| v.is_null() || v == "");
+        if unwritten("apiVersion") && unwritten("kind") && !item_kind.is_empty() {
             // As kubectl reads a typed list (a `RoleList` of `Role`s written without kinds).
             let mut typed = Map::with_capacity(map.len() + 2);
             typed.insert("apiVersion".into(), Value::String(api_version.to_string()));
@@ -347,6 +349,11 @@ items: []
             .starts_with("items: items must be a list of objects, found a number"));
         assert!(
             messages("kind: X\napiVersion: v1\nitems: ~\n")[0].starts_with("items: items is null")
+        );
+        // A kind written (even wrongly) is never replaced by the list's.
+        assert_eq!(
+            messages("apiVersion: x.io/v1\nkind: WidgetList\nitems:\n  - {kind: 5, metadata: {name: a}}\n"),
+            ["items[0].apiVersion: missing apiVersion and kind (every object needs apiVersion and kind)"]
         );
         // A `v1 List`'s items have no kind to take: they must name theirs.
         assert_eq!(
