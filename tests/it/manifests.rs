@@ -277,19 +277,19 @@ spec:
         resources: {requests: {storage: 1Gi}}
 ";
 
+/// Settings that change between renders: labels, an inventory.
+const SETTINGS: [&str; 5] = [
+    "--enforcement=off",
+    "--label",
+    "team=web",
+    "--inventory",
+    "shop",
+];
+
 #[test]
 fn claim_templates_of_a_pass_through_stateful_set_are_never_changed() {
     let input = &objects(STATEFUL_SET)[0];
-    let out = render(
-        STATEFUL_SET,
-        &[
-            "--enforcement=off",
-            "--label",
-            "team=web",
-            "--inventory",
-            "shop",
-        ],
-    );
+    let out = render(STATEFUL_SET, &SETTINGS);
     assert_eq!(out.status, 0, "{}", out.stderr);
     let rendered = &objects(&out.stdout)[0];
     assert_eq!(
@@ -305,15 +305,9 @@ fn claim_templates_of_a_pass_through_stateful_set_are_never_changed() {
 
 #[test]
 fn claim_templates_of_a_module_stateful_set_get_only_release_stable_labels() {
-    let out = run_binary(&[
-        "render",
-        "examples/kubernetes-core/stateful-service.yaml",
-        "--enforcement=off",
-        "--label",
-        "team=web",
-        "--inventory",
-        "shop",
-    ]);
+    let mut args = vec!["render", "examples/kubernetes-core/stateful-service.yaml"];
+    args.extend(SETTINGS);
+    let out = run_binary(&args);
     assert_eq!(out.status, 0, "{}", out.stderr);
     let objects = objects(&out.stdout);
     let sts = objects
