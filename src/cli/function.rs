@@ -75,7 +75,17 @@ pub fn process(text: &str) -> (Value, i32) {
             );
         }
     };
-    let original = rl.items.clone();
+    // The items as given, for a failed run or a validator, are read again from `text` when
+    // needed rather than copied up front: a large list is then held once, not twice.
+    // (The text was read as a ResourceList above, so it reads the same again.)
+    let original = || match resource_list::parse(text) {
+        Ok(rl) => rl
+            .items
+            .into_iter()
+            .map(|r| Value::Object(r.object))
+            .collect(),
+        Err(rejected) => rejected.items,
+    };
     let mut inputs = rl.items;
     let mut overrides = Overrides::default();
     let mut mode = Mode::Render;
@@ -115,7 +125,11 @@ pub fn process(text: &str) -> (Value, i32) {
     }
     if crate::finding::has_errors(&findings) {
         let results = findings.iter().map(krm::result).collect();
-        return (resource_list::write(original, results), EXIT_INVALID);
+        drop(inputs);
+        return (
+            resource_list::write_values(original(), results),
+            EXIT_INVALID,
+        );
     }
     overrides.no_namespace_fallback = true;
     let out = engine::run(
@@ -130,12 +144,16 @@ pub fn process(text: &str) -> (Value, i32) {
     let failed = crate::finding::has_errors(&findings);
     let results = findings.iter().map(krm::result).collect();
     let items = if failed || mode == Mode::Validate {
-        original
+        drop(out.objects);
+        original()
     } else {
         out.objects
+            .into_iter()
+            .map(|r| Value::Object(r.object))
+            .collect()
     };
     (
-        resource_list::write(items, results),
+        resource_list::write_values(items, results),
         if failed { EXIT_INVALID } else { 0 },
     )
 }
