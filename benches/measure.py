@@ -21,10 +21,24 @@ Subcommands:
   count FILE                  print the number of objects in a YAML stream (separators + 1)
   startup N OUT -- CMD...     run CMD N times, print the median wall time in ms
   report RESULTS              print the results table and the linearity figure
+  gen-bound CASE FILE         write the input of one bounded-resources case (benches/bounds.sh):
+                              big-input, million-objects, big-scalar, deep-nesting, alias-bomb,
+                              resource-list; sizes times env BOUNDS_SCALE (default 1)
+  bound RESULTS CASE INPUT [--stdin] -- CMD...
+                              run CMD once (stdin from INPUT with --stdin), stdout discarded,
+                              killed past BOUNDS_KILL_MIB of RSS (default 4096) or
+                              BOUNDS_TIMEOUT seconds (default 600); judge the outcome against
+                              the goal (peak RSS <= 4x INPUT + 50 MiB, or a clear error within
+                              10 s) and record it as one TSV row in RESULTS
+  bounds-report RESULTS       print the bounded-resources table; exit 1 if a case missed
 """
 import os
+import re
+import signal
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 
 
@@ -457,6 +471,159 @@ def report(results):
               f"(ratio {hi / lo:.2f}; 1.00 = perfectly linear)")
 
 
+# ---- bounded resources (benches/bounds.sh) -------------------------------------------------
+
+def scaled(n):
+    """n times BOUNDS_SCALE (at least 1)."""
+    return max(1, int(n * float(os.environ.get("BOUNDS_SCALE", "1"))))
+
+
+def gen_bound(case, path):
+    with open(path, "w") as f:
+        if case == "big-input":
+            # 100 MB of ConfigMaps, about 1 KiB each.
+            value = "v" * 900
+            target = scaled(100 * 1000 * 1000)
+            written, i = 0, 0
+            while written < target:
+                doc = (f"---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{i:07d}\n"
+                       f"  namespace: bench\ndata:\n  value: {value}\n")
+                f.write(doc)
+                written += len(doc)
+                i += 1
+        elif case == "million-objects":
+            for i in range(scaled(1_000_000)):
+                f.write(f"---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c{i}, namespace: b}}\n")
+        elif case == "big-scalar":
+            # One 10 MB plain scalar.
+            f.write("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\n  namespace: b\ndata:\n  blob: ")
+            f.write("x" * scaled(10 * 1000 * 1000))
+            f.write("\n")
+        elif case == "deep-nesting":
+            # 10,000 levels of flow sequences (not scaled: it is small whatever the depth).
+            depth = 10_000
+            f.write("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: deep\n  namespace: b\ndata:\n  deep: ")
+            f.write("[" * depth + "]" * depth + "\n")
+        elif case == "alias-bomb":
+            # "Billion laughs": 10 levels of ten aliases each, 10^10 nodes once expanded.
+            f.write("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bomb, namespace: b}\ndata:\n")
+            f.write("  a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n")
+            for i in range(1, 10):
+                refs = ", ".join([f"*a{i - 1}"] * 10)
+                f.write(f"  a{i}: &a{i} [{refs}]\n")
+        elif case == "resource-list":
+            f.write("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n")
+            for i in range(scaled(200_000)):
+                f.write(f"- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: c{i}\n"
+                        f"    namespace: b\n    annotations:\n"
+                        f"      internal.config.kubernetes.io/path: cm-{i}.yaml\n"
+                        f"      internal.config.kubernetes.io/index: '0'\n"
+                        f"  data: {{k: v}}\n")
+        else:
+            die(f"unknown bounded-resources case {case}")
+
+
+def rss_kib(pid):
+    """Current resident set of pid in KiB (0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+# A message that is clear to a user: an error line, no panic, no Rust debug value.
+RUST_DEBUG = re.compile(r"\b[A-Z][A-Za-z]+ \{ [a-z_]+: |\bSome\(|\bOk\(|\bErr\(|panicked")
+
+
+def bound(argv):
+    head, cmd = split_cmd(argv)
+    stdin = "--stdin" in head
+    head = [h for h in head if h != "--stdin"]
+    results, case, inp = head
+    kill_kib = int(os.environ.get("BOUNDS_KILL_MIB", "4096")) * 1024
+    timeout = float(os.environ.get("BOUNDS_TIMEOUT", "600"))
+    size = os.path.getsize(inp)
+    killed = ""
+    # The KRM function (stdin) reports its errors in the ResourceList it prints: keep stdout.
+    with tempfile.TemporaryFile() as err, tempfile.TemporaryFile() as kept, \
+            open(os.devnull, "wb") as null, open(inp if stdin else os.devnull, "rb") as fin:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdin=fin, stdout=kept if stdin else null, stderr=err)
+        while True:
+            pid, status, ru = os.wait4(proc.pid, os.WNOHANG)
+            if pid == proc.pid:
+                break
+            if rss_kib(proc.pid) > kill_kib:
+                killed = f"killed above {kill_kib // 1024} MiB RSS"
+            elif time.perf_counter() - t0 > timeout:
+                killed = f"killed after {timeout:.0f} s"
+            if killed:
+                proc.send_signal(signal.SIGKILL)
+                _, status, ru = os.wait4(proc.pid, 0)
+                break
+            time.sleep(0.02)
+        wall = time.perf_counter() - t0
+        proc.returncode = code = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        stderr = err.read().decode("utf-8", "replace")
+        messages = [l for l in stderr.splitlines() if l.startswith("error")]
+        if stdin and code == 1:
+            kept.seek(0)
+            text = kept.read().decode("utf-8", "replace")
+            tail = text[text.find("\nresults:"):] if "\nresults:" in text else ""
+            messages += [l.strip()[2:] for l in tail.splitlines()
+                         if l.strip().startswith("- message:")]
+            stderr += tail
+    peak = ru.ru_maxrss  # KiB
+    limit = 4 * size / 1024 + 50 * 1024
+    first = (messages[0] if messages else (stderr.strip().splitlines() or [""])[0])[:160]
+    if killed:
+        outcome, met = killed, False
+    elif code < 0:
+        outcome, met = f"crash (signal {-code})", False
+    elif code == 0:
+        outcome, met = "ok", peak <= limit
+    elif code == 1 and messages and not RUST_DEBUG.search(stderr):
+        outcome, met = "clear error", wall <= 10
+    else:
+        outcome, met = f"unclear error (exit {code})", False
+    command = " ".join([os.path.basename(cmd[0])] + cmd[1:2])
+    with open(results, "a") as f:
+        f.write("\t".join([case, command, str(size), outcome, f"{wall:.3f}", str(peak),
+                           f"{limit:.0f}", "yes" if met else "NO",
+                           first.replace("\t", " ")]) + "\n")
+    print(f"  {case:<16} {outcome:<14} wall {wall:8.3f} s  rss {peak / 1024:8.1f} MiB  "
+          f"goal {limit / 1024:8.1f} MiB  {'met' if met else 'MISSED'}", file=sys.stderr)
+
+
+def bounds_report(results):
+    hdr = ("case", "command", "input MiB", "outcome", "wall s", "peak RSS MiB",
+           "4x input + 50 MiB", "goal met")
+    table, messages, missed = [], [], 0
+    with open(results) as f:
+        for line in f:
+            case, cmd, size, outcome, wall, peak, limit, met, first = \
+                line.rstrip("\n").split("\t")
+            missed += met != "yes"
+            table.append((case, cmd, f"{int(size) / 2**20:.1f}", outcome, wall,
+                          f"{int(peak) / 1024:.1f}", f"{float(limit) / 1024:.1f}", met))
+            if first:
+                messages.append(f"  {case}: {first}")
+    print_table(hdr, table)
+    print()
+    print("goal: peak RSS <= 4x input size + 50 MiB when it succeeds, or a clear error "
+          "(exit 1, an error line or KRM result, no panic or Rust value) within 10 s")
+    if messages:
+        print("messages (first error of each case):")
+        print("\n".join(messages))
+    if missed:
+        print(f"{missed} case(s) missed the goal")
+        sys.exit(1)
+
 def main():
     if len(sys.argv) < 2:
         die(__doc__)
@@ -477,6 +644,12 @@ def main():
         startup(argv)
     elif cmd == "report":
         report(argv[0])
+    elif cmd == "gen-bound":
+        gen_bound(argv[0], argv[1])
+    elif cmd == "bound":
+        bound(argv)
+    elif cmd == "bounds-report":
+        bounds_report(argv[0])
     else:
         die(f"unknown subcommand {cmd}")
 

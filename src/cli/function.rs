@@ -7,7 +7,8 @@
 //! - Validator: a `ConfigMap` with `data.mode: validate` (or the annotation
 //!   `fn.nixernetes.io/mode: validate` on any config): items come back unchanged, only `results`.
 //!
-//! On any error the items come back unchanged, `results` say why, and the exit code is 1.
+//! On any error the items come back unchanged, `results` say why, and the exit code is 1; when
+//! stdin is not a readable ResourceList at all, there are no items to give back (`items: []`).
 
 use super::{emit, EXIT_INVALID, EXIT_USAGE};
 use crate::engine::{self, Mode, Options};
@@ -66,12 +67,25 @@ fn fail(items: Vec<Resource>, findings: Vec<Finding>) -> i32 {
 pub fn process(text: &str) -> (Value, i32) {
     let rl = match resource_list::parse(text) {
         Ok(rl) => rl,
-        Err(findings) => {
-            let results = findings.iter().map(krm::result).collect();
-            return (resource_list::write(Vec::new(), results), EXIT_INVALID);
+        Err(rejected) => {
+            let results = rejected.findings.iter().map(krm::result).collect();
+            return (
+                resource_list::write_values(rejected.items, results),
+                EXIT_INVALID,
+            );
         }
     };
-    let original = rl.items.clone();
+    // The items as given, for a failed run or a validator, are read again from `text` when
+    // needed rather than copied up front: a large list is then held once, not twice.
+    // (The text was read as a ResourceList above, so it reads the same again.)
+    let original = || match resource_list::parse(text) {
+        Ok(rl) => rl
+            .items
+            .into_iter()
+            .map(|r| Value::Object(r.object))
+            .collect(),
+        Err(rejected) => rejected.items,
+    };
     let mut inputs = rl.items;
     let mut overrides = Overrides::default();
     let mut mode = Mode::Render;
@@ -111,7 +125,11 @@ pub fn process(text: &str) -> (Value, i32) {
     }
     if crate::finding::has_errors(&findings) {
         let results = findings.iter().map(krm::result).collect();
-        return (resource_list::write(original, results), EXIT_INVALID);
+        drop(inputs);
+        return (
+            resource_list::write_values(original(), results),
+            EXIT_INVALID,
+        );
     }
     overrides.no_namespace_fallback = true;
     let out = engine::run(
@@ -126,12 +144,16 @@ pub fn process(text: &str) -> (Value, i32) {
     let failed = crate::finding::has_errors(&findings);
     let results = findings.iter().map(krm::result).collect();
     let items = if failed || mode == Mode::Validate {
-        original
+        drop(out.objects);
+        original()
     } else {
         out.objects
+            .into_iter()
+            .map(|r| Value::Object(r.object))
+            .collect()
     };
     (
-        resource_list::write(items, results),
+        resource_list::write_values(items, results),
         if failed { EXIT_INVALID } else { 0 },
     )
 }

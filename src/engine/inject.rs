@@ -1,8 +1,9 @@
 //! The one place that knows which labels and annotations the tool adds, and where.
 //!
 //! Labels go to `metadata.labels` and to pod templates (Deployment, ReplicaSet, StatefulSet,
-//! DaemonSet, Job, ReplicationController, CronJob job templates) and StatefulSet
-//! volumeClaimTemplates. Selectors are never touched: they are immutable on live objects.
+//! DaemonSet, Job, ReplicationController, CronJob job templates). Selectors are never touched:
+//! they are immutable on live objects; so are StatefulSet volumeClaimTemplates, which keep what
+//! the user wrote and get, on a module's StatefulSet only, the tool's release-stable labels.
 //! `nixernetes.io/version` stays off templates, so upgrading the tool does not roll every pod.
 //! A value the user wrote always wins over an injected one; so do a module's own labels (e.g. its
 //! `spec.compliance`) over a `ComplianceProfile`'s, which go only to the objects its selector
@@ -201,21 +202,48 @@ pub fn inject(obj: &mut Resource, ctx: &Context, prov: Option<&Provenance>) {
         add(annotations, CREATED_AT, t);
     }
 
-    for template in template_metadata(&mut obj.object, &api_version, &kind) {
+    // A StatefulSet's claim templates cannot change once it exists (the API server refuses any
+    // update to them), so they get only what never changes between renders and releases: the
+    // tool's own labels of a module's StatefulSet. Pass-through claims are left as written.
+    let claim_labels: Map<String, Value> = if prov.is_some() {
+        STABLE
+            .iter()
+            .filter_map(|k| Some((k.to_string(), pod_labels.get(*k)?.clone())))
+            .collect()
+    } else {
+        Map::new()
+    };
+    let with_claims = !claim_labels.is_empty();
+    let (templates, claims) = template_metadata(&mut obj.object, &api_version, &kind, with_claims);
+    for template in templates {
         add_missing(child_map(template, "labels"), &pod_labels);
+    }
+    for claim in claims {
+        add_missing(child_map(claim, "labels"), &claim_labels);
     }
 }
 
-/// The embedded `metadata` maps that should carry the object's labels: pod templates, CronJob
-/// job templates and StatefulSet volumeClaimTemplates.
+/// The labels a module's StatefulSet gives its claim templates: the same for a kind in every
+/// render and every release (unlike `nixernetes.io/version`, the inventory or user labels,
+/// which may change while the StatefulSet lives).
+const STABLE: [&str; 3] = [MANAGED_BY, FRAMEWORK, MODULE];
+
+/// Embedded `metadata` maps (created where missing).
+type Templates<'a> = Vec<&'a mut Map<String, Value>>;
+
+/// The embedded `metadata` maps that carry the object's labels: pod templates and CronJob job
+/// templates; and apart, when `with_claims`, StatefulSet volumeClaimTemplates (else they are
+/// not touched at all, not even given an empty `metadata`).
 fn template_metadata<'a>(
     obj: &'a mut Map<String, Value>,
     api_version: &str,
     kind: &str,
-) -> Vec<&'a mut Map<String, Value>> {
+    with_claims: bool,
+) -> (Templates<'a>, Templates<'a>) {
     let mut out = Vec::new();
+    let mut claims_out = Vec::new();
     let Some(Value::Object(spec)) = obj.get_mut("spec") else {
-        return out;
+        return (out, claims_out);
     };
     match (api_version, kind) {
         ("apps/v1", "Deployment" | "ReplicaSet" | "DaemonSet")
@@ -230,9 +258,9 @@ fn template_metadata<'a>(
             if let Some(Value::Object(t)) = template {
                 out.push(child_map(t, "metadata"));
             }
-            if let Some(Value::Array(claims)) = claims {
+            if let Some(Value::Array(claims)) = claims.filter(|_| with_claims) {
                 for c in claims.iter_mut().filter_map(Value::as_object_mut) {
-                    out.push(child_map(c, "metadata"));
+                    claims_out.push(child_map(c, "metadata"));
                 }
             }
         }
@@ -251,7 +279,7 @@ fn template_metadata<'a>(
         }
         _ => {}
     }
-    out
+    (out, claims_out)
 }
 
 /// Mutable access to two different keys of one map at once.

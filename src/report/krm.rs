@@ -17,14 +17,15 @@ pub fn result(f: &Finding) -> Value {
             rr.insert("namespace".into(), json!(ns));
         }
         r.insert("resourceRef".into(), Value::Object(rr));
-        if let Some(path) = &f.field {
-            let mut field = Map::new();
-            field.insert("path".into(), json!(path));
-            if let Some(v) = &f.proposed {
-                field.insert("proposedValue".into(), (**v).clone());
-            }
-            r.insert("field".into(), Value::Object(field));
+    }
+    // Also without an object: an input error names where in stdin's ResourceList it is.
+    if let Some(path) = f.field.as_deref().filter(|p| !p.is_empty()) {
+        let mut field = Map::new();
+        field.insert("path".into(), json!(path));
+        if let Some(v) = &f.proposed {
+            field.insert("proposedValue".into(), (**v).clone());
         }
+        r.insert("field".into(), Value::Object(field));
     }
     if let Some(check) = f.check {
         r.insert("tags".into(), json!({ "check": check }));

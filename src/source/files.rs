@@ -7,7 +7,8 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// Reads every input, in order. Directories are walked recursively in sorted order, taking
+/// Reads every input, as one set in the order of their paths (see [`read_each`]). Directories
+/// are walked recursively in sorted order, taking
 /// `*.yaml`, `*.yml` and `*.json` and skipping Kustomize's own files and hidden entries.
 /// All errors of all inputs are collected; any error fails the whole read (see [`read_each`]
 /// for a reader that keeps what it could read).
@@ -61,7 +62,17 @@ pub fn read_each(inputs: &[String], stdin: &mut dyn Read) -> (Vec<Resource>, Vec
             Err(e) => errors.push(Finding::error(format!("{input}: {e}"))),
         }
     }
+    // One set, whatever the order of the inputs: in the order of their paths as a directory
+    // scan sorts them, each file's documents in their order (the sorts are stable). So the same
+    // files give the same bytes, findings and reports included, in any order on the command line.
+    resources.sort_by(|a, b| by_path(Some(&a.origin)).cmp(&by_path(Some(&b.origin))));
+    errors.sort_by(|a, b| by_path(a.origin.as_ref()).cmp(&by_path(b.origin.as_ref())));
     (resources, errors)
+}
+
+/// The path of an origin, compared as a directory scan compares paths (component by component).
+fn by_path(origin: Option<&Origin>) -> Option<&Path> {
+    origin.map(|o| Path::new(&*o.file))
 }
 
 fn read_file(path: &Path, resources: &mut Vec<Resource>, errors: &mut Vec<Finding>) {

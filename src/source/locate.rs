@@ -5,7 +5,7 @@
 //! with findings are parsed ([`crate::yaml::locate`]), each once for all of its fields (by the
 //! fast reader, or by the event parser only as far as they need); a clean run reads nothing. Stdin cannot be read twice: its caller keeps the text ([`Kept`]).
 //! A finding is moved only when its path is about the text of its document: it names no object,
-//! or the document (or exactly one item of a `v1 List` document) is that object. Findings about
+//! or the document (or exactly one item of a list document) is that object. Findings about
 //! objects a module resource generated carry the module resource's origin, but their paths are
 //! in the generated object: they keep the document's line. This pass must not change anything
 //! but `origin.line`, is not run on KRM ResourceLists (their lines are not the user's), and
@@ -147,8 +147,9 @@ fn lines<'f>(
     // parser reads the rest, as far as the paths need.
     let outline = Outline::from_fast(text).or_else(|| {
         let mut paths = IDENTITY.to_vec();
+        paths.push("items");
         paths.extend(findings.clone().filter_map(|f| f.field.as_deref()));
-        // A List's items are found by their own kind and name: they need all of it.
+        // A list's items are found by their own kind and name: they need all of it.
         match Outline::parse_for(text, &paths) {
             Some(o) if is_list(&o) => Outline::parse(text),
             o => o,
@@ -172,18 +173,16 @@ fn lines<'f>(
         .collect()
 }
 
-/// [`lines`] by a skim of the document; `None` when the skim declines (or for a `v1 List`,
+/// [`lines`] by a skim of the document; `None` when the skim declines (or for a list,
 /// whose items are found by their own kind and name in the whole of it).
 fn skimmed<'f>(
     skim: &Skim<'_>,
     findings: impl Iterator<Item = &'f Finding>,
 ) -> Option<Vec<Option<usize>>> {
-    let kind = skim.scalar("kind")?;
-    if kind.as_deref().is_some_and(|k| k.ends_with("List"))
-        && skim.scalar("apiVersion")?.as_deref() == Some("v1")
-    {
+    if skim.locate("items")?.found {
         return None;
     }
+    let kind = skim.scalar("kind")?;
     let name = skim.scalar("metadata.name")?;
     findings
         .map(|f| {
@@ -201,16 +200,16 @@ fn skimmed<'f>(
         .collect()
 }
 
-/// Whether the document is a `v1 List` (whose items `source::flatten` reads as objects).
+/// Whether the document is a list (an object with `items`, whose items `source::flatten`
+/// reads as objects, whatever the list's kind).
 fn is_list(outline: &Outline<'_>) -> bool {
-    outline.scalar("kind").is_some_and(|k| k.ends_with("List"))
-        && outline.scalar("apiVersion") == Some("v1")
+    outline.sequence_len("items").is_some()
 }
 
-/// The items of a `v1 List` by kind and name: their index and written namespace.
+/// The items of a list by kind and name: their index and written namespace.
 type Items<'o> = HashMap<(&'o str, &'o str), Vec<(usize, Option<&'o str>)>>;
 
-/// One document and, when it is a `v1 List`, its items (read when first needed).
+/// One document and, when it is a list, its items (read when first needed).
 struct Document<'o, 'a> {
     outline: &'o Outline<'a>,
     kind: Option<&'o str>,

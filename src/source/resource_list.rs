@@ -69,34 +69,58 @@ fn item_origin(item: &Map<String, Value>, position: usize) -> Origin {
     }
 }
 
-/// Parses the function's stdin.
-pub fn parse(text: &str) -> Result<ResourceList, Vec<Finding>> {
+/// Why the function's stdin was refused, with its items as read (to be given back unchanged;
+/// none when the envelope itself could not be read).
+#[derive(Debug)]
+pub struct Rejected {
+    pub items: Vec<Value>,
+    pub findings: Vec<Finding>,
+}
+
+impl From<Vec<Finding>> for Rejected {
+    fn from(findings: Vec<Finding>) -> Self {
+        Rejected {
+            items: Vec::new(),
+            findings,
+        }
+    }
+}
+
+/// Parses the function's stdin. Items are read by the rules documents are read by
+/// ([`crate::source::is_object`]); an item that is itself a list is refused, since the
+/// orchestrator flattens lists before a function sees them.
+pub fn parse(text: &str) -> Result<ResourceList, Rejected> {
     let stdin = || Origin {
         file: Arc::from("-"),
         index: 0,
         line: 1,
     };
     let value = yaml::parse_one(text).map_err(|e| {
-        vec![
-            Finding::error(format!("invalid YAML: {}", e.message)).at(Origin {
-                line: e.line,
-                ..stdin()
-            }),
-        ]
+        // KRM results name a file and an index, not a line: the message carries it.
+        vec![Finding::error(format!(
+            "invalid YAML in the ResourceList on stdin, line {}: {}",
+            e.line, e.message
+        ))
+        .at(Origin {
+            line: e.line,
+            ..stdin()
+        })]
     })?;
     let Value::Object(mut envelope) = value else {
         return Err(vec![Finding::error(format!(
             "expected a ResourceList on stdin, found {}",
             type_name(&value)
         ))
-        .at(stdin())]);
+        .at(stdin())]
+        .into());
     };
     if !is_envelope(&envelope) {
         return Err(vec![Finding::error(
             "expected kind ResourceList (apiVersion config.kubernetes.io/v1 or v1beta1) or a v1 List on stdin",
         )
         .at(stdin())
-        .field("kind")]);
+        .field("kind")]
+        .into());
     }
     let items = match envelope.remove("items") {
         Some(Value::Array(items)) => items,
@@ -107,28 +131,48 @@ pub fn parse(text: &str) -> Result<ResourceList, Vec<Finding>> {
                 type_name(&other)
             ))
             .at(stdin())
-            .field("items")])
+            .field("items")]
+            .into())
         }
     };
     let mut errors = Vec::new();
     let mut resources = Vec::with_capacity(items.len());
+    // Items refused, by position, kept to be given back.
+    let mut refused: Vec<(usize, Value)> = Vec::new();
     for (i, item) in items.into_iter().enumerate() {
-        match item {
-            Value::Object(m)
-                if m.get("apiVersion").and_then(Value::as_str).is_some()
-                    && m.get("kind").and_then(Value::as_str).is_some() =>
-            {
-                let origin = item_origin(&m, i);
-                resources.push(Resource::new(m, origin));
-            }
-            other => errors.push(
+        let path = format!("items[{i}]");
+        let Value::Object(m) = item else {
+            errors.push(
                 Finding::error(format!(
                     "expected a Kubernetes object with apiVersion and kind, found {}",
-                    type_name(&other)
+                    type_name(&item)
                 ))
                 .at(stdin())
-                .field(format!("items[{i}]")),
-            ),
+                .field(path),
+            );
+            refused.push((i, item));
+            continue;
+        };
+        let origin = item_origin(&m, i);
+        // Errors name the user's file when the orchestrator says which, else stdin.
+        let report = if origin.file.is_empty() {
+            stdin()
+        } else {
+            origin.clone()
+        };
+        if m.contains_key("items") {
+            errors.push(
+                Finding::error(
+                    "an item that is itself a list (it has an items field): orchestrators flatten lists before a function sees them; give its items as items of the ResourceList",
+                )
+                .at(report)
+                .field(format!("{path}.items")),
+            );
+            refused.push((i, Value::Object(m)));
+        } else if crate::source::is_object(&m, &path, &report, &mut errors) {
+            resources.push(Resource::new(m, origin));
+        } else {
+            refused.push((i, Value::Object(m)));
         }
     }
     let function_config = match envelope.remove("functionConfig") {
@@ -154,24 +198,41 @@ pub fn parse(text: &str) -> Result<ResourceList, Vec<Finding>> {
         }
     };
     if errors.is_empty() {
-        Ok(ResourceList {
+        return Ok(ResourceList {
             items: resources,
             function_config,
-        })
-    } else {
-        Err(errors)
+        });
     }
+    // Every item back, unchanged and in its place.
+    let total = resources.len() + refused.len();
+    let mut read = resources.into_iter().map(|r| Value::Object(r.object));
+    let mut refused = refused.into_iter().peekable();
+    let items = (0..total)
+        .map(|i| match refused.next_if(|(at, _)| *at == i) {
+            Some((_, v)) => v,
+            None => read.next().expect("every item was read or refused"),
+        })
+        .collect();
+    Err(Rejected {
+        items,
+        findings: errors,
+    })
 }
 
 /// The output envelope.
 pub fn write(items: Vec<Resource>, results: Vec<Value>) -> Value {
+    write_values(
+        items.into_iter().map(|r| Value::Object(r.object)).collect(),
+        results,
+    )
+}
+
+/// The output envelope of items as values.
+pub fn write_values(items: Vec<Value>, results: Vec<Value>) -> Value {
     let mut out = Map::new();
     out.insert("apiVersion".into(), json!("config.kubernetes.io/v1"));
     out.insert("kind".into(), json!("ResourceList"));
-    out.insert(
-        "items".into(),
-        Value::Array(items.into_iter().map(|r| Value::Object(r.object)).collect()),
-    );
+    out.insert("items".into(), Value::Array(items));
     if !results.is_empty() {
         out.insert("results".into(), Value::Array(results));
     }

@@ -176,10 +176,10 @@ fn comparable(stream: &str, what: &str) -> Vec<serde_json::Value> {
 
 /// The items of a ResourceList, as one YAML (JSON) stream.
 fn items_of(list: &str) -> String {
-    let list = nixernetes::source::parse_text(list, "fn output").expect("a ResourceList");
+    // Read as one value: as an object with `items`, the envelope would be flattened.
+    let list = nixernetes::yaml::parse_one(list).expect("a ResourceList");
     let items = list
-        .first()
-        .and_then(|r| r.object.get("items"))
+        .get("items")
         .and_then(|i| i.as_array())
         .cloned()
         .unwrap_or_default();
