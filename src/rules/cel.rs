@@ -118,7 +118,9 @@ pub fn value(value: &serde_json::Value) -> Value {
             _ => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
         },
         serde_json::Value::String(s) => Value::String(Arc::new(s.clone())),
-        serde_json::Value::Array(items) => Value::List(Arc::new(items.iter().map(self::value).collect())),
+        serde_json::Value::Array(items) => {
+            Value::List(Arc::new(items.iter().map(self::value).collect()))
+        }
         serde_json::Value::Object(map) => object(map),
     }
 }
@@ -177,7 +179,10 @@ mod tests {
     fn objects_keep_their_keys() {
         let obj = serde_json::json!({"metadata": {"namespace": "shop", "labels": {"app.kubernetes.io/name": "web"}}});
         assert_eq!(
-            run("object.metadata.labels['app.kubernetes.io/name'] == 'web'", obj.clone()),
+            run(
+                "object.metadata.labels['app.kubernetes.io/name'] == 'web'",
+                obj.clone()
+            ),
             Ok(Value::Bool(true))
         );
         assert_eq!(run("object.metadata.namespace", obj), Ok(string("shop")));
@@ -196,6 +201,10 @@ mod tests {
         let e = compile("object.spec.containers.all(c, c.image.startsWith('ghcr.io/'))").unwrap();
         assert!(e.reads("object"));
         assert!(!e.reads("self"));
-        assert!(e.functions().contains(&"startsWith".to_string()), "{:?}", e.functions());
+        assert!(
+            e.functions().contains(&"startsWith".to_string()),
+            "{:?}",
+            e.functions()
+        );
     }
 }

@@ -69,11 +69,14 @@ pub fn matches(m: &Match, t: &Target<'_>) -> bool {
     // policy's own constraints must have some (checked when it loads).
     (m.resource_rules.is_empty() || m.resource_rules.iter().any(|r| rule_matches(r, t)))
         && !m.exclude_resource_rules.iter().any(|r| rule_matches(r, t))
-        && m.object_selector.as_ref().is_none_or(|s| selects(s, t.labels))
-        && m.namespace_selector.as_ref().is_none_or(|s| namespace_selected(s, t))
+        && m.object_selector
+            .as_ref()
+            .is_none_or(|s| selects(s, t.labels))
+        && m.namespace_selector
+            .as_ref()
+            .is_none_or(|s| namespace_selected(s, t))
         && (m.produced_by.is_empty()
-            || m
-                .produced_by
+            || m.produced_by
                 .iter()
                 .any(|g| t.produced_by == Some(g.kind.as_str())))
 }
@@ -125,7 +128,9 @@ fn selects_with_name(s: &LabelSelector, labels: Option<&Map<String, Value>>, nam
 /// Whether a label selector selects `labels`.
 pub fn selects(s: &LabelSelector, labels: Option<&Map<String, Value>>) -> bool {
     let get = |k: &str| labels.and_then(|l| l.get(k)).and_then(Value::as_str);
-    s.match_labels.iter().all(|(k, v)| get(k) == Some(v.as_str()))
+    s.match_labels
+        .iter()
+        .all(|(k, v)| get(k) == Some(v.as_str()))
         && s.match_expressions.iter().all(|r| {
             let value = get(&r.key);
             match r.operator {
@@ -163,11 +168,13 @@ mod tests {
         let m = rule("resourceRules: [{apiGroups: [apps], apiVersions: ['*'], resources: [deployments], operations: [CREATE]}]\nobjectSelector: {matchExpressions: [{key: tier, operator: NotIn, values: [db]}]}\nnamespaceSelector: {matchLabels: {kubernetes.io/metadata.name: shop}}");
         let d = object("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a, namespace: shop, labels: {tier: web}}");
         assert!(matches(&m, &Target::of(&d, None)));
-        let other_ns = object("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a, namespace: other}");
+        let other_ns =
+            object("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a, namespace: other}");
         assert!(!matches(&m, &Target::of(&other_ns, None)));
         let db = object("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a, namespace: shop, labels: {tier: db}}");
         assert!(!matches(&m, &Target::of(&db, None)));
-        let sts = object("apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: a, namespace: shop}");
+        let sts =
+            object("apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: a, namespace: shop}");
         assert!(!matches(&m, &Target::of(&sts, None)));
         let only_updates = rule("resourceRules: [{apiGroups: [apps], apiVersions: ['*'], resources: [deployments], operations: [UPDATE]}]");
         assert!(!matches(&only_updates, &Target::of(&d, None)));

@@ -88,7 +88,10 @@ pub struct RuleSet {
 impl std::fmt::Debug for RuleSet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RuleSet")
-            .field("rules", &self.rules.iter().map(|r| r.id).collect::<Vec<_>>())
+            .field(
+                "rules",
+                &self.rules.iter().map(|r| r.id).collect::<Vec<_>>(),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -205,7 +208,9 @@ impl RuleSet {
             for param in params {
                 let mut ctx = scope.new_inner_scope();
                 ctx.add_variable_from_value("params", param);
-                rule.run(&mut ctx, &mut |field, message| out.push(hit(field, message)));
+                rule.run(&mut ctx, &mut |field, message| {
+                    out.push(hit(field, message))
+                });
             }
         }
     }
@@ -233,9 +238,13 @@ impl Rule {
             .filter(|(_, obj, _)| {
                 let meta = obj.get("metadata");
                 let n = meta.and_then(|m| m.get("name")).and_then(Value::as_str);
-                let labels = meta.and_then(|m| m.get("labels")).and_then(Value::as_object);
+                let labels = meta
+                    .and_then(|m| m.get("labels"))
+                    .and_then(Value::as_object);
                 name.as_deref().is_none_or(|want| n == Some(want))
-                    && selector.as_ref().is_none_or(|s| matching::selects(s, labels))
+                    && selector
+                        .as_ref()
+                        .is_none_or(|s| matching::selects(s, labels))
             })
             .map(|(_, _, v)| v.clone())
             .collect();
@@ -267,7 +276,10 @@ impl Rule {
                     return;
                 }
                 Err(e) if !self.ignore_errors => {
-                    report("", format!("matchCondition '{name}' resulted in error: {e}"));
+                    report(
+                        "",
+                        format!("matchCondition '{name}' resulted in error: {e}"),
+                    );
                     return;
                 }
                 _ => return,
@@ -461,7 +473,8 @@ fn load(sources: &[&Resource], inputs: &[Resource], findings: &mut Vec<Finding>)
             .iter()
             .filter(|r| r.api_version() == "v1" && r.kind() == "Namespace")
         {
-            set.namespaces.insert(ns.name().to_string(), ns.object.clone());
+            set.namespaces
+                .insert(ns.name().to_string(), ns.object.clone());
         }
     }
     set
@@ -501,8 +514,11 @@ fn read_spec<T: DeserializeOwned + schemars::JsonSchema>(
     let mut ok = true;
     for key in res.object.keys() {
         if !matches!(key.as_str(), "apiVersion" | "kind" | "metadata" | "spec") {
-            let hint = crate::validate::suggest::did_you_mean(key, ["apiVersion", "kind", "metadata", "spec"])
-                .unwrap_or_else(|| "expected apiVersion, kind, metadata, spec".into());
+            let hint = crate::validate::suggest::did_you_mean(
+                key,
+                ["apiVersion", "kind", "metadata", "spec"],
+            )
+            .unwrap_or_else(|| "expected apiVersion, kind, metadata, spec".into());
             findings.push(
                 Finding::error(format!("unknown field {key:?}: {hint}"))
                     .about(res)
@@ -549,11 +565,23 @@ fn read_spec<T: DeserializeOwned + schemars::JsonSchema>(
             let problems = crate::schema::validate_at(&schema, &spec, "spec");
             if problems.is_empty() {
                 let path = e.path().to_string();
-                let field = if path == "." { "spec".to_string() } else { format!("spec.{path}") };
-                findings.push(Finding::error(e.into_inner().to_string()).about(res).field(field));
+                let field = if path == "." {
+                    "spec".to_string()
+                } else {
+                    format!("spec.{path}")
+                };
+                findings.push(
+                    Finding::error(e.into_inner().to_string())
+                        .about(res)
+                        .field(field),
+                );
             }
             for p in problems {
-                let field = if p.path.is_empty() { "spec".to_string() } else { p.path };
+                let field = if p.path.is_empty() {
+                    "spec".to_string()
+                } else {
+                    p.path
+                };
                 findings.push(Finding::error(p.message).about(res).field(field));
             }
             None
@@ -632,15 +660,26 @@ fn compile_parts(
                     .field(format!("spec.matchConditions[{i}].name")),
             );
         }
-        if let Some(e) = compile_at(res, &format!("spec.matchConditions[{i}].expression"), &c.expression, findings) {
+        if let Some(e) = compile_at(
+            res,
+            &format!("spec.matchConditions[{i}].expression"),
+            &c.expression,
+            findings,
+        ) {
             note(&e, &mut parts);
             parts.conditions.push((c.name.clone(), e));
         }
     }
     let mut seen = BTreeSet::new();
     for (i, v) in variables.iter().enumerate() {
-        let identifier = v.name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && v.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        let identifier = v
+            .name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && v.name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_');
         if !identifier {
             findings.push(
                 Finding::error(format!(
@@ -657,7 +696,12 @@ fn compile_parts(
                     .field(format!("spec.variables[{i}].name")),
             );
         }
-        if let Some(e) = compile_at(res, &format!("spec.variables[{i}].expression"), &v.expression, findings) {
+        if let Some(e) = compile_at(
+            res,
+            &format!("spec.variables[{i}].expression"),
+            &v.expression,
+            findings,
+        ) {
             note(&e, &mut parts);
             parts.variables.push((v.name.clone(), e));
         }
@@ -669,10 +713,22 @@ fn compile_parts(
                 .field("spec.validations"),
         );
     }
-    for (i, (expression, message, message_expression, field_path)) in validations.into_iter().enumerate() {
-        let expr = compile_at(res, &format!("spec.validations[{i}].expression"), expression, findings);
+    for (i, (expression, message, message_expression, field_path)) in
+        validations.into_iter().enumerate()
+    {
+        let expr = compile_at(
+            res,
+            &format!("spec.validations[{i}].expression"),
+            expression,
+            findings,
+        );
         let message_expr = message_expression.and_then(|m| {
-            compile_at(res, &format!("spec.validations[{i}].messageExpression"), m, findings)
+            compile_at(
+                res,
+                &format!("spec.validations[{i}].messageExpression"),
+                m,
+                findings,
+            )
         });
         if let Some(m) = message.filter(|m| m.contains('\n')) {
             let _ = m;
@@ -698,7 +754,12 @@ fn compile_parts(
         }
     }
     for (i, a) in audit.iter().enumerate() {
-        if let Some(e) = compile_at(res, &format!("spec.auditAnnotations[{i}].valueExpression"), &a.value_expression, findings) {
+        if let Some(e) = compile_at(
+            res,
+            &format!("spec.auditAnnotations[{i}].valueExpression"),
+            &a.value_expression,
+            findings,
+        ) {
             note(&e, &mut parts);
         }
     }
@@ -776,11 +837,8 @@ fn read_rule(res: &Resource, inputs: &[Resource], findings: &mut Vec<Finding>) -
             what: format!("{} {}/{}", p.api_version, p.kind, p.name),
         },
     };
-    let ignore_errors = spec
-        .admission
-        .as_ref()
-        .and_then(|a| a.failure_policy)
-        == Some(spec::FailurePolicy::Ignore);
+    let ignore_errors =
+        spec.admission.as_ref().and_then(|a| a.failure_policy) == Some(spec::FailurePolicy::Ignore);
     Some(Rule {
         id: id_of(res.name()),
         from: From::Rule,
@@ -818,11 +876,22 @@ fn candidates(
         .collect()
 }
 
-fn compile_policy_parts(res: &Resource, spec: &VapSpec, findings: &mut Vec<Finding>) -> Option<Parts> {
+fn compile_policy_parts(
+    res: &Resource,
+    spec: &VapSpec,
+    findings: &mut Vec<Finding>,
+) -> Option<Parts> {
     let validations = spec
         .validations
         .iter()
-        .map(|v| (v.expression.as_str(), v.message.as_deref(), v.message_expression.as_deref(), None))
+        .map(|v| {
+            (
+                v.expression.as_str(),
+                v.message.as_deref(),
+                v.message_expression.as_deref(),
+                None,
+            )
+        })
         .collect();
     match &spec.match_constraints {
         Some(m) => check_match(res, m, "spec.matchConstraints", findings),
@@ -832,7 +901,14 @@ fn compile_policy_parts(res: &Resource, spec: &VapSpec, findings: &mut Vec<Findi
                 .field("spec.matchConstraints"),
         ),
     }
-    compile_parts(res, &spec.match_conditions, &spec.variables, validations, &spec.audit_annotations, findings)
+    compile_parts(
+        res,
+        &spec.match_conditions,
+        &spec.variables,
+        validations,
+        &spec.audit_annotations,
+        findings,
+    )
 }
 
 fn read_policy(
@@ -895,7 +971,10 @@ fn read_policy(
                     "{} {}{}",
                     kind.api_version,
                     kind.kind,
-                    r.name.as_deref().map(|n| format!("/{n}")).unwrap_or_default()
+                    r.name
+                        .as_deref()
+                        .map(|n| format!("/{n}"))
+                        .unwrap_or_default()
                 ),
             }
         }

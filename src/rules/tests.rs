@@ -51,7 +51,11 @@ fn deployment(name: &str, replicas: i64) -> String {
 
 #[test]
 fn a_rule_reports_with_its_message_expression_and_field() {
-    let yaml = format!("{MAX_REPLICAS}{}{}", deployment("big", 12), deployment("small", 3));
+    let yaml = format!(
+        "{MAX_REPLICAS}{}{}",
+        deployment("big", 12),
+        deployment("small", 3)
+    );
     let (hits, said) = run(&yaml);
     assert!(said.is_empty(), "{said:?}");
     assert_eq!(
@@ -80,19 +84,26 @@ fn no_rules_cost_nothing() {
     let mut findings = Vec::new();
     let (objects, set) = take(parse(&deployment("d", 1)), &[], &mut findings);
     assert!(set.is_empty() && findings.is_empty() && objects.len() == 1);
-    assert!(set.engine.get().is_none(), "CEL was initialised without a rule");
+    assert!(
+        set.engine.get().is_none(),
+        "CEL was initialised without a rule"
+    );
 }
 
 #[test]
 fn bad_rules_are_reported_at_their_fields() {
     let yaml = MAX_REPLICAS
         .replace("variables.replicas <= 10", "variables.replicas <= ")
-        .replace("operations: [CREATE, UPDATE]}", "operations: [CREATE, UPDATE], verbs: [x]}")
+        .replace(
+            "operations: [CREATE, UPDATE]}",
+            "operations: [CREATE, UPDATE], verbs: [x]}",
+        )
         .replace("has(object.spec.replicas)", "has(self.spec.replicas)");
     let (hits, said) = run(&yaml);
     assert!(hits.is_empty());
     assert!(
-        said.iter().any(|s| s.starts_with("spec.match.resourceRules[0].verbs: ")),
+        said.iter()
+            .any(|s| s.starts_with("spec.match.resourceRules[0].verbs: ")),
         "{said:?}"
     );
     // The spec did not deserialize: the CEL is not looked at until it does.
@@ -101,8 +112,14 @@ fn bad_rules_are_reported_at_their_fields() {
         .replace("has(object.spec.replicas)", "has(self.spec.replicas)");
     let (_, said) = run(&yaml);
     assert_eq!(said.len(), 2, "{said:?}");
-    assert!(said[0].starts_with("spec.variables[0].expression: `self` is not bound"), "{said:?}");
-    assert!(said[1].starts_with("spec.validations[0].expression: CEL does not compile: col "), "{said:?}");
+    assert!(
+        said[0].starts_with("spec.variables[0].expression: `self` is not bound"),
+        "{said:?}"
+    );
+    assert!(
+        said[1].starts_with("spec.validations[0].expression: CEL does not compile: col "),
+        "{said:?}"
+    );
 }
 
 #[test]
@@ -110,7 +127,10 @@ fn names_are_unique() {
     let yaml = format!("{MAX_REPLICAS}---\n{MAX_REPLICAS}");
     let (_, said) = run(&yaml);
     assert_eq!(said.len(), 1, "{said:?}");
-    assert!(said[0].contains("already defined at rules.yaml:1"), "{said:?}");
+    assert!(
+        said[0].contains("already defined at rules.yaml:1"),
+        "{said:?}"
+    );
 }
 
 const POLICY: &str = r#"apiVersion: admissionregistration.k8s.io/v1
@@ -156,7 +176,10 @@ fn input_policies_are_evaluated_with_params_and_namespaces() {
     assert_eq!(hits.len(), 1, "{hits:?}");
     assert_eq!(hits[0].0, "big");
     assert_eq!(hits[0].1, "rule.replica-limit");
-    assert_eq!(hits[0].3, "at most 5 replicas in prod (binding replica-limit-prod)");
+    assert_eq!(
+        hits[0].3,
+        "at most 5 replicas in prod (binding replica-limit-prod)"
+    );
 }
 
 #[test]
@@ -182,7 +205,12 @@ fn missing_params_deny() {
     );
     let (hits, _) = run(&yaml);
     assert_eq!(hits.len(), 1, "{hits:?}");
-    assert!(hits[0].3.starts_with("no parameter object v1 ConfigMap/absent"), "{hits:?}");
+    assert!(
+        hits[0]
+            .3
+            .starts_with("no parameter object v1 ConfigMap/absent"),
+        "{hits:?}"
+    );
 }
 
 #[test]
@@ -198,5 +226,10 @@ fn match_conditions_and_evaluation_errors() {
     // admission (failurePolicy Fail).
     assert_eq!(hits.len(), 1, "{hits:?}");
     assert_eq!(hits[0].0, "unlabelled");
-    assert!(hits[0].3.starts_with("matchCondition 'not-exempt' resulted in error"), "{hits:?}");
+    assert!(
+        hits[0]
+            .3
+            .starts_with("matchCondition 'not-exempt' resulted in error"),
+        "{hits:?}"
+    );
 }
