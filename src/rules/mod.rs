@@ -60,6 +60,11 @@ pub fn id_of(name: &str) -> &'static str {
     leaked
 }
 
+/// The JSON Schema (draft 2020-12) of a `ValidationRule`'s `spec`, for editors and tests.
+pub fn spec_schema() -> Value {
+    crate::schema::spec_schema(<RuleSpec as schemars::JsonSchema>::json_schema).to_value()
+}
+
 /// What one rule found on one object.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Hit {
@@ -217,8 +222,9 @@ impl RuleSet {
 }
 
 impl Rule {
-    /// The `params` values to evaluate the rule with (one evaluation each): `Err(Some(why))`
-    /// when a required parameter object is missing, `Err(None)` when the rule is to be skipped.
+    /// The `params` values to evaluate the rule with (one evaluation each, all must pass):
+    /// `Err(Some(why))` when a required parameter object is missing (under failurePolicy
+    /// Fail), `Err(None)` when the rule is to be skipped.
     fn params(&self, namespace: Option<&str>) -> Result<Vec<CelValue>, Option<String>> {
         let Params::From {
             candidates,
@@ -250,7 +256,7 @@ impl Rule {
             .collect();
         if !found.is_empty() {
             Ok(found)
-        } else if *deny_when_missing {
+        } else if *deny_when_missing && !self.ignore_errors {
             Err(Some(format!(
                 "no parameter object {what} in the input (parameterNotFoundAction: Deny)"
             )))
@@ -261,29 +267,33 @@ impl Rule {
 
     /// Evaluates the rule in `ctx` (object, request, params bound), reporting each failure.
     fn run(&self, ctx: &mut kube_cel::cel::Context<'_>, report: &mut dyn FnMut(&str, String)) {
+        // Any false condition skips the rule, whatever errors the others give; otherwise an
+        // error fails the rule (failurePolicy Fail), as the API server does.
+        let mut error = None;
         for (name, cond) in &self.conditions {
             match cel::eval(cond, ctx) {
                 Ok(CelValue::Bool(true)) => {}
                 Ok(CelValue::Bool(false)) => return,
-                Ok(other) if !self.ignore_errors => {
-                    report(
-                        "",
+                Ok(other) => {
+                    error.get_or_insert_with(|| {
                         format!(
                             "matchCondition '{name}' must evaluate to a boolean, found {}",
                             cel::describe(&other)
-                        ),
-                    );
-                    return;
+                        )
+                    });
                 }
-                Err(e) if !self.ignore_errors => {
-                    report(
-                        "",
-                        format!("matchCondition '{name}' resulted in error: {e}"),
-                    );
-                    return;
+                Err(e) => {
+                    error.get_or_insert_with(|| {
+                        format!("matchCondition '{name}' resulted in error: {e}")
+                    });
                 }
-                _ => return,
             }
+        }
+        if let Some(why) = error {
+            if !self.ignore_errors {
+                report("", why);
+            }
+            return;
         }
         // In order, each seeing the ones before; a failing one is reported only where used.
         let mut values: Vec<(&str, CelValue)> = Vec::new();
@@ -562,6 +572,7 @@ fn read_spec<T: DeserializeOwned + schemars::JsonSchema>(
         Ok(t) => ok.then_some(t),
         Err(e) => {
             let schema = crate::schema::spec_schema(T::json_schema).to_value();
+            // (For a ValidationRule, this is `spec_schema()`.)
             let problems = crate::schema::validate_at(&schema, &spec, "spec");
             if problems.is_empty() {
                 let path = e.path().to_string();
@@ -966,7 +977,8 @@ fn read_policy(
                 name: r.name.clone(),
                 namespace: r.namespace.clone(),
                 selector: r.selector.clone(),
-                deny_when_missing: r.parameter_not_found_action == Some(NotFound::Deny),
+                // Required by the API; when left out, fail closed.
+                deny_when_missing: r.parameter_not_found_action != Some(NotFound::Allow),
                 what: format!(
                     "{} {}{}",
                     kind.api_version,

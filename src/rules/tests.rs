@@ -1,5 +1,6 @@
 //! Unit tests of reading and evaluating rules; the acceptance tests through the binary are in
 //! `tests/it/rules.rs`, the parity table in `tests/it/rules_parity.rs`.
+#![cfg(test)]
 
 use super::*;
 

@@ -23,6 +23,8 @@ mod layers;
 mod network;
 mod policy;
 mod robustness;
+mod rules;
+mod rules_parity;
 mod schemas;
 mod secrets;
 mod selector;
