@@ -438,8 +438,9 @@ mod tests {
             .flat_map(|s| s.flag.split(", "))
             .filter_map(|f| f.strip_prefix("--"))
             .collect();
+        // `--rules` is input (paths, like -f), not a setting.
         let not_settings = [
-            "filename", "output", "argocd", "selector", "verbose", "help",
+            "filename", "output", "argocd", "selector", "verbose", "help", "rules",
         ];
         for arg in render.get_arguments() {
             let Some(long) = arg.get_long() else { continue };

@@ -646,7 +646,7 @@ fn compile_parts(
     res: &Resource,
     conditions: &[spec::Named],
     variables: &[spec::Named],
-    validations: Vec<(&str, Option<&str>, Option<&str>, Option<&str>)>,
+    validations: &[spec::Validation],
     audit: &[spec::AuditAnnotation],
     findings: &mut Vec<Finding>,
 ) -> Option<Parts> {
@@ -724,16 +724,15 @@ fn compile_parts(
                 .field("spec.validations"),
         );
     }
-    for (i, (expression, message, message_expression, field_path)) in
-        validations.into_iter().enumerate()
-    {
+    for (i, v) in validations.iter().enumerate() {
+        let (message, field_path) = (v.message.as_deref(), v.field_path.as_deref());
         let expr = compile_at(
             res,
             &format!("spec.validations[{i}].expression"),
-            expression,
+            &v.expression,
             findings,
         );
-        let message_expr = message_expression.and_then(|m| {
+        let message_expr = v.message_expression.as_deref().and_then(|m| {
             compile_at(
                 res,
                 &format!("spec.validations[{i}].messageExpression"),
@@ -741,8 +740,7 @@ fn compile_parts(
                 findings,
             )
         });
-        if let Some(m) = message.filter(|m| m.contains('\n')) {
-            let _ = m;
+        if message.is_some_and(|m| m.contains('\n')) {
             findings.push(
                 Finding::error("a message must be one line")
                     .about(res)
@@ -809,23 +807,11 @@ fn read_rule(res: &Resource, inputs: &[Resource], findings: &mut Vec<Finding>) -
     let spec: RuleSpec = read_spec(res, findings)?;
     let before = findings.len();
     check_match(res, &spec.matches, "spec.match", findings);
-    let validations = spec
-        .validations
-        .iter()
-        .map(|v| {
-            (
-                v.expression.as_str(),
-                v.message.as_deref(),
-                v.message_expression.as_deref(),
-                v.field_path.as_deref(),
-            )
-        })
-        .collect();
     let parts = compile_parts(
         res,
         &spec.match_conditions,
         &spec.variables,
-        validations,
+        &spec.validations,
         &spec.audit_annotations,
         findings,
     );
@@ -892,16 +878,16 @@ fn compile_policy_parts(
     spec: &VapSpec,
     findings: &mut Vec<Finding>,
 ) -> Option<Parts> {
-    let validations = spec
+    // A policy's validations are a rule's without fieldPath.
+    let validations: Vec<spec::Validation> = spec
         .validations
         .iter()
-        .map(|v| {
-            (
-                v.expression.as_str(),
-                v.message.as_deref(),
-                v.message_expression.as_deref(),
-                None,
-            )
+        .map(|v| spec::Validation {
+            expression: v.expression.clone(),
+            message: v.message.clone(),
+            message_expression: v.message_expression.clone(),
+            reason: v.reason,
+            field_path: None,
         })
         .collect();
     match &spec.match_constraints {
@@ -916,7 +902,7 @@ fn compile_policy_parts(
         res,
         &spec.match_conditions,
         &spec.variables,
-        validations,
+        &validations,
         &spec.audit_annotations,
         findings,
     )

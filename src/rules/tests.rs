@@ -8,9 +8,12 @@ fn parse(yaml: &str) -> Vec<Resource> {
     crate::source::parse_text(yaml, "rules.yaml").expect("test YAML parses")
 }
 
+/// `(object, id, field, message)` of each hit.
+type Hits = Vec<(String, String, String, String)>;
+
 /// Loads the rules of `yaml` and evaluates them on its other objects: `(object, id, field,
 /// message)` of each hit, and the load findings' messages.
-fn run(yaml: &str) -> (Vec<(String, String, String, String)>, Vec<String>) {
+fn run(yaml: &str) -> (Hits, Vec<String>) {
     let mut findings = Vec::new();
     let (objects, set) = take(parse(yaml), &[], &mut findings);
     let mut hits = Vec::new();
