@@ -25,6 +25,7 @@ pub mod modules;
 pub mod policy;
 pub mod report;
 pub mod resource;
+pub mod rules;
 pub mod schema;
 pub mod settings;
 pub mod source;

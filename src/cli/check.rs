@@ -1,5 +1,6 @@
 //! `kubectl nixernetes check`: lint any Kubernetes YAML (module resources are expanded first)
-//! against the built-in checks, and report as text, JSON or SARIF.
+//! against the built-in checks and the validation rules (`--rules`, or in the input), and
+//! report as text, JSON or SARIF.
 //!
 //! Exit codes: 0 clean (or nothing at or above `--fail-on`), 1 findings at or above `--fail-on`,
 //! 2 usage errors or input that cannot be read or expanded. A file that cannot be read (invalid
@@ -99,10 +100,19 @@ pub fn run(args: &CheckArgs) -> i32 {
         print_findings(&e);
         return EXIT_USAGE;
     }
+    let rules = match args.policy.read_rules() {
+        Ok(r) => r,
+        Err(mut e) => {
+            source::locate::field_lines(&mut e, None, Severity::Info);
+            print_findings(&e);
+            return EXIT_USAGE;
+        }
+    };
     let out = engine::run(
         resources,
         &Options {
             overrides,
+            rules,
             skip_checks: true,
             ..Options::new(crate::modules::registry())
         },
@@ -133,7 +143,7 @@ pub fn run(args: &CheckArgs) -> i32 {
     crate::finding::append(&mut findings, out.findings.clone());
     // The checks see the whole set (one platform: coverage and selector checks compare objects
     // with each other); the report is about the objects `-l` selects.
-    let mut checked = policy::run(&objects, &settings);
+    let mut checked = policy::run_with_rules(&objects, &settings, &out.rules);
     crate::kind::admission::cite(&mut checked, &out.admission);
     crate::finding::append(&mut findings, checked);
     let mut left = Left {

@@ -165,6 +165,13 @@ pub struct PolicyFlags {
     /// modules emit always get them. Only unset fields are filled; each fix is reported.
     #[arg(long)]
     pub fix: bool,
+    /// ValidationRules to check every object against (and ValidatingAdmissionPolicies with
+    /// their bindings, evaluated the same way): a file or a directory; repeatable. Rules in the
+    /// input itself are read too.
+    ///
+    /// Example: --rules rules/
+    #[arg(long = "rules", value_name = "PATH")]
+    pub rules: Vec<String>,
 }
 
 /// A setting given on the command line: its row, the flag that gave it, its value.
@@ -197,6 +204,16 @@ impl PolicyFlags {
             give(&settings::FIX, "--fix", "true");
         }
         given
+    }
+
+    /// The rule objects of the `--rules` paths (read from disk, never from stdin).
+    pub fn read_rules(&self) -> Result<Vec<crate::resource::Resource>, Vec<Finding>> {
+        if self.rules.iter().any(|p| p == "-") {
+            return Err(vec![Finding::error(
+                "--rules reads files and directories, not stdin (-): give the rules' path",
+            )]);
+        }
+        crate::source::files::read_all(&self.rules, &mut std::io::empty())
     }
 
     /// Lays the Kubernetes version, profile and level over `o`: what `check` reads (it reports
@@ -425,8 +442,9 @@ mod tests {
             .flat_map(|s| s.flag.split(", "))
             .filter_map(|f| f.strip_prefix("--"))
             .collect();
+        // `--rules` is input (paths, like -f), not a setting.
         let not_settings = [
-            "filename", "output", "argocd", "selector", "verbose", "help",
+            "filename", "output", "argocd", "selector", "verbose", "help", "rules",
         ];
         for arg in render.get_arguments() {
             let Some(long) = arg.get_long() else { continue };

@@ -211,6 +211,15 @@ fn render_each(
         print_findings(&findings);
         return Err(EXIT_INVALID);
     }
+    let rules = match flags.policy.read_rules() {
+        Ok(r) => r,
+        Err(mut e) => {
+            findings.append(&mut e);
+            source::locate::field_lines(&mut findings, None, Severity::Info);
+            print_findings(&findings);
+            return Err(EXIT_INVALID);
+        }
+    };
     let mut stdin = source::locate::Kept::new(std::io::stdin().lock());
     let resources = match source::files::read_all(inputs, &mut stdin) {
         Ok(r) if r.is_empty() => {
@@ -241,6 +250,7 @@ fn render_each(
         resources,
         &Options {
             overrides,
+            rules,
             ..Options::new(crate::modules::registry())
         },
         &mut |obj| {

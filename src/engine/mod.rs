@@ -43,6 +43,8 @@ pub struct Options {
     pub mode: Mode,
     /// Leave out the policy checks (the caller runs them itself, e.g. `check`).
     pub skip_checks: bool,
+    /// Rules from outside the input (`--rules` paths): ValidationRules, policies, bindings.
+    pub rules: Vec<Resource>,
 }
 
 impl Options {
@@ -53,6 +55,7 @@ impl Options {
             overrides: Overrides::default(),
             mode: Mode::default(),
             skip_checks: false,
+            rules: Vec::new(),
         }
     }
 }
@@ -67,6 +70,9 @@ pub struct Output {
     /// The admission rules the rendered set puts in force; the check findings cite them
     /// (`kind::admission::cite`), and so must a caller that runs the checks itself.
     pub admission: Vec<Admission>,
+    /// The validation rules of the run (`rules::take`), for a caller that runs the checks
+    /// itself.
+    pub rules: crate::rules::RuleSet,
 }
 
 impl Output {
@@ -101,6 +107,8 @@ fn pipeline(
 ) -> Output {
     let mut findings = Vec::new();
     let reg = options.registry;
+    // ValidationRules are configuration: taken out before anything else sees the input.
+    let (inputs, rules) = crate::rules::take(inputs, &options.rules, &mut findings);
     let mut ctx = build_context(reg, &inputs, &options.overrides, &mut findings);
     publish_outputs(reg, &inputs, &mut ctx);
     let ctx = ctx;
@@ -135,7 +143,7 @@ fn pipeline(
     let mut held = Vec::with_capacity(if hold { objects.len() } else { 0 });
     // Check what would be applied: the rendered set, or the input as given when validating.
     let checks = !options.skip_checks;
-    let mut streamed = crate::policy::Checker::new(&ctx.policy);
+    let mut streamed = crate::policy::Checker::new(&ctx.policy).with_rules(&rules);
     for (mut obj, prov) in objects.into_iter().zip(produced) {
         // Validation changes nothing; a local-config object of the user's is for client tools.
         let as_written = validate || (obj.is_local_config() && prov.is_none());
@@ -170,7 +178,7 @@ fn pipeline(
         let refs: Vec<&Resource> = held.iter().filter(|r| !r.is_module()).collect();
         if checks {
             let mut checked = if hold {
-                crate::policy::run(&refs, &ctx.policy)
+                crate::policy::run_with_rules(&refs, &ctx.policy, &rules)
             } else {
                 streamed.finish()
             };
@@ -190,6 +198,7 @@ fn pipeline(
         findings,
         policy: ctx.policy,
         admission,
+        rules,
     }
 }
 

@@ -29,6 +29,7 @@ pub mod workloads;
 
 use crate::finding::{Finding, Severity};
 use crate::resource::Resource;
+use crate::rules::RuleSet;
 use crate::settings::PolicySettings;
 use crate::types::{Enforcement, KubernetesVersion, Level, Profile};
 use pod::PodView;
@@ -288,7 +289,16 @@ impl PolicySettings {
 /// Runs every check over `objects` (local-config objects are skipped). Findings come in object
 /// order, then check order; exempted findings are `info` and say why.
 pub fn run(objects: &[&Resource], settings: &PolicySettings) -> Vec<Finding> {
-    let mut checker = Checker::new(settings);
+    run_with_rules(objects, settings, &RuleSet::default())
+}
+
+/// [`run`], with the validation rules of `rules` beside the built-in checks.
+pub fn run_with_rules(
+    objects: &[&Resource],
+    settings: &PolicySettings,
+    rules: &RuleSet,
+) -> Vec<Finding> {
+    let mut checker = Checker::new(settings).with_rules(rules);
     for obj in objects {
         // The caller holds the objects: the whole-set checks read them rather than skeletons.
         if let Some(at) = checker.check_alone(obj) {
@@ -314,6 +324,9 @@ pub struct Checker<'a> {
     found: Vec<(usize, usize, Finding)>,
     /// Exemption annotations without a reason, by `(position, annotation key)`.
     invalid_exemptions: BTreeMap<(usize, String), Finding>,
+    /// The validation rules that run beside the checks, and a buffer for their hits.
+    rules: Option<&'a RuleSet>,
+    rule_hits: Vec<crate::rules::Hit>,
 }
 
 impl<'a> Checker<'a> {
@@ -327,7 +340,16 @@ impl<'a> Checker<'a> {
             set: Vec::new(),
             found: Vec::new(),
             invalid_exemptions: BTreeMap::new(),
+            rules: None,
+            rule_hits: Vec::new(),
         }
+    }
+
+    /// Runs `rules` on every object too; their findings are `rule.<name>`, ordered after the
+    /// built-in checks' and exempted the same way.
+    pub fn with_rules(mut self, rules: &'a RuleSet) -> Self {
+        self.rules = (!rules.is_empty()).then_some(rules);
+        self
     }
 
     /// Runs the per-object checks on the next object and keeps its skeleton for the rest.
@@ -362,6 +384,17 @@ impl<'a> Checker<'a> {
                 let identity = identity.get_or_insert_with(|| Identity::of(obj));
                 self.record(ci, obj, identity, hit);
             }
+        }
+        if let Some(rules) = self.rules {
+            let mut hits = std::mem::take(&mut self.rule_hits);
+            rules.evaluate(obj, &mut hits);
+            for hit in hits.drain(..) {
+                let identity = identity.get_or_insert_with(|| Identity::of(obj));
+                let ci = checks().len() + hit.rule;
+                let as_hit = Hit::new(at, hit.field, hit.message, Weight::Check);
+                self.note(ci, hit.id, hit.severity, obj, identity, as_hit);
+            }
+            self.rule_hits = hits;
         }
         self.set_checks.then_some(at)
     }
@@ -407,12 +440,31 @@ impl<'a> Checker<'a> {
             Weight::Error => severity = Severity::Error,
             Weight::Check | Weight::Restricted => {}
         }
-        let mut finding = Finding::error(exact(hit.message)).field(exact(hit.field));
+        self.note(ci, check.id, severity, obj, identity, hit);
+    }
+
+    /// Records a hit of check (or rule) number `ci`, id `id`, at `severity`, unless the
+    /// object's annotations exempt it.
+    fn note(
+        &mut self,
+        ci: usize,
+        id: &'static str,
+        severity: Severity,
+        obj: &Resource,
+        identity: &Identity,
+        hit: Hit,
+    ) {
+        // A rule's hit without a fieldPath is about the whole object.
+        let mut finding = if hit.field.is_empty() && ci >= checks().len() {
+            Finding::error(exact(hit.message))
+        } else {
+            Finding::error(exact(hit.message)).field(exact(hit.field))
+        };
         finding.object = Some(identity.object.clone());
         finding.origin = Some(obj.origin.clone());
         finding.severity = severity;
-        finding.check = Some(check.id);
-        if let Some((key, reason)) = identity.exemption(check.id) {
+        finding.check = Some(id);
+        if let Some((key, reason)) = identity.exemption(id) {
             if reason.trim().is_empty() {
                 self.invalid_exemptions
                     .entry((hit.object, key.clone()))

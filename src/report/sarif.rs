@@ -52,6 +52,12 @@ fn rule(id: &str) -> Value {
             Severity::Error,
             true,
         ),
+        None if id.starts_with("rule.") => (
+            "objects satisfy a ValidationRule (or ValidatingAdmissionPolicy) of the input",
+            None,
+            Severity::Error,
+            true,
+        ),
         None => ("a finding of a report kind", None, Severity::Warning, false),
     };
     let mut tags = vec!["kubernetes"];

@@ -180,6 +180,19 @@ fn schemas_accept_the_examples_and_reject_the_negative_inputs() {
         let rel = file.strip_prefix(root()).expect("under root").display();
         for (line, doc) in module_documents(file) {
             let kind = doc["kind"].as_str().unwrap_or_default();
+            if kind == nixernetes::rules::VALIDATION_RULE {
+                // Configuration read by the rules, not a registered kind: its own schema.
+                let schema = nixernetes::rules::spec_schema();
+                let v = jsonschema::options()
+                    .with_draft(jsonschema::Draft::Draft202012)
+                    .build(&schema)
+                    .expect("the rule schema compiles");
+                let found = problems(&v, &doc["spec"]);
+                if !found.is_empty() {
+                    failures.push(format!("{rel}:{line}: {kind} refused: {found:?}"));
+                }
+                continue;
+            }
             let Some(v) = of(kind) else {
                 failures.push(format!("{rel}:{line}: {kind} is no registered kind"));
                 continue;

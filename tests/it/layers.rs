@@ -13,7 +13,7 @@ const LAYERS: &[&[&str]] = &[
     &["yaml"],
     &["types", "finding"],
     &["settings", "schema"],
-    &["source", "kind"],
+    &["source", "kind", "rules"],
     &["policy"],
     &["modules"],
     &["engine"],

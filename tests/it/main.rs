@@ -28,6 +28,8 @@ mod network;
 mod policy;
 mod readme;
 mod robustness;
+mod rules;
+mod rules_parity;
 mod schemas;
 mod secrets;
 mod selector;

@@ -1,0 +1,210 @@
+//! The one door to CEL (`kube-cel`, through its `cel` re-export: never a second `cel`
+//! crate). It compiles expressions with located errors, converts an object to a CEL value
+//! (once per object, shared by every rule that matches it) and holds the base context with
+//! the Kubernetes libraries, which is built only when a rule is first evaluated: a run
+//! without rules never initialises CEL.
+
+use kube_cel::cel::objects::{Key, Map};
+use kube_cel::cel::{Context, ExecutionError, Program, Value};
+use kube_cel::KubeCelExt;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// A compiled CEL expression and its text.
+pub struct Expr {
+    pub program: Program,
+    pub text: String,
+}
+
+impl std::fmt::Debug for Expr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Expr({:?})", self.text)
+    }
+}
+
+impl Expr {
+    /// The variables the expression reads (`object`, `variables`, …).
+    pub fn reads(&self, variable: &str) -> bool {
+        self.program.references().has_variable(variable)
+    }
+
+    /// The functions and methods the expression calls.
+    pub fn functions(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .program
+            .references()
+            .functions()
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        out.sort();
+        out
+    }
+}
+
+/// Compiles `text`. The error says where in the expression (`col C`, or `line L col C` in a
+/// multi-line expression) and what is wrong.
+pub fn compile(text: &str) -> Result<Expr, String> {
+    match Program::compile(text) {
+        Ok(program) => Ok(Expr {
+            program,
+            text: text.to_string(),
+        }),
+        Err(errors) => {
+            let multiline = text.trim_end().contains('\n');
+            let said: Vec<String> = errors
+                .errors
+                .iter()
+                .map(|e| {
+                    let (line, col) = e.pos;
+                    let at = if multiline {
+                        format!("line {line} col {}", col + 1)
+                    } else {
+                        format!("col {}", col + 1)
+                    };
+                    format!("{at}: {}", e.msg)
+                })
+                .collect();
+            Err(if said.is_empty() {
+                "the expression does not parse".to_string()
+            } else {
+                said.join("; ")
+            })
+        }
+    }
+}
+
+/// The context every evaluation starts from: CEL's standard functions plus the Kubernetes
+/// libraries.
+pub struct RuleEngine {
+    base: Context<'static>,
+}
+
+impl std::fmt::Debug for RuleEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RuleEngine")
+    }
+}
+
+impl Default for RuleEngine {
+    fn default() -> Self {
+        RuleEngine {
+            base: Context::default().with_all(),
+        }
+    }
+}
+
+impl RuleEngine {
+    /// A scope over the base context to bind one evaluation's variables in.
+    pub fn scope(&self) -> Context<'_> {
+        self.base.new_inner_scope()
+    }
+}
+
+/// Evaluates `expr` in `ctx`.
+pub fn eval(expr: &Expr, ctx: &Context<'_>) -> Result<Value, ExecutionError> {
+    expr.program.execute(ctx)
+}
+
+/// `value` as CEL sees an object in admission: maps with the object's own keys (no escaping:
+/// the API server binds the unstructured object), integers as `int`.
+pub fn value(value: &serde_json::Value) -> Value {
+    match value {
+        serde_json::Value::Null => Value::Null,
+        serde_json::Value::Bool(b) => Value::Bool(*b),
+        serde_json::Value::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => Value::Int(i),
+            (None, Some(u)) => Value::UInt(u),
+            _ => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        serde_json::Value::String(s) => Value::String(Arc::new(s.clone())),
+        serde_json::Value::Array(items) => {
+            Value::List(Arc::new(items.iter().map(self::value).collect()))
+        }
+        serde_json::Value::Object(map) => object(map),
+    }
+}
+
+/// A JSON map as a CEL map.
+pub fn object(map: &serde_json::Map<String, serde_json::Value>) -> Value {
+    let mut out = HashMap::with_capacity(map.len());
+    for (k, v) in map {
+        out.insert(Key::String(Arc::new(k.clone())), value(v));
+    }
+    Value::Map(Map { map: Arc::new(out) })
+}
+
+/// A CEL map of string keys.
+pub fn map_of(entries: Vec<(&str, Value)>) -> Value {
+    let map: HashMap<Key, Value> = entries
+        .into_iter()
+        .map(|(k, v)| (Key::String(Arc::new(k.to_string())), v))
+        .collect();
+    Value::Map(Map { map: Arc::new(map) })
+}
+
+/// A CEL string.
+pub fn string(s: &str) -> Value {
+    Value::String(Arc::new(s.to_string()))
+}
+
+/// How a result reads in a message: strings bare, the rest as CEL writes them.
+pub fn describe(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.to_string(),
+        Value::Int(i) => i.to_string(),
+        Value::UInt(u) => format!("{u}u"),
+        Value::Float(f) => f.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Null => "null".into(),
+        Value::List(_) => "a list".into(),
+        Value::Map(_) => "a map".into(),
+        _ => "a value of another type".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(text: &str, object: serde_json::Value) -> Result<Value, String> {
+        let engine = RuleEngine::default();
+        let mut ctx = engine.scope();
+        ctx.add_variable_from_value("object", value(&object));
+        let e = compile(text)?;
+        eval(&e, &ctx).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn objects_keep_their_keys() {
+        let obj = serde_json::json!({"metadata": {"namespace": "shop", "labels": {"app.kubernetes.io/name": "web"}}});
+        assert_eq!(
+            run(
+                "object.metadata.labels['app.kubernetes.io/name'] == 'web'",
+                obj.clone()
+            ),
+            Ok(Value::Bool(true))
+        );
+        assert_eq!(run("object.metadata.namespace", obj), Ok(string("shop")));
+    }
+
+    #[test]
+    fn compile_errors_give_the_column() {
+        let e = compile("object.spec.replicas <= ").unwrap_err();
+        assert!(e.starts_with("col "), "{e}");
+        let e = compile("object.spec.x &&\n  )").unwrap_err();
+        assert!(e.starts_with("line 2 col "), "{e}");
+    }
+
+    #[test]
+    fn references_name_variables_and_functions() {
+        let e = compile("object.spec.containers.all(c, c.image.startsWith('ghcr.io/'))").unwrap();
+        assert!(e.reads("object"));
+        assert!(!e.reads("self"));
+        assert!(
+            e.functions().contains(&"startsWith".to_string()),
+            "{:?}",
+            e.functions()
+        );
+    }
+}

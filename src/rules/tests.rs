@@ -1,0 +1,239 @@
+//! Unit tests of reading and evaluating rules; the acceptance tests through the binary are in
+//! `tests/it/rules.rs`, the parity table in `tests/it/rules_parity.rs`.
+#![cfg(test)]
+
+use super::*;
+
+fn parse(yaml: &str) -> Vec<Resource> {
+    crate::source::parse_text(yaml, "rules.yaml").expect("test YAML parses")
+}
+
+/// `(object, id, field, message)` of each hit.
+type Hits = Vec<(String, String, String, String)>;
+
+/// Loads the rules of `yaml` and evaluates them on its other objects: `(object, id, field,
+/// message)` of each hit, and the load findings' messages.
+fn run(yaml: &str) -> (Hits, Vec<String>) {
+    let mut findings = Vec::new();
+    let (objects, set) = take(parse(yaml), &[], &mut findings);
+    let mut hits = Vec::new();
+    for obj in &objects {
+        let mut out = Vec::new();
+        set.evaluate(obj, &mut out);
+        hits.extend(
+            out.into_iter()
+                .map(|h| (obj.name().to_string(), h.id.to_string(), h.field, h.message)),
+        );
+    }
+    let said = findings
+        .iter()
+        .map(|f| format!("{}: {}", f.field.as_deref().unwrap_or("-"), f.message))
+        .collect();
+    (hits, said)
+}
+
+const MAX_REPLICAS: &str = r#"apiVersion: nixernetes.io/v1alpha1
+kind: ValidationRule
+metadata: {name: max-replicas}
+spec:
+  match:
+    resourceRules:
+      - {apiGroups: [apps], apiVersions: [v1], resources: [deployments], operations: [CREATE, UPDATE]}
+  variables:
+    - name: replicas
+      expression: "has(object.spec.replicas) ? object.spec.replicas : 1"
+  validations:
+    - expression: "variables.replicas <= 10"
+      message: at most 10 replicas are allowed
+      messageExpression: "'replicas is ' + string(variables.replicas) + '; at most 10 are allowed'"
+      fieldPath: .spec.replicas
+"#;
+
+fn deployment(name: &str, replicas: i64) -> String {
+    format!("---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}}}\nspec: {{replicas: {replicas}}}\n")
+}
+
+#[test]
+fn a_rule_reports_with_its_message_expression_and_field() {
+    let yaml = format!(
+        "{MAX_REPLICAS}{}{}",
+        deployment("big", 12),
+        deployment("small", 3)
+    );
+    let (hits, said) = run(&yaml);
+    assert!(said.is_empty(), "{said:?}");
+    assert_eq!(
+        hits,
+        vec![(
+            "big".to_string(),
+            "rule.max-replicas".to_string(),
+            "spec.replicas".to_string(),
+            "replicas is 12; at most 10 are allowed".to_string()
+        )]
+    );
+}
+
+#[test]
+fn validation_rules_are_consumed_and_policies_kept() {
+    let yaml = format!("{MAX_REPLICAS}{}", deployment("d", 1));
+    let mut findings = Vec::new();
+    let (objects, set) = take(parse(&yaml), &[], &mut findings);
+    assert_eq!(set.len(), 1);
+    assert_eq!(objects.len(), 1);
+    assert_eq!(objects[0].kind(), "Deployment");
+}
+
+#[test]
+fn no_rules_cost_nothing() {
+    let mut findings = Vec::new();
+    let (objects, set) = take(parse(&deployment("d", 1)), &[], &mut findings);
+    assert!(set.is_empty() && findings.is_empty() && objects.len() == 1);
+    assert!(
+        set.engine.get().is_none(),
+        "CEL was initialised without a rule"
+    );
+}
+
+#[test]
+fn bad_rules_are_reported_at_their_fields() {
+    let yaml = MAX_REPLICAS
+        .replace("variables.replicas <= 10", "variables.replicas <= ")
+        .replace(
+            "operations: [CREATE, UPDATE]}",
+            "operations: [CREATE, UPDATE], verbs: [x]}",
+        )
+        .replace("has(object.spec.replicas)", "has(self.spec.replicas)");
+    let (hits, said) = run(&yaml);
+    assert!(hits.is_empty());
+    assert!(
+        said.iter()
+            .any(|s| s.starts_with("spec.match.resourceRules[0].verbs: ")),
+        "{said:?}"
+    );
+    // The spec did not deserialize: the CEL is not looked at until it does.
+    let yaml = MAX_REPLICAS
+        .replace("variables.replicas <= 10", "variables.replicas <= ")
+        .replace("has(object.spec.replicas)", "has(self.spec.replicas)");
+    let (_, said) = run(&yaml);
+    assert_eq!(said.len(), 2, "{said:?}");
+    assert!(
+        said[0].starts_with("spec.variables[0].expression: `self` is not bound"),
+        "{said:?}"
+    );
+    assert!(
+        said[1].starts_with("spec.validations[0].expression: CEL does not compile: col "),
+        "{said:?}"
+    );
+}
+
+#[test]
+fn names_are_unique() {
+    let yaml = format!("{MAX_REPLICAS}---\n{MAX_REPLICAS}");
+    let (_, said) = run(&yaml);
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert!(
+        said[0].contains("already defined at rules.yaml:1"),
+        "{said:?}"
+    );
+}
+
+const POLICY: &str = r#"apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: replica-limit}
+spec:
+  failurePolicy: Fail
+  paramKind: {apiVersion: v1, kind: ConfigMap}
+  matchConstraints:
+    resourceRules:
+      - {apiGroups: [apps], apiVersions: [v1], resources: [deployments], operations: [CREATE]}
+  validations:
+    - expression: "object.spec.replicas <= int(params.data.maxReplicas)"
+      messageExpression: "'at most ' + params.data.maxReplicas + ' replicas in ' + namespaceObject.metadata.name"
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: replica-limit-prod}
+spec:
+  policyName: replica-limit
+  validationActions: [Deny]
+  paramRef: {name: limits, namespace: config, parameterNotFoundAction: Deny}
+  matchResources:
+    namespaceSelector: {matchLabels: {env: prod}}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: limits, namespace: config}
+data: {maxReplicas: "5"}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: prod, labels: {env: prod}}
+"#;
+
+#[test]
+fn input_policies_are_evaluated_with_params_and_namespaces() {
+    let yaml = format!(
+        "{POLICY}---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: big, namespace: prod}}\nspec: {{replicas: 6}}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: dev, namespace: dev}}\nspec: {{replicas: 6}}\n"
+    );
+    let (hits, said) = run(&yaml);
+    assert!(said.is_empty(), "{said:?}");
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_eq!(hits[0].0, "big");
+    assert_eq!(hits[0].1, "rule.replica-limit");
+    assert_eq!(
+        hits[0].3,
+        "at most 5 replicas in prod (binding replica-limit-prod)"
+    );
+}
+
+#[test]
+fn authorizer_rules_warn_and_are_skipped() {
+    let yaml = POLICY.replace(
+        "object.spec.replicas <= int(params.data.maxReplicas)",
+        "authorizer.group('apps').resource('deployments').check('create').allowed()",
+    );
+    let yaml = format!("{yaml}{}", deployment("d", 1));
+    let mut findings = Vec::new();
+    let (_, set) = take(parse(&yaml), &[], &mut findings);
+    assert!(set.is_empty());
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(findings[0].severity, Severity::Warning);
+    assert!(findings[0].message.contains("authorizer"));
+}
+
+#[test]
+fn missing_params_deny() {
+    let yaml = POLICY.replace("paramRef: {name: limits", "paramRef: {name: absent");
+    let yaml = format!(
+        "{yaml}---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: big, namespace: prod}}\nspec: {{replicas: 1}}\n"
+    );
+    let (hits, _) = run(&yaml);
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert!(
+        hits[0]
+            .3
+            .starts_with("no parameter object v1 ConfigMap/absent"),
+        "{hits:?}"
+    );
+}
+
+#[test]
+fn match_conditions_and_evaluation_errors() {
+    let yaml = MAX_REPLICAS.replace(
+        "  variables:",
+        "  matchConditions:\n    - name: not-exempt\n      expression: \"!('skip' in object.metadata.labels)\"\n  variables:",
+    );
+    let labelled = "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: skipped, labels: {skip: 'yes'}}\nspec: {replicas: 50}\n";
+    let unlabelled = deployment("unlabelled", 50);
+    let (hits, _) = run(&format!("{yaml}{labelled}{unlabelled}"));
+    // `object.metadata.labels` is absent on the second: the condition errors, as it would at
+    // admission (failurePolicy Fail).
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_eq!(hits[0].0, "unlabelled");
+    assert!(
+        hits[0]
+            .3
+            .starts_with("matchCondition 'not-exempt' resulted in error"),
+        "{hits:?}"
+    );
+}
