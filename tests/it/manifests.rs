@@ -221,11 +221,11 @@ fn labels_and_annotations_that_are_not_maps_of_strings_are_errors_at_their_lines
         );
     }
     // Inside a list, the path names the item.
-    let list = "apiVersion: v1\nkind: List\nitems:\n  - apiVersion: v1\n    kind: ConfigMap\n    metadata:\n      name: a\n      labels: {n: 5}\n";
+    let list = "apiVersion: v1\nkind: List\nitems:\n  - apiVersion: v1\n    kind: ConfigMap\n    metadata:\n      name: a\n      labels: {count: 5}\n";
     let out = render(list, &[]);
     assert!(
         out.stderr
-            .contains("error: -:8: items[0].metadata.labels.n: label value must be a string"),
+            .contains("error: -:8: items[0].metadata.labels.count: label value must be a string"),
         "{}",
         out.stderr
     );
