@@ -273,14 +273,32 @@ fn plain_key(s: &str) -> bool {
 
 /// No space at either end, no indicator first (`-`/`?` only alone or before a space).
 fn plain_edges(b: &[u8]) -> bool {
-    match b {
-        [] => false,
-        [b' ', ..] | [.., b' '] => false,
-        [b'-' | b'?'] | [b'-' | b'?', b' ', ..] => false,
-        [b',' | b':' | b'[' | b']' | b'{' | b'}' | b'#' | b'&' | b'*' | b'!' | b'|' | b'>'
-        | b'\'' | b'"' | b'%' | b'@' | b'`', ..] => false,
-        _ => true,
-    }
+    !matches!(
+        b,
+        [] | [b' ', ..]
+            | [.., b' ']
+            | [b'-' | b'?']
+            | [b'-' | b'?', b' ', ..]
+            | [
+                b',' | b':'
+                    | b'['
+                    | b']'
+                    | b'{'
+                    | b'}'
+                    | b'#'
+                    | b'&'
+                    | b'*'
+                    | b'!'
+                    | b'|'
+                    | b'>'
+                    | b'\''
+                    | b'"'
+                    | b'%'
+                    | b'@'
+                    | b'`',
+                ..,
+            ]
+    )
 }
 
 fn starts_with_document_marker(s: &str) -> bool {
@@ -802,10 +820,12 @@ mod tests {
                     .collect::<Vec<_>>()
                     .join(sep);
                 if rng.below(3) == 0 {
-                    s.push_str(*rng.pick(&["\n", "\n\n", " ", "  \n", ":"]));
+                    let tails = ["\n", "\n\n", " ", "  \n", ":"];
+                    s.push_str(tails[rng.below(tails.len())]);
                 }
                 if rng.below(4) == 0 {
-                    s.insert_str(0, *rng.pick(&[" ", "  ", "\n", "-", "# "]));
+                    let heads = [" ", "  ", "\n", "-", "# "];
+                    s.insert_str(0, heads[rng.below(heads.len())]);
                 }
                 s
             }
