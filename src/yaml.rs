@@ -262,7 +262,8 @@ pub fn parse_one(text: &str) -> Result<Value, YamlError> {
 /// Writes one value as a YAML document (no `---`), ending in a newline.
 ///
 /// The text is serde-saphyr's (`serde_saphyr::to_string`), byte for byte: `emit` writes the
-/// documents it can, several times quicker, and hands every other one to serde-saphyr.
+/// documents it can, several times quicker, and hands every other one to serde-saphyr (all of
+/// them with `NIXERNETES_YAML_FAST=0`, [`fast_reader`]).
 pub fn to_string(value: &Value) -> String {
     thread_local! {
         static BUFFER: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
@@ -284,7 +285,7 @@ pub fn to_string(value: &Value) -> String {
 
 /// Appends one value as a YAML document (no `---`, ending in a newline) to `out`.
 fn write_document(value: &Value, out: &mut String) {
-    if emit::emit(value, out).is_none() {
+    if !fast_on() || emit::emit(value, out).is_none() {
         // Serializing a `serde_json::Value` cannot fail: keys are strings and floats are finite.
         match serde_saphyr::to_string(value) {
             Ok(text) => out.push_str(&text),
