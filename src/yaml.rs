@@ -130,7 +130,7 @@ fn split(text: &str) -> Vec<Chunk<'_>> {
     let mut start = 0usize;
     let mut start_line = 0usize;
     let mut offset = 0usize;
-    for (line_no, line) in text.split_inclusive('\n').enumerate() {
+    for (line_no, line) in lines_inclusive(text).enumerate() {
         if marker(line, "---") && offset > start {
             chunks.push(Chunk {
                 text: &text[start..offset],
@@ -155,6 +155,22 @@ fn split(text: &str) -> Vec<Chunk<'_>> {
         });
     }
     chunks
+}
+
+/// The lines of `text`, each with its line feed (as `split_inclusive('\n')`, by a byte search:
+/// a line feed never occurs inside a multi-byte character).
+fn lines_inclusive(text: &str) -> impl Iterator<Item = &str> {
+    let mut feeds = memchr::memchr_iter(b'\n', text.as_bytes());
+    let mut start = 0;
+    std::iter::from_fn(move || {
+        if start >= text.len() {
+            return None;
+        }
+        let end = feeds.next().map_or(text.len(), |i| i + 1);
+        let line = &text[start..end];
+        start = end;
+        Some(line)
+    })
 }
 
 /// 0-based line (within the chunk) of the first line that carries content.
@@ -574,6 +590,22 @@ mod tests {
             assert!(why.contains("goyaml.v2"), "{why}");
             let e = parse_stream(text).unwrap_err();
             assert_eq!(e.line, line);
+        }
+    }
+
+    #[test]
+    fn lines_inclusive_is_split_inclusive() {
+        for text in [
+            "",
+            "a",
+            "a\n",
+            "a\nb",
+            "\n\n",
+            "é\nü\r\nx",
+            "---\na: 1\n...\n",
+        ] {
+            let want: Vec<&str> = text.split_inclusive('\n').collect();
+            assert_eq!(lines_inclusive(text).collect::<Vec<_>>(), want, "{text:?}");
         }
     }
 

@@ -1004,15 +1004,8 @@ fn trim_spaces(b: &[u8], start: usize, end: usize) -> usize {
 
 /// End of the line starting at `from`: the index of its `\n`, or the end of the text.
 fn line_end(src: &str, from: usize) -> usize {
-    // `str::find` looks for a byte with memchr, several bytes at a time. `from` always follows a
-    // line feed (a char boundary); were it not, the byte scan gives the same answer.
-    match src.get(from..) {
-        Some(rest) => rest.find('\n').map_or(src.len(), |p| from + p),
-        None => src.as_bytes()[from..]
-            .iter()
-            .position(|&c| c == b'\n')
-            .map_or(src.len(), |p| from + p),
-    }
+    // A byte search: a line feed never occurs inside a multi-byte character.
+    memchr::memchr(b'\n', &src.as_bytes()[from.min(src.len())..]).map_or(src.len(), |p| from + p)
 }
 
 fn push_newlines(out: &mut String, n: usize) {

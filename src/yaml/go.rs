@@ -311,7 +311,11 @@ fn same(go: &Go, s: &str, ours: Option<&Value>) -> bool {
 /// Whether kubectl reads the plain key `s` as the key `s` (the text as written, which is what
 /// serde-saphyr and the fast reader make of a plain key).
 pub(super) fn key_agrees(s: &str) -> bool {
-    key_string(&resolve(s), s).is_some_and(|k| k == s)
+    match resolve(s) {
+        // Most keys: no string to make.
+        Go::Str => true,
+        go => key_string(&go, s).is_some_and(|k| k == s),
+    }
 }
 
 /// What goyaml.v2's value is, in words.
