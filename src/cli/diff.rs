@@ -281,12 +281,27 @@ fn failures_to_stderr(plan: &Plan) {
                 .map(|c| format!("{} owned by {:?}", c.field, c.manager))
                 .collect();
             line.push_str(&owners.join(", "));
-            line.push_str(" (--force-conflicts takes them over)");
+            line.push_str(&conflict_hint(&o.conflicts));
         }
         eprintln!("{line}");
     }
     for e in &plan.errors {
         eprintln!("error: {e}");
+    }
+}
+
+/// What resolves conflicts with these owners. kubectl's own managers mean the objects were
+/// applied by hand under kubectl's default field manager (`kubectl apply --server-side`) or
+/// client-side (`kubectl apply`): one forced server-side apply under ours moves the fields over.
+fn conflict_hint(conflicts: &[d::Conflict]) -> String {
+    let by = |m: &str| conflicts.iter().any(|c| c.manager == m);
+    let once = "kubectl apply --server-side --field-manager nixernetes --force-conflicts";
+    if by("kubectl-client-side-apply") {
+        format!(" (applied with client-side `kubectl apply`: `{once}` takes its fields over once; apply with `--field-manager nixernetes` from then on)")
+    } else if by("kubectl") {
+        format!(" (applied with `kubectl apply --server-side` under kubectl's default field manager: `{once}` moves the fields to nixernetes once; apply with `--field-manager nixernetes` from then on)")
+    } else {
+        " (--force-conflicts takes them over)".to_string()
     }
 }
 

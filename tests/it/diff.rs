@@ -383,6 +383,31 @@ fn cross_check_conflicts_and_force() {
     assert_eq!(merged["spec"]["replicas"], 3);
 }
 
+#[test]
+fn conflicts_with_kubectls_own_managers_name_the_flag_that_moves_them() {
+    for (manager, says) in [
+        ("kubectl", "applied with `kubectl apply --server-side` under kubectl's default field manager: `kubectl apply --server-side --field-manager nixernetes --force-conflicts` moves the fields to nixernetes once"),
+        ("kubectl-client-side-apply", "applied with client-side `kubectl apply`: `kubectl apply --server-side --field-manager nixernetes --force-conflicts` takes its fields over once"),
+        ("helm", "(--force-conflicts takes them over)"),
+    ] {
+        let c = Cluster::new();
+        seed_rendered(&c, "nixernetes", "v1", APP);
+        seed(
+            &c,
+            manager,
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: default}\nspec: {replicas: 5}\n",
+        );
+        let (src, _) = input(&c, manager, &APP.replace("replicas: 2", "replicas: 3"));
+        let out = ours(&c, &[src.to_str().unwrap()], &[]);
+        assert_eq!(code(&out), 2, "{}", text(&out).1);
+        let stderr = text(&out).1;
+        assert!(
+            stderr.contains(&format!(".spec.replicas owned by {manager:?}")) && stderr.contains(says),
+            "{manager}: {stderr}"
+        );
+    }
+}
+
 const SECRET_LIVE: &str = "hunter2-live-value";
 const SECRET_NEW: &str = "s3cr3t-new-value";
 const SECRET_STRING: &str = "plain-string-data-value";
