@@ -208,6 +208,18 @@ pub fn is_object(
         );
         return false;
     }
+    // `namespace: y` or `namespace: 5` is no namespace to kubectl, which refuses the file.
+    if let Some(ns) = field(metadata, "namespace").filter(|n| !n.is_string() && !n.is_null()) {
+        errors.push(
+            Finding::error(format!(
+                "metadata.namespace must be a string, found {}; quote it (unquoted, `y`, `on` or `true` are booleans and `5` a number to kubectl, which refuses them)",
+                type_name(ns)
+            ))
+            .at(origin.clone())
+            .field(at("metadata.namespace")),
+        );
+        return false;
+    }
     // Module resources' envelopes are checked with the rest of them (`engine::module_identity`),
     // so that one run reports every error of one.
     let module = field(map, "apiVersion")

@@ -394,6 +394,29 @@ fn fn_reads_items_as_render_reads_documents_and_gives_them_back_unchanged() {
         "{}",
         out.stderr
     );
+    // A namespace kubectl reads as a boolean (`y`) or a number is refused too; null is none.
+    for (value, found) in [("y", "a boolean"), ("5", "a number")] {
+        let out = render(
+            &format!(
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  namespace: {value}\n"
+            ),
+            &[],
+        );
+        assert_eq!(out.status, 1, "{}", out.stderr);
+        assert!(out.stdout.is_empty());
+        assert!(
+            out.stderr.contains(&format!(
+                "error: -:5: metadata.namespace: metadata.namespace must be a string, found {found}; quote it"
+            )),
+            "{}",
+            out.stderr
+        );
+    }
+    let out = render(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  namespace: null\n",
+        &[],
+    );
+    assert_eq!(out.status, 0, "{}", out.stderr);
 }
 
 #[test]
