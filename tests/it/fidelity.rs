@@ -16,9 +16,8 @@
 use crate::common::kubectl_available;
 use nixernetes::engine::inject;
 use serde_json::Value;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 /// The keys the tool injects into `labels` and `annotations` maps.
 const INJECTED: &[&str] = &[
@@ -56,26 +55,7 @@ fn files(dir: &Path) -> Vec<PathBuf> {
 }
 
 fn run(args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut child = Command::new(bin())
-        .args(args)
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run the binary");
-    if let Some(bytes) = stdin {
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(bytes)
-            .expect("write stdin");
-    }
-    child.wait_with_output().expect("wait")
+    crate::common::run_binary_raw(args, &[], stdin)
 }
 
 /// What kubectl reads from a file: each object as JSON (Lists flattened, as kubectl does), or
