@@ -230,6 +230,15 @@ pub fn is_cluster_scoped(api_version: &str, kind: &str) -> bool {
             | ("gateway.networking.k8s.io", "GatewayClass")
             | ("cert-manager.io", "ClusterIssuer")
             | ("kyverno.io", "ClusterPolicy" | "ClusterCleanupPolicy")
+            // Kyverno's CEL policies; their namespaced twins are `Namespaced*`.
+            | (
+                "policies.kyverno.io",
+                "ValidatingPolicy"
+                    | "ImageValidatingPolicy"
+                    | "MutatingPolicy"
+                    | "GeneratingPolicy"
+                    | "DeletingPolicy"
+            )
             | (
                 "external-secrets.io",
                 "ClusterSecretStore" | "ClusterExternalSecret"
@@ -248,5 +257,28 @@ pub fn type_name(v: &Value) -> &'static str {
         Value::String(_) => "a string",
         Value::Array(_) => "a list",
         Value::Object(_) => "a mapping",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_cluster_scoped;
+
+    #[test]
+    fn kyvernos_cel_policies_are_cluster_scoped_and_their_namespaced_twins_are_not() {
+        assert!(is_cluster_scoped(
+            "policies.kyverno.io/v1",
+            "ValidatingPolicy"
+        ));
+        assert!(is_cluster_scoped(
+            "policies.kyverno.io/v1alpha1",
+            "ImageValidatingPolicy"
+        ));
+        assert!(!is_cluster_scoped(
+            "policies.kyverno.io/v1",
+            "NamespacedValidatingPolicy"
+        ));
+        assert!(is_cluster_scoped("kyverno.io/v1", "ClusterPolicy"));
+        assert!(!is_cluster_scoped("kyverno.io/v1", "Policy"));
     }
 }
