@@ -10,7 +10,7 @@
 //! nodes, the cluster operator (9091, 8443) and the entity operator (9091), the client ports to
 //! dependents, and the metrics port.
 
-use super::strimzi::{self, Config, ConfigValue, CLUSTER_LABEL};
+use super::strimzi::{self, entity_operator_selector, node_selector, Config, ConfigValue};
 use crate::kind::network::{self, NetworkTarget, Policies, Port};
 use crate::kind::spec::{Generate, Kind};
 use crate::kind::{
@@ -506,27 +506,6 @@ fn validate(spec: &KafkaClusterSpec, p: &mut Problems<'_>) {
     }
 }
 
-/// The labels Strimzi puts on every node pod of `cluster`, and selects them by.
-pub fn node_selector(cluster: &str) -> Map<String, Value> {
-    let mut s = Map::new();
-    s.insert(CLUSTER_LABEL.into(), json!(cluster));
-    s.insert("strimzi.io/kind".into(), json!("Kafka"));
-    s.insert("strimzi.io/name".into(), json!(format!("{cluster}-kafka")));
-    s
-}
-
-/// The labels of the entity operator's pod.
-fn entity_operator_selector(cluster: &str) -> Map<String, Value> {
-    let mut s = Map::new();
-    s.insert(CLUSTER_LABEL.into(), json!(cluster));
-    s.insert("strimzi.io/kind".into(), json!("Kafka"));
-    s.insert(
-        "strimzi.io/name".into(),
-        json!(format!("{cluster}-entity-operator")),
-    );
-    s
-}
-
 /// The cluster operator's pods: in its own namespace, or in the cluster's.
 fn operator_peers() -> Vec<Value> {
     let pods = json!({"matchLabels": {"strimzi.io/kind": "cluster-operator"}});
@@ -653,90 +632,7 @@ fn node_pool(
 
 /// The JMX Prometheus exporter rules: Kafka's MBeans as Prometheus metrics, in the shape
 /// Strimzi's Grafana dashboards and alerts read (after Strimzi's `kafka-metrics.yaml` example).
-const EXPORTER_RULES: &str = r#"# JMX Prometheus exporter rules for Kafka brokers and KRaft controllers.
-lowercaseOutputName: true
-rules:
-# Per client, topic and partition values (quotas, fetcher lag).
-- pattern: kafka.server<type=(.+), name=(.+), clientId=(.+), topic=(.+), partition=(.*)><>Value
-  name: kafka_server_$1_$2
-  type: GAUGE
-  labels: {clientId: "$3", topic: "$4", partition: "$5"}
-- pattern: kafka.server<type=(.+), name=(.+), clientId=(.+), brokerHost=(.+), brokerPort=(.+)><>Value
-  name: kafka_server_$1_$2
-  type: GAUGE
-  labels: {clientId: "$3", broker: "$4:$5"}
-# Connections per listener.
-- pattern: kafka.server<type=socket-server-metrics, listener=(.+), networkProcessor=(.+)><>connection-count
-  name: kafka_server_socket_server_metrics_connection_count
-  type: GAUGE
-  labels: {listener: "$1", networkProcessor: "$2"}
-# Idle percentages (request handlers, network processors).
-- pattern: kafka.(\w+)<type=(.+), name=(.+)Percent\w*><>MeanRate
-  name: kafka_$1_$2_$3_percent
-  type: GAUGE
-- pattern: kafka.(\w+)<type=(.+), name=(.+)Percent\w*><>Value
-  name: kafka_$1_$2_$3_percent
-  type: GAUGE
-- pattern: kafka.(\w+)<type=(.+), name=(.+)Percent\w*, (.+)=(.+)><>Value
-  name: kafka_$1_$2_$3_percent
-  type: GAUGE
-  labels: {"$4": "$5"}
-# Rates, as counters (bytes and messages in and out, failed requests); request metrics left out.
-- pattern: kafka.(\w+)<type=(?!RequestMetrics)(.+), name=(.+)PerSec\w*, (.+)=(.+), (.+)=(.+)><>Count
-  name: kafka_$1_$2_$3_total
-  type: COUNTER
-  labels: {"$4": "$5", "$6": "$7"}
-- pattern: kafka.(\w+)<type=(?!RequestMetrics)(.+), name=(.+)PerSec\w*, (.+)=(.+)><>Count
-  name: kafka_$1_$2_$3_total
-  type: COUNTER
-  labels: {"$4": "$5"}
-- pattern: kafka.(\w+)<type=(?!RequestMetrics)(.+), name=(.+)PerSec\w*><>Count
-  name: kafka_$1_$2_$3_total
-  type: COUNTER
-# Gauges (under-replicated and offline partitions, log sizes, broker state).
-- pattern: kafka.(\w+)<type=(.+), name=(.+), (.+)=(.+), (.+)=(.+)><>Value
-  name: kafka_$1_$2_$3
-  type: GAUGE
-  labels: {"$4": "$5", "$6": "$7"}
-- pattern: kafka.(\w+)<type=(.+), name=(.+), (.+)=(.+)><>Value
-  name: kafka_$1_$2_$3
-  type: GAUGE
-  labels: {"$4": "$5"}
-- pattern: kafka.(\w+)<type=(.+), name=(.+)><>Value
-  name: kafka_$1_$2_$3
-  type: GAUGE
-# Histograms as counts and quantiles.
-- pattern: kafka.(\w+)<type=(?!RequestMetrics)(.+), name=(.+), (.+)=(.+)><>Count
-  name: kafka_$1_$2_$3_count
-  type: COUNTER
-  labels: {"$4": "$5"}
-- pattern: kafka.(\w+)<type=(?!RequestMetrics)(.+), name=(.+), (.+)=(.*)><>(\d+)thPercentile
-  name: kafka_$1_$2_$3
-  type: GAUGE
-  labels: {"$4": "$5", quantile: "0.$6"}
-- pattern: kafka.(\w+)<type=(?!RequestMetrics)(.+), name=(.+)><>Count
-  name: kafka_$1_$2_$3_count
-  type: COUNTER
-- pattern: kafka.(\w+)<type=(?!RequestMetrics)(.+), name=(.+)><>(\d+)thPercentile
-  name: kafka_$1_$2_$3
-  type: GAUGE
-  labels: {quantile: "0.$4"}
-# KRaft: the quorum state, commit latency and the metadata log.
-- pattern: "kafka.server<type=raft-metrics><>(.+-total|.+-max):"
-  name: kafka_server_raftmetrics_$1
-  type: COUNTER
-- pattern: "kafka.server<type=raft-metrics><>(current-state): (.+)"
-  name: kafka_server_raftmetrics_$1
-  value: 1
-  type: UNTYPED
-  labels: {"$1": "$2"}
-- pattern: "kafka.server<type=raft-metrics><>(.+):"
-  name: kafka_server_raftmetrics_$1
-  type: GAUGE
-- pattern: "kafka.server<type=broker-metadata-metrics><>(.+):"
-  name: kafka_server_brokermetadatametrics_$1
-  type: GAUGE
-"#;
+const EXPORTER_RULES: &str = include_str!("kafka_cluster_metrics.yaml");
 
 impl Kind for KafkaCluster {
     const KIND: &'static str = "KafkaCluster";

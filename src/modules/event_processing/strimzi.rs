@@ -13,6 +13,27 @@ use std::collections::BTreeMap;
 /// The label that ties a Strimzi resource (node pool, topic, user) to its `Kafka`.
 pub const CLUSTER_LABEL: &str = "strimzi.io/cluster";
 
+/// The labels Strimzi puts on every node pod of `cluster`, and selects them by.
+pub fn node_selector(cluster: &str) -> serde_json::Map<String, Value> {
+    let mut s = serde_json::Map::new();
+    s.insert(CLUSTER_LABEL.into(), json!(cluster));
+    s.insert("strimzi.io/kind".into(), json!("Kafka"));
+    s.insert("strimzi.io/name".into(), json!(format!("{cluster}-kafka")));
+    s
+}
+
+/// The labels of the entity operator's pod.
+pub fn entity_operator_selector(cluster: &str) -> serde_json::Map<String, Value> {
+    let mut s = serde_json::Map::new();
+    s.insert(CLUSTER_LABEL.into(), json!(cluster));
+    s.insert("strimzi.io/kind".into(), json!("Kafka"));
+    s.insert(
+        "strimzi.io/name".into(),
+        json!(format!("{cluster}-entity-operator")),
+    );
+    s
+}
+
 /// The value of one Kafka configuration key: a string, a number or a boolean, as Kafka's own
 /// `server.properties` / topic configs take them.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
