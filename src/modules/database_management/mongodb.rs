@@ -519,15 +519,10 @@ impl Generate for MongoDB {
                 }),
             );
         }
-        let mut pvc = Map::new();
-        pvc.insert("accessModes".into(), json!(["ReadWriteOnce"]));
-        pvc.insert(
-            "resources".into(),
-            json!({"requests": {"storage": spec.storage.size.text()}}),
+        let pvc = crate::modules::shared::storage::claim_spec(
+            &spec.storage.size,
+            spec.storage.storage_class.as_ref(),
         );
-        if let Some(sc) = &spec.storage.storage_class {
-            pvc.insert("storageClassName".into(), json!(sc));
-        }
         let mut c = Map::new();
         c.insert("type".into(), json!("ReplicaSet"));
         c.insert("members".into(), json!(spec.members));

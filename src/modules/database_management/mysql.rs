@@ -434,16 +434,10 @@ fn network(spec: &MySQLSpec, m: &ModuleResource<'_>) -> Vec<NetworkTarget> {
 }
 
 fn storage_template(s: &StorageSpec) -> Value {
-    let mut pvc = Map::new();
-    pvc.insert("accessModes".into(), json!(["ReadWriteOnce"]));
-    pvc.insert(
-        "resources".into(),
-        json!({"requests": {"storage": s.size.text()}}),
-    );
-    if let Some(sc) = &s.storage_class {
-        pvc.insert("storageClassName".into(), json!(sc));
-    }
-    Value::Object(pvc)
+    Value::Object(crate::modules::shared::storage::claim_spec(
+        &s.size,
+        s.storage_class.as_ref(),
+    ))
 }
 
 fn backup_storage(b: &BackupSpec) -> Value {

@@ -439,16 +439,7 @@ fn container_security() -> Value {
 }
 
 fn volume_claim(size: &Quantity, class: Option<&String>) -> Value {
-    let mut spec = Map::new();
-    spec.insert("accessModes".into(), json!(["ReadWriteOnce"]));
-    if let Some(sc) = class {
-        spec.insert("storageClassName".into(), json!(sc));
-    }
-    spec.insert(
-        "resources".into(),
-        json!({"requests": {"storage": size.text()}}),
-    );
-    json!({"spec": spec})
+    json!({"spec": crate::modules::shared::storage::claim_spec(size, class)})
 }
 
 /// Operator labels on the server pods of `name` in `mode`.

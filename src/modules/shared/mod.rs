@@ -10,6 +10,7 @@ pub mod meta;
 pub mod rbac;
 pub mod scaling;
 pub mod scheduling;
+pub mod storage;
 #[cfg(test)]
 pub mod testing;
 pub mod workload;
