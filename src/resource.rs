@@ -64,6 +64,25 @@ impl fmt::Display for ObjectRef {
 /// Maps up to this size are searched by comparing keys rather than by hashing.
 const SCAN_UP_TO: usize = 8;
 
+/// [`field`] as a method of maps and values, for the checks' many one-key lookups:
+/// `obj.field("spec")` where `obj.get("spec")` would hash the key (`Value::field` is `None`
+/// when the value is not a map, as `Value::get` is).
+pub trait Field {
+    fn field(&self, key: &str) -> Option<&Value>;
+}
+
+impl Field for Map<String, Value> {
+    fn field(&self, key: &str) -> Option<&Value> {
+        field(self, key)
+    }
+}
+
+impl Field for Value {
+    fn field(&self, key: &str) -> Option<&Value> {
+        self.as_object().and_then(|m| field(m, key))
+    }
+}
+
 /// `map.get(key)`, tuned for the small maps Kubernetes objects are made of: comparing a few
 /// keys is cheaper than hashing one (SipHash), and lookups are much of what checks do.
 #[inline]
@@ -183,7 +202,12 @@ pub fn compact_map(map: &mut Map<String, Value>) {
 
 /// API group of an apiVersion string.
 pub fn group_of(api_version: &str) -> &str {
-    api_version.rsplit_once('/').map(|(g, _)| g).unwrap_or("")
+    // Bytes, not `rsplit_once('/')`: a char searcher backwards is slow, and this runs for
+    // every check of every object.
+    match memchr::memrchr(b'/', api_version.as_bytes()) {
+        Some(i) => &api_version[..i],
+        None => "",
+    }
 }
 
 /// The map under `key`, created (or replaced, if it is not a map) when missing.

@@ -10,6 +10,7 @@
 //! matches and never to local-config objects.
 
 use crate::kind::{Context, KindDef};
+use crate::resource::Field;
 use crate::resource::{child_map, is_cluster_scoped, Resource};
 use serde_json::{Map, Value};
 
@@ -47,7 +48,7 @@ impl Provenance {
     ) -> Provenance {
         let mut labels = super::inheritable(res.labels());
         let mut annotations = super::inheritable(res.annotations());
-        let spec = res.object.get("spec");
+        let spec = res.object.field("spec");
         for (target, field) in [(&mut labels, "labels"), (&mut annotations, "annotations")] {
             if let Some(Value::Object(m)) = spec.and_then(|s| s.get(field)) {
                 for (k, v) in m {
@@ -117,16 +118,14 @@ impl Provenance {
 /// Inserts every entry of `add` whose key `map` lacks.
 fn add_missing(map: &mut Map<String, Value>, add: &Map<String, Value>) {
     for (k, v) in add {
-        if !map.contains_key(k) {
-            map.insert(k.clone(), v.clone());
-        }
+        // One lookup (a key is hashed once), not `contains_key` then `insert`.
+        map.entry(k.as_str()).or_insert_with(|| v.clone());
     }
 }
 
 fn add(map: &mut Map<String, Value>, key: &str, value: &str) {
-    if !map.contains_key(key) {
-        map.insert(key.to_string(), Value::String(value.to_string()));
-    }
+    map.entry(key)
+        .or_insert_with(|| Value::String(value.to_string()));
 }
 
 /// Adds the tool's metadata to one emitted object.
@@ -138,7 +137,7 @@ pub fn inject(obj: &mut Resource, ctx: &Context, prov: Option<&Provenance>) {
 
     if namespaced
         && meta
-            .get("namespace")
+            .field("namespace")
             .and_then(Value::as_str)
             .is_none_or(str::is_empty)
     {
@@ -174,12 +173,12 @@ pub fn inject(obj: &mut Resource, ctx: &Context, prov: Option<&Provenance>) {
     if let Some(c) = ctx.compliance.as_ref().filter(|_| !local_config) {
         let empty = Map::new();
         let own = meta
-            .get("labels")
+            .field("labels")
             .and_then(Value::as_object)
             .unwrap_or(&empty);
-        let name = meta.get("name").and_then(Value::as_str).unwrap_or("");
+        let name = meta.field("name").and_then(Value::as_str).unwrap_or("");
         let ns = meta
-            .get("namespace")
+            .field("namespace")
             .and_then(Value::as_str)
             .filter(|s| namespaced && !s.is_empty());
         if c.selector.matches(&kind, name, ns, &[own, &pod_labels]) {

@@ -13,6 +13,7 @@ pub mod passes;
 
 use crate::finding::{has_errors, Finding};
 use crate::kind::{Admission, Context, ModuleResource, Nested, Publisher, Registry, Role};
+use crate::resource::Field;
 use crate::resource::{type_name, ObjectRef, Resource, API_VERSION};
 use crate::settings::Overrides;
 use crate::validate;
@@ -512,7 +513,7 @@ fn module_identity(
         }
     }
     let name = res.name().to_string();
-    let raw_name = res.object.get("metadata").and_then(|m| m.get("name"));
+    let raw_name = res.object.field("metadata").and_then(|m| m.field("name"));
     if let Some(v) = raw_name.filter(|v| !v.is_string()) {
         findings.push(
             Finding::error(format!(

@@ -18,6 +18,7 @@ use super::network::{operator_may_select, pods_by_namespace, selector_values, se
 use super::pod::{get, get_str, obj, pod_of};
 use super::{CheckDef, Fix, Scope, SetHits};
 use crate::finding::Severity;
+use crate::resource::Field;
 use crate::resource::Resource;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -53,7 +54,7 @@ fn availability(objects: &[&Resource], out: &mut SetHits) {
             ("policy", "PodDisruptionBudget") => {
                 budget_index.add(
                     r.namespace(),
-                    obj(r.object.get("spec")).and_then(|s| obj(s.get("selector"))),
+                    obj(r.object.field("spec")).and_then(|s| obj(s.field("selector"))),
                     budgets.len(),
                 );
                 budgets.push(r);
@@ -88,8 +89,8 @@ fn availability(objects: &[&Resource], out: &mut SetHits) {
             .into_iter()
             .map(|at| budgets[at])
             .any(|b| {
-                obj(b.object.get("spec"))
-                    .and_then(|s| obj(s.get("selector")))
+                obj(b.object.field("spec"))
+                    .and_then(|s| obj(s.field("selector")))
                     .is_some_and(|s| selects(s, labels))
             });
         if !budgeted {
@@ -107,7 +108,7 @@ fn availability(objects: &[&Resource], out: &mut SetHits) {
             _ => false,
         };
         if !non_empty(get(pod.spec, "affinity.podAntiAffinity"))
-            && !non_empty(pod.spec.get("topologySpreadConstraints"))
+            && !non_empty(pod.spec.field("topologySpreadConstraints"))
         {
             out.push(
                 i,
@@ -212,10 +213,10 @@ fn pdb_blocks_eviction(objects: &[&Resource], out: &mut SetHits) {
         if !is_budget(r) {
             continue;
         }
-        let Some(spec) = obj(r.object.get("spec")) else {
+        let Some(spec) = obj(r.object.field("spec")) else {
             continue;
         };
-        if let Some(Bound::Count(0) | Bound::Percent(0)) = bound(spec.get("maxUnavailable")) {
+        if let Some(Bound::Count(0) | Bound::Percent(0)) = bound(spec.field("maxUnavailable")) {
             out.push(
                 i,
                 "spec.maxUnavailable",
@@ -223,16 +224,16 @@ fn pdb_blocks_eviction(objects: &[&Resource], out: &mut SetHits) {
             );
             continue;
         }
-        let Some(min) = bound(spec.get("minAvailable")) else {
+        let Some(min) = bound(spec.field("minAvailable")) else {
             continue;
         };
-        let Some(selector) = obj(spec.get("selector")) else {
+        let Some(selector) = obj(spec.field("selector")) else {
             continue;
         };
         let ns = r.namespace();
         let selected: Vec<_> = pods
             .get(&ns)
-            .map(|p| p.candidates(obj(selector.get("matchLabels"))))
+            .map(|p| p.candidates(obj(selector.field("matchLabels"))))
             .unwrap_or_default()
             .into_iter()
             .filter(|(_, p)| selects(selector, p.labels()))

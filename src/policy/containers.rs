@@ -19,6 +19,7 @@ use super::credentials::{pem_private_key, secret_name};
 use super::pod::PodView;
 use super::{CheckDef, Fix, HitSink, Scope};
 use crate::finding::Severity;
+use crate::resource::Field;
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -120,7 +121,7 @@ fn run_as_high_uid(pod: &PodView<'_>, out: &mut HitSink) {
         }
     }
     if pod_sec
-        .and_then(|s| s.get("fsGroup"))
+        .and_then(|s| s.field("fsGroup"))
         .and_then(Value::as_i64)
         == Some(0)
     {
@@ -129,7 +130,7 @@ fn run_as_high_uid(pod: &PodView<'_>, out: &mut HitSink) {
             "the pod sets fsGroup: 0, which makes its volumes owned by the root group: use a non-zero group",
         );
     }
-    if let Some(Value::Array(groups)) = pod_sec.and_then(|s| s.get("supplementalGroups")) {
+    if let Some(Value::Array(groups)) = pod_sec.and_then(|s| s.field("supplementalGroups")) {
         for (i, g) in groups.iter().enumerate() {
             if g.as_i64() == Some(0) {
                 out.push(
@@ -147,7 +148,7 @@ fn read_only_root_fs(pod: &PodView<'_>, out: &mut HitSink) {
     }
     for c in pod.containers() {
         if c.security()
-            .and_then(|s| s.get("readOnlyRootFilesystem"))
+            .and_then(|s| s.field("readOnlyRootFilesystem"))
             .and_then(Value::as_bool)
             != Some(true)
         {
@@ -176,10 +177,10 @@ fn is_reference(value: &str) -> bool {
 
 fn secret_in_env(pod: &PodView<'_>, out: &mut HitSink) {
     for c in pod.containers() {
-        if let Some(Value::Array(env)) = c.spec.get("env") {
+        if let Some(Value::Array(env)) = c.spec.field("env") {
             for (i, e) in env.iter().enumerate() {
-                let name = e.get("name").and_then(Value::as_str).unwrap_or("");
-                if let Some(value) = e.get("value").and_then(Value::as_str) {
+                let name = e.field("name").and_then(Value::as_str).unwrap_or("");
+                if let Some(value) = e.field("value").and_then(Value::as_str) {
                     let pem = pem_private_key(value).is_some();
                     if pem || (secret_name(name) && !value.is_empty() && !is_reference(value)) {
                         out.push(
@@ -191,8 +192,8 @@ fn secret_in_env(pod: &PodView<'_>, out: &mut HitSink) {
                         );
                     }
                 }
-                if let Some(secret) = e.get("valueFrom").and_then(|v| v.get("secretKeyRef")) {
-                    let from = secret.get("name").and_then(Value::as_str).unwrap_or("");
+                if let Some(secret) = e.field("valueFrom").and_then(|v| v.field("secretKeyRef")) {
+                    let from = secret.field("name").and_then(Value::as_str).unwrap_or("");
                     out.push(
                         c.at(&format!("env[{i}].valueFrom.secretKeyRef")),
                         format!(
@@ -203,10 +204,10 @@ fn secret_in_env(pod: &PodView<'_>, out: &mut HitSink) {
                 }
             }
         }
-        if let Some(Value::Array(env_from)) = c.spec.get("envFrom") {
+        if let Some(Value::Array(env_from)) = c.spec.field("envFrom") {
             for (i, e) in env_from.iter().enumerate() {
-                if let Some(secret) = e.get("secretRef") {
-                    let from = secret.get("name").and_then(Value::as_str).unwrap_or("");
+                if let Some(secret) = e.field("secretRef") {
+                    let from = secret.field("name").and_then(Value::as_str).unwrap_or("");
                     out.push(
                         c.at(&format!("envFrom[{i}].secretRef")),
                         format!(
@@ -222,12 +223,12 @@ fn secret_in_env(pod: &PodView<'_>, out: &mut HitSink) {
 
 fn duplicate_env_var(pod: &PodView<'_>, out: &mut HitSink) {
     for c in pod.containers() {
-        let Some(Value::Array(env)) = c.spec.get("env") else {
+        let Some(Value::Array(env)) = c.spec.field("env") else {
             continue;
         };
         let mut first: HashMap<&str, usize> = HashMap::new();
         for (i, e) in env.iter().enumerate() {
-            let Some(name) = e.get("name").and_then(Value::as_str) else {
+            let Some(name) = e.field("name").and_then(Value::as_str) else {
                 continue;
             };
             if let Some(j) = first.get(name) {

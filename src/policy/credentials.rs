@@ -20,6 +20,7 @@
 
 use super::{CheckDef, Fix, HitSink, Scope};
 use crate::finding::Severity;
+use crate::resource::Field;
 use crate::resource::Resource;
 use serde_json::Value;
 
@@ -223,7 +224,7 @@ fn secret_in_configmap(r: &Resource, out: &mut HitSink) {
     if r.group() != "" || r.kind() != "ConfigMap" {
         return;
     }
-    let Some(Value::Object(data)) = r.object.get("data") else {
+    let Some(Value::Object(data)) = r.object.field("data") else {
         return;
     };
     const MOVE: &str = "ConfigMaps are readable by anyone who reads the namespace's configuration; keep it in a Secret and mount that";

@@ -15,6 +15,7 @@
 use super::pod::{get_str, obj, pod_of, strings};
 use super::{CheckDef, Fix, HitSink, Scope};
 use crate::finding::Severity;
+use crate::resource::Field;
 use crate::resource::Resource;
 use serde_json::Value;
 
@@ -41,13 +42,13 @@ pub static CHECKS: &[&CheckDef] = &[&EXPOSED_SERVICE, &INGRESS_TLS];
 
 fn exposed_service(r: &Resource, out: &mut HitSink) {
     if r.group() == "" && r.kind() == "Service" {
-        let Some(spec) = obj(r.object.get("spec")) else {
+        let Some(spec) = obj(r.object.field("spec")) else {
             return;
         };
-        let node_ports: Vec<String> = match spec.get("ports") {
+        let node_ports: Vec<String> = match spec.field("ports") {
             Some(Value::Array(ports)) => ports
                 .iter()
-                .filter_map(|p| p.get("nodePort").and_then(Value::as_i64))
+                .filter_map(|p| p.field("nodePort").and_then(Value::as_i64))
                 .map(|p| p.to_string())
                 .collect(),
             _ => Vec::new(),
@@ -63,13 +64,13 @@ fn exposed_service(r: &Resource, out: &mut HitSink) {
                 format!("Service type NodePort opens {on} on every node's address, around any Ingress, Gateway or firewall in front of the cluster: use type ClusterIP and route to it through an Ingress or Gateway"),
             ),
             Some("LoadBalancer") => {
-                let restricted = matches!(spec.get("loadBalancerSourceRanges"), Some(Value::Array(a)) if !a.is_empty());
+                let restricted = matches!(spec.field("loadBalancerSourceRanges"), Some(Value::Array(a)) if !a.is_empty());
                 let how = if restricted {
                     "spec.loadBalancerSourceRanges limits who may connect"
                 } else {
                     "anyone who can reach it may connect"
                 };
-                let node_ports = if spec.get("allocateLoadBalancerNodePorts") == Some(&Value::Bool(false)) {
+                let node_ports = if spec.field("allocateLoadBalancerNodePorts") == Some(&Value::Bool(false)) {
                     String::new()
                 } else {
                     format!(" and also opens {on} on every node")
@@ -104,12 +105,12 @@ fn covers(tls: &str, host: &str) -> bool {
 }
 
 fn ingress_tls(r: &Resource, out: &mut HitSink) {
-    let Some(spec) = obj(r.object.get("spec")) else {
+    let Some(spec) = obj(r.object.field("spec")) else {
         return;
     };
     match (r.group(), r.kind()) {
         ("networking.k8s.io" | "extensions", "Ingress") => {
-            let tls: Vec<&Value> = match spec.get("tls") {
+            let tls: Vec<&Value> = match spec.field("tls") {
                 Some(Value::Array(entries)) => entries.iter().collect(),
                 _ => Vec::new(),
             };
@@ -120,19 +121,19 @@ fn ingress_tls(r: &Resource, out: &mut HitSink) {
                 );
                 return;
             }
-            if tls.iter().any(|t| strings(t.get("hosts")).is_empty()) {
+            if tls.iter().any(|t| strings(t.field("hosts")).is_empty()) {
                 return;
             }
             let tls_hosts: Vec<&str> = tls
                 .iter()
-                .flat_map(|t| strings(t.get("hosts")))
+                .flat_map(|t| strings(t.field("hosts")))
                 .map(|(_, h)| h)
                 .collect();
-            let Some(Value::Array(rules)) = spec.get("rules") else {
+            let Some(Value::Array(rules)) = spec.field("rules") else {
                 return;
             };
             for (i, rule) in rules.iter().enumerate() {
-                let Some(host) = rule.get("host").and_then(Value::as_str) else {
+                let Some(host) = rule.field("host").and_then(Value::as_str) else {
                     continue;
                 };
                 if !tls_hosts.iter().any(|t| covers(t, host)) {
@@ -144,14 +145,14 @@ fn ingress_tls(r: &Resource, out: &mut HitSink) {
             }
         }
         ("gateway.networking.k8s.io", "Gateway") => {
-            let Some(Value::Array(listeners)) = spec.get("listeners") else {
+            let Some(Value::Array(listeners)) = spec.field("listeners") else {
                 return;
             };
             for (i, l) in listeners.iter().enumerate() {
-                if l.get("protocol").and_then(Value::as_str) != Some("HTTP") {
+                if l.field("protocol").and_then(Value::as_str) != Some("HTTP") {
                     continue;
                 }
-                let name = l.get("name").and_then(Value::as_str).unwrap_or("");
+                let name = l.field("name").and_then(Value::as_str).unwrap_or("");
                 out.push(
                     format!("spec.listeners[{i}].protocol"),
                     format!("listener {name:?} serves plain HTTP: use protocol HTTPS with tls.certificateRefs (if it only redirects to HTTPS, exempt it and say so)"),

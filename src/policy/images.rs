@@ -7,6 +7,7 @@
 use super::pod::{ContainerView, PodView};
 use super::{CheckDef, Fix, HitSink, Scope};
 use crate::finding::Severity;
+use crate::resource::Field;
 use serde_json::Value;
 
 /// `image-tag-pinned` (#23).
@@ -56,7 +57,7 @@ fn images<'a>(pod: &PodView<'a>) -> Vec<(ContainerView<'a>, &'a str)> {
         .filter_map(|c| {
             let image = c
                 .spec
-                .get("image")
+                .field("image")
                 .and_then(Value::as_str)
                 .filter(|i| !i.is_empty())?;
             Some((c, image))
@@ -99,7 +100,7 @@ fn image_digest(pod: &PodView<'_>, out: &mut HitSink) {
 fn image_pull_policy(pod: &PodView<'_>, out: &mut HitSink) {
     for (c, image) in images(pod) {
         let by_digest = tag_and_digest(image).1.is_some();
-        let policy = c.spec.get("imagePullPolicy").and_then(Value::as_str);
+        let policy = c.spec.field("imagePullPolicy").and_then(Value::as_str);
         let message = match policy {
             None if by_digest => format!(
                 "container {:?} has no imagePullPolicy: set one explicitly (IfNotPresent suits a digest-pinned image)",

@@ -7,6 +7,7 @@
 
 use super::pod::pod_of;
 use crate::finding::Finding;
+use crate::resource::Field;
 use crate::resource::{child_map, Resource};
 use crate::settings::DefaultResources;
 use serde_json::{json, Map, Value};
@@ -74,23 +75,25 @@ fn fix_pod(
     out: &mut Vec<Change>,
 ) {
     let windows = spec
-        .get("os")
-        .and_then(|o| o.get("name"))
+        .field("os")
+        .and_then(|o| o.field("name"))
         .and_then(Value::as_str)
         == Some("windows");
     let containers_run_as_root = ["containers", "initContainers"].iter().any(|f| {
         spec.get(*f).and_then(Value::as_array).is_some_and(|cs| {
             cs.iter().any(|c| {
-                let sc = c.get("securityContext");
-                sc.and_then(|s| s.get("runAsUser")).and_then(Value::as_i64) == Some(0)
+                let sc = c.field("securityContext");
+                sc.and_then(|s| s.field("runAsUser"))
+                    .and_then(Value::as_i64)
+                    == Some(0)
                     || sc
-                        .and_then(|s| s.get("runAsNonRoot"))
+                        .and_then(|s| s.field("runAsNonRoot"))
                         .and_then(Value::as_bool)
                         == Some(false)
             })
         })
     });
-    if spec.get("automountServiceAccountToken").is_none() {
+    if spec.field("automountServiceAccountToken").is_none() {
         set(
             spec,
             "automountServiceAccountToken",
@@ -112,7 +115,7 @@ fn fix_pod(
                 out,
             );
         }
-        if !containers_run_as_root && sc.get("runAsUser").and_then(Value::as_i64) != Some(0) {
+        if !containers_run_as_root && sc.field("runAsUser").and_then(Value::as_i64) != Some(0) {
             set(
                 sc,
                 "runAsNonRoot",
@@ -142,7 +145,7 @@ fn fix_container(
     defaults: &DefaultResources,
     out: &mut Vec<Change>,
 ) {
-    let image = c.get("image").and_then(Value::as_str).unwrap_or("");
+    let image = c.field("image").and_then(Value::as_str).unwrap_or("");
     let policy = if crate::validate::image::parts(image).digest.is_some() {
         "IfNotPresent"
     } else {
@@ -188,13 +191,13 @@ fn fix_container(
     // A default limit below an explicit request would make the pod invalid: leave it out.
     if let (Some(req), Some(lim)) = (
         resources
-            .get("requests")
-            .and_then(|r| r.get("memory"))
+            .field("requests")
+            .and_then(|r| r.field("memory"))
             .and_then(Value::as_str)
             .and_then(crate::validate::quantity::parse),
         resources
-            .get("limits")
-            .and_then(|r| r.get("memory"))
+            .field("limits")
+            .and_then(|r| r.field("memory"))
             .and_then(Value::as_str)
             .and_then(crate::validate::quantity::parse),
     ) {
@@ -214,10 +217,10 @@ fn fix_container(
         return;
     }
     let sc = child_map(c, "securityContext");
-    let privileged = sc.get("privileged").and_then(Value::as_bool) == Some(true);
+    let privileged = sc.field("privileged").and_then(Value::as_bool) == Some(true);
     let adds_sys_admin = sc
-        .get("capabilities")
-        .and_then(|caps| caps.get("add"))
+        .field("capabilities")
+        .and_then(|caps| caps.field("add"))
         .and_then(Value::as_array)
         .is_some_and(|a| {
             a.iter().any(|v| {
@@ -273,7 +276,7 @@ mod tests {
             "user value kept"
         );
         assert!(
-            c["resources"]["limits"].get("memory").is_none(),
+            c["resources"]["limits"].field("memory").is_none(),
             "no default limit below the 1Gi request"
         );
         assert_eq!(

@@ -9,6 +9,7 @@
 
 use super::network::selects;
 use super::pod::{get_str, obj, pod_of};
+use crate::resource::Field;
 use crate::resource::{field, Resource};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -106,7 +107,7 @@ impl<'a> Policies<'a> {
             };
             for p in list.iter().filter_map(Value::as_object) {
                 let (Some(name), Some(port)) =
-                    (get_str(p, "name"), port_number(p.get("containerPort")))
+                    (get_str(p, "name"), port_number(p.field("containerPort")))
                 else {
                     continue;
                 };
@@ -267,7 +268,7 @@ fn port_matches(
     if wanted != protocol {
         return false;
     }
-    match entry.get("port") {
+    match entry.field("port") {
         None | Some(Value::Null) => true,
         Some(Value::String(name)) if name.parse::<u16>().is_err() => match destination {
             Endpoint::Pod { ports, .. } => ports
@@ -279,7 +280,7 @@ fn port_matches(
             let Some(first) = port_number(v) else {
                 return false;
             };
-            let last = port_number(entry.get("endPort")).unwrap_or(first);
+            let last = port_number(entry.field("endPort")).unwrap_or(first);
             (first..=last).contains(&port)
         }
     }

@@ -12,6 +12,7 @@
 use super::pod::{get_str, obj, pod_of, strings, PodView};
 use super::{CheckDef, Fix, Scope, SetHits};
 use crate::finding::Severity;
+use crate::resource::Field;
 use crate::resource::Resource;
 use serde_json::{Map, Value};
 use std::collections::{HashMap, HashSet};
@@ -110,7 +111,7 @@ impl<'a> Selectors<'a> {
         at: usize,
     ) {
         match selector
-            .and_then(|s| obj(s.get("matchLabels")))
+            .and_then(|s| obj(s.field("matchLabels")))
             .and_then(|m| m.iter().next())
         {
             Some((k, Value::String(v))) => self
@@ -145,12 +146,12 @@ impl<'a> Selectors<'a> {
 /// Whether a `LabelSelector` selects `labels`: every `matchLabels` pair and every
 /// `matchExpressions` requirement holds. An empty selector selects everything.
 pub(crate) fn selects(selector: &Map<String, Value>, labels: Option<&Map<String, Value>>) -> bool {
-    let matched = obj(selector.get("matchLabels")).is_none_or(|ml| {
+    let matched = obj(selector.field("matchLabels")).is_none_or(|ml| {
         ml.iter()
             .all(|(k, v)| labels.and_then(|l| l.get(k)) == Some(v))
     });
     matched
-        && match selector.get("matchExpressions") {
+        && match selector.field("matchExpressions") {
             Some(Value::Array(exprs)) => exprs.iter().all(|e| requirement_holds(e, labels)),
             _ => true,
         }
@@ -163,7 +164,7 @@ fn requirement_holds(requirement: &Value, labels: Option<&Map<String, Value>>) -
     };
     let key = get_str(req, "key").unwrap_or("");
     let value = labels.and_then(|l| l.get(key)).and_then(Value::as_str);
-    let values: Vec<&str> = strings(req.get("values"))
+    let values: Vec<&str> = strings(req.field("values"))
         .into_iter()
         .map(|(_, v)| v)
         .collect();
@@ -226,17 +227,17 @@ fn is_network_policy(r: &Resource) -> bool {
 
 /// `spec.podSelector` of a NetworkPolicy; absent counts as empty (all pods).
 fn pod_selector(policy: &Resource) -> Option<&Map<String, Value>> {
-    obj(policy.object.get("spec")).and_then(|s| obj(s.get("podSelector")))
+    obj(policy.object.field("spec")).and_then(|s| obj(s.field("podSelector")))
 }
 
 /// Which directions a NetworkPolicy isolates, `(ingress, egress)`. Without `policyTypes` the API
 /// server assumes Ingress, plus Egress when the policy has egress rules.
 fn policy_types(policy: &Resource) -> (bool, bool) {
-    let spec = obj(policy.object.get("spec"));
-    let types = strings(spec.and_then(|s| s.get("policyTypes")));
+    let spec = obj(policy.object.field("spec"));
+    let types = strings(spec.and_then(|s| s.field("policyTypes")));
     if types.is_empty() {
         let egress_rules =
-            matches!(spec.and_then(|s| s.get("egress")), Some(Value::Array(a)) if !a.is_empty());
+            matches!(spec.and_then(|s| s.field("egress")), Some(Value::Array(a)) if !a.is_empty());
         return (true, egress_rules);
     }
     let has = |t: &str| types.iter().any(|(_, v)| *v == t);
@@ -306,7 +307,7 @@ fn selector_consistency(objects: &[&Resource], out: &mut SetHits) {
         custom.entry(r.namespace()).or_default().push(r);
     }
     for (i, r) in objects.iter().enumerate() {
-        let Some(spec) = obj(r.object.get("spec")) else {
+        let Some(spec) = obj(r.object.field("spec")) else {
             continue;
         };
         let ns = r.namespace();
@@ -322,7 +323,7 @@ fn selector_consistency(objects: &[&Resource], out: &mut SetHits) {
                 selector_hits_pod(i, spec, "podSelector", &here, out)
             }
             ("autoscaling", "HorizontalPodAutoscaler") => {
-                let Some(target) = obj(spec.get("scaleTargetRef")) else {
+                let Some(target) = obj(spec.field("scaleTargetRef")) else {
                     continue;
                 };
                 let kind = get_str(target, "kind").unwrap_or("");
@@ -355,7 +356,7 @@ fn template_matches_selector(
     pod: &PodView<'_>,
     out: &mut SetHits,
 ) {
-    let Some(selector) = obj(spec.get("selector")) else {
+    let Some(selector) = obj(spec.field("selector")) else {
         return;
     };
     let labels = pod.labels();
@@ -380,14 +381,14 @@ fn template_matches_selector(
             }
         }
     } else {
-        if let Some(ml) = obj(selector.get("matchLabels")) {
+        if let Some(ml) = obj(selector.field("matchLabels")) {
             for (k, v) in ml {
                 if labels.and_then(|l| l.get(k)) != Some(v) {
                     hits.push(mismatch(format!("spec.selector.matchLabels.{k}"), k, v));
                 }
             }
         }
-        if let Some(Value::Array(exprs)) = selector.get("matchExpressions") {
+        if let Some(Value::Array(exprs)) = selector.field("matchExpressions") {
             for (j, e) in exprs.iter().enumerate() {
                 if !requirement_holds(e, labels) {
                     hits.push((
@@ -441,13 +442,13 @@ pub(super) fn operator_may_select(
 
 /// The label values a `LabelSelector` names: of `matchLabels` and of `matchExpressions`.
 pub(super) fn selector_values(selector: &Map<String, Value>) -> Vec<&str> {
-    let mut values: Vec<&str> = obj(selector.get("matchLabels"))
+    let mut values: Vec<&str> = obj(selector.field("matchLabels"))
         .into_iter()
         .flat_map(|ml| ml.values().filter_map(Value::as_str))
         .collect();
-    if let Some(Value::Array(exprs)) = selector.get("matchExpressions") {
+    if let Some(Value::Array(exprs)) = selector.field("matchExpressions") {
         for e in exprs {
-            values.extend(strings(e.get("values")).into_iter().map(|(_, v)| v));
+            values.extend(strings(e.field("values")).into_iter().map(|(_, v)| v));
         }
     }
     values
@@ -471,7 +472,7 @@ fn selector_hits_pod(
     };
     let candidates = ns
         .pods
-        .map(|p| p.candidates(obj(selector.get("matchLabels"))))
+        .map(|p| p.candidates(obj(selector.field("matchLabels"))))
         .unwrap_or_default();
     if candidates
         .iter()
@@ -497,7 +498,7 @@ fn service_targets(i: usize, spec: &Map<String, Value>, ns: &Namespace<'_, '_>, 
     if get_str(spec, "type") == Some("ExternalName") {
         return;
     }
-    let Some(selector) = obj(spec.get("selector")).filter(|s| !s.is_empty()) else {
+    let Some(selector) = obj(spec.field("selector")).filter(|s| !s.is_empty()) else {
         return;
     };
     let selected: Vec<&PodView<'_>> = ns
@@ -530,7 +531,7 @@ fn service_targets(i: usize, spec: &Map<String, Value>, ns: &Namespace<'_, '_>, 
         }
         return;
     }
-    let Some(Value::Array(ports)) = spec.get("ports") else {
+    let Some(Value::Array(ports)) = spec.field("ports") else {
         return;
     };
     let owners: Vec<String> = selected
@@ -542,7 +543,7 @@ fn service_targets(i: usize, spec: &Map<String, Value>, ns: &Namespace<'_, '_>, 
             continue;
         };
         // Without targetPort, traffic goes to the same number as `port`.
-        let (field, target, what) = match (port.get("targetPort"), port.get("port")) {
+        let (field, target, what) = match (port.field("targetPort"), port.field("port")) {
             (Some(t), _) => ("targetPort", t, "targetPort"),
             (None, Some(p)) => ("port", p, "port (the default targetPort)"),
             (None, None) => continue,
@@ -573,7 +574,7 @@ fn service_targets(i: usize, spec: &Map<String, Value>, ns: &Namespace<'_, '_>, 
 /// Whether a container of `pod` declares `target`: a port name (string) or number.
 fn declares_port(pod: &PodView<'_>, target: &Value) -> bool {
     pod.containers().iter().any(|c| {
-        let Some(Value::Array(ports)) = c.spec.get("ports") else {
+        let Some(Value::Array(ports)) = c.spec.field("ports") else {
             return false;
         };
         ports
@@ -581,7 +582,7 @@ fn declares_port(pod: &PodView<'_>, target: &Value) -> bool {
             .filter_map(Value::as_object)
             .any(|p| match target {
                 Value::String(name) => get_str(p, "name") == Some(name),
-                number => p.get("containerPort").and_then(Value::as_i64) == number.as_i64(),
+                number => p.field("containerPort").and_then(Value::as_i64) == number.as_i64(),
             })
     })
 }

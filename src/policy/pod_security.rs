@@ -5,6 +5,7 @@
 use super::pod::{get, get_bool, get_str, obj, strings, PodView};
 use super::{CheckDef, Fix, HitSink, Pss, Scope};
 use crate::finding::Severity;
+use crate::resource::Field;
 use serde_json::Value;
 
 macro_rules! pss {
@@ -174,7 +175,7 @@ fn host_namespaces(pod: &PodView<'_>, out: &mut HitSink) {
 fn privileged_container(pod: &PodView<'_>, out: &mut HitSink) {
     for c in pod.containers() {
         if c.security()
-            .and_then(|s| s.get("privileged"))
+            .and_then(|s| s.field("privileged"))
             .and_then(Value::as_bool)
             == Some(true)
         {
@@ -262,18 +263,18 @@ const SENSITIVE_HOST_PATHS: [&str; 12] = [
 ];
 
 fn host_path_volume(pod: &PodView<'_>, out: &mut HitSink) {
-    let Some(Value::Array(volumes)) = pod.spec.get("volumes") else {
+    let Some(Value::Array(volumes)) = pod.spec.field("volumes") else {
         return;
     };
     for (i, v) in volumes.iter().enumerate() {
         let Some(path) = v
-            .get("hostPath")
-            .and_then(|h| h.get("path"))
+            .field("hostPath")
+            .and_then(|h| h.field("path"))
             .and_then(Value::as_str)
         else {
             continue;
         };
-        let name = v.get("name").and_then(Value::as_str).unwrap_or("");
+        let name = v.field("name").and_then(Value::as_str).unwrap_or("");
         let trimmed = path.trim_end_matches('/');
         let sensitive =
             SENSITIVE_HOST_PATHS.contains(&if trimmed.is_empty() { "/" } else { trimmed })
@@ -295,16 +296,16 @@ fn host_path_volume(pod: &PodView<'_>, out: &mut HitSink) {
 pub(super) fn host_ports<'a>(pod: &PodView<'a>) -> Vec<(String, &'a str, i64)> {
     let mut out = Vec::new();
     for c in pod.containers() {
-        let Some(Value::Array(ports)) = c.spec.get("ports") else {
+        let Some(Value::Array(ports)) = c.spec.field("ports") else {
             continue;
         };
         for (i, p) in ports.iter().enumerate() {
             if let Some(hp) = p
-                .get("hostPort")
+                .field("hostPort")
                 .and_then(Value::as_i64)
                 .filter(|hp| *hp != 0)
             {
-                let name = c.spec.get("name").and_then(Value::as_str).unwrap_or("");
+                let name = c.spec.field("name").and_then(Value::as_str).unwrap_or("");
                 out.push((c.at(&format!("ports[{i}].hostPort")), name, hp));
             }
         }
@@ -343,7 +344,7 @@ fn apparmor_profile(pod: &PodView<'_>, out: &mut HitSink) {
             );
         }
     }
-    let annotations = pod.metadata.and_then(|m| obj(m.get("annotations")));
+    let annotations = pod.metadata.and_then(|m| obj(m.field("annotations")));
     for (k, v) in annotations.into_iter().flatten() {
         if !k.starts_with("container.apparmor.security.beta.kubernetes.io/") {
             continue;
@@ -374,10 +375,10 @@ pub(crate) const SELINUX_TYPES: [&str; 4] = [
 fn selinux_options(pod: &PodView<'_>, out: &mut HitSink) {
     let mut check =
         |sec: Option<&serde_json::Map<String, Value>>, at: &dyn Fn(&str) -> String, who: &str| {
-            let Some(opts) = sec.and_then(|s| obj(s.get("seLinuxOptions"))) else {
+            let Some(opts) = sec.and_then(|s| obj(s.field("seLinuxOptions"))) else {
                 return;
             };
-            if let Some(t) = opts.get("type").and_then(Value::as_str) {
+            if let Some(t) = opts.field("type").and_then(Value::as_str) {
                 if !t.is_empty() && !SELINUX_TYPES.contains(&t) {
                     out.push(
                         at("securityContext.seLinuxOptions.type"),
@@ -412,7 +413,7 @@ fn proc_mount(pod: &PodView<'_>, out: &mut HitSink) {
     for c in pod.containers() {
         if let Some(m) = c
             .security()
-            .and_then(|s| s.get("procMount"))
+            .and_then(|s| s.field("procMount"))
             .and_then(Value::as_str)
         {
             if m != "Default" {
@@ -470,11 +471,11 @@ pub(crate) const SAFE_SYSCTLS: [&str; 10] = [
 ];
 
 fn unsafe_sysctls(pod: &PodView<'_>, out: &mut HitSink) {
-    let Some(Value::Array(list)) = pod.security().and_then(|s| s.get("sysctls")) else {
+    let Some(Value::Array(list)) = pod.security().and_then(|s| s.field("sysctls")) else {
         return;
     };
     for (i, s) in list.iter().enumerate() {
-        let name = s.get("name").and_then(Value::as_str).unwrap_or("");
+        let name = s.field("name").and_then(Value::as_str).unwrap_or("");
         if !SAFE_SYSCTLS.contains(&name) {
             out.push(
                 pod.at(&format!("securityContext.sysctls[{i}].name")),
@@ -497,14 +498,14 @@ pub(crate) const RESTRICTED_VOLUMES: [&str; 8] = [
 ];
 
 fn restricted_volume_types(pod: &PodView<'_>, out: &mut HitSink) {
-    let Some(Value::Array(volumes)) = pod.spec.get("volumes") else {
+    let Some(Value::Array(volumes)) = pod.spec.field("volumes") else {
         return;
     };
     for (i, v) in volumes.iter().enumerate() {
         let Some(v) = v.as_object() else { continue };
         for key in v.keys().filter(|k| k.as_str() != "name") {
             if !RESTRICTED_VOLUMES.contains(&key.as_str()) {
-                let name = v.get("name").and_then(Value::as_str).unwrap_or("");
+                let name = v.field("name").and_then(Value::as_str).unwrap_or("");
                 out.push(
                     pod.at(&format!("volumes[{i}].{key}")),
                     format!(
@@ -522,7 +523,7 @@ fn allow_privilege_escalation(pod: &PodView<'_>, out: &mut HitSink) {
     }
     for c in pod.containers() {
         if c.security()
-            .and_then(|s| s.get("allowPrivilegeEscalation"))
+            .and_then(|s| s.field("allowPrivilegeEscalation"))
             .and_then(Value::as_bool)
             != Some(false)
         {
@@ -540,7 +541,7 @@ fn allow_privilege_escalation(pod: &PodView<'_>, out: &mut HitSink) {
 fn run_as_non_root(pod: &PodView<'_>, out: &mut HitSink) {
     let pod_sec = pod.security();
     let pod_non_root = pod_sec
-        .and_then(|s| s.get("runAsNonRoot"))
+        .and_then(|s| s.field("runAsNonRoot"))
         .and_then(Value::as_bool);
     if pod_non_root == Some(false) {
         out.push(
@@ -549,7 +550,7 @@ fn run_as_non_root(pod: &PodView<'_>, out: &mut HitSink) {
         );
     }
     if pod_sec
-        .and_then(|s| s.get("runAsUser"))
+        .and_then(|s| s.field("runAsUser"))
         .and_then(Value::as_i64)
         == Some(0)
     {
@@ -560,7 +561,7 @@ fn run_as_non_root(pod: &PodView<'_>, out: &mut HitSink) {
     }
     for c in pod.containers() {
         let sec = c.security();
-        match sec.and_then(|s| s.get("runAsNonRoot")).and_then(Value::as_bool) {
+        match sec.and_then(|s| s.field("runAsNonRoot")).and_then(Value::as_bool) {
             Some(false) => out.push(c.at("securityContext.runAsNonRoot"), format!("container {:?} sets runAsNonRoot: false", c.name())),
             None if pod_non_root != Some(true) => out.push(
                 c.at("securityContext.runAsNonRoot"),
@@ -568,7 +569,11 @@ fn run_as_non_root(pod: &PodView<'_>, out: &mut HitSink) {
             ),
             _ => {}
         }
-        if sec.and_then(|s| s.get("runAsUser")).and_then(Value::as_i64) == Some(0) {
+        if sec
+            .and_then(|s| s.field("runAsUser"))
+            .and_then(Value::as_i64)
+            == Some(0)
+        {
             out.push(
                 c.at("securityContext.runAsUser"),
                 format!("container {:?} runs as user 0 (root)", c.name()),
@@ -582,15 +587,15 @@ fn drop_all_capabilities(pod: &PodView<'_>, out: &mut HitSink) {
         return;
     }
     for c in pod.containers() {
-        let caps = c.security().and_then(|s| s.get("capabilities"));
-        let dropped = strings(caps.and_then(|c| c.get("drop")));
+        let caps = c.security().and_then(|s| s.field("capabilities"));
+        let dropped = strings(caps.and_then(|c| c.field("drop")));
         if !dropped.iter().any(|(_, d)| *d == "ALL") {
             out.push(
                 c.at("securityContext.capabilities.drop"),
                 format!("container {:?} must drop ALL capabilities", c.name()),
             );
         }
-        for (i, cap) in strings(caps.and_then(|c| c.get("add"))) {
+        for (i, cap) in strings(caps.and_then(|c| c.field("add"))) {
             if cap.trim_start_matches("CAP_") != "NET_BIND_SERVICE" {
                 out.push(
                     c.at(&format!("securityContext.capabilities.add[{i}]")),

@@ -10,6 +10,7 @@
 use super::pod::{get_str, obj, ContainerKind, ContainerView, PodView};
 use super::{CheckDef, Fix, HitSink, Scope};
 use crate::finding::Severity;
+use crate::resource::Field;
 use serde_json::{Map, Value};
 
 /// `liveness-probe` (#26).
@@ -115,13 +116,13 @@ const HANDLERS: [&str; 3] = ["httpGet", "tcpSocket", "grpc"];
 
 fn probe_port_valid(pod: &PodView<'_>, out: &mut HitSink) {
     for c in pod.containers() {
-        let ports: Vec<(Option<i64>, Option<&str>)> = match c.spec.get("ports") {
+        let ports: Vec<(Option<i64>, Option<&str>)> = match c.spec.field("ports") {
             Some(Value::Array(list)) => list
                 .iter()
                 .map(|p| {
                     (
-                        p.get("containerPort").and_then(Value::as_i64),
-                        p.get("name").and_then(Value::as_str),
+                        p.field("containerPort").and_then(Value::as_i64),
+                        p.field("name").and_then(Value::as_str),
                     )
                 })
                 .collect(),
@@ -147,14 +148,14 @@ fn probe_port_valid(pod: &PodView<'_>, out: &mut HitSink) {
                 let Some(h) = obj(p.get(handler)) else {
                     continue;
                 };
-                if handler == "httpGet" && h.get("host").and_then(Value::as_str).is_some() {
+                if handler == "httpGet" && h.field("host").and_then(Value::as_str).is_some() {
                     continue;
                 }
                 let at = c.at(&format!("{field}.{handler}.port"));
                 // Declaring container ports is informational: a probe of an undeclared number
                 // works (and upstream installs do it), a name that names no port cannot.
                 let mut doubtful = false;
-                let problem = match h.get("port") {
+                let problem = match h.field("port") {
                     Some(Value::Number(n)) => match n.as_i64() {
                         Some(n) if ports.iter().any(|(p, _)| *p == Some(n)) => continue,
                         _ => {

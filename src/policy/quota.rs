@@ -28,6 +28,7 @@
 use super::pod::{get, get_str, obj, pod_of};
 use super::{CheckDef, Fix, Scope, SetHits};
 use crate::finding::Severity;
+use crate::resource::Field;
 use crate::resource::Resource;
 use crate::validate::quantity::parse;
 use serde_json::{Map, Value};
@@ -74,7 +75,7 @@ impl Defaults {
     fn add(&mut self, limit_range: &Resource) {
         let items = get(&limit_range.object, "spec.limits").and_then(Value::as_array);
         for item in items.into_iter().flatten().filter_map(Value::as_object) {
-            if item.get("type").and_then(Value::as_str) != Some("Container") {
+            if item.field("type").and_then(Value::as_str) != Some("Container") {
                 continue;
             }
             let values = |key: &str| -> Vec<(String, f64)> {
@@ -115,7 +116,7 @@ fn container_value(
     defaults: Option<&Defaults>,
 ) -> Option<f64> {
     let own = |p: &str| {
-        obj(c.get("resources"))
+        obj(c.field("resources"))
             .and_then(|r| obj(r.get(p)))
             .and_then(|m| m.get(resource))
             .and_then(quantity)
@@ -265,12 +266,12 @@ fn resource_quota_fit(objects: &[&Resource], out: &mut SetHits) {
     }
     for q in quotas {
         let quota = objects[q];
-        let spec = obj(quota.object.get("spec"));
+        let spec = obj(quota.object.field("spec"));
         let scoped = spec.is_some_and(|s| {
-            matches!(s.get("scopes"), Some(Value::Array(a)) if !a.is_empty())
-                || s.get("scopeSelector").is_some_and(|v| !v.is_null())
+            matches!(s.field("scopes"), Some(Value::Array(a)) if !a.is_empty())
+                || s.field("scopeSelector").is_some_and(|v| !v.is_null())
         });
-        let Some(hard) = spec.and_then(|s| obj(s.get("hard"))) else {
+        let Some(hard) = spec.and_then(|s| obj(s.field("hard"))) else {
             continue;
         };
         if scoped {

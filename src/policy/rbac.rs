@@ -8,6 +8,7 @@ use super::pod::get_str;
 use super::pod::strings;
 use super::{CheckDef, Fix, HitSink, Scope};
 use crate::finding::Severity;
+use crate::resource::Field;
 use crate::resource::Resource;
 use serde_json::Value;
 
@@ -53,16 +54,16 @@ fn escalating_verb(verb: &str) -> Option<&'static str> {
 }
 
 fn rules(r: &Resource, out: &mut HitSink) {
-    let Some(Value::Array(rules)) = r.object.get("rules") else {
+    let Some(Value::Array(rules)) = r.object.field("rules") else {
         return;
     };
     for (i, rule) in rules.iter().enumerate() {
         let Some(rule) = rule.as_object() else {
             continue;
         };
-        let groups = strings(rule.get("apiGroups"));
-        let resources = strings(rule.get("resources"));
-        let verbs = strings(rule.get("verbs"));
+        let groups = strings(rule.field("apiGroups"));
+        let resources = strings(rule.field("resources"));
+        let verbs = strings(rule.field("verbs"));
         for (field, list, grants) in [
             ("apiGroups", &groups, "every API group"),
             ("resources", &resources, "every resource"),
@@ -88,7 +89,7 @@ fn rules(r: &Resource, out: &mut HitSink) {
             continue;
         }
         let grants = |wanted: &[&str]| verbs.iter().any(|(_, v)| *v == "*" || wanted.contains(v));
-        let named = matches!(rule.get("resourceNames"), Some(Value::Array(a)) if !a.is_empty());
+        let named = matches!(rule.field("resourceNames"), Some(Value::Array(a)) if !a.is_empty());
         for (j, resource) in &resources {
             let problem = match *resource {
                 "pods" if grants(&["create"]) => {

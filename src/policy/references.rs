@@ -16,6 +16,7 @@ use super::network::{in_namespace, is_custom_group};
 use super::pod::{get_bool, get_str, obj, pod_of, PodView};
 use super::{CheckDef, Fix, Scope, SetHits};
 use crate::finding::Severity;
+use crate::resource::Field;
 use crate::resource::Resource;
 use serde_json::{Map, Value};
 use std::collections::{HashMap, HashSet};
@@ -78,9 +79,9 @@ fn references<'a>(pod: &PodView<'a>) -> Vec<Reference<'a>> {
                 key: None,
                 key_only: false,
             });
-            if let Some(Value::Array(items)) = m.get("items") {
+            if let Some(Value::Array(items)) = m.field("items") {
                 for (k, item) in items.iter().enumerate() {
-                    if let Some(key) = item.get("key").and_then(Value::as_str) {
+                    if let Some(key) = item.field("key").and_then(Value::as_str) {
                         out.push(Reference {
                             field: format!("{at}.items[{k}].key"),
                             source,
@@ -92,7 +93,7 @@ fn references<'a>(pod: &PodView<'a>) -> Vec<Reference<'a>> {
                 }
             }
         };
-    if let Some(Value::Array(volumes)) = pod.spec.get("volumes") {
+    if let Some(Value::Array(volumes)) = pod.spec.field("volumes") {
         for (i, v) in volumes.iter().enumerate() {
             let Some(v) = v.as_object() else { continue };
             for (field, source) in [("configMap", Source::ConfigMap), ("secret", Source::Secret)] {
@@ -105,7 +106,7 @@ fn references<'a>(pod: &PodView<'a>) -> Vec<Reference<'a>> {
                     );
                 }
             }
-            let sources = obj(v.get("projected")).and_then(|p| p.get("sources"));
+            let sources = obj(v.field("projected")).and_then(|p| p.field("sources"));
             if let Some(Value::Array(sources)) = sources {
                 for (j, src) in sources.iter().enumerate() {
                     for (field, source) in
@@ -122,9 +123,9 @@ fn references<'a>(pod: &PodView<'a>) -> Vec<Reference<'a>> {
         }
     }
     for c in pod.containers() {
-        if let Some(Value::Array(env)) = c.spec.get("env") {
+        if let Some(Value::Array(env)) = c.spec.field("env") {
             for (i, e) in env.iter().enumerate() {
-                let Some(from) = obj(e.get("valueFrom")) else {
+                let Some(from) = obj(e.field("valueFrom")) else {
                     continue;
                 };
                 for (field, source) in [
@@ -148,7 +149,7 @@ fn references<'a>(pod: &PodView<'a>) -> Vec<Reference<'a>> {
                 }
             }
         }
-        if let Some(Value::Array(from)) = c.spec.get("envFrom") {
+        if let Some(Value::Array(from)) = c.spec.field("envFrom") {
             for (i, e) in from.iter().enumerate() {
                 for (field, source) in [
                     ("configMapRef", Source::ConfigMap),
@@ -199,7 +200,7 @@ fn dangling_env_ref(objects: &[&Resource], out: &mut SetHits) {
                 spoken.insert((Source::ConfigMap, ns));
             }
             ("", "Secret") => {
-                let token = r.object.get("type").and_then(Value::as_str)
+                let token = r.object.field("type").and_then(Value::as_str)
                     == Some("kubernetes.io/service-account-token");
                 let keys = (!token).then(|| keys_of(r, &["data", "stringData"]));
                 defined.insert((Source::Secret, ns, r.name()), keys);
@@ -210,7 +211,7 @@ fn dangling_env_ref(objects: &[&Resource], out: &mut SetHits) {
                 spoken.insert((Source::Secret, ns));
             }
             ("external-secrets.io", "ExternalSecret") => {
-                let target = obj(r.object.get("spec")).and_then(|s| obj(s.get("target")));
+                let target = obj(r.object.field("spec")).and_then(|s| obj(s.field("target")));
                 let policy = target
                     .and_then(|t| get_str(t, "creationPolicy"))
                     .unwrap_or("Owner");

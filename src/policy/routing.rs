@@ -12,6 +12,7 @@
 use super::pod::{get, get_str, obj};
 use super::{CheckDef, Fix, Scope, SetHits};
 use crate::finding::Severity;
+use crate::resource::Field;
 use crate::resource::Resource;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap};
@@ -46,7 +47,7 @@ fn services<'a>(objects: &[&'a Resource]) -> Services<'a> {
         if r.group() == "" && r.kind() == "Service" {
             out.entry(r.namespace())
                 .or_default()
-                .insert(r.name(), obj(r.object.get("spec")));
+                .insert(r.name(), obj(r.object.field("spec")));
         }
     }
     out
@@ -81,7 +82,7 @@ fn judge(
             ),
         ));
     };
-    let ports: Vec<&Map<String, Value>> = match spec.and_then(|s| s.get("ports")) {
+    let ports: Vec<&Map<String, Value>> = match spec.and_then(|s| s.field("ports")) {
         Some(Value::Array(ports)) => ports.iter().filter_map(Value::as_object).collect(),
         _ => Vec::new(),
     };
@@ -93,7 +94,7 @@ fn judge(
         let list: Vec<String> = ports
             .iter()
             .map(|p| {
-                let number = p.get("port").map(Value::to_string).unwrap_or_default();
+                let number = p.field("port").map(Value::to_string).unwrap_or_default();
                 match get_str(p, "name") {
                     Some(n) => format!("{number} ({n})"),
                     None => number,
@@ -107,7 +108,7 @@ fn judge(
         }
     };
     match port? {
-        Port::Number(n) if !ports.iter().any(|p| p.get("port").and_then(Value::as_i64) == Some(n)) => Some((
+        Port::Number(n) if !ports.iter().any(|p| p.field("port").and_then(Value::as_i64) == Some(n)) => Some((
             "port",
             format!("backend Service {name:?} has no port {n} (its ports: {}): use one of its ports (the Service's port, not the container's)", listed()),
         )),
@@ -128,23 +129,23 @@ fn dangling_ingress_backend(objects: &[&Resource], out: &mut SetHits) {
         if r.group() != "networking.k8s.io" || r.kind() != "Ingress" {
             continue;
         }
-        let Some(spec) = obj(r.object.get("spec")) else {
+        let Some(spec) = obj(r.object.field("spec")) else {
             continue;
         };
         let mut backends: Vec<(String, &Map<String, Value>)> = Vec::new();
         if let Some(b) = get(spec, "defaultBackend.service").and_then(Value::as_object) {
             backends.push(("spec.defaultBackend.service".into(), b));
         }
-        if let Some(Value::Array(rules)) = spec.get("rules") {
+        if let Some(Value::Array(rules)) = spec.field("rules") {
             for (ri, rule) in rules.iter().enumerate() {
-                let Some(Value::Array(paths)) = rule.get("http").and_then(|h| h.get("paths"))
+                let Some(Value::Array(paths)) = rule.field("http").and_then(|h| h.field("paths"))
                 else {
                     continue;
                 };
                 for (pi, path) in paths.iter().enumerate() {
                     if let Some(b) = path
-                        .get("backend")
-                        .and_then(|b| b.get("service"))
+                        .field("backend")
+                        .and_then(|b| b.field("service"))
                         .and_then(Value::as_object)
                     {
                         backends.push((
@@ -188,7 +189,7 @@ fn dangling_route_backend(objects: &[&Resource], out: &mut SetHits) {
             continue;
         };
         for (ri, rule) in rules.iter().enumerate() {
-            let Some(Value::Array(refs)) = rule.get("backendRefs") else {
+            let Some(Value::Array(refs)) = rule.field("backendRefs") else {
                 continue;
             };
             for (bi, backend) in refs.iter().enumerate() {
@@ -205,7 +206,7 @@ fn dangling_route_backend(objects: &[&Resource], out: &mut SetHits) {
                 }
                 let namespace = get_str(backend, "namespace").or(r.namespace());
                 let port = backend
-                    .get("port")
+                    .field("port")
                     .and_then(Value::as_i64)
                     .map(Port::Number);
                 if let Some((field, message)) = judge(&services, namespace, name, port) {

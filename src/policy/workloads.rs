@@ -21,6 +21,7 @@ use super::availability::{bound, Bound};
 use super::pod::{get, get_str, obj, pod_of};
 use super::{CheckDef, Fix, HitSink, Scope, SetHits};
 use crate::finding::Severity;
+use crate::resource::Field;
 use crate::resource::Resource;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
@@ -152,10 +153,10 @@ fn hpa_min_replicas(r: &Resource, out: &mut HitSink) {
     if (r.group(), r.kind()) != ("autoscaling", "HorizontalPodAutoscaler") {
         return;
     }
-    let Some(spec) = obj(r.object.get("spec")) else {
+    let Some(spec) = obj(r.object.field("spec")) else {
         return;
     };
-    let min = match spec.get("minReplicas") {
+    let min = match spec.field("minReplicas") {
         None => 1,
         Some(v) => match v.as_i64() {
             Some(n) => n,
@@ -180,12 +181,12 @@ fn rollout_strategy(r: &Resource, out: &mut HitSink) {
     if r.group() != "apps" {
         return;
     }
-    let Some(spec) = obj(r.object.get("spec")) else {
+    let Some(spec) = obj(r.object.field("spec")) else {
         return;
     };
     match r.kind() {
         "Deployment" => {
-            let strategy = obj(spec.get("strategy"));
+            let strategy = obj(spec.field("strategy"));
             let kind = strategy.and_then(|s| get_str(s, "type"));
             if kind == Some("Recreate") {
                 out.push(
@@ -194,15 +195,15 @@ fn rollout_strategy(r: &Resource, out: &mut HitSink) {
                 );
                 return;
             }
-            let Some(rolling) = strategy.and_then(|s| obj(s.get("rollingUpdate"))) else {
+            let Some(rolling) = strategy.and_then(|s| obj(s.field("rollingUpdate"))) else {
                 return;
             };
             let replicas = spec
-                .get("replicas")
+                .field("replicas")
                 .map_or(Some(1), Value::as_i64)
                 .unwrap_or(1);
-            let unavailable = rolling.get("maxUnavailable");
-            let surge = rolling.get("maxSurge");
+            let unavailable = rolling.field("maxUnavailable");
+            let surge = rolling.field("maxSurge");
             let zero = |v: Option<&Value>| {
                 matches!(bound(v), Some(Bound::Count(0)) | Some(Bound::Percent(0)))
             };
@@ -244,7 +245,7 @@ fn cronjob_deadline(r: &Resource, out: &mut HitSink) {
     if (r.group(), r.kind()) != ("batch", "CronJob") {
         return;
     }
-    let Some(spec) = obj(r.object.get("spec")) else {
+    let Some(spec) = obj(r.object.field("spec")) else {
         return;
     };
     if spec.contains_key("startingDeadlineSeconds") {
@@ -274,7 +275,7 @@ fn anti_affinity(r: &Resource, out: &mut HitSink) {
             let (field, term) = if inner {
                 (
                     format!("affinity.podAntiAffinity.{list}[{i}].podAffinityTerm"),
-                    item.get("podAffinityTerm").and_then(Value::as_object),
+                    item.field("podAffinityTerm").and_then(Value::as_object),
                 )
             } else {
                 (
@@ -314,7 +315,7 @@ fn anti_affinity(r: &Resource, out: &mut HitSink) {
     let namespace = r.namespace();
     let own = terms.iter().any(|(_, term)| {
         let in_namespace = term.contains_key("namespaceSelector")
-            || match term.get("namespaces") {
+            || match term.field("namespaces") {
                 Some(Value::Array(list)) if !list.is_empty() => {
                     list.iter().any(|n| n.as_str() == namespace)
                 }
@@ -322,7 +323,7 @@ fn anti_affinity(r: &Resource, out: &mut HitSink) {
             };
         in_namespace
             && term
-                .get("labelSelector")
+                .field("labelSelector")
                 .and_then(Value::as_object)
                 .is_some_and(|s| super::network::selects(s, pod.labels()))
     });
@@ -342,7 +343,7 @@ fn job_restart_policy(r: &Resource, out: &mut HitSink) {
         _ => return,
     };
     let Some(pod) = pod_of(r) else { return };
-    let policy = pod.spec.get("restartPolicy");
+    let policy = pod.spec.field("restartPolicy");
     let field = pod.at("restartPolicy");
     let written = policy.and_then(Value::as_str);
     if job {
@@ -372,14 +373,14 @@ fn port_name(r: &Resource, out: &mut HitSink) {
     }
     let Some(pod) = pod_of(r) else { return };
     for c in pod.containers() {
-        let Some(Value::Array(ports)) = c.spec.get("ports") else {
+        let Some(Value::Array(ports)) = c.spec.field("ports") else {
             continue;
         };
         let mut seen: HashMap<&str, usize> = HashMap::new();
         for (i, p) in ports.iter().enumerate() {
             let Some(p) = p.as_object() else { continue };
             let at = |f: &str| c.at(&format!("ports[{i}].{f}"));
-            if let Some(name) = p.get("name").and_then(Value::as_str) {
+            if let Some(name) = p.field("name").and_then(Value::as_str) {
                 if let Err(e) = crate::validate::port_name(name) {
                     out.push(
                         at("name"),
@@ -392,7 +393,7 @@ fn port_name(r: &Resource, out: &mut HitSink) {
                     );
                 }
             }
-            match p.get("containerPort") {
+            match p.field("containerPort") {
                 None => out.push(
                     at("containerPort"),
                     format!("container {:?}: a port without containerPort is refused by the API server: give the port number", c.name()),
@@ -416,10 +417,10 @@ fn service_ports(r: &Resource, out: &mut HitSink) {
     for (i, p) in ports.iter().enumerate() {
         let Some(p) = p.as_object() else { continue };
         let field = format!("spec.ports[{i}].name");
-        match p.get("name").and_then(Value::as_str) {
+        match p.field("name").and_then(Value::as_str) {
             None | Some("") if several => {
                 let port = p
-                    .get("port")
+                    .field("port")
                     .map(|v| format!(" (port {v})"))
                     .unwrap_or_default();
                 out.push(

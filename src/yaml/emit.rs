@@ -143,7 +143,7 @@ fn string(s: &str, pos: Pos, out: &mut String) -> Option<()> {
         out.push('\'');
         out.push(char::from(*c));
         out.push('\'');
-    } else if plain_value(s) {
+    } else if simple_word(b) || plain_value(s) {
         out.push_str(s);
     } else {
         double_quoted(s, out);
@@ -192,7 +192,7 @@ fn key(k: &str, out: &mut String) -> Option<()> {
             return None;
         }
         out.push_str(text);
-    } else if plain_key(k) {
+    } else if simple_word(b) || plain_key(k) {
         out.push_str(k);
     } else {
         double_quoted(k, out);
@@ -243,6 +243,17 @@ fn push_u64(mut v: u64, out: &mut String) {
 // Quoting, for printable ASCII text only (the callers check), as serde-saphyr's `quoting.rs`
 // decides it with default options (YAML 1.1 rules; keys also exclude what is structural in
 // flow style).
+
+/// Whether `b` is a word that is plain as a key and as a value by the rules below, decided in
+/// one pass: a letter, then letters, digits, `-`, `_`, `.` and `/`, and not one of the short
+/// words a reader resolves to something else (`null`, `true`, `y`, `off`, `nan`, `inf`...).
+/// Most keys and many values are such words; the full rules need several passes.
+fn simple_word(b: &[u8]) -> bool {
+    matches!(b.first(), Some(c) if c.is_ascii_alphabetic())
+        && b.iter()
+            .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b'/'))
+        && (b.len() > 5 || !is_ambiguous(std::str::from_utf8(b).unwrap_or(""), false))
+}
 
 /// Whether a value string is written plain (serde-saphyr's `is_plain_value_safe`, block style).
 fn plain_value(s: &str) -> bool {

@@ -641,8 +641,10 @@ impl<'a, B: Build<'a>> Parser<'a, B> {
                 let mut j = i;
                 let mut inner_colon = false;
                 loop {
-                    if j == end {
-                        return Some(Start::Other);
+                    // Only a tab, a colon or a hash can end the key: jump to the next one.
+                    match memchr::memchr3(b'\t', b':', b'#', &b[j..end]) {
+                        Some(k) => j += k,
+                        None => return Some(Start::Other),
                     }
                     match b[j] {
                         b'\t' => return None,

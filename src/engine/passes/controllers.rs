@@ -11,6 +11,7 @@ use super::collisions::emitted_namespace;
 use crate::engine::inject::Provenance;
 use crate::finding::Finding;
 use crate::kind::Context;
+use crate::resource::Field;
 use crate::resource::Resource;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap};
@@ -47,8 +48,12 @@ pub fn check_controllers(
     let mut vpas: ByTarget = BTreeMap::new();
     for (i, o) in objects.iter().enumerate() {
         let target_key = |path: &str| {
-            let t = o.object.get("spec").and_then(|s| s.get(path))?;
-            Some((ns(i), t.get("kind")?.as_str()?, t.get("name")?.as_str()?))
+            let t = o.object.field("spec").and_then(|s| s.get(path))?;
+            Some((
+                ns(i),
+                t.field("kind")?.as_str()?,
+                t.field("name")?.as_str()?,
+            ))
         };
         match (o.group(), o.kind()) {
             ("autoscaling", "HorizontalPodAutoscaler") => {
@@ -58,12 +63,15 @@ pub fn check_controllers(
             }
             // KEDA makes an HPA of each ScaledObject; its target's kind defaults to Deployment.
             ("keda.sh", "ScaledObject") => {
-                let t = o.object.get("spec").and_then(|s| s.get("scaleTargetRef"));
+                let t = o
+                    .object
+                    .field("spec")
+                    .and_then(|s| s.field("scaleTargetRef"));
                 let kind = t
-                    .and_then(|t| t.get("kind"))
+                    .and_then(|t| t.field("kind"))
                     .and_then(Value::as_str)
                     .unwrap_or("Deployment");
-                if let Some(name) = t.and_then(|t| t.get("name")).and_then(Value::as_str) {
+                if let Some(name) = t.and_then(|t| t.field("name")).and_then(Value::as_str) {
                     hpas.entry((ns(i), kind, name)).or_default().push(i);
                 }
             }
@@ -134,20 +142,20 @@ fn hpa_resources(o: &Resource) -> Vec<String> {
         // KEDA's HPA scales on resources only through `cpu` and `memory` triggers.
         return o
             .object
-            .get("spec")
-            .and_then(|s| s.get("triggers"))
+            .field("spec")
+            .and_then(|s| s.field("triggers"))
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
-            .filter_map(|t| t.get("type").and_then(Value::as_str))
+            .filter_map(|t| t.field("type").and_then(Value::as_str))
             .filter(|t| matches!(*t, "cpu" | "memory"))
             .map(str::to_string)
             .collect();
     }
     let metrics = o
         .object
-        .get("spec")
-        .and_then(|s| s.get("metrics"))
+        .field("spec")
+        .and_then(|s| s.field("metrics"))
         .and_then(Value::as_array);
     let Some(metrics) = metrics else {
         // Without metrics an HPA scales on CPU.
@@ -156,9 +164,9 @@ fn hpa_resources(o: &Resource) -> Vec<String> {
     metrics
         .iter()
         .filter_map(|m| {
-            m.get("resource")
-                .or_else(|| m.get("containerResource"))
-                .and_then(|r| r.get("name"))
+            m.field("resource")
+                .or_else(|| m.field("containerResource"))
+                .and_then(|r| r.field("name"))
                 .and_then(Value::as_str)
                 .map(str::to_string)
         })
@@ -169,18 +177,18 @@ fn hpa_resources(o: &Resource) -> Vec<String> {
 /// default is `Auto`), else the `controlledResources` of its container policies that are not
 /// `Off` (cpu and memory by default).
 fn vpa_resources(o: &Resource) -> Vec<&'static str> {
-    let spec = o.object.get("spec");
+    let spec = o.object.field("spec");
     let mode = spec
-        .and_then(|s| s.get("updatePolicy"))
-        .and_then(|u| u.get("updateMode"))
+        .and_then(|s| s.field("updatePolicy"))
+        .and_then(|u| u.field("updateMode"))
         .and_then(Value::as_str)
         .unwrap_or("Auto");
     if mode == "Off" {
         return Vec::new();
     }
     let policies = spec
-        .and_then(|s| s.get("resourcePolicy"))
-        .and_then(|r| r.get("containerPolicies"))
+        .and_then(|s| s.field("resourcePolicy"))
+        .and_then(|r| r.field("containerPolicies"))
         .and_then(Value::as_array);
     let mut out = Vec::new();
     let all = ["cpu", "memory"];
@@ -189,10 +197,10 @@ fn vpa_resources(o: &Resource) -> Vec<&'static str> {
         Some(list) if list.is_empty() => out.extend(all),
         Some(list) => {
             for p in list {
-                if p.get("mode").and_then(Value::as_str) == Some("Off") {
+                if p.field("mode").and_then(Value::as_str) == Some("Off") {
                     continue;
                 }
-                match p.get("controlledResources").and_then(Value::as_array) {
+                match p.field("controlledResources").and_then(Value::as_array) {
                     None => out.extend(all),
                     Some(rs) => out.extend(
                         all.iter()
@@ -229,9 +237,9 @@ fn check_budgets(
         let ns = emitted_namespace(&objects[b], produced[b].as_deref(), ctx);
         let first = objects[b]
             .object
-            .get("spec")
-            .and_then(|s| s.get("selector"))
-            .and_then(|s| s.get("matchLabels"))
+            .field("spec")
+            .and_then(|s| s.field("selector"))
+            .and_then(|s| s.field("matchLabels"))
             .and_then(Value::as_object)
             .and_then(|m| m.iter().find_map(|(k, v)| Some((k.as_str(), v.as_str()?))));
         match first {
@@ -247,10 +255,10 @@ fn check_budgets(
         // The pod labels once injected: the template's, and the module resource's own labels.
         let mut labels: Map<String, Value> = o
             .object
-            .get("spec")
-            .and_then(|s| s.get("template"))
-            .and_then(|t| t.get("metadata"))
-            .and_then(|m| m.get("labels"))
+            .field("spec")
+            .and_then(|s| s.field("template"))
+            .and_then(|t| t.field("metadata"))
+            .and_then(|m| m.field("labels"))
             .and_then(Value::as_object)
             .cloned()
             .unwrap_or_default();
@@ -275,8 +283,8 @@ fn check_budgets(
             .filter(|&b| {
                 objects[b]
                     .object
-                    .get("spec")
-                    .and_then(|s| s.get("selector"))
+                    .field("spec")
+                    .and_then(|s| s.field("selector"))
                     .and_then(Value::as_object)
                     .is_some_and(|s| crate::policy::network::selects(s, Some(&labels)))
             })
