@@ -255,7 +255,7 @@ pub fn run(args: &ApplyArgs) -> i32 {
 }
 
 fn human(d: Duration) -> String {
-    if d.as_millis() % 1000 != 0 {
+    if !d.as_millis().is_multiple_of(1000) {
         format!("{}ms", d.as_millis())
     } else {
         format!("{}s", d.as_secs())

@@ -421,7 +421,7 @@ fn wait_for_rollouts() {
     assert_eq!(code(&o), 2);
 }
 
-fn set_status(st: &mut api_double::Store, name: &str) -> Result<(), api_double::ApiError> {
+fn set_status(st: &mut api_double::Store, name: &str) -> Result<(), String> {
     let body = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": "default"},
         "status": {"observedGeneration": 1, "replicas": 2, "updatedReplicas": 2, "readyReplicas": 2, "availableReplicas": 2}});
     let rt = st
@@ -442,4 +442,5 @@ fn set_status(st: &mut api_double::Store, name: &str) -> Result<(), api_double::
         },
     )
     .map(|_| ())
+    .map_err(|e| format!("{e:?}"))
 }

@@ -29,7 +29,7 @@ fn try_it_block() -> String {
         .and_then(|b| b.strip_suffix("```"))
         .expect("the try-it markers hold one ```sh block");
     assert!(
-        body.contains("kubectl apply") && body.contains("kubectl nixernetes diff"),
+        body.contains("kubectl nixernetes apply") && body.contains("kubectl nixernetes diff"),
         "{body}"
     );
     body.to_string()
