@@ -9,11 +9,12 @@
 //! Layers, lowest first (a module imports only from lower ones; `tests/it/layers.rs` checks it):
 //! `validate`, `resource` · `yaml` · `types`, `finding` · `settings`, `schema` · `source`,
 //! `kind` (the contract between the engine and the kinds) · `policy` · `modules` (the built-in
-//! kinds, one file each) · `engine` · `report`, `cluster` · `diff` · `cli`.
+//! kinds, one file each) · `engine` · `report`, `cluster` · `diff` · `apply` · `cli`.
 
 // `Finding` is the error type of validation paths; it is large, and those paths are cold.
 #![allow(clippy::result_large_err)]
 
+pub mod apply;
 pub mod cli;
 pub mod cluster;
 pub mod diff;

@@ -12,9 +12,7 @@ use crate::cluster::client::{Cluster, ConnectOptions};
 use crate::diff::normalize::{IgnoreRule, Normalizer};
 use crate::diff::plan::{self, Plan, Settings};
 use crate::diff::{self as d, dirs, json, summary, unified};
-use crate::engine::inject::INVENTORY;
 use clap::ValueEnum;
-use std::collections::BTreeSet;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
@@ -80,11 +78,16 @@ pub struct DiffArgs {
     /// Example: --ignore /spec/replicas --ignore 'Deployment.apps/shop/web-*=/metadata/annotations'
     #[arg(long, value_name = "RULE")]
     pub ignore: Vec<String>,
-    /// Also list objects of the input's inventory (label nixernetes.io/inventory) that it no
-    /// longer renders, in the namespaces it touches and cluster-wide, as deletions (with -l, only
-    /// those the selector selects).
+    /// Also list the members of the inventory's ApplySet that the input no longer renders, as
+    /// deletions: what `apply --prune` would delete (with -l, only those the selector selects).
     #[arg(long)]
     pub prune: bool,
+    /// With --prune, also list Namespaces that left the set.
+    #[arg(long, requires = "prune")]
+    pub prune_namespaces: bool,
+    /// Kind of the ApplySet parent (as for apply).
+    #[arg(long, value_enum, value_name = "KIND", default_value_t = super::apply::ParentKindFlag::Secret)]
+    pub applyset_kind: super::apply::ParentKindFlag,
     /// Output format (default: unified; KUBECTL_EXTERNAL_DIFF set: that program over LIVE/MERGED).
     #[arg(short = 'o', long, value_enum)]
     pub output: Option<Output>,
@@ -106,7 +109,7 @@ pub struct DiffArgs {
 }
 
 /// `--request-timeout`: a duration, or `0` for none (as kubectl's flag).
-fn parse_timeout(s: &str) -> Result<std::time::Duration, String> {
+pub fn parse_timeout(s: &str) -> Result<std::time::Duration, String> {
     if s.trim() == "0" {
         return Ok(std::time::Duration::ZERO);
     }
@@ -139,16 +142,14 @@ pub fn run(args: &DiffArgs) -> i32 {
         Ok(o) => o,
         Err(_) => return EXIT_ERROR,
     };
-    let inventories: BTreeSet<String> = objects
-        .iter()
-        .filter_map(|o| o["metadata"]["labels"][INVENTORY].as_str())
-        .map(str::to_string)
-        .collect();
-    if args.prune && inventories.is_empty() {
-        eprintln!("error: --prune needs an inventory: set --inventory NAME or PlatformDefaults spec.inventory, so that rendered objects carry the label {INVENTORY}");
-        return EXIT_ERROR;
-    }
-    let settings = Settings {
+    let inventory = match super::apply::inventory(&objects, args.prune) {
+        Ok(i) => i,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_ERROR;
+        }
+    };
+    let mut settings = Settings {
         manager: args.field_manager.clone(),
         force_conflicts: args.force_conflicts,
         normalizer: Normalizer {
@@ -156,11 +157,9 @@ pub fn run(args: &DiffArgs) -> i32 {
             ignore,
         },
         show_secrets: args.show_secrets,
-        prune: if args.prune {
-            inventories.into_iter().collect()
-        } else {
-            Vec::new()
-        },
+        set: None,
+        prune: args.prune,
+        prune_namespaces: args.prune_namespaces,
         concurrency: usize::from(args.concurrency),
         selector: selector.map(|s| s.label_selector().clone()),
     };
@@ -183,6 +182,10 @@ pub fn run(args: &DiffArgs) -> i32 {
     };
     let plan = runtime.block_on(async {
         let cluster = Cluster::connect(&connect).await?;
+        settings.set = inventory.map(|inv| {
+            let parent = super::apply::parent(&cluster, args.applyset_kind, &inv);
+            (parent, inv)
+        });
         Ok::<Plan, String>(plan::run(&cluster, objects, &settings).await)
     });
     let plan = match plan {

@@ -5,6 +5,7 @@
 //! 2 usage error (bad flags). A closed stdout (broken pipe) ends quietly with 0.
 
 pub mod api_double;
+pub mod apply;
 pub mod check;
 pub mod complete;
 pub mod completion;
@@ -59,6 +60,8 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Show what applying the rendered input would change in a live cluster.
     Diff(diff::DiffArgs),
+    /// Server-side apply the rendered input, with ApplySet pruning and a wait for rollouts.
+    Apply(apply::ApplyArgs),
     /// Run as a KRM function: ResourceList on stdin, ResourceList on stdout.
     #[command(name = "fn")]
     Function(function::FnArgs),
@@ -333,6 +336,7 @@ pub fn run(args: Vec<OsString>) -> i32 {
         Command::Render(a) => render::run(&a),
         Command::Check(a) => check::run(&a),
         Command::Diff(a) => diff::run(&a),
+        Command::Apply(a) => apply::run(&a),
         Command::Function(_) => function::run_from_stdin(false),
         Command::KustomizePlugin(a) => kustomize_plugin::run_plugin(&a.config),
         Command::KustomizePlugins(a) => kustomize_plugin::run_plugins(&a),
@@ -516,13 +520,14 @@ mod tests {
     /// `-l` is kubectl's `--selector`, never `--label`.
     #[test]
     fn l_is_the_selector_not_a_label() {
-        for sub in ["render", "check", "diff"] {
+        for sub in ["render", "check", "diff", "apply"] {
             let cli = Cli::try_parse_from(["kubectl-nixernetes", sub, "-l", "tier=web", "x"])
                 .unwrap_or_else(|e| panic!("{sub}: {e}"));
             let (select, labels) = match cli.command {
                 Command::Render(a) => (a.select, a.flags.labels),
                 Command::Check(a) => (a.select, Vec::new()),
                 Command::Diff(a) => (a.select, a.flags.labels),
+                Command::Apply(a) => (a.select, a.flags.labels),
                 other => panic!("{other:?}"),
             };
             assert_eq!(

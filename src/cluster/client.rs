@@ -7,7 +7,10 @@
 //! Every request waits for a permit of one shared semaphore, which bounds the requests in
 //! flight (discovery and prune listing included).
 
-use kube::api::{ApiResource, DynamicObject, GetParams, ListParams, Patch, PatchParams};
+use kube::api::{
+    ApiResource, DeleteParams, DynamicObject, GetParams, ListParams, Patch, PatchParams,
+    PropagationPolicy,
+};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::core::{GroupVersionKind, Request, Resource};
 use kube::discovery::{verbs, Discovery, Scope};
@@ -34,7 +37,7 @@ pub struct ConnectOptions {
 }
 
 /// A served kind: where it lives and whether it is namespaced.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Kind {
     /// Group, version, kind and plural.
     pub resource: ApiResource,
@@ -42,6 +45,28 @@ pub struct Kind {
     pub namespaced: bool,
     /// Whether `list` is served (prune needs it).
     pub listable: bool,
+}
+
+impl Kind {
+    /// The kind version `version` of a CustomResourceDefinition serves (`None`: the definition
+    /// lacks its group, names or that version).
+    pub fn of_crd(crd: &Value, version: &str) -> Option<Kind> {
+        let spec = &crd["spec"];
+        let group = spec["group"].as_str()?;
+        let served = spec["versions"]
+            .as_array()?
+            .iter()
+            .any(|v| v["name"] == version && v["served"] != false);
+        if !served {
+            return None;
+        }
+        let gvk = GroupVersionKind::gvk(group, version, spec["names"]["kind"].as_str()?);
+        Some(Kind {
+            resource: ApiResource::from_gvk_with_plural(&gvk, spec["names"]["plural"].as_str()?),
+            namespaced: spec["scope"] != "Cluster",
+            listable: true,
+        })
+    }
 }
 
 /// An error answer of the API server (a `metav1.Status`), or a failure to get one.
@@ -295,6 +320,56 @@ impl Cluster {
             .request(kind, namespace)
             .patch(name, &params, &Patch::Apply(object));
         self.send(req).await
+    }
+
+    /// Server-side applies `object` as `manager` (with `dry_run`, `dryRun=All`: nothing
+    /// persists); the object as stored.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn apply(
+        &self,
+        kind: &Kind,
+        namespace: Option<&str>,
+        name: &str,
+        object: &Value,
+        manager: &str,
+        force: bool,
+        dry_run: bool,
+    ) -> Result<Value, ApiFailure> {
+        if dry_run {
+            return self
+                .apply_dry_run(kind, namespace, name, object, manager, force)
+                .await;
+        }
+        let mut params = PatchParams::apply(manager);
+        if force {
+            params = params.force();
+        }
+        let req = self
+            .request(kind, namespace)
+            .patch(name, &params, &Patch::Apply(object));
+        self.send(req).await
+    }
+
+    /// Deletes an object (background propagation, as `kubectl apply --prune`; with `dry_run`,
+    /// `dryRun=All`). An object already gone is not an error.
+    pub async fn delete(
+        &self,
+        kind: &Kind,
+        namespace: Option<&str>,
+        name: &str,
+        dry_run: bool,
+    ) -> Result<(), ApiFailure> {
+        let params = DeleteParams {
+            dry_run,
+            propagation_policy: Some(PropagationPolicy::Background),
+            ..DeleteParams::default()
+        };
+        let req = self.request(kind, namespace).delete(name, &params);
+        match self.send(req).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.code == 404 => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     /// Objects of `kind` in all namespaces (or cluster-wide) that match `selector`.

@@ -5,5 +5,7 @@
 //! checked by pointing the real kubectl at it. The double is test and development tooling;
 //! nothing in the rendering path may depend on it.
 
+pub mod applyset;
 pub mod client;
 pub mod kubeconfig;
+pub mod prune;

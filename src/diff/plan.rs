@@ -11,7 +11,6 @@ use super::mask::{self, Scrubber};
 use super::normalize::Normalizer;
 use super::{Conflict, ObjectDiff, ObjectId, Op};
 use crate::cluster::client::{ApiFailure, Cluster, Kind};
-use crate::engine::inject::INVENTORY;
 use crate::policy::network::selects;
 use futures::stream::{self, StreamExt};
 use serde_json::Value;
@@ -28,9 +27,12 @@ pub struct Settings {
     pub normalizer: Normalizer,
     /// Print Secret values.
     pub show_secrets: bool,
-    /// `--prune`: the inventories whose objects that left the input are listed for deletion
-    /// (empty: no pruning).
-    pub prune: Vec<String>,
+    /// The inventory's ApplySet: its members get the `part-of` label, as `apply` gives it.
+    pub set: Option<(crate::cluster::applyset::Parent, String)>,
+    /// `--prune`: list the members of the set that left the input as deletions.
+    pub prune: bool,
+    /// `--prune-namespaces`: Namespaces may be among them.
+    pub prune_namespaces: bool,
     /// Objects diffed at once (each sends its GET and dry run together; the cluster's
     /// request bound is twice this).
     pub concurrency: usize,
@@ -59,17 +61,17 @@ pub struct Plan {
 }
 
 /// One input object, resolved against the cluster.
-struct Target {
-    id: ObjectId,
-    object: Value,
-    kind: Option<Kind>,
+pub(crate) struct Target {
+    pub(crate) id: ObjectId,
+    pub(crate) object: Value,
+    pub(crate) kind: Option<Kind>,
     /// Why no request is made: the object is new because the input creates its namespace or
     /// its kind.
-    new_because: Option<String>,
+    pub(crate) new_because: Option<String>,
 }
 
 /// Kinds the input's CustomResourceDefinitions define: (group, kind) → (versions, namespaced).
-fn input_crds(objects: &[Value]) -> BTreeMap<(String, String), (Vec<String>, bool)> {
+pub(crate) fn input_crds(objects: &[Value]) -> BTreeMap<(String, String), (Vec<String>, bool)> {
     objects
         .iter()
         .filter(|o| {
@@ -110,7 +112,7 @@ fn no_matches(api_version: &str, kind: &str) -> String {
 
 /// Resolves every object: its served kind, its namespace (the default one when it names
 /// none), or the error that keeps it from being diffed.
-fn resolve(cluster: &Cluster, objects: Vec<Value>) -> Vec<Result<Target, ObjectDiff>> {
+pub(crate) fn resolve(cluster: &Cluster, objects: Vec<Value>) -> Vec<Result<Target, ObjectDiff>> {
     let crds = input_crds(&objects);
     objects
         .into_iter()
@@ -177,8 +179,14 @@ pub async fn run(cluster: &Cluster, objects: Vec<Value>, settings: &Settings) ->
     let mut rest = Vec::new();
     let mut left_out = Vec::new();
     let selected: Vec<bool> = objects.iter().map(|o| settings.selects(o)).collect();
-    for (i, r) in resolve(cluster, objects).into_iter().enumerate() {
+    let id = settings.set.as_ref().map(|(p, _)| p.id());
+    for (i, mut r) in resolve(cluster, objects).into_iter().enumerate() {
         slots.push(None);
+        if let (Ok(t), Some(id)) = (&mut r, &id) {
+            if let Err(e) = crate::cluster::applyset::label_member(&mut t.object, id) {
+                r = Err(ObjectDiff::failed(t.id.clone(), Op::Error, e));
+            }
+        }
         match r {
             Ok(t) if !selected[i] => left_out.push(t),
             Err(_) if !selected[i] => {}
@@ -192,12 +200,11 @@ pub async fn run(cluster: &Cluster, objects: Vec<Value>, settings: &Settings) ->
     let all = || first.iter().chain(&rest).map(|(_, t)| t).chain(&left_out);
     let rendered: BTreeSet<(String, String, Option<String>, String)> =
         all().map(|t| key(&t.id)).collect();
-    let mut touched: BTreeSet<String> = BTreeSet::new();
-    for t in all() {
-        if let Some(ns) = &t.id.namespace {
-            touched.insert(ns.clone());
-        }
-    }
+    let rendered_objects: Vec<Value> = if settings.prune {
+        all().map(|t| t.object.clone()).collect()
+    } else {
+        Vec::new()
+    };
 
     let done = diff_all(cluster, first, settings).await;
     let new_namespaces: BTreeSet<String> = done
@@ -226,12 +233,13 @@ pub async fn run(cluster: &Cluster, objects: Vec<Value>, settings: &Settings) ->
         objects: slots.into_iter().flatten().collect(),
         errors: Vec::new(),
     };
-    if !settings.prune.is_empty() {
+    if let (Some((parent, inventory)), true) = (&settings.set, settings.prune) {
         prune(
             cluster,
-            &settings.prune,
+            parent,
+            inventory,
+            &rendered_objects,
             &rendered,
-            &touched,
             settings,
             &mut plan,
         )
@@ -240,12 +248,12 @@ pub async fn run(cluster: &Cluster, objects: Vec<Value>, settings: &Settings) ->
     plan
 }
 
-fn is_namespace(id: &ObjectId) -> bool {
+pub(crate) fn is_namespace(id: &ObjectId) -> bool {
     id.kind == "Namespace" && id.api_version == "v1"
 }
 
 /// Identity across versions: group, kind, namespace, name.
-fn key(id: &ObjectId) -> (String, String, Option<String>, String) {
+pub(crate) fn key(id: &ObjectId) -> (String, String, Option<String>, String) {
     (
         id.group().to_string(),
         id.kind.clone(),
@@ -333,7 +341,7 @@ async fn diff_one(cluster: &Cluster, t: Target, settings: &Settings) -> ObjectDi
     }
 }
 
-fn new_namespace_hint(e: &ApiFailure) -> String {
+pub(crate) fn new_namespace_hint(e: &ApiFailure) -> String {
     if e.code == 404 && e.details_kind == "namespaces" {
         format!(
             " (namespace {} does not exist and the input does not create it)",
@@ -346,6 +354,12 @@ fn new_namespace_hint(e: &ApiFailure) -> String {
 
 /// Classifies a failed dry run.
 fn failure(id: ObjectId, e: &ApiFailure, hint: &str) -> ObjectDiff {
+    failure_of("server-side apply dry run", id, e, hint)
+}
+
+/// Classifies a failed server-side apply (`what`: the request, for the error's message):
+/// a conflict, a required replacement, or an error.
+pub(crate) fn failure_of(what: &str, id: ObjectId, e: &ApiFailure, hint: &str) -> ObjectDiff {
     if e.code == 409 && e.reason == "Conflict" {
         let conflicts: Vec<Conflict> = e
             .causes
@@ -366,11 +380,7 @@ fn failure(id: ObjectId, e: &ApiFailure, hint: &str) -> ObjectDiff {
     if e.code == 422 && (immutable(&e.message) || e.causes.iter().any(|c| immutable(&c.2))) {
         return ObjectDiff::failed(id, Op::RequiresReplace, e.message.clone());
     }
-    ObjectDiff::failed(
-        id,
-        Op::Error,
-        format!("server-side apply dry run: {e}{hint}"),
-    )
+    ObjectDiff::failed(id, Op::Error, format!("{what}: {e}{hint}"))
 }
 
 /// The first `"quoted"` word of `s`.
@@ -411,76 +421,57 @@ fn finish(
     }
 }
 
-/// Lists the inventory's objects in the touched namespaces (and cluster-scoped kinds) that the
-/// input no longer renders. Objects with an owner (a ReplicaSet of a Deployment copies the pod
-/// template's labels) are the owner's business and never listed.
+/// Lists the ApplySet's members that the input no longer renders, as `apply --prune` finds
+/// them (`cluster::prune`).
 async fn prune(
     cluster: &Cluster,
-    inventories: &[String],
+    parent: &crate::cluster::applyset::Parent,
+    inventory: &str,
+    objects: &[Value],
     rendered: &BTreeSet<(String, String, Option<String>, String)>,
-    touched: &BTreeSet<String>,
     settings: &Settings,
     plan: &mut Plan,
 ) {
-    let selector = match inventories {
-        [one] => format!("{INVENTORY}={one}"),
-        many => format!("{INVENTORY} in ({})", many.join(",")),
-    };
-    let kinds: Vec<Kind> = cluster.listable_kinds().cloned().collect();
-    let lists: Vec<(Kind, Result<Vec<Value>, ApiFailure>)> = stream::iter(kinds)
-        .map(|k| {
-            let selector = selector.clone();
-            async move {
-                let r = cluster.list(&k, &selector).await;
-                (k, r)
-            }
-        })
-        .buffered(settings.concurrency.max(1))
-        .collect()
-        .await;
-    let mut seen = BTreeSet::new();
-    let mut found = Vec::new();
-    for (kind, result) in lists {
-        let items = match result {
-            Ok(items) => items,
-            // Kinds this user may not list cannot hold what we applied.
-            Err(e) if matches!(e.code, 403..=405) => continue,
-            Err(e) => {
-                plan.errors.push(format!(
-                    "--prune: listing {} {}: {e}",
-                    kind.resource.api_version, kind.resource.plural
-                ));
-                continue;
-            }
-        };
-        for item in items {
-            let meta = &item["metadata"];
-            let owned = meta["ownerReferences"]
-                .as_array()
-                .is_some_and(|o| !o.is_empty());
-            let id = ObjectId::of(&item);
-            let in_scope = id.namespace.as_ref().is_none_or(|ns| touched.contains(ns));
-            let uid = meta["uid"].as_str().unwrap_or_default().to_string();
-            if owned
-                || !in_scope
-                || !settings.selects(&item)
-                || !meta["deletionTimestamp"].is_null()
-                || rendered.contains(&key(&id))
-                || !seen.insert((key(&id), uid))
-            {
-                continue;
-            }
-            let namespace = is_namespace(&id);
-            let mut d = finish(id, Some(item), None, settings);
-            if namespace {
-                d.notes
-                    .push("deleting a Namespace deletes every object in it".into());
-            }
-            found.push(d);
+    use crate::cluster::{applyset, prune};
+    // What the live parent records widens the search (read only: whoever manages it).
+    let mut recorded = None;
+    if let Some(kind) = cluster.kind("v1", parent.kind.kind()) {
+        match cluster
+            .get(kind, Some(&parent.namespace), &parent.name)
+            .await
+        {
+            Ok(live) => match applyset::check_parent(parent, live.as_ref(), true) {
+                Ok(r) => recorded = r,
+                Err(e) => plan.errors.push(format!("--prune: {e}")),
+            },
+            Err(e) => plan.errors.push(format!(
+                "--prune: reading the ApplySet parent {}: {e}",
+                parent.describe()
+            )),
         }
     }
-    found.sort_by(|a, b| a.id.cmp(&b.id));
-    plan.objects.extend(found);
+    let scope = prune::Scope::new(
+        parent.id(),
+        inventory.to_string(),
+        objects,
+        recorded.as_ref(),
+        settings.prune_namespaces,
+    );
+    let (found, errors) = prune::candidates(cluster, &scope, settings.concurrency).await;
+    plan.errors.extend(errors);
+    for item in found {
+        let id = ObjectId::of(&item);
+        if rendered.contains(&key(&id)) || !settings.selects(&item) {
+            continue;
+        }
+        let namespace = is_namespace(&id);
+        let mut d = finish(id, Some(item), None, settings);
+        if namespace {
+            d.notes
+                .push("deleting a Namespace deletes every object in it".into());
+        }
+        plan.objects.push(d);
+    }
 }
 
 #[cfg(test)]

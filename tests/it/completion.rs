@@ -317,6 +317,7 @@ fn manual_pages_render() {
         "check",
         "diff",
         "fn",
+        "apply",
         "kustomize-plugin",
         "kustomize-plugins",
         "kinds",

@@ -671,7 +671,25 @@ fn prune_lists_what_left_the_inventory() {
         "apiVersion: apps/v1\nkind: ReplicaSet\nmetadata:\n  name: web-123\n  namespace: default\n  labels: {nixernetes.io/inventory: shop, app: web}\n  ownerReferences: [{apiVersion: apps/v1, kind: Deployment, name: web, uid: u1, controller: true}]\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: web, image: nginx}]}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: elsewhere}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: far, namespace: elsewhere, labels: {nixernetes.io/inventory: shop}}\n",
     );
     let (src, _) = input(&c, "now", &format!("{inventory}{APP}"));
+    // Namespaces only with --prune-namespaces (as apply --prune deletes them).
     let out = ours(&c, &[src.to_str().unwrap(), "--prune", "-o", "json"], &[]);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(!report["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|o| o["op"] == "delete" && o["kind"] == "Namespace"));
+    let out = ours(
+        &c,
+        &[
+            src.to_str().unwrap(),
+            "--prune",
+            "--prune-namespaces",
+            "-o",
+            "json",
+        ],
+        &[],
+    );
     assert_eq!(code(&out), 1, "{}", text(&out).1);
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_report_schema(&report);
@@ -703,9 +721,13 @@ fn prune_lists_what_left_the_inventory() {
         json!(["deleting a Namespace deletes every object in it"])
     );
     assert!(!String::from_utf8_lossy(&out.stdout).contains("hunter2"));
-    // Without --prune nothing is listed.
+    // Without --prune nothing is listed (the seed predates ApplySets: the rendered objects
+    // only gain their applyset.kubernetes.io/part-of label).
     let out = ours(&c, &[src.to_str().unwrap(), "-o", "json"], &[]);
-    assert_eq!(code(&out), 0, "{}", text(&out).1);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    for o in report["objects"].as_array().unwrap() {
+        assert_eq!(o["op"], "update", "{o}");
+    }
 }
 
 /// Every output format, with a Secret that changes, one that is new in a new namespace, one
@@ -945,6 +967,23 @@ fn cross_check_prune() {
     );
     let inventory = "apiVersion: nixernetes.io/v1alpha1\nkind: PlatformDefaults\nmetadata: {name: p}\nspec: {inventory: shop}\n---\n";
     let (src, rendered) = input(&c, "now", &format!("{inventory}{APP}"));
+    // Ours applies (and so diffs) the members with their ApplySet label: kubectl gets it too.
+    let id = nixernetes::cluster::applyset::Parent {
+        kind: nixernetes::cluster::applyset::ParentKind::Secret,
+        name: "shop".into(),
+        namespace: "default".into(),
+    }
+    .id();
+    let docs = nixernetes::yaml::parse_stream(&std::fs::read_to_string(&rendered).unwrap())
+        .unwrap()
+        .into_iter()
+        .map(|mut d| {
+            nixernetes::cluster::applyset::label_member(&mut d.value, &id).unwrap();
+            d.value
+        });
+    let mut labelled = Vec::new();
+    nixernetes::yaml::write_stream(&mut labelled, docs).unwrap();
+    std::fs::write(&rendered, labelled).unwrap();
     let (k_code, k_dirs, k_err) = kubectl_diff(
         &c,
         &rendered,

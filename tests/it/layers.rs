@@ -19,6 +19,7 @@ const LAYERS: &[&[&str]] = &[
     &["engine"],
     &["report", "cluster", "docs"],
     &["diff"],
+    &["apply"],
     &["cli"],
 ];
 

@@ -29,7 +29,7 @@ fn try_it_block() -> String {
         .and_then(|b| b.strip_suffix("```"))
         .expect("the try-it markers hold one ```sh block");
     assert!(
-        body.contains("kubectl apply") && body.contains("kubectl nixernetes diff"),
+        body.contains("kubectl nixernetes apply") && body.contains("kubectl nixernetes diff"),
         "{body}"
     );
     body.to_string()
@@ -72,11 +72,11 @@ fn the_readme_try_it_commands_work_as_written() {
         "the README's try-it block failed ({}):\n{script}\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
         out.status
     );
-    // kubectl applied every object, the Namespace and the operator kinds among them.
+    // apply created every object, the Namespace and the operator kinds among them.
     for applied in [
-        "namespace/chat serverside-applied",
-        "cluster.postgresql.cnpg.io/chat-db serverside-applied",
-        "kafka.kafka.strimzi.io/events serverside-applied",
+        "v1 Namespace chat created\n",
+        "postgresql.cnpg.io/v1 Cluster chat/chat-db created\n",
+        " Kafka chat/events created\n",
     ] {
         assert!(stdout.contains(applied), "{applied}\n{stdout}");
     }

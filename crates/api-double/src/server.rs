@@ -446,10 +446,30 @@ fn resource(
         return Reply::error(&ApiError::no_route());
     };
     let pairs = query_pairs(query);
-    let opts = match write_options(&pairs, headers) {
+    let mut opts = match write_options(&pairs, headers) {
         Ok(o) => o,
         Err(e) => return Reply::error(&e),
     };
+    // A DELETE may carry its options as a DeleteOptions body (client-go and kube-rs send
+    // `{"dryRun": ["All"], "propagationPolicy": …}` there); the API server reads both.
+    if method == "DELETE" && !body.is_empty() {
+        match serde_json::from_slice::<Value>(body) {
+            Ok(o) => match o["dryRun"].as_array().map(|a| a.as_slice()) {
+                None | Some([]) => {}
+                Some([v]) if v == "All" => opts.dry_run = true,
+                Some(other) => {
+                    return Reply::error(&ApiError::bad_request(format!(
+                        "dryRun: Unsupported value: {other:?}: supported values: \"All\""
+                    )))
+                }
+            },
+            Err(e) => {
+                return Reply::error(&ApiError::bad_request(format!(
+                    "the DeleteOptions body is not JSON: {e}"
+                )))
+            }
+        }
+    }
     let ns = t.namespace.as_deref();
     let store = &mut st.store;
     let sub = t.subresource.as_deref();

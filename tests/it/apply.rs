@@ -1,0 +1,446 @@
+//! `kubectl nixernetes apply` against the API-server double: outcomes and exit codes, the order
+//! of the writes (Namespaces and CRDs first, a CRD established before its objects), failures
+//! that never stop the others, ApplySet parent and labels, `--prune` (and `diff --prune` finding
+//! the same candidates), the interoperation with the real `kubectl apply --prune --applyset`,
+//! and `--wait` for a Deployment that rolls out and one that never does.
+
+use crate::common;
+use crate::diff::code;
+use api_double::Options;
+use common::cluster::Cluster;
+use common::kubectl_available;
+use nixernetes::cluster::applyset;
+use serde_json::json;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_kubectl-nixernetes");
+
+fn run(c: &Cluster, sub: &str, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .arg(sub)
+        .arg("--kubeconfig")
+        .arg(c.kubeconfig())
+        .args(args)
+        .env("HOME", c.dir.path())
+        .env_remove("KUBECONFIG")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run kubectl-nixernetes")
+}
+
+fn out(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+const CRD: &str = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: widgets.example.com}\nspec:\n  group: example.com\n  scope: Namespaced\n  names: {kind: Widget, plural: widgets, singular: widget, listKind: WidgetList}\n  versions:\n  - name: v1\n    served: true\n    storage: true\n    schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}\n";
+
+fn cm(name: &str, ns: &str) -> String {
+    format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {name}, namespace: {ns}}}\ndata: {{x: \"1\"}}\n")
+}
+
+/// A namespace, a CRD and an object of its kind, and two ConfigMaps, written in an order that
+/// puts the custom object first.
+fn platform(extra: &str) -> String {
+    format!(
+        "apiVersion: example.com/v1\nkind: Widget\nmetadata: {{name: w1, namespace: shop}}\nspec: {{size: 3}}\n---\n{}---\n{CRD}---\napiVersion: v1\nkind: Namespace\nmetadata: {{name: shop}}\n---\n{}{extra}",
+        cm("a", "shop"),
+        cm("b", "shop")
+    )
+}
+
+fn parent_id(name: &str, ns: &str) -> String {
+    applyset::Parent {
+        kind: applyset::ParentKind::Secret,
+        name: name.into(),
+        namespace: ns.into(),
+    }
+    .id()
+}
+
+#[test]
+fn applies_in_order_and_reports_each_object() {
+    let c = Cluster::new();
+    let src = c.file("in.yaml", &platform(""));
+    let s = src.to_str().unwrap();
+    let o = run(&c, "apply", &[s, "--inventory", "app", "-n", "shop"]);
+    let (stdout, stderr) = out(&o);
+    assert_eq!(code(&o), 0, "{stderr}");
+    assert_eq!(
+        stdout,
+        "v1 Namespace shop created\napiextensions.k8s.io/v1 CustomResourceDefinition widgets.example.com created\nv1 ConfigMap shop/a created\nv1 ConfigMap shop/b created\nexample.com/v1 Widget shop/w1 created\n"
+    );
+    assert_eq!(stderr, "5 created, 0 unchanged\n");
+    // Writes: namespace and CRD, then the parent, then the rest; every write under our manager.
+    let writes: Vec<String> = c
+        .double
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "PATCH")
+        .map(|r| {
+            assert_eq!(r.query_param("fieldManager").as_deref(), Some("nixernetes"));
+            r.path
+        })
+        .collect();
+    let at = |p: &str| writes.iter().position(|w| w.ends_with(p)).unwrap();
+    assert!(at("/namespaces/shop") < at("/secrets/app"));
+    assert!(at("customresourcedefinitions/widgets.example.com") < at("/secrets/app"));
+    assert!(at("/secrets/app") < at("/widgets/w1") && at("/secrets/app") < at("/configmaps/a"));
+    // Members carry the applyset label; the parent is kubectl's.
+    let id = parent_id("app", "shop");
+    let a = c.double.get("v1", "ConfigMap", Some("shop"), "a").unwrap();
+    assert_eq!(a["metadata"]["labels"][applyset::PART_OF], id.as_str());
+    let p = c.double.get("v1", "Secret", Some("shop"), "app").unwrap();
+    assert_eq!(p["metadata"]["labels"][applyset::ID], id.as_str());
+    assert_eq!(
+        p["metadata"]["annotations"][applyset::GROUP_KINDS],
+        "ConfigMap,CustomResourceDefinition.apiextensions.k8s.io,Namespace,Widget.example.com"
+    );
+    assert_eq!(
+        p["metadata"]["annotations"][applyset::TOOLING],
+        format!("nixernetes/v{}", nixernetes::VERSION).as_str()
+    );
+    // Again: nothing changes, no diff either.
+    let o = run(&c, "apply", &[s, "--inventory", "app", "-n", "shop"]);
+    assert_eq!(code(&o), 0);
+    assert_eq!(out(&o).1, "5 unchanged\n");
+    let o = run(
+        &c,
+        "diff",
+        &[s, "--inventory", "app", "-n", "shop", "--prune"],
+    );
+    assert_eq!(code(&o), 0, "{}", out(&o).1);
+    // A change is "configured".
+    let changed = platform("").replace("size: 3", "size: 4");
+    let src2 = c.file("in2.yaml", &changed);
+    let o = run(
+        &c,
+        "apply",
+        &[src2.to_str().unwrap(), "--inventory", "app", "-n", "shop"],
+    );
+    assert!(out(&o)
+        .0
+        .contains("example.com/v1 Widget shop/w1 configured\n"));
+    assert_eq!(out(&o).1, "1 configured, 4 unchanged\n");
+}
+
+#[test]
+fn failures_never_stop_the_others() {
+    let c = Cluster::new();
+    // Another manager owns data.x of b; c is in a namespace nobody creates.
+    crate::diff::seed(
+        &c,
+        "kubectl",
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b, namespace: shop}\ndata: {x: \"2\"}\n",
+    );
+    let input = format!(
+        "{}---\n{}---\n{}",
+        cm("a", "shop"),
+        cm("b", "shop"),
+        cm("c", "nowhere")
+    );
+    let src = c.file("in.yaml", &input);
+    let s = src.to_str().unwrap();
+    let o = run(&c, "apply", &[s]);
+    let (stdout, stderr) = out(&o);
+    assert_eq!(code(&o), 2, "{stderr}");
+    assert_eq!(stdout, "v1 ConfigMap shop/a created\n");
+    assert!(
+        stderr.contains("v1 ConfigMap shop/b: conflict: .data.x owned by \"kubectl\""),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("v1 ConfigMap nowhere/c: error: server-side apply: NotFound (404)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("namespace nowhere does not exist and the input does not create it"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.ends_with("1 created, 0 unchanged, 1 conflict, 1 error\n"),
+        "{stderr}"
+    );
+    // --force-conflicts takes the field over.
+    let o = run(&c, "apply", &[s, "--force-conflicts", "-l", "x!=y"]);
+    assert!(
+        out(&o).0.contains("v1 ConfigMap shop/b configured"),
+        "{}",
+        out(&o).1
+    );
+    // A dry run writes nothing.
+    let before = c.double.with_store(|s| s.resource_version());
+    let o = run(&c, "apply", &["missing.yaml"]);
+    assert_eq!(code(&o), 2);
+    let d = c.file("d.yaml", &cm("d", "shop"));
+    for mode in ["server", "client"] {
+        let o = run(
+            &c,
+            "apply",
+            &[d.to_str().unwrap(), &format!("--dry-run={mode}")],
+        );
+        assert_eq!(code(&o), 0, "{}", out(&o).1);
+        assert_eq!(
+            out(&o).0,
+            format!("v1 ConfigMap shop/d created ({mode} dry run)\n")
+        );
+    }
+    assert_eq!(c.double.with_store(|s| s.resource_version()), before);
+}
+
+#[test]
+fn prune_deletes_what_left_the_set_and_diff_shows_the_same() {
+    let c = Cluster::new();
+    // Owned by another object, of another applyset, and a legacy member (old label only).
+    let id = parent_id("app", "shop");
+    let src = c.file(
+        "in.yaml",
+        &platform("---\napiVersion: v1\nkind: Namespace\nmetadata: {name: old}\n"),
+    );
+    let o = run(
+        &c,
+        "apply",
+        &[src.to_str().unwrap(), "--inventory", "app", "-n", "shop"],
+    );
+    assert_eq!(code(&o), 0, "{}", out(&o).1);
+    crate::diff::seed(
+        &c,
+        "someone",
+        &format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: owned\n  namespace: shop\n  labels: {{{}: {id}}}\n  ownerReferences: [{{apiVersion: v1, kind: ConfigMap, name: a, uid: u1}}]\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: theirs\n  namespace: shop\n  labels: {{{}: applyset-other-v1, nixernetes.io/inventory: app}}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: legacy\n  namespace: shop\n  labels: {{nixernetes.io/inventory: app}}\n", applyset::PART_OF, applyset::PART_OF),
+    );
+    // b and the Namespace old leave the input.
+    let now = platform("").replace(&cm("b", "shop"), "");
+    let now = c.file("now.yaml", &now);
+    let n = now.to_str().unwrap();
+    let args = [n, "--inventory", "app", "-n", "shop", "--prune"];
+    let o = run(&c, "diff", &[&args[..], &["-o", "summary"]].concat());
+    assert_eq!(code(&o), 1, "{}", out(&o).1);
+    let (summary, _) = out(&o);
+    assert!(
+        summary.contains("ConfigMap  b ") && summary.contains("ConfigMap  legacy"),
+        "{summary}"
+    );
+    assert!(
+        !summary.contains("owned") && !summary.contains("theirs") && !summary.contains("old"),
+        "{summary}"
+    );
+    let o = run(&c, "apply", &args);
+    let (stdout, stderr) = out(&o);
+    assert_eq!(code(&o), 0, "{stderr}");
+    assert!(
+        stdout.ends_with("v1 ConfigMap shop/b pruned\nv1 ConfigMap shop/legacy pruned\n"),
+        "{stdout}"
+    );
+    for gone in ["b", "legacy"] {
+        assert!(c
+            .double
+            .get("v1", "ConfigMap", Some("shop"), gone)
+            .is_none());
+    }
+    for kept in ["owned", "theirs"] {
+        assert!(c
+            .double
+            .get("v1", "ConfigMap", Some("shop"), kept)
+            .is_some());
+    }
+    assert!(c.double.get("v1", "Namespace", None, "old").is_some());
+    // --prune-namespaces: the namespace goes too, with a note.
+    let o = run(&c, "apply", &[&args[..], &["--prune-namespaces"]].concat());
+    assert!(
+        out(&o)
+            .0
+            .contains("v1 Namespace old pruned (deleting a Namespace deletes every object in it)"),
+        "{}",
+        out(&o).0
+    );
+    assert!(c.double.get("v1", "Namespace", None, "old").is_none());
+    // The parent records the new set only.
+    let p = c.double.get("v1", "Secret", Some("shop"), "app").unwrap();
+    assert_eq!(
+        p["metadata"]["annotations"][applyset::GROUP_KINDS],
+        "ConfigMap,CustomResourceDefinition.apiextensions.k8s.io,Namespace,Widget.example.com"
+    );
+}
+
+/// The real kubectl and we keep ApplySets the same way: the same id for the same parent, our
+/// prune deletes what kubectl applied into its set once we adopt it, and kubectl refuses to
+/// change a set we manage (as the KEP says a tool must), naming us.
+#[test]
+fn interoperates_with_kubectl_applysets() {
+    if !kubectl_available() {
+        return;
+    }
+    let c = Cluster::new();
+    crate::diff::seed(
+        &c,
+        "kubectl",
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n",
+    );
+    let k = c.file(
+        "k.yaml",
+        &format!("{}---\n{}", cm("a", "shop"), cm("k-only", "shop")),
+    );
+    let first = kubectl_applyset(&c, k.to_str().unwrap());
+    assert!(first.status.success(), "{}", out(&first).1);
+    let p = c.get_json(&["secret", "app", "-n", "shop"]);
+    let id = parent_id("app", "shop");
+    assert_eq!(
+        p["metadata"]["labels"][applyset::ID],
+        id.as_str(),
+        "kubectl's id is ours"
+    );
+    assert!(p["metadata"]["annotations"][applyset::TOOLING]
+        .as_str()
+        .unwrap()
+        .starts_with("kubectl/"));
+    let member = c.get_json(&["configmap", "k-only", "-n", "shop"]);
+    assert_eq!(member["metadata"]["labels"][applyset::PART_OF], id.as_str());
+    // Ours: refused (kubectl's set), then adopted, pruning kubectl's member.
+    let ours = c.file("ours.yaml", &cm("a", "shop"));
+    let o_args = [
+        ours.to_str().unwrap(),
+        "--inventory",
+        "app",
+        "-n",
+        "shop",
+        "--prune",
+    ];
+    let o = run(&c, "apply", &o_args);
+    assert_eq!(code(&o), 2);
+    assert!(
+        out(&o).1.contains("is managed by \"kubectl/"),
+        "{}",
+        out(&o).1
+    );
+    assert!(c
+        .double
+        .get("v1", "ConfigMap", Some("shop"), "k-only")
+        .is_some());
+    let o = run(&c, "diff", &[&o_args[..], &["-o", "summary"]].concat());
+    assert!(
+        out(&o).0.contains("k-only"),
+        "diff --prune sees kubectl's member: {}",
+        out(&o).0
+    );
+    let o = run(&c, "apply", &[&o_args[..], &["--adopt-applyset"]].concat());
+    assert_eq!(code(&o), 0, "{}", out(&o).1);
+    assert!(
+        out(&o).0.contains("v1 ConfigMap shop/k-only pruned"),
+        "{}",
+        out(&o).0
+    );
+    let listed = c.ok(&[
+        "get",
+        "configmaps",
+        "-n",
+        "shop",
+        "-l",
+        &format!("{}={id}", applyset::PART_OF),
+        "-o",
+        "name",
+    ]);
+    assert_eq!(
+        listed, "configmap/a\n",
+        "kubectl sees our members by the label"
+    );
+    // kubectl now refuses the set: we manage it.
+    let again = kubectl_applyset(&c, k.to_str().unwrap());
+    assert!(!again.status.success());
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        err.contains("managed by tooling \"nixernetes\" instead of \"kubectl\""),
+        "{err}"
+    );
+    // kubectl's server dry-run delete leaves the object (the double reads DeleteOptions).
+    c.ok(&["delete", "configmap", "a", "-n", "shop", "--dry-run=server"]);
+    assert!(c.double.get("v1", "ConfigMap", Some("shop"), "a").is_some());
+}
+
+/// `kubectl apply --server-side --prune --applyset=app -n shop -f FILE` (ApplySets are alpha
+/// in kubectl 1.32: `KUBECTL_APPLYSET=true` turns the flag on).
+fn kubectl_applyset(c: &Cluster, file: &str) -> Output {
+    Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(c.kubeconfig())
+        .arg("--cache-dir")
+        .arg(c.dir.path().join("cache"))
+        .args([
+            "apply",
+            "--server-side",
+            "-n",
+            "shop",
+            "--prune",
+            "--applyset=app",
+            "-f",
+            file,
+        ])
+        .env("HOME", c.dir.path())
+        .env("KUBECTL_APPLYSET", "true")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run kubectl")
+}
+
+const DEPLOY: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: NAME, namespace: default}\nspec:\n  replicas: 2\n  selector: {matchLabels: {app: NAME}}\n  template:\n    metadata: {labels: {app: NAME}}\n    spec: {containers: [{name: c, image: nginx:1.27}]}\n";
+
+#[test]
+fn wait_for_rollouts() {
+    let c = Cluster::start(Options::default());
+    let src = c.file("d.yaml", &DEPLOY.replace("NAME", "web"));
+    let s = src.to_str().unwrap();
+    // Status arrives after a while, as from a controller.
+    let double = &c.double;
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            std::thread::sleep(Duration::from_millis(1500));
+            double
+                .with_store(|st| set_status(st, "web"))
+                .expect("status");
+        });
+        let o = run(&c, "apply", &[s, "--wait=20s"]);
+        assert_eq!(code(&o), 0, "{}", out(&o).1);
+        assert!(out(&o).1.ends_with("1 of 1 rolled out\n"), "{}", out(&o).1);
+    });
+    // One that never rolls out: exit 1 after the timeout, saying what it waited for.
+    let never = c.file("n.yaml", &DEPLOY.replace("NAME", "never"));
+    let start = std::time::Instant::now();
+    let o = run(&c, "apply", &[never.to_str().unwrap(), "--wait=1s"]);
+    assert_eq!(code(&o), 1, "{}", out(&o).1);
+    assert!(start.elapsed() < Duration::from_secs(15));
+    let err = out(&o).1;
+    assert!(
+        err.contains("apps/v1 Deployment default/never: not rolled out after 1s: waiting for deployment spec update to be observed"),
+        "{err}"
+    );
+    assert!(err.ends_with("0 of 1 rolled out\n"), "{err}");
+    // A wait with a bad duration is a usage error.
+    let o = run(&c, "apply", &[s, "--wait=soon"]);
+    assert_eq!(code(&o), 2);
+}
+
+fn set_status(st: &mut api_double::Store, name: &str) -> Result<(), String> {
+    let body = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": "default"},
+        "status": {"observedGeneration": 1, "replicas": 2, "updatedReplicas": 2, "readyReplicas": 2, "availableReplicas": 2}});
+    let rt = st
+        .registry
+        .by_kind("apps/v1", "Deployment")
+        .expect("deployments")
+        .clone();
+    st.patch(
+        &rt,
+        Some("default"),
+        name,
+        api_double::PatchType::Merge,
+        body.to_string().as_bytes(),
+        Some("status"),
+        &api_double::WriteOptions {
+            field_manager: Some("kube-controller-manager".into()),
+            ..Default::default()
+        },
+    )
+    .map(|_| ())
+    .map_err(|e| format!("{e:?}"))
+}
