@@ -269,9 +269,6 @@ pub fn take(
         }
     }
     let mut set = UserKinds::default();
-    if has_errors(findings) {
-        return (inputs, set);
-    }
     let engine = set.engine.get_or_init(engine);
     let mut compiled = Vec::new();
     for i in used {
@@ -282,9 +279,15 @@ pub fn take(
     set.kinds = compiled;
     // The self-test: one synthesized minimal instance of each kind renders.
     if !has_errors(findings) {
-        for k in &set.kinds {
+        let mut passed = Vec::with_capacity(set.kinds.len());
+        for k in std::mem::take(&mut set.kinds) {
+            let before = findings.len();
             k.self_test(&set, findings);
+            if !has_errors(&findings[before..]) {
+                passed.push(k);
+            }
         }
+        set.kinds = passed;
     }
     (inputs, set)
 }
@@ -878,7 +881,7 @@ impl UserKind {
         let mut pattern_problems = Vec::new();
         schema::patterns(&self.schema, &defaulted, "", &mut pattern_problems);
         for (path, message) in pattern_problems {
-            if !bad.iter().any(|b| path.starts_with(b.as_str())) {
+            if !bad.iter().any(|b| under(&path, b)) {
                 bad.push(path.clone());
                 errors.push(Finding::error(message).about(res).field(path));
             }
@@ -888,9 +891,10 @@ impl UserKind {
             for e in failed.into_vec() {
                 let path = e.field_path.trim_start_matches('.').to_string();
                 // A rule over a field that is already wrong says nothing new.
-                if bad.iter().any(|b| {
-                    path.starts_with(b.as_str()) || b.starts_with(&path) && !path.is_empty()
-                }) {
+                if bad
+                    .iter()
+                    .any(|b| under(&path, b) || !path.is_empty() && under(b, &path))
+                {
                     continue;
                 }
                 let f = Finding::error(e.message).about(res);
@@ -1126,6 +1130,12 @@ impl UserKind {
             self.line_of(&field)
         )
     }
+}
+
+/// Whether field `path` is `prefix` or below it.
+fn under(path: &str, prefix: &str) -> bool {
+    path.strip_prefix(prefix)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
 }
 
 enum PathPart<'a> {
