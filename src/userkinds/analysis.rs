@@ -176,7 +176,8 @@ mod tests {
         let r = parse("has(self.spec.host) ? [self.spec.host] : []");
         assert!(r.chains.contains(&vec!["spec".into(), "host".into()]));
         assert!(r.guarded.contains(&vec!["spec".into(), "host".into()]));
-        let r = parse("self.spec.?host.orValue('x') + web.status.x + schema.spec['a']");
+        let r =
+            parse("(has(self.spec.host) ? self.spec.host : 'x') + web.status.x + schema.spec['a']");
         assert!(
             r.guarded.contains(&vec!["spec".into(), "host".into()]),
             "{r:?}"
@@ -189,7 +190,7 @@ mod tests {
 
     #[test]
     fn chains_are_checked_against_the_schema() {
-        let root = json!({"type": "object", "properties": {"spec": {"type": "object", "required": ["image"], "properties": {
+        let root = json!({"type": "object", "required": ["spec"], "properties": {"spec": {"type": "object", "required": ["image"], "properties": {
             "image": {"type": "string"}, "replicas": {"type": "integer", "default": 2}, "host": {"type": "string"},
             "labels": {"type": "object", "additionalProperties": {"type": "string"}}}}}});
         let c = |p: &[&str]| p.iter().map(|s| s.to_string()).collect::<Vec<_>>();

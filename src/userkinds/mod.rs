@@ -736,7 +736,7 @@ fn compile(
                 Err(why) => findings.push(err(field.clone(), format!("`{}`: {why}", e.text))),
                 Ok(Some(optional)) => findings.push(
                     Finding::warning(format!(
-                        "`{}` reads self.{optional}, which is optional with no default: an instance without it fails to render; guard the read (has(self.{optional}) ? … : …, or `?.` with orValue) or give the field a default",
+                        "`{}` reads self.{optional}, which is optional with no default: an instance without it fails to render; guard the read (has(self.{optional}) ? … : …) or give the field a default",
                         e.text
                     ))
                     .about(res)
@@ -1165,18 +1165,16 @@ fn check_child(child: &Value) -> Result<(), String> {
     let Some(map) = child.as_object() else {
         return Err("a template must give an object".into());
     };
+    let text = |v: Option<&Value>| v.and_then(Value::as_str).is_some_and(|s| !s.is_empty());
     for key in ["apiVersion", "kind"] {
-        if !map
-            .get(key)
-            .is_some_and(|v| v.as_str().is_some_and(|s| !s.is_empty()))
-        {
+        if !text(map.get(key)) {
             return Err(format!(
                 "the object has no {key}: every template gives apiVersion, kind and metadata.name"
             ));
         }
     }
     let name = map.get("metadata").and_then(|m| m.get("name"));
-    if !name.is_some_and(|v| v.as_str().is_some_and(|s| !s.is_empty())) {
+    if !text(name) {
         return Err("the object has no metadata.name".into());
     }
     Ok(())
