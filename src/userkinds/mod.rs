@@ -87,6 +87,11 @@ pub struct ResourceSpec {
     pub for_each: Vec<BTreeMap<String, String>>,
 }
 
+/// The JSON Schema (draft 2020-12) of a `KindDefinition`'s `spec`, for editors and tests.
+pub fn spec_schema() -> Value {
+    crate::schema::spec_schema(<DefinitionSpec as schemars::JsonSchema>::json_schema).to_value()
+}
+
 /// Keys of kro's resources that only a controller can honour.
 const CONTROLLER_ONLY: &[&str] = &["readyWhen", "externalRef"];
 
@@ -417,9 +422,7 @@ fn read(
     let spec: DefinitionSpec = match serde_path_to_error::deserialize(&spec_value) {
         Ok(s) => s,
         Err(e) => {
-            let schema =
-                crate::schema::spec_schema(<DefinitionSpec as schemars::JsonSchema>::json_schema)
-                    .to_value();
+            let schema = spec_schema();
             let problems = crate::schema::validate_at(&schema, &spec_value, "spec");
             if problems.is_empty() {
                 findings.push(err(

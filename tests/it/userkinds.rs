@@ -5,7 +5,7 @@
 use super::common::{golden, run_binary, run_binary_with};
 
 const KINDS: &str = "examples/extending/kinds/";
-const CART: &str = "examples/extending/apps/cart.yaml";
+const CART: &str = "examples/extending/apps/checkout.yaml";
 const TEST_KINDS: &str = "tests/userkinds/kinds.yaml";
 
 fn objects(stdout: &str) -> Vec<serde_json::Value> {
@@ -27,7 +27,7 @@ fn shop_service_composes_the_built_in_kinds() {
     assert_eq!(out.status, 0, "{}", out.stderr);
     let mut failures = Vec::new();
     golden(
-        std::path::Path::new("examples/extending/apps/cart.expected.yaml"),
+        std::path::Path::new("tests/userkinds/checkout.expected.yaml"),
         &out.stdout,
         &mut failures,
     );
@@ -37,13 +37,16 @@ fn shop_service_composes_the_built_in_kinds() {
     assert_eq!(hpa[0]["spec"]["minReplicas"], 4);
     assert_eq!(hpa[0]["spec"]["maxReplicas"], 10);
     let route = of_kind(&objs, "HTTPRoute");
-    assert_eq!(route[0]["spec"]["hostnames"][0], "cart.shop.example.com");
+    assert_eq!(
+        route[0]["spec"]["hostnames"][0],
+        "checkout.shop.example.com"
+    );
     // The NetworkPolicy pass covers the composed kinds: the app reaches its database.
     let policies: Vec<&str> = of_kind(&objs, "NetworkPolicy")
         .iter()
         .map(|p| p["metadata"]["name"].as_str().unwrap())
         .collect();
-    for p in ["default-deny", "allow-dns", "cart-db-cnpg"] {
+    for p in ["default-deny", "allow-dns", "checkout-db-cnpg"] {
         assert!(policies.contains(&p), "{policies:?}");
     }
     let cluster = of_kind(&objs, "Cluster");
@@ -56,7 +59,7 @@ fn shop_service_composes_the_built_in_kinds() {
         if source == "policy-generation/shop" {
             continue;
         }
-        assert_eq!(source, "ShopService/shop/cart", "{o}");
+        assert_eq!(source, "ShopService/shop/checkout", "{o}");
         if o["metadata"]["labels"]["nixernetes.io/framework"] != "policy-generation" {
             assert_eq!(
                 o["metadata"]["labels"]["nixernetes.io/module"], "acme-shop",
