@@ -31,6 +31,7 @@ pub mod schema;
 pub mod settings;
 pub mod source;
 pub mod types;
+pub mod userkinds;
 pub mod validate;
 pub mod yaml;
 

@@ -102,6 +102,8 @@ pub struct Overrides {
     pub enforcement: Option<Enforcement>,
     /// Apply auto-fixes to pass-through objects too.
     pub fix: bool,
+    /// Paths of KindDefinitions (files or directories), read when the run starts.
+    pub kinds: Vec<String>,
 }
 
 /// Parses `KEY=VALUE` pairs.
@@ -123,6 +125,8 @@ pub struct Setting {
     pub name: &'static str,
     /// The command-line flag(s).
     pub flag: &'static str,
+    /// The Argo CD `plugin.env` variable when it is not derived from the name.
+    pub env_name: Option<&'static str>,
     /// The `PlatformDefaults` field that sets it in the input, if any.
     pub platform_defaults: Option<&'static str>,
     /// What it takes.
@@ -135,6 +139,9 @@ pub struct Setting {
 impl Setting {
     /// The Argo CD `plugin.env` variable: `ARGOCD_ENV_` and the name in upper snake case.
     pub fn env(&self) -> String {
+        if let Some(env) = self.env_name {
+            return env.to_string();
+        }
         let mut env = String::from("ARGOCD_ENV_");
         for c in self.name.chars() {
             if c.is_ascii_uppercase() {
@@ -156,6 +163,7 @@ impl Setting {
 pub static NAMESPACE: Setting = Setting {
     name: "namespace",
     flag: "-n, --namespace",
+    env_name: None,
     platform_defaults: Some("spec.namespace"),
     value: "a DNS label",
     description: "namespace of objects that name none (module resources default to `default`)",
@@ -168,6 +176,7 @@ pub static NAMESPACE: Setting = Setting {
 pub static INVENTORY: Setting = Setting {
     name: "inventory",
     flag: "--inventory",
+    env_name: None,
     platform_defaults: Some("spec.inventory"),
     value: "a label value",
     description: "inventory (apply set) name, stamped as label `nixernetes.io/inventory`",
@@ -180,6 +189,7 @@ pub static INVENTORY: Setting = Setting {
 pub static MONITORING_NAMESPACE: Setting = Setting {
     name: "monitoringNamespace",
     flag: "--monitoring-namespace",
+    env_name: None,
     platform_defaults: Some("spec.monitoring.namespace"),
     value: "a DNS label (default `monitoring`)",
     description: "namespace of the metrics scrapers: the generated NetworkPolicies let it reach the metrics ports",
@@ -192,6 +202,7 @@ pub static MONITORING_NAMESPACE: Setting = Setting {
 pub static KUBERNETES_VERSION: Setting = Setting {
     name: "kubernetesVersion",
     flag: "--kubernetes-version",
+    env_name: None,
     platform_defaults: Some("spec.kubernetesVersion"),
     value: "`1.31` to `1.37` (default `1.31`); quote it in YAML",
     description: "target Kubernetes minor: the APIs the output uses and what `stable-api-version` judges against",
@@ -204,6 +215,7 @@ pub static KUBERNETES_VERSION: Setting = Setting {
 pub static LABELS: Setting = Setting {
     name: "labels",
     flag: "--label",
+    env_name: None,
     platform_defaults: Some("spec.labels"),
     value: "`k=v` pairs, separated by commas or newlines (Argo CD: also a map or a list)",
     description: "labels for every emitted object",
@@ -216,6 +228,7 @@ pub static LABELS: Setting = Setting {
 pub static ANNOTATIONS: Setting = Setting {
     name: "annotations",
     flag: "--annotation",
+    env_name: None,
     platform_defaults: Some("spec.annotations"),
     value: "`k=v` pairs, separated by commas or newlines (Argo CD: also a map or a list)",
     description: "annotations for every emitted object",
@@ -228,6 +241,7 @@ pub static ANNOTATIONS: Setting = Setting {
 pub static PROFILE: Setting = Setting {
     name: "profile",
     flag: "--profile",
+    env_name: None,
     platform_defaults: Some("spec.podSecurity"),
     value: "`privileged`, `baseline` or `restricted`",
     description: "Pod Security profile pods are held to (default: from the level, else baseline)",
@@ -240,6 +254,7 @@ pub static PROFILE: Setting = Setting {
 pub static LEVEL: Setting = Setting {
     name: "level",
     flag: "--level",
+    env_name: None,
     platform_defaults: Some("spec.complianceLevel"),
     value: "`unrestricted`, `low`, `medium`, `high` or `restricted`",
     description: "compliance level; `medium` and above make restricted Pod Security, network policy coverage and compliance labels errors",
@@ -252,6 +267,7 @@ pub static LEVEL: Setting = Setting {
 pub static ENFORCEMENT: Setting = Setting {
     name: "enforcement",
     flag: "--enforcement, --enforce",
+    env_name: None,
     platform_defaults: Some("spec.enforcement"),
     value: "`enforce`, `audit` (default) or `off`",
     description: "what failing checks do: fail the run, report them as warnings, or nothing",
@@ -264,6 +280,7 @@ pub static ENFORCEMENT: Setting = Setting {
 pub static FIX: Setting = Setting {
     name: "fix",
     flag: "--fix",
+    env_name: None,
     platform_defaults: None,
     value: "`true` or `false`",
     description: "also apply the safe auto-fixes to pass-through objects",
@@ -276,6 +293,7 @@ pub static FIX: Setting = Setting {
 pub static TIMESTAMP: Setting = Setting {
     name: "timestamp",
     flag: "--timestamp",
+    env_name: None,
     platform_defaults: None,
     value: "`true` or `false`",
     description:
@@ -290,8 +308,52 @@ pub static TIMESTAMP: Setting = Setting {
     },
 };
 
+/// The environment variable that gives [`KINDS`] in every mode (`ARGOCD_ENV_NIXERNETES_KINDS`
+/// under Argo CD).
+pub const KINDS_ENV: &str = "NIXERNETES_KINDS";
+
+pub static KINDS: Setting = Setting {
+    name: "kinds",
+    flag: "--kinds",
+    env_name: Some("ARGOCD_ENV_NIXERNETES_KINDS"),
+    platform_defaults: None,
+    value: "paths of files or directories, separated by commas or newlines (Argo CD: also a list); also `NIXERNETES_KINDS`",
+    description: "KindDefinitions to load: your own kinds, which the input's instances expand through",
+    parse: |o, v| {
+        let given = match v {
+            Value::Array(items) => items.iter().map(text).collect::<Result<Vec<_>, _>>()?,
+            other => text(other)?
+                .split([',', '\n'])
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(str::to_string)
+                .collect(),
+        };
+        for path in given {
+            if path == "-" {
+                return Err("kinds are read from files and directories, not stdin (-): give their path".into());
+            }
+            if !o.kinds.contains(&path) {
+                o.kinds.push(path);
+            }
+        }
+        Ok(())
+    },
+};
+
+/// Lays the settings read from the process environment in every mode (`NIXERNETES_KINDS`)
+/// over `o`; the error names the variable.
+pub fn apply_environment(o: &mut Overrides) -> Result<(), String> {
+    match std::env::var(KINDS_ENV) {
+        Ok(v) if !v.trim().is_empty() => KINDS
+            .apply(o, &Value::String(v))
+            .map_err(|e| format!("{KINDS_ENV}: {e}")),
+        _ => Ok(()),
+    }
+}
+
 /// Every setting given outside the input, in the order the docs list them.
-pub static SETTINGS: [&Setting; 11] = [
+pub static SETTINGS: [&Setting; 12] = [
     &NAMESPACE,
     &INVENTORY,
     &MONITORING_NAMESPACE,
@@ -303,6 +365,7 @@ pub static SETTINGS: [&Setting; 11] = [
     &ENFORCEMENT,
     &FIX,
     &TIMESTAMP,
+    &KINDS,
 ];
 
 /// The setting called `name` (a ConfigMap key or Argo CD parameter).

@@ -96,6 +96,10 @@ pub fn run(args: &CheckArgs) -> i32 {
         return EXIT_USAGE;
     }
     let mut overrides = Overrides::default();
+    if let Err(e) = crate::settings::apply_environment(&mut overrides) {
+        print_findings(&[crate::finding::Finding::error(e)]);
+        return EXIT_USAGE;
+    }
     if let Err(e) = args.policy.apply_judging(&mut overrides) {
         print_findings(&e);
         return EXIT_USAGE;

@@ -132,6 +132,9 @@ pub fn process(text: &str) -> (Value, i32) {
         );
     }
     overrides.no_namespace_fallback = true;
+    if let Err(e) = settings::apply_environment(&mut overrides) {
+        findings.push(Finding::error(e));
+    }
     let out = engine::run(
         inputs,
         &Options {

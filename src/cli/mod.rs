@@ -175,6 +175,13 @@ pub struct PolicyFlags {
     /// Example: --rules rules/
     #[arg(long = "rules", value_name = "PATH")]
     pub rules: Vec<String>,
+    /// KindDefinitions (your own kinds, which instances in the input expand through): a file
+    /// or a directory; repeatable. Also read from NIXERNETES_KINDS (paths separated by commas)
+    /// and from the input itself.
+    ///
+    /// Example: --kinds kinds/
+    #[arg(long = "kinds", value_name = "PATH")]
+    pub kinds: Vec<String>,
 }
 
 /// A setting given on the command line: its row, the flag that gave it, its value.
@@ -206,6 +213,10 @@ impl PolicyFlags {
         if self.fix {
             give(&settings::FIX, "--fix", "true");
         }
+        if !self.kinds.is_empty() {
+            let paths = self.kinds.iter().map(|p| text(p)).collect();
+            given.push((&settings::KINDS, "--kinds", Value::Array(paths)));
+        }
         given
     }
 
@@ -226,6 +237,7 @@ impl PolicyFlags {
             settings::KUBERNETES_VERSION.name,
             settings::PROFILE.name,
             settings::LEVEL.name,
+            settings::KINDS.name,
         ];
         let given = self
             .given()

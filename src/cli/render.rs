@@ -6,7 +6,7 @@ use super::{print_findings, Format, RenderFlags, EXIT_INVALID};
 use crate::engine::{self, order, Options};
 use crate::finding::{has_errors, Finding, Severity};
 use crate::resource::Resource;
-use crate::settings::Overrides;
+use crate::settings::{self, Overrides};
 use crate::source;
 use serde_json::Value;
 
@@ -205,6 +205,9 @@ fn render_each(
         let (argo, mut f) = source::argocd::overrides(&env);
         overrides = argo;
         findings.append(&mut f);
+    }
+    if let Err(e) = settings::apply_environment(&mut overrides) {
+        findings.push(Finding::error(e));
     }
     if let Err(mut e) = flags.apply(&mut overrides) {
         findings.append(&mut e);

@@ -65,11 +65,41 @@ impl Provenance {
                 None if namespace.is_empty() => format!("{}/{}", res.kind(), res.name()),
                 None => format!("{}/{}/{}", res.kind(), namespace, res.name()),
             },
-            framework: def.module.name,
-            category: def.module.category.as_str(),
+            // What a user kind's instance expands into is that kind's, built-in kinds and all.
+            framework: match parent {
+                Some(p) if p.framework.starts_with("user:") => p.framework,
+                _ => def.module.name,
+            },
+            category: match parent {
+                Some(p) if p.framework.starts_with("user:") => p.category,
+                _ => def.module.category.as_str(),
+            },
             namespace: namespace.to_string(),
             labels,
             annotations,
+        }
+    }
+
+    /// The provenance of children of `res`, an instance of a user kind: its metadata labels and
+    /// annotations go to them (its spec is the user kind's own, with no envelope).
+    pub fn of_user(
+        res: &Resource,
+        framework: &'static str,
+        category: &'static str,
+        namespace: &str,
+        parent: Option<&Provenance>,
+    ) -> Provenance {
+        Provenance {
+            source: match parent {
+                Some(p) => p.source.clone(),
+                None if namespace.is_empty() => format!("{}/{}", res.kind(), res.name()),
+                None => format!("{}/{}/{}", res.kind(), namespace, res.name()),
+            },
+            framework,
+            category,
+            namespace: namespace.to_string(),
+            labels: super::inheritable(res.labels()),
+            annotations: super::inheritable(res.annotations()),
         }
     }
 

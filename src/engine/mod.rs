@@ -46,6 +46,8 @@ pub struct Options {
     pub skip_checks: bool,
     /// Rules from outside the input (`--rules` paths): ValidationRules, policies, bindings.
     pub rules: Vec<Resource>,
+    /// KindDefinitions from outside the input (`--kinds` paths, `NIXERNETES_KINDS`).
+    pub kinds: Vec<Resource>,
 }
 
 impl Options {
@@ -57,6 +59,7 @@ impl Options {
             mode: Mode::default(),
             skip_checks: false,
             rules: Vec::new(),
+            kinds: Vec::new(),
         }
     }
 }
@@ -110,6 +113,16 @@ fn pipeline(
     let reg = options.registry;
     // ValidationRules are configuration: taken out before anything else sees the input.
     let (inputs, rules) = crate::rules::take(inputs, &options.rules, &mut findings);
+    // So are KindDefinitions; the kinds the input uses are compiled and checked here.
+    let mut definitions = std::borrow::Cow::Borrowed(&options.kinds);
+    if !options.overrides.kinds.is_empty() {
+        match crate::source::files::read_all(&options.overrides.kinds, &mut std::io::empty()) {
+            Ok(mut read) => definitions.to_mut().append(&mut read),
+            Err(mut e) => findings.append(&mut e),
+        }
+    }
+    let (inputs, user) = crate::userkinds::take(inputs, &definitions, reg, &mut findings);
+    let kinds = Kinds { reg, user: &user };
     let mut ctx = build_context(reg, &inputs, &options.overrides, &mut findings);
     publish_outputs(reg, &inputs, &mut ctx);
     let ctx = ctx;
@@ -119,7 +132,7 @@ fn pipeline(
         .filter(|r| is_report(reg, r))
         .cloned()
         .collect();
-    let expanded = expand_all(reg, inputs, &ctx, validate, &mut findings);
+    let expanded = expand_all(&kinds, inputs, &ctx, validate, &mut findings);
     let (mut objects, mut produced) = (expanded.objects, expanded.produced);
     let admission = expanded.facts.admission;
     if !validate {
@@ -252,9 +265,16 @@ struct Facts {
     admission: Vec<Admission>,
 }
 
-/// Expands every module resource in input order; pass-through objects stay where they are.
+/// The kinds of a run: the built-in ones and the user's.
+struct Kinds<'a> {
+    reg: &'a Registry,
+    user: &'a crate::userkinds::UserKinds,
+}
+
+/// Expands every module resource (and instance of a user kind) in input order; pass-through
+/// objects stay where they are.
 fn expand_all(
-    reg: &Registry,
+    kinds: &Kinds<'_>,
     inputs: Vec<Resource>,
     ctx: &Context,
     validate: bool,
@@ -267,12 +287,12 @@ fn expand_all(
         facts: Facts::default(),
     };
     for res in inputs {
-        if !res.is_module() {
+        if !res.is_module() && kinds.user.lookup(&res).is_none() {
             out.objects.push(res);
             out.produced.push(None);
             continue;
         }
-        let children = expand(reg, &res, ctx, None, 0, &mut out.facts, findings);
+        let children = expand(kinds, &res, ctx, None, 0, &mut out.facts, findings);
         if validate {
             // Validation changes nothing: the module resource stays, its children are dropped.
             out.objects.push(res);
@@ -490,7 +510,7 @@ fn module_identity(
     findings: &mut Vec<Finding>,
 ) -> (String, String, bool) {
     let before = findings.len();
-    if res.api_version() != API_VERSION {
+    if res.is_module() && res.api_version() != API_VERSION {
         findings.push(
             Finding::error(format!(
                 "unsupported apiVersion {:?}: expected {API_VERSION}",
@@ -500,7 +520,8 @@ fn module_identity(
             .field("apiVersion"),
         );
     }
-    for key in res.object.keys() {
+    // A user kind's schema says which top-level fields it has.
+    for key in res.object.keys().filter(|_| res.is_module()) {
         if !matches!(key.as_str(), "apiVersion" | "kind" | "metadata" | "spec") {
             let fields = ["apiVersion", "kind", "metadata", "spec"];
             let hint = crate::validate::suggest::did_you_mean(key, fields)
@@ -545,7 +566,11 @@ fn module_identity(
         ("metadata", "annotations"),
         ("spec", "labels"),
         ("spec", "annotations"),
-    ] {
+    ]
+    .into_iter()
+    // A user kind's spec is its own: no envelope.
+    .filter(|(part, _)| *part == "metadata" || res.is_module())
+    {
         let Some(map) = res.object.get(part).and_then(|m| m.get(field)) else {
             continue;
         };
@@ -582,7 +607,7 @@ fn module_identity(
 /// Expands one module resource (recursively), adding its declarations to `facts`.
 /// Returns `None` when it failed or is a configuration kind (nothing to emit).
 fn expand(
-    reg: &Registry,
+    kinds: &Kinds<'_>,
     res: &Resource,
     ctx: &Context,
     parent: Option<&Provenance>,
@@ -590,6 +615,19 @@ fn expand(
     facts: &mut Facts,
     findings: &mut Vec<Finding>,
 ) -> Option<Vec<(Resource, Arc<Provenance>)>> {
+    if depth >= MAX_EXPANSION_DEPTH {
+        findings.push(
+            Finding::error(format!(
+                "module resources nest deeper than {MAX_EXPANSION_DEPTH} levels"
+            ))
+            .about(res),
+        );
+        return None;
+    }
+    if let Some(user) = kinds.user.lookup(res) {
+        return expand_user(kinds, user, res, ctx, parent, depth, facts, findings);
+    }
+    let reg = kinds.reg;
     let Some(def) = reg.lookup(res.kind()) else {
         findings.push(
             Finding::error(reg.unknown(res.kind()))
@@ -602,15 +640,6 @@ fn expand(
         Role::Configure { .. } | Role::Report(_) => return None,
         Role::Generate(g) => g,
     };
-    if depth >= MAX_EXPANSION_DEPTH {
-        findings.push(
-            Finding::error(format!(
-                "module resources nest deeper than {MAX_EXPANSION_DEPTH} levels"
-            ))
-            .about(res),
-        );
-        return None;
-    }
     let parent_ns = parent.map(|p| p.namespace.as_str());
     let (name, namespace, identity_ok) = module_identity(res, parent_ns, findings);
     let namespace = if namespace.is_empty() {
@@ -658,11 +687,11 @@ fn expand(
     for (index, child) in expansion.objects.into_iter().enumerate() {
         let Value::Object(map) = child else { continue };
         let child = Resource::new(map, res.origin.clone());
-        if child.is_module() {
+        if child.is_module() || kinds.user.lookup(&child).is_some() {
             let mut child = child;
             prov.pass_down(&mut child);
             let (found, declared) = (findings.len(), facts.network.len());
-            let grand = expand(reg, &child, ctx, Some(&*prov), depth + 1, facts, findings);
+            let grand = expand(kinds, &child, ctx, Some(&*prov), depth + 1, facts, findings);
             if let (Some(at), Some(parent_ref)) =
                 (nested.iter().find(|n| n.index == index), &parent_ref)
             {
@@ -679,6 +708,78 @@ fn expand(
             }
         } else {
             out.push((child, Arc::clone(&prov)));
+        }
+    }
+    ok.then_some(out)
+}
+
+/// Expands an instance of a user kind: validates it, renders its templates, and expands the
+/// module resources (built-in or user kinds) among its children as [`expand`] does. A finding
+/// about a child names the instance and the template node that made the child.
+#[allow(clippy::too_many_arguments)]
+fn expand_user(
+    kinds: &Kinds<'_>,
+    user: &crate::userkinds::UserKind,
+    res: &Resource,
+    ctx: &Context,
+    parent: Option<&Provenance>,
+    depth: usize,
+    facts: &mut Facts,
+    findings: &mut Vec<Finding>,
+) -> Option<Vec<(Resource, Arc<Provenance>)>> {
+    let parent_ns = parent.map(|p| p.namespace.as_str());
+    let (_, namespace, identity_ok) = module_identity(res, parent_ns, findings);
+    let namespace = if namespace.is_empty() {
+        ctx.module_namespace().to_string()
+    } else {
+        namespace
+    };
+    let produced = match user.expand(kinds.user, res, &namespace, ctx) {
+        Ok(p) if identity_ok => p,
+        Ok(_) => return None,
+        Err(mut e) => {
+            findings.append(&mut e);
+            return None;
+        }
+    };
+    let prov = Arc::new(Provenance::of_user(
+        res,
+        user.framework,
+        user.category,
+        &namespace,
+        parent,
+    ));
+    let instance = Arc::new(res.object_ref());
+    let mut out = Vec::with_capacity(produced.objects.len());
+    let mut ok = true;
+    for (child, from) in produced.objects.into_iter().zip(produced.from) {
+        let Value::Object(map) = child else { continue };
+        let mut child = Resource::new(map, res.origin.clone());
+        let nested = child.is_module() || kinds.user.lookup(&child).is_some();
+        if !nested {
+            out.push((child, Arc::clone(&prov)));
+            continue;
+        }
+        prov.pass_down(&mut child);
+        let found = findings.len();
+        let grand = expand(kinds, &child, ctx, Some(&*prov), depth + 1, facts, findings);
+        let child_ref = child.object_ref();
+        for f in &mut findings[found..] {
+            if f.object.as_deref() != Some(&child_ref) {
+                continue;
+            }
+            let field = f.field.take().unwrap_or_default();
+            let what = if field.is_empty() {
+                child_ref.to_string()
+            } else {
+                format!("{child_ref} {field}")
+            };
+            f.message = format!("{what}: {} ({})", f.message, user.produced_by(from, &field));
+            f.object = Some(Arc::clone(&instance));
+        }
+        match grand {
+            Some(mut grand) => out.append(&mut grand),
+            None => ok = false,
         }
     }
     ok.then_some(out)

@@ -193,6 +193,19 @@ fn schemas_accept_the_examples_and_reject_the_negative_inputs() {
                 }
                 continue;
             }
+            if kind == nixernetes::userkinds::KIND_DEFINITION {
+                // Likewise, read by the user kinds: the schema of its spec.
+                let schema = nixernetes::userkinds::spec_schema();
+                let v = jsonschema::options()
+                    .with_draft(jsonschema::Draft::Draft202012)
+                    .build(&schema)
+                    .expect("the definition schema compiles");
+                let found = problems(&v, &doc["spec"]);
+                if !found.is_empty() {
+                    failures.push(format!("{rel}:{line}: {kind} refused: {found:?}"));
+                }
+                continue;
+            }
             let Some(v) = of(kind) else {
                 failures.push(format!("{rel}:{line}: {kind} is no registered kind"));
                 continue;

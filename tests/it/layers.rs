@@ -14,6 +14,7 @@ const LAYERS: &[&[&str]] = &[
     &["types", "finding"],
     &["settings", "schema"],
     &["source", "kind", "rules"],
+    &["userkinds"],
     &["policy"],
     &["modules"],
     &["engine"],

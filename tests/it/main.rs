@@ -34,6 +34,7 @@ mod rules_parity;
 mod schemas;
 mod secrets;
 mod selector;
+mod userkinds;
 mod uses;
 
 /// Test files belong to this binary: a `tests/*.rs` file would be a test binary that Cargo no

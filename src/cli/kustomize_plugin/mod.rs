@@ -258,7 +258,8 @@ fn run_generator_set(set: GeneratorSet, namespace: Option<String>) -> i32 {
 
 /// Runs the engine over `items` with `overrides`, its findings placed at their lines (in the
 /// user's files, or in `stdin`, the stream kustomize passed).
-fn render(items: Vec<Resource>, overrides: Overrides, stdin: Option<&str>) -> engine::Output {
+fn render(items: Vec<Resource>, mut overrides: Overrides, stdin: Option<&str>) -> engine::Output {
+    let environment = crate::settings::apply_environment(&mut overrides).err();
     let mut out = engine::run(
         items,
         &Options {
@@ -266,6 +267,8 @@ fn render(items: Vec<Resource>, overrides: Overrides, stdin: Option<&str>) -> en
             ..Options::new(modules::registry())
         },
     );
+    out.findings
+        .extend(environment.map(crate::finding::Finding::error));
     source::locate::field_lines(&mut out.findings, stdin, Severity::Warning);
     out
 }
