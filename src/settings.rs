@@ -16,7 +16,7 @@
 //! it names; labels and annotations merge key by key.
 
 use crate::resource::type_name;
-use crate::types::{Enforcement, KubernetesVersion, Level, Profile};
+use crate::types::{AdmissionPolicies, Enforcement, KubernetesVersion, Level, Profile};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -102,6 +102,8 @@ pub struct Overrides {
     pub enforcement: Option<Enforcement>,
     /// Apply auto-fixes to pass-through objects too.
     pub fix: bool,
+    /// Emit the exported rules as admission policies.
+    pub admission_policies: Option<AdmissionPolicies>,
 }
 
 /// Parses `KEY=VALUE` pairs.
@@ -290,8 +292,28 @@ pub static TIMESTAMP: Setting = Setting {
     },
 };
 
+pub static ADMISSION_POLICIES: Setting = Setting {
+    name: "admissionPolicies",
+    flag: "--admission-policies",
+    platform_defaults: None,
+    value: "`none` (default), `include` or `only`",
+    description: "emit each ValidationRule with `spec.admission.export: true` as a ValidatingAdmissionPolicy and binding: beside the output, or as the only output (see docs/rules.md)",
+    parse: |o, v| {
+        o.admission_policies = Some(typed(v).map_err(|_| {
+            format!(
+                "{}: expected `none`, `include` or `only`",
+                match v {
+                    Value::String(s) => format!("{s:?}"),
+                    other => type_name(other).to_string(),
+                }
+            )
+        })?);
+        Ok(())
+    },
+};
+
 /// Every setting given outside the input, in the order the docs list them.
-pub static SETTINGS: [&Setting; 11] = [
+pub static SETTINGS: [&Setting; 12] = [
     &NAMESPACE,
     &INVENTORY,
     &MONITORING_NAMESPACE,
@@ -303,6 +325,7 @@ pub static SETTINGS: [&Setting; 11] = [
     &ENFORCEMENT,
     &FIX,
     &TIMESTAMP,
+    &ADMISSION_POLICIES,
 ];
 
 /// The setting called `name` (a ConfigMap key or Argo CD parameter).
@@ -447,6 +470,14 @@ mod tests {
             Some(Enforcement::Enforce)
         );
         assert!(applied(&FIX, json!("true")).unwrap().fix);
+        assert_eq!(
+            applied(&ADMISSION_POLICIES, json!("only"))
+                .unwrap()
+                .admission_policies,
+            Some(AdmissionPolicies::Only)
+        );
+        let e = applied(&ADMISSION_POLICIES, json!("yes")).unwrap_err();
+        assert_eq!(e, "\"yes\": expected `none`, `include` or `only`");
         assert!(applied(&FIX, json!(true)).unwrap().fix);
         let o = applied(&LABELS, json!("a=1, b=2\nc=3")).unwrap();
         assert_eq!(o.labels.len(), 3);

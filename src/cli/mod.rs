@@ -125,6 +125,13 @@ pub struct RenderFlags {
     /// Stamp annotation nixernetes.io/created-at (from SOURCE_DATE_EPOCH when set, else now).
     #[arg(long)]
     pub timestamp: bool,
+    /// Emit each ValidationRule with spec.admission.export: true as a
+    /// ValidatingAdmissionPolicy and binding: none (default), include (beside the output) or
+    /// only (just the policies and their parameter objects). See docs/rules.md.
+    ///
+    /// Example: --admission-policies=only
+    #[arg(long, value_name = "WHICH", value_enum)]
+    pub admission_policies: Option<crate::types::AdmissionPolicies>,
     #[command(flatten)]
     pub policy: PolicyFlags,
     /// Also print info findings (fixes applied, exemptions, advice) on stderr.
@@ -266,6 +273,13 @@ impl RenderFlags {
             given.push((&settings::TIMESTAMP, "--timestamp", text("true")));
         } else if std::env::var_os("SOURCE_DATE_EPOCH").is_some() {
             given.push((&settings::TIMESTAMP, "SOURCE_DATE_EPOCH", text("true")));
+        }
+        if let Some(a) = self.admission_policies {
+            given.push((
+                &settings::ADMISSION_POLICIES,
+                "--admission-policies",
+                text(a.as_str()),
+            ));
         }
         given.extend(self.policy.given());
         apply_given(o, given)

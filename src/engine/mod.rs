@@ -15,6 +15,7 @@ use crate::finding::{has_errors, Finding};
 use crate::kind::{Admission, Context, ModuleResource, Nested, Publisher, Registry, Role};
 use crate::resource::{type_name, ObjectRef, Resource, API_VERSION};
 use crate::settings::Overrides;
+use crate::types::AdmissionPolicies;
 use crate::validate;
 use inject::Provenance;
 use passes::network_policies::{Declared, For};
@@ -121,6 +122,34 @@ fn pipeline(
     let expanded = expand_all(reg, inputs, &ctx, validate, &mut findings);
     let (mut objects, mut produced) = (expanded.objects, expanded.produced);
     let admission = expanded.facts.admission;
+    // The exported rules' admission policies join the output as objects of the user's: labels
+    // are injected into them and the checks see them. With `only`, nothing else is emitted
+    // (but everything is still rendered and checked).
+    let export = options
+        .overrides
+        .admission_policies
+        .filter(|a| *a != AdmissionPolicies::None && !validate);
+    let exported = match export {
+        Some(_) if !has_errors(&findings) => {
+            let target = crate::rules::export::Target {
+                minor: u32::from(ctx.kubernetes_version.minor()),
+                enforcement: ctx.policy.enforcement,
+                inventory: ctx.inventory.as_deref(),
+            };
+            let mut e = rules.export(&target, &mut findings);
+            produced.extend(e.objects.iter().map(|_| None));
+            let policies: Vec<ObjectRef> = e.objects.iter().map(Resource::object_ref).collect();
+            objects.append(&mut e.objects);
+            Some((policies, e))
+        }
+        _ => None,
+    };
+    let emitted = |obj: &Resource| match (&exported, export) {
+        (Some((policies, e)), Some(AdmissionPolicies::Only)) => {
+            e.is_param(obj) || policies.contains(&obj.object_ref())
+        }
+        _ => true,
+    };
     if !validate {
         if ctx.network_policies && !has_errors(&findings) {
             add_network_policies(
@@ -168,7 +197,9 @@ fn pipeline(
                 if checks && !obj.is_module() {
                     streamed.check(&obj);
                 }
-                keep(obj);
+                if emitted(&obj) {
+                    keep(obj);
+                }
             }
             _ => held.push(obj),
         }
@@ -190,6 +221,7 @@ fn pipeline(
             run_report(reg, report, &refs, &ctx, &mut findings);
         }
     }
+    held.retain(|obj| emitted(obj));
     if let Some(keep) = keep {
         held.drain(..).for_each(keep);
     }

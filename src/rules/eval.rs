@@ -27,7 +27,7 @@ impl RuleSet {
             .rules
             .iter()
             .enumerate()
-            .filter(|(_, r)| r.matches.iter().all(|m| matching::matches(m, &target)))
+            .filter(|(_, r)| r.local && r.matches.iter().all(|m| matching::matches(m, &target)))
             .collect();
         if matched.is_empty() {
             return;

@@ -420,7 +420,6 @@ fn read_rule(res: &Resource, inputs: &[Resource], findings: &mut Vec<Finding>) -
     let parts = parts?;
     if parts.authorizer {
         authorizer_warning(res, findings);
-        return None;
     }
     let params = match &spec.params {
         None => Params::None,
@@ -443,13 +442,15 @@ fn read_rule(res: &Resource, inputs: &[Resource], findings: &mut Vec<Finding>) -
             RuleSeverity::Warning => Severity::Warning,
             RuleSeverity::Info => Severity::Info,
         },
-        matches: vec![spec.matches],
+        matches: vec![spec.matches.clone()],
         ignore_errors,
         conditions: parts.conditions,
         variables: parts.variables,
         validations: parts.validations,
         params,
         reads_namespace: parts.reads_namespace,
+        local: !parts.authorizer,
+        export: Some(Box::new((res.clone(), spec))),
     })
 }
 
@@ -601,5 +602,7 @@ fn read_policy(
         validations: parts.validations,
         params,
         reads_namespace: parts.reads_namespace,
+        local: true,
+        export: None,
     })
 }

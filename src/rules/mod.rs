@@ -15,6 +15,7 @@
 
 pub mod cel;
 mod eval;
+pub mod export;
 mod findings;
 mod load;
 mod matching;
@@ -105,6 +106,11 @@ struct Rule {
     validations: Vec<Check>,
     params: Params,
     reads_namespace: bool,
+    /// Evaluated here: false for a rule that reads `authorizer` (only the API server can
+    /// answer it), which is still exported.
+    local: bool,
+    /// A `ValidationRule` as written and read, for `--admission-policies`.
+    export: Option<Box<(Resource, spec::RuleSpec)>>,
 }
 
 #[derive(Debug)]
