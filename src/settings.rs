@@ -328,6 +328,10 @@ pub static SETTINGS: [&Setting; 12] = [
     &ADMISSION_POLICIES,
 ];
 
+/// Environment variables that give input paths, not settings: the rules of `NIXERNETES_RULES`
+/// (under Argo CD also `ARGOCD_ENV_NIXERNETES_RULES`) are read like `--rules` paths.
+pub const PATH_VARIABLES: &[&str] = &["NIXERNETES_RULES"];
+
 /// The setting called `name` (a ConfigMap key or Argo CD parameter).
 pub fn lookup(name: &str) -> Option<&'static Setting> {
     SETTINGS.iter().copied().find(|s| s.name == name)

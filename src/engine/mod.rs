@@ -135,6 +135,7 @@ fn pipeline(
                 minor: u32::from(ctx.kubernetes_version.minor()),
                 enforcement: ctx.policy.enforcement,
                 inventory: ctx.inventory.as_deref(),
+                only: export == Some(AdmissionPolicies::Only),
             };
             let mut e = rules.export(&target, &mut findings);
             produced.extend(e.objects.iter().map(|_| None));

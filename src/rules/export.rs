@@ -21,6 +21,9 @@ pub struct Target<'a> {
     pub minor: u32,
     pub enforcement: Enforcement,
     pub inventory: Option<&'a str>,
+    /// The policies are the whole output (`--admission-policies=only`): having none is an
+    /// error (an empty output, synced, would delete everything).
+    pub only: bool,
 }
 
 /// The policies of a run, and the input objects they bind as parameters (emitted with them).
@@ -88,9 +91,14 @@ impl RuleSet {
             }
         }
         if !any {
-            findings.push(Finding::warning(
-                "--admission-policies: no ValidationRule has spec.admission.export: true, so no policy is emitted",
-            ));
+            let message = "admission policies asked for, but no ValidationRule has spec.admission.export: true: no policy to emit";
+            findings.push(if target.only {
+                Finding::error(format!(
+                    "{message} (and with `only`, nothing else is emitted)"
+                ))
+            } else {
+                Finding::warning(message)
+            });
         }
         out
     }
@@ -168,16 +176,20 @@ fn check_functions(res: &Resource, spec: &RuleSpec, minor: u32, findings: &mut V
         let Ok(expr) = cel::compile(text) else {
             continue;
         };
-        for call in expr.calls() {
-            if let Some(why) = versions::unavailable(&call, minor) {
-                findings.push(
-                    Finding::error(format!(
-                        "cannot be exported as a ValidatingAdmissionPolicy for Kubernetes 1.{minor}: {why}"
-                    ))
-                    .about(res)
-                    .field(field.clone()),
-                );
-            }
+        let missing: Vec<String> = expr
+            .calls()
+            .iter()
+            .filter_map(|call| versions::unavailable(call, minor))
+            .collect();
+        if !missing.is_empty() {
+            findings.push(
+                Finding::error(format!(
+                    "cannot be exported as a ValidatingAdmissionPolicy for Kubernetes 1.{minor}: {}",
+                    missing.join("; ")
+                ))
+                .about(res)
+                .field(field),
+            );
         }
     }
 }
