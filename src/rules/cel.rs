@@ -140,9 +140,21 @@ fn walk_entry(
     }
 }
 
+thread_local! {
+    /// How many expressions this thread compiled: the test that every program is compiled
+    /// once, when its rule loads, reads it.
+    static COMPILED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// How many expressions this thread has compiled so far.
+pub fn compiled() -> usize {
+    COMPILED.with(std::cell::Cell::get)
+}
+
 /// Compiles `text`. The error says where in the expression (`col C`, or `line L col C` in a
 /// multi-line expression) and what is wrong.
 pub fn compile(text: &str) -> Result<Expr, String> {
+    COMPILED.with(|c| c.set(c.get() + 1));
     match Program::compile(text) {
         Ok(program) => Ok(Expr {
             program,
@@ -292,6 +304,26 @@ mod tests {
         assert!(e.starts_with("col "), "{e}");
         let e = compile("object.spec.x &&\n  )").unwrap_err();
         assert!(e.starts_with("line 2 col "), "{e}");
+    }
+
+    /// CEL comes only through kube-cel's `cel` re-export: one `cel` in the lock file, and no
+    /// direct dependency on it.
+    #[test]
+    fn there_is_one_cel_crate() {
+        let root = env!("CARGO_MANIFEST_DIR");
+        let lock = std::fs::read_to_string(format!("{root}/Cargo.lock")).expect("Cargo.lock");
+        let cels: Vec<&str> = lock
+            .split("[[package]]")
+            .filter(|p| p.contains("\nname = \"cel\"\n"))
+            .collect();
+        assert_eq!(cels.len(), 1, "{cels:?}");
+        let manifest = std::fs::read_to_string(format!("{root}/Cargo.toml")).expect("Cargo.toml");
+        assert!(
+            !manifest
+                .lines()
+                .any(|l| l.trim_start().starts_with("cel ") || l.trim_start().starts_with("cel=")),
+            "a direct cel dependency"
+        );
     }
 
     #[test]

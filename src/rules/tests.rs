@@ -391,3 +391,77 @@ spec:
         );
     }
 }
+
+/// Every program is compiled once, when its rule loads, however many objects it judges; the CEL
+/// context is built only when some rule matches an object.
+#[test]
+fn programs_compile_once_and_cel_starts_only_when_a_rule_matches() {
+    let before = cel::compiled();
+    let mut findings = Vec::new();
+    let (_, set) = take(parse(MAX_REPLICAS), &[], &mut findings);
+    // The variable, the validation and its messageExpression.
+    assert_eq!(cel::compiled() - before, 3);
+    let services: Vec<Resource> = (0..200)
+        .flat_map(|i| {
+            parse(&format!(
+                "apiVersion: v1\nkind: Service\nmetadata: {{name: s{i}}}\n"
+            ))
+        })
+        .collect();
+    let mut out = Vec::new();
+    for s in &services {
+        set.evaluate(s, &mut out);
+    }
+    assert!(out.is_empty());
+    assert!(
+        set.engine.get().is_none(),
+        "CEL was initialised for objects no rule matches"
+    );
+    for i in 0..200 {
+        set.evaluate(&parse(&deployment(&format!("d{i}"), 12))[0], &mut out);
+    }
+    assert_eq!(out.len(), 200);
+    assert!(set.engine.get().is_some());
+    assert_eq!(cel::compiled() - before, 3, "a program was compiled again");
+}
+
+/// What loading and running rules costs (debug build figures; run with `--ignored
+/// --nocapture`): compiling 10 rules, building the CEL context, judging objects.
+#[test]
+#[ignore]
+fn rule_costs() {
+    let rules: String = (0..10)
+        .map(|i| {
+            MAX_REPLICAS.replace("name: max-replicas", &format!("name: max-replicas-{i}")) + "---\n"
+        })
+        .collect();
+    let docs = parse(&rules);
+    let t = std::time::Instant::now();
+    cel::compile("1 + 1 == 2").unwrap();
+    let first = t.elapsed();
+    let t = std::time::Instant::now();
+    for _ in 0..30 {
+        cel::compile("has(object.spec.replicas) ? object.spec.replicas : 1").unwrap();
+    }
+    eprintln!("first compile {first:?}; 30 more in {:?}", t.elapsed());
+    let t = std::time::Instant::now();
+    let mut findings = Vec::new();
+    let (_, set) = take(docs, &[], &mut findings);
+    let load = t.elapsed();
+    let t = std::time::Instant::now();
+    let _ = RuleEngine::default();
+    let engine = t.elapsed();
+    let objects: Vec<Resource> = (0..1000)
+        .flat_map(|i| parse(&deployment(&format!("d{i}"), i % 20)))
+        .collect();
+    let t = std::time::Instant::now();
+    let mut out = Vec::new();
+    for o in &objects {
+        set.evaluate(o, &mut out);
+    }
+    let eval = t.elapsed();
+    eprintln!(
+        "10 rules (30 programs) loaded in {load:?}; CEL context in {engine:?}; 1000 objects x 10 rules in {eval:?} ({:?} per object)",
+        eval / 1000
+    );
+}
