@@ -16,7 +16,7 @@
 //! it names; labels and annotations merge key by key.
 
 use crate::resource::type_name;
-use crate::types::{Enforcement, KubernetesVersion, Level, Profile};
+use crate::types::{AdmissionPolicies, Enforcement, KubernetesVersion, Level, Profile};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -104,6 +104,8 @@ pub struct Overrides {
     pub fix: bool,
     /// Paths of KindDefinitions (files or directories), read when the run starts.
     pub kinds: Vec<String>,
+    /// Emit the exported rules as admission policies.
+    pub admission_policies: Option<AdmissionPolicies>,
 }
 
 /// Parses `KEY=VALUE` pairs.
@@ -341,6 +343,27 @@ pub static KINDS: Setting = Setting {
     },
 };
 
+pub static ADMISSION_POLICIES: Setting = Setting {
+    name: "admissionPolicies",
+    flag: "--admission-policies",
+    env_name: None,
+    platform_defaults: None,
+    value: "`none` (default), `include` or `only`",
+    description: "emit each ValidationRule with `spec.admission.export: true` as a ValidatingAdmissionPolicy and binding: beside the output, or as the only output (see docs/rules.md)",
+    parse: |o, v| {
+        o.admission_policies = Some(typed(v).map_err(|_| {
+            format!(
+                "{}: expected `none`, `include` or `only`",
+                match v {
+                    Value::String(s) => format!("{s:?}"),
+                    other => type_name(other).to_string(),
+                }
+            )
+        })?);
+        Ok(())
+    },
+};
+
 /// Lays the settings read from the process environment in every mode (`NIXERNETES_KINDS`)
 /// over `o`; the error names the variable.
 pub fn apply_environment(o: &mut Overrides) -> Result<(), String> {
@@ -353,7 +376,7 @@ pub fn apply_environment(o: &mut Overrides) -> Result<(), String> {
 }
 
 /// Every setting given outside the input, in the order the docs list them.
-pub static SETTINGS: [&Setting; 12] = [
+pub static SETTINGS: [&Setting; 13] = [
     &NAMESPACE,
     &INVENTORY,
     &MONITORING_NAMESPACE,
@@ -366,7 +389,12 @@ pub static SETTINGS: [&Setting; 12] = [
     &FIX,
     &TIMESTAMP,
     &KINDS,
+    &ADMISSION_POLICIES,
 ];
+
+/// Environment variables that give input paths, not settings: the rules of `NIXERNETES_RULES`
+/// (under Argo CD also `ARGOCD_ENV_NIXERNETES_RULES`) are read like `--rules` paths.
+pub const PATH_VARIABLES: &[&str] = &["NIXERNETES_RULES"];
 
 /// The setting called `name` (a ConfigMap key or Argo CD parameter).
 pub fn lookup(name: &str) -> Option<&'static Setting> {
@@ -510,6 +538,14 @@ mod tests {
             Some(Enforcement::Enforce)
         );
         assert!(applied(&FIX, json!("true")).unwrap().fix);
+        assert_eq!(
+            applied(&ADMISSION_POLICIES, json!("only"))
+                .unwrap()
+                .admission_policies,
+            Some(AdmissionPolicies::Only)
+        );
+        let e = applied(&ADMISSION_POLICIES, json!("yes")).unwrap_err();
+        assert_eq!(e, "\"yes\": expected `none`, `include` or `only`");
         assert!(applied(&FIX, json!(true)).unwrap().fix);
         let o = applied(&LABELS, json!("a=1, b=2\nc=3")).unwrap();
         assert_eq!(o.labels.len(), 3);

@@ -104,7 +104,7 @@ pub fn run(args: &CheckArgs) -> i32 {
         print_findings(&e);
         return EXIT_USAGE;
     }
-    let rules = match args.policy.read_rules() {
+    let rules = match args.policy.read_rules(false) {
         Ok(r) => r,
         Err(mut e) => {
             source::locate::field_lines(&mut e, None, Severity::Info);

@@ -128,6 +128,13 @@ pub struct RenderFlags {
     /// Stamp annotation nixernetes.io/created-at (from SOURCE_DATE_EPOCH when set, else now).
     #[arg(long)]
     pub timestamp: bool,
+    /// Emit each ValidationRule with spec.admission.export: true as a
+    /// ValidatingAdmissionPolicy and binding: none (default), include (beside the output) or
+    /// only (just the policies and their parameter objects). See docs/rules.md.
+    ///
+    /// Example: --admission-policies=only
+    #[arg(long, value_name = "WHICH", value_enum)]
+    pub admission_policies: Option<crate::types::AdmissionPolicies>,
     #[command(flatten)]
     pub policy: PolicyFlags,
     /// Also print info findings (fixes applied, exemptions, advice) on stderr.
@@ -220,14 +227,45 @@ impl PolicyFlags {
         given
     }
 
-    /// The rule objects of the `--rules` paths (read from disk, never from stdin).
-    pub fn read_rules(&self) -> Result<Vec<crate::resource::Resource>, Vec<Finding>> {
+    /// The rule objects of the `--rules` paths, then of `NIXERNETES_RULES` (with `argocd`, also
+    /// `ARGOCD_ENV_NIXERNETES_RULES`), read from disk, never from stdin.
+    pub fn read_rules(&self, argocd: bool) -> Result<Vec<crate::resource::Resource>, Vec<Finding>> {
         if self.rules.iter().any(|p| p == "-") {
             return Err(vec![Finding::error(
                 "--rules reads files and directories, not stdin (-): give the rules' path",
             )]);
         }
-        crate::source::files::read_all(&self.rules, &mut std::io::empty())
+        let mut paths = self.rules.clone();
+        let mut errors = Vec::new();
+        let mut vars = vec![settings::PATH_VARIABLES[0].to_string()];
+        if argocd {
+            vars.push(format!("ARGOCD_ENV_{}", settings::PATH_VARIABLES[0]));
+        }
+        for var in vars {
+            let Some(list) = std::env::var_os(&var).filter(|v| !v.is_empty()) else {
+                continue;
+            };
+            for path in std::env::split_paths(&list) {
+                let shown = path.display().to_string();
+                if shown.is_empty() {
+                    continue;
+                }
+                if !path.exists() {
+                    errors.push(
+                        Finding::error(format!(
+                            "{shown}: no such file or directory (a list of rule files and directories, separated by `:`, like --rules)"
+                        ))
+                        .field(var.clone()),
+                    );
+                } else {
+                    paths.push(shown);
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        crate::source::files::read_all(&paths, &mut std::io::empty())
     }
 
     /// Lays the Kubernetes version, profile and level over `o`: what `check` reads (it reports
@@ -281,6 +319,13 @@ impl RenderFlags {
             given.push((&settings::TIMESTAMP, "--timestamp", text("true")));
         } else if std::env::var_os("SOURCE_DATE_EPOCH").is_some() {
             given.push((&settings::TIMESTAMP, "SOURCE_DATE_EPOCH", text("true")));
+        }
+        if let Some(a) = self.admission_policies {
+            given.push((
+                &settings::ADMISSION_POLICIES,
+                "--admission-policies",
+                text(a.as_str()),
+            ));
         }
         given.extend(self.policy.given());
         apply_given(o, given)

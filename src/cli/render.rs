@@ -214,7 +214,7 @@ fn render_each(
         print_findings(&findings);
         return Err(EXIT_INVALID);
     }
-    let rules = match flags.policy.read_rules() {
+    let rules = match flags.policy.read_rules(argocd) {
         Ok(r) => r,
         Err(mut e) => {
             findings.append(&mut e);

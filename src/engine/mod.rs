@@ -16,6 +16,7 @@ use crate::kind::{Admission, Context, ModuleResource, Nested, Publisher, Registr
 use crate::resource::Field;
 use crate::resource::{type_name, ObjectRef, Resource, API_VERSION};
 use crate::settings::Overrides;
+use crate::types::AdmissionPolicies;
 use crate::validate;
 use inject::Provenance;
 use passes::network_policies::{Declared, For};
@@ -135,6 +136,35 @@ fn pipeline(
     let expanded = expand_all(&kinds, inputs, &ctx, validate, &mut findings);
     let (mut objects, mut produced) = (expanded.objects, expanded.produced);
     let admission = expanded.facts.admission;
+    // The exported rules' admission policies join the output as objects of the user's: labels
+    // are injected into them and the checks see them. With `only`, nothing else is emitted
+    // (but everything is still rendered and checked).
+    let export = options
+        .overrides
+        .admission_policies
+        .filter(|a| *a != AdmissionPolicies::None && !validate);
+    let exported = match export {
+        Some(_) if !has_errors(&findings) => {
+            let target = crate::rules::export::Target {
+                minor: u32::from(ctx.kubernetes_version.minor()),
+                enforcement: ctx.policy.enforcement,
+                inventory: ctx.inventory.as_deref(),
+                only: export == Some(AdmissionPolicies::Only),
+            };
+            let mut e = rules.export(&target, &mut findings);
+            produced.extend(e.objects.iter().map(|_| None));
+            let policies: Vec<ObjectRef> = e.objects.iter().map(Resource::object_ref).collect();
+            objects.append(&mut e.objects);
+            Some((policies, e))
+        }
+        _ => None,
+    };
+    let emitted = |obj: &Resource| match (&exported, export) {
+        (Some((policies, e)), Some(AdmissionPolicies::Only)) => {
+            e.is_param(obj) || policies.contains(&obj.object_ref())
+        }
+        _ => true,
+    };
     if !validate {
         if ctx.network_policies && !has_errors(&findings) {
             add_network_policies(
@@ -182,7 +212,9 @@ fn pipeline(
                 if checks && !obj.is_module() {
                     streamed.check(&obj);
                 }
-                keep(obj);
+                if emitted(&obj) {
+                    keep(obj);
+                }
             }
             _ => held.push(obj),
         }
@@ -204,6 +236,7 @@ fn pipeline(
             run_report(reg, report, &refs, &ctx, &mut findings);
         }
     }
+    held.retain(|obj| emitted(obj));
     if let Some(keep) = keep {
         held.drain(..).for_each(keep);
     }

@@ -7,7 +7,11 @@ fn rank(api_version: &str, kind: &str) -> u8 {
     let group = crate::resource::group_of(api_version);
     match kind {
         "Namespace" => 0,
-        "CustomResourceDefinition" => 1,
+        // Policies before what they judge (a parameter object may follow: parameterNotFoundAction
+        // applies until it exists).
+        "CustomResourceDefinition"
+        | "ValidatingAdmissionPolicy"
+        | "ValidatingAdmissionPolicyBinding" => 1,
         "PriorityClass" => 2,
         "ResourceQuota" | "LimitRange" => 3,
         "ServiceAccount" => 4,

@@ -625,6 +625,13 @@ pub(crate) fn expect_hits(check: &CheckDef, yaml: &str, want: &[(&str, &str, &st
 mod tests {
     use super::*;
 
+    /// The exported admission policies exempt by the same annotations.
+    #[test]
+    fn rule_export_uses_the_exemption_annotations() {
+        assert_eq!(crate::rules::export::IGNORE_PREFIX, IGNORE_PREFIX);
+        assert_eq!(crate::rules::export::IGNORE_ALL, IGNORE_ALL);
+    }
+
     const BAD: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: bad}\nspec:\n  template:\n    spec:\n      hostNetwork: true\n      containers:\n      - name: c\n        image: x\n        securityContext: {privileged: true, capabilities: {add: [SYS_ADMIN]}}\n";
 
     #[test]

@@ -4,7 +4,9 @@
 //! the Kubernetes libraries, which is built only when a rule is first evaluated: a run
 //! without rules never initialises CEL.
 
+use kube_cel::cel::common::ast::{EntryExpr, Expr as AstExpr};
 use kube_cel::cel::objects::{Key, Map};
+use kube_cel::cel::IdedExpr;
 use kube_cel::cel::{Context, ExecutionError, Program, Value};
 use kube_cel::KubeCelExt;
 use std::collections::HashMap;
@@ -28,6 +30,16 @@ impl Expr {
         self.program.references().has_variable(variable)
     }
 
+    /// The functions and methods the expression calls, as the API server names them: a call on
+    /// a namespace is qualified (`math.abs`, `format.dns1123Label`, `cel.bind`), a
+    /// two-variable comprehension is `all/3` or `exists/3`, operators (`_+_`, `@in`) are left
+    /// out. Sorted, each once.
+    pub fn calls(&self) -> Vec<String> {
+        let mut out = std::collections::BTreeSet::new();
+        walk(self.program.expression(), &mut Vec::new(), &mut out);
+        out.into_iter().collect()
+    }
+
     /// The functions and methods the expression calls.
     pub fn functions(&self) -> Vec<String> {
         let mut out: Vec<String> = self
@@ -42,9 +54,107 @@ impl Expr {
     }
 }
 
+/// Identifiers a call can be qualified by: the CEL extension and Kubernetes library
+/// namespaces.
+const NAMESPACES: &[&str] = &[
+    "math",
+    "base64",
+    "cel",
+    "format",
+    "optional",
+    "sets",
+    "lists",
+    "strings",
+    "ip",
+    "jsonpatch",
+];
+
+/// Collects the calls of `e` into `out`; `bound` are the comprehension variables in scope (an
+/// iteration variable called `ip` is not the `ip` namespace).
+fn walk(e: &IdedExpr, bound: &mut Vec<String>, out: &mut std::collections::BTreeSet<String>) {
+    match &e.expr {
+        AstExpr::Call(call) => {
+            let name = &call.func_name;
+            let operator = name.starts_with('_') || name.starts_with('@') || name.ends_with('_');
+            match call.target.as_deref() {
+                Some(IdedExpr {
+                    expr: AstExpr::Ident(ns),
+                    ..
+                }) if NAMESPACES.contains(&ns.as_str()) && !bound.contains(ns) => {
+                    out.insert(format!("{ns}.{name}"));
+                }
+                Some(target) => {
+                    if (name == "all" || name == "exists") && call.args.len() == 3 {
+                        out.insert(format!("{name}/3"));
+                    } else if !operator {
+                        out.insert(name.clone());
+                    }
+                    walk(target, bound, out);
+                }
+                None if !operator => {
+                    out.insert(name.clone());
+                }
+                None => {}
+            }
+            for a in &call.args {
+                walk(a, bound, out);
+            }
+        }
+        AstExpr::Comprehension(c) => {
+            walk(&c.iter_range, bound, out);
+            walk(&c.accu_init, bound, out);
+            let before = bound.len();
+            bound.push(c.iter_var.clone());
+            bound.extend(c.iter_var2.clone());
+            bound.push(c.accu_var.clone());
+            for part in [&c.loop_cond, &c.loop_step, &c.result] {
+                walk(part, bound, out);
+            }
+            bound.truncate(before);
+        }
+        AstExpr::List(l) => l.elements.iter().for_each(|x| walk(x, bound, out)),
+        AstExpr::Map(m) => m
+            .entries
+            .iter()
+            .for_each(|x| walk_entry(&x.expr, bound, out)),
+        AstExpr::Struct(s) => s
+            .entries
+            .iter()
+            .for_each(|x| walk_entry(&x.expr, bound, out)),
+        AstExpr::Select(s) => walk(&s.operand, bound, out),
+        AstExpr::Ident(_) | AstExpr::Literal(_) | AstExpr::Unspecified => {}
+    }
+}
+
+fn walk_entry(
+    e: &EntryExpr,
+    bound: &mut Vec<String>,
+    out: &mut std::collections::BTreeSet<String>,
+) {
+    match e {
+        EntryExpr::StructField(f) => walk(&f.value, bound, out),
+        EntryExpr::MapEntry(m) => {
+            walk(&m.key, bound, out);
+            walk(&m.value, bound, out);
+        }
+    }
+}
+
+thread_local! {
+    /// How many expressions this thread compiled: the test that every program is compiled
+    /// once, when its rule loads, reads it.
+    static COMPILED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// How many expressions this thread has compiled so far.
+pub fn compiled() -> usize {
+    COMPILED.with(std::cell::Cell::get)
+}
+
 /// Compiles `text`. The error says where in the expression (`col C`, or `line L col C` in a
 /// multi-line expression) and what is wrong.
 pub fn compile(text: &str) -> Result<Expr, String> {
+    COMPILED.with(|c| c.set(c.get() + 1));
     match Program::compile(text) {
         Ok(program) => Ok(Expr {
             program,
@@ -194,6 +304,52 @@ mod tests {
         assert!(e.starts_with("col "), "{e}");
         let e = compile("object.spec.x &&\n  )").unwrap_err();
         assert!(e.starts_with("line 2 col "), "{e}");
+    }
+
+    /// CEL comes only through kube-cel's `cel` re-export: one `cel` in the lock file, and no
+    /// direct dependency on it.
+    #[test]
+    fn there_is_one_cel_crate() {
+        let root = env!("CARGO_MANIFEST_DIR");
+        let lock = std::fs::read_to_string(format!("{root}/Cargo.lock")).expect("Cargo.lock");
+        let cels: Vec<&str> = lock
+            .split("[[package]]")
+            .filter(|p| p.contains("\nname = \"cel\"\n"))
+            .collect();
+        assert_eq!(cels.len(), 1, "{cels:?}");
+        let manifest = std::fs::read_to_string(format!("{root}/Cargo.toml")).expect("Cargo.toml");
+        assert!(
+            !manifest
+                .lines()
+                .any(|l| l.trim_start().starts_with("cel ") || l.trim_start().starts_with("cel=")),
+            "a direct cel dependency"
+        );
+    }
+
+    #[test]
+    fn calls_are_named_as_the_api_server_names_them() {
+        let calls = |t: &str| compile(t).unwrap().calls();
+        assert_eq!(
+            calls("math.abs(1) + base64.decode('x').size() + cel.bind(x, 1, x)"),
+            ["base64.decode", "cel.bind", "math.abs", "size"]
+        );
+        assert_eq!(
+            calls("format.dns1123Label().validate(object.metadata.name).hasValue()"),
+            ["format.dns1123Label", "hasValue", "validate"]
+        );
+        // Macros are expanded; a two-variable comprehension is not a macro here.
+        assert_eq!(
+            calls(
+                "object.l.all(c, c.startsWith('a')) && has(object.x) && object.m.all(k, v, v > 1)"
+            ),
+            ["all/3", "startsWith"]
+        );
+        // An iteration variable named like a namespace is a variable.
+        assert_eq!(
+            calls("object.ips.all(ip, ip.family() == 4) && ip.isCanonical('::1')"),
+            ["family", "ip.isCanonical"]
+        );
+        assert_eq!(calls("{'a': [size(x)]}.a[0] > -1 ? 'y' : 'n'"), ["size"]);
     }
 
     #[test]

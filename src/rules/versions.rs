@@ -1,9 +1,16 @@
 //! Which CEL functions the API server of each Kubernetes minor has, for exporting rules as
 //! admission policies (§2.8 of the extensibility design): a table mirroring the libraries
 //! `k8s.io/apiserver/pkg/cel/environment/base.go` adds to the base environment, by the minor
-//! that introduced them. kube-cel also registers functions no API server has (`math.*`,
+//! that introduced them (checked against kubernetes/apiserver @ 24a394e5: `baseOpts`, and the
+//! function names of `pkg/cel/library/*.go`). Lists v0 is removed in 1.37 only because Lists v1,
+//! a superset, replaces it. kube-cel also registers functions no API server has (`math.*`,
 //! `base64.*`, `jsonpatch.escapeKey` outside mutation, `cel.bind`): a rule that uses one
-//! passes here and cannot be created at admission. Re-check the table for each new minor.
+//! passes here and cannot be created at admission. A name in no library is refused too (fail
+//! closed). Re-check the table for each new minor.
+//!
+//! Names are as [`super::cel::Expr::calls`] gives them: macros (`has`, `all`, `exists`,
+//! `exists_one`, `map`, `filter`) are expanded by the parser and never appear, a two-variable
+//! comprehension is `all/3` or `exists/3`.
 
 /// `(library, first minor, functions)`; minor 0 means every supported minor.
 const LIBRARIES: &[(&str, u32, &[&str])] = &[
@@ -22,12 +29,6 @@ const LIBRARIES: &[(&str, u32, &[&str])] = &[
             "double",
             "bytes",
             "bool",
-            "has",
-            "all",
-            "exists",
-            "exists_one",
-            "map",
-            "filter",
             "duration",
             "timestamp",
             "type",
@@ -109,7 +110,32 @@ const LIBRARIES: &[(&str, u32, &[&str])] = &[
             "value",
             "or",
             "orValue",
+            "optMap",
+            "optFlatMap",
         ],
+    ),
+    (
+        "authorizer",
+        27,
+        &[
+            "path",
+            "group",
+            "serviceAccount",
+            "resource",
+            "subresource",
+            "namespace",
+            "name",
+            "check",
+            "errored",
+            "error",
+            "allowed",
+            "reason",
+        ],
+    ),
+    (
+        "authorizer selectors",
+        31,
+        &["fieldSelector", "labelSelector"],
     ),
     ("strings v2", 29, &["format", "strings.quote"]),
     (
@@ -167,6 +193,8 @@ const LIBRARIES: &[(&str, u32, &[&str])] = &[
             "transformMap",
             "transformMapEntry",
             "existsOne",
+            "all/3",
+            "exists/3",
         ],
     ),
     (
@@ -239,8 +267,9 @@ pub fn unavailable(function: &str, minor: u32) -> Option<String> {
         Some((library, since, _)) => Some(format!(
             "{function} ({library}) is available from Kubernetes 1.{since}; the target is 1.{minor}"
         )),
-        // Not a library function: an operator or a macro the parser expands.
-        None => None,
+        None => Some(format!(
+            "{function} is not a function of the API server's CEL environment"
+        )),
     }
 }
 
@@ -259,6 +288,15 @@ mod tests {
         assert!(unavailable("includes", 35).is_some());
         assert_eq!(unavailable("includes", 37), None);
         assert_eq!(unavailable("indexOf", 31), None);
+        assert!(unavailable("all/3", 31)
+            .unwrap()
+            .contains("from Kubernetes 1.32"));
+        assert_eq!(unavailable("all/3", 32), None);
+        assert!(unavailable("sortBy", 33).unwrap().contains("lists v3"));
+        assert!(unavailable("isIPv4", 37).is_some());
+        assert!(unavailable("frobnicate", 37)
+            .unwrap()
+            .contains("not a function of the API server"));
         for never in ["math.abs", "base64.decode", "cel.bind"] {
             assert!(
                 unavailable(never, 37)

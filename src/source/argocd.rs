@@ -33,7 +33,11 @@ pub fn overrides(env: &[(String, String)]) -> (Overrides, Vec<Finding>) {
     }
 
     for (name, value) in env {
-        if !name.starts_with("ARGOCD_ENV_") {
+        let Some(short) = name.strip_prefix("ARGOCD_ENV_") else {
+            continue;
+        };
+        // Input paths (`ARGOCD_ENV_NIXERNETES_RULES`), which `render --argocd` reads itself.
+        if settings::PATH_VARIABLES.contains(&short) {
             continue;
         }
         match settings::lookup_env(name) {

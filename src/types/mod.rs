@@ -256,6 +256,31 @@ impl Profile {
     }
 }
 
+/// Whether `render` emits the exported `ValidationRule`s as ValidatingAdmissionPolicies and
+/// bindings (`--admission-policies`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum AdmissionPolicies {
+    /// No policies (the default).
+    #[default]
+    None,
+    /// The policies beside the rendered objects.
+    Include,
+    /// Only the policies (and their parameter objects), for the platform team's repository.
+    Only,
+}
+
+impl AdmissionPolicies {
+    /// The value's name, as it is written.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AdmissionPolicies::None => "none",
+            AdmissionPolicies::Include => "include",
+            AdmissionPolicies::Only => "only",
+        }
+    }
+}
+
 /// What a failing check does to a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]

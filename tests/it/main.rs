@@ -30,6 +30,7 @@ mod policy;
 mod readme;
 mod robustness;
 mod rules;
+mod rules_export;
 mod rules_parity;
 mod schemas;
 mod secrets;

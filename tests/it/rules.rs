@@ -145,7 +145,7 @@ fn bad_rules_are_errors_at_their_line_and_field() {
     // A rule named twice names both places.
     let twice = run_binary(&["check", "--rules", RULES, "--rules", RULES, APPS]);
     assert_eq!(twice.status, 2);
-    assert!(twice.stderr.contains("a rule named \"max-replicas\" is already defined at examples/extending/rules/workloads.yaml:7"), "{}", twice.stderr);
+    assert!(twice.stderr.contains("a rule named \"max-replicas\" is already defined at examples/extending/rules/workloads.yaml:12"), "{}", twice.stderr);
     // Something that is not a rule in --rules.
     let not = run_binary(&["check", "--rules", PLAIN, APPS]);
     assert_eq!(not.status, 2);

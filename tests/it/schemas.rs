@@ -363,7 +363,7 @@ fn yaml_files(dir: &Path, keep: &dyn Fn(&str) -> bool) -> Vec<PathBuf> {
 
 /// Run `kubectl-nixernetes render -o json --kubernetes-version MINOR FILE` and return the List's
 /// items (nested Lists expanded, as validate.py does).
-fn render(file: &Path, minor: KubernetesVersion) -> Result<Vec<Value>, String> {
+fn render(file: &Path, minor: KubernetesVersion, extra: &[&str]) -> Result<Vec<Value>, String> {
     let out = Command::new(env!("CARGO_BIN_EXE_kubectl-nixernetes"))
         .args([
             "render",
@@ -372,6 +372,7 @@ fn render(file: &Path, minor: KubernetesVersion) -> Result<Vec<Value>, String> {
             "--kubernetes-version",
             &minor.to_string(),
         ])
+        .args(extra)
         .arg(file)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         // A clean environment (as tests/golden.rs uses): no SOURCE_DATE_EPOCH, no
@@ -478,9 +479,16 @@ fn check_file(schemas: &mut Schemas, report: &mut Report, path: &Path) {
         .display()
         .to_string();
     report.files += 1;
+    // A file with exported rules is rendered with their admission policies too.
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let extra: &[&str] = if text.contains("export: true") && text.contains("kind: ValidationRule") {
+        &["--admission-policies=include"]
+    } else {
+        &[]
+    };
     for k in 0..schemas.kube.len() {
         let minor = schemas.kube[k].version;
-        match render(path, minor) {
+        match render(path, minor, extra) {
             Ok(objects) => objects
                 .iter()
                 .for_each(|o| check_object(schemas, k, report, &file, o)),
@@ -726,5 +734,64 @@ fn served_table_matches_the_schemas() {
         "{} served-table problem(s):\n{}",
         problems.len(),
         problems.join("\n")
+    );
+}
+
+/// The admission policies exported from `examples/extending/rules/` (and from a rule with
+/// parameters, a producedBy and an inventory) are valid objects of every supported minor.
+#[test]
+fn exported_admission_policies_match_schemas() {
+    let Some(root) = schemas_or_skip("exported_admission_policies_match_schemas") else {
+        return;
+    };
+    let base = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let params = dir.path().join("params.yaml");
+    std::fs::write(
+        &params,
+        "apiVersion: nixernetes.io/v1alpha1\nkind: ValidationRule\nmetadata: {name: team-limit}\nspec:\n  severity: warning\n  match:\n    resourceRules: [{apiGroups: [apps], apiVersions: [v1], resources: [deployments], operations: [CREATE, UPDATE]}]\n    objectSelector: {matchLabels: {tier: web}}\n    producedBy: [{kind: WebApp}]\n  params: {apiVersion: v1, kind: ConfigMap, name: limits, namespace: platform}\n  validations:\n    - expression: \"object.spec.replicas <= int(params.data.max)\"\n      fieldPath: spec.replicas\n  auditAnnotations:\n    - {key: replicas, valueExpression: \"string(object.spec.replicas)\"}\n  admission: {export: true, scope: managed}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: limits, namespace: platform}\ndata: {max: \"5\"}\n",
+    )
+    .unwrap();
+    let mut schemas = Schemas::new(&root);
+    let mut report = Report::default();
+    let files = [
+        (base.join("examples/extending/rules/workloads.yaml"), 4),
+        (params.clone(), 3),
+    ];
+    for k in 0..schemas.kube.len() {
+        let minor = schemas.kube[k].version;
+        for (file, want) in &files {
+            let objects = render(
+                file,
+                minor,
+                &["--admission-policies=only", "--inventory", "shop-prod"],
+            )
+            .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+            assert_eq!(objects.len(), *want, "{}: {objects:#?}", file.display());
+            for o in &objects {
+                let kind = o["kind"].as_str().unwrap_or_default();
+                if kind != "ConfigMap" {
+                    assert!(
+                        schemas.kube[k]
+                            .lookup("admissionregistration.k8s.io/v1", kind)
+                            .is_some(),
+                        "no schema for {kind} in {minor}"
+                    );
+                }
+                check_object(&mut schemas, k, &mut report, &file.display().to_string(), o);
+            }
+        }
+    }
+    assert!(report.unknown.is_empty(), "{:?}", report.unknown);
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    assert!(
+        report.violations.is_empty(),
+        "{}",
+        report
+            .violations
+            .iter()
+            .map(|v| format!("{}: {}: {}: {}", v.file, v.object, v.pointer, v.message))
+            .collect::<Vec<_>>()
+            .join("\n")
     );
 }
