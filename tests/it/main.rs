@@ -7,6 +7,7 @@
 mod common;
 
 mod api_double;
+mod check_config;
 mod cli;
 mod completion;
 mod connection;
