@@ -22,6 +22,7 @@ pub mod quota;
 pub mod rbac;
 pub mod references;
 pub mod resources;
+pub mod root_images;
 pub mod routing;
 pub mod service_accounts;
 pub mod skeleton;
