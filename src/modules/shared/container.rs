@@ -322,11 +322,13 @@ impl JsonSchema for Probes {
     }
 
     fn json_schema(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        let declared = g.subschema_for::<ProbesSpec>();
+        // Inline, so that the CRD form sees two typed alternatives (and takes either).
+        let declared = <ProbesSpec as JsonSchema>::json_schema(g);
         schemars::json_schema!({
             "description": "Health probes of the container, or `none` for no probes at all.",
             "anyOf": [
-                {"type": "string", "const": "none", "description": "No probes, not even the default ones."},
+                // Untyped, as `Enforcement`'s `false`: the CRD form keeps only the map's type.
+                {"const": "none", "description": "No probes, not even the default ones."},
                 declared,
             ]
         })
