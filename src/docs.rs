@@ -132,6 +132,17 @@ The **PSS** column is the Pod Security Standards level a check belongs to; **fix
 companion object; `no`: report only). Exempt an object from one check with the annotation
 `ignore-check.nixernetes.io/<id>: \"<reason>\"`.
 
+Configure a check for a whole run in `PlatformDefaults.spec.checks` (`<id>: {enabled: false,
+reason: …}`, or `{severity: error|warning|info, reason: …}`, or `{enabled: true, reason: …}` to
+run it where the profile or level would not), or with `--disable-check ID[: REASON]` and
+`--enable-check ID[=SEVERITY][: REASON]` (also the `disableCheck` and `enableCheck` settings of the
+KRM function's ConfigMap and of Argo CD). A flag replaces the `PlatformDefaults` entry of its check
+whole; a configured severity is every finding's, whatever this table or the paragraph above say
+(under `audit` errors are still reported as warnings). Each configured check is reported once per
+run as an `info` finding with its reason, and every finding whose severity it set says so in its
+message (JSON: `configured`; SARIF: `properties.configured`; KRM: `tags.configured`). An unknown
+id is an error that names the closest ids. Exemptions still apply on top.
+
 ",
     );
     out.push_str("| check | PSS |");

@@ -3,14 +3,19 @@
 //! data model, so every layer can produce findings without depending on how they are printed.
 
 use crate::resource::{ObjectRef, Origin, Resource};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How bad a finding is. Ordered: `Info < Warning < Error`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// Advice: never fails a run.
     Info,
+    /// Reported; fails only `check --fail-on warning`.
     Warning,
+    /// Fails the run under `enforce` (a warning under `audit`).
     Error,
 }
 
@@ -20,6 +25,16 @@ impl Severity {
             Severity::Info => "info",
             Severity::Warning => "warning",
             Severity::Error => "error",
+        }
+    }
+
+    /// Parses a written value (`error`, `warning`, `info`).
+    pub fn parse(text: &str) -> Option<Severity> {
+        match text {
+            "info" => Some(Severity::Info),
+            "warning" => Some(Severity::Warning),
+            "error" => Some(Severity::Error),
+            _ => None,
         }
     }
 }
@@ -41,6 +56,9 @@ pub struct Finding {
     pub check: Option<&'static str>,
     /// Why the finding is exempted (an `ignore-check.nixernetes.io/<id>` reason), if it is.
     pub exempted: Option<String>,
+    /// Why the run's check configuration (`PlatformDefaults.spec.checks`, `--enable-check`)
+    /// set this finding's severity, if it did.
+    pub configured: Option<String>,
     /// The value a fix set (or proposes) at `field`.
     pub proposed: Option<Box<serde_json::Value>>,
 }
@@ -55,6 +73,7 @@ impl Finding {
             origin: None,
             check: None,
             exempted: None,
+            configured: None,
             proposed: None,
         }
     }

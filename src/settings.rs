@@ -15,6 +15,7 @@
 //! source is laid over the ones below it with [`Setting::apply`], so a source can only replace what
 //! it names; labels and annotations merge key by key.
 
+use crate::finding::Severity;
 use crate::resource::type_name;
 use crate::types::{AdmissionPolicies, Enforcement, KubernetesVersion, Level, Profile};
 use serde::de::DeserializeOwned;
@@ -35,6 +36,46 @@ pub struct PolicySettings {
     /// The Kubernetes minor `stable-api-version` judges against: the run's target, which the
     /// engine copies here from its context once that is final.
     pub kubernetes_version: KubernetesVersion,
+    /// How this run treats single checks, by check id (`PlatformDefaults.spec.checks`, then
+    /// `--disable-check` / `--enable-check`): the policy layer applies it, the engine reports
+    /// each entry once.
+    pub checks: BTreeMap<String, CheckSetting>,
+}
+
+/// How one run treats one check: on or off, at which severity, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckSetting {
+    /// `Some(false)`: the check does not run. `Some(true)`: it runs even where the profile or
+    /// level would not run it (`compliance-labels` without a level). `None`: as the profile
+    /// and level say.
+    pub enabled: Option<bool>,
+    /// The severity of every hit of the check, replacing the one the profile, the level and
+    /// the check itself give (audit still reports errors as warnings).
+    pub severity: Option<Severity>,
+    /// Why, as the user wrote it.
+    pub reason: Option<String>,
+    /// Where it was set: `PlatformDefaults spec.checks.<id>`, or the setting's name
+    /// (`disableCheck`, `enableCheck`) for the flags, the ConfigMap and Argo CD.
+    pub source: String,
+}
+
+impl CheckSetting {
+    /// The reason as reports show it.
+    pub fn reason(&self) -> &str {
+        self.reason.as_deref().unwrap_or("no reason given")
+    }
+
+    /// What it does, for the run's report: `off`, `on`, `on at severity error`, `at severity
+    /// warning`.
+    pub fn effect(&self) -> String {
+        match (self.enabled, self.severity) {
+            (Some(false), _) => "off".into(),
+            (Some(true), None) => "on".into(),
+            (Some(true), Some(s)) => format!("on at severity {}", s.as_str()),
+            (None, Some(s)) => format!("at severity {}", s.as_str()),
+            (None, None) => "as the profile and level say".into(),
+        }
+    }
 }
 
 impl PolicySettings {
@@ -106,6 +147,9 @@ pub struct Overrides {
     pub kinds: Vec<String>,
     /// Emit the exported rules as admission policies.
     pub admission_policies: Option<AdmissionPolicies>,
+    /// `--disable-check` / `--enable-check` entries in the order given; a later one for the same
+    /// check replaces an earlier one (and `PlatformDefaults.spec.checks`) whole.
+    pub checks: Vec<(String, CheckSetting)>,
 }
 
 /// Parses `KEY=VALUE` pairs.
@@ -375,8 +419,28 @@ pub fn apply_environment(o: &mut Overrides) -> Result<(), String> {
     }
 }
 
+pub static DISABLE_CHECK: Setting = Setting {
+    name: "disableCheck",
+    flag: "--disable-check",
+    env_name: None,
+    platform_defaults: Some("spec.checks.<id>.enabled"),
+    value: "check ids, each optionally followed by `: reason`; separated by newlines (or commas when there is no newline)",
+    description: "turn checks off for the whole run; each is reported once, with its reason",
+    parse: |o, v| toggles(o, v, false, "disableCheck"),
+};
+
+pub static ENABLE_CHECK: Setting = Setting {
+    name: "enableCheck",
+    flag: "--enable-check",
+    env_name: None,
+    platform_defaults: Some("spec.checks.<id>.severity"),
+    value: "check ids, each optionally `=error`, `=warning` or `=info`, then `: reason`; separated like `disableCheck`",
+    description: "turn checks on for the whole run (even where the profile or level would not run them), at their own severity or the one given",
+    parse: |o, v| toggles(o, v, true, "enableCheck"),
+};
+
 /// Every setting given outside the input, in the order the docs list them.
-pub static SETTINGS: [&Setting; 13] = [
+pub static SETTINGS: [&Setting; 15] = [
     &NAMESPACE,
     &INVENTORY,
     &MONITORING_NAMESPACE,
@@ -387,6 +451,8 @@ pub static SETTINGS: [&Setting; 13] = [
     &LEVEL,
     &ENFORCEMENT,
     &FIX,
+    &DISABLE_CHECK,
+    &ENABLE_CHECK,
     &TIMESTAMP,
     &KINDS,
     &ADMISSION_POLICIES,
@@ -471,6 +537,62 @@ fn flag(v: &Value) -> Result<bool, String> {
             type_name(other)
         )),
     }
+}
+
+/// Reads `ID[=SEVERITY][: REASON]` entries (a list, or text with one per line, or separated by
+/// commas when there is no newline) into `o.checks`. Whether the ids name checks is the
+/// engine's to say (this layer does not know the checks).
+fn toggles(o: &mut Overrides, v: &Value, on: bool, source: &str) -> Result<(), String> {
+    let items: Vec<String> = match v {
+        Value::Array(items) => items.iter().map(text).collect::<Result<_, _>>()?,
+        Value::String(s) if s.contains('\n') => s.lines().map(str::to_string).collect(),
+        Value::String(s) => s.split(',').map(str::to_string).collect(),
+        other => return Err(format!("expected check ids, found {}", type_name(other))),
+    };
+    for item in items.iter().map(|i| i.trim()).filter(|i| !i.is_empty()) {
+        let (head, reason) = match item.split_once(':') {
+            Some((h, r)) if r.trim().is_empty() => {
+                return Err(format!(
+                    "{h:?}: the reason after `:` is empty: say why, or leave out the `:`"
+                ))
+            }
+            Some((h, r)) => (h.trim(), Some(r.trim().to_string())),
+            None => (item, None),
+        };
+        let (id, severity) = match head.split_once('=') {
+            Some((id, _)) if !on => {
+                return Err(format!(
+                    "{head:?}: a check turned off has no severity: use `--enable-check {}=SEVERITY` to change its severity",
+                    id.trim()
+                ))
+            }
+            Some((id, sev)) => match Severity::parse(sev.trim()) {
+                Some(s) => (id.trim(), Some(s)),
+                None => {
+                    return Err(format!(
+                        "{head:?}: unknown severity {:?}: expected `error`, `warning` or `info`",
+                        sev.trim()
+                    ))
+                }
+            },
+            None => (head, None),
+        };
+        if id.is_empty() {
+            return Err(format!(
+                "{item:?}: expected a check id before the `=` or `:`"
+            ));
+        }
+        o.checks.push((
+            id.to_string(),
+            CheckSetting {
+                enabled: Some(on),
+                severity,
+                reason,
+                source: source.to_string(),
+            },
+        ));
+    }
+    Ok(())
 }
 
 /// A map given as a map, as `k=v` text (pairs separated by commas or newlines) or as a list of
@@ -584,6 +706,60 @@ mod tests {
         assert_eq!(o.labels.get("a"), Some(&json!("1")));
         assert_eq!(o.labels.get("b"), Some(&json!("2")));
         assert_eq!(o.namespace.as_deref(), Some("shop"));
+    }
+
+    #[test]
+    fn check_toggles_read_ids_severities_and_reasons() {
+        let o = applied(
+            &ENABLE_CHECK,
+            json!("image-digest=error: prod pins, compliance-labels"),
+        )
+        .unwrap();
+        assert_eq!(o.checks.len(), 2);
+        let (id, c) = &o.checks[0];
+        assert_eq!(id, "image-digest");
+        assert_eq!(
+            (c.enabled, c.severity, c.reason.as_deref()),
+            (Some(true), Some(Severity::Error), Some("prod pins"))
+        );
+        assert_eq!(c.effect(), "on at severity error");
+        assert_eq!(o.checks[1].1.reason(), "no reason given");
+        // One per line, so a reason may hold a comma; a list likewise.
+        let o = applied(
+            &DISABLE_CHECK,
+            json!(
+                "min-replicas: dev, one node
+liveness-probe
+"
+            ),
+        )
+        .unwrap();
+        assert_eq!(o.checks[0].1.reason.as_deref(), Some("dev, one node"));
+        assert_eq!(o.checks[1].1.enabled, Some(false));
+        let o = applied(&DISABLE_CHECK, json!(["a: x, y", "b"])).unwrap();
+        assert_eq!(o.checks.len(), 2);
+        assert_eq!(o.checks[0].1.source, "disableCheck");
+        for (setting, value, want) in [
+            (
+                &DISABLE_CHECK,
+                "min-replicas=warning",
+                "a check turned off has no severity",
+            ),
+            (
+                &ENABLE_CHECK,
+                "image-digest=fatal",
+                "unknown severity \"fatal\"",
+            ),
+            (
+                &ENABLE_CHECK,
+                "image-digest:",
+                "the reason after `:` is empty",
+            ),
+            (&ENABLE_CHECK, "=error", "expected a check id"),
+        ] {
+            let e = applied(setting, json!(value)).unwrap_err();
+            assert!(e.contains(want), "{value}: {e}");
+        }
     }
 
     /// The Argo CD plugin announces every parameter of the table, and no other.

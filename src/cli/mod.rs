@@ -175,6 +175,20 @@ pub struct PolicyFlags {
     /// modules emit always get them. Only unset fields are filled; each fix is reported.
     #[arg(long)]
     pub fix: bool,
+    /// Turn a check off for the whole run (not only for one object, as an
+    /// ignore-check.nixernetes.io/ID annotation does), optionally with a reason after a colon;
+    /// repeatable. Reports show it once, with the reason.
+    ///
+    /// Example: --disable-check "min-replicas: one replica in the dev cluster"
+    #[arg(long = "disable-check", value_name = "ID[: REASON]")]
+    pub disable_checks: Vec<String>,
+    /// Turn a check on for the whole run, even where the profile or level would not run it,
+    /// optionally at a severity of its own (error, warning or info) and with a reason;
+    /// repeatable. Replaces a PlatformDefaults spec.checks entry of the same check.
+    ///
+    /// Example: --enable-check "image-digest=error: production pins every image"
+    #[arg(long = "enable-check", value_name = "ID[=SEVERITY][: REASON]")]
+    pub enable_checks: Vec<String>,
     /// ValidationRules to check every object against (and ValidatingAdmissionPolicies with
     /// their bindings, evaluated the same way): a file or a directory; repeatable. Rules in the
     /// input itself are read too.
@@ -223,6 +237,27 @@ impl PolicyFlags {
         if !self.kinds.is_empty() {
             let paths = self.kinds.iter().map(|p| text(p)).collect();
             given.push((&settings::KINDS, "--kinds", Value::Array(paths)));
+        }
+        // A list, one entry per flag: a reason may hold a comma.
+        for (setting, flag, list) in [
+            (
+                &settings::DISABLE_CHECK,
+                "--disable-check",
+                &self.disable_checks,
+            ),
+            (
+                &settings::ENABLE_CHECK,
+                "--enable-check",
+                &self.enable_checks,
+            ),
+        ] {
+            if !list.is_empty() {
+                given.push((
+                    setting,
+                    flag,
+                    Value::Array(list.iter().map(|e| text(e)).collect()),
+                ));
+            }
         }
         given
     }
@@ -276,6 +311,8 @@ impl PolicyFlags {
             settings::PROFILE.name,
             settings::LEVEL.name,
             settings::KINDS.name,
+            settings::DISABLE_CHECK.name,
+            settings::ENABLE_CHECK.name,
         ];
         let given = self
             .given()
@@ -345,8 +382,13 @@ fn apply_given(
     let errors: Vec<Finding> = given
         .into_iter()
         .filter_map(|(setting, flag, value)| {
-            setting
-                .apply(o, &value)
+            let before = o.checks.len();
+            let applied = setting.apply(o, &value);
+            // Reports say which flag configured a check.
+            for (_, c) in &mut o.checks[before..] {
+                c.source = flag.to_string();
+            }
+            applied
                 .err()
                 .map(|e| Finding::error(e).field(flag.to_string()))
         })

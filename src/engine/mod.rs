@@ -15,7 +15,7 @@ use crate::finding::{has_errors, Finding};
 use crate::kind::{Admission, Context, ModuleResource, Nested, Publisher, Registry, Role};
 use crate::resource::Field;
 use crate::resource::{type_name, ObjectRef, Resource, API_VERSION};
-use crate::settings::Overrides;
+use crate::settings::{self, Overrides};
 use crate::types::AdmissionPolicies;
 use crate::validate;
 use inject::Provenance;
@@ -532,6 +532,32 @@ fn check_context(ctx: &Context, findings: &mut Vec<Finding>) {
             fail(&format!("annotations.{k}"), why);
         }
     }
+    // Each check the run configures, once: what it does and why (an unknown id, which only the
+    // flags, the ConfigMap and Argo CD can give, as `PlatformDefaults` is validated, is an error).
+    let mut configured = Vec::new();
+    for (id, c) in &ctx.policy.checks {
+        match crate::policy::lookup(id) {
+            None => {
+                let why = crate::policy::unknown_check(id).unwrap_or_default();
+                let given = settings::lookup(&c.source).map_or(String::new(), |s| {
+                    format!(" ({} or setting {})", s.flag, s.name)
+                });
+                fail(&c.source, format!("{why}{given}"));
+            }
+            Some(check) => {
+                let mut f = Finding::info(format!(
+                    "check {id} is {} for this run ({}): {}",
+                    c.effect(),
+                    c.source,
+                    c.reason()
+                ));
+                f.check = Some(check.id);
+                f.configured = Some(c.reason().to_string());
+                configured.push(f);
+            }
+        }
+    }
+    findings.extend(configured);
 }
 
 /// Resolves and checks a module resource's name and namespace and its top-level shape.

@@ -153,5 +153,8 @@ impl Context {
         if o.fix {
             self.policy.fix_pass_through = true;
         }
+        for (id, setting) in &o.checks {
+            self.policy.checks.insert(id.clone(), setting.clone());
+        }
     }
 }

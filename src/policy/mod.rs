@@ -22,6 +22,7 @@ pub mod quota;
 pub mod rbac;
 pub mod references;
 pub mod resources;
+pub mod root_images;
 pub mod routing;
 pub mod service_accounts;
 pub mod skeleton;
@@ -257,9 +258,44 @@ pub fn lookup(id: &str) -> Option<&'static CheckDef> {
     checks().iter().copied().find(|c| c.id == id)
 }
 
+/// Why `id` cannot be configured, when it names no built-in check: the message for
+/// `PlatformDefaults.spec.checks` and `--disable-check`/`--enable-check`, with the ids close to
+/// it. `None` for a known id.
+pub fn unknown_check(id: &str) -> Option<String> {
+    if lookup(id).is_some() {
+        return None;
+    }
+    let hint = crate::validate::suggest::did_you_mean(id, checks().iter().map(|c| c.id))
+        .unwrap_or_else(|| "`check --list` lists every check".into());
+    let rule = if id.starts_with("rule.") {
+        " (a ValidationRule's severity is set in the rule itself)"
+    } else {
+        ""
+    };
+    Some(format!("unknown check {id:?}{rule}: {hint}"))
+}
+
 impl PolicySettings {
     /// Severity of a hit of `check` under these settings; `None` when the check does not apply.
+    /// The run's check configuration (`checks`) comes first: off, a severity of its own, or on
+    /// where the profile and level would not run the check.
     fn severity(&self, check: &CheckDef, restricted_hit: bool) -> Option<Severity> {
+        let Some(configured) = self.checks.get(check.id) else {
+            return self.gated_severity(check, restricted_hit);
+        };
+        match (configured.enabled, configured.severity) {
+            (Some(false), _) => None,
+            (_, Some(s)) => Some(s),
+            (Some(true), None) => Some(
+                self.gated_severity(check, restricted_hit)
+                    .unwrap_or(check.severity),
+            ),
+            (None, None) => self.gated_severity(check, restricted_hit),
+        }
+    }
+
+    /// Severity of a hit of `check` under the profile and level alone.
+    fn gated_severity(&self, check: &CheckDef, restricted_hit: bool) -> Option<Severity> {
         let pss = if restricted_hit {
             Some(Pss::Restricted)
         } else {
@@ -440,7 +476,28 @@ impl<'a> Checker<'a> {
             Weight::Error => severity = Severity::Error,
             Weight::Check | Weight::Restricted => {}
         }
+        // A severity the run configures is every hit's, whatever its weight: the user said so.
+        let configured = self
+            .settings
+            .checks
+            .get(check.id)
+            .and_then(|c| c.severity.map(|s| (s, c)));
+        if let Some((s, _)) = configured {
+            severity = s;
+        }
         self.note(ci, check.id, severity, obj, identity, hit);
+        if let Some((s, c)) = configured {
+            if let Some((_, _, f)) = self.found.last_mut() {
+                f.message = format!(
+                    "{} (severity {} for this run, {}: {})",
+                    f.message,
+                    s.as_str(),
+                    c.source,
+                    c.reason()
+                );
+                f.configured = Some(c.reason().to_string());
+            }
+        }
     }
 
     /// Records a hit of check (or rule) number `ci`, id `id`, at `severity`, unless the
@@ -713,6 +770,57 @@ mod tests {
             s.severity(&pod_security::HOST_NAMESPACES, false),
             Some(Severity::Warning)
         );
+    }
+
+    #[test]
+    fn the_run_configures_checks() {
+        use crate::settings::CheckSetting;
+        let setting = |enabled, severity| CheckSetting {
+            enabled,
+            severity,
+            reason: Some("why".into()),
+            source: "test".into(),
+        };
+        let mut s = PolicySettings::default();
+        // compliance-labels does not run without a level or framework, until enabled.
+        assert_eq!(s.severity(&metadata::COMPLIANCE_LABELS, false), None);
+        s.checks
+            .insert("compliance-labels".into(), setting(Some(true), None));
+        s.checks
+            .insert("host-namespaces".into(), setting(Some(false), None));
+        s.checks.insert(
+            "privileged-container".into(),
+            setting(None, Some(Severity::Info)),
+        );
+        assert_eq!(
+            s.severity(&metadata::COMPLIANCE_LABELS, false),
+            Some(Severity::Warning)
+        );
+        assert_eq!(s.severity(&pod_security::HOST_NAMESPACES, false), None);
+        let res = crate::source::parse_text(BAD, "t.yaml").unwrap();
+        let refs: Vec<&Resource> = res.iter().collect();
+        let findings = run(&refs, &s);
+        assert!(!findings.iter().any(|f| f.check == Some("host-namespaces")));
+        let privileged = findings
+            .iter()
+            .find(|f| f.check == Some("privileged-container"))
+            .unwrap();
+        assert_eq!(privileged.severity, Severity::Info);
+        assert_eq!(privileged.configured.as_deref(), Some("why"));
+        assert!(
+            privileged
+                .message
+                .ends_with("(severity info for this run, test: why)"),
+            "{}",
+            privileged.message
+        );
+        let why = unknown_check("privileged-containers").unwrap();
+        assert!(
+            why.contains("did you mean `privileged-container`?"),
+            "{why}"
+        );
+        assert!(unknown_check("rule.x").unwrap().contains("set in the rule"));
+        assert_eq!(unknown_check("min-replicas"), None);
     }
 
     #[test]

@@ -4,6 +4,10 @@
 //!
 //! Applied to objects the modules emit always, and to pass-through objects only on request
 //! (`--fix`), since a pass-through object is someone else's decision.
+//!
+//! A fix that would break the workload is not made, and a finding says why instead: the pod's
+//! `runAsNonRoot: true` is left out when a container's image is known to run as root
+//! (`root_images`) and nothing sets `runAsUser`, since the kubelet would refuse to start it.
 
 use super::pod::pod_of;
 use crate::finding::Finding;
@@ -15,6 +19,9 @@ use serde_json::{json, Map, Value};
 /// One change: (check id, field path, value set).
 type Change = (&'static str, String, Value);
 
+/// A fix not made: (check id, field path, why).
+type Skipped = (&'static str, String, String);
+
 /// Fills the unset fields the fixable checks want; returns one `info` finding per change.
 pub fn fix(obj: &mut Resource, defaults: &DefaultResources) -> Vec<Finding> {
     let Some(pod) = pod_of(obj) else {
@@ -22,15 +29,18 @@ pub fn fix(obj: &mut Resource, defaults: &DefaultResources) -> Vec<Finding> {
     };
     let path = pod.path;
     let mut changes: Vec<Change> = Vec::new();
+    let mut skipped: Vec<Skipped> = Vec::new();
     let mut spec = pod.spec.clone();
-    fix_pod(&mut spec, path, defaults, &mut changes);
-    if changes.is_empty() {
+    fix_pod(&mut spec, path, defaults, &mut changes, &mut skipped);
+    if changes.is_empty() && skipped.is_empty() {
         return Vec::new();
     }
-    if let Some(slot) = pointer_mut(&mut obj.object, path) {
-        *slot = Value::Object(spec);
+    if !changes.is_empty() {
+        if let Some(slot) = pointer_mut(&mut obj.object, path) {
+            *slot = Value::Object(spec);
+        }
     }
-    changes
+    let mut findings: Vec<Finding> = changes
         .into_iter()
         .map(|(check, field, value)| {
             let mut f = Finding::info(format!("fixed: set to {value}"))
@@ -40,7 +50,46 @@ pub fn fix(obj: &mut Resource, defaults: &DefaultResources) -> Vec<Finding> {
             f.proposed = Some(Box::new(value));
             f
         })
-        .collect()
+        .collect();
+    findings.extend(skipped.into_iter().map(|(check, field, why)| {
+        let mut f = Finding::info(format!("not fixed: {why}"))
+            .about(obj)
+            .field(field);
+        f.check = Some(check);
+        f
+    }));
+    findings
+}
+
+/// The first container (`containers`, then `initContainers`) whose image runs as root by
+/// default and that no `runAsUser` covers: `(field path of the container, image, what to do)`.
+fn root_image_without_user(
+    spec: &Map<String, Value>,
+    path: &str,
+) -> Option<(String, String, &'static str)> {
+    let pod_user = spec
+        .get("securityContext")
+        .and_then(|s| s.get("runAsUser"))
+        .is_some();
+    if pod_user {
+        return None;
+    }
+    ["containers", "initContainers"].iter().find_map(|field| {
+        let list = spec.get(*field).and_then(Value::as_array)?;
+        list.iter().enumerate().find_map(|(i, c)| {
+            let has_user = c
+                .get("securityContext")
+                .and_then(|s| s.get("runAsUser"))
+                .is_some();
+            let image = c.get("image").and_then(Value::as_str)?;
+            let root = super::root_images::runs_as_root(image).filter(|_| !has_user)?;
+            Some((
+                format!("{path}.{field}[{i}]"),
+                image.to_string(),
+                root.instead,
+            ))
+        })
+    })
 }
 
 /// The value at a dotted path of map keys, mutably.
@@ -73,6 +122,7 @@ fn fix_pod(
     path: &str,
     defaults: &DefaultResources,
     out: &mut Vec<Change>,
+    skipped: &mut Vec<Skipped>,
 ) {
     let windows = spec
         .field("os")
@@ -115,15 +165,24 @@ fn fix_pod(
                 out,
             );
         }
-        if !containers_run_as_root && sc.field("runAsUser").and_then(Value::as_i64) != Some(0) {
-            set(
-                sc,
-                "runAsNonRoot",
-                json!(true),
-                "run-as-non-root",
-                format!("{path}.securityContext.runAsNonRoot"),
-                out,
-            );
+        if !containers_run_as_root
+            && sc.get("runAsUser").and_then(Value::as_i64) != Some(0)
+            && !sc.contains_key("runAsNonRoot")
+        {
+            let field = format!("{path}.securityContext.runAsNonRoot");
+            match root_image_without_user(spec, path) {
+                Some((container, image, instead)) => skipped.push((
+                    "run-as-non-root",
+                    field,
+                    format!(
+                        "runAsNonRoot: true is left out: {container} runs image {image:?}, which runs as root by default, and nothing sets runAsUser, so the kubelet would refuse to start it; {instead}"
+                    ),
+                )),
+                None => {
+                    let sc = child_map(spec, "securityContext");
+                    set(sc, "runAsNonRoot", json!(true), "run-as-non-root", field, out);
+                }
+            }
         }
     }
     for field in ["containers", "initContainers"] {
@@ -256,7 +315,7 @@ mod tests {
 
     #[test]
     fn fills_only_unset_fields_and_reports_each() {
-        let yaml = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  template:\n    spec:\n      automountServiceAccountToken: true\n      containers:\n      - name: c\n        image: nginx:1.27\n        imagePullPolicy: IfNotPresent\n        resources: {requests: {memory: 1Gi}}\n        securityContext: {allowPrivilegeEscalation: true}\n";
+        let yaml = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  template:\n    spec:\n      automountServiceAccountToken: true\n      containers:\n      - name: c\n        image: registry.example.com/web:1.27\n        imagePullPolicy: IfNotPresent\n        resources: {requests: {memory: 1Gi}}\n        securityContext: {allowPrivilegeEscalation: true}\n";
         let mut r = crate::source::parse_text(yaml, "t.yaml").unwrap().remove(0);
         let findings = fix(&mut r, &DefaultResources::default());
         let fields: Vec<&str> = findings.iter().filter_map(|f| f.field.as_deref()).collect();
@@ -281,6 +340,46 @@ mod tests {
         );
         assert_eq!(
             r.object["spec"]["template"]["spec"]["automountServiceAccountToken"],
+            true
+        );
+    }
+
+    #[test]
+    fn an_image_known_to_run_as_root_keeps_running() {
+        let yaml = |sc: &str| {
+            format!("apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: d}}\nspec:\n  template:\n    spec:\n      containers:\n      - name: side\n        image: registry.example.com/side:1\n      - name: db\n        image: docker.io/library/postgres:17\n{sc}")
+        };
+        let mut r = crate::source::parse_text(&yaml(""), "t.yaml")
+            .unwrap()
+            .remove(0);
+        let findings = fix(&mut r, &DefaultResources::default());
+        let pod = &r.object["spec"]["template"]["spec"];
+        assert!(pod["securityContext"].get("runAsNonRoot").is_none());
+        let note = findings
+            .iter()
+            .find(|f| f.message.starts_with("not fixed"))
+            .expect("a finding says why");
+        assert_eq!(note.check, Some("run-as-non-root"));
+        assert_eq!(
+            note.field.as_deref(),
+            Some("spec.template.spec.securityContext.runAsNonRoot")
+        );
+        assert!(note.message.contains("spec.template.spec.containers[1] runs image \"docker.io/library/postgres:17\", which runs as root by default"), "{}", note.message);
+        assert!(note.message.contains("runAsUser: 999"), "{}", note.message);
+        // The other fixes are still made.
+        assert_eq!(
+            pod["securityContext"]["seccompProfile"]["type"],
+            "RuntimeDefault"
+        );
+        // With a runAsUser on the container, the fix is safe again.
+        let with_user = yaml("        securityContext: {runAsUser: 999}\n");
+        let mut r = crate::source::parse_text(&with_user, "t.yaml")
+            .unwrap()
+            .remove(0);
+        let findings = fix(&mut r, &DefaultResources::default());
+        assert!(!findings.iter().any(|f| f.message.starts_with("not fixed")));
+        assert_eq!(
+            r.object["spec"]["template"]["spec"]["securityContext"]["runAsNonRoot"],
             true
         );
     }

@@ -5,12 +5,15 @@
 //! ```text
 //! { "version": 1,
 //!   "tool": {"name": "nixernetes", "version": "<semver>"},
-//!   "settings": {"profile": "baseline|restricted|privileged", "level": null|"<level>"},
+//!   "settings": {"profile": "baseline|restricted|privileged", "level": null|"<level>",
+//!                "checks": {"<id>": {"enabled": null|bool, "severity": null|"<severity>",
+//!                                    "reason": null|"<reason>", "source": "<where it was set>"}}},
 //!   "summary": {"objects": N, "error": N, "warning": N, "info": N},
 //!   "findings": [ { "severity": "error|warning|info", "check": null|"<id>",
 //!                   "message": "...", "object": null|{apiVersion, kind, name, namespace?},
 //!                   "field": null|"spec...", "file": null|"<path>", "line": N, "index": N,
-//!                   "exempted": null|"<reason>", "proposedValue"?: <value set by a fix> } ] }
+//!                   "exempted": null|"<reason>", "configured"?: "<reason the run's check
+//!                   configuration set this severity>", "proposedValue"?: <value set by a fix> } ] }
 //! ```
 
 use crate::finding::{Finding, Severity};
@@ -46,6 +49,17 @@ struct Tool {
 struct SettingsOut {
     profile: String,
     level: Option<String>,
+    /// The run's check configuration (`PlatformDefaults.spec.checks`, `--disable-check`,
+    /// `--enable-check`), by check id.
+    checks: std::collections::BTreeMap<String, CheckOut>,
+}
+
+#[derive(Serialize)]
+struct CheckOut {
+    enabled: Option<bool>,
+    severity: Option<&'static str>,
+    reason: Option<String>,
+    source: String,
 }
 
 #[derive(Serialize)]
@@ -67,6 +81,8 @@ struct FindingOut<'a> {
     line: Option<usize>,
     index: Option<usize>,
     exempted: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    configured: Option<&'a str>,
     #[serde(rename = "proposedValue", skip_serializing_if = "Option::is_none")]
     proposed: Option<&'a Value>,
 }
@@ -88,6 +104,7 @@ impl<'a> FindingOut<'a> {
             line: f.origin.as_ref().map(|o| o.line),
             index: f.origin.as_ref().map(|o| o.index),
             exempted: f.exempted.as_deref(),
+            configured: f.configured.as_deref(),
             proposed: f.proposed.as_deref(),
         }
     }
@@ -121,6 +138,19 @@ pub fn write<W: Write + ?Sized>(
         settings: SettingsOut {
             profile: format!("{:?}", settings.profile()).to_lowercase(),
             level: settings.level.map(|l| format!("{l:?}").to_lowercase()),
+            checks: settings
+                .checks
+                .iter()
+                .map(|(id, c)| {
+                    let out = CheckOut {
+                        enabled: c.enabled,
+                        severity: c.severity.map(Severity::as_str),
+                        reason: c.reason.clone(),
+                        source: c.source.clone(),
+                    };
+                    (id.clone(), out)
+                })
+                .collect(),
         },
         summary: Summary {
             objects,

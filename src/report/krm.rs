@@ -28,7 +28,12 @@ pub fn result(f: &Finding) -> Value {
         r.insert("field".into(), Value::Object(field));
     }
     if let Some(check) = f.check {
-        r.insert("tags".into(), json!({ "check": check }));
+        let mut tags = Map::new();
+        tags.insert("check".into(), json!(check));
+        if let Some(reason) = &f.configured {
+            tags.insert("configured".into(), json!(reason));
+        }
+        r.insert("tags".into(), Value::Object(tags));
     }
     if let Some(o) = &f.origin {
         if !o.file.is_empty() {

@@ -126,6 +126,9 @@ pub fn report(findings: &[Finding]) -> Value {
             if !location.is_empty() {
                 r.insert("locations".into(), json!([location]));
             }
+            if let Some(reason) = &f.configured {
+                r.insert("properties".into(), json!({"configured": reason}));
+            }
             if let Some(reason) = &f.exempted {
                 r.insert("suppressions".into(), json!([{"kind": "inSource", "justification": reason}]));
             }

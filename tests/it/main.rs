@@ -8,6 +8,7 @@ mod common;
 
 mod api_double;
 mod apply;
+mod check_config;
 mod cli;
 mod completion;
 mod connection;

@@ -144,7 +144,7 @@ metadata: {{name: plain, namespace: shop}}
 apiVersion: nixernetes.io/v1alpha1
 kind: Worker
 metadata: {{name: jobs, namespace: shop}}
-spec: {{image: ghcr.io/acme/jobs:1.0.0}}
+spec: {{image: ghcr.io/acme/jobs:1.0.0, probes: {{liveness: {{command: [cat, /tmp/healthy]}}}}}}
 "
         );
         let out = render(&yaml);
@@ -185,6 +185,7 @@ kind: Worker
 metadata: {{name: pci, namespace: shop}}
 spec:
   image: ghcr.io/acme/pay:1.0.0
+  probes: {{liveness: {{command: [cat, /tmp/healthy]}}}}
   compliance: {{framework: PCI-DSS, level: restricted, owner: team-pay}}
 ---
 apiVersion: v1
@@ -261,7 +262,7 @@ metadata:
 apiVersion: nixernetes.io/v1alpha1
 kind: Worker
 metadata: {name: etl, namespace: data}
-spec: {image: ghcr.io/acme/etl:1.0.0, labels: {tier: backend}}
+spec: {image: ghcr.io/acme/etl:1.0.0, labels: {tier: backend}, probes: {liveness: {command: [cat, /tmp/healthy]}}}
 ";
         let out = render(yaml);
         assert!(!out.failed(), "{:?}", out.findings);

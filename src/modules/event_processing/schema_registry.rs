@@ -12,8 +12,8 @@ use crate::kind::{
 };
 use crate::modules::shared::config::ConfigSpec;
 use crate::modules::shared::container::{
-    self, PortSpec, ProbeSpec, ProbesSpec, ResourcesSpec, SecretKeyRef, SecuritySpec,
-    ServiceAccountSpec,
+    self, PortSpec, ProbeDefault, ProbeSpec, Probes, ProbesSpec, ResourcesSpec, SecretKeyRef,
+    SecuritySpec, ServiceAccountSpec,
 };
 use crate::modules::shared::scaling::{self, PdbSpec};
 use crate::modules::shared::workload::{self, Workload};
@@ -262,7 +262,7 @@ struct Parts {
     image: String,
     ports: Vec<PortSpec>,
     secret_env: BTreeMap<String, SecretKeyRef>,
-    probes: ProbesSpec,
+    probes: Probes,
     depends_on: Vec<String>,
     none: Option<Vec<String>>,
     env: BTreeMap<String, String>,
@@ -275,7 +275,7 @@ impl Parts {
             image: spec.image(),
             ports: spec.ports(),
             secret_env: spec.secret_env(),
-            probes: spec.probes(),
+            probes: Probes::Declared(spec.probes()),
             depends_on: spec.cluster().map(str::to_string).into_iter().collect(),
             none: None,
             env: BTreeMap::new(),
@@ -295,6 +295,7 @@ impl Parts {
             ports: &self.ports,
             resources: &spec.resources,
             probes: &self.probes,
+            probe_default: ProbeDefault::Nothing,
             security: &spec.security,
             service_account: &self.service_account,
             compliance: None,

@@ -135,3 +135,92 @@ mod tests_uses {
         );
     }
 }
+
+#[cfg(test)]
+mod tests_probes {
+    use crate::engine::{run, Options};
+    use crate::finding::{Finding, Severity};
+    use crate::resource::Resource;
+    use crate::types::Level;
+    use serde_json::{json, Value};
+
+    fn render(yaml: &str, level: Option<Level>) -> (Vec<Resource>, Vec<Finding>) {
+        let inputs = crate::source::parse_text(yaml, "t.yaml").unwrap();
+        let mut options = Options::new(crate::modules::registry());
+        options.overrides.level = level;
+        let out = run(inputs, &options);
+        (out.objects, out.findings)
+    }
+
+    fn container<'a>(objects: &'a [Resource], kind: &str) -> &'a Value {
+        let o = objects.iter().find(|o| o.kind() == kind).unwrap();
+        &o.object["spec"]["template"]["spec"]["containers"][0]
+    }
+
+    const WEB: &str = "apiVersion: nixernetes.io/v1alpha1\nkind: WebApp\nmetadata: {name: web, namespace: shop}\nspec:\n  image: registry.example.com/web:1\n  ports: [{name: http, port: 8080}]\n";
+
+    #[test]
+    fn a_web_app_without_probes_gets_tcp_probes_on_its_first_port() {
+        let (objects, findings) = render(WEB, None);
+        let c = container(&objects, "Deployment");
+        assert_eq!(
+            c["readinessProbe"],
+            json!({"failureThreshold": 3, "periodSeconds": 5, "tcpSocket": {"port": "http"}})
+        );
+        assert_eq!(
+            c["livenessProbe"],
+            json!({"failureThreshold": 6, "periodSeconds": 10, "tcpSocket": {"port": "http"}})
+        );
+        let fixes: Vec<&Finding> = findings
+            .iter()
+            .filter(|f| f.field.as_deref() == Some("spec.probes"))
+            .collect();
+        assert_eq!(fixes.len(), 2, "{findings:#?}");
+        assert!(fixes
+            .iter()
+            .all(|f| f.severity == Severity::Info
+                && f.message.starts_with("fixed: no probes declared")));
+        assert_eq!(fixes[0].proposed.as_deref(), Some(&c["readinessProbe"]));
+        // `probes: none`: none at all; declared probes are kept as written.
+        let (objects, findings) = render(&format!("{WEB}  probes: none\n"), None);
+        let c = container(&objects, "Deployment");
+        assert!(c.get("readinessProbe").is_none() && c.get("livenessProbe").is_none());
+        assert!(!findings
+            .iter()
+            .any(|f| f.field.as_deref() == Some("spec.probes")));
+        let (objects, _) = render(
+            &format!("{WEB}  probes: {{readiness: {{path: /ready}}}}\n"),
+            None,
+        );
+        let c = container(&objects, "Deployment");
+        assert_eq!(c["readinessProbe"]["httpGet"]["path"], "/ready");
+        assert!(c.get("livenessProbe").is_none());
+    }
+
+    #[test]
+    fn a_worker_without_probes_is_an_error_at_level_medium() {
+        let worker = "apiVersion: nixernetes.io/v1alpha1\nkind: Worker\nmetadata: {name: jobs, namespace: shop}\nspec:\n  image: registry.example.com/jobs:1\n";
+        let (_, findings) = render(worker, Some(Level::Low));
+        assert!(!findings.iter().any(|f| f.severity == Severity::Error));
+        let (_, findings) = render(worker, Some(Level::Medium));
+        let e = findings
+            .iter()
+            .find(|f| f.severity == Severity::Error)
+            .expect("an error");
+        assert_eq!(e.field.as_deref(), Some("spec.probes"));
+        assert!(
+            e.message
+                .contains("probes: {liveness: {command: [cat, /tmp/healthy]}}"),
+            "{}",
+            e.message
+        );
+        let (_, findings) = render(
+            &format!("{worker}  probes: {{liveness: {{command: [cat, /tmp/healthy]}}}}\n"),
+            Some(Level::High),
+        );
+        assert!(
+            !findings.iter().any(|f| f.severity == Severity::Error),
+            "{findings:#?}"
+        );
+    }
+}

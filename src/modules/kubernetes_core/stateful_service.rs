@@ -4,6 +4,7 @@
 
 use crate::kind::spec::{Generate, Kind};
 use crate::kind::{Context, Example, Expansion, Gvk, ModuleResource, Problems};
+use crate::modules::shared::container::ProbeDefault;
 use crate::modules::shared::container::{self, PortSpec};
 use crate::modules::shared::defaults;
 use crate::modules::shared::meta;
@@ -142,7 +143,8 @@ impl Generate for StatefulService {
     ];
 
     fn expand(spec: StatefulServiceSpec, m: &ModuleResource<'_>, ctx: &Context) -> Expansion {
-        let w = spec.workload(&spec.ports);
+        let mut w = spec.workload(&spec.ports);
+        w.probe_default = ProbeDefault::TcpOnFirstPort;
         let mut objects = Vec::new();
         let (sa, sa_name) = w.service_account(m);
         objects.extend(sa);
@@ -175,6 +177,7 @@ impl Generate for StatefulService {
             },
         );
         findings.extend(w.uses_findings(m, ctx));
+        findings.extend(w.probe_findings(m, ctx));
         scaling::spread(&mut template, m.name, spec.replicas);
         let headless = format!("{}-headless", m.name);
         let claims: Vec<core::PersistentVolumeClaim> = spec

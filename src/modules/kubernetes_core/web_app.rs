@@ -6,6 +6,7 @@
 use crate::kind::spec::{Generate, Kind};
 use crate::kind::{Context, Example, Expansion, Gvk, ModuleResource, Problems};
 use crate::modules::shared::config::{self, ConfigSpec};
+use crate::modules::shared::container::ProbeDefault;
 use crate::modules::shared::container::{self, PortSpec};
 use crate::modules::shared::defaults;
 use crate::modules::shared::meta;
@@ -242,7 +243,8 @@ impl Generate for WebApp {
     ];
 
     fn expand(spec: WebAppSpec, m: &ModuleResource<'_>, ctx: &Context) -> Expansion {
-        let w = spec.workload(&spec.ports);
+        let mut w = spec.workload(&spec.ports);
+        w.probe_default = ProbeDefault::TcpOnFirstPort;
         let parts = workload::deployment(
             &w,
             m,
@@ -280,7 +282,11 @@ impl Generate for WebApp {
             objects,
             labels: w.kind_labels(),
             network: vec![w.network(m, spec.exposed())],
-            findings: parts.findings,
+            findings: parts
+                .findings
+                .into_iter()
+                .chain(w.probe_findings(m, ctx))
+                .collect(),
             ..Default::default()
         }
     }

@@ -4,6 +4,7 @@
 use crate::kind::spec::{Generate, Kind};
 use crate::kind::{Context, Example, Expansion, Gvk, ModuleResource, Problems};
 use crate::modules::shared::config::{self, ConfigSpec};
+use crate::modules::shared::container::ProbeDefault;
 use crate::modules::shared::defaults;
 use crate::modules::shared::meta;
 use crate::modules::shared::scaling::{self, AutoscalingSpec, PdbSpec};
@@ -52,7 +53,8 @@ impl Generate for Worker {
     ];
 
     fn expand(spec: WorkerSpec, m: &ModuleResource<'_>, ctx: &Context) -> Expansion {
-        let w = spec.workload(&[]);
+        let mut w = spec.workload(&[]);
+        w.probe_default = ProbeDefault::RequiredAtMedium;
         let parts = workload::deployment(
             &w,
             m,
@@ -69,7 +71,11 @@ impl Generate for Worker {
             objects,
             labels: w.kind_labels(),
             network: vec![w.network(m, false)],
-            findings: parts.findings,
+            findings: parts
+                .findings
+                .into_iter()
+                .chain(w.probe_findings(m, ctx))
+                .collect(),
             ..Default::default()
         }
     }

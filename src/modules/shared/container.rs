@@ -189,6 +189,152 @@ pub struct ProbesSpec {
     pub startup: Option<ProbeSpec>,
 }
 
+/// `spec.probes`: the probes declared, or `none` for no probes (and no default ones).
+#[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)] // one per spec: boxing would only add an allocation
+pub enum Probes {
+    /// `probes: none`.
+    Off,
+    /// The probes declared (maybe none of them).
+    Declared(ProbesSpec),
+}
+
+impl Default for Probes {
+    fn default() -> Self {
+        Probes::Declared(ProbesSpec::default())
+    }
+}
+
+/// What a workload kind does when its spec declares no probes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ProbeDefault {
+    /// Nothing: the container runs without probes.
+    #[default]
+    Nothing,
+    /// A TCP readiness and liveness probe on the first port (WebApp, StatefulService).
+    TcpOnFirstPort,
+    /// An error at compliance level medium and above (Worker: no port to probe).
+    RequiredAtMedium,
+}
+
+impl Probes {
+    /// The declared probes; `None` for `probes: none`.
+    pub fn declared(&self) -> Option<&ProbesSpec> {
+        match self {
+            Probes::Off => None,
+            Probes::Declared(p) => Some(p),
+        }
+    }
+
+    /// Whether no probe is declared and `none` was not written either.
+    pub fn unset(&self) -> bool {
+        self.declared()
+            .is_some_and(|p| p.each().iter().all(|(_, p)| p.is_none()))
+    }
+
+    pub fn check(&self, ports: &[PortSpec], c: &mut Problems<'_>, field: &str) {
+        if let Some(p) = self.declared() {
+            p.check(ports, c, field);
+        }
+    }
+
+    /// Builds (liveness, readiness, startup) probes: the declared ones, or with none declared
+    /// and `TcpOnFirstPort`, a TCP readiness and liveness probe on the first port.
+    pub fn build(&self, ports: &[PortSpec], default: ProbeDefault) -> [Option<core::Probe>; 3] {
+        match self.declared() {
+            None => [None, None, None],
+            Some(_) if self.unset() && default == ProbeDefault::TcpOnFirstPort => {
+                match default_probe(ports) {
+                    Some(p) => [Some(default_liveness(p.clone())), Some(p), None],
+                    None => [None, None, None],
+                }
+            }
+            Some(p) => p.build(ports),
+        }
+    }
+}
+
+/// The default liveness probe: `readiness` (the default probe), but patient: restarting takes
+/// six failures 10 s apart, while readiness takes the pod out of rotation after three 5 s apart,
+/// so a slow moment takes it out of its Services before it is restarted.
+fn default_liveness(readiness: core::Probe) -> core::Probe {
+    core::Probe {
+        period_seconds: Some(10),
+        failure_threshold: Some(6),
+        ..readiness
+    }
+}
+
+/// The default (readiness) probe: a TCP connection to the first port, by name, every 5 s.
+pub fn default_probe(ports: &[PortSpec]) -> Option<core::Probe> {
+    let first = ports.first()?;
+    Some(core::Probe {
+        tcp_socket: Some(core::TCPSocketAction {
+            port: K8sIntOrString::String(first.name.clone()),
+            ..Default::default()
+        }),
+        period_seconds: Some(5),
+        failure_threshold: Some(3),
+        ..Default::default()
+    })
+}
+
+impl<'de> Deserialize<'de> for Probes {
+    /// `none`, or a map of `liveness`, `readiness` and `startup` (errors inside it keep their
+    /// field paths).
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Probes;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("`none` or a map of liveness, readiness and startup probes")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Probes, E> {
+                if v == "none" {
+                    Ok(Probes::Off)
+                } else {
+                    Err(E::custom(format!(
+                        "unknown value {v:?}: expected `none` or a map of liveness, readiness and startup probes"
+                    )))
+                }
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Probes, A::Error> {
+                ProbesSpec::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(Probes::Declared)
+            }
+        }
+        d.deserialize_any(Visit)
+    }
+}
+
+impl Serialize for Probes {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Probes::Off => s.serialize_str("none"),
+            Probes::Declared(p) => p.serialize(s),
+        }
+    }
+}
+
+impl JsonSchema for Probes {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Probes".into()
+    }
+
+    fn json_schema(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        // Inline, so that the CRD form sees two typed alternatives (and takes either).
+        let declared = <ProbesSpec as JsonSchema>::json_schema(g);
+        schemars::json_schema!({
+            "description": "Health probes of the container, or `none` for no probes at all.",
+            "anyOf": [
+                // Untyped, as `Enforcement`'s `false`: the CRD form keeps only the map's type.
+                {"const": "none", "description": "No probes, not even the default ones."},
+                declared,
+            ]
+        })
+    }
+}
+
 impl ProbesSpec {
     fn each(&self) -> [(&'static str, Option<&ProbeSpec>); 3] {
         [
@@ -198,7 +344,7 @@ impl ProbesSpec {
         ]
     }
 
-    pub fn check(&self, ports: &[PortSpec], c: &mut Problems<'_>, field: &str) {
+    fn check(&self, ports: &[PortSpec], c: &mut Problems<'_>, field: &str) {
         for (name, probe) in self.each() {
             let Some(p) = probe else { continue };
             let f = format!("{field}.{name}");
@@ -244,7 +390,7 @@ impl ProbesSpec {
     }
 
     /// Builds (liveness, readiness, startup) probes; the default port is the first port.
-    pub fn build(&self, ports: &[PortSpec]) -> [Option<core::Probe>; 3] {
+    fn build(&self, ports: &[PortSpec]) -> [Option<core::Probe>; 3] {
         self.each().map(|(_, p)| {
             p.map(|p| {
                 let port = p

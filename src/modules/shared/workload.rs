@@ -6,8 +6,8 @@
 
 use super::compliance::ComplianceSpec;
 use super::container::{
-    self, EnvFromSpec, PortSpec, ProbesSpec, ResourcesSpec, SecretKeyRef, SecretMountSpec,
-    SecuritySpec, ServiceAccountSpec,
+    self, EnvFromSpec, PortSpec, ProbeDefault, Probes, ResourcesSpec, SecretKeyRef,
+    SecretMountSpec, SecuritySpec, ServiceAccountSpec,
 };
 use super::meta;
 use crate::kind::network::{NetworkTarget, Policies, Port};
@@ -54,9 +54,11 @@ macro_rules! workload_spec {
             /// CPU and memory requests and limits, over the platform's defaults.
             #[serde(default)]
             pub resources: $crate::modules::shared::container::ResourcesSpec,
-            /// Health probes.
+            /// Health probes, or `none`. WebApp and StatefulService pods with ports get a TCP
+            /// readiness and liveness probe on their first port when none is declared; a
+            /// Worker at compliance level medium and above must declare one.
             #[serde(default)]
-            pub probes: $crate::modules::shared::container::ProbesSpec,
+            pub probes: $crate::modules::shared::container::Probes,
             /// Pod and container hardening; restricted Pod Security by default.
             #[serde(default)]
             pub security: $crate::modules::shared::container::SecuritySpec,
@@ -99,6 +101,7 @@ macro_rules! workload_spec {
                     ports,
                     resources: &self.resources,
                     probes: &self.probes,
+                    probe_default: $crate::modules::shared::container::ProbeDefault::Nothing,
                     security: &self.security,
                     service_account: &self.service_account,
                     compliance: self.compliance.as_ref(),
@@ -122,7 +125,9 @@ pub struct Workload<'a> {
     pub env_from: &'a [EnvFromSpec],
     pub ports: &'a [PortSpec],
     pub resources: &'a ResourcesSpec,
-    pub probes: &'a ProbesSpec,
+    pub probes: &'a Probes,
+    /// What the kind does when no probe is declared.
+    pub probe_default: ProbeDefault,
     pub security: &'a SecuritySpec,
     pub service_account: &'a ServiceAccountSpec,
     pub compliance: Option<&'a ComplianceSpec>,
@@ -525,7 +530,8 @@ impl Workload<'_> {
             });
         }
         env.extend(bound.env);
-        let [liveness_probe, readiness_probe, startup_probe] = self.probes.build(self.ports);
+        let [liveness_probe, readiness_probe, startup_probe] =
+            self.probes.build(self.ports, self.probe_default);
         let container = core::Container {
             name: m.name.to_string(),
             image: Some(self.image.to_string()),
@@ -575,6 +581,63 @@ impl Workload<'_> {
     }
 
     /// Annotations of the workload object itself.
+    /// What the kind's probe default did, or asks for, when the spec declares no probe: a
+    /// `fixed` finding per default probe (`TcpOnFirstPort`), or the error of a kind without a
+    /// port to probe at compliance level medium and above (`RequiredAtMedium`; the run's level,
+    /// or the workload's own `compliance.level`).
+    pub fn probe_findings(
+        &self,
+        m: &ModuleResource<'_>,
+        ctx: &Context,
+    ) -> Vec<crate::finding::Finding> {
+        if !self.probes.unset() {
+            return Vec::new();
+        }
+        match self.probe_default {
+            ProbeDefault::Nothing => Vec::new(),
+            ProbeDefault::TcpOnFirstPort => {
+                let (Some(probe), Some(port)) =
+                    (container::default_probe(self.ports), self.ports.first())
+                else {
+                    return Vec::new();
+                };
+                let [liveness, readiness, _] = self.probes.build(self.ports, self.probe_default);
+                [
+                    ("readiness", "readiness-probe", readiness.unwrap_or(probe.clone())),
+                    ("liveness", "liveness-probe", liveness.unwrap_or(probe)),
+                ]
+                .into_iter()
+                .map(|(what, check, probe)| {
+                        let value = meta::to_value(&probe);
+                        let mut f = crate::finding::Finding::info(format!(
+                            "fixed: no probes declared, so the pods get a TCP {what} probe on port {:?} (declare spec.probes.{what} to choose one, or write `probes: none` for none)",
+                            port.name
+                        ))
+                        .about(m.resource)
+                        .field("spec.probes");
+                        f.check = Some(check);
+                        f.proposed = Some(Box::new(value));
+                        f
+                    })
+                    .collect()
+            }
+            ProbeDefault::RequiredAtMedium => {
+                let level = self.compliance.map(|c| c.level).max(ctx.policy.level);
+                match level.filter(|l| *l >= crate::types::Level::Medium) {
+                    Some(l) => vec![m.error(
+                        "spec.probes",
+                        format!(
+                            "compliance level {} asks every workload for health probes, and a {kind} serves no port to probe by default: declare one that checks the process works, e.g. `probes: {{liveness: {{command: [cat, /tmp/healthy]}}}}` with the process writing /tmp/healthy while it works, or a `port` or `path` it serves; `probes: none` says it has none on purpose",
+                            l.as_str(),
+                            kind = m.resource.kind()
+                        ),
+                    )],
+                    None => Vec::new(),
+                }
+            }
+        }
+    }
+
     pub fn workload_annotations(&self) -> Option<BTreeMap<String, String>> {
         let mut names: Vec<&str> = self.depends_on.iter().map(String::as_str).collect();
         for u in self.uses {

@@ -1,11 +1,14 @@
 //! Seed module `unified-api` (category `observability`): `PlatformDefaults`, the platform-wide
 //! defaults every other kind reads (namespace, Kubernetes version, default resources, labels and
-//! annotations to inject, inventory name, operator apiVersions). It emits nothing itself; with
+//! annotations to inject, inventory name, operator apiVersions, which checks run and how
+//! severely: `spec.checks`). It emits nothing itself; with
 //! `createNamespaces` the engine emits the Namespaces of the rendered objects for it.
 
+use crate::finding::Severity;
 use crate::kind::spec::{Configure, Kind};
 use crate::kind::{Context, Example, ModuleResource, NamespacesRequest, Problems};
 use crate::schema::operators;
+use crate::settings::CheckSetting;
 use crate::types::{Enforcement, KubernetesVersion, Level, Profile, Quantity};
 use crate::validate;
 use schemars::JsonSchema;
@@ -61,6 +64,27 @@ pub struct PlatformDefaultsSpec {
     /// Security profile in force (`podSecurity`, else the one the compliance level implies)
     /// and `-version: latest`. Default false: the namespaces are someone else's to create.
     pub create_namespaces: Option<bool>,
+    /// How every run of this platform treats single checks, keyed by check id (`check
+    /// --list`): off, on where the profile or level would not run it, or at a severity of
+    /// its own. Each entry needs a reason; reports show it once per run and on every finding
+    /// whose severity it set. `--disable-check` and `--enable-check` replace an entry whole.
+    /// Per-object exemptions (`ignore-check.nixernetes.io/<id>` annotations) still apply.
+    #[serde(default)]
+    pub checks: BTreeMap<String, CheckConfig>,
+}
+
+/// How the runs of a platform treat one check.
+#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckConfig {
+    /// `false`: the check does not run. `true`: it runs even where the profile or level would
+    /// not run it (`compliance-labels` without a compliance level). Unset: as they say.
+    pub enabled: Option<bool>,
+    /// Severity of every finding of the check (`error`, `warning` or `info`), replacing the
+    /// one the profile and level give; under `audit` errors are still reported as warnings.
+    pub severity: Option<Severity>,
+    /// Why (required): shown in every report beside the check's findings.
+    pub reason: String,
 }
 
 /// Where the metrics scrapers (Prometheus) run.
@@ -109,6 +133,29 @@ impl Kind for PlatformDefaults {
         }
         if let Some(i) = &spec.inventory {
             ch.check("spec.inventory", validate::label_value(i));
+        }
+        for (id, c) in &spec.checks {
+            let field = format!("spec.checks.{id}");
+            if let Some(why) = crate::policy::unknown_check(id) {
+                ch.fail(field.clone(), why);
+            }
+            if c.reason.trim().is_empty() {
+                ch.fail(
+                    format!("{field}.reason"),
+                    "a reason is required: say why the check is configured so (reports show it)",
+                );
+            }
+            match (c.enabled, c.severity) {
+                (None, None) => ch.fail(
+                    field,
+                    "says nothing: set `enabled` (true or false) or `severity` (error, warning or info)",
+                ),
+                (Some(false), Some(_)) => ch.fail(
+                    format!("{field}.severity"),
+                    "a check that is off has no severity: drop `severity`, or `enabled: false`",
+                ),
+                _ => {}
+            }
         }
         for (k, v) in &spec.api_versions {
             let field = format!("spec.apiVersions.{k}");
@@ -184,6 +231,15 @@ impl Configure for PlatformDefaults {
         }
         if let Some(ns) = spec.monitoring.namespace {
             ctx.monitoring_namespace = ns;
+        }
+        for (id, c) in spec.checks {
+            let setting = CheckSetting {
+                enabled: c.enabled,
+                severity: c.severity,
+                reason: Some(c.reason),
+                source: format!("{} spec.checks.{id}", m.resource.kind()),
+            };
+            ctx.policy.checks.insert(id, setting);
         }
         if let Some(create) = spec.create_namespaces {
             ctx.create_namespaces = create.then(|| NamespacesRequest {
