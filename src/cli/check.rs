@@ -143,7 +143,7 @@ pub fn run(args: &CheckArgs) -> i32 {
     crate::finding::append(&mut findings, out.findings.clone());
     // The checks see the whole set (one platform: coverage and selector checks compare objects
     // with each other); the report is about the objects `-l` selects.
-    let mut checked = policy::run_with_rules(&objects, &settings, &out.rules);
+    let mut checked = policy::run_with_rules(&objects, &settings, &out.rules, &out.schemas);
     crate::kind::admission::cite(&mut checked, &out.admission);
     crate::finding::append(&mut findings, checked);
     let mut left = Left {

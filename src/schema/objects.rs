@@ -395,6 +395,38 @@ impl Compiled {
         walk.check(root, value)
     }
 
+    /// [`Compiled::validate`] for an object held as its map (a `Resource`'s), without copying
+    /// it unless the root schema combines alternatives (`anyOf`, `oneOf`, `allOf`, `not`).
+    pub fn validate_object(
+        &self,
+        root: NodeId,
+        object: &Map<String, Value>,
+        out: &mut Vec<Violation>,
+    ) -> bool {
+        let node = &self.nodes[root as usize];
+        let whole = !node.all_of.is_empty()
+            || !node.any_of.is_empty()
+            || !node.one_of.is_empty()
+            || node.not.is_some()
+            || node.enumv.is_some()
+            || node.konst.is_some();
+        if whole {
+            return self.validate(root, &Value::Object(object.clone()), "", out);
+        }
+        let mut walk = Walk {
+            nodes: &self.nodes,
+            path: Vec::new(),
+            base: "",
+            out: Some(out),
+            depth: 0,
+        };
+        if node.types != 0 && node.types & T_OBJ == 0 {
+            let types = node.types;
+            return walk.fail(None, || format!("expected {}, found a mapping", expected(types)));
+        }
+        walk.object(node, object)
+    }
+
     /// Whether `value` fits the schema at `root`.
     pub fn fits(&self, root: NodeId, value: &Value) -> bool {
         let mut walk = Walk {

@@ -10,7 +10,7 @@
 
 use super::objects::{Compiled, Compiler, Dialect, NodeId, Violation};
 use crate::types::KubernetesVersion;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
@@ -112,9 +112,10 @@ pub enum SchemaSource {
     },
 }
 
-/// The schemas of one run: the built-in kinds of its target minor, and its custom resources.
+/// The schemas of one run: the built-in kinds (of the minor each validation names), and the
+/// run's custom resources.
+#[derive(Default)]
 pub struct Schemas {
-    minor: KubernetesVersion,
     compiled: Compiled,
     /// From CRDs, by the kind as written.
     crds: Index,
@@ -127,16 +128,9 @@ pub struct Schemas {
 impl std::fmt::Debug for Schemas {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Schemas")
-            .field("minor", &self.minor)
             .field("crds", &self.crds.keys().collect::<Vec<_>>())
             .field("files", &self.files.keys().collect::<Vec<_>>())
             .finish_non_exhaustive()
-    }
-}
-
-impl Default for Schemas {
-    fn default() -> Self {
-        Schemas::new(KubernetesVersion::DEFAULT)
     }
 }
 
@@ -150,20 +144,14 @@ pub enum Outcome {
 }
 
 impl Schemas {
-    /// The built-in kinds of `minor`, and no custom resource yet.
-    pub fn new(minor: KubernetesVersion) -> Self {
-        Schemas {
-            minor,
-            compiled: Compiled::default(),
-            crds: HashMap::new(),
-            files: HashMap::new(),
-            fail_on_unknown: false,
-        }
+    /// The built-in kinds, and no custom resource yet.
+    pub fn new() -> Self {
+        Schemas::default()
     }
 
-    /// The target minor.
-    pub fn minor(&self) -> KubernetesVersion {
-        self.minor
+    /// Whether no custom resource schema was added.
+    pub fn is_empty(&self) -> bool {
+        self.crds.is_empty() && self.files.is_empty()
     }
 
     /// Adds the schemas of `source`; a later schema for the same kind and version replaces an
@@ -171,7 +159,7 @@ impl Schemas {
     /// or a CRD without schemas).
     pub fn add(&mut self, source: &SchemaSource) -> usize {
         match source {
-            SchemaSource::Crd(crd) => self.add_crd(crd),
+            SchemaSource::Crd(crd) => crd.as_object().map_or(0, |c| self.add_crd(c)),
             SchemaSource::JsonFile {
                 api_version,
                 kind,
@@ -187,11 +175,17 @@ impl Schemas {
         }
     }
 
-    fn add_crd(&mut self, crd: &Value) -> usize {
-        if crd.get("kind").and_then(Value::as_str) != Some("CustomResourceDefinition") {
+    /// Adds the versions of a CustomResourceDefinition object that carry a schema; returns how
+    /// many (0 for any other object).
+    pub fn add_crd(&mut self, crd: &Map<String, Value>) -> usize {
+        if crd.get("kind").and_then(Value::as_str) != Some("CustomResourceDefinition")
+            || crd.get("apiVersion").and_then(Value::as_str) != Some("apiextensions.k8s.io/v1")
+        {
             return 0;
         }
-        let spec = &crd["spec"];
+        let Some(spec) = crd.get("spec") else {
+            return 0;
+        };
         let (Some(group), Some(kind)) = (spec["group"].as_str(), spec["names"]["kind"].as_str())
         else {
             return 0;
@@ -239,17 +233,17 @@ impl Schemas {
         files.get(&kind.to_ascii_lowercase()).copied()
     }
 
-    /// Validates `object` against its schema: the built-in kind of the target minor first, as
+    /// Validates `object` against its schema: the built-in kind of Kubernetes `minor` first, as
     /// `../shared/schemas/validate.py` looks them up, then the custom resources.
-    pub fn validate(&self, object: &Value) -> Outcome {
+    pub fn validate(&self, object: &Map<String, Value>, minor: KubernetesVersion) -> Outcome {
         let api_version = object.get("apiVersion").and_then(Value::as_str).unwrap_or("");
         let kind = object.get("kind").and_then(Value::as_str).unwrap_or("");
-        let builtin = builtin(self.minor);
+        let builtin = builtin(minor);
         let mut out = Vec::new();
         if let Some(root) = builtin.root(api_version, kind) {
-            builtin.compiled.validate(root, object, "", &mut out);
+            builtin.compiled.validate_object(root, object, &mut out);
         } else if let Some(root) = self.custom(api_version, kind) {
-            self.compiled.validate(root, object, "", &mut out);
+            self.compiled.validate_object(root, object, &mut out);
         } else {
             return Outcome::NoSchema;
         }
