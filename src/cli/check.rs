@@ -108,11 +108,20 @@ pub fn run(args: &CheckArgs) -> i32 {
             return EXIT_USAGE;
         }
     };
+    let schemas = match args.policy.read_schemas() {
+        Ok(s) => s,
+        Err(e) => {
+            print_findings(&e);
+            return EXIT_USAGE;
+        }
+    };
     let out = engine::run(
         resources,
         &Options {
             overrides,
             rules,
+            schemas,
+            fail_on_unknown_schema: args.policy.fail_on_unknown_schema,
             skip_checks: true,
             ..Options::new(crate::modules::registry())
         },
