@@ -228,7 +228,10 @@ fn schemas_of(inputs: &[Resource], options: &Options) -> crate::schema::resource
     for source in &options.schemas {
         schemas.add(source);
     }
-    for r in inputs.iter().filter(|r| r.kind() == "CustomResourceDefinition") {
+    for r in inputs
+        .iter()
+        .filter(|r| r.kind() == "CustomResourceDefinition")
+    {
         schemas.add_crd(&r.object);
     }
     schemas

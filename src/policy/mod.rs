@@ -321,7 +321,9 @@ pub fn run_with_rules(
     rules: &RuleSet,
     schemas: &Schemas,
 ) -> Vec<Finding> {
-    let mut checker = Checker::new(settings).with_rules(rules).with_schemas(schemas);
+    let mut checker = Checker::new(settings)
+        .with_rules(rules)
+        .with_schemas(schemas);
     for obj in objects {
         // The caller holds the objects: the whole-set checks read them rather than skeletons.
         if let Some(at) = checker.check_alone(obj) {

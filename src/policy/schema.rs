@@ -47,7 +47,10 @@ fn schema(r: &Resource, out: &mut HitSink) {
                 "no schema for {kind} {api_version} in Kubernetes {minor}: not validated; give its CustomResourceDefinition in the input or with --crd"
             );
             if schemas.fail_on_unknown {
-                out.push_error("apiVersion", format!("{message} (--fail-on-unknown-schema)"));
+                out.push_error(
+                    "apiVersion",
+                    format!("{message} (--fail-on-unknown-schema)"),
+                );
             } else {
                 out.push_info("apiVersion", message);
             }
@@ -78,9 +81,21 @@ spec:
             &SCHEMA,
             yaml,
             &[
-                ("Web_App", "spec.replicas", "expected an integer, found the string \"two\""),
-                ("Web_App", "spec.template.spec.contianers", "did you mean `containers`?"),
-                ("Web_App", "spec.template.spec.containers", "required field `containers` is missing"),
+                (
+                    "Web_App",
+                    "spec.replicas",
+                    "expected an integer, found the string \"two\"",
+                ),
+                (
+                    "Web_App",
+                    "spec.template.spec.contianers",
+                    "did you mean `containers`?",
+                ),
+                (
+                    "Web_App",
+                    "spec.template.spec.containers",
+                    "required field `containers` is missing",
+                ),
             ],
         );
     }
@@ -123,6 +138,9 @@ spec:
         let yaml = "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {}\n";
         let hits = hits_at(&SCHEMA, yaml, KubernetesVersion::NEWEST);
         assert_eq!(hits.len(), 1);
-        assert!(hits[0].2.starts_with("no schema for Widget example.com/v1"), "{hits:?}");
+        assert!(
+            hits[0].2.starts_with("no schema for Widget example.com/v1"),
+            "{hits:?}"
+        );
     }
 }

@@ -226,7 +226,11 @@ impl<'s, F: FnMut(&str) -> Option<&'s Value>> Compiler<'s, F> {
         let int_or_string = flag("x-kubernetes-int-or-string");
         node.types = match m.get("type") {
             Some(Value::String(t)) => type_bit(t),
-            Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).map(type_bit).fold(0, |a, b| a | b),
+            Some(Value::Array(ts)) => ts
+                .iter()
+                .filter_map(Value::as_str)
+                .map(type_bit)
+                .fold(0, |a, b| a | b),
             _ => 0,
         };
         if int_or_string {
@@ -247,7 +251,11 @@ impl<'s, F: FnMut(&str) -> Option<&'s Value>> Compiler<'s, F> {
             node.props = list.into_boxed_slice();
         }
         if let Some(Value::Array(req)) = m.get("required") {
-            node.required = req.iter().filter_map(Value::as_str).map(Box::from).collect();
+            node.required = req
+                .iter()
+                .filter_map(Value::as_str)
+                .map(Box::from)
+                .collect();
         }
         let preserve = flag("x-kubernetes-preserve-unknown-fields");
         node.extra = match m.get("additionalProperties") {
@@ -422,7 +430,9 @@ impl Compiled {
         };
         if node.types != 0 && node.types & T_OBJ == 0 {
             let types = node.types;
-            return walk.fail(None, || format!("expected {}, found a mapping", expected(types)));
+            return walk.fail(None, || {
+                format!("expected {}, found a mapping", expected(types))
+            });
         }
         walk.object(node, object)
     }
@@ -512,7 +522,9 @@ impl<'c, 'v> Walk<'c, 'v> {
         }
         if let Some(c) = &node.konst {
             if !same(c, value) {
-                ok = self.fail(None, || format!("expected {}, found {}", quote(c), found(value)));
+                ok = self.fail(None, || {
+                    format!("expected {}, found {}", quote(c), found(value))
+                });
             }
         }
         match value {
@@ -561,7 +573,8 @@ impl<'c, 'v> Walk<'c, 'v> {
         }
         if fitting > 1 {
             return self.fail(None, || {
-                "the value fits more than one of the allowed forms, and must fit exactly one".to_string()
+                "the value fits more than one of the allowed forms, and must fit exactly one"
+                    .to_string()
             });
         }
         if !self.collecting() {
@@ -582,9 +595,14 @@ impl<'c, 'v> Walk<'c, 'v> {
         if let [only] = typed.as_slice() {
             return self.check(*only, value);
         }
-        let all: u8 = branches.iter().map(|&b| nodes[b as usize].types).fold(0, |a, b| a | b);
+        let all: u8 = branches
+            .iter()
+            .map(|&b| nodes[b as usize].types)
+            .fold(0, |a, b| a | b);
         if typed.is_empty() && all != 0 {
-            return self.fail(None, || format!("expected {}, found {}", expected(all), found(value)));
+            return self.fail(None, || {
+                format!("expected {}, found {}", expected(all), found(value))
+            });
         }
         self.fail(None, || {
             format!("{} does not fit any of the allowed forms", found(value))
@@ -636,7 +654,9 @@ impl<'c, 'v> Walk<'c, 'v> {
         if let Some(b) = &node.bounds {
             let n = map.len() as u64;
             if let Some(min) = b.min_props.filter(|m| n < *m) {
-                ok = self.fail(None, || format!("expected at least {min} fields, found {n}"));
+                ok = self.fail(None, || {
+                    format!("expected at least {min} fields, found {n}")
+                });
             }
             if let Some(max) = b.max_props.filter(|m| n > *m) {
                 ok = self.fail(None, || format!("expected at most {max} fields, found {n}"));
@@ -666,8 +686,12 @@ impl<'c, 'v> Walk<'c, 'v> {
                 ok = self.fail(None, || format!("expected at most {max} items, found {n}"));
             }
             if b.unique {
-                if let Some(j) = (1..items.len()).find(|&j| items[..j].iter().any(|x| same(x, &items[j]))) {
-                    ok = self.fail(None, || format!("item {j} repeats an earlier item: items must be unique"));
+                if let Some(j) =
+                    (1..items.len()).find(|&j| items[..j].iter().any(|x| same(x, &items[j])))
+                {
+                    ok = self.fail(None, || {
+                        format!("item {j} repeats an earlier item: items must be unique")
+                    });
                 }
             }
         }
@@ -680,10 +704,14 @@ impl<'c, 'v> Walk<'c, 'v> {
             if b.min_len.is_some() || b.max_len.is_some() {
                 let n = s.chars().count() as u64;
                 if let Some(min) = b.min_len.filter(|m| n < *m) {
-                    ok = self.fail(None, || format!("expected at least {min} characters, found {n}"));
+                    ok = self.fail(None, || {
+                        format!("expected at least {min} characters, found {n}")
+                    });
                 }
                 if let Some(max) = b.max_len.filter(|m| n > *m) {
-                    ok = self.fail(None, || format!("expected at most {max} characters, found {n}"));
+                    ok = self.fail(None, || {
+                        format!("expected at most {max} characters, found {n}")
+                    });
                 }
             }
         }
@@ -695,14 +723,19 @@ impl<'c, 'v> Walk<'c, 'v> {
             }
         }
         if node.format == Format::Byte && !is_base64(s) {
-            ok = self.fail(None, || format!("{} is not base64-encoded data", quote_str(s)));
+            ok = self.fail(None, || {
+                format!("{} is not base64-encoded data", quote_str(s))
+            });
         }
         ok
     }
 
     fn number(&mut self, node: &'c Node, v: &'v Value) -> bool {
         let mut ok = true;
-        let int = v.as_i64().map(i128::from).or_else(|| v.as_u64().map(i128::from));
+        let int = v
+            .as_i64()
+            .map(i128::from)
+            .or_else(|| v.as_u64().map(i128::from));
         match (node.format, int) {
             (Format::Int32, Some(i)) if i32::try_from(i).is_err() => {
                 ok = self.fail(None, || {
@@ -710,7 +743,9 @@ impl<'c, 'v> Walk<'c, 'v> {
                 });
             }
             (Format::Int64, Some(i)) if i64::try_from(i).is_err() => {
-                ok = self.fail(None, || format!("{v} is out of range: expected a 64-bit integer"));
+                ok = self.fail(None, || {
+                    format!("{v} is out of range: expected a 64-bit integer")
+                });
             }
             _ => {}
         }
@@ -719,13 +754,17 @@ impl<'c, 'v> Walk<'c, 'v> {
         if let Some((min, ex)) = b.min {
             if x < min || (ex && x == min) {
                 let rel = if ex { "greater than" } else { "at least" };
-                ok = self.fail(None, || format!("{v} is too small: expected {rel} {}", num(min)));
+                ok = self.fail(None, || {
+                    format!("{v} is too small: expected {rel} {}", num(min))
+                });
             }
         }
         if let Some((max, ex)) = b.max {
             if x > max || (ex && x == max) {
                 let rel = if ex { "less than" } else { "at most" };
-                ok = self.fail(None, || format!("{v} is too large: expected {rel} {}", num(max)));
+                ok = self.fail(None, || {
+                    format!("{v} is too large: expected {rel} {}", num(max))
+                });
             }
         }
         if let Some(d) = b.multiple_of {
@@ -750,7 +789,9 @@ fn same(a: &Value, b: &Value) -> bool {
                 x.as_f64() == y.as_f64()
             }
         }
-        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b)),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
+        }
         (Value::Object(x), Value::Object(y)) => {
             x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
         }
@@ -840,13 +881,22 @@ fn one_of_list(values: &[Value]) -> String {
 
 fn unknown_field(key: &str, known: &[&str]) -> String {
     let mut msg = format!("unknown field `{key}`");
-    if let Some(hint) = did_you_mean_with(&suggest(key, known.iter().copied()), |c| format!("`{c}`")) {
+    if let Some(hint) =
+        did_you_mean_with(&suggest(key, known.iter().copied()), |c| format!("`{c}`"))
+    {
         msg.push_str(": ");
         msg.push_str(&hint);
     } else if known.is_empty() {
         msg.push_str(": no fields are allowed here");
     } else if known.len() <= 12 {
-        msg.push_str(&format!(": expected one of {}", known.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")));
+        msg.push_str(&format!(
+            ": expected one of {}",
+            known
+                .iter()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
     }
     msg
 }

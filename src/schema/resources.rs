@@ -36,8 +36,12 @@ fn data() -> &'static Value {
 /// The built-in kinds of `minor`, compiled on first use.
 pub fn builtin(minor: KubernetesVersion) -> &'static Builtin {
     static MINORS: [OnceLock<Builtin>; 7] = [const { OnceLock::new() }; 7];
-    let at = usize::from(minor.minor().saturating_sub(KubernetesVersion::OLDEST.minor()))
-        .min(MINORS.len() - 1);
+    let at = usize::from(
+        minor
+            .minor()
+            .saturating_sub(KubernetesVersion::OLDEST.minor()),
+    )
+    .min(MINORS.len() - 1);
     MINORS[at].get_or_init(|| compile_builtin(minor))
 }
 
@@ -62,7 +66,8 @@ fn compile_builtin(minor: KubernetesVersion) -> Builtin {
         for (key, at) in list {
             let (Some((api_version, kind)), Some(schema)) = (
                 key.split_once(' '),
-                at.as_u64().and_then(|i| schemas.get(usize::try_from(i).ok()?)),
+                at.as_u64()
+                    .and_then(|i| schemas.get(usize::try_from(i).ok()?)),
             ) else {
                 continue;
             };
@@ -236,7 +241,10 @@ impl Schemas {
     /// Validates `object` against its schema: the built-in kind of Kubernetes `minor` first, as
     /// `../shared/schemas/validate.py` looks them up, then the custom resources.
     pub fn validate(&self, object: &Map<String, Value>, minor: KubernetesVersion) -> Outcome {
-        let api_version = object.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+        let api_version = object
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .unwrap_or("");
         let kind = object.get("kind").and_then(Value::as_str).unwrap_or("");
         let builtin = builtin(minor);
         let mut out = Vec::new();

@@ -144,16 +144,26 @@ mod tests {
         let crd = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: widgets.example.com}\nspec:\n  group: example.com\n  names: {kind: Widget, plural: widgets}\n  scope: Namespaced\n  versions:\n  - name: v1\n    served: true\n    storage: true\n    schema: {openAPIV3Schema: {type: object}}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: other}\n";
         std::fs::write(dir.path().join("widget.yaml"), crd).unwrap();
         std::fs::create_dir(dir.path().join("other.io")).unwrap();
-        std::fs::write(dir.path().join("other.io/gadget_v1.json"), "{\"type\": \"object\"}").unwrap();
+        std::fs::write(
+            dir.path().join("other.io/gadget_v1.json"),
+            "{\"type\": \"object\"}",
+        )
+        .unwrap();
         std::fs::write(dir.path().join("LICENSE"), "MIT").unwrap();
         let got = read(&[dir.path().to_string_lossy().into_owned()]).unwrap();
         assert_eq!(got.len(), 2);
         let empty = tempfile::tempdir().unwrap();
         let err = read(&[empty.path().to_string_lossy().into_owned()]).unwrap_err();
-        assert!(err[0].message.contains("no CustomResourceDefinition"), "{err:?}");
+        assert!(
+            err[0].message.contains("no CustomResourceDefinition"),
+            "{err:?}"
+        );
         let bad = dir.path().join("bad.json");
         std::fs::write(&bad, "{\"type\": \"object\"}").unwrap();
         let err = read(&[bad.to_string_lossy().into_owned()]).unwrap_err();
-        assert!(err[0].message.contains("<group>/<kind>_<version>.json"), "{err:?}");
+        assert!(
+            err[0].message.contains("<group>/<kind>_<version>.json"),
+            "{err:?}"
+        );
     }
 }

@@ -30,6 +30,7 @@ mod readme;
 mod robustness;
 mod rules;
 mod rules_parity;
+mod schema_parity;
 mod schemas;
 mod secrets;
 mod selector;

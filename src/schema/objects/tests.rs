@@ -30,11 +30,26 @@ fn reports_every_violation_with_its_path() {
     assert_eq!(
         got,
         vec![
-            ("spec.replicas".into(), "expected an integer, found the string \"two\"".into()),
-            ("spec.contianers".into(), "unknown field `contianers`: did you mean `containers`?".into()),
-            ("spec.policy".into(), "the string \"Sometimes\" is not one of \"Always\" or \"Never\"".into()),
-            ("spec.name".into(), "\"Web_App\" does not match the pattern `^[a-z]+$`".into()),
-            ("spec.containers".into(), "required field `containers` is missing".into()),
+            (
+                "spec.replicas".into(),
+                "expected an integer, found the string \"two\"".into()
+            ),
+            (
+                "spec.contianers".into(),
+                "unknown field `contianers`: did you mean `containers`?".into()
+            ),
+            (
+                "spec.policy".into(),
+                "the string \"Sometimes\" is not one of \"Always\" or \"Never\"".into()
+            ),
+            (
+                "spec.name".into(),
+                "\"Web_App\" does not match the pattern `^[a-z]+$`".into()
+            ),
+            (
+                "spec.containers".into(),
+                "required field `containers` is missing".into()
+            ),
         ]
     );
 }
@@ -47,9 +62,24 @@ fn int_or_string_and_formats() {
         "data": {"type": "string", "format": "byte"},
         "f": {"type": "integer"}
     }});
-    assert!(run(Dialect::JsonSchema, schema.clone(), json!({"port": 80, "n": 5, "data": "aGk=", "f": 2.0})).is_empty());
-    let got = run(Dialect::JsonSchema, schema, json!({"port": [1], "n": 3000000000u64, "data": "not base64!"}));
-    assert_eq!(got[0], ("port".into(), "expected a string or an integer, found a list".into()));
+    assert!(run(
+        Dialect::JsonSchema,
+        schema.clone(),
+        json!({"port": 80, "n": 5, "data": "aGk=", "f": 2.0})
+    )
+    .is_empty());
+    let got = run(
+        Dialect::JsonSchema,
+        schema,
+        json!({"port": [1], "n": 3000000000u64, "data": "not base64!"}),
+    );
+    assert_eq!(
+        got[0],
+        (
+            "port".into(),
+            "expected a string or an integer, found a list".into()
+        )
+    );
     assert!(got[1].1.contains("out of range"), "{got:?}");
     assert!(got[2].1.contains("not base64"), "{got:?}");
 }
@@ -70,18 +100,31 @@ fn crd_dialect_is_strict_where_properties_are_listed() {
     let bad = json!({"specs": {}, "spec": {"size": 0, "port": true, "sise": 1}});
     let got = run(Dialect::Crd, schema, bad);
     let paths: Vec<&str> = got.iter().map(|(p, _)| p.as_str()).collect();
-    assert_eq!(paths, ["specs", "spec.size", "spec.port", "spec.sise"], "{got:?}");
+    assert_eq!(
+        paths,
+        ["specs", "spec.size", "spec.port", "spec.sise"],
+        "{got:?}"
+    );
     assert!(got[1].1.contains("expected at least 1"), "{got:?}");
 }
 
 #[test]
 fn odd_schemas_do_not_panic() {
-    for schema in [json!(true), json!(false), json!({"type": 3}), json!({"pattern": "("}), json!({"items": [1]}),
-        json!({"$ref": "#/$defs/missing"}), json!({"anyOf": "x"}), json!({"minimum": "a"})] {
+    for schema in [
+        json!(true),
+        json!(false),
+        json!({"type": 3}),
+        json!({"pattern": "("}),
+        json!({"items": [1]}),
+        json!({"$ref": "#/$defs/missing"}),
+        json!({"anyOf": "x"}),
+        json!({"minimum": "a"}),
+    ] {
         let mut c = Compiler::new(Dialect::JsonSchema, |_: &str| None);
         let root = c.schema(&schema);
         let mut out = Vec::new();
-        c.compiled.validate(root, &json!({"a": [1, "x", null]}), "", &mut out);
+        c.compiled
+            .validate(root, &json!({"a": [1, "x", null]}), "", &mut out);
     }
 }
 
@@ -91,6 +134,17 @@ fn recursive_definitions_compile_once() {
     let mut c = Compiler::new(Dialect::JsonSchema, |n: &str| defs.get(n));
     let root = c.named("Props");
     let mut out = Vec::new();
-    c.compiled.validate(root, &json!({"items": {"items": {"typo": 1}}}), "spec", &mut out);
-    assert_eq!(out, vec![Violation { path: "spec.items.items.typo".into(), message: "unknown field `typo`: did you mean `type`?".into() }]);
+    c.compiled.validate(
+        root,
+        &json!({"items": {"items": {"typo": 1}}}),
+        "spec",
+        &mut out,
+    );
+    assert_eq!(
+        out,
+        vec![Violation {
+            path: "spec.items.items.typo".into(),
+            message: "unknown field `typo`: did you mean `type`?".into()
+        }]
+    );
 }
