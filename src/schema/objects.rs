@@ -27,6 +27,9 @@ pub type NodeId = u32;
 
 /// Deepest nesting followed in one object (YAML input stops at 100 levels).
 const MAX_DEPTH: usize = 128;
+/// Field path steps reserved per walk: deeper than most objects go, so that the stack is
+/// allocated once per object.
+const PATH_CAPACITY: usize = 24;
 /// Longest string quoted in a message, in characters.
 const MAX_QUOTED: usize = 60;
 
@@ -395,7 +398,7 @@ impl Compiled {
     ) -> bool {
         let mut walk = Walk {
             nodes: &self.nodes,
-            path: Vec::new(),
+            path: Vec::with_capacity(PATH_CAPACITY),
             base,
             out: Some(out),
             depth: 0,
@@ -423,7 +426,7 @@ impl Compiled {
         }
         let mut walk = Walk {
             nodes: &self.nodes,
-            path: Vec::new(),
+            path: Vec::with_capacity(PATH_CAPACITY),
             base: "",
             out: Some(out),
             depth: 0,
@@ -441,7 +444,7 @@ impl Compiled {
     pub fn fits(&self, root: NodeId, value: &Value) -> bool {
         let mut walk = Walk {
             nodes: &self.nodes,
-            path: Vec::new(),
+            path: Vec::with_capacity(PATH_CAPACITY),
             base: "",
             out: None,
             depth: 0,

@@ -175,6 +175,17 @@ fn schema_check_agrees_with_validate_py() {
     for s in &crd_sources {
         schemas.add(s);
     }
+    // Our verdicts first: a file our reader refuses (an alias bomb, broken YAML) is not handed
+    // to PyYAML, which would expand the bomb.
+    let total = all.len();
+    let (all, verdicts): (Vec<(PathBuf, String)>, Vec<Vec<&str>>) = all
+        .into_iter()
+        .filter_map(|(p, l)| {
+            let v = ours(&schemas, &p)?;
+            Some(((p, l), v))
+        })
+        .unzip();
+    let mut skipped = total - all.len();
 
     let mut child = Command::new("python3")
         .args(["-c", DRIVER])
@@ -210,13 +221,9 @@ fn schema_check_agrees_with_validate_py() {
         "validate.py driver answered for every file"
     );
 
-    let (mut objects, mut skipped, mut invalid) = (0, 0, 0);
+    let (mut objects, mut invalid) = (0, 0);
     let mut disagreements = Vec::new();
-    for ((path, label), py) in all.iter().zip(&theirs) {
-        let Some(rs) = ours(&schemas, path) else {
-            skipped += 1;
-            continue;
-        };
+    for (((_, label), py), rs) in all.iter().zip(&theirs).zip(&verdicts) {
         if py.first() == Some(&"ERROR") {
             skipped += 1;
             continue;
@@ -243,8 +250,8 @@ fn schema_check_agrees_with_validate_py() {
         }
     }
     loud(&format!(
-        "schema parity: {objects} objects in {} files agree with validate.py ({invalid} invalid); {skipped} files unreadable as YAML skipped",
-        all.len() - skipped
+        "schema parity: {objects} objects in {} files compared with validate.py ({invalid} invalid); {skipped} files unreadable as YAML skipped",
+        total - skipped
     ));
     assert!(objects > 500, "too few objects compared: {objects}");
     assert!(
