@@ -192,10 +192,22 @@ impl<'s, F: FnMut(&str) -> Option<&'s Value>> Compiler<'s, F> {
 
     /// Compiles a custom resource's root schema: as [`Compiler::schema`], and the envelope
     /// fields are always taken (CRD schemas often leave them out).
+    /// The top-level `metadata` is always open: a CRD may constrain only `metadata.name` and
+    /// `generateName`, and the API server keeps every other ObjectMeta field (the CRDs catalog
+    /// closes a few such `metadata` schemas, InnoDBCluster's among them).
     pub fn resource_root(&mut self, schema: &'s Value) -> NodeId {
         let id = self.schema(schema);
         if id != self.any {
-            self.compiled.nodes[id as usize].envelope = true;
+            let root = &mut self.compiled.nodes[id as usize];
+            root.envelope = true;
+            let metadata = root
+                .props
+                .iter()
+                .find(|(k, _)| k.as_ref() == "metadata")
+                .map(|(_, m)| *m);
+            if let Some(m) = metadata.filter(|m| *m != self.any) {
+                self.compiled.nodes[m as usize].extra = Extra::Open;
+            }
         }
         id
     }

@@ -170,7 +170,7 @@ impl Schemas {
                 kind,
                 schema,
             } => {
-                let root = self.compile(Dialect::JsonSchema, schema, false);
+                let root = self.compile(Dialect::JsonSchema, schema);
                 self.files
                     .entry(api_version.clone())
                     .or_default()
@@ -203,7 +203,7 @@ impl Schemas {
             ) else {
                 continue;
             };
-            let root = self.compile(Dialect::Crd, schema, true);
+            let root = self.compile(Dialect::Crd, schema);
             self.crds
                 .entry(format!("{group}/{name}"))
                 .or_default()
@@ -213,14 +213,10 @@ impl Schemas {
         added
     }
 
-    fn compile(&mut self, dialect: Dialect, schema: &Value, resource: bool) -> NodeId {
+    fn compile(&mut self, dialect: Dialect, schema: &Value) -> NodeId {
         let arena = std::mem::take(&mut self.compiled);
         let mut compiler = Compiler::with_arena(arena, dialect, |_: &str| None);
-        let root = if resource {
-            compiler.resource_root(schema)
-        } else {
-            compiler.schema(schema)
-        };
+        let root = compiler.resource_root(schema);
         self.compiled = compiler.compiled;
         root
     }

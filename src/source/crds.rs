@@ -1,13 +1,14 @@
 //! `--crd DIR|FILE`: the custom resource schemas a run validates against, read from
 //! CustomResourceDefinition manifests (YAML or JSON) or from JSON Schema files laid out as the
 //! CRDs catalog lays them out, `<group>/<kind>_<version>.json` (kubeconform's
-//! `{fullgroup}/{kind}_{version}.json`). A directory is read recursively, in sorted order;
-//! files that are neither (a LICENSE, a README) are skipped, objects that are not CRDs too.
+//! `{fullgroup}/{kind}_{version}.json`). A directory is read recursively, in sorted order, as
+//! manifest directories are read; other files (a LICENSE, a README) are skipped, objects that
+//! are not CRDs too.
 
 use crate::finding::Finding;
 use crate::schema::resources::SchemaSource;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The schema sources of `paths`, or every error found reading them.
 pub fn read(paths: &[String]) -> Result<Vec<SchemaSource>, Vec<Finding>> {
@@ -25,7 +26,7 @@ pub fn read(paths: &[String]) -> Result<Vec<SchemaSource>, Vec<Finding>> {
         match std::fs::metadata(path) {
             Ok(m) if m.is_dir() => {
                 let mut files = Vec::new();
-                if let Err(e) = walk(path, &mut files) {
+                if let Err(e) = super::files::walk(path, &mut files) {
                     errors.push(Finding::error(format!("--crd {input}: {e}")));
                 }
                 for f in files {
@@ -46,28 +47,6 @@ pub fn read(paths: &[String]) -> Result<Vec<SchemaSource>, Vec<Finding>> {
     } else {
         Err(errors)
     }
-}
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .map(|e| e.map(|e| e.path()))
-        .collect::<Result<_, _>>()?;
-    entries.sort();
-    for path in entries {
-        let hidden = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.starts_with('.'));
-        if hidden {
-            continue;
-        }
-        if path.is_dir() {
-            walk(&path, out)?;
-        } else if matches!(extension(&path), "yaml" | "yml" | "json") {
-            out.push(path);
-        }
-    }
-    Ok(())
 }
 
 fn extension(path: &Path) -> &str {

@@ -44,8 +44,26 @@ for path in sys.stdin.read().splitlines():
             if val is None:
                 print("UNKNOWN")
             else:
-                print("FAIL" if any(True for _ in val.iter_errors(obj)) else "OK")
+                core = val.schema.get("$schema") is not None
+                # A CRD may constrain only metadata.name and generateName; the API server keeps
+                # every other ObjectMeta field (so does the schema check). The catalog closes a
+                # few such metadata schemas (InnoDBCluster): that error is not counted.
+                errs = [e for e in val.iter_errors(obj)
+                        if core or not (e.json_path == "$.metadata" and e.validator == "additionalProperties")]
+                print("FAIL" if errs else "OK")
 "#;
+
+/// Files whose YAML PyYAML reads otherwise than Kubernetes' reader (and ours) do, so that the
+/// two validators are not given the same object: not compared.
+const READER_DIFFERENCES: &[(&str, &str)] = &[(
+    "tests/fixtures/fidelity/crd.yaml",
+    "`maximum: 1e3` is a number to Go's YAML reader and ours, a string to PyYAML (YAML 1.1 wants `1.0e3`)",
+)];
+
+/// A KRM ResourceList: we read its items, validate.py the list itself (which has no schema).
+fn is_resource_list(path: &Path) -> bool {
+    std::fs::read_to_string(path).is_ok_and(|t| t.contains("kind: ResourceList"))
+}
 
 fn loud(msg: &str) {
     let _ = writeln!(std::io::stderr(), "{msg}");
@@ -180,6 +198,8 @@ fn schema_check_agrees_with_validate_py() {
     let total = all.len();
     let (all, verdicts): (Vec<(PathBuf, String)>, Vec<Vec<&str>>) = all
         .into_iter()
+        .filter(|(p, _)| !is_resource_list(p))
+        .filter(|(p, _)| !READER_DIFFERENCES.iter().any(|(f, _)| p.ends_with(f)))
         .filter_map(|(p, l)| {
             let v = ours(&schemas, &p)?;
             Some(((p, l), v))

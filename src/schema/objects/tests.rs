@@ -148,3 +148,12 @@ fn recursive_definitions_compile_once() {
         }]
     );
 }
+
+#[test]
+fn a_resource_roots_metadata_stays_open() {
+    let schema = json!({"type": "object", "properties": {"metadata": {"type": "object", "additionalProperties": false, "properties": {"name": {"type": "string", "maxLength": 40}}}}});
+    let ok = json!({"metadata": {"name": "a", "namespace": "b", "labels": {"x": "y"}}});
+    assert!(run(Dialect::JsonSchema, schema.clone(), ok).is_empty());
+    let long = json!({"metadata": {"name": "a".repeat(41)}});
+    assert_eq!(run(Dialect::JsonSchema, schema, long)[0].0, "metadata.name");
+}
