@@ -124,7 +124,12 @@ is likely a mistake is a warning at most (a port number a container does not dec
 in a namespace where nothing is rendered); what the API server would refuse is an error whatever
 the row says (a private key in a ConfigMap, a rollout that can never progress, an anti-affinity
 term without `topologyKey`); and checks that span both Pod Security levels report their
-restricted-only findings at the restricted level's severity. Exempted findings are `info`.
+restricted-only findings at the restricted level's severity. Exempted findings are `info`, and
+so is `schema`'s note on an object it has no schema for (a custom resource whose
+CustomResourceDefinition is neither in the input nor given with `--crd`), unless
+`--fail-on-unknown-schema` makes it an error. `schema` validates built-in kinds against the
+strict OpenAPI schema of the target Kubernetes minor, embedded in the binary (the README's
+section on schema validation says how).
 
 The **PSS** column is the Pod Security Standards level a check belongs to; **fix** says whether
 `render` repairs what it finds (`yes`: a safe default, applied to generated objects and, with

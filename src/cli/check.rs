@@ -112,11 +112,20 @@ pub fn run(args: &CheckArgs) -> i32 {
             return EXIT_USAGE;
         }
     };
+    let schemas = match args.policy.read_schemas() {
+        Ok(s) => s,
+        Err(e) => {
+            print_findings(&e);
+            return EXIT_USAGE;
+        }
+    };
     let out = engine::run(
         resources,
         &Options {
             overrides,
             rules,
+            schemas,
+            fail_on_unknown_schema: args.policy.fail_on_unknown_schema,
             skip_checks: true,
             ..Options::new(crate::modules::registry())
         },
@@ -147,7 +156,7 @@ pub fn run(args: &CheckArgs) -> i32 {
     crate::finding::append(&mut findings, out.findings.clone());
     // The checks see the whole set (one platform: coverage and selector checks compare objects
     // with each other); the report is about the objects `-l` selects.
-    let mut checked = policy::run_with_rules(&objects, &settings, &out.rules);
+    let mut checked = policy::run_with_rules(&objects, &settings, &out.rules, &out.schemas);
     crate::kind::admission::cite(&mut checked, &out.admission);
     crate::finding::append(&mut findings, checked);
     let mut left = Left {

@@ -203,6 +203,17 @@ pub struct PolicyFlags {
     /// Example: --kinds kinds/
     #[arg(long = "kinds", value_name = "PATH")]
     pub kinds: Vec<String>,
+    /// CustomResourceDefinitions to validate custom resources against (the `schema` check): a
+    /// CRD manifest, a JSON Schema file `<group>/<kind>_<version>.json`, or a directory of
+    /// either (read recursively); repeatable. CRDs in the input itself are read too.
+    ///
+    /// Example: --crd crds/
+    #[arg(long = "crd", value_name = "DIR|FILE")]
+    pub crds: Vec<String>,
+    /// Make an object with no schema (a custom resource whose CRD was not given) a `schema`
+    /// error instead of a note.
+    #[arg(long)]
+    pub fail_on_unknown_schema: bool,
 }
 
 /// A setting given on the command line: its row, the flag that gave it, its value.
@@ -301,6 +312,13 @@ impl PolicyFlags {
             return Err(errors);
         }
         crate::source::files::read_all(&paths, &mut std::io::empty())
+    }
+
+    /// The custom resource schemas of the `--crd` paths (read from disk, never from stdin).
+    pub fn read_schemas(
+        &self,
+    ) -> Result<Vec<crate::schema::resources::SchemaSource>, Vec<Finding>> {
+        crate::source::crds::read(&self.crds)
     }
 
     /// Lays the Kubernetes version, profile and level over `o`: what `check` reads (it reports

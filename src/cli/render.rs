@@ -223,6 +223,14 @@ fn render_each(
             return Err(EXIT_INVALID);
         }
     };
+    let schemas = match flags.policy.read_schemas() {
+        Ok(s) => s,
+        Err(mut e) => {
+            findings.append(&mut e);
+            print_findings(&findings);
+            return Err(EXIT_INVALID);
+        }
+    };
     let mut stdin = source::locate::Kept::new(std::io::stdin().lock());
     let resources = match source::files::read_all(inputs, &mut stdin) {
         Ok(r) if r.is_empty() => {
@@ -254,6 +262,8 @@ fn render_each(
         &Options {
             overrides,
             rules,
+            schemas,
+            fail_on_unknown_schema: flags.policy.fail_on_unknown_schema,
             ..Options::new(crate::modules::registry())
         },
         &mut |obj| {

@@ -49,6 +49,11 @@ pub struct Options {
     pub rules: Vec<Resource>,
     /// KindDefinitions from outside the input (`--kinds` paths, `NIXERNETES_KINDS`).
     pub kinds: Vec<Resource>,
+    /// Custom resource schemas from outside the input (`--crd` paths); the input's
+    /// CustomResourceDefinitions are added to them (and win for the same kind and version).
+    pub schemas: Vec<crate::schema::resources::SchemaSource>,
+    /// An object with no schema is a `schema` error, not a note (`--fail-on-unknown-schema`).
+    pub fail_on_unknown_schema: bool,
 }
 
 impl Options {
@@ -61,6 +66,8 @@ impl Options {
             skip_checks: false,
             rules: Vec::new(),
             kinds: Vec::new(),
+            schemas: Vec::new(),
+            fail_on_unknown_schema: false,
         }
     }
 }
@@ -78,6 +85,9 @@ pub struct Output {
     /// The validation rules of the run (`rules::take`), for a caller that runs the checks
     /// itself.
     pub rules: crate::rules::RuleSet,
+    /// The schemas of the run (`--crd` and the input's CRDs), for a caller that runs the
+    /// checks itself.
+    pub schemas: crate::schema::resources::Schemas,
 }
 
 impl Output {
@@ -124,6 +134,7 @@ fn pipeline(
     }
     let (inputs, user) = crate::userkinds::take(inputs, &definitions, reg, &mut findings);
     let kinds = Kinds { reg, user: &user };
+    let schemas = schemas_of(&inputs, options);
     let mut ctx = build_context(reg, &inputs, &options.overrides, &mut findings);
     publish_outputs(reg, &inputs, &mut ctx);
     let ctx = ctx;
@@ -187,7 +198,12 @@ fn pipeline(
     let mut held = Vec::with_capacity(if hold { objects.len() } else { 0 });
     // Check what would be applied: the rendered set, or the input as given when validating.
     let checks = !options.skip_checks;
-    let mut streamed = crate::policy::Checker::new(&ctx.policy).with_rules(&rules);
+    // An `Option`, so that it can be let go of (with its borrow of `schemas`) before the end.
+    let mut streamed = Some(
+        crate::policy::Checker::new(&ctx.policy)
+            .with_rules(&rules)
+            .with_schemas(&schemas),
+    );
     for (mut obj, prov) in objects.into_iter().zip(produced) {
         // Validation changes nothing; a local-config object of the user's is for client tools.
         let as_written = validate || (obj.is_local_config() && prov.is_none());
@@ -209,7 +225,7 @@ fn pipeline(
         }
         match keep.as_mut() {
             Some(keep) if !hold => {
-                if checks && !obj.is_module() {
+                if let Some(streamed) = streamed.as_mut().filter(|_| checks && !obj.is_module()) {
                     streamed.check(&obj);
                 }
                 if emitted(&obj) {
@@ -224,9 +240,9 @@ fn pipeline(
         let refs: Vec<&Resource> = held.iter().filter(|r| !r.is_module()).collect();
         if checks {
             let mut checked = if hold {
-                crate::policy::run_with_rules(&refs, &ctx.policy, &rules)
+                crate::policy::run_with_rules(&refs, &ctx.policy, &rules, &schemas)
             } else {
-                streamed.finish()
+                streamed.take().map(|s| s.finish()).unwrap_or_default()
             };
             crate::policy::apply_enforcement(&mut checked, ctx.policy.enforcement);
             crate::kind::admission::cite(&mut checked, &admission);
@@ -240,13 +256,32 @@ fn pipeline(
     if let Some(keep) = keep {
         held.drain(..).for_each(keep);
     }
+    drop(streamed);
     Output {
         objects: held,
         findings,
         policy: ctx.policy,
         admission,
         rules,
+        schemas,
     }
+}
+
+/// The custom resource schemas of a run: the `--crd` sources, then the input's
+/// CustomResourceDefinitions (module resources' generated CRDs are not read).
+fn schemas_of(inputs: &[Resource], options: &Options) -> crate::schema::resources::Schemas {
+    let mut schemas = crate::schema::resources::Schemas::new();
+    schemas.fail_on_unknown = options.fail_on_unknown_schema;
+    for source in &options.schemas {
+        schemas.add(source);
+    }
+    for r in inputs
+        .iter()
+        .filter(|r| r.kind() == "CustomResourceDefinition")
+    {
+        schemas.add_crd(&r.object);
+    }
+    schemas
 }
 
 /// Whether `res` is a report kind (looks at the rendered set, emits nothing).

@@ -24,6 +24,7 @@ pub mod references;
 pub mod resources;
 pub mod root_images;
 pub mod routing;
+pub mod schema;
 pub mod service_accounts;
 pub mod skeleton;
 pub mod workloads;
@@ -31,6 +32,7 @@ pub mod workloads;
 use crate::finding::{Finding, Severity};
 use crate::resource::Resource;
 use crate::rules::RuleSet;
+use crate::schema::resources::Schemas;
 use crate::settings::PolicySettings;
 use crate::types::{Enforcement, KubernetesVersion, Level, Profile};
 use pod::PodView;
@@ -92,6 +94,8 @@ enum Weight {
     /// Valid Kubernetes that is likely a mistake: at most a warning, whatever the check's
     /// severity (an undeclared numeric port, a selector with no workload to look at).
     Doubtful,
+    /// A note, never more than `info` (an object with no schema to validate it against).
+    Info,
 }
 
 impl Hit {
@@ -111,24 +115,40 @@ impl Hit {
 }
 
 /// Where a check reports what it finds on one object.
-pub struct HitSink {
+pub struct HitSink<'s> {
     object: usize,
     list: Vec<Hit>,
     kubernetes_version: KubernetesVersion,
+    schemas: &'s Schemas,
 }
 
-impl HitSink {
-    fn at(object: usize, settings: &PolicySettings) -> HitSink {
+/// The schemas of a run given none of its own: the built-in kinds only.
+static BUILTIN_SCHEMAS: std::sync::LazyLock<Schemas> = std::sync::LazyLock::new(Schemas::new);
+
+impl<'s> HitSink<'s> {
+    fn at(object: usize, settings: &PolicySettings, schemas: &'s Schemas) -> HitSink<'s> {
         HitSink {
             object,
             list: Vec::new(),
             kubernetes_version: settings.kubernetes_version,
+            schemas,
         }
     }
 
     /// The Kubernetes minor the run targets (`PolicySettings::kubernetes_version`).
     pub fn kubernetes_version(&self) -> KubernetesVersion {
         self.kubernetes_version
+    }
+
+    /// The schemas objects are validated against (`schema`).
+    pub fn schemas(&self) -> &'s Schemas {
+        self.schemas
+    }
+
+    /// Reports a note: `info` at most.
+    pub fn push_info(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.list
+            .push(Hit::new(self.object, field, message, Weight::Info));
     }
 
     /// Reports a violation at `field`.
@@ -228,6 +248,7 @@ static ALL: std::sync::LazyLock<Vec<&'static CheckDef>> = std::sync::LazyLock::n
         probes::CHECKS,
         service_accounts::CHECKS,
         network::CHECKS,
+        schema::CHECKS,
         metadata::CHECKS,
         availability::CHECKS,
         rbac::CHECKS,
@@ -325,16 +346,20 @@ impl PolicySettings {
 /// Runs every check over `objects` (local-config objects are skipped). Findings come in object
 /// order, then check order; exempted findings are `info` and say why.
 pub fn run(objects: &[&Resource], settings: &PolicySettings) -> Vec<Finding> {
-    run_with_rules(objects, settings, &RuleSet::default())
+    run_with_rules(objects, settings, &RuleSet::default(), &BUILTIN_SCHEMAS)
 }
 
-/// [`run`], with the validation rules of `rules` beside the built-in checks.
+/// [`run`], with the validation rules of `rules` beside the built-in checks, and `schemas`
+/// (the custom resources' too) for the `schema` check.
 pub fn run_with_rules(
     objects: &[&Resource],
     settings: &PolicySettings,
     rules: &RuleSet,
+    schemas: &Schemas,
 ) -> Vec<Finding> {
-    let mut checker = Checker::new(settings).with_rules(rules);
+    let mut checker = Checker::new(settings)
+        .with_rules(rules)
+        .with_schemas(schemas);
     for obj in objects {
         // The caller holds the objects: the whole-set checks read them rather than skeletons.
         if let Some(at) = checker.check_alone(obj) {
@@ -363,6 +388,8 @@ pub struct Checker<'a> {
     /// The validation rules that run beside the checks, and a buffer for their hits.
     rules: Option<&'a RuleSet>,
     rule_hits: Vec<crate::rules::Hit>,
+    /// What the `schema` check validates against.
+    schemas: &'a Schemas,
 }
 
 impl<'a> Checker<'a> {
@@ -378,7 +405,15 @@ impl<'a> Checker<'a> {
             invalid_exemptions: BTreeMap::new(),
             rules: None,
             rule_hits: Vec::new(),
+            schemas: &BUILTIN_SCHEMAS,
         }
+    }
+
+    /// Validates objects against `schemas` (the run's custom resources too) in the `schema`
+    /// check, instead of the built-in kinds only.
+    pub fn with_schemas(mut self, schemas: &'a Schemas) -> Self {
+        self.schemas = schemas;
+        self
     }
 
     /// Runs `rules` on every object too; their findings are `rule.<name>`, ordered after the
@@ -410,7 +445,7 @@ impl<'a> Checker<'a> {
             if self.settings.severity(check, false).is_none() {
                 continue;
             }
-            let mut sink = HitSink::at(at, self.settings);
+            let mut sink = HitSink::at(at, self.settings, self.schemas);
             match (&check.scope, &pod) {
                 (Scope::Pod(f), Some(pod)) => f(pod, &mut sink),
                 (Scope::Object(f), _) => f(obj, &mut sink),
@@ -473,6 +508,7 @@ impl<'a> Checker<'a> {
         };
         match hit.weight {
             Weight::Doubtful => severity = severity.min(Severity::Warning),
+            Weight::Info => severity = Severity::Info,
             Weight::Error => severity = Severity::Error,
             Weight::Check | Weight::Restricted => {}
         }
@@ -632,7 +668,7 @@ pub(crate) fn hits_at(
         Scope::Pod(f) => {
             for (i, r) in refs.iter().enumerate() {
                 if let Some(p) = pod::pod_of(r) {
-                    let mut sink = HitSink::at(i, &settings);
+                    let mut sink = HitSink::at(i, &settings, &BUILTIN_SCHEMAS);
                     f(&p, &mut sink);
                     hits.extend(sink.list);
                 }
@@ -640,7 +676,7 @@ pub(crate) fn hits_at(
         }
         Scope::Object(f) => {
             for (i, r) in refs.iter().enumerate() {
-                let mut sink = HitSink::at(i, &settings);
+                let mut sink = HitSink::at(i, &settings, &BUILTIN_SCHEMAS);
                 f(r, &mut sink);
                 hits.extend(sink.list);
             }

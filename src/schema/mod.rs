@@ -18,7 +18,9 @@
 pub mod crd;
 pub mod explain;
 pub mod kinds;
+pub mod objects;
 pub mod operators;
+pub mod resources;
 pub mod served;
 pub mod validate;
 

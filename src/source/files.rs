@@ -113,7 +113,9 @@ fn is_manifest(path: &Path) -> bool {
     !kustomize && matches!(ext, "yaml" | "yml" | "json")
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+/// The manifest files under `dir` (`*.yaml`, `*.yml`, `*.json`, no kustomization, no hidden
+/// entries), recursively, in sorted order.
+pub(super) fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
         .map(|e| e.map(|e| e.path()))
         .collect::<Result<_, _>>()?;

@@ -5,6 +5,7 @@
 //! documents rejected with a located error. This module must not interpret module kinds.
 
 pub mod argocd;
+pub mod crds;
 pub mod files;
 pub mod locate;
 pub mod resource_list;

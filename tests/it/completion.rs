@@ -201,7 +201,7 @@ fn the_helper_prints_cobra_completions() {
     );
     assert_eq!(
         helper(&["check", "--fail"]),
-        "--fail-on\tLowest severity that makes the exit code 1\n:4\n"
+        "--fail-on\tLowest severity that makes the exit code 1\n--fail-on-unknown-schema\tMake an object with no schema (a custom resource whose CRD was not given) a `schema` error instead of a note\n:4\n"
     );
     // Files for inputs: no candidates, directive 0 (the shell completes file names).
     assert_eq!(helper(&["diff", ""]), ":0\n");

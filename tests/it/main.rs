@@ -33,6 +33,7 @@ mod robustness;
 mod rules;
 mod rules_export;
 mod rules_parity;
+mod schema_parity;
 mod schemas;
 mod secrets;
 mod selector;
