@@ -7,6 +7,8 @@
 #   benches/apply.sh                          # 100 apps = 500 objects, 20 ms per request, 3 repeats
 #   BENCH_APPLY_APPS=20 BENCH_LATENCY=5ms benches/apply.sh
 #   BENCH_PROFILE=debug benches/apply.sh      # the debug binary (no release build; slower CPU)
+#   BENCH_BIN=/path/to/kubectl-nixernetes benches/apply.sh
+#                                             # measure that binary (no build)
 #
 # Every run starts a fresh double holding only the namespace, so each tool creates all objects.
 # Both tools apply as the field manager nixernetes and start with an empty discovery cache; ours
@@ -17,7 +19,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 profile="${BENCH_PROFILE:-release}"
-bin="$root/target/$profile/kubectl-nixernetes"
+bin="${BENCH_BIN:-$root/target/$profile/kubectl-nixernetes}"
 apps="${BENCH_APPLY_APPS:-100}"
 latency="${BENCH_LATENCY:-20ms}"
 repeats="${BENCH_REPEATS:-3}"
@@ -29,7 +31,7 @@ done
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
-if [[ "$profile" == release ]]; then
+if [[ -z "${BENCH_BIN:-}" && "$profile" == release ]]; then
   echo "== building release binary" >&2
   (cd "$root" && cargo build --release --locked)
 fi

@@ -143,6 +143,8 @@ pub struct Overrides {
     pub enforcement: Option<Enforcement>,
     /// Apply auto-fixes to pass-through objects too.
     pub fix: bool,
+    /// An object with no schema is a `schema` error, not a note.
+    pub fail_on_unknown_schema: bool,
     /// Paths of KindDefinitions (files or directories), read when the run starts.
     pub kinds: Vec<String>,
     /// Emit the exported rules as admission policies.
@@ -336,6 +338,19 @@ pub static FIX: Setting = Setting {
     },
 };
 
+pub static FAIL_ON_UNKNOWN_SCHEMA: Setting = Setting {
+    name: "failOnUnknownSchema",
+    flag: "--fail-on-unknown-schema",
+    env_name: None,
+    platform_defaults: None,
+    value: "`true` or `false`",
+    description: "make an object with no schema (a custom resource whose CRD was not given) a `schema` error instead of a note",
+    parse: |o, v| {
+        o.fail_on_unknown_schema = flag(v)?;
+        Ok(())
+    },
+};
+
 pub static TIMESTAMP: Setting = Setting {
     name: "timestamp",
     flag: "--timestamp",
@@ -440,7 +455,7 @@ pub static ENABLE_CHECK: Setting = Setting {
 };
 
 /// Every setting given outside the input, in the order the docs list them.
-pub static SETTINGS: [&Setting; 15] = [
+pub static SETTINGS: [&Setting; 16] = [
     &NAMESPACE,
     &INVENTORY,
     &MONITORING_NAMESPACE,
@@ -451,6 +466,7 @@ pub static SETTINGS: [&Setting; 15] = [
     &LEVEL,
     &ENFORCEMENT,
     &FIX,
+    &FAIL_ON_UNKNOWN_SCHEMA,
     &DISABLE_CHECK,
     &ENABLE_CHECK,
     &TIMESTAMP,

@@ -125,7 +125,6 @@ pub fn run(args: &CheckArgs) -> i32 {
             overrides,
             rules,
             schemas,
-            fail_on_unknown_schema: args.policy.fail_on_unknown_schema,
             skip_checks: true,
             ..Options::new(crate::modules::registry())
         },

@@ -245,6 +245,13 @@ impl PolicyFlags {
         if self.fix {
             give(&settings::FIX, "--fix", "true");
         }
+        if self.fail_on_unknown_schema {
+            give(
+                &settings::FAIL_ON_UNKNOWN_SCHEMA,
+                "--fail-on-unknown-schema",
+                "true",
+            );
+        }
         if !self.kinds.is_empty() {
             let paths = self.kinds.iter().map(|p| text(p)).collect();
             given.push((&settings::KINDS, "--kinds", Value::Array(paths)));
@@ -329,6 +336,7 @@ impl PolicyFlags {
             settings::PROFILE.name,
             settings::LEVEL.name,
             settings::KINDS.name,
+            settings::FAIL_ON_UNKNOWN_SCHEMA.name,
             settings::DISABLE_CHECK.name,
             settings::ENABLE_CHECK.name,
         ];
@@ -563,9 +571,9 @@ mod tests {
             .flat_map(|s| s.flag.split(", "))
             .filter_map(|f| f.strip_prefix("--"))
             .collect();
-        // `--rules` is input (paths, like -f), not a setting.
+        // `--rules` and `--crd` are input (paths, like -f), not settings.
         let not_settings = [
-            "filename", "output", "argocd", "selector", "verbose", "help", "rules",
+            "filename", "output", "argocd", "selector", "verbose", "help", "rules", "crd",
         ];
         for arg in render.get_arguments() {
             let Some(long) = arg.get_long() else { continue };

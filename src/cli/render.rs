@@ -263,7 +263,6 @@ fn render_each(
             overrides,
             rules,
             schemas,
-            fail_on_unknown_schema: flags.policy.fail_on_unknown_schema,
             ..Options::new(crate::modules::registry())
         },
         &mut |obj| {

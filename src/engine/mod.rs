@@ -52,8 +52,6 @@ pub struct Options {
     /// Custom resource schemas from outside the input (`--crd` paths); the input's
     /// CustomResourceDefinitions are added to them (and win for the same kind and version).
     pub schemas: Vec<crate::schema::resources::SchemaSource>,
-    /// An object with no schema is a `schema` error, not a note (`--fail-on-unknown-schema`).
-    pub fail_on_unknown_schema: bool,
 }
 
 impl Options {
@@ -67,7 +65,6 @@ impl Options {
             rules: Vec::new(),
             kinds: Vec::new(),
             schemas: Vec::new(),
-            fail_on_unknown_schema: false,
         }
     }
 }
@@ -271,7 +268,7 @@ fn pipeline(
 /// CustomResourceDefinitions (module resources' generated CRDs are not read).
 fn schemas_of(inputs: &[Resource], options: &Options) -> crate::schema::resources::Schemas {
     let mut schemas = crate::schema::resources::Schemas::new();
-    schemas.fail_on_unknown = options.fail_on_unknown_schema;
+    schemas.fail_on_unknown = options.overrides.fail_on_unknown_schema;
     for source in &options.schemas {
         schemas.add(source);
     }
