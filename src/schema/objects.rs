@@ -159,6 +159,24 @@ impl<'s, F: FnMut(&str) -> Option<&'s Value>> Compiler<'s, F> {
         }
     }
 
+    /// As [`Compiler::with_arena`], also knowing the definitions an earlier compiler compiled
+    /// into `compiled` (from [`Compiler::into_parts`]): they are not compiled again.
+    pub fn resume(
+        compiled: Compiled,
+        named: HashMap<String, NodeId>,
+        dialect: Dialect,
+        lookup: F,
+    ) -> Self {
+        let mut c = Self::with_arena(compiled, dialect, lookup);
+        c.named = named;
+        c
+    }
+
+    /// The arena and the definitions compiled into it, for [`Compiler::resume`].
+    pub fn into_parts(self) -> (Compiled, HashMap<String, NodeId>) {
+        (self.compiled, self.named)
+    }
+
     /// Compiles the definition `name` (once) and returns its node.
     pub fn named(&mut self, name: &str) -> NodeId {
         if let Some(&id) = self.named.get(name) {

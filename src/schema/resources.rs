@@ -20,20 +20,67 @@ static DATA: &str = include_str!("builtin/kubernetes.json");
 /// `apiVersion` → kind → root node.
 type Index = HashMap<String, HashMap<String, NodeId>>;
 
-/// The compiled built-in kinds of one minor.
-pub struct Builtin {
-    compiled: Compiled,
-    kinds: Index,
+/// The embedded data, read without parsing the schemas themselves: each is parsed when a kind
+/// that needs it is first validated, so a run pays only for the kinds it meets (a one-object
+/// render must not parse 600 KB of schemas).
+#[derive(serde::Deserialize)]
+struct Data<'a> {
+    #[serde(borrow)]
+    names: Vec<&'a str>,
+    #[serde(borrow)]
+    schemas: Vec<&'a serde_json::value::RawValue>,
+    #[serde(borrow)]
+    minors: HashMap<&'a str, Minor<'a>>,
 }
 
-fn data() -> &'static Value {
-    static PARSED: OnceLock<Value> = OnceLock::new();
+/// One minor: the schema of each definition name (by position in `names`) and of each kind
+/// (`"apps/v1 Deployment"`), as indices into `schemas`.
+#[derive(serde::Deserialize)]
+struct Minor<'a> {
+    /// `-1`: a definition this minor lacks.
+    defs: Vec<i64>,
+    #[serde(borrow)]
+    kinds: HashMap<&'a str, usize>,
+}
+
+fn data() -> Option<&'static Data<'static>> {
+    static PARSED: OnceLock<Option<Data<'static>>> = OnceLock::new();
     // The data is generated and checked by the tests: a parse failure is a build defect, and
     // then no built-in kind has a schema rather than the run failing.
-    PARSED.get_or_init(|| serde_json::from_str(DATA).unwrap_or(Value::Null))
+    PARSED
+        .get_or_init(|| serde_json::from_str(DATA).ok())
+        .as_ref()
 }
 
-/// The built-in kinds of `minor`, compiled on first use.
+/// Schema number `at` of the data, parsed on first use.
+fn schema_at(at: usize) -> Option<&'static Value> {
+    static PARSED: OnceLock<Vec<OnceLock<Option<Value>>>> = OnceLock::new();
+    let data = data()?;
+    let cells = PARSED.get_or_init(|| (0..data.schemas.len()).map(|_| OnceLock::new()).collect());
+    cells
+        .get(at)?
+        .get_or_init(|| serde_json::from_str(data.schemas.get(at)?.get()).ok())
+        .as_ref()
+}
+
+/// The built-in kinds of one minor, each compiled when first asked for.
+pub struct Builtin {
+    /// Definition name → schema number.
+    defs: HashMap<&'static str, usize>,
+    /// `apiVersion` → kind → schema number.
+    kinds: HashMap<&'static str, HashMap<&'static str, usize>>,
+    compiled: std::sync::Mutex<Arena>,
+}
+
+/// What is compiled so far: the nodes, the definitions among them, the kinds' roots.
+#[derive(Default)]
+struct Arena {
+    compiled: Compiled,
+    named: HashMap<String, NodeId>,
+    roots: HashMap<usize, NodeId>,
+}
+
+/// The built-in kinds of `minor` (compiled kind by kind, on first use).
 pub fn builtin(minor: KubernetesVersion) -> &'static Builtin {
     static MINORS: [OnceLock<Builtin>; 7] = [const { OnceLock::new() }; 7];
     let at = usize::from(
@@ -42,51 +89,88 @@ pub fn builtin(minor: KubernetesVersion) -> &'static Builtin {
             .saturating_sub(KubernetesVersion::OLDEST.minor()),
     )
     .min(MINORS.len() - 1);
-    MINORS[at].get_or_init(|| compile_builtin(minor))
+    MINORS[at].get_or_init(|| index_builtin(minor))
 }
 
-fn compile_builtin(minor: KubernetesVersion) -> Builtin {
-    let data = data();
-    let empty = Vec::new();
-    let names: &Vec<Value> = data["names"].as_array().unwrap_or(&empty);
-    let schemas: &Vec<Value> = data["schemas"].as_array().unwrap_or(&empty);
-    let this = &data["minors"][minor.to_string()];
-    let defs: &Vec<Value> = this["defs"].as_array().unwrap_or(&empty);
-    let by_name: HashMap<&str, &Value> = names
-        .iter()
-        .zip(defs)
-        .filter_map(|(n, d)| {
-            let at = usize::try_from(d.as_i64()?).ok()?;
-            Some((n.as_str()?, schemas.get(at)?))
-        })
-        .collect();
-    let mut compiler = Compiler::new(Dialect::JsonSchema, |name: &str| by_name.get(name).copied());
-    let mut kinds: Index = HashMap::new();
-    if let Some(list) = this["kinds"].as_object() {
-        for (key, at) in list {
-            let (Some((api_version, kind)), Some(schema)) = (
-                key.split_once(' '),
-                at.as_u64()
-                    .and_then(|i| schemas.get(usize::try_from(i).ok()?)),
-            ) else {
-                continue;
-            };
-            let root = compiler.schema(schema);
-            kinds
-                .entry(api_version.to_string())
-                .or_default()
-                .insert(kind.to_string(), root);
+fn index_builtin(minor: KubernetesVersion) -> Builtin {
+    let mut defs = HashMap::new();
+    let mut kinds: HashMap<&'static str, HashMap<&'static str, usize>> = HashMap::new();
+    if let Some(this) = data().and_then(|d| Some((d, d.minors.get(minor.to_string().as_str())?))) {
+        let (data, this) = this;
+        defs = data
+            .names
+            .iter()
+            .copied()
+            .zip(&this.defs)
+            .filter_map(|(name, &at)| Some((name, usize::try_from(at).ok()?)))
+            .collect();
+        for (key, &at) in &this.kinds {
+            if let Some((api_version, kind)) = key.split_once(' ') {
+                kinds.entry(api_version).or_default().insert(kind, at);
+            }
         }
     }
     Builtin {
-        compiled: compiler.compiled,
+        defs,
         kinds,
+        compiled: Default::default(),
     }
 }
 
 impl Builtin {
-    fn root(&self, api_version: &str, kind: &str) -> Option<NodeId> {
+    /// The schema number of a kind.
+    fn schema_of(&self, api_version: &str, kind: &str) -> Option<usize> {
         self.kinds.get(api_version)?.get(kind).copied()
+    }
+
+    /// Validates `object` against the kind's schema, compiling it first if this is the kind's
+    /// first object; `false` when the kind has no built-in schema.
+    fn validate(
+        &self,
+        api_version: &str,
+        kind: &str,
+        object: &Map<String, Value>,
+        out: &mut Vec<Violation>,
+    ) -> bool {
+        let Some(at) = self.schema_of(api_version, kind) else {
+            return false;
+        };
+        let mut arena = self
+            .compiled
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let root = match arena.roots.get(&at) {
+            Some(&root) => root,
+            None => {
+                let Some(schema) = schema_at(at) else {
+                    return false;
+                };
+                let Arena {
+                    compiled,
+                    named,
+                    mut roots,
+                } = std::mem::take(&mut *arena);
+                let mut compiler = Compiler::resume(compiled, named, Dialect::JsonSchema, |name| {
+                    self.defs.get(name).and_then(|&i| schema_at(i))
+                });
+                let root = compiler.schema(schema);
+                let (compiled, named) = compiler.into_parts();
+                roots.insert(at, root);
+                *arena = Arena {
+                    compiled,
+                    named,
+                    roots,
+                };
+                root
+            }
+        };
+        arena.compiled.validate_object(root, object, out);
+        true
+    }
+
+    #[cfg(test)]
+    fn root(&self, api_version: &str, kind: &str) -> Option<usize> {
+        self.schema_of(api_version, kind)
     }
 
     /// Every `(apiVersion, kind)` with a schema, sorted.
@@ -94,7 +178,7 @@ impl Builtin {
         let mut all: Vec<(&str, &str)> = self
             .kinds
             .iter()
-            .flat_map(|(a, ks)| ks.keys().map(move |k| (a.as_str(), k.as_str())))
+            .flat_map(|(a, ks)| ks.keys().map(move |k| (*a, *k)))
             .collect();
         all.sort_unstable();
         all
@@ -244,12 +328,11 @@ impl Schemas {
         let kind = object.get("kind").and_then(Value::as_str).unwrap_or("");
         let builtin = builtin(minor);
         let mut out = Vec::new();
-        if let Some(root) = builtin.root(api_version, kind) {
-            builtin.compiled.validate_object(root, object, &mut out);
-        } else if let Some(root) = self.custom(api_version, kind) {
+        if !builtin.validate(api_version, kind, object, &mut out) {
+            let Some(root) = self.custom(api_version, kind) else {
+                return Outcome::NoSchema;
+            };
             self.compiled.validate_object(root, object, &mut out);
-        } else {
-            return Outcome::NoSchema;
         }
         Outcome::Checked(out)
     }

@@ -94,3 +94,9 @@ fn custom_resources_need_their_crd() {
     };
     assert_eq!(v[0].path, "spec.x");
 }
+
+#[test]
+fn the_embedded_data_reads() {
+    let r: Result<Data, _> = serde_json::from_str(DATA);
+    assert!(r.is_ok(), "{:?}", r.err());
+}
