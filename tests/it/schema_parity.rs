@@ -125,6 +125,14 @@ fn ours(schemas: &Schemas, path: &Path) -> Option<Vec<&'static str>> {
     )
 }
 
+/// The Python that runs validate.py: `NIXERNETES_PYTHON` (.ci/run installs one with its
+/// packages), else `python3` from PATH.
+fn python() -> std::ffi::OsString {
+    std::env::var_os("NIXERNETES_PYTHON")
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| "python3".into())
+}
+
 #[test]
 fn schema_check_agrees_with_validate_py() {
     let root = match std::env::var_os("NIXERNETES_SCHEMAS").filter(|v| !v.is_empty()) {
@@ -137,7 +145,7 @@ fn schema_check_agrees_with_validate_py() {
             root.display()
         ));
     }
-    let probe = Command::new("python3")
+    let probe = Command::new(python())
         .args(["-c", "import jsonschema, yaml, referencing"])
         .status();
     if !probe.is_ok_and(|s| s.success()) {
@@ -207,7 +215,7 @@ fn schema_check_agrees_with_validate_py() {
         .unzip();
     let mut skipped = total - all.len();
 
-    let mut child = Command::new("python3")
+    let mut child = Command::new(python())
         .args(["-c", DRIVER])
         .arg(&root)
         .stdin(std::process::Stdio::piped())
