@@ -22,6 +22,11 @@ pub const INVENTORY: &str = "nixernetes.io/inventory";
 pub const CREATED_BY: &str = "nixernetes.io/created-by";
 pub const CREATED_AT: &str = "nixernetes.io/created-at";
 pub const SOURCE: &str = "nixernetes.io/source";
+/// `nixernetes.io/framework` of what user kinds (KindDefinitions) emit: they belong to no seed
+/// module, and a label value cannot name the definition (`shopservices.platform.acme.io` may be
+/// longer than 63 characters); `nixernetes.io/module` carries its category and
+/// `nixernetes.io/source` the instance.
+pub const USER_FRAMEWORK: &str = "user-kinds";
 
 /// Which module resource produced an object, and what it passes on to its children.
 #[derive(Debug, Clone)]
@@ -30,6 +35,9 @@ pub struct Provenance {
     pub source: String,
     pub framework: &'static str,
     pub category: &'static str,
+    /// Whether the outermost module resource is an instance of a user kind: then everything
+    /// it expands into, built-in kinds and all, is that kind's.
+    pub user: bool,
     pub namespace: String,
     /// User labels (module metadata and `spec.labels`) plus labels the kind adds.
     pub labels: Map<String, Value>,
@@ -67,13 +75,14 @@ impl Provenance {
             },
             // What a user kind's instance expands into is that kind's, built-in kinds and all.
             framework: match parent {
-                Some(p) if p.framework.starts_with("user:") => p.framework,
+                Some(p) if p.user => p.framework,
                 _ => def.module.name,
             },
             category: match parent {
-                Some(p) if p.framework.starts_with("user:") => p.category,
+                Some(p) if p.user => p.category,
                 _ => def.module.category.as_str(),
             },
+            user: parent.is_some_and(|p| p.user),
             namespace: namespace.to_string(),
             labels,
             annotations,
@@ -84,7 +93,6 @@ impl Provenance {
     /// annotations go to them (its spec is the user kind's own, with no envelope).
     pub fn of_user(
         res: &Resource,
-        framework: &'static str,
         category: &'static str,
         namespace: &str,
         parent: Option<&Provenance>,
@@ -95,8 +103,9 @@ impl Provenance {
                 None if namespace.is_empty() => format!("{}/{}", res.kind(), res.name()),
                 None => format!("{}/{}/{}", res.kind(), namespace, res.name()),
             },
-            framework,
+            framework: USER_FRAMEWORK,
             category,
+            user: true,
             namespace: namespace.to_string(),
             labels: super::inheritable(res.labels()),
             annotations: super::inheritable(res.annotations()),
@@ -112,6 +121,7 @@ impl Provenance {
                 .unwrap_or_else(|| format!("policy-generation/{namespace}")),
             framework: "policy-generation",
             category: "operations",
+            user: false,
             namespace: namespace.to_string(),
             labels: parent.map(|p| p.labels.clone()).unwrap_or_default(),
             annotations: parent.map(|p| p.annotations.clone()).unwrap_or_default(),

@@ -833,13 +833,7 @@ fn expand_user(
             return None;
         }
     };
-    let prov = Arc::new(Provenance::of_user(
-        res,
-        user.framework,
-        user.category,
-        &namespace,
-        parent,
-    ));
+    let prov = Arc::new(Provenance::of_user(res, user.category, &namespace, parent));
     let instance = Arc::new(res.object_ref());
     let mut out = Vec::with_capacity(produced.objects.len());
     let mut ok = true;

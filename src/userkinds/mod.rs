@@ -113,8 +113,6 @@ pub struct UserKind {
     pub kind: String,
     /// `nixernetes.io/module` of what it emits.
     pub category: &'static str,
-    /// `nixernetes.io/framework` of what it emits: `user:<name>`.
-    pub framework: &'static str,
     /// Where the definition is.
     pub origin: Origin,
     schema: Value,
@@ -780,7 +778,6 @@ fn compile(
         api_version: p.api_version.clone(),
         kind: p.spec.kind.clone(),
         category: intern(p.spec.category.clone().unwrap_or_else(|| "user".into())),
-        framework: intern(format!("user:{}", res.name())),
         origin: res.origin.clone(),
         schema: root.clone(),
         structural: schema::structural(root),

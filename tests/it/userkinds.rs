@@ -67,7 +67,7 @@ fn shop_service_composes_the_built_in_kinds() {
             );
             assert_eq!(
                 o["metadata"]["labels"]["nixernetes.io/framework"],
-                "user:shopservices.platform.acme.io"
+                "user-kinds"
             );
         }
     }

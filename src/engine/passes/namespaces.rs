@@ -54,6 +54,7 @@ pub fn add_namespaces(
         source: request.source.clone(),
         framework,
         category,
+        user: false,
         namespace: String::new(),
         labels: Map::new(),
         annotations: Map::new(),
