@@ -21,9 +21,19 @@ fn measure(v: &Value, depth: usize, max_depth: &mut usize, bytes: &mut usize) {
     }
 }
 
-/// Messages are for people: no Rust type names or debug values.
+/// Messages are for people: no Rust type names or debug values outside the quoted user text.
 fn readable(message: &str) -> bool {
-    !message.is_empty() && !message.contains("::") && !message.contains(" { ")
+    let mut bare = String::new();
+    let mut quote = None;
+    for c in message.chars() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if matches!(c, '`' | '"' | '\'') => quote = Some(c),
+            None => bare.push(c),
+        }
+    }
+    !message.trim().is_empty() && !bare.contains("::") && !bare.contains(" { ")
 }
 
 fuzz_target!(|data: &[u8]| {
