@@ -137,7 +137,10 @@ static VALIDATORS: LazyLock<BTreeMap<&'static str, jsonschema::Validator>> = Laz
         .iter()
         .map(|def| (def.kind, validator(&def.schema())))
         .collect();
-    v.insert(KIND_DEFINITION, validator(&nixernetes::userkinds::spec_schema()));
+    v.insert(
+        KIND_DEFINITION,
+        validator(&nixernetes::userkinds::spec_schema()),
+    );
     v
 });
 

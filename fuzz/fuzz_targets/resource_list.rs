@@ -38,7 +38,9 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(out["apiVersion"], "config.kubernetes.io/v1");
     assert_eq!(out["kind"], "ResourceList");
     let items = out["items"].as_array().expect("items is a list");
-    let results = out.get("results").map(|r| r.as_array().expect("results is a list"));
+    let results = out
+        .get("results")
+        .map(|r| r.as_array().expect("results is a list"));
     let errors = results
         .into_iter()
         .flatten()
@@ -51,7 +53,11 @@ fuzz_target!(|data: &[u8]| {
     if code == 1 {
         assert!(errors > 0, "exit 1 without an error result: {out}");
         let given: Vec<Value> = match resource_list::parse(&text) {
-            Ok(rl) => rl.items.into_iter().map(|r| Value::Object(r.object)).collect(),
+            Ok(rl) => rl
+                .items
+                .into_iter()
+                .map(|r| Value::Object(r.object))
+                .collect(),
             Err(rejected) => rejected.items,
         };
         assert!(items == &given, "a failed run changed the items: {out}");

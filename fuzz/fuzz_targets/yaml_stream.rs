@@ -12,7 +12,9 @@ fn measure(v: &Value, depth: usize, max_depth: &mut usize, bytes: &mut usize) {
     *max_depth = (*max_depth).max(depth);
     match v {
         Value::String(s) => *bytes += s.len(),
-        Value::Array(a) => a.iter().for_each(|x| measure(x, depth + 1, max_depth, bytes)),
+        Value::Array(a) => a
+            .iter()
+            .for_each(|x| measure(x, depth + 1, max_depth, bytes)),
         Value::Object(m) => m.iter().for_each(|(k, x)| {
             *bytes += k.len();
             measure(x, depth + 1, max_depth, bytes)
@@ -48,7 +50,10 @@ fuzz_target!(|data: &[u8]| {
                 let (mut depth, mut bytes) = (0, 0);
                 measure(&d.value, 1, &mut depth, &mut bytes);
                 assert!(depth <= MAX_DEPTH + 1, "depth {depth} beyond the budget");
-                assert!(bytes <= MAX_DOCUMENT_SCALAR_BYTES, "{bytes} scalar bytes beyond the budget");
+                assert!(
+                    bytes <= MAX_DOCUMENT_SCALAR_BYTES,
+                    "{bytes} scalar bytes beyond the budget"
+                );
                 let written = to_string(&d.value);
                 match parse_one(&written) {
                     Ok(back) => assert_eq!(
@@ -61,7 +66,11 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         Err(e) => {
-            assert!((1..=lines + 1).contains(&e.line), "error at line {} of {lines}: {e}", e.line);
+            assert!(
+                (1..=lines + 1).contains(&e.line),
+                "error at line {} of {lines}: {e}",
+                e.line
+            );
             assert!(readable(&e.message), "unreadable message: {:?}", e.message);
         }
     }
