@@ -350,6 +350,33 @@ fn describe(e: &serde_saphyr::Error) -> String {
     }
 }
 
+/// Entry points for the fuzz targets under `fuzz/` (README "Fuzzing"), not an API: they expose
+/// the two readers of one document chunk so that a target can compare them.
+#[doc(hidden)]
+pub mod fuzzing {
+    use serde_json::Value;
+
+    /// The document chunks [`super::parse_stream`] reads one at a time (after its BOM and
+    /// carriage-return checks).
+    pub fn chunks(text: &str) -> Vec<&str> {
+        super::split(text).into_iter().map(|c| c.text).collect()
+    }
+
+    /// The fast reader's value of one chunk; `None` when it declines.
+    pub fn fast(chunk: &str) -> Option<Value> {
+        super::fast::parse(chunk)
+    }
+
+    /// One chunk as read with the fast reader off (`NIXERNETES_YAML_FAST=0`): the Go-reader
+    /// check, then serde-saphyr. The error is its line, column and message.
+    pub fn reference(chunk: &str) -> Result<Value, (usize, usize, String)> {
+        super::go::check(chunk)?;
+        let mut value = super::parse_with_saphyr(chunk)?;
+        crate::resource::compact(&mut value);
+        Ok(value)
+    }
+}
+
 /// Parses exactly one YAML value (e.g. a plugin config file); `null` when empty.
 pub fn parse_one(text: &str) -> Result<Value, YamlError> {
     let mut docs = parse_stream(text)?;

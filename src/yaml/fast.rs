@@ -790,8 +790,10 @@ impl<'a, B: Build<'a>> Parser<'a, B> {
             let width = sp - at;
             if sp == end {
                 if end == b.len() {
-                    // A last blank line without a line break adds nothing but is ambiguous.
-                    if matches!(chomp, Chomp::Keep) {
+                    // A last blank line without a line break adds nothing but is ambiguous;
+                    // spaces beyond the indentation are text to serde-saphyr (found by the
+                    // fuzz target yaml_fast_vs_saphyr).
+                    if matches!(chomp, Chomp::Keep) || indent.is_some_and(|n| width > n) {
                         return None;
                     }
                     at = end;
@@ -1668,6 +1670,20 @@ mod tests {
         ] {
             accepted(text);
         }
+    }
+
+    /// Found by the fuzz target `yaml_fast_vs_saphyr`: a last line of only spaces, more than
+    /// the block's indentation and without a line break, is text (`"x\n   \n"`); the fast
+    /// reader dropped it.
+    #[test]
+    fn a_last_line_of_spaces_beyond_the_indentation_is_declined() {
+        declined("a: |\n  x\n     ");
+        declined("a: |-\n  x\n   ");
+        declined("a: >\n  x\n     ");
+        declined("a:\n  b: |\n    x\n       ");
+        // Up to the indentation it is an empty line, which adds nothing.
+        differential("a: |\n  x\n  ");
+        differential("a: |\n  x\n ");
     }
 
     #[test]
