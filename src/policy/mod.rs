@@ -25,6 +25,7 @@ pub mod resources;
 pub mod routing;
 pub mod service_accounts;
 pub mod skeleton;
+pub mod validity;
 pub mod workloads;
 
 use crate::finding::{Finding, Severity};
@@ -236,6 +237,7 @@ static ALL: std::sync::LazyLock<Vec<&'static CheckDef>> = std::sync::LazyLock::n
         routing::CHECKS,
         references::CHECKS,
         workloads::CHECKS,
+        validity::CHECKS,
     ];
     families.concat()
 });
