@@ -75,9 +75,17 @@ fn name_rule(group: &str, kind: &str) -> Option<fn(&str) -> Result<(), String>> 
         ) => path_segment,
         (
             "",
-            "Pod" | "ConfigMap" | "Secret" | "ServiceAccount" | "PersistentVolumeClaim"
-            | "PersistentVolume" | "Endpoints" | "LimitRange" | "ResourceQuota"
-            | "ReplicationController" | "PodTemplate",
+            "Pod"
+            | "ConfigMap"
+            | "Secret"
+            | "ServiceAccount"
+            | "PersistentVolumeClaim"
+            | "PersistentVolume"
+            | "Endpoints"
+            | "LimitRange"
+            | "ResourceQuota"
+            | "ReplicationController"
+            | "PodTemplate",
         )
         | ("apps", "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet")
         | ("batch", "Job")
@@ -214,7 +222,10 @@ fn label_selector(selector: &Map<String, Value>, path: &str, out: &mut HitSink) 
     }
     if let Some(Value::Array(exprs)) = selector.field("matchExpressions") {
         for (i, e) in exprs.iter().enumerate() {
-            if let Some(Err(e)) = e.field("key").and_then(Value::as_str).map(validate::label_key)
+            if let Some(Err(e)) = e
+                .field("key")
+                .and_then(Value::as_str)
+                .map(validate::label_key)
             {
                 out.push(
                     format!("{path}.matchExpressions[{i}].key"),
@@ -229,7 +240,12 @@ fn resource_quantity(r: &Resource, out: &mut HitSink) {
     if let Some(pod) = pod_of(r) {
         // The pod-level budget (Kubernetes 1.32+), then each container's.
         if let Some(resources) = obj(pod.spec.field("resources")) {
-            quantities_at(resources, &pod.at("resources"), &["requests", "limits"], out);
+            quantities_at(
+                resources,
+                &pod.at("resources"),
+                &["requests", "limits"],
+                out,
+            );
         }
         for c in pod.containers() {
             if let Some(resources) = obj(c.spec.field("resources")) {
@@ -239,7 +255,11 @@ fn resource_quantity(r: &Resource, out: &mut HitSink) {
         if let Some(Value::Array(volumes)) = pod.spec.field("volumes") {
             for (i, v) in volumes.iter().enumerate() {
                 if let Some(size) = get_value(v, "emptyDir.sizeLimit") {
-                    quantity(size, &pod.at(&format!("volumes[{i}].emptyDir.sizeLimit")), out);
+                    quantity(
+                        size,
+                        &pod.at(&format!("volumes[{i}].emptyDir.sizeLimit")),
+                        out,
+                    );
                 }
                 if let Some(claim) = obj(get_value(v, "ephemeral.volumeClaimTemplate.spec")) {
                     let at = pod.at(&format!(
@@ -269,7 +289,13 @@ fn resource_quantity(r: &Resource, out: &mut HitSink) {
             if let Some(Value::Array(limits)) = spec.field("limits") {
                 for (i, l) in limits.iter().enumerate() {
                     if let Some(l) = l.as_object() {
-                        let parts = ["max", "min", "default", "defaultRequest", "maxLimitRequestRatio"];
+                        let parts = [
+                            "max",
+                            "min",
+                            "default",
+                            "defaultRequest",
+                            "maxLimitRequestRatio",
+                        ];
                         quantities_at(l, &format!("spec.limits[{i}]"), &parts, out);
                     }
                 }
@@ -321,7 +347,10 @@ fn quantity(value: &Value, at: &str, out: &mut HitSink) {
     let negative = match value {
         Value::String(s) => match validate::quantity(s) {
             Err(e) => {
-                out.push(at, format!("{e}{}: the API server refuses it", byte_hint(s)));
+                out.push(
+                    at,
+                    format!("{e}{}: the API server refuses it", byte_hint(s)),
+                );
                 return;
             }
             Ok(()) => validate::quantity::parse(s).is_some_and(|v| v < 0.0),
@@ -413,8 +442,16 @@ metadata: {name: a/b}
             &OBJECT_NAME,
             yaml,
             &[
-                ("Web_App", "metadata.name", "invalid name \"Web_App\": expected a DNS-1123 subdomain"),
-                ("Web_App", "metadata.namespace", "namespace invalid name \"Shop\""),
+                (
+                    "Web_App",
+                    "metadata.name",
+                    "invalid name \"Web_App\": expected a DNS-1123 subdomain",
+                ),
+                (
+                    "Web_App",
+                    "metadata.namespace",
+                    "namespace invalid name \"Shop\"",
+                ),
                 ("1web", "metadata.name", "DNS-1035 label"),
                 ("team.a", "metadata.name", "DNS-1123 label"),
                 (
@@ -480,12 +517,36 @@ spec:
             &LABEL_SYNTAX,
             yaml,
             &[
-                ("web", "metadata.labels.bad key", "label invalid key \"bad key\""),
-                ("web", "metadata.labels.version", "label \"version\": invalid label value \"-v1\""),
-                ("web", "metadata.annotations.a/b/c", "annotation key \"a/b/c\""),
-                ("web", "spec.template.metadata.labels.track", "invalid label value"),
-                ("web", "spec.selector.matchExpressions[0].key", "selector invalid key"),
-                ("web", "spec.selector.app", "selector \"app\": invalid label value \"web_\""),
+                (
+                    "web",
+                    "metadata.labels.bad key",
+                    "label invalid key \"bad key\"",
+                ),
+                (
+                    "web",
+                    "metadata.labels.version",
+                    "label \"version\": invalid label value \"-v1\"",
+                ),
+                (
+                    "web",
+                    "metadata.annotations.a/b/c",
+                    "annotation key \"a/b/c\"",
+                ),
+                (
+                    "web",
+                    "spec.template.metadata.labels.track",
+                    "invalid label value",
+                ),
+                (
+                    "web",
+                    "spec.selector.matchExpressions[0].key",
+                    "selector invalid key",
+                ),
+                (
+                    "web",
+                    "spec.selector.app",
+                    "selector \"app\": invalid label value \"web_\"",
+                ),
             ],
         );
         let good = "apiVersion: v1
@@ -587,16 +648,26 @@ spec: {resources: {requests: {storage: 10Gi}}}
         };
         let yaml = [
             cron("hour", "  schedule: \"0 25 * * *\"\n"),
-            cron("zone", "  schedule: \"@hourly\"\n  timeZone: Europe/Berln\n"),
+            cron(
+                "zone",
+                "  schedule: \"@hourly\"\n  timeZone: Europe/Berln\n",
+            ),
             cron("tz", "  schedule: \"CRON_TZ=UTC 0 2 * * *\"\n"),
-            cron("good", "  schedule: \"*/5 9-17 * JAN-JUN MON-FRI\"\n  timeZone: America/New_York\n"),
+            cron(
+                "good",
+                "  schedule: \"*/5 9-17 * JAN-JUN MON-FRI\"\n  timeZone: America/New_York\n",
+            ),
         ]
         .concat();
         expect(
             &CRON_SCHEDULE,
             &yaml,
             &[
-                ("hour", "spec.schedule", "hour field \"25\": 25 is above the maximum 23"),
+                (
+                    "hour",
+                    "spec.schedule",
+                    "hour field \"25\": 25 is above the maximum 23",
+                ),
                 ("zone", "spec.timeZone", "did you mean `Europe/Berlin`"),
                 ("tz", "spec.schedule", "set spec.timeZone"),
             ],

@@ -111,12 +111,37 @@ const WEEKDAYS: &[(&str, u32)] = &[
 ];
 
 const STANDARD: [Bounds; 5] = [
-    Bounds { name: "minute", min: 0, max: 59, names: &[] },
-    Bounds { name: "hour", min: 0, max: 23, names: &[] },
-    Bounds { name: "day of month", min: 1, max: 31, names: &[] },
-    Bounds { name: "month", min: 1, max: 12, names: MONTHS },
+    Bounds {
+        name: "minute",
+        min: 0,
+        max: 59,
+        names: &[],
+    },
+    Bounds {
+        name: "hour",
+        min: 0,
+        max: 23,
+        names: &[],
+    },
+    Bounds {
+        name: "day of month",
+        min: 1,
+        max: 31,
+        names: &[],
+    },
+    Bounds {
+        name: "month",
+        min: 1,
+        max: 12,
+        names: MONTHS,
+    },
     // robfig/cron counts Sunday as 0 only: 7 is refused.
-    Bounds { name: "day of week", min: 0, max: 6, names: WEEKDAYS },
+    Bounds {
+        name: "day of week",
+        min: 0,
+        max: 6,
+        names: WEEKDAYS,
+    },
 ];
 
 /// Checks a CronJob schedule as the API server does when it creates one (robfig/cron v3
@@ -150,7 +175,10 @@ pub fn standard(s: &str) -> Result<(), String> {
     }
     for (text, bounds) in fields.iter().zip(&STANDARD) {
         standard_field(text, bounds).map_err(|why| {
-            format!("invalid schedule {s:?}: {} field {text:?}: {why}", bounds.name)
+            format!(
+                "invalid schedule {s:?}: {} field {text:?}: {why}",
+                bounds.name
+            )
         })?;
     }
     Ok(())
@@ -159,7 +187,11 @@ pub fn standard(s: &str) -> Result<(), String> {
 /// One field of [`standard`], as robfig/cron's `getRange` reads each comma-separated part.
 fn standard_field(text: &str, b: &Bounds) -> Result<(), String> {
     let number = |t: &str| -> Result<u32, String> {
-        if let Some((_, n)) = b.names.iter().find(|(name, _)| t.eq_ignore_ascii_case(name)) {
+        if let Some((_, n)) = b
+            .names
+            .iter()
+            .find(|(name, _)| t.eq_ignore_ascii_case(name))
+        {
             return Ok(*n);
         }
         // Go's strconv.Atoi: an optional sign, then decimal digits.
@@ -238,7 +270,10 @@ fn zone_names() -> impl Iterator<Item = &'static str> {
 /// zone of the tz database. `Err` says what is wrong and, for a misspelt name, what was meant.
 pub fn time_zone(tz: &str) -> Result<(), String> {
     if tz.is_empty() {
-        return Err("an empty timeZone is refused: remove it (UTC) or name a zone such as Europe/Berlin".into());
+        return Err(
+            "an empty timeZone is refused: remove it (UTC) or name a zone such as Europe/Berlin"
+                .into(),
+        );
     }
     let part_ok = |p: &str| {
         p != "."
@@ -319,7 +354,10 @@ mod tests {
             assert!(standard(ok).is_ok(), "{ok}: {:?}", standard(ok));
         }
         for (bad, why) in [
-            ("0 25 * * *", "hour field \"25\": 25 is above the maximum 23"),
+            (
+                "0 25 * * *",
+                "hour field \"25\": 25 is above the maximum 23",
+            ),
             ("0 2 * * 7", "7 is above the maximum 6"),
             ("0 2 * *", "expected 5 fields"),
             ("0 0 2 * * *", "found 6"),
@@ -341,7 +379,13 @@ mod tests {
 
     #[test]
     fn time_zones_are_iana_names() {
-        for ok in ["Europe/Berlin", "America/Argentina/Buenos_Aires", "UTC", "Etc/GMT+5", "US/Eastern"] {
+        for ok in [
+            "Europe/Berlin",
+            "America/Argentina/Buenos_Aires",
+            "UTC",
+            "Etc/GMT+5",
+            "US/Eastern",
+        ] {
             assert!(time_zone(ok).is_ok(), "{ok}");
         }
         let err = time_zone("Europe/Berln").unwrap_err();
@@ -350,8 +394,12 @@ mod tests {
         assert!(err.contains("Europe/Berlin"), "{err}");
         assert!(time_zone("Local").unwrap_err().contains("explicitly"));
         assert!(time_zone("").unwrap_err().contains("empty"));
-        assert!(time_zone("Europe/Some_Very_Long_City").unwrap_err().contains("IANA name"));
+        assert!(time_zone("Europe/Some_Very_Long_City")
+            .unwrap_err()
+            .contains("IANA name"));
         assert!(time_zone("../etc/passwd").is_err());
-        assert!(time_zone("Mars/Olympus").unwrap_err().contains("not a name"));
+        assert!(time_zone("Mars/Olympus")
+            .unwrap_err()
+            .contains("not a name"));
     }
 }
