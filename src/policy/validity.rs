@@ -62,9 +62,12 @@ pub static CHECKS: &[&CheckDef] = &[
     &CRON_SCHEDULE,
 ];
 
+/// A validator of one name: `Err` says what is expected.
+type NameRule = fn(&str) -> Result<(), String>;
+
 /// The rule the API server holds a kind's names to, for the built-in kinds whose rule is known.
-fn name_rule(group: &str, kind: &str) -> Option<fn(&str) -> Result<(), String>> {
-    let subdomain: fn(&str) -> Result<(), String> = validate::dns1123_subdomain;
+fn name_rule(group: &str, kind: &str) -> Option<NameRule> {
+    let subdomain: NameRule = validate::dns1123_subdomain;
     Some(match (group, kind) {
         ("", "Namespace") => validate::dns1123_label,
         ("", "Service") => validate::dns1035_label,
