@@ -27,6 +27,7 @@ pub mod routing;
 pub mod schema;
 pub mod service_accounts;
 pub mod skeleton;
+pub mod validity;
 pub mod workloads;
 
 use crate::finding::{Finding, Severity};
@@ -258,6 +259,7 @@ static ALL: std::sync::LazyLock<Vec<&'static CheckDef>> = std::sync::LazyLock::n
         routing::CHECKS,
         references::CHECKS,
         workloads::CHECKS,
+        validity::CHECKS,
     ];
     families.concat()
 });

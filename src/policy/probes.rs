@@ -4,7 +4,8 @@
 //! containers finish before the pod is ready, and pods that run to completion (Jobs, CronJobs,
 //! `restartPolicy: Never`/`OnFailure`) serve no traffic and are restarted by their controller, not
 //! by a probe. `probe-port-valid` applies to every probe that is written, on any container: a probe
-//! aimed at a port the container does not declare fails or checks the wrong process. An
+//! aimed at a port the container does not declare fails or checks the wrong process, and one
+//! aimed at a UDP port always fails (probes connect over TCP). An
 //! `httpGet` with its own `host` targets another machine, so its port is not checked.
 
 use super::pod::{get_str, obj, ContainerKind, ContainerView, PodView};
@@ -37,7 +38,7 @@ pub const READINESS_PROBE: CheckDef = CheckDef {
 /// `probe-port-valid` (#28).
 pub const PROBE_PORT_VALID: CheckDef = CheckDef {
     id: "probe-port-valid",
-    summary: "probe ports name or number a containerPort of the same container",
+    summary: "probe ports name or number a TCP containerPort of the same container (not a UDP one), in 1-65535",
     pss: None,
     severity: Severity::Error,
     fix: Fix::No,
@@ -116,24 +117,28 @@ const HANDLERS: [&str; 3] = ["httpGet", "tcpSocket", "grpc"];
 
 fn probe_port_valid(pod: &PodView<'_>, out: &mut HitSink) {
     for c in pod.containers() {
-        let ports: Vec<(Option<i64>, Option<&str>)> = match c.spec.field("ports") {
+        // (number, name, whether UDP): probes connect over TCP, which a UDP port does not serve.
+        let ports: Vec<(Option<i64>, Option<&str>, bool)> = match c.spec.field("ports") {
             Some(Value::Array(list)) => list
                 .iter()
                 .map(|p| {
                     (
                         p.field("containerPort").and_then(Value::as_i64),
                         p.field("name").and_then(Value::as_str),
+                        p.field("protocol").and_then(Value::as_str) == Some("UDP"),
                     )
                 })
                 .collect(),
             _ => Vec::new(),
         };
+        let tcp_number = |n: i64| ports.iter().any(|(p, _, udp)| *p == Some(n) && !udp);
+        let udp_number = |n: i64| ports.iter().any(|(p, _, udp)| *p == Some(n) && *udp);
         let declared = if ports.is_empty() {
             "it declares none".to_string()
         } else {
             let list: Vec<String> = ports
                 .iter()
-                .map(|(n, name)| match (n, name) {
+                .map(|(n, name, _)| match (n, name) {
                     (Some(n), Some(name)) => format!("{n} ({name})"),
                     (Some(n), None) => n.to_string(),
                     (None, Some(name)) => format!("({name})"),
@@ -155,24 +160,42 @@ fn probe_port_valid(pod: &PodView<'_>, out: &mut HitSink) {
                 // Declaring container ports is informational: a probe of an undeclared number
                 // works (and upstream installs do it), a name that names no port cannot.
                 let mut doubtful = false;
+                let mut why = "";
                 let problem = match h.field("port") {
                     Some(Value::Number(n)) => match n.as_i64() {
-                        Some(n) if ports.iter().any(|(p, _)| *p == Some(n)) => continue,
+                        Some(n) if crate::validate::port(n).is_err() => {
+                            why = ": a port number is 1-65535";
+                            format!("targets port {n}, which is no port")
+                        }
+                        Some(n) if tcp_number(n) => continue,
+                        // A process may serve TCP on an undeclared port of the same number.
+                        Some(n) if udp_number(n) => {
+                            doubtful = true;
+                            why = ": probes connect over TCP; probe a TCP port";
+                            format!("targets port {n}, which is only a UDP containerPort")
+                        }
                         _ => {
                             doubtful = true;
                             format!("targets port {n}, which is not a containerPort")
                         }
                     },
                     Some(Value::String(name)) => {
-                        if ports.iter().any(|(_, p)| *p == Some(name.as_str())) {
-                            continue;
+                        match ports.iter().find(|(_, p, _)| *p == Some(name.as_str())) {
+                            Some((_, _, false)) => continue,
+                            Some((n, _, true)) => {
+                                why = ": probes connect over TCP, so it always fails; probe a TCP port";
+                                format!(
+                                    "targets port {name:?}{}, which is a UDP containerPort",
+                                    n.map(|n| format!(" ({n})")).unwrap_or_default()
+                                )
+                            }
+                            None => format!("targets port {name:?}, which names no containerPort"),
                         }
-                        format!("targets port {name:?}, which names no containerPort")
                     }
                     _ => "has no port".to_string(),
                 };
                 let message = format!(
-                    "container {:?} {field} {problem} of the container ({declared})",
+                    "container {:?} {field} {problem} of the container ({declared}){why}",
                     c.name()
                 );
                 if doubtful {
@@ -274,6 +297,40 @@ mod tests {
                     "container \"bare\" readinessProbe targets port 80, which is not a containerPort of the container (it declares none)",
                 ),
             ],
+        );
+    }
+
+    #[test]
+    fn probe_port_valid_rejects_udp_and_out_of_range_ports() {
+        let yaml = deployment(
+            "      containers:\n      - name: dns\n        image: x:1\n        ports: [{name: dns, containerPort: 53, protocol: UDP}, {name: metrics, containerPort: 9153}]\n        livenessProbe: {tcpSocket: {port: dns}}\n        readinessProbe: {httpGet: {path: /, port: 70000}}\n        startupProbe: {tcpSocket: {port: 53}}\n      - name: both\n        image: x:1\n        ports: [{containerPort: 53, protocol: UDP}, {containerPort: 53, protocol: TCP}]\n        livenessProbe: {tcpSocket: {port: 53}}\n",
+        );
+        expect(
+            &PROBE_PORT_VALID,
+            &yaml,
+            &[
+                (
+                    "api",
+                    &format!("{C}[0].livenessProbe.tcpSocket.port"),
+                    "container \"dns\" livenessProbe targets port \"dns\" (53), which is a UDP containerPort of the container (declared: 53 (dns), 9153 (metrics)): probes connect over TCP, so it always fails",
+                ),
+                (
+                    "api",
+                    &format!("{C}[0].readinessProbe.httpGet.port"),
+                    "targets port 70000, which is no port of the container (declared: 53 (dns), 9153 (metrics)): a port number is 1-65535",
+                ),
+                (
+                    "api",
+                    &format!("{C}[0].startupProbe.tcpSocket.port"),
+                    "targets port 53, which is only a UDP containerPort",
+                ),
+            ],
+        );
+        let hits = crate::policy::hits_of(&PROBE_PORT_VALID, &yaml);
+        assert_eq!(
+            hits.len(),
+            3,
+            "the TCP port 53 of \"both\" is a valid target"
         );
     }
 

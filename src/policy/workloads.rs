@@ -15,7 +15,8 @@
 //! `OnFailure` (the default, `Always`, is refused), a controller's pods may only restart
 //! `Always`; container port names are IANA service names (at most 15 characters) unique within
 //! their container, Service port names DNS labels unique within the Service and required as
-//! soon as it has two ports.
+//! soon as it has two ports; port numbers are 1-65535 (`hostPort`, `nodePort` and `targetPort`
+//! may be 0, which means unset), a named `targetPort` an IANA service name.
 
 use super::availability::{bound, Bound};
 use super::pod::{get, get_str, obj, pod_of};
@@ -82,7 +83,7 @@ pub const JOB_RESTART_POLICY: CheckDef = CheckDef {
 
 pub const PORT_NAME: CheckDef = CheckDef {
     id: "port-name",
-    summary: "container port names are IANA service names unique per container, with a containerPort; Service port names are DNS labels, unique, and given when there are two ports or more",
+    summary: "container port names are IANA service names unique per container, with a containerPort; Service port names are DNS labels, unique, and given when there are two ports or more; port numbers (containerPort, hostPort, port, targetPort, nodePort) are 1-65535",
     pss: None,
     severity: Severity::Error,
     fix: Fix::No,
@@ -404,6 +405,12 @@ fn port_name(r: &Resource, out: &mut HitSink) {
                     }
                 }
             }
+            // 0 (or none) binds no host port.
+            if let Some(n) = p.field("hostPort").and_then(Value::as_i64) {
+                if n != 0 && crate::validate::port(n).is_err() {
+                    out.push(at("hostPort"), format!("container {:?}: hostPort {n} is out of range: expected 1-65535, or 0 for none", c.name()));
+                }
+            }
         }
     }
 }
@@ -416,6 +423,7 @@ fn service_ports(r: &Resource, out: &mut HitSink) {
     let mut seen: HashMap<&str, usize> = HashMap::new();
     for (i, p) in ports.iter().enumerate() {
         let Some(p) = p.as_object() else { continue };
+        service_port_numbers(p, i, out);
         let field = format!("spec.ports[{i}].name");
         match p.field("name").and_then(Value::as_str) {
             None | Some("") if several => {
@@ -442,6 +450,48 @@ fn service_ports(r: &Resource, out: &mut HitSink) {
                     );
                 }
             }
+        }
+    }
+}
+
+/// A Service port's `port`, `targetPort` (a number or a container port's IANA name; 0 means
+/// `port`) and `nodePort` (0 means allocate one) as the API server validates them.
+fn service_port_numbers(p: &serde_json::Map<String, Value>, i: usize, out: &mut HitSink) {
+    let at = |f: &str| format!("spec.ports[{i}].{f}");
+    if let Some(Err(e)) = p
+        .field("port")
+        .and_then(Value::as_i64)
+        .map(crate::validate::port)
+    {
+        out.push(at("port"), e);
+    }
+    match p.field("targetPort") {
+        Some(Value::Number(n)) => {
+            if let Some(n) = n
+                .as_i64()
+                .filter(|n| *n != 0 && crate::validate::port(*n).is_err())
+            {
+                out.push(at("targetPort"), format!("targetPort {n} is out of range: expected 1-65535 or a container port's name"));
+            }
+        }
+        Some(Value::String(name)) if !name.is_empty() => {
+            if let Err(e) = crate::validate::port_name(name) {
+                out.push(
+                    at("targetPort"),
+                    format!("targetPort: {e}, or a port number (the API server refuses others)"),
+                );
+            }
+        }
+        _ => {}
+    }
+    if let Some(n) = p.field("nodePort").and_then(Value::as_i64) {
+        if n != 0 && crate::validate::port(n).is_err() {
+            out.push(
+                at("nodePort"),
+                format!(
+                    "nodePort {n} is out of range: expected 1-65535, or 0 to have one allocated"
+                ),
+            );
         }
     }
 }
@@ -754,6 +804,55 @@ spec:
                 ),
                 ("s", "spec.ports[2].name", "is also spec.ports[0]'s"),
                 ("s", "spec.ports[3].name", "port name \"Bad_Name\""),
+            ],
+        );
+    }
+
+    #[test]
+    fn port_numbers_are_in_range() {
+        let yaml = "apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  containers:
+  - name: app
+    image: app:1
+    ports:
+    - {containerPort: 80, hostPort: 0}
+    - {containerPort: 81, hostPort: 65536}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: s}
+spec:
+  type: NodePort
+  ports:
+  - {name: a, port: 0, targetPort: 0, nodePort: 0}
+  - {name: b, port: 80, targetPort: 70000, nodePort: -1}
+  - {name: c, port: 81, targetPort: Web_Port}
+  - {name: d, port: 82, targetPort: http, nodePort: 30080}
+";
+        expect(
+            &PORT_NAME,
+            yaml,
+            &[
+                (
+                    "p",
+                    "spec.containers[0].ports[1].hostPort",
+                    "hostPort 65536 is out of range",
+                ),
+                ("s", "spec.ports[0].port", "port 0 is out of range"),
+                (
+                    "s",
+                    "spec.ports[1].targetPort",
+                    "targetPort 70000 is out of range",
+                ),
+                ("s", "spec.ports[1].nodePort", "nodePort -1 is out of range"),
+                (
+                    "s",
+                    "spec.ports[2].targetPort",
+                    "invalid port name \"Web_Port\"",
+                ),
             ],
         );
     }
