@@ -312,14 +312,8 @@ impl Cluster {
         manager: &str,
         force: bool,
     ) -> Result<Value, ApiFailure> {
-        let mut params = PatchParams::apply(manager).dry_run();
-        if force {
-            params = params.force();
-        }
-        let req = self
-            .request(kind, namespace)
-            .patch(name, &params, &Patch::Apply(object));
-        self.send(req).await
+        self.apply(kind, namespace, name, object, manager, force, true)
+            .await
     }
 
     /// Server-side applies `object` as `manager` (with `dry_run`, `dryRun=All`: nothing
@@ -335,12 +329,10 @@ impl Cluster {
         force: bool,
         dry_run: bool,
     ) -> Result<Value, ApiFailure> {
-        if dry_run {
-            return self
-                .apply_dry_run(kind, namespace, name, object, manager, force)
-                .await;
-        }
         let mut params = PatchParams::apply(manager);
+        if dry_run {
+            params = params.dry_run();
+        }
         if force {
             params = params.force();
         }
