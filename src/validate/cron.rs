@@ -1,19 +1,11 @@
 //! Cron schedules and time zones.
 //!
-//! [`schedule`] is the numeric five-field form the module kinds accept (they turn it into the
-//! six-field form of CloudNativePG with [`with_seconds`]). [`standard`] is what the API server
+//! [`schedule`] is the numeric five-field form the module kinds accept, read by [`standard`]'s
+//! rules (they turn it into the six-field form of CloudNativePG with [`with_seconds`]). [`standard`] is what the API server
 //! accepts in a CronJob's `spec.schedule`: robfig/cron v3's `ParseStandard`, with month and
 //! weekday names, `?`, and the `@every <duration>` descriptor. [`time_zone`] is what it accepts
 //! in `spec.timeZone`: a name of the IANA tz database (the names of release 2025b are embedded,
 //! `timezones.txt`).
-
-const FIELDS: [(&str, u32, u32); 5] = [
-    ("minute", 0, 59),
-    ("hour", 0, 23),
-    ("day of month", 1, 31),
-    ("month", 1, 12),
-    ("day of week", 0, 7),
-];
 
 const MACROS: [&str; 7] = [
     "@yearly",
@@ -25,54 +17,24 @@ const MACROS: [&str; 7] = [
     "@hourly",
 ];
 
-/// Checks a five-field schedule (or a macro such as `@daily`).
+/// Checks a schedule of the module kinds: a five-field schedule or a macro such as `@daily`,
+/// by the rules of [`standard`] (robfig/cron, which the operators they render for read too),
+/// with numbers only and without `@every`, so that [`with_seconds`] can turn it into the
+/// six-field form CloudNativePG wants.
 pub fn schedule(s: &str) -> Result<(), String> {
-    if MACROS.contains(&s) {
-        return Ok(());
-    }
-    let fields: Vec<&str> = s.split_whitespace().collect();
-    if fields.len() != 5 {
+    if s.starts_with("@every") {
         return Err(format!(
-            "invalid schedule {s:?}: expected 5 fields (minute hour day-of-month month day-of-week), found {}",
-            fields.len()
+            "invalid schedule {s:?}: @every is not supported here: give five fields (minute hour day-of-month month day-of-week) or a macro such as @daily"
         ));
     }
-    for (text, (name, lo, hi)) in fields.iter().zip(FIELDS) {
-        field(text, lo, hi)
-            .map_err(|why| format!("invalid schedule {s:?}: {name} field {text:?}: {why}"))?;
-    }
-    Ok(())
-}
-
-fn field(text: &str, lo: u32, hi: u32) -> Result<(), String> {
-    for part in text.split(',') {
-        let (range, step) = match part.split_once('/') {
-            Some((r, s)) => (r, Some(s)),
-            None => (part, None),
-        };
-        if let Some(step) = step {
-            match step.parse::<u32>() {
-                Ok(n) if n > 0 => {}
-                _ => return Err(format!("step {step:?} must be a positive number")),
-            }
-        }
-        if range == "*" || range == "?" {
-            continue;
-        }
-        let (a, b) = range.split_once('-').unwrap_or((range, range));
-        let num = |t: &str| -> Result<u32, String> {
-            let n: u32 = t
-                .parse()
-                .map_err(|_| format!("{t:?} is not a number (names are not supported)"))?;
-            if (lo..=hi).contains(&n) {
-                Ok(n)
-            } else {
-                Err(format!("{n} is outside {lo}-{hi}"))
-            }
-        };
-        if num(a)? > num(b)? {
-            return Err(format!("range {range:?} is backwards"));
-        }
+    standard(s)?;
+    if let Some(name) = s
+        .split_whitespace()
+        .find(|f| !s.starts_with('@') && f.bytes().any(|b| b.is_ascii_alphabetic()))
+    {
+        return Err(format!(
+            "invalid schedule {s:?}: {name:?}: names are not supported here: use numbers (months 1-12, days of the week 0-6 from Sunday)"
+        ));
     }
     Ok(())
 }
@@ -334,6 +296,9 @@ mod tests {
         assert!(schedule("60 2 * * *").is_err());
         assert!(schedule("0 2 * * MON").is_err());
         assert!(schedule("*/0 * * * *").is_err());
+        // The operators read robfig/cron: Sunday is 0, and 7 is refused.
+        assert!(schedule("0 2 * * 7").is_err());
+        assert!(schedule("@every 1h").is_err());
         assert_eq!(with_seconds("0 2 * * *"), "0 0 2 * * *");
         assert_eq!(with_seconds("@daily"), "0 0 0 * * *");
     }
