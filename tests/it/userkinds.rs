@@ -55,6 +55,21 @@ fn shop_service_composes_the_built_in_kinds() {
     // Everything the instance's kinds emit is the instance's (the namespace-wide policies are
     // the NetworkPolicy pass's).
     for o in &objs {
+        // Every label value is one the API server takes (63 characters of [A-Za-z0-9._-],
+        // alphanumeric at both ends): `user:<definition>` was not.
+        for (k, v) in o["metadata"]["labels"].as_object().into_iter().flatten() {
+            let v = v.as_str().unwrap_or_default();
+            let b = v.as_bytes();
+            assert!(
+                v.is_empty()
+                    || (b.len() <= 63
+                        && b[0].is_ascii_alphanumeric()
+                        && b[b.len() - 1].is_ascii_alphanumeric()
+                        && b.iter()
+                            .all(|c| c.is_ascii_alphanumeric() || b"-_.".contains(c))),
+                "label {k}: {v:?} is not a valid label value"
+            );
+        }
         let source = &o["metadata"]["annotations"]["nixernetes.io/source"];
         if source == "policy-generation/shop" {
             continue;
