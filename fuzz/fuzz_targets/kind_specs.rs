@@ -6,6 +6,7 @@
 //! spec (what editors are given never refuses what the engine accepts).
 #![no_main]
 
+use nixernetes_fuzz::readable;
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use nixernetes::engine::{self, Options};
@@ -260,21 +261,6 @@ fn without_nulls(v: &Value) -> Value {
         Value::Array(a) => Value::Array(a.iter().map(without_nulls).collect()),
         other => other.clone(),
     }
-}
-
-/// Messages are for people: no Rust type names or debug values outside the quoted user text.
-fn readable(message: &str) -> bool {
-    let mut bare = String::new();
-    let mut quote = None;
-    for c in message.chars() {
-        match quote {
-            Some(q) if c == q => quote = None,
-            Some(_) => {}
-            None if matches!(c, '`' | '"' | '\'') => quote = Some(c),
-            None => bare.push(c),
-        }
-    }
-    !message.trim().is_empty() && !bare.contains("::") && !bare.contains(" { ")
 }
 
 fuzz_target!(|input: Input| {

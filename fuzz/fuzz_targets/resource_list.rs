@@ -4,25 +4,11 @@
 //! YAML and reads back the same.
 #![no_main]
 
+use nixernetes_fuzz::readable;
 use libfuzzer_sys::fuzz_target;
 use nixernetes::cli::function::process;
 use nixernetes::source::{decode, resource_list};
 use serde_json::Value;
-
-/// Messages are for people: no Rust type names or debug values outside the quoted user text.
-fn readable(message: &str) -> bool {
-    let mut bare = String::new();
-    let mut quote = None;
-    for c in message.chars() {
-        match quote {
-            Some(q) if c == q => quote = None,
-            Some(_) => {}
-            None if matches!(c, '`' | '"' | '\'') => quote = Some(c),
-            None => bare.push(c),
-        }
-    }
-    !message.trim().is_empty() && !bare.contains("::") && !bare.contains(" { ")
-}
 
 fuzz_target!(|data: &[u8]| {
     let text = match decode(data.to_vec(), "-") {

@@ -3,6 +3,7 @@
 //! whatever a reader would take for something else).
 #![no_main]
 
+use nixernetes_fuzz::readable;
 use libfuzzer_sys::fuzz_target;
 use nixernetes::yaml::{parse_one, parse_stream, to_string, MAX_DEPTH, MAX_DOCUMENT_SCALAR_BYTES};
 use serde_json::Value;
@@ -21,21 +22,6 @@ fn measure(v: &Value, depth: usize, max_depth: &mut usize, bytes: &mut usize) {
         }),
         _ => {}
     }
-}
-
-/// Messages are for people: no Rust type names or debug values outside the quoted user text.
-fn readable(message: &str) -> bool {
-    let mut bare = String::new();
-    let mut quote = None;
-    for c in message.chars() {
-        match quote {
-            Some(q) if c == q => quote = None,
-            Some(_) => {}
-            None if matches!(c, '`' | '"' | '\'') => quote = Some(c),
-            None => bare.push(c),
-        }
-    }
-    !message.trim().is_empty() && !bare.contains("::") && !bare.contains(" { ")
 }
 
 fuzz_target!(|data: &[u8]| {
