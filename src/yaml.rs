@@ -56,13 +56,13 @@ pub struct YamlError {
     pub message: String,
 }
 
-fn options() -> serde_saphyr::Options {
+fn options(scalar_bytes: usize) -> serde_saphyr::Options {
     let mut budget = serde_saphyr::Budget::default();
     // One document of a large render (a `List` of thousands of objects) needs far more than the
     // defaults; scalar bytes and depth stay tight, since no valid manifest needs more.
     budget.max_events = 50_000_000;
     budget.max_nodes = 20_000_000;
-    budget.max_total_scalar_bytes = MAX_DOCUMENT_SCALAR_BYTES;
+    budget.max_total_scalar_bytes = scalar_bytes;
     budget.max_depth = MAX_DEPTH;
     budget.max_reader_input_bytes = None;
     let mut opts = serde_saphyr::Options::default();
@@ -184,6 +184,11 @@ fn content_line(chunk: &str) -> Option<usize> {
 
 /// Parses a multi-document YAML (or JSON) stream. Empty and `null` documents are skipped.
 pub fn parse_stream(text: &str) -> Result<Vec<Document>, YamlError> {
+    parse_stream_within(text, MAX_DOCUMENT_SCALAR_BYTES)
+}
+
+/// [`parse_stream`] with a scalar budget of `scalar_bytes` per document.
+fn parse_stream_within(text: &str, scalar_bytes: usize) -> Result<Vec<Document>, YamlError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     bare_carriage_return(text)?;
     let mut docs = Vec::new();
@@ -192,12 +197,15 @@ pub fn parse_stream(text: &str) -> Result<Vec<Document>, YamlError> {
             continue;
         };
         let index = docs.len();
-        let value = parse_chunk(chunk.text).map_err(|(line, column, message)| YamlError {
-            line: chunk.first_line + line.max(1),
-            column,
-            index,
-            message,
-        })?;
+        let value =
+            parse_chunk_within(chunk.text, scalar_bytes).map_err(|(line, column, message)| {
+                YamlError {
+                    line: chunk.first_line + line.max(1),
+                    column,
+                    index,
+                    message,
+                }
+            })?;
         if value.is_null() {
             continue;
         }
@@ -234,21 +242,34 @@ fn bare_carriage_return(text: &str) -> Result<(), YamlError> {
 /// built at their final size; everything else, errors included, is serde-saphyr's (all of it
 /// with `NIXERNETES_YAML_FAST=0`).
 fn parse_chunk(text: &str) -> Result<Value, (usize, usize, String)> {
+    parse_chunk_within(text, MAX_DOCUMENT_SCALAR_BYTES)
+}
+
+/// [`parse_chunk`] with a scalar budget of `scalar_bytes` for the document.
+fn parse_chunk_within(text: &str, scalar_bytes: usize) -> Result<Value, (usize, usize, String)> {
     if fast_on() {
-        if let Some(value) = fast::parse(text) {
+        if let Some(value) = fast::parse_within(text, scalar_bytes) {
             return Ok(value);
         }
     }
     go::check(text)?;
-    let mut value = parse_with_saphyr(text)?;
+    let mut value = parse_with_saphyr_within(text, scalar_bytes)?;
     crate::resource::compact(&mut value);
     Ok(value)
 }
 
 /// Parses one document with serde-saphyr: the reference reading of every document.
 fn parse_with_saphyr(text: &str) -> Result<Value, (usize, usize, String)> {
-    let mut values: Vec<Value> = serde_saphyr::from_str_multiple_with_options(text, options())
-        .map_err(|e| {
+    parse_with_saphyr_within(text, MAX_DOCUMENT_SCALAR_BYTES)
+}
+
+/// [`parse_with_saphyr`] with a scalar budget of `scalar_bytes`.
+fn parse_with_saphyr_within(
+    text: &str,
+    scalar_bytes: usize,
+) -> Result<Value, (usize, usize, String)> {
+    let mut values: Vec<Value> =
+        serde_saphyr::from_str_multiple_with_options(text, options(scalar_bytes)).map_err(|e| {
             let (line, column) = e
                 .location()
                 .map(|l| (l.line() as usize, l.column() as usize))
@@ -379,7 +400,50 @@ pub mod fuzzing {
 
 /// Parses exactly one YAML value (e.g. a plugin config file); `null` when empty.
 pub fn parse_one(text: &str) -> Result<Value, YamlError> {
-    let mut docs = parse_stream(text)?;
+    one(parse_stream(text)?)
+}
+
+/// Parses exactly one YAML value that holds many objects, a KRM `ResourceList`: the scalar budget
+/// is the whole text (which is already in memory), not [`MAX_DOCUMENT_SCALAR_BYTES`], since every
+/// object of the run is in this one document. The caller holds each object to that budget
+/// ([`over_budget`]).
+pub fn parse_list(text: &str) -> Result<Value, YamlError> {
+    one(parse_stream_within(
+        text,
+        text.len().max(MAX_DOCUMENT_SCALAR_BYTES),
+    )?)
+}
+
+/// Whether an object holds more scalar text (keys and strings) than one document may
+/// ([`MAX_DOCUMENT_SCALAR_BYTES`]); stops counting as soon as it does.
+pub fn over_budget(object: &serde_json::Map<String, Value>) -> bool {
+    /// Takes `n` bytes from what is left; `true` once there is not enough.
+    fn take(left: &mut usize, n: usize) -> bool {
+        match left.checked_sub(n) {
+            Some(l) => {
+                *left = l;
+                false
+            }
+            None => true,
+        }
+    }
+    fn over(v: &Value, left: &mut usize) -> bool {
+        match v {
+            Value::String(s) => take(left, s.len()),
+            Value::Array(a) => a.iter().any(|v| over(v, left)),
+            Value::Object(m) => m.iter().any(|(k, v)| take(left, k.len()) || over(v, left)),
+            // Numbers, booleans and nulls are short; each counts as a byte.
+            _ => take(left, 1),
+        }
+    }
+    let mut left = MAX_DOCUMENT_SCALAR_BYTES;
+    object
+        .iter()
+        .any(|(k, v)| take(&mut left, k.len()) || over(v, &mut left))
+}
+
+/// The one document of `docs`, `null` for none.
+fn one(mut docs: Vec<Document>) -> Result<Value, YamlError> {
     match docs.len() {
         0 => Ok(Value::Null),
         1 => Ok(docs.remove(0).value),

@@ -41,13 +41,12 @@ pub fn run_from_stdin(auto: bool) -> i32 {
         Ok(t) => t,
         Err(f) => return fail(Vec::new(), vec![f]),
     };
-    if auto && !resource_list::looks_like_resource_list(&text) {
+    let Some((out, code)) = process(&text, auto) else {
         eprintln!(
             "error: no arguments and stdin is not a ResourceList; run `kubectl nixernetes --help` for usage"
         );
         return EXIT_USAGE;
-    }
-    let (out, code) = process(&text);
+    };
     let printed = emit(crate::yaml::to_string(&out).as_bytes());
     if code != 0 {
         code
@@ -63,16 +62,19 @@ fn fail(items: Vec<Resource>, findings: Vec<Finding>) -> i32 {
     EXIT_INVALID
 }
 
-/// The function proper: ResourceList text in, ResourceList value and exit code out.
-pub fn process(text: &str) -> (Value, i32) {
+/// The function proper: ResourceList text in, ResourceList value and exit code out. `auto`
+/// (entered without arguments): `None` when the text is not a ResourceList at all, a usage
+/// error rather than a KRM failure. The text is read once either way.
+fn process(text: &str, auto: bool) -> Option<(Value, i32)> {
     let rl = match resource_list::parse(text) {
         Ok(rl) => rl,
+        Err(rejected) if auto && !rejected.envelope => return None,
         Err(rejected) => {
             let results = rejected.findings.iter().map(krm::result).collect();
-            return (
+            return Some((
                 resource_list::write_values(rejected.items, results),
                 EXIT_INVALID,
-            );
+            ));
         }
     };
     // The items as given, for a failed run or a validator, are read again from `text` when
@@ -126,10 +128,10 @@ pub fn process(text: &str) -> (Value, i32) {
     if crate::finding::has_errors(&findings) {
         let results = findings.iter().map(krm::result).collect();
         drop(inputs);
-        return (
+        return Some((
             resource_list::write_values(original(), results),
             EXIT_INVALID,
-        );
+        ));
     }
     overrides.no_namespace_fallback = true;
     if let Err(e) = settings::apply_environment(&mut overrides) {
@@ -155,10 +157,10 @@ pub fn process(text: &str) -> (Value, i32) {
             .map(|r| Value::Object(r.object))
             .collect()
     };
-    (
+    Some((
         resource_list::write_values(items, results),
         if failed { EXIT_INVALID } else { 0 },
-    )
+    ))
 }
 
 /// Settings from a ConfigMap function config: the keys of `settings::SETTINGS`, each read by its

@@ -19,14 +19,6 @@ pub struct ResourceList {
     pub function_config: Option<Resource>,
 }
 
-/// Whether `text` starts like a ResourceList (for entering KRM mode without arguments).
-pub fn looks_like_resource_list(text: &str) -> bool {
-    match yaml::parse_one(text) {
-        Ok(Value::Object(m)) => is_envelope(&m),
-        _ => false,
-    }
-}
-
 fn is_envelope(m: &Map<String, Value>) -> bool {
     let kind = m.get("kind").and_then(Value::as_str).unwrap_or("");
     let api = m.get("apiVersion").and_then(Value::as_str).unwrap_or("");
@@ -75,13 +67,18 @@ fn item_origin(item: &Map<String, Value>, position: usize) -> Origin {
 pub struct Rejected {
     pub items: Vec<Value>,
     pub findings: Vec<Finding>,
+    /// Whether the text was a ResourceList (or `v1 List`) envelope: `false` when it is not YAML
+    /// or not such an envelope at all.
+    pub envelope: bool,
 }
 
 impl From<Vec<Finding>> for Rejected {
+    /// The envelope could not be read.
     fn from(findings: Vec<Finding>) -> Self {
         Rejected {
             items: Vec::new(),
             findings,
+            envelope: false,
         }
     }
 }
@@ -95,7 +92,7 @@ pub fn parse(text: &str) -> Result<ResourceList, Rejected> {
         index: 0,
         line: 1,
     };
-    let value = yaml::parse_one(text).map_err(|e| {
+    let value = yaml::parse_list(text).map_err(|e| {
         // KRM results name a file and an index, not a line: the message carries it.
         vec![Finding::error(format!(
             "invalid YAML in the ResourceList on stdin, line {}: {}",
@@ -126,13 +123,15 @@ pub fn parse(text: &str) -> Result<ResourceList, Rejected> {
         Some(Value::Array(items)) => items,
         None | Some(Value::Null) => Vec::new(),
         Some(other) => {
-            return Err(vec![Finding::error(format!(
-                "items must be a list, found {}",
-                type_name(&other)
-            ))
-            .at(stdin())
-            .field("items")]
-            .into())
+            return Err(Rejected {
+                envelope: true,
+                ..vec![
+                    Finding::error(format!("items must be a list, found {}", type_name(&other)))
+                        .at(stdin())
+                        .field("items"),
+                ]
+                .into()
+            })
         }
     };
     let mut errors = Vec::new();
@@ -160,7 +159,17 @@ pub fn parse(text: &str) -> Result<ResourceList, Rejected> {
         } else {
             origin.clone()
         };
-        if m.contains_key("items") {
+        if yaml::over_budget(&m) {
+            errors.push(
+                Finding::error(format!(
+                    "the item holds more than {} MiB of text, the most one object may (the API server refuses objects over about 1.5 MiB): keep large data out of the manifest",
+                    yaml::MAX_DOCUMENT_SCALAR_BYTES / (1024 * 1024)
+                ))
+                .at(report)
+                .field(path),
+            );
+            refused.push((i, Value::Object(m)));
+        } else if m.contains_key("items") {
             errors.push(
                 Finding::error(
                     "an item that is itself a list (it has an items field): orchestrators flatten lists before a function sees them; give its items as items of the ResourceList",
@@ -216,6 +225,7 @@ pub fn parse(text: &str) -> Result<ResourceList, Rejected> {
     Err(Rejected {
         items,
         findings: errors,
+        envelope: true,
     })
 }
 
@@ -237,4 +247,64 @@ pub fn write_values(items: Vec<Value>, results: Vec<Value>) -> Value {
         out.insert("results".into(), Value::Array(results));
     }
     Value::Object(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A ResourceList of `n` ConfigMaps, each with `value` as its data.
+    fn list(n: usize, value: &str) -> String {
+        let mut text =
+            String::from("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n");
+        for i in 0..n {
+            text.push_str(&format!(
+                "- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: c{i}\n  data:\n    k: {value}\n"
+            ));
+        }
+        text
+    }
+
+    /// Every object of a KRM run is in one document: a list above the per-document budget
+    /// reads, since each of its items is within it.
+    #[test]
+    fn a_list_larger_than_one_documents_budget_reads() {
+        let text = list(120_000, "some-value-of-moderate-length");
+        assert!(text.len() > yaml::MAX_DOCUMENT_SCALAR_BYTES);
+        let rl = parse(&text).expect("the list reads");
+        assert_eq!(rl.items.len(), 120_000);
+        assert_eq!(rl.items[119_999].name(), "c119999");
+    }
+
+    /// One item over the per-object budget is refused, located, and every item comes back.
+    #[test]
+    fn an_item_over_the_budget_is_refused_and_the_items_come_back() {
+        let big = "x".repeat(yaml::MAX_DOCUMENT_SCALAR_BYTES + 1);
+        let mut text = list(2, "small");
+        text.push_str(&format!(
+            "- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: big\n  data:\n    k: {big}\n"
+        ));
+        let rejected = parse(&text).expect_err("the big item is refused");
+        assert!(rejected.envelope);
+        assert_eq!(rejected.items.len(), 3);
+        assert_eq!(rejected.findings.len(), 1, "{:?}", rejected.findings);
+        let f = &rejected.findings[0];
+        assert!(
+            f.message.contains("more than 8 MiB of text"),
+            "{}",
+            f.message
+        );
+        assert_eq!(f.field.as_deref(), Some("items[2]"));
+    }
+
+    /// Text that is not YAML, or YAML that is not an envelope, says so (the CLI's usage error).
+    #[test]
+    fn what_is_not_an_envelope_says_so() {
+        for text in ["a: [", "apiVersion: v1\nkind: ConfigMap\n", "- 1\n"] {
+            assert!(!parse(text).expect_err(text).envelope, "{text}");
+        }
+        let rejected = parse("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: 3\n")
+            .expect_err("items is not a list");
+        assert!(rejected.envelope);
+    }
 }

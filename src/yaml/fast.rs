@@ -22,8 +22,14 @@ const MAX_KEY_BYTES: usize = 256;
 
 /// Parses one document, or returns `None` if it is outside the subset (or not valid YAML).
 pub(super) fn parse(text: &str) -> Option<Value> {
+    parse_within(text, super::MAX_DOCUMENT_SCALAR_BYTES)
+}
+
+/// [`parse`], declining text longer than `scalar_bytes` (serde-saphyr then applies that budget
+/// and says so).
+pub(super) fn parse_within(text: &str, scalar_bytes: usize) -> Option<Value> {
     // Scalar bytes never exceed the text they come from, so this keeps within the budget.
-    if text.len() > super::MAX_DOCUMENT_SCALAR_BYTES || !plain_chars(text.as_bytes()) {
+    if text.len() > scalar_bytes || !plain_chars(text.as_bytes()) {
         return None;
     }
     Parser::new(text, Values).document()
