@@ -31,6 +31,11 @@ Subcommands:
                               the goal (peak RSS <= 4x INPUT + 50 MiB, or a clear error within
                               10 s) and record it as one TSV row in RESULTS
   bounds-report RESULTS       print the bounded-resources table; exit 1 if a case missed
+  gen-shops N FILE            write N instances of examples/extending/kinds/shop.yaml's
+                              ShopService kind, in ten namespaces (benches/extending.sh)
+  gen-rules FILE              write the ten ValidationRules of benches/extending.sh
+  extending-report RESULTS OBJECTS
+                              print benches/extending.sh's table and whether it met the targets
 """
 import os
 import re
@@ -69,7 +74,7 @@ def gen_webapps(n, path):
 def gen_multitier(n, path):
     with open(path, "w") as f:
         for i in range(1, n + 1):
-            name = f"shop-{i:05d}"
+            name = f"shop{i:05d}"  # no "-": the example kind makes it the database name
             f.write(
                 "---\n"
                 "apiVersion: nixernetes.io/v1alpha1\n"
@@ -624,6 +629,102 @@ def bounds_report(results):
         print(f"{missed} case(s) missed the goal")
         sys.exit(1)
 
+# ---- user kinds and rules (benches/extending.sh) -------------------------------------------
+
+def gen_shops(n, path):
+    """N ShopService instances (each a WebApp and a PostgreSQL), in ten namespaces."""
+    with open(path, "w") as f:
+        for i in range(n):
+            name = f"shop{i:05d}"  # no "-": the example kind makes it the database name
+            f.write(f"""---
+apiVersion: platform.acme.io/v1
+kind: ShopService
+metadata: {{name: {name}, namespace: shops-{i % 10}}}
+spec:
+  image: ghcr.io/acme/{name}:1.{i % 20}.0
+  replicas: {2 + i % 3}
+  host: {name}.shops.example.com
+  database: {{instances: {1 + i % 3}, size: {10 + i % 40}Gi}}
+""")
+
+
+# Ten rules a platform team writes: they read workloads, Services, ConfigMaps, autoscalers,
+# NetworkPolicies and every object, and they pass on the generated apps (a rule's cost is its
+# evaluation, not the findings it prints), except `acme-registry`, which holds the ShopServices'
+# workloads (in the shops-* namespaces) to ghcr.io/acme and so runs on them only.
+RULES = [
+    ("max-replicas", ["apps"], ["deployments", "statefulsets"], None,
+     "!has(object.spec.replicas) || object.spec.replicas <= 10", "spec.replicas"),
+    ("acme-registry", ["apps"], ["deployments", "statefulsets"],
+     "object.metadata.namespace.startsWith('shops-')",
+     "object.spec.template.spec.containers.all(c, c.image.startsWith('ghcr.io/acme/'))",
+     "spec.template.spec.containers"),
+    ("pinned-images", ["apps"], ["deployments", "statefulsets", "daemonsets"], None,
+     "object.spec.template.spec.containers.all(c, c.image.contains(':') && !c.image.endsWith(':latest'))",
+     "spec.template.spec.containers"),
+    ("memory-limits", ["apps"], ["deployments", "statefulsets", "daemonsets"], None,
+     "object.spec.template.spec.containers.all(c, has(c.resources) && has(c.resources.limits) && has(c.resources.limits.memory))",
+     "spec.template.spec.containers"),
+    ("no-host-network", ["apps"], ["deployments", "statefulsets", "daemonsets"], None,
+     "!has(object.spec.template.spec.hostNetwork) || !object.spec.template.spec.hostNetwork",
+     "spec.template.spec.hostNetwork"),
+    ("service-selector", [""], ["services"], None,
+     "has(object.spec.selector) || (has(object.spec.type) && object.spec.type == 'ExternalName')",
+     "spec.selector"),
+    ("small-configmaps", [""], ["configmaps"], None,
+     "!has(object.data) || size(object.data) <= 100", "data"),
+    ("hpa-ceiling", ["autoscaling"], ["horizontalpodautoscalers"], None,
+     "object.spec.maxReplicas <= 50", "spec.maxReplicas"),
+    ("policy-types", ["networking.k8s.io"], ["networkpolicies"], None,
+     "has(object.spec.policyTypes) && size(object.spec.policyTypes) > 0", "spec.policyTypes"),
+    ("not-in-default", ["*"], ["*"], None,
+     "!has(object.metadata.namespace) || object.metadata.namespace != 'default'",
+     "metadata.namespace"),
+]
+
+
+def gen_rules(path):
+    with open(path, "w") as f:
+        for name, groups, resources, condition, expression, field in RULES:
+            f.write(f"""---
+apiVersion: nixernetes.io/v1alpha1
+kind: ValidationRule
+metadata: {{name: {name}}}
+spec:
+  severity: error
+  match:
+    resourceRules:
+      - apiGroups: {groups}
+        apiVersions: ["*"]
+        resources: {resources}
+        operations: [CREATE, UPDATE]
+""".replace("'", '"'))
+            if condition:
+                f.write(f"  matchConditions:\n    - name: scope\n      expression: \"{condition}\"\n")
+            f.write(f"  validations:\n    - expression: \"{expression}\"\n"
+                    f"      message: {name} failed\n      fieldPath: {field}\n")
+
+
+def extending_report(results, objects):
+    rows = {}
+    with open(results) as f:
+        for line in f:
+            case, kind, wall, cpu, rss = line.rstrip("\n").split("\t")
+            rows[kind] = (float(wall), float(cpu), int(rss))
+    table = [(kind, f"{rows[kind][0]:.3f}", f"{rows[kind][1]:.3f}",
+              f"{rows[kind][2] / 1024:.1f}") for kind in ("plain", "without", "with")]
+    print_table(("run", "wall s", "CPU s", "peak RSS MiB"), table)
+    rate = objects / rows["with"][1]
+    rss_ratio = rows["with"][2] / rows["without"][2]
+    print()
+    print(f"with rules: {objects:,} objects in {rows['with'][1]:.3f} CPU-s = {rate:,.0f} objects "
+          f"per CPU-second (target 10,000: {'met' if rate >= 10_000 else 'NOT met'})")
+    print(f"peak RSS with rules / without: {rss_ratio:.3f} (target <= 1.15: "
+          f"{'met' if rss_ratio <= 1.15 else 'NOT met'})")
+    print(f"CPU with rules / without: {rows['with'][1] / rows['without'][1]:.3f}; "
+          f"without / no user kinds: {rows['without'][1] / rows['plain'][1]:.3f}")
+
+
 def main():
     if len(sys.argv) < 2:
         die(__doc__)
@@ -650,6 +751,12 @@ def main():
         bound(argv)
     elif cmd == "bounds-report":
         bounds_report(argv[0])
+    elif cmd == "gen-shops":
+        gen_shops(int(argv[0]), argv[1])
+    elif cmd == "gen-rules":
+        gen_rules(argv[0])
+    elif cmd == "extending-report":
+        extending_report(argv[0], int(argv[1]))
     else:
         die(f"unknown subcommand {cmd}")
 
