@@ -26,11 +26,7 @@ use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
-/// The pod template annotation holding the hash.
-pub const ANNOTATION: &str = "nixernetes.io/config-hash";
-
-/// The annotation value that keeps a template without a hash.
-pub const OFF: &str = "off";
+use crate::kind::{CONFIG_HASH as ANNOTATION, CONFIG_HASH_OFF as OFF};
 
 /// What a template reads of one ConfigMap or Secret.
 #[derive(Debug, Clone, PartialEq, Eq)]

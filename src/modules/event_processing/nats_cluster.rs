@@ -499,8 +499,8 @@ fn statefulset(spec: &NATSClusterSpec, m: &ModuleResource<'_>, ctx: &Context) ->
             // hash of what they read); with it, the servers reload it in place.
             annotations: spec.reloader.then(|| {
                 BTreeMap::from([(
-                    crate::engine::passes::config_hash::ANNOTATION.to_string(),
-                    crate::engine::passes::config_hash::OFF.to_string(),
+                    crate::kind::CONFIG_HASH.to_string(),
+                    crate::kind::CONFIG_HASH_OFF.to_string(),
                 )])
             }),
             ..Default::default()
