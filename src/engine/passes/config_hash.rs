@@ -71,15 +71,6 @@ fn at<'a>(obj: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
     Some(cur)
 }
 
-fn at_mut<'a>(obj: &'a mut Map<String, Value>, path: &str) -> Option<&'a mut Value> {
-    let mut parts = path.split('.');
-    let mut cur = obj.get_mut(parts.next()?)?;
-    for p in parts {
-        cur = cur.as_object_mut()?.get_mut(p)?;
-    }
-    Some(cur)
-}
-
 fn text<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
     v.get(key).and_then(Value::as_str).filter(|s| !s.is_empty())
 }
@@ -313,7 +304,9 @@ pub fn add_config_hashes(
     for (i, path, h, read) in changes {
         let obj = &mut objects[i];
         let field = format!("{path}.metadata.annotations.{ANNOTATION}");
-        let Some(Value::Object(template)) = at_mut(&mut obj.object, path) else {
+        let Some(Value::Object(template)) =
+            crate::policy::mutate::pointer_mut(&mut obj.object, path)
+        else {
             continue;
         };
         let meta = crate::resource::child_map(template, "metadata");
