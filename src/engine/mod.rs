@@ -186,6 +186,7 @@ fn pipeline(
         passes::namespaces::add_namespaces(reg, &mut objects, &mut produced, &ctx);
         passes::collisions::check_collisions(&objects, &produced, &ctx, &mut findings);
         passes::controllers::check_controllers(&objects, &produced, &ctx, &mut findings);
+        passes::config_hash::add_config_hashes(&mut objects, &produced, &ctx, &mut findings);
     }
     // The declarations share their modules' provenance: dropped now, each module's provenance
     // goes with its last streamed child instead of staying to the end of a large render.

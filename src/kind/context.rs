@@ -40,6 +40,9 @@ pub struct Context {
     pub policy: PolicySettings,
     /// Generate default-deny and dependency NetworkPolicies for module workloads.
     pub network_policies: bool,
+    /// Annotate pod templates with a content hash of the ConfigMaps and Secrets of the set
+    /// they read (`engine::passes::config_hash`).
+    pub config_hash: bool,
     /// Compliance labels and the objects that get them (from a `ComplianceProfile`).
     pub compliance: Option<ComplianceLabels>,
     /// The `SchedulingProfile`s of the input, for the pod templates of module workloads.
@@ -94,6 +97,7 @@ impl Default for Context {
             namespace_fallback: Some("default".into()),
             policy: PolicySettings::default(),
             network_policies: true,
+            config_hash: true,
             compliance: None,
             scheduling: Vec::new(),
             monitoring_namespace: "monitoring".into(),

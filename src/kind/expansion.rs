@@ -10,6 +10,14 @@ use crate::resource::ObjectRef;
 use serde_json::{Map, Value};
 use std::sync::Arc;
 
+/// The pod template annotation holding the content hash of the ConfigMaps and Secrets of the
+/// set the pods read (`engine::passes::config_hash` writes it).
+pub const CONFIG_HASH: &str = "nixernetes.io/config-hash";
+
+/// The [`CONFIG_HASH`] value of a pod template that gets no hash: a kind whose pods reload their
+/// configuration themselves writes it, and so may a user.
+pub const CONFIG_HASH_OFF: &str = "off";
+
 /// What a generating kind produced.
 #[derive(Debug, Default)]
 pub struct Expansion {

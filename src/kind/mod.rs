@@ -16,7 +16,7 @@ pub mod spec;
 
 pub use admission::Admission;
 pub use context::{Context, NamespacesRequest, Publisher};
-pub use expansion::{Expansion, Nested};
+pub use expansion::{Expansion, Nested, CONFIG_HASH, CONFIG_HASH_OFF};
 pub use network::{NetworkTarget, Policies};
 pub use outputs::{OutputDef, OutputValue, OutputValues};
 pub use resource::{ModuleResource, Problems};

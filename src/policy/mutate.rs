@@ -93,7 +93,10 @@ fn root_image_without_user(
 }
 
 /// The value at a dotted path of map keys, mutably.
-fn pointer_mut<'a>(map: &'a mut Map<String, Value>, path: &str) -> Option<&'a mut Value> {
+pub(crate) fn pointer_mut<'a>(
+    map: &'a mut Map<String, Value>,
+    path: &str,
+) -> Option<&'a mut Value> {
     let mut parts = path.split('.');
     let mut cur = map.get_mut(parts.next()?)?;
     for p in parts {

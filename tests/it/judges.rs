@@ -2,7 +2,8 @@
 //! deliberately bad Deployment.
 //!
 //! - Everything the examples render at level `medium` passes checkov's Kubernetes checks, except
-//!   the image-digest check (CKV_K8S_43), which the examples do not pin.
+//!   the image-digest check (CKV_K8S_43), which the examples do not pin; so does the `uses`
+//!   fixture (`tests/fixtures/uses.yaml`), whose credentials are handed over as files there.
 //! - Every checkov failure on `tests/fixtures/bad-deployment.yaml` is also raised by `check`,
 //!   under the id the table maps it to.
 //!
@@ -122,6 +123,8 @@ fn checkov_passes_what_the_examples_render_at_level_medium() {
         .map(|e| e.expect("entry").path())
         .collect();
     entries.sort();
+    // The fixture of `uses`, whose credentials are handed over as files at this level.
+    entries.push(root().join("tests/fixtures/uses.yaml"));
     let mut all = Vec::new();
     for entry in entries {
         let out = bin()

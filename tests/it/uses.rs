@@ -1,5 +1,6 @@
 //! `uses`: a workload bound to a data kind of the same render gets its connection outputs as
-//! environment (plain values as `value`, credentials as `secretKeyRef`, never the secret) and
+//! environment (plain values as `value`, credentials as `secretKeyRef` or, at compliance level
+//! medium and above, as files named by `<NAME>_FILE`; never the secret) and
 //! the network access of `dependsOn`; the metrics ports of what it uses are open to the
 //! monitoring namespace only.
 
@@ -48,6 +49,39 @@ fn uses_hands_the_outputs_over_as_env() {
         deployment.object["metadata"]["annotations"]["nixernetes.io/depends-on"],
         "chat-db"
     );
+}
+
+/// At level medium the credential is a mounted file named by `DATABASE_URL_FILE`: no
+/// environment variable of the rendered set reads a Secret.
+#[test]
+fn at_level_medium_uses_hands_credentials_over_as_files() {
+    let out =
+        crate::common::run_binary(&["render", "tests/fixtures/uses.yaml", "--level", "medium"]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert!(!out.stdout.contains("secretKeyRef"), "{}", out.stdout);
+    let objects = nixernetes::source::parse_text(&out.stdout, "out").unwrap();
+    let env = env(&objects, "chat");
+    assert!(
+        env.contains(
+            &json!({"name": "DATABASE_URL_FILE", "value": "/var/run/secrets/chat-db-app/uri"})
+        ),
+        "{env:?}"
+    );
+    assert!(env.contains(&json!({"name": "DB_HOST", "value": "chat-db-rw.chat.svc"})));
+    assert!(!env.iter().any(|e| e["name"] == "DATABASE_URL"), "{env:?}");
+    let pod = &objects
+        .iter()
+        .find(|o| o.kind() == "Deployment" && o.name() == "chat")
+        .unwrap()
+        .object["spec"]["template"]["spec"];
+    assert!(pod["volumes"]
+        .as_array()
+        .unwrap()
+        .contains(&json!({"name": "secret-chat-db-app", "secret": {"secretName": "chat-db-app"}})));
+    assert!(pod["containers"][0]["volumeMounts"]
+        .as_array()
+        .unwrap()
+        .contains(&json!({"name": "secret-chat-db-app", "mountPath": "/var/run/secrets/chat-db-app", "readOnly": true})));
 }
 
 #[test]

@@ -154,8 +154,9 @@ pub struct NATSClusterSpec {
     /// TLS for client connections.
     pub tls: Option<TlsSpec>,
     /// Run `nats-server-config-reloader` beside each server, so config changes (and renewed
-    /// certificates) apply without a restart. Off by default: the pod template then carries
-    /// a hash of `nats.conf`, so a config change rolls the servers one by one (the reloader
+    /// certificates) apply without a restart (the pod template then says
+    /// `nixernetes.io/config-hash: "off"`). Off by default: the pod template then carries a
+    /// hash of `nats.conf`, so a config change rolls the servers one by one (the reloader
     /// sidecar has no health endpoint, so it runs without probes).
     #[serde(default)]
     pub reloader: bool,
@@ -494,11 +495,12 @@ fn statefulset(spec: &NATSClusterSpec, m: &ModuleResource<'_>, ctx: &Context) ->
     let mut template = core::PodTemplateSpec {
         metadata: Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
             labels: labels.clone(),
-            // Without the reloader, a changed nats.conf rolls the pods.
-            annotations: (!spec.reloader).then(|| {
+            // Without the reloader, a changed nats.conf rolls the pods (the engine's content
+            // hash of what they read); with it, the servers reload it in place.
+            annotations: spec.reloader.then(|| {
                 BTreeMap::from([(
-                    "nixernetes.io/config-hash".to_string(),
-                    crate::modules::shared::config::fnv1a(&[&nats_conf(spec, m.name)]),
+                    crate::kind::CONFIG_HASH.to_string(),
+                    crate::kind::CONFIG_HASH_OFF.to_string(),
                 )])
             }),
             ..Default::default()

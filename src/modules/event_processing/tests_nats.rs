@@ -40,7 +40,7 @@ fn defaults_are_three_servers_with_jetstream_as_the_chart() {
     assert_eq!(names, ["nats"]);
     assert!(pod.get("shareProcessNamespace").is_none());
     let hash = &sts["spec"]["template"]["metadata"]["annotations"]["nixernetes.io/config-hash"];
-    assert!(hash.as_str().is_some_and(|h| h.len() == 16), "{hash}");
+    assert!(hash.as_str().is_some_and(|h| h.len() == 64), "{hash}");
     let nats = &pod["containers"][0];
     assert_eq!(
         nats["livenessProbe"]["httpGet"]["path"],
@@ -116,6 +116,12 @@ fn auth_and_tls_are_mounted_and_included_never_copied() {
     assert_eq!(secrets.len(), 2);
     let reloader = pod["containers"][1]["args"].as_array().unwrap();
     assert!(reloader.iter().any(|a| a == "/etc/nats-auth/auth.conf"));
+    // The reloader applies a changed nats.conf in place: no hash rolls the pods.
+    assert_eq!(
+        find(&out, "StatefulSet", "events").object["spec"]["template"]["metadata"]["annotations"]
+            ["nixernetes.io/config-hash"],
+        "off"
+    );
     let svc = &find(&out, "Service", "events").object;
     assert_eq!(svc["spec"]["ports"][0]["appProtocol"], "tls");
 }

@@ -97,6 +97,113 @@ mod tests_uses {
         assert_eq!(e[0].field.as_deref(), Some("spec.uses[0].mountPath"));
     }
 
+    /// At compliance level medium and above a bound credential is a file, never an
+    /// environment variable; `credentials: env` keeps the variable.
+    #[test]
+    fn at_level_medium_credentials_are_files() {
+        let app = |uses: &str, level: &str, extra: &str| {
+            format!(
+                "apiVersion: nixernetes.io/v1alpha1\nkind: PlatformDefaults\nmetadata: {{name: p}}\nspec: {{complianceLevel: {level}}}\n---\n{DB}---\napiVersion: nixernetes.io/v1alpha1\nkind: Worker\nmetadata: {{name: jobs, namespace: chat}}\nspec:\n  image: ghcr.io/acme/jobs:1.0.0\n  probes: none\n{extra}  uses: [{uses}]\n"
+            )
+        };
+        let uses = "{name: chat-db, env: {DATABASE_URL: uri, PGPASSWORD: password, PGHOST: host}}";
+        let (objects, findings) = render(&app(uses, "medium", ""));
+        assert!(!has_errors(&findings), "{findings:?}");
+        let pod = pod_spec(&objects, "Deployment", "jobs");
+        assert_eq!(
+            pod["containers"][0]["env"],
+            json!([
+                {"name": "DATABASE_URL_FILE", "value": "/var/run/secrets/chat-db-app/uri"},
+                {"name": "PGHOST", "value": "chat-db-rw.chat.svc"},
+                {"name": "PGPASSWORD_FILE", "value": "/var/run/secrets/chat-db-app/password"},
+            ])
+        );
+        assert_eq!(
+            pod["volumes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|v| v["secret"]["secretName"] == "chat-db-app")
+                .count(),
+            1,
+            "the Secret is mounted once: {pod}"
+        );
+        assert!(pod["containers"][0]["volumeMounts"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({"name": "secret-chat-db-app", "mountPath": "/var/run/secrets/chat-db-app", "readOnly": true})));
+        // Below medium, and with `credentials: env` at any level: a secretKeyRef.
+        let secret_ref = json!({"name": "DATABASE_URL", "valueFrom": {"secretKeyRef": {"name": "chat-db-app", "key": "uri"}}});
+        for (uses, level) in [
+            ("{name: chat-db, env: {DATABASE_URL: uri}}", "low"),
+            (
+                "{name: chat-db, env: {DATABASE_URL: uri}, credentials: env}",
+                "high",
+            ),
+        ] {
+            let (objects, findings) = render(&app(uses, level, ""));
+            assert!(!has_errors(&findings), "{findings:?}");
+            let pod = pod_spec(&objects, "Deployment", "jobs");
+            assert_eq!(
+                pod["containers"][0]["env"],
+                json!([secret_ref]),
+                "{uses} at {level}"
+            );
+            assert!(pod
+                .get("volumes")
+                .is_none_or(|v| !v.to_string().contains("chat-db-app")));
+        }
+        // A mountPath or a secretMounts entry of the same Secret is where the files are.
+        let (objects, findings) = render(&app(
+            "{name: chat-db, env: {DATABASE_URL: uri}, mountPath: /etc/db}",
+            "medium",
+            "",
+        ));
+        assert!(!has_errors(&findings), "{findings:?}");
+        assert_eq!(
+            pod_spec(&objects, "Deployment", "jobs")["containers"][0]["env"],
+            json!([{"name": "DATABASE_URL_FILE", "value": "/etc/db/uri"}])
+        );
+        let (objects, findings) = render(&app(
+            "{name: chat-db, env: {DATABASE_URL: uri}}",
+            "medium",
+            "  secretMounts: [{secret: chat-db-app, mountPath: /etc/a}]\n",
+        ));
+        assert!(!has_errors(&findings), "{findings:?}");
+        let pod = pod_spec(&objects, "Deployment", "jobs");
+        assert_eq!(
+            pod["containers"][0]["env"],
+            json!([{"name": "DATABASE_URL_FILE", "value": "/etc/a/uri"}])
+        );
+        assert_eq!(
+            pod["volumes"]
+                .to_string()
+                .matches("\"secretName\":\"chat-db-app\"")
+                .count(),
+            1,
+            "{pod}"
+        );
+        // The file's variable may not shadow one the spec sets.
+        let (_, findings) = render(&app(
+            "{name: chat-db, env: {DATABASE_URL: uri}}",
+            "medium",
+            "  env: {DATABASE_URL_FILE: /x}\n",
+        ));
+        let e: Vec<_> = findings
+            .iter()
+            .filter(|f| f.severity == crate::finding::Severity::Error)
+            .collect();
+        assert_eq!(e.len(), 1, "{findings:?}");
+        assert_eq!(e[0].field.as_deref(), Some("spec.uses[0].env.DATABASE_URL"));
+        assert!(
+            e[0].message.contains("DATABASE_URL_FILE")
+                && e[0].message.contains("spec.env")
+                && e[0].message.contains("credentials: env"),
+            "{}",
+            e[0].message
+        );
+    }
+
     #[test]
     fn a_tier_binds_and_its_errors_point_into_the_app() {
         let app = |output: &str| {

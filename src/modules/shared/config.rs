@@ -1,6 +1,6 @@
 //! Configuration data of a workload: the `config` field (a `<name>-config` ConfigMap loaded as
-//! environment and mounted as files), ConfigMap and Secret key and size checks, and the content
-//! hash that rolls the pods when the configuration changes.
+//! environment and mounted as files), ConfigMap and Secret key and size checks, and a stable
+//! content hash for names and checksums.
 
 use super::meta;
 use super::workload::PodParts;
@@ -122,15 +122,8 @@ pub fn config_parts(cfg: Option<&ConfigSpec>, m: &ModuleResource<'_>) -> ConfigP
     let cm_name = format!("{}-config", m.name);
     let mut data = cfg.data.clone();
     data.extend(cfg.files.clone());
-    let flat: Vec<&str> = data
-        .iter()
-        .flat_map(|(k, v)| [k.as_str(), v.as_str()])
-        .collect();
-    // A content hash on the pod template rolls the pods when the configuration changes.
-    parts
-        .pod
-        .annotations
-        .insert("nixernetes.io/config-hash".into(), fnv1a(&flat));
+    // The pods roll when it changes: the engine hashes what the pod template reads of the
+    // ConfigMaps and Secrets of the set (`engine::passes::config_hash`).
     parts.object = Some(meta::to_value(&core::ConfigMap {
         metadata: meta::meta(&cm_name, &m.namespace, m.name, None),
         data: Some(data),

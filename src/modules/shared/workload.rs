@@ -74,9 +74,10 @@ macro_rules! workload_spec {
             /// Module resources of the render (in the same namespace) these pods bind to: a
             /// `PostgreSQL`, a Kafka topic… Each entry's `env` maps variables to the resource's
             /// connection outputs (`kubectl nixernetes explain <Kind>` lists them under
-            /// OUTPUTS): a plain output (`host`, `port`) becomes the value, a credential a
-            /// `secretKeyRef` to the operator's Secret (never its value). `mountPath` mounts
-            /// that Secret as files. Like `dependsOn`, the generated NetworkPolicies let
+            /// OUTPUTS): a plain output (`host`, `port`) becomes the value; a credential is
+            /// never copied: at compliance level medium and above the operator's Secret is
+            /// mounted and `<NAME>_FILE` names the key's file, below that `<NAME>` is a
+            /// `secretKeyRef` (`credentials` chooses). `mountPath` mounts that Secret as files. Like `dependsOn`, the generated NetworkPolicies let
             /// the pods reach the resource's ports.
             #[serde(default)]
             pub uses: Vec<$crate::modules::shared::workload::UseSpec>,
@@ -148,6 +149,29 @@ pub struct UseSpec {
     /// Mount the Secret holding the resource's credential outputs as read-only files here,
     /// one file per key (e.g. a Kafka user's certificate and key).
     pub mount_path: Option<String>,
+    /// How the pods get the credentials `env` binds (the outputs held in a Secret): `files`
+    /// mounts the Secret read-only (at `mountPath`, else `/var/run/secrets/<secret>`) and sets
+    /// `<NAME>_FILE` to the file of the key; `env` sets `<NAME>` from a `secretKeyRef`.
+    /// Default: `files` at compliance level medium and above (secrets in environment
+    /// variables leak into crash dumps, `/proc` and child processes), `env` below.
+    pub credentials: Option<Credentials>,
+}
+
+/// How a workload gets the credentials it binds with `uses`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Credentials {
+    /// The Secret mounted as files; `<NAME>_FILE` names the file of each bound key.
+    Files,
+    /// `<NAME>` set from a `secretKeyRef` to the Secret's key.
+    Env,
+}
+
+/// Where a Secret bound with `uses` is mounted when nothing else says.
+pub fn credentials_dir(secret: &str) -> String {
+    format!("/var/run/secrets/{secret}")
 }
 
 /// What the `uses` of a workload resolve to, for its pod template.
@@ -300,8 +324,14 @@ impl Workload<'_> {
         use crate::kind::OutputValue;
         use crate::validate::suggest::did_you_mean;
         let mut b = Bound::default();
+        let level = self.compliance.map(|c| c.level).max(ctx.policy.level);
+        let default_credentials = match level {
+            Some(l) if l >= crate::types::Level::Medium => Credentials::Files,
+            _ => Credentials::Env,
+        };
         for (i, u) in self.uses.iter().enumerate() {
             let f = format!("spec.uses[{i}]");
+            let credentials = u.credentials.unwrap_or(default_credentials);
             let key = (m.namespace.clone(), u.name.clone());
             let Some(found) = ctx.outputs.get(&key) else {
                 let here: Vec<(&str, &str)> = ctx
@@ -375,6 +405,32 @@ impl Workload<'_> {
                         value: Some(v.clone()),
                         ..Default::default()
                     }),
+                    Some(OutputValue::Secret { name, key })
+                        if credentials == Credentials::Files =>
+                    {
+                        let var = format!("{var}_FILE");
+                        if let Some(other) = self.env_name_taken(&var, i) {
+                            b.findings.push(m.error(
+                                field,
+                                format!(
+                                    "{var} (the file of this credential, which level {} hands over as a file) is also set in {other}: rename one, or write `credentials: env` in spec.uses[{i}]",
+                                    level.map(|l| l.as_str()).unwrap_or("medium")
+                                ),
+                            ));
+                            continue;
+                        }
+                        let dir = self.credentials_mount(u, name);
+                        if !self.secret_mounts.iter().any(|s| s.secret == *name)
+                            && !b.mounts.iter().any(|(s, _)| s == name)
+                        {
+                            b.mounts.push((name.clone(), dir.clone()));
+                        }
+                        b.env.push(core::EnvVar {
+                            name: var,
+                            value: Some(format!("{}/{key}", dir.trim_end_matches('/'))),
+                            ..Default::default()
+                        })
+                    }
                     Some(OutputValue::Secret { name, key }) => b.env.push(core::EnvVar {
                         name: var.clone(),
                         value_from: Some(core::EnvVarSource {
@@ -414,6 +470,7 @@ impl Workload<'_> {
                             format!("Secret {one:?} is also mounted by spec.secretMounts"),
                         ))
                     }
+                    [one] if b.mounts.iter().any(|(s, _)| s == one) => {}
                     [one] => b.mounts.push((one.to_string(), path.clone())),
                     [] => b.findings.push(m.error(
                         field,
@@ -432,6 +489,32 @@ impl Workload<'_> {
             }
         }
         b
+    }
+
+    /// The directory a Secret bound by `u` is mounted at: where `secretMounts` already mounts
+    /// it, else `u.mountPath` (which mounts the resource's only Secret), else
+    /// [`credentials_dir`].
+    fn credentials_mount(&self, u: &UseSpec, secret: &str) -> String {
+        if let Some(s) = self.secret_mounts.iter().find(|s| s.secret == secret) {
+            return s.mount_path.clone();
+        }
+        u.mount_path
+            .clone()
+            .unwrap_or_else(|| credentials_dir(secret))
+    }
+
+    /// Where else the environment variable `var` is set: `spec.env`, `spec.secretEnv`, or
+    /// the `env` of another entry of `uses` than the `index`th.
+    fn env_name_taken(&self, var: &str, index: usize) -> Option<String> {
+        if self.env.contains_key(var) {
+            return Some("spec.env".into());
+        }
+        if self.secret_env.contains_key(var) {
+            return Some("spec.secretEnv".into());
+        }
+        self.uses.iter().enumerate().find_map(|(i, u)| {
+            (u.env.contains_key(var) && i != index).then(|| format!("spec.uses[{i}].env"))
+        })
     }
 
     /// The ServiceAccount to create, if any, and the name pods run as.

@@ -55,6 +55,11 @@ pub struct PlatformDefaultsSpec {
     /// `generate` (default): default-deny and dependency NetworkPolicies for module workloads;
     /// `none`: leave network policy to you.
     pub network_policies: Option<NetworkPolicies>,
+    /// `true` (default): a pod template that reads a ConfigMap or Secret of the rendered set
+    /// (`envFrom`, `valueFrom`, a volume) gets annotation `nixernetes.io/config-hash`, a
+    /// SHA-256 of what it reads, so that changing it rolls the pods (the modules' always,
+    /// yours with `--fix`). `false`: none, e.g. when a reloader restarts the pods instead.
+    pub config_hash: Option<bool>,
     /// Where the metrics scrapers run.
     #[serde(default)]
     pub monitoring: MonitoringSpec,
@@ -231,6 +236,9 @@ impl Configure for PlatformDefaults {
         }
         if let Some(ns) = spec.monitoring.namespace {
             ctx.monitoring_namespace = ns;
+        }
+        if let Some(on) = spec.config_hash {
+            ctx.config_hash = on;
         }
         for (id, c) in spec.checks {
             let setting = CheckSetting {
