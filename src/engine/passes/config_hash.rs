@@ -50,13 +50,15 @@ impl Read {
 /// `(kind, name)` of a ConfigMap or Secret → what is read of it.
 type Reads = BTreeMap<(&'static str, String), Read>;
 
-/// The field path of the pod template of a workload, for the kinds whose pods are made from
-/// one (a Pod is not a template: changing it is refused, not rolled).
+/// The field path of the pod template of a workload, for the kinds that roll their pods when
+/// it changes. Not a Pod (changing it is refused, not rolled), nor a Job: its template is
+/// immutable, so a hash that changed would make every later apply of the Job fail.
 fn template_path(obj: &Resource) -> Option<&'static str> {
     let group = obj.api_version().split_once('/').map(|(g, _)| g);
     match (group, obj.kind()) {
-        (Some("apps"), "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet")
-        | (Some("batch"), "Job") => Some("spec.template"),
+        (Some("apps"), "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet") => {
+            Some("spec.template")
+        }
         (Some("batch"), "CronJob") => Some("spec.jobTemplate.spec.template"),
         _ => None,
     }
@@ -473,15 +475,23 @@ mod tests {
     }
 
     #[test]
-    fn cron_jobs_jobs_and_stateful_sets_get_it_and_pods_do_not() {
+    fn cron_jobs_and_stateful_sets_get_it_and_jobs_and_pods_do_not() {
         let pod = "{containers: [{name: c, image: x, envFrom: [{configMapRef: {name: web}}]}]}";
         let (objects, findings) = run(&format!(
             "{CONFIG}---\napiVersion: batch/v1\nkind: CronJob\nmetadata: {{name: cron, namespace: a}}\nspec:\n  schedule: '@daily'\n  jobTemplate: {{spec: {{template: {{spec: {pod}}}}}}}\n---\napiVersion: batch/v1\nkind: Job\nmetadata: {{name: job, namespace: a}}\nspec: {{template: {{spec: {pod}}}}}\n---\napiVersion: apps/v1\nkind: StatefulSet\nmetadata: {{name: sts, namespace: a}}\nspec: {{template: {{spec: {pod}}}}}\n---\napiVersion: v1\nkind: Pod\nmetadata: {{name: pod, namespace: a}}\nspec: {pod}\n"
         ));
-        for name in ["cron", "job", "sts"] {
+        for name in ["cron", "sts"] {
             assert!(hash_of(&objects, name).is_some(), "{name}");
         }
-        assert_eq!(findings.len(), 3, "{findings:?}");
+        let job = objects.iter().find(|o| o.kind() == "Job").unwrap();
+        assert!(
+            !serde_json::to_string(&job.object)
+                .unwrap()
+                .contains(ANNOTATION),
+            "a Job's template is immutable: {:?}",
+            job.object
+        );
+        assert_eq!(findings.len(), 2, "{findings:?}");
         let cron = findings
             .iter()
             .find(|f| f.object.as_ref().unwrap().name == "cron")
