@@ -241,11 +241,8 @@ fn bare_carriage_return(text: &str) -> Result<(), YamlError> {
 /// Plain manifests take the fast path (`fast`), several times quicker than serde-saphyr and
 /// built at their final size; everything else, errors included, is serde-saphyr's (all of it
 /// with `NIXERNETES_YAML_FAST=0`).
-fn parse_chunk(text: &str) -> Result<Value, (usize, usize, String)> {
-    parse_chunk_within(text, MAX_DOCUMENT_SCALAR_BYTES)
-}
-
-/// [`parse_chunk`] with a scalar budget of `scalar_bytes` for the document.
+/// `scalar_bytes` is the document's scalar budget ([`MAX_DOCUMENT_SCALAR_BYTES`] but for a
+/// ResourceList, [`parse_list`]).
 fn parse_chunk_within(text: &str, scalar_bytes: usize) -> Result<Value, (usize, usize, String)> {
     if fast_on() {
         if let Some(value) = fast::parse_within(text, scalar_bytes) {
