@@ -55,7 +55,8 @@ pub struct ApplyArgs {
     /// File or directory to apply (like kubectl's -f); repeatable.
     #[arg(short = 'f', long = "filename", value_name = "FILE")]
     pub filenames: Vec<String>,
-    /// Objects applied at once (each sends a GET, then its apply).
+    /// Requests in flight at once (the live state is read with one LIST per kind and
+    /// namespace, then each object is applied).
     #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..))]
     pub concurrency: u16,
     /// How long one request may wait for its answer (0: forever), in ms, s or m.
