@@ -444,3 +444,159 @@ fn set_status(st: &mut api_double::Store, name: &str) -> Result<(), String> {
     .map(|_| ())
     .map_err(|e| format!("{e:?}"))
 }
+
+/// What a request to the double was, by its path: discovery, the GET of one object, a LIST of
+/// a collection, or a write.
+fn request_kind(r: &api_double::RecordedRequest) -> &'static str {
+    let segments: Vec<&str> = r.path.trim_matches('/').split('/').collect();
+    let rest = match segments.as_slice() {
+        ["api", _, rest @ ..] => rest,
+        ["apis", _, _, rest @ ..] => rest,
+        _ => return "discovery",
+    };
+    match (r.method.as_str(), rest.len()) {
+        ("GET", 0) => "discovery",
+        ("GET", 1 | 3) => "list",
+        ("GET", _) => "get",
+        ("PATCH", _) => "patch",
+        _ => "other",
+    }
+}
+
+/// Requests since the last clear, by [`request_kind`] (discovery left out).
+fn counted(c: &Cluster) -> std::collections::BTreeMap<&'static str, usize> {
+    let mut n = std::collections::BTreeMap::new();
+    for r in c.double.requests() {
+        let k = request_kind(&r);
+        if k != "discovery" {
+            *n.entry(k).or_default() += 1;
+        }
+    }
+    c.double.clear_requests();
+    n
+}
+
+/// 100 apps of five objects each (a ConfigMap, Secret, ServiceAccount, Service and Role) in
+/// `demo`, as the apply benchmark renders them.
+fn five_hundred(size: &str) -> String {
+    let mut s = String::new();
+    for i in 0..100 {
+        s.push_str(&format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: app-{i}, namespace: demo}}\ndata: {{size: \"{size}\"}}\n---\n\
+             apiVersion: v1\nkind: Secret\nmetadata: {{name: app-{i}, namespace: demo}}\nstringData: {{token: t{i}}}\n---\n\
+             apiVersion: v1\nkind: ServiceAccount\nmetadata: {{name: app-{i}, namespace: demo}}\n---\n\
+             apiVersion: v1\nkind: Service\nmetadata: {{name: app-{i}, namespace: demo}}\nspec: {{selector: {{app: app-{i}}}, ports: [{{port: 80}}]}}\n---\n\
+             apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {{name: app-{i}, namespace: demo}}\nrules: [{{apiGroups: [\"\"], resources: [configmaps], verbs: [get]}}]\n---\n"
+        ));
+    }
+    s
+}
+
+type Counts = std::collections::BTreeMap<&'static str, usize>;
+
+fn counts(pairs: &[(&'static str, usize)]) -> Counts {
+    pairs.iter().copied().collect()
+}
+
+/// 500 objects are read with one LIST per kind (the ConfigMaps in two pages, since 600 more
+/// live there), not one GET each; a forbidden or failing LIST falls back to GETs with the
+/// same outcomes; and the real kubectl pages through the double's lists.
+#[test]
+fn the_live_state_is_listed_not_read_object_by_object() {
+    let c = Cluster::new();
+    crate::diff::seed(
+        &c,
+        "kubectl",
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: demo}\n",
+    );
+    for i in 0..600 {
+        let other = json!({"apiVersion": "v1", "kind": "ConfigMap",
+                           "metadata": {"name": format!("other-{i}"), "namespace": "demo"}});
+        c.double.apply(&other, "someone", true).unwrap();
+    }
+    let src = c.file("apps.yaml", &five_hundred("1"));
+    let s = src.to_str().unwrap();
+    c.double.clear_requests();
+    let o = run(&c, "apply", &[s]);
+    assert_eq!(code(&o), 0, "{}", out(&o).1);
+    assert!(
+        out(&o).1.ends_with("500 created, 0 unchanged\n"),
+        "{}",
+        out(&o).1
+    );
+    let first = counted(&c);
+    eprintln!("500 objects, first apply: {first:?}");
+    // Five kinds, the ConfigMaps in two pages of 500; no GET of any object.
+    assert_eq!(first, counts(&[("list", 6), ("patch", 500)]));
+    let o = run(&c, "apply", &[s]);
+    assert!(out(&o).1.ends_with("500 unchanged\n"), "{}", out(&o).1);
+    let again = counted(&c);
+    eprintln!("500 objects, unchanged: {again:?}");
+    assert_eq!(again, counts(&[("list", 6), ("patch", 500)]));
+
+    // The object the server returns is compared with the listed one: changes are seen.
+    let changed = c.file(
+        "changed.yaml",
+        &five_hundred("1").replacen("size: \"1\"", "size: \"2\"", 1),
+    );
+    let o = run(&c, "apply", &[changed.to_str().unwrap()]);
+    assert!(
+        out(&o).1.ends_with("1 configured, 499 unchanged\n"),
+        "{}",
+        out(&o).1
+    );
+    assert!(out(&o).0.contains("v1 ConfigMap demo/app-0 configured\n"));
+    counted(&c);
+
+    // May get but not list Secrets; listing ServiceAccounts fails: those are read by a GET
+    // each, with the same outcomes.
+    c.double.fail(api_double::FailureRule::list(
+        "/namespaces/demo/secrets",
+        403,
+        1,
+    ));
+    c.double.fail(api_double::FailureRule::list(
+        "/namespaces/demo/serviceaccounts",
+        500,
+        1,
+    ));
+    let o = run(&c, "apply", &[s]);
+    assert_eq!(code(&o), 0, "{}", out(&o).1);
+    assert!(
+        out(&o).1.ends_with("1 configured, 499 unchanged\n"),
+        "{}",
+        out(&o).1
+    );
+    assert_eq!(
+        counted(&c),
+        counts(&[("get", 200), ("list", 6), ("patch", 500)])
+    );
+
+    // Our pages are the ones kubectl asks for: `limit` and then `continue` until no token.
+    if kubectl_available() {
+        let names = c.ok(&[
+            "get",
+            "configmaps",
+            "-n",
+            "demo",
+            "--chunk-size=250",
+            "-o",
+            "name",
+        ]);
+        assert_eq!(names.lines().count(), 700);
+        let lists: Vec<_> = c
+            .double
+            .requests()
+            .into_iter()
+            .filter(|r| r.path.ends_with("/namespaces/demo/configmaps"))
+            .collect();
+        assert_eq!(lists.len(), 3, "700 in pages of 250");
+        assert!(lists
+            .iter()
+            .all(|r| r.query_param("limit").as_deref() == Some("250")));
+        assert!(lists[0].query_param("continue").is_none());
+        assert!(lists[1..]
+            .iter()
+            .all(|r| r.query_param("continue").is_some()));
+    }
+}
