@@ -82,7 +82,7 @@ pub struct ApplyArgs {
     #[arg(long, requires = "prune")]
     pub prune_namespaces: bool,
     /// Kind of the ApplySet parent: a Secret or a ConfigMap named after the inventory, in the
-    /// namespace of -n (else the kubeconfig context's).
+    /// namespace of -n (else PlatformDefaults spec.namespace, else the kubeconfig context's).
     #[arg(long, value_enum, value_name = "KIND", default_value_t = ParentKindFlag::Secret)]
     pub applyset_kind: ParentKindFlag,
     /// Take over an ApplySet another tool (e.g. kubectl) manages; that tool then refuses it.
@@ -126,15 +126,23 @@ pub fn inventory(objects: &[serde_json::Value], prune: bool) -> Result<Option<St
     }
 }
 
-/// The ApplySet parent of `inventory`: in the namespace of -n, else the context's.
-pub fn parent(cluster: &Cluster, kind: ParentKindFlag, inventory: &str) -> Parent {
+/// The ApplySet parent of `inventory`: in the namespace the rendered objects default to
+/// (`namespace`: -n, else `PlatformDefaults spec.namespace`), else the kubeconfig context's.
+pub fn parent(
+    cluster: &Cluster,
+    namespace: Option<&str>,
+    kind: ParentKindFlag,
+    inventory: &str,
+) -> Parent {
     Parent {
         kind: match kind {
             ParentKindFlag::Secret => ParentKind::Secret,
             ParentKindFlag::ConfigMap => ParentKind::ConfigMap,
         },
         name: inventory.to_string(),
-        namespace: cluster.default_namespace().to_string(),
+        namespace: namespace
+            .unwrap_or_else(|| cluster.default_namespace())
+            .to_string(),
     }
 }
 
@@ -145,13 +153,13 @@ pub fn run(args: &ApplyArgs) -> i32 {
         return EXIT_ERROR;
     }
     let selector = args.select.selector.as_ref();
-    let objects = match super::render::rendered(
+    let super::render::Rendered { objects, namespace } = match super::render::rendered(
         &inputs,
         &args.flags,
         selector,
         super::render::Diagnostics::Errors,
     ) {
-        Ok(o) => o,
+        Ok(r) => r,
         Err(_) => return EXIT_ERROR,
     };
     let inventory = match inventory(&objects, args.prune) {
@@ -186,7 +194,7 @@ pub fn run(args: &ApplyArgs) -> i32 {
     let result = runtime.block_on(async {
         let cluster = Cluster::connect(&connect).await?;
         let set = inventory.map(|inv| Set {
-            parent: parent(&cluster, args.applyset_kind, &inv),
+            parent: parent(&cluster, namespace.as_deref(), args.applyset_kind, &inv),
             inventory: inv,
             adopt: args.adopt_applyset,
         });

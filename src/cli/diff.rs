@@ -133,13 +133,13 @@ pub fn run(args: &DiffArgs) -> i32 {
         }
     }
     let selector = args.select.selector.as_ref();
-    let objects = match super::render::rendered(
+    let super::render::Rendered { objects, namespace } = match super::render::rendered(
         &inputs,
         &args.flags,
         selector,
         super::render::Diagnostics::Errors,
     ) {
-        Ok(o) => o,
+        Ok(r) => r,
         Err(_) => return EXIT_ERROR,
     };
     let inventory = match super::apply::inventory(&objects, args.prune) {
@@ -183,7 +183,8 @@ pub fn run(args: &DiffArgs) -> i32 {
     let plan = runtime.block_on(async {
         let cluster = Cluster::connect(&connect).await?;
         settings.set = inventory.map(|inv| {
-            let parent = super::apply::parent(&cluster, args.applyset_kind, &inv);
+            let parent =
+                super::apply::parent(&cluster, namespace.as_deref(), args.applyset_kind, &inv);
             (parent, inv)
         });
         Ok::<Plan, String>(plan::run(&cluster, objects, &settings).await)

@@ -600,3 +600,56 @@ fn the_live_state_is_listed_not_read_object_by_object() {
             .all(|r| r.query_param("continue").is_some()));
     }
 }
+
+/// The parent lives where the rendered objects default to: `-n`, else `PlatformDefaults
+/// spec.namespace`, else the kubeconfig context's (`default` here).
+#[test]
+fn the_parent_follows_the_namespace_of_the_objects() {
+    let c = Cluster::new();
+    crate::diff::seed(
+        &c,
+        "kubectl",
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: other}\n",
+    );
+    let defaults = |spec: &str| {
+        format!("apiVersion: nixernetes.io/v1alpha1\nkind: PlatformDefaults\nmetadata: {{name: p}}\nspec: {{inventory: app{spec}}}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: a}}\ndata: {{x: \"1\"}}\n")
+    };
+    let with_ns = c.file("ns.yaml", &defaults(", namespace: shop"));
+    let o = run(&c, "apply", &[with_ns.to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", out(&o).1);
+    assert_eq!(out(&o).0, "v1 ConfigMap shop/a created\n");
+    let p = c
+        .double
+        .get("v1", "Secret", Some("shop"), "app")
+        .expect("parent in shop");
+    assert_eq!(
+        p["metadata"]["labels"][applyset::ID],
+        parent_id("app", "shop").as_str()
+    );
+    assert!(c
+        .double
+        .get("v1", "Secret", Some("default"), "app")
+        .is_none());
+    let a = c.double.get("v1", "ConfigMap", Some("shop"), "a").unwrap();
+    assert_eq!(
+        a["metadata"]["labels"][applyset::PART_OF],
+        parent_id("app", "shop").as_str()
+    );
+    // diff finds the same parent: nothing to change.
+    let o = run(&c, "diff", &[with_ns.to_str().unwrap(), "--prune"]);
+    assert_eq!(code(&o), 0, "{}", out(&o).1);
+    // -n wins over PlatformDefaults.
+    let o = run(&c, "apply", &[with_ns.to_str().unwrap(), "-n", "other"]);
+    assert_eq!(code(&o), 0, "{}", out(&o).1);
+    assert_eq!(out(&o).0, "v1 ConfigMap other/a created\n");
+    assert!(c.double.get("v1", "Secret", Some("other"), "app").is_some());
+    // Neither: the kubeconfig context's namespace.
+    let plain = c.file("plain.yaml", &defaults(""));
+    let o = run(&c, "apply", &[plain.to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", out(&o).1);
+    assert_eq!(out(&o).0, "v1 ConfigMap default/a created\n");
+    assert!(c
+        .double
+        .get("v1", "Secret", Some("default"), "app")
+        .is_some());
+}
