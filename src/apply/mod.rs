@@ -170,14 +170,7 @@ pub async fn run(cluster: &Cluster, objects: Vec<Value>, settings: &Settings) ->
     }
 
     if let (Some(set), Some(kind)) = (&settings.set, &parent_kind) {
-        let gks = union(
-            prune::group_kinds(&all_rendered),
-            recorded.as_ref().map(|r| &r.group_kinds),
-        );
-        let nss = union(
-            prune::namespaces(&all_rendered),
-            recorded.as_ref().map(|r| &r.namespaces),
-        );
+        let (gks, nss) = prune::parent_sets(&all_rendered, recorded.as_ref(), false);
         if let Err(e) = write_parent(cluster, set, kind, &gks, &nss, settings).await {
             report.errors.push(e.clone());
             return not_applied(report, slots, rest, &e);
@@ -297,19 +290,13 @@ pub async fn run(cluster: &Cluster, objects: Vec<Value>, settings: &Settings) ->
         report.objects.extend(deleted);
         // With -l, the set is more than what was selected: keep the superset.
         if clean && settings.selector.is_none() {
-            let gks = prune::group_kinds(&all_rendered);
-            let nss = prune::namespaces(&all_rendered);
+            let (gks, nss) = prune::parent_sets(&all_rendered, recorded.as_ref(), true);
             if let Err(e) = write_parent(cluster, set, kind, &gks, &nss, settings).await {
                 report.errors.push(format!("applied and pruned, but {e}"));
             }
         }
     }
     report
-}
-
-fn union(mut a: BTreeSet<String>, b: Option<&BTreeSet<String>>) -> BTreeSet<String> {
-    a.extend(b.into_iter().flatten().cloned());
-    a
 }
 
 /// Marks every object of `left` as not applied because of the set's failure `why`.
@@ -386,11 +373,7 @@ async fn write_parent(
     };
     match result {
         Ok(_) => Ok(()),
-        Err(e) if e.code == 404 && e.details_kind == "namespaces" => Err(format!(
-            "the ApplySet parent {} cannot be written: namespace {} does not exist (create it, or give -n an existing namespace)",
-            p.describe(),
-            p.namespace
-        )),
+        Err(e) if e.code == 404 && e.details_kind == "namespaces" => Err(p.missing_namespace()),
         Err(e) if dry && e.code == 404 => Ok(()),
         Err(e) => Err(format!("writing the ApplySet parent {}: {e}", p.describe())),
     }

@@ -85,6 +85,10 @@ pub struct DiffArgs {
     /// With --prune, also list Namespaces that left the set.
     #[arg(long, requires = "prune")]
     pub prune_namespaces: bool,
+    /// Show the ApplySet parent as `apply --adopt-applyset` would take it over from another tool
+    /// (without it, another tool's parent is an error, as for apply).
+    #[arg(long)]
+    pub adopt_applyset: bool,
     /// Kind of the ApplySet parent (as for apply).
     #[arg(long, value_enum, value_name = "KIND", default_value_t = super::apply::ParentKindFlag::Secret)]
     pub applyset_kind: super::apply::ParentKindFlag,
@@ -158,6 +162,7 @@ pub fn run(args: &DiffArgs) -> i32 {
         },
         show_secrets: args.show_secrets,
         set: None,
+        adopt_applyset: args.adopt_applyset,
         prune: args.prune,
         prune_namespaces: args.prune_namespaces,
         concurrency: usize::from(args.concurrency),

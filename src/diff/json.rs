@@ -18,7 +18,8 @@
 //! lists the fields of an `update` (empty for other ops: a created object is all in `merged`,
 //! a deleted one in `live`); a change's `path` is a JSON pointer, and its `live` or `merged` is
 //! left out when that side has no value there. `live` and `merged` objects are normalised and
-//! masked exactly as in the unified diff. Objects come in input order, prune candidates last.
+//! masked exactly as in the unified diff. Objects come in input order, then the ApplySet parent
+//! (with an inventory), prune candidates last.
 
 use super::plan::Plan;
 use super::{counts, exit_code, Op};

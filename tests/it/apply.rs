@@ -653,3 +653,121 @@ fn the_parent_follows_the_namespace_of_the_objects() {
         .get("v1", "Secret", Some("default"), "app")
         .is_some());
 }
+
+/// `diff` shows the ApplySet parent as `apply` writes it: new on the first run, unchanged once
+/// applied, its group-kinds widened without `--prune` and shrunk with it, and refused when
+/// another tool keeps it (unless `--adopt-applyset`).
+#[test]
+fn diff_shows_the_parent_as_apply_writes_it() {
+    let c = Cluster::new();
+    let gks = applyset::GROUP_KINDS;
+    let parent_of = |report: &serde_json::Value| {
+        report["objects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["kind"] == "Secret" && o["name"] == "app")
+            .cloned()
+            .unwrap_or_else(|| panic!("no parent in {report}"))
+    };
+    let diff = |args: &[&str]| {
+        let o = run(
+            &c,
+            "diff",
+            &[args, &["--inventory", "app", "-n", "shop", "-o", "json"]].concat(),
+        );
+        let report: serde_json::Value =
+            serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", out(&o).1));
+        (code(&o), report)
+    };
+    // First: the namespace is created by the input, so the parent is shown as written.
+    let all = c.file("all.yaml", &platform(""));
+    let (status, report) = diff(&[all.to_str().unwrap()]);
+    assert_eq!(status, 1);
+    let p = parent_of(&report);
+    assert_eq!(p["op"], "create");
+    assert_eq!(
+        p["merged"]["metadata"]["annotations"][gks],
+        "ConfigMap,CustomResourceDefinition.apiextensions.k8s.io,Namespace,Widget.example.com"
+    );
+    assert_eq!(p["namespace"], "shop");
+    assert!(p["notes"][0]
+        .as_str()
+        .unwrap()
+        .contains("ApplySet parent of inventory app"));
+    let o = run(
+        &c,
+        "apply",
+        &[all.to_str().unwrap(), "--inventory", "app", "-n", "shop"],
+    );
+    assert_eq!(code(&o), 0, "{}", out(&o).1);
+    let (status, report) = diff(&[all.to_str().unwrap(), "--prune"]);
+    assert_eq!(status, 0, "{report}");
+    assert_eq!(parent_of(&report)["op"], "unchanged");
+
+    // Only the ConfigMaps now: without --prune the parent keeps what it records (as apply
+    // leaves it); with --prune it records the ConfigMaps alone, as apply --prune writes it.
+    let fewer = c.file(
+        "fewer.yaml",
+        &format!("{}---\n{}", cm("a", "shop"), cm("b", "shop")),
+    );
+    let (_, report) = diff(&[fewer.to_str().unwrap()]);
+    assert_eq!(parent_of(&report)["op"], "unchanged");
+    let (status, report) = diff(&[fewer.to_str().unwrap(), "--prune"]);
+    assert_eq!(status, 1);
+    let p = parent_of(&report);
+    assert_eq!(p["op"], "update");
+    assert_eq!(p["merged"]["metadata"]["annotations"][gks], "ConfigMap");
+    assert!(p["changes"].as_array().unwrap().iter().any(
+        |ch| ch["path"] == "/metadata/annotations/applyset.kubernetes.io~1contains-group-kinds"
+    ));
+    let o = run(
+        &c,
+        "apply",
+        &[
+            fewer.to_str().unwrap(),
+            "--inventory",
+            "app",
+            "-n",
+            "shop",
+            "--prune",
+        ],
+    );
+    assert_eq!(code(&o), 0, "{}", out(&o).1);
+    let live = c.double.get("v1", "Secret", Some("shop"), "app").unwrap();
+    assert_eq!(
+        live["metadata"]["annotations"][gks], "ConfigMap",
+        "what diff showed"
+    );
+    let (status, report) = diff(&[fewer.to_str().unwrap(), "--prune"]);
+    assert_eq!(
+        (status, parent_of(&report)["op"].as_str()),
+        (0, Some("unchanged"))
+    );
+
+    // Another tool's parent: apply refuses it, so diff says so; --adopt-applyset shows the
+    // takeover.
+    let mut kubectls = live.clone();
+    kubectls["metadata"]["annotations"][applyset::TOOLING] = json!("kubectl/v1.32.0");
+    kubectls["metadata"]
+        .as_object_mut()
+        .unwrap()
+        .remove("managedFields");
+    c.double.apply(&kubectls, "kubectl", true).unwrap();
+    let (status, report) = diff(&[fewer.to_str().unwrap()]);
+    assert_eq!(status, 2);
+    let p = parent_of(&report);
+    assert_eq!(p["op"], "error");
+    assert!(
+        p["message"].as_str().unwrap().contains("--adopt-applyset"),
+        "{p}"
+    );
+    let (status, report) = diff(&[fewer.to_str().unwrap(), "--adopt-applyset"]);
+    assert_eq!(status, 1);
+    let p = parent_of(&report);
+    assert_eq!(p["op"], "update");
+    assert_eq!(
+        p["merged"]["metadata"]["annotations"][applyset::TOOLING],
+        format!("nixernetes/v{}", nixernetes::VERSION).as_str()
+    );
+}
