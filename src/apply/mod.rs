@@ -13,6 +13,7 @@
 //! recorded on its object and the others go on; failures of the set itself (its parent) stop
 //! the objects that have not been applied yet.
 
+pub mod json;
 pub mod rollout;
 
 use crate::cluster::applyset::{self, Parent, Recorded};

@@ -35,6 +35,14 @@ pub enum DryRunFlag {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    /// The ApplyReport as JSON (README; JSON Schema in src/apply/report.schema.json).
+    Json,
+    /// The same report as YAML.
+    Yaml,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ParentKindFlag {
     Secret,
     #[value(name = "configmap")]
@@ -96,6 +104,10 @@ pub struct ApplyArgs {
     #[arg(long, value_name = "TIMEOUT", num_args = 0..=1, require_equals = true,
           default_missing_value = "5m", value_parser = super::api_double::parse_duration)]
     pub wait: Option<Duration>,
+    /// Print one report of every object's outcome (and of --wait) on stdout instead of the
+    /// lines, in the shapes of `diff -o json`; exit codes are the same.
+    #[arg(short = 'o', long, value_enum, value_name = "FORMAT")]
+    pub output: Option<Output>,
     #[command(flatten)]
     pub select: super::selector::SelectorFlag,
     #[command(flatten)]
@@ -211,9 +223,14 @@ pub fn run(args: &ApplyArgs) -> i32 {
         };
         let report = apply::run(&cluster, objects, &settings).await;
         let clean = report.errors.is_empty() && !report.objects.iter().any(|o| o.op.is_failure());
-        print(&report, dry_run);
+        let lines = args.output.is_none();
+        if lines {
+            print(&report, dry_run);
+        }
         let mut not_ready = Vec::new();
+        let mut waited = false;
         if let (Some(timeout), true, DryRun::None) = (args.wait, clean, dry_run) {
+            waited = true;
             let tty = std::io::stderr().is_terminal();
             let mut progress = |ready: usize, total: usize, first: &str| {
                 if tty {
@@ -239,7 +256,7 @@ pub fn run(args: &ApplyArgs) -> i32 {
                 eprint!("\r\x1b[2K");
             }
             let total = report.applied.len();
-            for w in &not_ready {
+            for w in not_ready.iter().filter(|_| lines) {
                 match &w.state {
                     rollout::State::Failed(why) => eprintln!("{}: not rolled out: {why}", w.id),
                     rollout::State::Waiting(why) => {
@@ -248,18 +265,41 @@ pub fn run(args: &ApplyArgs) -> i32 {
                     rollout::State::Ready => {}
                 }
             }
-            eprintln!("{} of {total} rolled out", total - not_ready.len());
+            if lines {
+                eprintln!("{} of {total} rolled out", total - not_ready.len());
+            }
         }
-        Ok::<(bool, bool), String>((clean, not_ready.is_empty()))
+        let code = match (clean, not_ready.is_empty()) {
+            (false, _) => EXIT_ERROR,
+            (true, false) => EXIT_NOT_READY,
+            (true, true) => 0,
+        };
+        if let Some(format) = args.output {
+            let rollout = waited.then(|| apply::json::Rollout {
+                total: report.applied.len(),
+                not_ready: &not_ready,
+            });
+            let value = apply::json::report(&report, dry_run, code, rollout);
+            let written = match format {
+                Output::Json => {
+                    let mut s = serde_json::to_vec_pretty(&value).unwrap_or_default();
+                    s.push(b'\n');
+                    super::emit(&s)
+                }
+                Output::Yaml => super::emit(crate::yaml::to_string(&value).as_bytes()),
+            };
+            if written != 0 {
+                return Ok(EXIT_ERROR);
+            }
+        }
+        Ok::<i32, String>(code)
     });
     match result {
         Err(e) => {
             eprintln!("error: {e}");
             EXIT_ERROR
         }
-        Ok((false, _)) => EXIT_ERROR,
-        Ok((true, false)) => EXIT_NOT_READY,
-        Ok((true, true)) => 0,
+        Ok(code) => code,
     }
 }
 

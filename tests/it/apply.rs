@@ -771,3 +771,119 @@ fn diff_shows_the_parent_as_apply_writes_it() {
         format!("nixernetes/v{}", nixernetes::VERSION).as_str()
     );
 }
+
+/// Validates an `apply -o json` report against src/apply/report.schema.json, which refers to
+/// the diff report's schema for the shapes they share.
+fn assert_apply_report_schema(report: &serde_json::Value) {
+    let read = |p: &str| -> serde_json::Value {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(p);
+        serde_json::from_str(&std::fs::read_to_string(path).expect("schema")).expect("schema json")
+    };
+    let diff = read("src/diff/report.schema.json");
+    let registry = jsonschema::Registry::new()
+        .add(diff["$id"].as_str().unwrap(), diff.clone())
+        .expect("diff schema")
+        .prepare()
+        .expect("registry");
+    let validator = jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft202012)
+        .with_registry(&registry)
+        .build(&read("src/apply/report.schema.json"))
+        .expect("compile the apply report schema");
+    let errors: Vec<String> = validator
+        .iter_errors(report)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "report schema errors:\n{}\n{report}",
+        errors.join("\n")
+    );
+}
+
+/// `apply -o json` (golden: tests/apply/report.json; `UPDATE_GOLDEN=1` rewrites it) reports a
+/// created, a conflicting, a failing and a pruned object with the process's exit code; `-o yaml`
+/// is the same report; with `--wait` it carries the rollout.
+#[test]
+fn apply_reports_as_json_and_yaml() {
+    let c = Cluster::new();
+    crate::diff::seed(
+        &c,
+        "kubectl",
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b, namespace: shop}\ndata: {x: \"2\"}\n",
+    );
+    let set = ["--inventory", "app", "-n", "shop"];
+    let old = c.file("old.yaml", &cm("old", "shop"));
+    let o = run(&c, "apply", &[&[old.to_str().unwrap()][..], &set].concat());
+    assert_eq!(code(&o), 0, "{}", out(&o).1);
+    let now = c.file(
+        "now.yaml",
+        &format!(
+            "{}---\n{}---\n{}",
+            cm("a", "shop"),
+            cm("b", "shop"),
+            cm("c", "nowhere")
+        ),
+    );
+    let args = [
+        &[now.to_str().unwrap()][..],
+        &set,
+        &["--prune", "--dry-run=server"],
+    ]
+    .concat();
+    let o = run(&c, "apply", &[&args[..], &["-o", "json"]].concat());
+    assert_eq!(code(&o), 2, "{}", out(&o).1);
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_apply_report_schema(&report);
+    assert_eq!(report["exitCode"], 2);
+    let ops: Vec<String> = report["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            format!(
+                "{} {}",
+                o["op"].as_str().unwrap(),
+                o["name"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(ops, ["error c", "create a", "conflict b", "delete old"]);
+    assert!(!out(&o).0.contains(" created"), "no lines with -o json");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/apply/report.json");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &o.stdout).unwrap();
+    } else {
+        let want = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{}: {e} (UPDATE_GOLDEN=1 creates it)", path.display()));
+        assert_eq!(out(&o).0, want, "differs from {}", path.display());
+    }
+    let o = run(&c, "apply", &[&args[..], &["-o", "yaml"]].concat());
+    assert_eq!(code(&o), 2);
+    let yaml = nixernetes::yaml::parse_one(&out(&o).0).expect("yaml");
+    assert_eq!(yaml, report);
+
+    // Applied for real with --wait: ConfigMaps have nothing to wait for.
+    let fine = c.file("fine.yaml", &cm("a", "shop"));
+    let o = run(
+        &c,
+        "apply",
+        &[
+            &[fine.to_str().unwrap()][..],
+            &set,
+            &["--wait=5s", "-o", "json"],
+        ]
+        .concat(),
+    );
+    assert_eq!(code(&o), 0, "{}", out(&o).1);
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_apply_report_schema(&report);
+    assert_eq!(report["dryRun"], "none");
+    assert_eq!(report["exitCode"], 0);
+    assert_eq!(
+        report["rollout"],
+        json!({"total": 1, "ready": 1, "notReady": []})
+    );
+    assert_eq!(report["summary"]["create"], 1);
+}
