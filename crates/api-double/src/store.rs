@@ -125,7 +125,7 @@ fn continue_token(rv: u64, key: &(String, String)) -> String {
 
 /// The last key of the previous page, from its `continue` token.
 fn continue_key(token: &str) -> Option<(String, String)> {
-    if token.len() % 2 != 0 || !token.is_ascii() {
+    if !token.len().is_multiple_of(2) || !token.is_ascii() {
         return None;
     }
     let bytes: Option<Vec<u8>> = (0..token.len())
