@@ -137,8 +137,11 @@ pub fn report(plan: &Plan) -> Value {
             for (k, v) in outcome(d) {
                 let after_op = k == "op";
                 o.insert(k, v);
-                if let (true, Some(c)) = (after_op, changes.take()) {
-                    o.insert("changes".into(), Value::Array(c));
+                if after_op {
+                    o.insert(
+                        "changes".into(),
+                        Value::Array(changes.take().unwrap_or_default()),
+                    );
                 }
             }
             o.insert("live".into(), json!(d.live.as_ref().map(super::sorted)));
