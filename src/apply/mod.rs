@@ -4,11 +4,16 @@
 //! the superset of what it recorded and what is being applied (so an interrupted run leaks
 //! nothing); then the CRDs are waited for until `Established` and every other object is applied;
 //! then, with `--prune`, the members that left the set are deleted and the parent records
-//! exactly the new set. Each object is read (to tell created, configured and unchanged apart,
-//! as `diff` does) and then applied; `concurrency` objects are in flight at once. A failure is
+//! exactly the new set. The live state of each batch is read before it is applied (to tell
+//! created, configured and unchanged apart, as `diff` does): one LIST per kind and namespace
+//! that holds two or more of its objects, a GET for the others and wherever the LIST is
+//! refused; objects in a namespace the run created are known to be new. Then every object is
+//! applied and the object the server returns is compared with the live one; `concurrency`
+//! requests are in flight at once. A failure is
 //! recorded on its object and the others go on; failures of the set itself (its parent) stop
 //! the objects that have not been applied yet.
 
+pub mod json;
 pub mod rollout;
 
 use crate::cluster::applyset::{self, Parent, Recorded};
@@ -50,7 +55,7 @@ pub struct Settings {
     pub manager: String,
     pub force_conflicts: bool,
     pub dry_run: DryRun,
-    /// Objects in flight at once (each sends its GET, then its apply).
+    /// Requests in flight at once (the LISTs of the live state, then one apply per object).
     pub concurrency: usize,
     /// `-l/--selector`: only the objects it selects are applied and pruned.
     pub selector: Option<serde_json::Map<String, Value>>,
@@ -148,7 +153,8 @@ pub async fn run(cluster: &Cluster, objects: Vec<Value>, settings: &Settings) ->
         .filter(|(_, t)| t.id.kind == "CustomResourceDefinition")
         .map(|(_, t)| (t.id.name.clone(), t.object.clone()))
         .collect();
-    let done = apply_all(cluster, first, settings).await;
+    let live = read_live(cluster, &first, &BTreeSet::new(), settings.concurrency).await;
+    let done = apply_all(cluster, first, settings, &live).await;
     let mut new_namespaces = BTreeSet::new();
     let mut crd_results = Vec::new();
     for (i, d, applied) in done {
@@ -165,14 +171,7 @@ pub async fn run(cluster: &Cluster, objects: Vec<Value>, settings: &Settings) ->
     }
 
     if let (Some(set), Some(kind)) = (&settings.set, &parent_kind) {
-        let gks = union(
-            prune::group_kinds(&all_rendered),
-            recorded.as_ref().map(|r| &r.group_kinds),
-        );
-        let nss = union(
-            prune::namespaces(&all_rendered),
-            recorded.as_ref().map(|r| &r.namespaces),
-        );
+        let (gks, nss) = prune::parent_sets(&all_rendered, recorded.as_ref(), false);
         if let Err(e) = write_parent(cluster, set, kind, &gks, &nss, settings).await {
             report.errors.push(e.clone());
             return not_applied(report, slots, rest, &e);
@@ -249,7 +248,14 @@ pub async fn run(cluster: &Cluster, objects: Vec<Value>, settings: &Settings) ->
         }
         pending.push((i, t));
     }
-    for (i, d, applied) in apply_all(cluster, pending, settings).await {
+    // Nothing was in a namespace this run created.
+    let created = if settings.dry_run == DryRun::None {
+        new_namespaces
+    } else {
+        BTreeSet::new()
+    };
+    let live = read_live(cluster, &pending, &created, settings.concurrency).await;
+    for (i, d, applied) in apply_all(cluster, pending, settings, &live).await {
         report.applied.extend(applied);
         slots[i] = Some(d);
     }
@@ -285,19 +291,13 @@ pub async fn run(cluster: &Cluster, objects: Vec<Value>, settings: &Settings) ->
         report.objects.extend(deleted);
         // With -l, the set is more than what was selected: keep the superset.
         if clean && settings.selector.is_none() {
-            let gks = prune::group_kinds(&all_rendered);
-            let nss = prune::namespaces(&all_rendered);
+            let (gks, nss) = prune::parent_sets(&all_rendered, recorded.as_ref(), true);
             if let Err(e) = write_parent(cluster, set, kind, &gks, &nss, settings).await {
                 report.errors.push(format!("applied and pruned, but {e}"));
             }
         }
     }
     report
-}
-
-fn union(mut a: BTreeSet<String>, b: Option<&BTreeSet<String>>) -> BTreeSet<String> {
-    a.extend(b.into_iter().flatten().cloned());
-    a
 }
 
 /// Marks every object of `left` as not applied because of the set's failure `why`.
@@ -374,11 +374,7 @@ async fn write_parent(
     };
     match result {
         Ok(_) => Ok(()),
-        Err(e) if e.code == 404 && e.details_kind == "namespaces" => Err(format!(
-            "the ApplySet parent {} cannot be written: namespace {} does not exist (create it, or give -n an existing namespace)",
-            p.describe(),
-            p.namespace
-        )),
+        Err(e) if e.code == 404 && e.details_kind == "namespaces" => Err(p.missing_namespace()),
         Err(e) if dry && e.code == 404 => Ok(()),
         Err(e) => Err(format!("writing the ApplySet parent {}: {e}", p.describe())),
     }
@@ -425,14 +421,97 @@ async fn wait_established(
 
 type Done = (usize, Outcome, Option<rollout::Applied>);
 
+/// Which objects one LIST reads: apiVersion, plural, namespace (`None`: cluster-scoped).
+type Group = (String, String, Option<String>);
+
+/// The live objects of a batch, read before it is applied.
+#[derive(Debug, Default)]
+struct Live {
+    /// The groups read by a LIST: name → live object (absent: no such object).
+    listed: BTreeMap<Group, BTreeMap<String, Value>>,
+    /// Namespaces this run created: nothing was in them.
+    created: BTreeSet<String>,
+}
+
+impl Live {
+    fn group(kind: &Kind, id: &ObjectId) -> Group {
+        let r = &kind.resource;
+        let ns = id.namespace.clone().filter(|_| kind.namespaced);
+        (r.api_version.clone(), r.plural.clone(), ns)
+    }
+
+    /// The live object, when known without a request of its own (`Some(None)`: absent).
+    fn known(&self, kind: &Kind, id: &ObjectId) -> Option<Option<Value>> {
+        if kind.namespaced
+            && id
+                .namespace
+                .as_ref()
+                .is_some_and(|ns| self.created.contains(ns))
+        {
+            return Some(None);
+        }
+        self.listed
+            .get(&Self::group(kind, id))
+            .map(|objects| objects.get(&id.name).cloned())
+    }
+}
+
+/// Reads the live state of `targets` (those that will be sent) the way kubectl reads a
+/// collection: one LIST, in pages, per kind and namespace that holds two or more of them
+/// (cluster-scoped kinds once). Groups of one object, kinds that cannot be listed and lists
+/// that fail (a user may be allowed to get but not list) are left to a GET per object.
+async fn read_live(
+    cluster: &Cluster,
+    targets: &[(usize, Target)],
+    created: &BTreeSet<String>,
+    concurrency: usize,
+) -> Live {
+    let mut live = Live {
+        created: created.clone(),
+        ..Live::default()
+    };
+    let mut groups: BTreeMap<Group, (Kind, usize)> = BTreeMap::new();
+    for (_, t) in targets {
+        let (Some(kind), None) = (&t.kind, &t.new_because) else {
+            continue;
+        };
+        if !kind.listable || live.known(kind, &t.id).is_some() {
+            continue;
+        }
+        groups
+            .entry(Live::group(kind, &t.id))
+            .or_insert_with(|| (kind.clone(), 0))
+            .1 += 1;
+    }
+    let lists: Vec<(Group, Option<Vec<Value>>)> = stream::iter(groups)
+        .filter(|(_, (_, n))| futures::future::ready(*n > 1))
+        .map(|(group, (kind, _))| async move {
+            let items = cluster.list_in(&kind, group.2.as_deref(), "").await.ok();
+            (group, items)
+        })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
+    for (group, items) in lists {
+        let Some(items) = items else { continue };
+        let by_name = items
+            .into_iter()
+            .filter_map(|o| Some((o["metadata"]["name"].as_str()?.to_string(), o)))
+            .collect();
+        live.listed.insert(group, by_name);
+    }
+    live
+}
+
 async fn apply_all(
     cluster: &Cluster,
     targets: Vec<(usize, Target)>,
     settings: &Settings,
+    live: &Live,
 ) -> Vec<Done> {
     stream::iter(targets)
         .map(|(i, t)| async move {
-            let (d, applied) = apply_one(cluster, t, settings).await;
+            let (d, applied) = apply_one(cluster, t, settings, live).await;
             (i, d, applied)
         })
         .buffer_unordered(settings.concurrency.max(1))
@@ -440,11 +519,12 @@ async fn apply_all(
         .await
 }
 
-/// Reads, then applies one object.
+/// Applies one object, its live state read before (from `live`, else by a GET).
 async fn apply_one(
     cluster: &Cluster,
     t: Target,
     settings: &Settings,
+    live: &Live,
 ) -> (Outcome, Option<rollout::Applied>) {
     let kind = match (&t.kind, t.new_because) {
         (Some(kind), None) => kind.clone(),
@@ -457,7 +537,11 @@ async fn apply_one(
         }
     };
     let ns = t.id.namespace.clone();
-    let live = match cluster.get(&kind, ns.as_deref(), &t.id.name).await {
+    let read = match live.known(&kind, &t.id) {
+        Some(known) => Ok(known),
+        None => cluster.get(&kind, ns.as_deref(), &t.id.name).await,
+    };
+    let live = match read {
         Ok(l) => l,
         Err(e) => {
             return (

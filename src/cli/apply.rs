@@ -35,6 +35,14 @@ pub enum DryRunFlag {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    /// The ApplyReport as JSON (README; JSON Schema in src/apply/report.schema.json).
+    Json,
+    /// The same report as YAML.
+    Yaml,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ParentKindFlag {
     Secret,
     #[value(name = "configmap")]
@@ -55,7 +63,8 @@ pub struct ApplyArgs {
     /// File or directory to apply (like kubectl's -f); repeatable.
     #[arg(short = 'f', long = "filename", value_name = "FILE")]
     pub filenames: Vec<String>,
-    /// Objects applied at once (each sends a GET, then its apply).
+    /// Requests in flight at once (the live state is read with one LIST per kind and
+    /// namespace, then each object is applied).
     #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..))]
     pub concurrency: u16,
     /// How long one request may wait for its answer (0: forever), in ms, s or m.
@@ -81,7 +90,7 @@ pub struct ApplyArgs {
     #[arg(long, requires = "prune")]
     pub prune_namespaces: bool,
     /// Kind of the ApplySet parent: a Secret or a ConfigMap named after the inventory, in the
-    /// namespace of -n (else the kubeconfig context's).
+    /// namespace of -n (else PlatformDefaults spec.namespace, else the kubeconfig context's).
     #[arg(long, value_enum, value_name = "KIND", default_value_t = ParentKindFlag::Secret)]
     pub applyset_kind: ParentKindFlag,
     /// Take over an ApplySet another tool (e.g. kubectl) manages; that tool then refuses it.
@@ -95,6 +104,10 @@ pub struct ApplyArgs {
     #[arg(long, value_name = "TIMEOUT", num_args = 0..=1, require_equals = true,
           default_missing_value = "5m", value_parser = super::api_double::parse_duration)]
     pub wait: Option<Duration>,
+    /// Print one report of every object's outcome (and of --wait) on stdout instead of the
+    /// lines, in the shapes of `diff -o json`; exit codes are the same.
+    #[arg(short = 'o', long, value_enum, value_name = "FORMAT")]
+    pub output: Option<Output>,
     #[command(flatten)]
     pub select: super::selector::SelectorFlag,
     #[command(flatten)]
@@ -125,15 +138,23 @@ pub fn inventory(objects: &[serde_json::Value], prune: bool) -> Result<Option<St
     }
 }
 
-/// The ApplySet parent of `inventory`: in the namespace of -n, else the context's.
-pub fn parent(cluster: &Cluster, kind: ParentKindFlag, inventory: &str) -> Parent {
+/// The ApplySet parent of `inventory`: in the namespace the rendered objects default to
+/// (`namespace`: -n, else `PlatformDefaults spec.namespace`), else the kubeconfig context's.
+pub fn parent(
+    cluster: &Cluster,
+    namespace: Option<&str>,
+    kind: ParentKindFlag,
+    inventory: &str,
+) -> Parent {
     Parent {
         kind: match kind {
             ParentKindFlag::Secret => ParentKind::Secret,
             ParentKindFlag::ConfigMap => ParentKind::ConfigMap,
         },
         name: inventory.to_string(),
-        namespace: cluster.default_namespace().to_string(),
+        namespace: namespace
+            .unwrap_or_else(|| cluster.default_namespace())
+            .to_string(),
     }
 }
 
@@ -144,13 +165,13 @@ pub fn run(args: &ApplyArgs) -> i32 {
         return EXIT_ERROR;
     }
     let selector = args.select.selector.as_ref();
-    let objects = match super::render::rendered(
+    let super::render::Rendered { objects, namespace } = match super::render::rendered(
         &inputs,
         &args.flags,
         selector,
         super::render::Diagnostics::Errors,
     ) {
-        Ok(o) => o,
+        Ok(r) => r,
         Err(_) => return EXIT_ERROR,
     };
     let inventory = match inventory(&objects, args.prune) {
@@ -185,7 +206,7 @@ pub fn run(args: &ApplyArgs) -> i32 {
     let result = runtime.block_on(async {
         let cluster = Cluster::connect(&connect).await?;
         let set = inventory.map(|inv| Set {
-            parent: parent(&cluster, args.applyset_kind, &inv),
+            parent: parent(&cluster, namespace.as_deref(), args.applyset_kind, &inv),
             inventory: inv,
             adopt: args.adopt_applyset,
         });
@@ -202,9 +223,14 @@ pub fn run(args: &ApplyArgs) -> i32 {
         };
         let report = apply::run(&cluster, objects, &settings).await;
         let clean = report.errors.is_empty() && !report.objects.iter().any(|o| o.op.is_failure());
-        print(&report, dry_run);
+        let lines = args.output.is_none();
+        if lines {
+            print(&report, dry_run);
+        }
         let mut not_ready = Vec::new();
+        let mut waited = false;
         if let (Some(timeout), true, DryRun::None) = (args.wait, clean, dry_run) {
+            waited = true;
             let tty = std::io::stderr().is_terminal();
             let mut progress = |ready: usize, total: usize, first: &str| {
                 if tty {
@@ -230,7 +256,7 @@ pub fn run(args: &ApplyArgs) -> i32 {
                 eprint!("\r\x1b[2K");
             }
             let total = report.applied.len();
-            for w in &not_ready {
+            for w in not_ready.iter().filter(|_| lines) {
                 match &w.state {
                     rollout::State::Failed(why) => eprintln!("{}: not rolled out: {why}", w.id),
                     rollout::State::Waiting(why) => {
@@ -239,18 +265,41 @@ pub fn run(args: &ApplyArgs) -> i32 {
                     rollout::State::Ready => {}
                 }
             }
-            eprintln!("{} of {total} rolled out", total - not_ready.len());
+            if lines {
+                eprintln!("{} of {total} rolled out", total - not_ready.len());
+            }
         }
-        Ok::<(bool, bool), String>((clean, not_ready.is_empty()))
+        let code = match (clean, not_ready.is_empty()) {
+            (false, _) => EXIT_ERROR,
+            (true, false) => EXIT_NOT_READY,
+            (true, true) => 0,
+        };
+        if let Some(format) = args.output {
+            let rollout = waited.then(|| apply::json::Rollout {
+                total: report.applied.len(),
+                not_ready: &not_ready,
+            });
+            let value = apply::json::report(&report, dry_run, code, rollout);
+            let written = match format {
+                Output::Json => {
+                    let mut s = serde_json::to_vec_pretty(&value).unwrap_or_default();
+                    s.push(b'\n');
+                    super::emit(&s)
+                }
+                Output::Yaml => super::emit(crate::yaml::to_string(&value).as_bytes()),
+            };
+            if written != 0 {
+                return Ok(EXIT_ERROR);
+            }
+        }
+        Ok::<i32, String>(code)
     });
     match result {
         Err(e) => {
             eprintln!("error: {e}");
             EXIT_ERROR
         }
-        Ok((false, _)) => EXIT_ERROR,
-        Ok((true, false)) => EXIT_NOT_READY,
-        Ok((true, true)) => 0,
+        Ok(code) => code,
     }
 }
 

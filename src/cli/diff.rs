@@ -85,6 +85,10 @@ pub struct DiffArgs {
     /// With --prune, also list Namespaces that left the set.
     #[arg(long, requires = "prune")]
     pub prune_namespaces: bool,
+    /// Show the ApplySet parent as `apply --adopt-applyset` would take it over from another tool
+    /// (without it, another tool's parent is an error, as for apply).
+    #[arg(long)]
+    pub adopt_applyset: bool,
     /// Kind of the ApplySet parent (as for apply).
     #[arg(long, value_enum, value_name = "KIND", default_value_t = super::apply::ParentKindFlag::Secret)]
     pub applyset_kind: super::apply::ParentKindFlag,
@@ -133,13 +137,13 @@ pub fn run(args: &DiffArgs) -> i32 {
         }
     }
     let selector = args.select.selector.as_ref();
-    let objects = match super::render::rendered(
+    let super::render::Rendered { objects, namespace } = match super::render::rendered(
         &inputs,
         &args.flags,
         selector,
         super::render::Diagnostics::Errors,
     ) {
-        Ok(o) => o,
+        Ok(r) => r,
         Err(_) => return EXIT_ERROR,
     };
     let inventory = match super::apply::inventory(&objects, args.prune) {
@@ -158,6 +162,7 @@ pub fn run(args: &DiffArgs) -> i32 {
         },
         show_secrets: args.show_secrets,
         set: None,
+        adopt_applyset: args.adopt_applyset,
         prune: args.prune,
         prune_namespaces: args.prune_namespaces,
         concurrency: usize::from(args.concurrency),
@@ -183,7 +188,8 @@ pub fn run(args: &DiffArgs) -> i32 {
     let plan = runtime.block_on(async {
         let cluster = Cluster::connect(&connect).await?;
         settings.set = inventory.map(|inv| {
-            let parent = super::apply::parent(&cluster, args.applyset_kind, &inv);
+            let parent =
+                super::apply::parent(&cluster, namespace.as_deref(), args.applyset_kind, &inv);
             (parent, inv)
         });
         Ok::<Plan, String>(plan::run(&cluster, objects, &settings).await)

@@ -150,18 +150,27 @@ fn write_joined<'a>(
     Ok(())
 }
 
+/// The rendered input as `diff` and `apply` take it.
+pub struct Rendered {
+    /// Every object, in apply order.
+    pub objects: Vec<Value>,
+    /// The namespace of objects that name none, when `-n` or `PlatformDefaults spec.namespace`
+    /// sets one (else the kubeconfig context's applies).
+    pub namespace: Option<String>,
+}
+
 /// Renders `inputs` into the objects to apply, in apply order, for callers that need the
-/// objects themselves (`diff`). Every object is returned, whether `selector` selects it or not
-/// (what a prune leaves alone is the whole input); only the findings are the selected
-/// objects'. See [`render_each`].
+/// objects themselves (`diff`, `apply`). Every object is returned, whether `selector` selects
+/// it or not (what a prune leaves alone is the whole input); only the findings are the
+/// selected objects'. See [`render_each`].
 pub fn rendered(
     inputs: &[String],
     flags: &RenderFlags,
     selector: Option<&Selector>,
     diagnostics: Diagnostics,
-) -> Result<Vec<Value>, i32> {
+) -> Result<Rendered, i32> {
     let mut objects = Vec::new();
-    render_each(
+    let namespace = render_each(
         inputs,
         flags,
         false,
@@ -170,16 +179,20 @@ pub fn rendered(
         &mut |obj, _| objects.push(obj),
     )?;
     order::sort(&mut objects);
-    Ok(objects
-        .into_iter()
-        .map(|r| Value::Object(r.object))
-        .collect())
+    Ok(Rendered {
+        objects: objects
+            .into_iter()
+            .map(|r| Value::Object(r.object))
+            .collect(),
+        namespace,
+    })
 }
 
 /// Renders `inputs` with `flags` (and, with `argocd`, the Argo CD environment), handing each
 /// object to apply to `keep` once it is final, in pipeline order, with whether `selector`
-/// selects it (by its final labels); diagnostics go to stderr. `Err` carries the exit code, and
-/// then what `keep` got must not be output.
+/// selects it (by its final labels); diagnostics go to stderr. `Ok` carries the namespace of
+/// objects that name none when the settings give one; `Err` carries the exit code, and then
+/// what `keep` got must not be output.
 ///
 /// The whole input is rendered and checked whatever the selector (it is one platform: the
 /// NetworkPolicy, PDB and Service checks compare objects with each other), but the policy-check
@@ -195,7 +208,7 @@ fn render_each(
     selector: Option<&Selector>,
     diagnostics: Diagnostics,
     keep: &mut dyn FnMut(Resource, bool),
-) -> Result<(), i32> {
+) -> Result<Option<String>, i32> {
     let mut findings = Vec::new();
     // The Argo CD environment, then the flags over it: every setting through one table
     // (`settings::SETTINGS`), so no source can drop another's.
@@ -312,5 +325,5 @@ fn render_each(
     if let Some(s) = selector {
         left.note_if_none(s);
     }
-    Ok(())
+    Ok(out.namespace)
 }

@@ -66,6 +66,15 @@ impl Parent {
         format!("{} {}/{}", self.kind.kind(), self.namespace, self.name)
     }
 
+    /// Why the parent cannot be written: its namespace does not exist.
+    pub fn missing_namespace(&self) -> String {
+        format!(
+            "the ApplySet parent {} cannot be written: namespace {} does not exist (create it, or give -n an existing namespace)",
+            self.describe(),
+            self.namespace
+        )
+    }
+
     /// The parent as it is server-side applied: the id label and the annotations for members
     /// of `group_kinds` in `namespaces` (the parent's own namespace left out, as kubectl does).
     pub fn object(&self, group_kinds: &BTreeSet<String>, namespaces: &BTreeSet<String>) -> Value {

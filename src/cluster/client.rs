@@ -1,7 +1,8 @@
-//! A live cluster as `diff` sees it: a kube-rs client from the kubeconfig (kubectl's
+//! A live cluster as `diff` and `apply` see it: a kube-rs client from the kubeconfig (kubectl's
 //! `--kubeconfig`, `--context`, `-n`; `KUBECONFIG` honoured; tokens, client certificates and
-//! exec credential plugins through kube-rs), discovery of the served kinds, and the four calls
-//! `diff` makes: GET an object, server-side-apply dry run, LIST by label, GET a namespace.
+//! exec credential plugins through kube-rs), discovery of the served kinds, and the calls they
+//! make: GET an object, server-side apply (or its dry run), LIST (by label or
+//! a whole namespace, in pages), DELETE.
 //!
 //! Objects travel as `serde_json::Value`; nothing here interprets them beyond their identity.
 //! Every request waits for a permit of one shared semaphore, which bounds the requests in
@@ -366,28 +367,57 @@ impl Cluster {
 
     /// Objects of `kind` in all namespaces (or cluster-wide) that match `selector`.
     pub async fn list(&self, kind: &Kind, selector: &str) -> Result<Vec<Value>, ApiFailure> {
-        let req = Request::new(DynamicObject::url_path(&kind.resource, None))
-            .list(&ListParams::default().labels(selector));
-        let list = self.send(req).await?;
-        let items = match list.get("items") {
-            Some(Value::Array(items)) => items.clone(),
-            _ => Vec::new(),
-        };
-        // Lists leave apiVersion and kind off their items.
-        Ok(items
-            .into_iter()
-            .map(|mut item| {
-                if let Value::Object(m) = &mut item {
-                    m.entry("apiVersion")
-                        .or_insert_with(|| Value::String(kind.resource.api_version.clone()));
-                    m.entry("kind")
-                        .or_insert_with(|| Value::String(kind.resource.kind.clone()));
-                }
-                item
-            })
-            .collect())
+        self.list_in(kind, None, selector).await
+    }
+
+    /// Objects of `kind` in `namespace` (`None`: all namespaces, or cluster-wide for a
+    /// cluster-scoped kind) that match `selector` (empty: all), read in pages of
+    /// [`LIST_CHUNK`] items as kubectl reads lists (`limit`, then `continue` until the server
+    /// gives no token). Items carry `apiVersion` and `kind`, which lists leave off.
+    pub async fn list_in(
+        &self,
+        kind: &Kind,
+        namespace: Option<&str>,
+        selector: &str,
+    ) -> Result<Vec<Value>, ApiFailure> {
+        let ns = if kind.namespaced { namespace } else { None };
+        let mut items = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let mut params = ListParams::default().limit(LIST_CHUNK);
+            if !selector.is_empty() {
+                params = params.labels(selector);
+            }
+            if let Some(t) = &token {
+                params = params.continue_token(t);
+            }
+            let req = Request::new(DynamicObject::url_path(&kind.resource, ns)).list(&params);
+            let mut page = self.send(req).await?;
+            if let Some(Value::Array(mut page_items)) = page.get_mut("items").map(Value::take) {
+                items.append(&mut page_items);
+            }
+            token = page["metadata"]["continue"]
+                .as_str()
+                .filter(|t| !t.is_empty())
+                .map(str::to_string);
+            if token.is_none() {
+                break;
+            }
+        }
+        for item in &mut items {
+            if let Value::Object(m) = item {
+                m.entry("apiVersion")
+                    .or_insert_with(|| Value::String(kind.resource.api_version.clone()));
+                m.entry("kind")
+                    .or_insert_with(|| Value::String(kind.resource.kind.clone()));
+            }
+        }
+        Ok(items)
     }
 }
+
+/// Items per page of a list: kubectl's default `--chunk-size`.
+pub const LIST_CHUNK: u32 = 500;
 
 /// The kubeconfig as kubectl finds it: `--kubeconfig` (must exist), else the files of
 /// `KUBECONFIG` that exist, merged, else `~/.kube/config`. No file at all is an empty kubeconfig

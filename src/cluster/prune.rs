@@ -91,6 +91,23 @@ pub fn namespaces(objects: &[Value]) -> BTreeSet<String> {
         .collect()
 }
 
+/// The group-kinds and namespaces the parent is written with: those of `rendered` and, unless
+/// the set is `shrunk` to exactly the rendered one (after a clean `--prune` of the whole set),
+/// those the live parent `recorded` too.
+pub fn parent_sets(
+    rendered: &[Value],
+    recorded: Option<&Recorded>,
+    shrunk: bool,
+) -> (BTreeSet<String>, BTreeSet<String>) {
+    let mut gks = group_kinds(rendered);
+    let mut nss = namespaces(rendered);
+    if let (Some(r), false) = (recorded, shrunk) {
+        gks.extend(r.group_kinds.iter().cloned());
+        nss.extend(r.namespaces.iter().cloned());
+    }
+    (gks, nss)
+}
+
 /// The live members in `scope` that may be pruned (the caller leaves out what the input still
 /// renders), sorted by kind, namespace and name, and the listing failures.
 pub async fn candidates(

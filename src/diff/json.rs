@@ -18,10 +18,11 @@
 //! lists the fields of an `update` (empty for other ops: a created object is all in `merged`,
 //! a deleted one in `live`); a change's `path` is a JSON pointer, and its `live` or `merged` is
 //! left out when that side has no value there. `live` and `merged` objects are normalised and
-//! masked exactly as in the unified diff. Objects come in input order, prune candidates last.
+//! masked exactly as in the unified diff. Objects come in input order, then the ApplySet parent
+//! (with an inventory), prune candidates last.
 
 use super::plan::Plan;
-use super::{counts, exit_code, Op};
+use super::{counts, exit_code, ObjectDiff, Op};
 use serde_json::{json, Map, Value};
 
 /// One changed field.
@@ -69,9 +70,10 @@ fn walk(path: String, a: Option<&Value>, b: Option<&Value>, out: &mut Vec<Change
     }
 }
 
-/// The report as a JSON value.
-pub fn report(plan: &Plan) -> Value {
-    let summary: Map<String, Value> = counts(&plan.objects)
+/// `summary`: objects per op (`requiresReplace` camel-cased), every op present. Shared with
+/// the `apply` report.
+pub fn summary(objects: &[ObjectDiff]) -> Value {
+    let summary: Map<String, Value> = counts(objects)
         .into_iter()
         .map(|(op, n)| {
             let key = if op == Op::RequiresReplace {
@@ -82,6 +84,31 @@ pub fn report(plan: &Plan) -> Value {
             (key, json!(n))
         })
         .collect();
+    Value::Object(summary)
+}
+
+/// An object's identity and outcome, the fields every report entry has (`apply`'s entries
+/// are exactly these): apiVersion, kind, namespace, name, op, conflicts, message, notes.
+pub fn outcome(d: &ObjectDiff) -> Map<String, Value> {
+    let v = json!({
+        "apiVersion": d.id.api_version,
+        "kind": d.id.kind,
+        "namespace": d.id.namespace,
+        "name": d.id.name,
+        "op": d.op.as_str(),
+        "conflicts": d.conflicts.iter().map(|c| json!({"manager": c.manager, "field": c.field})).collect::<Vec<_>>(),
+        "message": d.message,
+        "notes": d.notes,
+    });
+    match v {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    }
+}
+
+/// The report as a JSON value.
+pub fn report(plan: &Plan) -> Value {
+    let summary = summary(&plan.objects);
     let objects: Vec<Value> = plan
         .objects
         .iter()
@@ -104,19 +131,22 @@ pub fn report(plan: &Plan) -> Value {
             } else {
                 Vec::new()
             };
-            json!({
-                "apiVersion": d.id.api_version,
-                "kind": d.id.kind,
-                "namespace": d.id.namespace,
-                "name": d.id.name,
-                "op": d.op.as_str(),
-                "changes": changes,
-                "conflicts": d.conflicts.iter().map(|c| json!({"manager": c.manager, "field": c.field})).collect::<Vec<_>>(),
-                "message": d.message,
-                "notes": d.notes,
-                "live": d.live.as_ref().map(super::sorted),
-                "merged": d.merged.as_ref().map(super::sorted),
-            })
+            // The documented order: the outcome's fields with `changes` after `op`.
+            let mut o = Map::new();
+            let mut changes = Some(changes);
+            for (k, v) in outcome(d) {
+                let after_op = k == "op";
+                o.insert(k, v);
+                if after_op {
+                    o.insert(
+                        "changes".into(),
+                        Value::Array(changes.take().unwrap_or_default()),
+                    );
+                }
+            }
+            o.insert("live".into(), json!(d.live.as_ref().map(super::sorted)));
+            o.insert("merged".into(), json!(d.merged.as_ref().map(super::sorted)));
+            Value::Object(o)
         })
         .collect();
     let code = if plan.errors.is_empty() {

@@ -27,8 +27,12 @@ pub struct Settings {
     pub normalizer: Normalizer,
     /// Print Secret values.
     pub show_secrets: bool,
-    /// The inventory's ApplySet: its members get the `part-of` label, as `apply` gives it.
+    /// The inventory's ApplySet: its members get the `part-of` label, as `apply` gives it, and
+    /// the parent is diffed as `apply` would write it.
     pub set: Option<(crate::cluster::applyset::Parent, String)>,
+    /// `--adopt-applyset`: the parent may be another tool's (else that is an error, as for
+    /// `apply`).
+    pub adopt_applyset: bool,
     /// `--prune`: list the members of the set that left the input as deletions.
     pub prune: bool,
     /// `--prune-namespaces`: Namespaces may be among them.
@@ -172,7 +176,8 @@ pub(crate) fn resolve(cluster: &Cluster, objects: Vec<Value>) -> Vec<Result<Targ
 }
 
 /// Diffs `objects` (rendered, in apply order) against `cluster`: those `settings.selector`
-/// selects; the others only bound the prune.
+/// selects; the others only bound the prune and the ApplySet parent. With an inventory, the
+/// parent follows the input's objects, then the prune candidates.
 pub async fn run(cluster: &Cluster, objects: Vec<Value>, settings: &Settings) -> Plan {
     let mut slots: Vec<Option<ObjectDiff>> = Vec::new();
     let mut first = Vec::new();
@@ -200,7 +205,7 @@ pub async fn run(cluster: &Cluster, objects: Vec<Value>, settings: &Settings) ->
     let all = || first.iter().chain(&rest).map(|(_, t)| t).chain(&left_out);
     let rendered: BTreeSet<(String, String, Option<String>, String)> =
         all().map(|t| key(&t.id)).collect();
-    let rendered_objects: Vec<Value> = if settings.prune {
+    let rendered_objects: Vec<Value> = if settings.set.is_some() {
         all().map(|t| t.object.clone()).collect()
     } else {
         Vec::new()
@@ -233,19 +238,123 @@ pub async fn run(cluster: &Cluster, objects: Vec<Value>, settings: &Settings) ->
         objects: slots.into_iter().flatten().collect(),
         errors: Vec::new(),
     };
-    if let (Some((parent, inventory)), true) = (&settings.set, settings.prune) {
-        prune(
+    if let Some((parent, inventory)) = &settings.set {
+        let live = read_parent(cluster, parent).await;
+        // What the live parent records widens the prune search (read only: whoever manages
+        // it); the parent's own entry says whether apply may change it.
+        let recorded = live.as_ref().ok().and_then(|l| {
+            crate::cluster::applyset::check_parent(parent, l.as_ref(), true)
+                .ok()
+                .flatten()
+        });
+        let d = parent_diff(
             cluster,
-            parent,
-            inventory,
+            (parent, inventory),
+            live,
             &rendered_objects,
-            &rendered,
+            recorded.as_ref(),
+            &new_namespaces,
             settings,
-            &mut plan,
         )
         .await;
+        plan.objects.push(d);
+        if settings.prune {
+            prune(
+                cluster,
+                parent,
+                inventory,
+                &rendered_objects,
+                recorded.as_ref(),
+                &rendered,
+                settings,
+                &mut plan,
+            )
+            .await;
+        }
     }
     plan
+}
+
+/// The live ApplySet parent (`None`: none yet, or its kind is not served).
+async fn read_parent(
+    cluster: &Cluster,
+    parent: &crate::cluster::applyset::Parent,
+) -> Result<Option<Value>, String> {
+    let Some(kind) = cluster.kind("v1", parent.kind.kind()) else {
+        return Ok(None);
+    };
+    cluster
+        .get(kind, Some(&parent.namespace), &parent.name)
+        .await
+        .map_err(|e| format!("reading the ApplySet parent {}: {e}", parent.describe()))
+}
+
+/// The ApplySet parent as `apply` would write it once done: the group-kinds and namespaces of
+/// the whole rendered set, plus what the live parent records unless a `--prune` of the whole
+/// set (no `-l`) shrinks it to the rendered set; or why `apply` would refuse to write it.
+async fn parent_diff(
+    cluster: &Cluster,
+    (parent, inventory): (&crate::cluster::applyset::Parent, &str),
+    live: Result<Option<Value>, String>,
+    rendered: &[Value],
+    recorded: Option<&crate::cluster::applyset::Recorded>,
+    new_namespaces: &BTreeSet<String>,
+    settings: &Settings,
+) -> ObjectDiff {
+    use crate::cluster::{applyset, prune};
+    let shrunk = settings.prune && settings.selector.is_none();
+    let (gks, nss) = prune::parent_sets(rendered, recorded, shrunk);
+    let object = parent.object(&gks, &nss);
+    let id = ObjectId::of(&object);
+    let live = match live {
+        Ok(l) => l,
+        Err(e) => return ObjectDiff::failed(id, Op::Error, e),
+    };
+    if let Err(e) = applyset::check_parent(parent, live.as_ref(), settings.adopt_applyset) {
+        return ObjectDiff::failed(id, Op::Error, e);
+    }
+    let note = format!("the ApplySet parent of inventory {inventory}");
+    let Some(kind) = cluster.kind("v1", parent.kind.kind()) else {
+        return ObjectDiff::failed(
+            id,
+            Op::Error,
+            format!(
+                "the server does not serve v1 {}, the ApplySet parent's kind",
+                parent.kind.kind()
+            ),
+        );
+    };
+    if new_namespaces.contains(&parent.namespace) {
+        let mut d = finish(id, None, Some(object), settings);
+        d.notes.push(note);
+        d.notes.push(format!(
+            "namespace {} is created by this input: shown as written, without server defaults",
+            parent.namespace
+        ));
+        return d;
+    }
+    // Forced, as apply writes its own parent.
+    let merged = cluster
+        .apply_dry_run(
+            kind,
+            Some(&parent.namespace),
+            &parent.name,
+            &object,
+            &settings.manager,
+            true,
+        )
+        .await;
+    match merged {
+        Ok(m) => {
+            let mut d = finish(id, live, Some(m), settings);
+            d.notes.push(note);
+            d
+        }
+        Err(e) if e.code == 404 && e.details_kind == "namespaces" => {
+            ObjectDiff::failed(id, Op::Error, parent.missing_namespace())
+        }
+        Err(e) => failure(id, &e, ""),
+    }
 }
 
 pub(crate) fn is_namespace(id: &ObjectId) -> bool {
@@ -423,38 +532,23 @@ fn finish(
 
 /// Lists the ApplySet's members that the input no longer renders, as `apply --prune` finds
 /// them (`cluster::prune`).
+#[allow(clippy::too_many_arguments)]
 async fn prune(
     cluster: &Cluster,
     parent: &crate::cluster::applyset::Parent,
     inventory: &str,
     objects: &[Value],
+    recorded: Option<&crate::cluster::applyset::Recorded>,
     rendered: &BTreeSet<(String, String, Option<String>, String)>,
     settings: &Settings,
     plan: &mut Plan,
 ) {
-    use crate::cluster::{applyset, prune};
-    // What the live parent records widens the search (read only: whoever manages it).
-    let mut recorded = None;
-    if let Some(kind) = cluster.kind("v1", parent.kind.kind()) {
-        match cluster
-            .get(kind, Some(&parent.namespace), &parent.name)
-            .await
-        {
-            Ok(live) => match applyset::check_parent(parent, live.as_ref(), true) {
-                Ok(r) => recorded = r,
-                Err(e) => plan.errors.push(format!("--prune: {e}")),
-            },
-            Err(e) => plan.errors.push(format!(
-                "--prune: reading the ApplySet parent {}: {e}",
-                parent.describe()
-            )),
-        }
-    }
+    use crate::cluster::prune;
     let scope = prune::Scope::new(
         parent.id(),
         inventory.to_string(),
         objects,
-        recorded.as_ref(),
+        recorded,
         settings.prune_namespaces,
     );
     let (found, errors) = prune::candidates(cluster, &scope, settings.concurrency).await;

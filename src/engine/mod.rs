@@ -76,6 +76,9 @@ pub struct Output {
     pub findings: Vec<Finding>,
     /// The policy settings that were in force.
     pub policy: crate::settings::PolicySettings,
+    /// The namespace of objects that name none, when the flags or `PlatformDefaults` set one
+    /// (else the cluster's default namespace applies).
+    pub namespace: Option<String>,
     /// The admission rules the rendered set puts in force; the check findings cite them
     /// (`kind::admission::cite`), and so must a caller that runs the checks itself.
     pub admission: Vec<Admission>,
@@ -259,6 +262,7 @@ fn pipeline(
         objects: held,
         findings,
         policy: ctx.policy,
+        namespace: ctx.namespace,
         admission,
         rules,
         schemas,

@@ -444,3 +444,446 @@ fn set_status(st: &mut api_double::Store, name: &str) -> Result<(), String> {
     .map(|_| ())
     .map_err(|e| format!("{e:?}"))
 }
+
+/// What a request to the double was, by its path: discovery, the GET of one object, a LIST of
+/// a collection, or a write.
+fn request_kind(r: &api_double::RecordedRequest) -> &'static str {
+    let segments: Vec<&str> = r.path.trim_matches('/').split('/').collect();
+    let rest = match segments.as_slice() {
+        ["api", _, rest @ ..] => rest,
+        ["apis", _, _, rest @ ..] => rest,
+        _ => return "discovery",
+    };
+    match (r.method.as_str(), rest.len()) {
+        ("GET", 0) => "discovery",
+        ("GET", 1 | 3) => "list",
+        ("GET", _) => "get",
+        ("PATCH", _) => "patch",
+        _ => "other",
+    }
+}
+
+/// Requests since the last clear, by [`request_kind`] (discovery left out).
+fn counted(c: &Cluster) -> std::collections::BTreeMap<&'static str, usize> {
+    let mut n = std::collections::BTreeMap::new();
+    for r in c.double.requests() {
+        let k = request_kind(&r);
+        if k != "discovery" {
+            *n.entry(k).or_default() += 1;
+        }
+    }
+    c.double.clear_requests();
+    n
+}
+
+/// 100 apps of five objects each (a ConfigMap, Secret, ServiceAccount, Service and Role) in
+/// `demo`, as the apply benchmark renders them.
+fn five_hundred(size: &str) -> String {
+    let mut s = String::new();
+    for i in 0..100 {
+        s.push_str(&format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: app-{i}, namespace: demo}}\ndata: {{size: \"{size}\"}}\n---\n\
+             apiVersion: v1\nkind: Secret\nmetadata: {{name: app-{i}, namespace: demo}}\nstringData: {{token: t{i}}}\n---\n\
+             apiVersion: v1\nkind: ServiceAccount\nmetadata: {{name: app-{i}, namespace: demo}}\n---\n\
+             apiVersion: v1\nkind: Service\nmetadata: {{name: app-{i}, namespace: demo}}\nspec: {{selector: {{app: app-{i}}}, ports: [{{port: 80}}]}}\n---\n\
+             apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {{name: app-{i}, namespace: demo}}\nrules: [{{apiGroups: [\"\"], resources: [configmaps], verbs: [get]}}]\n---\n"
+        ));
+    }
+    s
+}
+
+type Counts = std::collections::BTreeMap<&'static str, usize>;
+
+fn counts(pairs: &[(&'static str, usize)]) -> Counts {
+    pairs.iter().copied().collect()
+}
+
+/// 500 objects are read with one LIST per kind (the ConfigMaps in two pages, since 600 more
+/// live there), not one GET each; a forbidden or failing LIST falls back to GETs with the
+/// same outcomes; and the real kubectl pages through the double's lists.
+#[test]
+fn the_live_state_is_listed_not_read_object_by_object() {
+    let c = Cluster::new();
+    crate::diff::seed(
+        &c,
+        "kubectl",
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: demo}\n",
+    );
+    for i in 0..600 {
+        let other = json!({"apiVersion": "v1", "kind": "ConfigMap",
+                           "metadata": {"name": format!("other-{i}"), "namespace": "demo"}});
+        c.double.apply(&other, "someone", true).unwrap();
+    }
+    let src = c.file("apps.yaml", &five_hundred("1"));
+    let s = src.to_str().unwrap();
+    c.double.clear_requests();
+    let o = run(&c, "apply", &[s]);
+    assert_eq!(code(&o), 0, "{}", out(&o).1);
+    assert!(
+        out(&o).1.ends_with("500 created, 0 unchanged\n"),
+        "{}",
+        out(&o).1
+    );
+    let first = counted(&c);
+    eprintln!("500 objects, first apply: {first:?}");
+    // Five kinds, the ConfigMaps in two pages of 500; no GET of any object.
+    assert_eq!(first, counts(&[("list", 6), ("patch", 500)]));
+    let o = run(&c, "apply", &[s]);
+    assert!(out(&o).1.ends_with("500 unchanged\n"), "{}", out(&o).1);
+    let again = counted(&c);
+    eprintln!("500 objects, unchanged: {again:?}");
+    assert_eq!(again, counts(&[("list", 6), ("patch", 500)]));
+
+    // The object the server returns is compared with the listed one: changes are seen.
+    let changed = c.file(
+        "changed.yaml",
+        &five_hundred("1").replacen("size: \"1\"", "size: \"2\"", 1),
+    );
+    let o = run(&c, "apply", &[changed.to_str().unwrap()]);
+    assert!(
+        out(&o).1.ends_with("1 configured, 499 unchanged\n"),
+        "{}",
+        out(&o).1
+    );
+    assert!(out(&o).0.contains("v1 ConfigMap demo/app-0 configured\n"));
+    counted(&c);
+
+    // May get but not list Secrets; listing ServiceAccounts fails: those are read by a GET
+    // each, with the same outcomes.
+    c.double.fail(api_double::FailureRule::list(
+        "/namespaces/demo/secrets",
+        403,
+        1,
+    ));
+    c.double.fail(api_double::FailureRule::list(
+        "/namespaces/demo/serviceaccounts",
+        500,
+        1,
+    ));
+    let o = run(&c, "apply", &[s]);
+    assert_eq!(code(&o), 0, "{}", out(&o).1);
+    assert!(
+        out(&o).1.ends_with("1 configured, 499 unchanged\n"),
+        "{}",
+        out(&o).1
+    );
+    assert_eq!(
+        counted(&c),
+        counts(&[("get", 200), ("list", 6), ("patch", 500)])
+    );
+
+    // Our pages are the ones kubectl asks for: `limit` and then `continue` until no token.
+    if kubectl_available() {
+        let names = c.ok(&[
+            "get",
+            "configmaps",
+            "-n",
+            "demo",
+            "--chunk-size=250",
+            "-o",
+            "name",
+        ]);
+        assert_eq!(names.lines().count(), 700);
+        let lists: Vec<_> = c
+            .double
+            .requests()
+            .into_iter()
+            .filter(|r| r.path.ends_with("/namespaces/demo/configmaps"))
+            .collect();
+        assert_eq!(lists.len(), 3, "700 in pages of 250");
+        assert!(lists
+            .iter()
+            .all(|r| r.query_param("limit").as_deref() == Some("250")));
+        assert!(lists[0].query_param("continue").is_none());
+        assert!(lists[1..]
+            .iter()
+            .all(|r| r.query_param("continue").is_some()));
+    }
+}
+
+/// The parent lives where the rendered objects default to: `-n`, else `PlatformDefaults
+/// spec.namespace`, else the kubeconfig context's (`default` here).
+#[test]
+fn the_parent_follows_the_namespace_of_the_objects() {
+    let c = Cluster::new();
+    crate::diff::seed(
+        &c,
+        "kubectl",
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: other}\n",
+    );
+    let defaults = |spec: &str| {
+        format!("apiVersion: nixernetes.io/v1alpha1\nkind: PlatformDefaults\nmetadata: {{name: p}}\nspec: {{inventory: app{spec}}}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: a}}\ndata: {{x: \"1\"}}\n")
+    };
+    let with_ns = c.file("ns.yaml", &defaults(", namespace: shop"));
+    let o = run(&c, "apply", &[with_ns.to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", out(&o).1);
+    assert_eq!(out(&o).0, "v1 ConfigMap shop/a created\n");
+    let p = c
+        .double
+        .get("v1", "Secret", Some("shop"), "app")
+        .expect("parent in shop");
+    assert_eq!(
+        p["metadata"]["labels"][applyset::ID],
+        parent_id("app", "shop").as_str()
+    );
+    assert!(c
+        .double
+        .get("v1", "Secret", Some("default"), "app")
+        .is_none());
+    let a = c.double.get("v1", "ConfigMap", Some("shop"), "a").unwrap();
+    assert_eq!(
+        a["metadata"]["labels"][applyset::PART_OF],
+        parent_id("app", "shop").as_str()
+    );
+    // diff finds the same parent: nothing to change.
+    let o = run(&c, "diff", &[with_ns.to_str().unwrap(), "--prune"]);
+    assert_eq!(code(&o), 0, "{}", out(&o).1);
+    // -n wins over PlatformDefaults.
+    let o = run(&c, "apply", &[with_ns.to_str().unwrap(), "-n", "other"]);
+    assert_eq!(code(&o), 0, "{}", out(&o).1);
+    assert_eq!(out(&o).0, "v1 ConfigMap other/a created\n");
+    assert!(c.double.get("v1", "Secret", Some("other"), "app").is_some());
+    // Neither: the kubeconfig context's namespace.
+    let plain = c.file("plain.yaml", &defaults(""));
+    let o = run(&c, "apply", &[plain.to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", out(&o).1);
+    assert_eq!(out(&o).0, "v1 ConfigMap default/a created\n");
+    assert!(c
+        .double
+        .get("v1", "Secret", Some("default"), "app")
+        .is_some());
+}
+
+/// `diff` shows the ApplySet parent as `apply` writes it: new on the first run, unchanged once
+/// applied, its group-kinds widened without `--prune` and shrunk with it, and refused when
+/// another tool keeps it (unless `--adopt-applyset`).
+#[test]
+fn diff_shows_the_parent_as_apply_writes_it() {
+    let c = Cluster::new();
+    let gks = applyset::GROUP_KINDS;
+    let parent_of = |report: &serde_json::Value| {
+        report["objects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["kind"] == "Secret" && o["name"] == "app")
+            .cloned()
+            .unwrap_or_else(|| panic!("no parent in {report}"))
+    };
+    let diff = |args: &[&str]| {
+        let o = run(
+            &c,
+            "diff",
+            &[args, &["--inventory", "app", "-n", "shop", "-o", "json"]].concat(),
+        );
+        let report: serde_json::Value =
+            serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", out(&o).1));
+        (code(&o), report)
+    };
+    // First: the namespace is created by the input, so the parent is shown as written.
+    let all = c.file("all.yaml", &platform(""));
+    let (status, report) = diff(&[all.to_str().unwrap()]);
+    assert_eq!(status, 1);
+    let p = parent_of(&report);
+    assert_eq!(p["op"], "create");
+    assert_eq!(
+        p["merged"]["metadata"]["annotations"][gks],
+        "ConfigMap,CustomResourceDefinition.apiextensions.k8s.io,Namespace,Widget.example.com"
+    );
+    assert_eq!(p["namespace"], "shop");
+    assert!(p["notes"][0]
+        .as_str()
+        .unwrap()
+        .contains("ApplySet parent of inventory app"));
+    let o = run(
+        &c,
+        "apply",
+        &[all.to_str().unwrap(), "--inventory", "app", "-n", "shop"],
+    );
+    assert_eq!(code(&o), 0, "{}", out(&o).1);
+    let (status, report) = diff(&[all.to_str().unwrap(), "--prune"]);
+    assert_eq!(status, 0, "{report}");
+    assert_eq!(parent_of(&report)["op"], "unchanged");
+
+    // Only the ConfigMaps now: without --prune the parent keeps what it records (as apply
+    // leaves it); with --prune it records the ConfigMaps alone, as apply --prune writes it.
+    let fewer = c.file(
+        "fewer.yaml",
+        &format!("{}---\n{}", cm("a", "shop"), cm("b", "shop")),
+    );
+    let (_, report) = diff(&[fewer.to_str().unwrap()]);
+    assert_eq!(parent_of(&report)["op"], "unchanged");
+    let (status, report) = diff(&[fewer.to_str().unwrap(), "--prune"]);
+    assert_eq!(status, 1);
+    let p = parent_of(&report);
+    assert_eq!(p["op"], "update");
+    assert_eq!(p["merged"]["metadata"]["annotations"][gks], "ConfigMap");
+    assert!(p["changes"].as_array().unwrap().iter().any(
+        |ch| ch["path"] == "/metadata/annotations/applyset.kubernetes.io~1contains-group-kinds"
+    ));
+    let o = run(
+        &c,
+        "apply",
+        &[
+            fewer.to_str().unwrap(),
+            "--inventory",
+            "app",
+            "-n",
+            "shop",
+            "--prune",
+        ],
+    );
+    assert_eq!(code(&o), 0, "{}", out(&o).1);
+    let live = c.double.get("v1", "Secret", Some("shop"), "app").unwrap();
+    assert_eq!(
+        live["metadata"]["annotations"][gks], "ConfigMap",
+        "what diff showed"
+    );
+    let (status, report) = diff(&[fewer.to_str().unwrap(), "--prune"]);
+    assert_eq!(
+        (status, parent_of(&report)["op"].as_str()),
+        (0, Some("unchanged"))
+    );
+
+    // Another tool's parent: apply refuses it, so diff says so; --adopt-applyset shows the
+    // takeover.
+    let mut kubectls = live.clone();
+    kubectls["metadata"]["annotations"][applyset::TOOLING] = json!("kubectl/v1.32.0");
+    kubectls["metadata"]
+        .as_object_mut()
+        .unwrap()
+        .remove("managedFields");
+    c.double.apply(&kubectls, "kubectl", true).unwrap();
+    let (status, report) = diff(&[fewer.to_str().unwrap()]);
+    assert_eq!(status, 2);
+    let p = parent_of(&report);
+    assert_eq!(p["op"], "error");
+    assert!(
+        p["message"].as_str().unwrap().contains("--adopt-applyset"),
+        "{p}"
+    );
+    let (status, report) = diff(&[fewer.to_str().unwrap(), "--adopt-applyset"]);
+    assert_eq!(status, 1);
+    let p = parent_of(&report);
+    assert_eq!(p["op"], "update");
+    assert_eq!(
+        p["merged"]["metadata"]["annotations"][applyset::TOOLING],
+        format!("nixernetes/v{}", nixernetes::VERSION).as_str()
+    );
+}
+
+/// Validates an `apply -o json` report against src/apply/report.schema.json, which refers to
+/// the diff report's schema for the shapes they share.
+fn assert_apply_report_schema(report: &serde_json::Value) {
+    let read = |p: &str| -> serde_json::Value {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(p);
+        serde_json::from_str(&std::fs::read_to_string(path).expect("schema")).expect("schema json")
+    };
+    let diff = read("src/diff/report.schema.json");
+    let registry = jsonschema::Registry::new()
+        .add(diff["$id"].as_str().unwrap(), diff.clone())
+        .expect("diff schema")
+        .prepare()
+        .expect("registry");
+    let validator = jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft202012)
+        .with_registry(&registry)
+        .build(&read("src/apply/report.schema.json"))
+        .expect("compile the apply report schema");
+    let errors: Vec<String> = validator
+        .iter_errors(report)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "report schema errors:\n{}\n{report}",
+        errors.join("\n")
+    );
+}
+
+/// `apply -o json` (golden: tests/apply/report.json; `UPDATE_GOLDEN=1` rewrites it) reports a
+/// created, a conflicting, a failing and a pruned object with the process's exit code; `-o yaml`
+/// is the same report; with `--wait` it carries the rollout.
+#[test]
+fn apply_reports_as_json_and_yaml() {
+    let c = Cluster::new();
+    crate::diff::seed(
+        &c,
+        "kubectl",
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b, namespace: shop}\ndata: {x: \"2\"}\n",
+    );
+    let set = ["--inventory", "app", "-n", "shop"];
+    let old = c.file("old.yaml", &cm("old", "shop"));
+    let o = run(&c, "apply", &[&[old.to_str().unwrap()][..], &set].concat());
+    assert_eq!(code(&o), 0, "{}", out(&o).1);
+    let now = c.file(
+        "now.yaml",
+        &format!(
+            "{}---\n{}---\n{}",
+            cm("a", "shop"),
+            cm("b", "shop"),
+            cm("c", "nowhere")
+        ),
+    );
+    let args = [
+        &[now.to_str().unwrap()][..],
+        &set,
+        &["--prune", "--dry-run=server"],
+    ]
+    .concat();
+    let o = run(&c, "apply", &[&args[..], &["-o", "json"]].concat());
+    assert_eq!(code(&o), 2, "{}", out(&o).1);
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_apply_report_schema(&report);
+    assert_eq!(report["exitCode"], 2);
+    let ops: Vec<String> = report["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            format!(
+                "{} {}",
+                o["op"].as_str().unwrap(),
+                o["name"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(ops, ["error c", "create a", "conflict b", "delete old"]);
+    assert!(!out(&o).0.contains(" created"), "no lines with -o json");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/apply/report.json");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &o.stdout).unwrap();
+    } else {
+        let want = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{}: {e} (UPDATE_GOLDEN=1 creates it)", path.display()));
+        assert_eq!(out(&o).0, want, "differs from {}", path.display());
+    }
+    let o = run(&c, "apply", &[&args[..], &["-o", "yaml"]].concat());
+    assert_eq!(code(&o), 2);
+    let yaml = nixernetes::yaml::parse_one(&out(&o).0).expect("yaml");
+    assert_eq!(yaml, report);
+
+    // Applied for real with --wait: ConfigMaps have nothing to wait for.
+    let fine = c.file("fine.yaml", &cm("a", "shop"));
+    let o = run(
+        &c,
+        "apply",
+        &[
+            &[fine.to_str().unwrap()][..],
+            &set,
+            &["--wait=5s", "-o", "json"],
+        ]
+        .concat(),
+    );
+    assert_eq!(code(&o), 0, "{}", out(&o).1);
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_apply_report_schema(&report);
+    assert_eq!(report["dryRun"], "none");
+    assert_eq!(report["exitCode"], 0);
+    assert_eq!(
+        report["rollout"],
+        json!({"total": 1, "ready": 1, "notReady": []})
+    );
+    assert_eq!(report["summary"]["create"], 1);
+}

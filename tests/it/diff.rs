@@ -723,10 +723,12 @@ fn prune_lists_what_left_the_inventory() {
     assert!(!String::from_utf8_lossy(&out.stdout).contains("hunter2"));
     // Without --prune nothing is listed (the seed predates ApplySets: the rendered objects
     // only gain their applyset.kubernetes.io/part-of label).
+    // The ApplySet parent is new (the seed made none).
     let out = ours(&c, &[src.to_str().unwrap(), "-o", "json"], &[]);
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     for o in report["objects"].as_array().unwrap() {
-        assert_eq!(o["op"], "update", "{o}");
+        let parent = o["kind"] == "Secret" && o["name"] == "shop";
+        assert_eq!(o["op"], if parent { "create" } else { "update" }, "{o}");
     }
 }
 
@@ -991,7 +993,10 @@ fn cross_check_prune() {
     );
     let (o_code, o_dirs, o_err) = our_dirs(&c, &src, &["--prune"]);
     assert_eq!((k_code, o_code), (1, 1), "kubectl: {k_err}\nours: {o_err}");
-    let (k, o) = (canonical(k_dirs), canonical(o_dirs));
+    let (k, mut o) = (canonical(k_dirs), canonical(o_dirs));
+    // The ApplySet parent is ours to show: kubectl diff knows no ApplySets.
+    let (live, merged) = o.remove("v1.Secret.default.shop").expect("the parent");
+    assert!(live.is_none() && merged.is_some());
     assert_eq!(k, o);
     let (live, merged) = &o["v1.ConfigMap.default.gone"];
     assert!(live.is_some() && merged.is_none());

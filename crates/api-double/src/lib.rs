@@ -46,7 +46,7 @@ mod yaml;
 
 pub use kinds::{Registry, ResourceType};
 pub use status::{ApiError, Cause};
-pub use store::{FieldValidation, PatchType, Store, WriteOptions, Written};
+pub use store::{FieldValidation, Page, PatchType, Store, WriteOptions, Written};
 
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -203,6 +203,9 @@ pub struct FailureRule {
     pub method: Option<String>,
     /// Substring the path must contain.
     pub path_contains: String,
+    /// The path must end with `path_contains` (so that `/namespaces/shop/configmaps` is the
+    /// collection, not the objects in it).
+    pub path_ends: bool,
     /// HTTP status to answer with (the `metav1.Status` reason follows from it).
     pub status: u16,
     /// How many requests fail before the rule is spent (`None`: forever).
@@ -217,9 +220,20 @@ impl FailureRule {
         FailureRule {
             method: Some(method.to_string()),
             path_contains: path_contains.to_string(),
+            path_ends: false,
             status,
             times: Some(times),
             message: format!("injected failure ({status})"),
+        }
+    }
+
+    /// Fails `times` LISTs of the collection whose path ends with `collection` (e.g.
+    /// `/namespaces/shop/configmaps`), not the GETs of its objects: a user who may get but not
+    /// list, with status 403.
+    pub fn list(collection: &str, status: u16, times: u32) -> Self {
+        FailureRule {
+            path_ends: true,
+            ..FailureRule::new("GET", collection, status, times)
         }
     }
 
@@ -227,7 +241,11 @@ impl FailureRule {
         self.method
             .as_deref()
             .is_none_or(|m| m.eq_ignore_ascii_case(method))
-            && path.contains(&self.path_contains)
+            && if self.path_ends {
+                path.ends_with(&self.path_contains)
+            } else {
+                path.contains(&self.path_contains)
+            }
     }
 }
 

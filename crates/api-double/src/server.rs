@@ -5,7 +5,7 @@
 use super::discovery;
 use super::kinds::ResourceType;
 use super::status::ApiError;
-use super::store::{FieldValidation, PatchType, Store, WriteOptions, Written};
+use super::store::{FieldValidation, Page, PatchType, Store, WriteOptions, Written};
 use super::{FailureRule, RecordedRequest};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -498,12 +498,30 @@ fn resource(
             .map_err(|e| ApiError::bad_request(format!("the object provided is unrecognized: {e}")))
     };
     match (method, t.name.as_deref()) {
-        ("GET", None) => Reply::from(store.list(
-            &t.rt,
-            ns,
-            param(&pairs, "labelSelector"),
-            param(&pairs, "fieldSelector"),
-        )),
+        ("GET", None) => {
+            let limit = match param(&pairs, "limit").filter(|l| !l.is_empty()) {
+                None => 0,
+                Some(l) => match l.parse::<i64>() {
+                    Ok(n) => usize::try_from(n).unwrap_or(0),
+                    Err(_) => {
+                        return Reply::error(&ApiError::bad_request(format!(
+                            "limit: invalid value {l:?}: must be an integer"
+                        )))
+                    }
+                },
+            };
+            let page = Page {
+                limit,
+                continue_from: param(&pairs, "continue").map(String::from),
+            };
+            Reply::from(store.list_page(
+                &t.rt,
+                ns,
+                param(&pairs, "labelSelector"),
+                param(&pairs, "fieldSelector"),
+                &page,
+            ))
+        }
         ("POST", None) if t.rt.namespaced == ns.is_some() => match parse(body) {
             Ok(v) => store
                 .create(&t.rt, ns, v, &opts)

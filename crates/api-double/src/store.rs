@@ -107,6 +107,39 @@ const UNDELETABLE: &[&str] = &["default", "kube-public", "kube-system"];
 
 type Bucket = BTreeMap<(String, String), Value>;
 
+/// Which page of a list (`limit` and `continue` of the request).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Page {
+    /// Items at most (0: no limit).
+    pub limit: usize,
+    /// The `continue` token of the previous page.
+    pub continue_from: Option<String>,
+}
+
+/// A `continue` token: opaque to clients (as the API server's), here the hex of
+/// `{"rv": …, "start": [namespace, name]}`, the last key the previous page held.
+fn continue_token(rv: u64, key: &(String, String)) -> String {
+    let text = json!({"rv": rv, "start": [key.0, key.1]}).to_string();
+    text.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The last key of the previous page, from its `continue` token.
+fn continue_key(token: &str) -> Option<(String, String)> {
+    if !token.len().is_multiple_of(2) || !token.is_ascii() {
+        return None;
+    }
+    let bytes: Option<Vec<u8>> = (0..token.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&token[i..i + 2], 16).ok())
+        .collect();
+    let v: Value = serde_json::from_slice(&bytes?).ok()?;
+    let start = v["start"].as_array()?;
+    match start.as_slice() {
+        [Value::String(ns), Value::String(name)] => Some((ns.clone(), name.clone())),
+        _ => None,
+    }
+}
+
 /// The object store and everything that writes to it.
 #[derive(Debug)]
 pub struct Store {
@@ -306,7 +339,7 @@ impl Store {
             .ok_or_else(|| ApiError::not_found(&rt.group, &rt.plural, name))
     }
 
-    /// GET a collection (`ns` None: all namespaces, or a cluster-scoped type).
+    /// GET a collection (`ns` None: all namespaces, or a cluster-scoped type), whole.
     pub fn list(
         &self,
         rt: &ResourceType,
@@ -314,24 +347,74 @@ impl Store {
         label_selector: Option<&str>,
         field_selector: Option<&str>,
     ) -> Result<Value, ApiError> {
+        self.list_page(rt, ns, label_selector, field_selector, &Page::default())
+    }
+
+    /// GET a collection one page at a time, as the API server chunks a list: at most
+    /// `page.limit` items (0: all), in key order (namespace, then name), from where
+    /// `page.continue_from` says; `metadata.continue` holds the token for the rest, and
+    /// `metadata.remainingItemCount` how many are left when no selector filters them.
+    ///
+    /// Unlike the API server (which serves every page from the snapshot of the first one), a
+    /// later page shows the store as it is now: objects written between pages may show up.
+    pub fn list_page(
+        &self,
+        rt: &ResourceType,
+        ns: Option<&str>,
+        label_selector: Option<&str>,
+        field_selector: Option<&str>,
+        page: &Page,
+    ) -> Result<Value, ApiError> {
         let labels = LabelSelector::parse(label_selector.unwrap_or_default())
             .map_err(ApiError::bad_request)?;
         let fields = FieldSelector::parse(field_selector.unwrap_or_default())
             .map_err(ApiError::bad_request)?;
-        let items: Vec<Value> = self
+        let start = match page.continue_from.as_deref() {
+            None | Some("") => None,
+            Some(token) => Some(continue_key(token).ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "continue key is not valid: {token:?} is not a continue token of this server"
+                ))
+            })?),
+        };
+        let mut matching = self
             .bucket(rt)
             .into_iter()
-            .flat_map(|b| b.iter())
+            .flat_map(|b| match &start {
+                Some(k) => Box::new(b.range((
+                    std::ops::Bound::Excluded(k.clone()),
+                    std::ops::Bound::Unbounded,
+                ))) as Box<dyn Iterator<Item = _>>,
+                None => Box::new(b.iter()),
+            })
             .filter(|((n, _), _)| ns.is_none_or(|want| want == n))
-            .map(|(_, o)| o)
-            .filter(|o| labels.matches(o) && fields.matches(o))
-            .map(|o| Self::present(rt, o))
-            .collect();
+            .filter(|(_, o)| labels.matches(o) && fields.matches(o));
+        let limit = if page.limit == 0 {
+            usize::MAX
+        } else {
+            page.limit
+        };
+        let mut items = Vec::new();
+        let mut last = None;
+        for (key, o) in matching.by_ref().take(limit) {
+            items.push(Self::present(rt, o));
+            last = Some(key.clone());
+        }
+        let remaining = matching.count();
+        let mut metadata = json!({"resourceVersion": self.rv.to_string()});
+        if let (true, Some(key)) = (remaining > 0, last) {
+            metadata["continue"] = json!(continue_token(self.rv, &key));
+            if label_selector.unwrap_or_default().is_empty()
+                && field_selector.unwrap_or_default().is_empty()
+            {
+                metadata["remainingItemCount"] = json!(remaining);
+            }
+        }
         Ok(json!({
             "apiVersion": rt.api_version(),
             "items": items,
             "kind": format!("{}List", rt.kind),
-            "metadata": {"resourceVersion": self.rv.to_string()},
+            "metadata": metadata,
         }))
     }
 
@@ -1308,6 +1391,65 @@ mod tests {
         let cm = s.registry.by_kind("v1", "ConfigMap").unwrap().clone();
         let deploy = s.registry.by_kind("apps/v1", "Deployment").unwrap().clone();
         (s, cm, deploy)
+    }
+
+    #[test]
+    fn lists_come_in_pages() {
+        let (mut s, cm, _) = store();
+        for (ns, name) in [
+            ("default", "c"),
+            ("default", "a"),
+            ("kube-public", "b"),
+            ("default", "b"),
+        ] {
+            let o = json!({"apiVersion": "v1", "kind": "ConfigMap",
+                           "metadata": {"name": name, "namespace": ns, "labels": {"x": name}}});
+            s.create(&cm, Some(ns), o, &opts("t")).unwrap();
+        }
+        let names = |l: &Value| -> Vec<String> {
+            l["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|o| o["metadata"]["name"].as_str().unwrap().to_string())
+                .collect()
+        };
+        let page = |limit, continue_from: Option<&Value>| Page {
+            limit,
+            continue_from: continue_from.and_then(Value::as_str).map(String::from),
+        };
+        // Two at a time in the namespace: a, b, then c with no further token.
+        let first = s
+            .list_page(&cm, Some("default"), None, None, &page(2, None))
+            .unwrap();
+        assert_eq!(names(&first), ["a", "b"]);
+        assert_eq!(first["metadata"]["remainingItemCount"], 1);
+        let token = &first["metadata"]["continue"];
+        let second = s
+            .list_page(&cm, Some("default"), None, None, &page(2, Some(token)))
+            .unwrap();
+        assert_eq!(names(&second), ["c"]);
+        assert!(second["metadata"].get("continue").is_none());
+        // Every namespace, with a selector: no remaining count; limit 0 is everything.
+        let all = s
+            .list_page(&cm, None, Some("x!=a"), None, &page(1, None))
+            .unwrap();
+        assert_eq!(names(&all), ["b"]);
+        assert!(all["metadata"].get("remainingItemCount").is_none());
+        let rest = s
+            .list_page(
+                &cm,
+                None,
+                Some("x!=a"),
+                None,
+                &page(0, Some(&all["metadata"]["continue"])),
+            )
+            .unwrap();
+        assert_eq!(names(&rest), ["c", "b"]);
+        let e = s
+            .list_page(&cm, None, None, None, &page(1, Some(&json!("zz"))))
+            .unwrap_err();
+        assert_eq!(e.code, 400);
     }
 
     fn deployment(replicas: i64) -> Vec<u8> {
