@@ -2,6 +2,7 @@
 //! the templates; and where a child's field came from (the template node, at its line).
 
 use super::*;
+use crate::finding::Related;
 
 /// What an instance expanded into.
 pub struct Produced {
@@ -269,8 +270,9 @@ impl UserKind {
     }
 
     /// Where a child's `field` came from: the deepest node of template `index` that holds it,
-    /// as the definition's field, and that field's file:line.
-    pub fn produced_by(&self, index: usize, field: &str) -> String {
+    /// as the definition's field (`produced by KindDefinition/… <field> (id <id>)`), and that
+    /// field's file:line.
+    pub fn produced_by(&self, index: usize, field: &str) -> Related {
         let t = &self.templates[index];
         let mut node = &t.raw;
         let mut path = String::new();
@@ -291,12 +293,10 @@ impl UserKind {
             }
         }
         let field = field_of(&format!("spec.resources[{index}]"), &path);
-        format!(
-            "produced by {} {field} (id {}) at {}",
-            self.title(),
-            t.id,
-            self.line_of(&field)
-        )
+        Related {
+            message: format!("produced by {} {field} (id {})", self.title(), t.id),
+            origin: self.line_of(&field),
+        }
     }
 }
 

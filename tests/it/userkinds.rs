@@ -301,6 +301,42 @@ fn errors_in_children_point_back_at_the_template() {
         out.stderr,
         "error: tests/userkinds/site-bad.yaml:1: Site/web/broken: WebApp/web/broken spec.ports[0].port: port 0 is out of range: expected 1-65535 (produced by KindDefinition/sites.platform.acme.io spec.resources[0].template.spec.ports[0].port (id web) at tests/userkinds/kinds.yaml:71)\n"
     );
+    // The JSON report gives the template node as a related place (SARIF: tests/it/policy.rs).
+    let json = run_binary(&[
+        "check",
+        "-o",
+        "json",
+        "--kinds",
+        TEST_KINDS,
+        "tests/userkinds/site-bad.yaml",
+    ]);
+    assert_eq!(json.status, 2, "{}", json.stderr);
+    let report: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON report");
+    let finding = &report["findings"][0];
+    assert_eq!(finding["file"], "tests/userkinds/site-bad.yaml");
+    assert_eq!(finding["line"], 1);
+    assert_eq!(
+        finding["related"],
+        serde_json::json!([{
+            "file": "tests/userkinds/kinds.yaml",
+            "line": 71,
+            "message": "produced by KindDefinition/sites.platform.acme.io spec.resources[0].template.spec.ports[0].port (id web)",
+        }])
+    );
+    // Text mode is unchanged: the errors on stderr, nothing on stdout.
+    let text = run_binary(&[
+        "check",
+        "--kinds",
+        TEST_KINDS,
+        "tests/userkinds/site-bad.yaml",
+    ]);
+    assert_eq!(text.status, 2);
+    assert!(
+        text.stdout.is_empty()
+            && text
+                .stderr
+                .contains("(produced by KindDefinition/sites.platform.acme.io")
+    );
 }
 
 /// Test 6: the built-in checks judge what a user kind emits, and exemptions on the instance
