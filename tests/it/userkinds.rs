@@ -677,3 +677,71 @@ fn the_extension_kinds_have_schemas_for_editors() {
         assert!(!v.is_valid(&bad), "{kind}: a misspelt field accepted");
     }
 }
+
+/// `docs/extending.md` (issue 14 item 5) shows real output: each `$ kubectl nixernetes …` line of
+/// its console blocks runs (under bash, in the crate root, with a clean environment, the binary
+/// standing in for the plugin) and prints exactly the lines pasted below it. `UPDATE_GOLDEN=1`
+/// rewrites them.
+#[test]
+fn the_walkthrough_shows_real_output() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let page = root.join("docs/extending.md");
+    let text = std::fs::read_to_string(&page).expect("docs/extending.md");
+    let bin = env!("CARGO_BIN_EXE_kubectl-nixernetes");
+    let mut out = String::new();
+    let mut failures = Vec::new();
+    let mut lines = text.lines().peekable();
+    let mut commands = 0;
+    while let Some(line) = lines.next() {
+        out.push_str(line);
+        out.push('\n');
+        if line != "```console" {
+            continue;
+        }
+        // One block: commands, each followed by what it prints, up to the closing fence.
+        while let Some(line) = lines.next() {
+            if line == "```" {
+                out.push_str("```\n");
+                break;
+            }
+            let Some(command) = line.strip_prefix("$ ") else {
+                continue;
+            };
+            commands += 1;
+            let mut expected = String::new();
+            while let Some(next) = lines.peek() {
+                if next.starts_with("$ ") || *next == "```" {
+                    break;
+                }
+                expected.push_str(lines.next().unwrap());
+                expected.push('\n');
+            }
+            let script = command.replace("kubectl nixernetes", bin);
+            let run = std::process::Command::new("bash")
+                .args(["-c", &script])
+                .current_dir(root)
+                .env_clear()
+                .env("PATH", std::env::var("PATH").unwrap_or_default())
+                .output()
+                .expect("bash runs");
+            let actual = String::from_utf8_lossy(&run.stdout);
+            if actual != expected {
+                failures.push(format!(
+                    "$ {command}\nexpected:\n{expected}actual:\n{actual}"
+                ));
+            }
+            out.push_str(line);
+            out.push('\n');
+            out.push_str(&actual);
+        }
+    }
+    assert!(
+        commands >= 10,
+        "the walkthrough runs its commands ({commands})"
+    );
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&page, out).expect("write docs/extending.md");
+        return;
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
