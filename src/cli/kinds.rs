@@ -2,7 +2,8 @@
 //! line, in the manner of `kubectl api-resources`: the built-in kinds, `KindDefinition` and
 //! `ValidationRule` (which configure, with no seed module), then the user kinds of the
 //! definitions given (`--kinds`, `NIXERNETES_KINDS`, `-f`), whose seed module is `user-kinds`,
-//! the `nixernetes.io/framework` of what they emit.
+//! the `nixernetes.io/framework` of what they emit. In JSON a user kind also has `definition`
+//! and `source` (its KindDefinition, and where that is).
 
 use super::explain::{DefinitionArgs, Known};
 use crate::modules;
@@ -16,8 +17,7 @@ pub enum KindsFormat {
     /// An aligned table.
     #[default]
     Text,
-    /// A JSON array of `{kind, apiVersion, seedModule, category, role, summary}`, and for a user
-    /// kind `definition` and `source` (its KindDefinition, and where that is).
+    /// A JSON array of `{kind, apiVersion, seedModule, category, role, summary}`.
     Json,
 }
 
