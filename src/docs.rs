@@ -15,6 +15,7 @@
 use crate::kind::{KindDef, Registry, Role};
 use crate::schema::explain::{self, Field};
 use crate::schema::API_VERSION;
+use crate::userkinds::describe::EXTENSION_KINDS;
 
 /// The command that rewrites every generated file.
 pub const REGENERATE: &str = "UPDATE_GOLDEN=1 cargo test --test it generated";
@@ -61,6 +62,12 @@ pub fn artifacts(registry: &Registry, readme: &str) -> Result<Vec<Artifact>, Doc
         out.push(Artifact {
             path: format!("schemas/{}.json", def.kind),
             text: schema_text(def),
+        });
+    }
+    for e in &EXTENSION_KINDS {
+        out.push(Artifact {
+            path: format!("schemas/{}.json", e.kind),
+            text: json_text(&e.schema()),
         });
     }
     out.push(Artifact {
@@ -420,13 +427,16 @@ pub fn splice_readme(readme: &str, table: &str) -> Result<String, DocsError> {
 /// catalog schema wants absolute `https://` URLs, which a clone does not have, so the catalog
 /// does not name that schema; whoever publishes the folder prefixes its URL.
 pub fn catalog(registry: &Registry) -> String {
+    let extension = EXTENSION_KINDS.iter().map(|e| (e.kind, e.summary));
     let schemas: Vec<serde_json::Value> = registry
         .iter()
-        .map(|def| {
+        .map(|def| (def.kind, def.summary))
+        .chain(extension)
+        .map(|(kind, summary)| {
             serde_json::json!({
-                "name": format!("{} ({API_VERSION})", def.kind),
-                "description": capitalized(def.summary),
-                "url": format!("{}.json", def.kind),
+                "name": format!("{kind} ({API_VERSION})"),
+                "description": capitalized(summary),
+                "url": format!("{kind}.json"),
             })
         })
         .collect();

@@ -61,6 +61,18 @@ pub struct Finding {
     pub configured: Option<String>,
     /// The value a fix set (or proposes) at `field`.
     pub proposed: Option<Box<serde_json::Value>>,
+    /// Other places the finding is about: for an error in what a user kind's template made,
+    /// the template node, at its line (SARIF `relatedLocations`). Boxed: most findings have
+    /// none.
+    pub related: Option<Box<Vec<Related>>>,
+}
+
+/// A place a finding is also about, and what it has to do with the finding.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Related {
+    pub origin: Origin,
+    /// E.g. `produced by KindDefinition/… spec.resources[0].template.spec.ports[0].port (id web)`.
+    pub message: String,
 }
 
 impl Finding {
@@ -75,6 +87,7 @@ impl Finding {
             exempted: None,
             configured: None,
             proposed: None,
+            related: None,
         }
     }
 
@@ -108,6 +121,18 @@ impl Finding {
     pub fn at(mut self, origin: Origin) -> Self {
         self.origin = Some(origin);
         self
+    }
+
+    /// Adds a related place (after those it has).
+    pub fn relate(&mut self, related: Related) {
+        self.related
+            .get_or_insert_with(Default::default)
+            .push(related);
+    }
+
+    /// The related places, in the order they were added.
+    pub fn related(&self) -> &[Related] {
+        self.related.as_deref().map_or(&[], Vec::as_slice)
     }
 
     /// Sets the field path (replacing any prefix-less one).

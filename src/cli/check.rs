@@ -5,7 +5,9 @@
 //! Exit codes: 0 clean (or nothing at or above `--fail-on`), 1 findings at or above `--fail-on`,
 //! 2 usage errors or input that cannot be read or expanded. A file that cannot be read (invalid
 //! YAML, not an object) does not stop the others: they are checked and reported, its error is
-//! in the report at its file and line, and the exit code is 2.
+//! in the report at its file and line, and the exit code is 2. Input that cannot be expanded
+//! (an invalid module resource) stops the checks: its errors are on stderr, or with -o json or
+//! sarif in the report, and the exit code is 2.
 
 use super::selector::Left;
 use super::{emit, print_findings, PolicyFlags, EXIT_USAGE};
@@ -40,7 +42,9 @@ pub enum FailOn {
 #[command(
     after_help = "Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it; 2 usage errors, or\n\
 input that cannot be read or expanded. A file that cannot be read does not stop the others: its\n\
-error is in the report at its line, every other file is checked, and the exit code is 2."
+error is in the report at its line, every other file is checked, and the exit code is 2. Input\n\
+that cannot be expanded stops the checks: its errors are on stderr (in the report with -o json\n\
+or -o sarif)."
 )]
 pub struct CheckArgs {
     /// Files or directories to check; `-` reads stdin.
@@ -129,7 +133,14 @@ pub fn run(args: &CheckArgs) -> i32 {
             ..Options::new(crate::modules::registry())
         },
     );
+    // `check` reports what the checks find whatever the enforcement of a render would be.
+    let settings = crate::settings::PolicySettings {
+        enforcement: Enforcement::Enforce,
+        ..out.policy.clone()
+    };
     // Input that cannot be expanded is a usage error; a report kind's verdict is a finding.
+    // Text goes to stderr; a JSON or SARIF report holds the errors (code scanning shows them
+    // at their lines, with the template node of a user kind's child as a related location).
     if out
         .findings
         .iter()
@@ -138,14 +149,17 @@ pub fn run(args: &CheckArgs) -> i32 {
         let mut findings = unreadable;
         crate::finding::append(&mut findings, out.findings);
         source::locate::field_lines(&mut findings, stdin.text(), Severity::Info);
-        print_findings(&findings);
+        match args.output {
+            CheckFormat::Text => print_findings(&findings),
+            CheckFormat::Json => {
+                super::emit_with(|out| json_report::write(out, &findings, 0, &settings));
+            }
+            CheckFormat::Sarif => {
+                emit(&pretty(&sarif::report(&findings)));
+            }
+        }
         return EXIT_USAGE;
     }
-    // `check` reports what the checks find whatever the enforcement of a render would be.
-    let settings = crate::settings::PolicySettings {
-        enforcement: Enforcement::Enforce,
-        ..out.policy.clone()
-    };
     let objects: Vec<&Resource> = out
         .objects
         .iter()

@@ -289,20 +289,25 @@ fn path_directive(arg: &Arg) -> u32 {
     }
 }
 
-/// Kinds as the command line names them ([`super::explain::find_kind`]): for each kind the
+/// Kinds as the command line names them ([`super::explain::Known::find`]): for each kind the
 /// first of its lower-case name, its name and its plural that starts with `current` (shells
-/// match case-sensitively).
+/// match case-sensitively). The built-in kinds, then KindDefinition and ValidationRule.
 fn kinds(current: &str) -> Completion {
+    let extension = crate::userkinds::describe::EXTENSION_KINDS
+        .iter()
+        .map(|e| (e.kind, e.summary));
     let candidates = modules::registry()
         .iter()
-        .filter_map(|def| {
+        .map(|def| (def.kind, def.summary))
+        .chain(extension)
+        .filter_map(|(kind, summary)| {
             let forms = [
-                def.kind.to_ascii_lowercase(),
-                def.kind.to_string(),
-                schema::crd::plural(def.kind),
+                kind.to_ascii_lowercase(),
+                kind.to_string(),
+                schema::crd::plural(kind),
             ];
             let form = forms.into_iter().find(|f| f.starts_with(current))?;
-            Some((form, def.summary.to_string()))
+            Some((form, summary.to_string()))
         })
         .collect();
     Completion {
@@ -321,10 +326,13 @@ fn kind_or_field(current: &str) -> Completion {
     let mut parts = path.split('.');
     let kind = parts.next().unwrap_or_default();
     let parent: Vec<&str> = parts.collect();
-    let Some(def) = super::explain::find_kind(kind) else {
+    let known = super::explain::Known {
+        user: Default::default(),
+    };
+    let Some(found) = known.find(kind) else {
         return Completion::none(NO_FILE_COMP);
     };
-    let candidates = schema::explain::fields(&def.schema())
+    let candidates = schema::explain::fields(&found.schema())
         .into_iter()
         .filter(|f| {
             f.path.len() == parent.len() + 1

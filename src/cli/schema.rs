@@ -6,13 +6,12 @@
 //! `KindDef::schema`, the CRDs `schema::crd`, and one JSON Schema printed alone is byte for byte
 //! the committed `schemas/<Kind>.json` (`docs::schema_text`).
 //!
-//! Exit codes: 0 printed; 1 a kind without a structural CRD form (a bug: tests cover every
-//! kind); 2 an unknown kind, or bad flags.
+//! Exit codes: 0 printed; 1 a definition given has errors, or a kind without a structural CRD
+//! form (a bug: tests cover every built-in kind); 2 an unknown kind, or bad flags.
 
-use super::explain::{find_kind, unknown_kind};
+use super::explain::{DefinitionArgs, Found, Known};
 use super::{emit, emit_stream, EXIT_INVALID, EXIT_USAGE};
-use crate::docs::{self, json_text};
-use crate::kind::KindDef;
+use crate::docs::json_text;
 use crate::modules;
 use crate::schema::crd::{crd, plural};
 use clap::ValueEnum;
@@ -40,13 +39,20 @@ pub enum SchemaFormat {
 /// (`kubectl explain` on a cluster, kubeconform, GitOps dashboards). nixernetes expands module
 /// resources itself: a cluster needs these CRDs only to store module resources as objects.
 ///
-/// One kind named: that document alone. Several, or none (every kind): a YAML stream, or in
-/// JSON an array of schemas or a `v1 List` of CRDs.
+/// Your own kinds too (KindDefinitions given with --kinds, NIXERNETES_KINDS or -f): the JSON
+/// Schema of an instance, from the definition's schema (descriptions, defaults, enums,
+/// required; unknown fields refused, as render refuses them), and a CRD
+/// `<plural>.<your group>` whose openAPIV3Schema is the definition's, its CEL rules included.
+/// KindDefinition and ValidationRule have schemas too, for editors.
+///
+/// One kind named: that document alone. Several, or none (every built-in kind and every user
+/// kind given): a YAML stream, or in JSON an array of schemas or a `v1 List` of CRDs.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  \
     kubectl nixernetes schema WebApp > schemas/WebApp.json\n  \
     kubectl nixernetes schema -o yaml\n  \
-    kubectl nixernetes schema --crd | kubectl apply --server-side -f -")]
+    kubectl nixernetes schema --crd | kubectl apply --server-side -f -\n  \
+    kubectl nixernetes schema --crd shopservice --kinds examples/extending/kinds/ -o yaml")]
 pub struct SchemaArgs {
     /// Kinds to print (any case, or the plural); every kind when none is given.
     ///
@@ -63,20 +69,27 @@ pub struct SchemaArgs {
     /// Example: -o yaml
     #[arg(short = 'o', long = "output", value_enum, default_value_t)]
     pub output: SchemaFormat,
+    #[command(flatten)]
+    pub definitions: DefinitionArgs,
 }
 
 pub fn run(args: &SchemaArgs) -> i32 {
-    let defs: Vec<&KindDef> = if args.kinds.is_empty() {
-        modules::registry().iter().collect()
+    let known = match Known::load(&args.definitions) {
+        Ok(k) => k,
+        Err(code) => return code,
+    };
+    let found: Vec<Found> = if args.kinds.is_empty() {
+        let builtin = modules::registry().iter().map(Found::BuiltIn);
+        builtin.chain(known.user.iter().map(Found::User)).collect()
     } else {
-        let mut defs: Vec<&KindDef> = Vec::new();
+        let mut found: Vec<Found> = Vec::new();
         let mut unknown = false;
         for name in &args.kinds {
-            match find_kind(name) {
-                Some(def) if !defs.iter().any(|d| d.kind == def.kind) => defs.push(def),
+            match known.find(name) {
+                Some(f) if !found.iter().any(|d| d.kind() == f.kind()) => found.push(f),
                 Some(_) => {}
                 None => {
-                    eprintln!("{}", unknown_kind(name));
+                    eprintln!("{}", known.unknown(name));
                     unknown = true;
                 }
             }
@@ -84,27 +97,31 @@ pub fn run(args: &SchemaArgs) -> i32 {
         if unknown {
             return EXIT_USAGE;
         }
-        defs
+        found
     };
-    let alone = !args.kinds.is_empty() && defs.len() == 1;
+    let alone = !args.kinds.is_empty() && found.len() == 1;
 
     if !args.crd {
         return match (args.output, alone) {
-            (SchemaFormat::Json, true) => emit(docs::schema_text(defs[0]).as_bytes()),
+            (SchemaFormat::Json, true) => emit(json_text(&found[0].schema()).as_bytes()),
             (SchemaFormat::Json, false) => {
-                let all: Vec<Value> = defs.iter().map(|d| d.schema()).collect();
+                let all: Vec<Value> = found.iter().map(Found::schema).collect();
                 emit(json_text(&Value::Array(all)).as_bytes())
             }
-            (SchemaFormat::Yaml, _) => emit_stream(defs.iter().map(|d| d.schema())),
+            (SchemaFormat::Yaml, _) => emit_stream(found.iter().map(Found::schema)),
         };
     }
 
-    let mut crds = Vec::with_capacity(defs.len());
-    for def in &defs {
-        match crd(def.kind, &plural(def.kind), &def.schema()) {
+    let mut crds = Vec::with_capacity(found.len());
+    for f in &found {
+        let made = match f {
+            Found::User(k) => Ok(k.crd()),
+            other => crd(other.kind(), &plural(other.kind()), &other.schema()),
+        };
+        match made {
             Ok(c) => crds.push(c),
             Err(e) => {
-                eprintln!("error: {}: {e}", def.kind);
+                eprintln!("error: {}: {e}", f.kind());
                 return EXIT_INVALID;
             }
         }

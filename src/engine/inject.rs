@@ -26,7 +26,7 @@ pub const SOURCE: &str = "nixernetes.io/source";
 /// module, and a label value cannot name the definition (`shopservices.platform.acme.io` may be
 /// longer than 63 characters); `nixernetes.io/module` carries its category and
 /// `nixernetes.io/source` the instance.
-pub const USER_FRAMEWORK: &str = "user-kinds";
+pub const USER_FRAMEWORK: &str = crate::userkinds::FRAMEWORK;
 
 /// Which module resource produced an object, and what it passes on to its children.
 #[derive(Debug, Clone)]

@@ -864,8 +864,10 @@ fn expand_user(
             } else {
                 format!("{child_ref} {field}")
             };
-            f.message = format!("{what}: {} ({})", f.message, user.produced_by(from, &field));
+            let by = user.produced_by(from, &field);
+            f.message = format!("{what}: {} ({} at {})", f.message, by.message, by.origin);
             f.object = Some(Arc::clone(&instance));
+            f.relate(by);
         }
         match grand {
             Some(mut grand) => out.append(&mut grand),

@@ -13,8 +13,12 @@
 //!                   "message": "...", "object": null|{apiVersion, kind, name, namespace?},
 //!                   "field": null|"spec...", "file": null|"<path>", "line": N, "index": N,
 //!                   "exempted": null|"<reason>", "configured"?: "<reason the run's check
-//!                   configuration set this severity>", "proposedValue"?: <value set by a fix> } ] }
+//!                   configuration set this severity>", "proposedValue"?: <value set by a fix>,
+//!                   "related"?: [ {"file": "<path>", "line": N, "message": "produced by …"} ] } ] }
 //! ```
+//!
+//! `related` (only when there are some): other places the finding is about, such as the
+//! template node of a KindDefinition that made the value of a user kind's child.
 
 use crate::finding::{Finding, Severity};
 use serde::Serialize;
@@ -85,6 +89,15 @@ struct FindingOut<'a> {
     configured: Option<&'a str>,
     #[serde(rename = "proposedValue", skip_serializing_if = "Option::is_none")]
     proposed: Option<&'a Value>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    related: Vec<RelatedOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct RelatedOut<'a> {
+    file: &'a str,
+    line: usize,
+    message: &'a str,
 }
 
 impl<'a> FindingOut<'a> {
@@ -106,6 +119,15 @@ impl<'a> FindingOut<'a> {
             exempted: f.exempted.as_deref(),
             configured: f.configured.as_deref(),
             proposed: f.proposed.as_deref(),
+            related: f
+                .related()
+                .iter()
+                .map(|r| RelatedOut {
+                    file: &r.origin.file,
+                    line: r.origin.line,
+                    message: &r.message,
+                })
+                .collect(),
         }
     }
 }

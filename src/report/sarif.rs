@@ -1,6 +1,8 @@
 //! Findings as SARIF 2.1.0 for code scanning: one run, a rule for every check that fired (plus
 //! `invalid-input` for validation errors), results located at the object's real start line.
-//! Exempted findings are kept, as `suppressions` with the annotation's reason.
+//! Exempted findings are kept, as `suppressions` with the annotation's reason. An error in what
+//! a user kind's template made is located at the instance, with the template node as a
+//! `relatedLocations` entry.
 
 use crate::finding::{Finding, Severity};
 use crate::policy;
@@ -88,6 +90,29 @@ fn rule(id: &str) -> Value {
     })
 }
 
+/// The finding's related places (the template node that made a user kind's child), each with
+/// the `id` and `message` SARIF 2.1.0 asks of a related location (§3.28.2, §3.28.5), ids from 1.
+fn related_locations(f: &Finding) -> Value {
+    let list: Vec<Value> = f
+        .related()
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let mut location = Map::new();
+            location.insert("id".into(), json!(i + 1));
+            if !r.origin.file.is_empty() {
+                location.insert(
+                    "physicalLocation".into(),
+                    json!({"artifactLocation": {"uri": uri(&r.origin.file)}, "region": {"startLine": r.origin.line.max(1)}}),
+                );
+            }
+            location.insert("message".into(), json!({"text": r.message}));
+            Value::Object(location)
+        })
+        .collect();
+    Value::Array(list)
+}
+
 /// The SARIF log for `findings`.
 pub fn report(findings: &[Finding]) -> Value {
     let mut rule_ids: Vec<&str> = Vec::new();
@@ -125,6 +150,9 @@ pub fn report(findings: &[Finding]) -> Value {
             }
             if !location.is_empty() {
                 r.insert("locations".into(), json!([location]));
+            }
+            if !f.related().is_empty() {
+                r.insert("relatedLocations".into(), related_locations(f));
             }
             if let Some(reason) = &f.configured {
                 r.insert("properties".into(), json!({"configured": reason}));

@@ -37,7 +37,8 @@ pub struct RuleSpec {
     /// The object bound as `params`, found in the input (VAP `paramKind` + `paramRef`).
     #[serde(default)]
     pub params: Option<Params>,
-    /// Export settings (`--admission-policies`); read, not yet used.
+    /// Export settings: with `export: true` and `--admission-policies`, the rule is emitted as a
+    /// ValidatingAdmissionPolicy and its binding (see docs/rules.md).
     #[serde(default)]
     pub admission: Option<Admission>,
 }
@@ -225,10 +226,15 @@ pub enum NotFound {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Admission {
+    /// Whether `--admission-policies` exports the rule (default false).
     #[serde(default)]
     pub export: bool,
+    /// The policy's `failurePolicy`: Fail (the default) refuses a request when the CEL errors,
+    /// Ignore lets it through.
     #[serde(default)]
     pub failure_policy: Option<FailurePolicy>,
+    /// The binding's `validationActions`; by default from the severity and the enforcement
+    /// (an error under enforce is `[Deny]`, under audit `[Warn, Audit]`).
     #[serde(default)]
     pub validation_actions: Vec<ValidationAction>,
     /// managed (the default: objects this tool manages) or all.

@@ -36,13 +36,25 @@ pub enum CrdError {
 /// `webapps`) in group `nixernetes.io`, version `v1alpha1` (served and stored), namespaced,
 /// with [`structural`]`(schema)` as its `openAPIV3Schema`.
 pub fn crd(kind: &str, plural: &str, schema: &Value) -> Result<Value, CrdError> {
-    let open_api = structural(schema)?;
-    Ok(json!({
+    Ok(definition(
+        GROUP,
+        VERSION,
+        kind,
+        plural,
+        structural(schema)?,
+    ))
+}
+
+/// The `apiextensions.k8s.io/v1` CustomResourceDefinition `<plural>.<group>` of `kind`, one
+/// version (served and stored), namespaced, with `open_api` (already structural) as its
+/// `openAPIV3Schema`.
+pub fn definition(group: &str, version: &str, kind: &str, plural: &str, open_api: Value) -> Value {
+    json!({
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",
-        "metadata": {"name": format!("{plural}.{GROUP}")},
+        "metadata": {"name": format!("{plural}.{group}")},
         "spec": {
-            "group": GROUP,
+            "group": group,
             "names": {
                 "kind": kind,
                 "listKind": format!("{kind}List"),
@@ -51,13 +63,13 @@ pub fn crd(kind: &str, plural: &str, schema: &Value) -> Result<Value, CrdError> 
             },
             "scope": "Namespaced",
             "versions": [{
-                "name": VERSION,
+                "name": version,
                 "served": true,
                 "storage": true,
                 "schema": {"openAPIV3Schema": open_api},
             }],
         },
-    }))
+    })
 }
 
 /// The resource name (plural) of `kind`, as in `webapps.nixernetes.io`: the lowercase kind plus

@@ -108,6 +108,11 @@ fn unwrap_lines(text: &str) -> String {
 /// and `title` are dropped: the title is a Rust type name); `spec` is required only when the spec
 /// schema requires some field.
 pub fn envelope(kind: &str, spec_schema: Value) -> Value {
+    envelope_in(API_VERSION, kind, spec_schema)
+}
+
+/// [`envelope`] for a kind of another API version (a user kind's `platform.acme.io/v1`).
+pub fn envelope_in(api_version: &str, kind: &str, spec_schema: Value) -> Value {
     let mut spec = match spec_schema {
         Value::Object(map) => map,
         // `true` (anything) and other odd schemas: an open mapping.
@@ -129,7 +134,7 @@ pub fn envelope(kind: &str, spec_schema: Value) -> Value {
         "title": kind,
         "type": "object",
         "properties": {
-            "apiVersion": {"description": API_VERSION_DOC, "type": "string", "const": API_VERSION},
+            "apiVersion": {"description": API_VERSION_DOC, "type": "string", "const": api_version},
             "kind": {"description": KIND_DOC, "type": "string", "const": kind},
             "metadata": {
                 "description": METADATA_DOC,
@@ -184,9 +189,13 @@ pub fn kind_schema(kind: &str, summary: &str, spec: Schema) -> Value {
     if !spec.contains_key("type") {
         spec.insert("type".into(), json!("object"));
     }
-    let mut doc = envelope(kind, Value::Object(spec));
+    described(envelope(kind, Value::Object(spec)), summary)
+}
+
+/// `doc` (an [`envelope`]) with `summary` as its description, right after `title`, where
+/// readers look for it.
+pub fn described(mut doc: Value, summary: &str) -> Value {
     if let Some(object) = doc.as_object_mut() {
-        // Keep `description` right after `title`, where readers look for it.
         let mut ordered = Map::new();
         for (k, v) in std::mem::take(object) {
             let after_title = k == "title";

@@ -26,7 +26,9 @@ pub mod validate;
 
 pub use crd::{crd, structural, CrdError};
 pub use explain::{explain, ExplainError};
-pub use kinds::{envelope, kind_schema, spec_schema, API_VERSION, GROUP, VERSION};
+pub use kinds::{
+    described, envelope, envelope_in, kind_schema, spec_schema, API_VERSION, GROUP, VERSION,
+};
 pub use validate::{validate, validate_at, Problem};
 
 #[cfg(test)]

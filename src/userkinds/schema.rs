@@ -243,6 +243,72 @@ fn translate(s: &Value) -> Value {
     Value::Object(out)
 }
 
+/// The schema as published for editors and `explain` (draft 2020-12, what `schema KIND`
+/// prints): descriptions, defaults, enums, ranges, patterns and formats kept; `nullable` as a
+/// `null` type; int-or-string as either; objects refuse unknown fields, as instances do; the
+/// `x-kubernetes-validations` rules (CEL, which JSON Schema has no place for) left out.
+pub fn published(s: &Value) -> Value {
+    let Some(map) = s.as_object() else {
+        return json!({});
+    };
+    let nullable = map.get("nullable").and_then(Value::as_bool) == Some(true);
+    let preserve = map
+        .get("x-kubernetes-preserve-unknown-fields")
+        .and_then(Value::as_bool)
+        == Some(true);
+    let mut out = Map::new();
+    if map
+        .get("x-kubernetes-int-or-string")
+        .and_then(Value::as_bool)
+        == Some(true)
+    {
+        out.insert(
+            "anyOf".into(),
+            json!([{"type": "integer"}, {"type": "string"}]),
+        );
+    }
+    for (k, v) in map {
+        match k.as_str() {
+            "properties" => {
+                let props: Map<String, Value> = v
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(name, sub)| (name.clone(), published(sub)))
+                    .collect();
+                out.insert(k.clone(), Value::Object(props));
+            }
+            "items" => {
+                out.insert(k.clone(), published(v));
+            }
+            "additionalProperties" if v.is_object() => {
+                out.insert(k.clone(), published(v));
+            }
+            "type" if nullable => {
+                out.insert(k.clone(), json!([v, "null"]));
+            }
+            "enum" if nullable => {
+                let mut values = v.as_array().cloned().unwrap_or_default();
+                values.push(Value::Null);
+                out.insert(k.clone(), Value::Array(values));
+            }
+            "example" => {
+                out.insert("examples".into(), json!([v]));
+            }
+            "nullable" => {}
+            _ if k.starts_with("x-") => {}
+            _ => {
+                out.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    let object = map.get("type").and_then(Value::as_str) == Some("object");
+    if object && !preserve && !map.contains_key("additionalProperties") {
+        out.insert("additionalProperties".into(), Value::Bool(false));
+    }
+    Value::Object(out)
+}
+
 /// Every value of `value` that a `pattern` of `schema` refuses, as (field, message); `path` is
 /// the value's field.
 pub fn patterns(schema: &Value, value: &Value, path: &str, out: &mut Vec<(String, String)>) {

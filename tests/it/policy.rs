@@ -164,6 +164,40 @@ fn sarif_report_validates_against_the_sarif_schema() {
             assert!(line.as_u64().is_some_and(|l| l >= 1), "{r}");
         }
     }
+    // An error in what a user kind's template made: located at the instance, the template node
+    // a related location with its id and message (as SARIF 2.1.0 asks of one).
+    let (out, code) = check(&[
+        "-o",
+        "sarif",
+        "--kinds",
+        "tests/userkinds/kinds.yaml",
+        "tests/userkinds/site-bad.yaml",
+    ]);
+    assert_eq!(code, 2, "input that cannot be expanded");
+    let report: serde_json::Value = serde_json::from_str(&out).expect("sarif json");
+    let errors: Vec<String> = validator
+        .iter_errors(&report)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "SARIF schema errors:\n{}",
+        errors.join("\n")
+    );
+    let result = &report["runs"][0]["results"][0];
+    assert_eq!(result["ruleId"], "invalid-input");
+    assert_eq!(
+        result["locations"][0]["physicalLocation"],
+        serde_json::json!({"artifactLocation": {"uri": "tests/userkinds/site-bad.yaml"}, "region": {"startLine": 1}})
+    );
+    assert_eq!(
+        result["relatedLocations"],
+        serde_json::json!([{
+            "id": 1,
+            "physicalLocation": {"artifactLocation": {"uri": "tests/userkinds/kinds.yaml"}, "region": {"startLine": 71}},
+            "message": {"text": "produced by KindDefinition/sites.platform.acme.io spec.resources[0].template.spec.ports[0].port (id web)"},
+        }])
+    );
 }
 
 #[test]

@@ -301,6 +301,42 @@ fn errors_in_children_point_back_at_the_template() {
         out.stderr,
         "error: tests/userkinds/site-bad.yaml:1: Site/web/broken: WebApp/web/broken spec.ports[0].port: port 0 is out of range: expected 1-65535 (produced by KindDefinition/sites.platform.acme.io spec.resources[0].template.spec.ports[0].port (id web) at tests/userkinds/kinds.yaml:71)\n"
     );
+    // The JSON report gives the template node as a related place (SARIF: tests/it/policy.rs).
+    let json = run_binary(&[
+        "check",
+        "-o",
+        "json",
+        "--kinds",
+        TEST_KINDS,
+        "tests/userkinds/site-bad.yaml",
+    ]);
+    assert_eq!(json.status, 2, "{}", json.stderr);
+    let report: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON report");
+    let finding = &report["findings"][0];
+    assert_eq!(finding["file"], "tests/userkinds/site-bad.yaml");
+    assert_eq!(finding["line"], 1);
+    assert_eq!(
+        finding["related"],
+        serde_json::json!([{
+            "file": "tests/userkinds/kinds.yaml",
+            "line": 71,
+            "message": "produced by KindDefinition/sites.platform.acme.io spec.resources[0].template.spec.ports[0].port (id web)",
+        }])
+    );
+    // Text mode is unchanged: the errors on stderr, nothing on stdout.
+    let text = run_binary(&[
+        "check",
+        "--kinds",
+        TEST_KINDS,
+        "tests/userkinds/site-bad.yaml",
+    ]);
+    assert_eq!(text.status, 2);
+    assert!(
+        text.stdout.is_empty()
+            && text
+                .stderr
+                .contains("(produced by KindDefinition/sites.platform.acme.io")
+    );
 }
 
 /// Test 6: the built-in checks judge what a user kind emits, and exemptions on the instance
@@ -417,4 +453,295 @@ fn an_instance_without_its_definition_passes_through() {
     let out = run_binary(&["render", CART]);
     assert_eq!(out.status, 0, "{}", out.stderr);
     assert!(out.stdout.contains("kind: ShopService"), "{}", out.stdout);
+}
+
+/// Test of issue 14 item 4: `kinds` lists the user kinds of the definitions given (from
+/// `--kinds`, `NIXERNETES_KINDS` or `-f` input) after the built-in kinds and the two
+/// extension kinds; without the definitions the kind is unknown.
+#[test]
+fn kinds_lists_user_kinds_from_every_source() {
+    let row = "ShopService          user-kinds               generates    A storefront service with its own PostgreSQL database";
+    for (args, env) in [
+        (vec!["kinds", "--kinds", KINDS], vec![]),
+        (vec!["kinds", "-f", "examples/extending/"], vec![]),
+        (vec!["kinds"], vec![("NIXERNETES_KINDS", KINDS)]),
+    ] {
+        let out = run_binary_with(&args, &env, None);
+        assert_eq!(out.status, 0, "{args:?}: {}", out.stderr);
+        assert_eq!(out.stdout.lines().last(), Some(row), "{args:?}");
+        let rule = out
+            .stdout
+            .lines()
+            .find(|l| l.starts_with("ValidationRule "));
+        assert!(rule.is_some_and(|l| l.contains(" -   ") && l.contains("configures")));
+    }
+    let out = run_binary(&["kinds", "--kinds", KINDS, "-o", "json"]);
+    let list: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
+    let last = list.as_array().and_then(|l| l.last()).expect("a kind");
+    assert_eq!(
+        last,
+        &serde_json::json!({
+            "kind": "ShopService",
+            "apiVersion": "platform.acme.io/v1",
+            "seedModule": "user-kinds",
+            "category": "acme-shop",
+            "role": "generates",
+            "summary": "A storefront service with its own PostgreSQL database",
+            "definition": "KindDefinition/shopservices.platform.acme.io",
+            "source": "examples/extending/kinds/shop.yaml:3",
+        })
+    );
+    let without = run_binary(&["explain", "shopservice"]);
+    assert_eq!(without.status, 2, "{}", without.stderr);
+    // Every kind, user kinds last, when none is named.
+    let all = run_binary(&["schema", "--kinds", KINDS]);
+    let all: serde_json::Value = serde_json::from_str(&all.stdout).expect("JSON");
+    let titles: Vec<&str> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["title"].as_str())
+        .collect();
+    assert_eq!(titles.last(), Some(&"ShopService"));
+    assert!(!titles.contains(&"KindDefinition"), "{titles:?}");
+    // A --kinds path of other objects is refused as render refuses it.
+    let wrong = run_binary(&["explain", "webapp", "--kinds", "examples/extending/apps/"]);
+    assert_eq!(wrong.status, 1, "{}", wrong.stderr);
+    assert!(wrong.stderr.contains("ShopService is not a KindDefinition"));
+    assert!(wrong.stdout.is_empty());
+}
+
+fn draft_2020_12(schema: &serde_json::Value) -> jsonschema::Validator {
+    jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft202012)
+        .build(schema)
+        .expect("a valid JSON Schema")
+}
+
+fn documents(path: &str) -> Vec<serde_json::Value> {
+    let text = std::fs::read_to_string(path).expect(path);
+    nixernetes::yaml::parse_stream(&text)
+        .expect(path)
+        .into_iter()
+        .map(|d| d.value)
+        .collect()
+}
+
+/// The published JSON Schema of a user kind takes what `render` takes and refuses the
+/// mistakes render refuses structurally (unknown field, wrong type, out of range, no image).
+#[test]
+fn a_user_kinds_json_schema_accepts_instances_and_refuses_mistakes() {
+    let out = run_binary(&["schema", "shopservice", "--kinds", KINDS]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let schema: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
+    let v = draft_2020_12(&schema);
+    for doc in documents(CART) {
+        let errors: Vec<String> = v.iter_errors(&doc).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{errors:?}");
+    }
+    let good = documents(CART).remove(0);
+    for (pointer, value) in [
+        ("/spec/replica", serde_json::json!(4)),
+        ("/spec/image", serde_json::json!(3)),
+        ("/spec/database", serde_json::json!({"instances": 9})),
+        ("/spec/host", serde_json::json!(null)),
+        ("/apiVersion", serde_json::json!("platform.acme.io/v2")),
+    ] {
+        let mut bad = good.clone();
+        let (parent, key) = pointer.rsplit_once('/').unwrap();
+        bad.pointer_mut(if parent.is_empty() { "" } else { parent })
+            .and_then(|p| p.as_object_mut())
+            .unwrap()
+            .insert(key.into(), value);
+        assert!(!v.is_valid(&bad), "{pointer} accepted");
+    }
+    let mut no_image = good;
+    no_image["spec"].as_object_mut().unwrap().remove("image");
+    assert!(!v.is_valid(&no_image));
+    // Defaults and descriptions are the definition's.
+    let spec = &schema["properties"]["spec"]["properties"];
+    assert_eq!(spec["replicas"]["default"], 2);
+    assert_eq!(spec["database"]["properties"]["size"]["default"], "10Gi");
+    assert!(spec["image"]["description"]
+        .as_str()
+        .is_some_and(|d| d.contains("ghcr.io/acme")));
+}
+
+/// `schema --crd` of a user kind is a CRD the schema check (src/schema/objects.rs) takes, that
+/// holds instances to the definition's schema, and that kubectl (client-side dry run, then a
+/// server-side dry run and apply against the API-server double) accepts and then serves.
+#[test]
+fn a_user_kinds_crd_is_accepted_by_the_schema_check_and_kubectl() {
+    let out = run_binary(&[
+        "schema",
+        "--crd",
+        "shopservice",
+        "--kinds",
+        KINDS,
+        "-o",
+        "yaml",
+    ]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let crd = &documents_of(&out.stdout)[0];
+    assert_eq!(crd["metadata"]["name"], "shopservices.platform.acme.io");
+    let open_api = &crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"];
+    assert_eq!(
+        open_api["x-kubernetes-validations"][0]["rule"],
+        "self.spec.replicas <= 10"
+    );
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("crd.yaml");
+    std::fs::write(&file, &out.stdout).unwrap();
+    let file = file.to_str().unwrap();
+    let checked = run_binary(&["check", file, CART]);
+    assert_eq!(checked.status, 0, "{}{}", checked.stdout, checked.stderr);
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(
+        &bad,
+        "apiVersion: platform.acme.io/v1\nkind: ShopService\nmetadata: {name: bad, namespace: shop}\nspec:\n  image: 3\n  replica: 4\n",
+    )
+    .unwrap();
+    let refused = run_binary(&["check", file, bad.to_str().unwrap()]);
+    assert_eq!(refused.status, 1, "{}", refused.stdout);
+    for line in [
+        "5  error   schema                      spec.image: expected a string, found the integer 3",
+        "6  error   schema                      spec.replica: unknown field `replica`: did you mean `replicas`?",
+    ] {
+        assert!(refused.stdout.contains(line), "{line} not in\n{}", refused.stdout);
+    }
+    if !super::common::kubectl_available() {
+        return;
+    }
+    let cluster = super::common::cluster::Cluster::new();
+    let client = cluster.ok(&["apply", "--dry-run=client", "-f", file]);
+    assert!(
+        client.contains("shopservices.platform.acme.io created (dry run)"),
+        "{client}"
+    );
+    cluster.ok(&["apply", "--server-side", "--dry-run=server", "-f", file]);
+    cluster.ok(&["apply", "--server-side", "-f", file]);
+    let mut instance = documents(CART).remove(0);
+    instance["metadata"]
+        .as_object_mut()
+        .unwrap()
+        .remove("namespace");
+    let instance = cluster.file("checkout.yaml", &nixernetes::yaml::to_string(&instance));
+    let applied = cluster.ok(&[
+        "apply",
+        "--server-side",
+        "--dry-run=server",
+        "-n",
+        "default",
+        "-f",
+        instance.to_str().unwrap(),
+    ]);
+    assert!(
+        applied.starts_with("shopservice.platform.acme.io/checkout"),
+        "{applied}"
+    );
+}
+
+fn documents_of(text: &str) -> Vec<serde_json::Value> {
+    nixernetes::yaml::parse_stream(text)
+        .expect("YAML")
+        .into_iter()
+        .map(|d| d.value)
+        .collect()
+}
+
+/// KindDefinition and ValidationRule have schemas generated from their types (committed as
+/// `schemas/<Kind>.json`, what `schema KIND` prints): they take the examples' definitions and
+/// rules, and refuse a misspelt field.
+#[test]
+fn the_extension_kinds_have_schemas_for_editors() {
+    for (kind, file) in [
+        ("KindDefinition", "examples/extending/kinds/shop.yaml"),
+        ("ValidationRule", "examples/extending/rules/workloads.yaml"),
+    ] {
+        let out = run_binary(&["schema", kind]);
+        assert_eq!(out.status, 0, "{}", out.stderr);
+        let committed = std::fs::read_to_string(format!("schemas/{kind}.json")).unwrap();
+        assert_eq!(out.stdout, committed, "schemas/{kind}.json");
+        let v = draft_2020_12(&serde_json::from_str(&out.stdout).unwrap());
+        let docs = documents(file);
+        assert!(!docs.is_empty());
+        for doc in &docs {
+            let errors: Vec<String> = v.iter_errors(doc).map(|e| e.to_string()).collect();
+            assert!(errors.is_empty(), "{kind}: {errors:?}");
+        }
+        let mut bad = docs[0].clone();
+        bad["spec"]
+            .as_object_mut()
+            .unwrap()
+            .insert("severty".into(), serde_json::json!("error"));
+        assert!(!v.is_valid(&bad), "{kind}: a misspelt field accepted");
+    }
+}
+
+/// `docs/extending.md` (issue 14 item 5) shows real output: each `$ kubectl nixernetes …` line of
+/// its console blocks runs (under bash, in the crate root, with a clean environment, the binary
+/// standing in for the plugin) and prints exactly the lines pasted below it. `UPDATE_GOLDEN=1`
+/// rewrites them.
+#[test]
+fn the_walkthrough_shows_real_output() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let page = root.join("docs/extending.md");
+    let text = std::fs::read_to_string(&page).expect("docs/extending.md");
+    let bin = env!("CARGO_BIN_EXE_kubectl-nixernetes");
+    let mut out = String::new();
+    let mut failures = Vec::new();
+    let mut lines = text.lines().peekable();
+    let mut commands = 0;
+    while let Some(line) = lines.next() {
+        out.push_str(line);
+        out.push('\n');
+        if line != "```console" {
+            continue;
+        }
+        // One block: commands, each followed by what it prints, up to the closing fence.
+        while let Some(line) = lines.next() {
+            if line == "```" {
+                out.push_str("```\n");
+                break;
+            }
+            let Some(command) = line.strip_prefix("$ ") else {
+                continue;
+            };
+            commands += 1;
+            let mut expected = String::new();
+            while let Some(next) = lines.peek() {
+                if next.starts_with("$ ") || *next == "```" {
+                    break;
+                }
+                expected.push_str(lines.next().unwrap());
+                expected.push('\n');
+            }
+            let script = command.replace("kubectl nixernetes", bin);
+            let run = std::process::Command::new("bash")
+                .args(["-c", &script])
+                .current_dir(root)
+                .env_clear()
+                .env("PATH", std::env::var("PATH").unwrap_or_default())
+                .output()
+                .expect("bash runs");
+            let actual = String::from_utf8_lossy(&run.stdout);
+            if actual != expected {
+                failures.push(format!(
+                    "$ {command}\nexpected:\n{expected}actual:\n{actual}"
+                ));
+            }
+            out.push_str(line);
+            out.push('\n');
+            out.push_str(&actual);
+        }
+    }
+    assert!(
+        commands >= 10,
+        "the walkthrough runs its commands ({commands})"
+    );
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&page, out).expect("write docs/extending.md");
+        return;
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
