@@ -74,7 +74,7 @@ def gen_webapps(n, path):
 def gen_multitier(n, path):
     with open(path, "w") as f:
         for i in range(1, n + 1):
-            name = f"shop{i:05d}"  # no "-": the example kind makes it the database name
+            name = f"shop-{i:05d}"
             f.write(
                 "---\n"
                 "apiVersion: nixernetes.io/v1alpha1\n"
@@ -635,7 +635,7 @@ def gen_shops(n, path):
     """N ShopService instances (each a WebApp and a PostgreSQL), in ten namespaces."""
     with open(path, "w") as f:
         for i in range(n):
-            name = f"shop{i:05d}"  # no "-": the example kind makes it the database name
+            name = f"shop-{i:05d}"
             f.write(f"""---
 apiVersion: platform.acme.io/v1
 kind: ShopService
