@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate src/schema/builtin/kubernetes.json: the schema data the built-in `schema` check
+"""Generate src/schema/builtin/kubernetes.jsonl: the schema data the built-in `schema` check
 validates Kubernetes objects of built-in kinds against, for every minor from 1.31 to 1.37.
 
 Source: the `v1.3x.0-local-strict` JSON Schemas bundled in the PyPI package kubernetes-validate
@@ -16,6 +16,14 @@ descriptions, defaults, list and patch metadata are dropped. Definitions are ded
 minors: the file holds each distinct definition once, and each minor maps definition names (and
 `apiVersion kind` of its top-level kinds) to them. A `$ref` keeps only the definition name; it
 resolves in the minor that reads it.
+
+The layout is JSON Lines, so that the binary finds what it needs by splitting lines and parses
+only that (a one-object render must not read 600 KB of JSON):
+  line 1          {"about", "license", "minors": ["1.31", ...]}
+  line 2          every definition name, sorted (found by binary search)
+  next 7 lines    one per minor, in that order: {"defs": [schema number of each name, -1 when
+                  the minor lacks it], "kinds": [["apiVersion kind", schema number], ...]}
+  every other     one schema per line, numbered from 0
 
 The top-level kinds of a minor are the files whose `properties` give `apiVersion` and `kind` an
 `enum` (as ../shared/schemas does); `*list-*` kinds are left out.
@@ -35,7 +43,7 @@ KEEP = {
     "x-kubernetes-embedded-resource",
 }
 REF = re.compile(r"^(?:/api/_definitions\.json)?#/\$defs/(.+)$")
-OUT = "src/schema/builtin/kubernetes.json"
+OUT = "src/schema/builtin/kubernetes.jsonl"
 
 
 def strip(node):
@@ -122,9 +130,21 @@ def main():
         "schemas": defs,
         "minors": minors,
     }
+    # Names sorted, so that the binary finds one by binary search; each minor's defs follow.
+    order = sorted(range(len(names)), key=lambda i: names[i])
+    dump = lambda v: json.dumps(v, separators=(",", ":"), ensure_ascii=True)
     with open(OUT, "w", encoding="utf-8") as f:
-        json.dump(doc, f, separators=(",", ":"), sort_keys=False)
-        f.write("\n")
+        header = {k: doc[k] for k in ("about", "license")}
+        header["minors"] = list(minors)
+        f.write(dump(header) + "\n")
+        f.write(dump([names[i] for i in order]) + "\n")
+        for v in minors.values():
+            f.write(dump({
+                "defs": [v["defs"][i] for i in order],
+                "kinds": [[k, at] for k, at in v["kinds"].items()],
+            }) + "\n")
+        for schema in defs:
+            f.write(dump(schema) + "\n")
     print(f"{OUT}: {len(defs)} schemas, {len(names)} names, {len(minors)} minors")
 
 

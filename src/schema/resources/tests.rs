@@ -95,8 +95,34 @@ fn custom_resources_need_their_crd() {
     assert_eq!(v[0].path, "spec.x");
 }
 
+/// Every line of the embedded data reads: the seven minors, sorted names (binary search
+/// depends on it), every minor's line, every schema, and every schema number in range.
 #[test]
 fn the_embedded_data_reads() {
-    let r: Result<Data, _> = serde_json::from_str(DATA);
-    assert!(r.is_ok(), "{:?}", r.err());
+    let data = data().expect("the data splits into its lines");
+    let labels: Vec<String> = (31..=37).map(|m| format!("1.{m}")).collect();
+    assert_eq!(data.minors, labels);
+    assert!(
+        data.names.windows(2).all(|w| w[0] < w[1]),
+        "names are sorted"
+    );
+    for (label, line) in data.minors.iter().zip(&data.minor_lines) {
+        let m: Minor = serde_json::from_str(line).unwrap_or_else(|e| panic!("{label}: {e}"));
+        assert_eq!(m.defs.len(), data.names.len(), "{label}");
+        assert!(m
+            .defs
+            .iter()
+            .all(|&d| d >= -1 && d < data.schemas.len() as i64));
+        assert!(m.kinds.iter().all(|&(_, at)| at < data.schemas.len()));
+        assert!(m.kinds.len() > 50, "{label}: {} kinds", m.kinds.len());
+    }
+    for at in 0..data.schemas.len() {
+        assert!(schema_at(at).is_some_and(Value::is_object), "schema {at}");
+    }
+    // A definition resolves by name, and a kind by apiVersion and kind.
+    let b = builtin(minor(37));
+    assert!(b.definition("io.k8s.api.core.v1.PodSpec").is_some());
+    assert!(b.definition("io.k8s.api.core.v1.NoSuchThing").is_none());
+    assert!(b.schema_of("apps/v1", "Deployment").is_some());
+    assert!(b.schema_of("apps/v1", "Nonesuch").is_none());
 }
