@@ -177,26 +177,36 @@ fn label_syntax(r: &Resource, out: &mut HitSink) {
     };
     if (r.group(), r.kind()) == ("", "Service") {
         if let Some(selector) = obj(spec.field("selector")) {
-            label_map(selector, "spec.selector", "selector", out);
+            label_map(selector, "spec", ".selector", "selector", out);
         }
         return;
     }
-    for key in ["selector", "podSelector", "namespaceSelector"] {
+    for (key, path) in [
+        ("selector", "spec.selector"),
+        ("podSelector", "spec.podSelector"),
+        ("namespaceSelector", "spec.namespaceSelector"),
+    ] {
         if let Some(selector) = obj(spec.field(key)) {
-            label_selector(selector, &format!("spec.{key}"), out);
+            label_selector(selector, path, out);
         }
     }
 }
 
-/// The labels and annotation keys of the metadata at `path`.
+/// The labels and annotation keys of the metadata at `path`. Paths are built only for what is
+/// refused: this runs on every object, and nearly every key is fine.
 fn metadata_labels(meta: &Map<String, Value>, path: &str, out: &mut HitSink) {
     if let Some(labels) = obj(meta.field("labels")) {
-        label_map(labels, &format!("{path}.labels"), "label", out);
+        label_map(labels, path, ".labels", "label", out);
     }
     if let Some(annotations) = obj(meta.field("annotations")) {
         for key in annotations.keys() {
             // apimachinery lowercases annotation keys before it checks them.
-            if validate::label_key(&key.to_ascii_lowercase()).is_err() {
+            let lower = if key.bytes().any(|b| b.is_ascii_uppercase()) {
+                std::borrow::Cow::Owned(key.to_ascii_lowercase())
+            } else {
+                std::borrow::Cow::Borrowed(key.as_str())
+            };
+            if validate::label_key(&lower).is_err() {
                 out.push(
                     format!("{path}.annotations.{key}"),
                     format!("annotation key {key:?} is refused by the API server: expected an optional DNS subdomain prefix and '/', then at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit"),
@@ -206,22 +216,23 @@ fn metadata_labels(meta: &Map<String, Value>, path: &str, out: &mut HitSink) {
     }
 }
 
-/// A map of label keys to values (labels, `matchLabels`, a Service selector) at `path`.
-fn label_map(map: &Map<String, Value>, path: &str, what: &str, out: &mut HitSink) {
+/// A map of label keys to values (labels, `matchLabels`, a Service selector) at `path` +
+/// `suffix`.
+fn label_map(map: &Map<String, Value>, path: &str, suffix: &str, what: &str, out: &mut HitSink) {
     for (key, value) in map {
-        let at = format!("{path}.{key}");
+        let at = || format!("{path}{suffix}.{key}");
         if let Err(e) = validate::label_key(key) {
-            out.push(at, format!("{what} {e}"));
+            out.push(at(), format!("{what} {e}"));
         } else if let Some(Err(e)) = value.as_str().map(validate::label_value) {
-            out.push(at, format!("{what} {key:?}: {e}"));
+            out.push(at(), format!("{what} {key:?}: {e}"));
         }
     }
 }
 
-/// A label selector (`matchLabels`, `matchExpressions`) at `path`.
+/// A label selector (`matchLabels`, `matchExpressions[].key`) at `path`.
 fn label_selector(selector: &Map<String, Value>, path: &str, out: &mut HitSink) {
     if let Some(labels) = obj(selector.field("matchLabels")) {
-        label_map(labels, &format!("{path}.matchLabels"), "selector", out);
+        label_map(labels, path, ".matchLabels", "selector", out);
     }
     if let Some(Value::Array(exprs)) = selector.field("matchExpressions") {
         for (i, e) in exprs.iter().enumerate() {

@@ -254,10 +254,17 @@ impl<'s, F: FnMut(&str) -> Option<&'s Value>> Compiler<'s, F> {
             };
         };
         let crd = self.dialect == Dialect::Crd;
-        let flag = |k: &str| m.get(k) == Some(&Value::Bool(true));
+        // One pass over the keywords (a schema node holds a handful), not a hashed lookup per
+        // keyword the compiler knows: compiling is most of a small run's start-up.
+        let mut kw = Keywords::default();
+        for (k, v) in m {
+            kw.take(k, v);
+        }
+        let m = &kw;
+        let flag = |k: usize| m.get(k) == Some(&Value::Bool(true));
         let mut node = Node::default();
-        let int_or_string = flag("x-kubernetes-int-or-string");
-        node.types = match m.get("type") {
+        let int_or_string = flag(K_XK_INT_OR_STRING);
+        node.types = match m.get(K_TYPE) {
             Some(Value::String(t)) => type_bit(t),
             Some(Value::Array(ts)) => ts
                 .iter()
@@ -269,13 +276,13 @@ impl<'s, F: FnMut(&str) -> Option<&'s Value>> Compiler<'s, F> {
         if int_or_string {
             node.types = T_INT | T_STR;
         }
-        if crd && flag("nullable") && node.types != 0 {
+        if crd && flag(K_NULLABLE) && node.types != 0 {
             node.types |= T_NULL;
         }
         if node.types & T_NUM != 0 {
             node.types |= T_INT;
         }
-        if let Some(Value::Object(props)) = m.get("properties") {
+        if let Some(Value::Object(props)) = m.get(K_PROPERTIES) {
             let mut list: Vec<(Box<str>, NodeId)> = props
                 .iter()
                 .map(|(k, s)| (Box::from(k.as_str()), self.schema(s)))
@@ -283,63 +290,63 @@ impl<'s, F: FnMut(&str) -> Option<&'s Value>> Compiler<'s, F> {
             list.sort_by(|a, b| a.0.cmp(&b.0));
             node.props = list.into_boxed_slice();
         }
-        if let Some(Value::Array(req)) = m.get("required") {
+        if let Some(Value::Array(req)) = m.get(K_REQUIRED) {
             node.required = req
                 .iter()
                 .filter_map(Value::as_str)
                 .map(Box::from)
                 .collect();
         }
-        let preserve = flag("x-kubernetes-preserve-unknown-fields");
-        node.extra = match m.get("additionalProperties") {
+        let preserve = flag(K_XK_PRESERVE_UNKNOWN_FIELDS);
+        node.extra = match m.get(K_ADDITIONAL_PROPERTIES) {
             Some(Value::Bool(false)) => Extra::Closed,
             Some(s @ Value::Object(_)) => Extra::Schema(self.schema(s)),
             Some(_) => Extra::Open,
-            None if crd && !preserve && m.contains_key("properties") => Extra::Closed,
+            None if crd && !preserve && m.get(K_PROPERTIES).is_some() => Extra::Closed,
             None => Extra::Open,
         };
-        node.envelope = crd && flag("x-kubernetes-embedded-resource");
-        node.items = match m.get("items") {
+        node.envelope = crd && flag(K_XK_EMBEDDED_RESOURCE);
+        node.items = match m.get(K_ITEMS) {
             Some(s @ Value::Object(_)) | Some(s @ Value::Bool(_)) => Some(self.schema(s)),
             _ => None,
         };
-        if let Some(Value::Array(e)) = m.get("enum") {
+        if let Some(Value::Array(e)) = m.get(K_ENUM) {
             node.enumv = Some(e.clone().into_boxed_slice());
         }
-        node.konst = m.get("const").map(|c| Box::new(c.clone()));
-        if let Some(Value::String(p)) = m.get("pattern") {
+        node.konst = m.get(K_CONST).map(|c| Box::new(c.clone()));
+        if let Some(Value::String(p)) = m.get(K_PATTERN) {
             if let Ok(rx) = regex::Regex::new(p) {
                 node.pattern = Some(Box::new((p.clone(), rx)));
             }
         }
-        node.format = match m.get("format").and_then(Value::as_str) {
+        node.format = match m.get(K_FORMAT).and_then(Value::as_str) {
             Some("int32") => Format::Int32,
             Some("int64") => Format::Int64,
             Some("byte") => Format::Byte,
             _ => Format::None,
         };
-        let num = |k: &str| m.get(k).and_then(Value::as_f64);
-        let count = |k: &str| m.get(k).and_then(Value::as_u64);
-        let bound = |k: &str, ex: &str| {
+        let num = |k: usize| m.get(k).and_then(Value::as_f64);
+        let count = |k: usize| m.get(k).and_then(Value::as_u64);
+        let bound = |k: usize, ex: usize| {
             let b = num(k)?;
             Some((b, flag(ex)))
         };
         // 2020-12 writes an exclusive bound as a number of its own.
-        let min = bound("minimum", "exclusiveMinimum")
-            .or_else(|| num("exclusiveMinimum").map(|b| (b, true)));
-        let max = bound("maximum", "exclusiveMaximum")
-            .or_else(|| num("exclusiveMaximum").map(|b| (b, true)));
+        let min = bound(K_MINIMUM, K_EXCLUSIVE_MINIMUM)
+            .or_else(|| num(K_EXCLUSIVE_MINIMUM).map(|b| (b, true)));
+        let max = bound(K_MAXIMUM, K_EXCLUSIVE_MAXIMUM)
+            .or_else(|| num(K_EXCLUSIVE_MAXIMUM).map(|b| (b, true)));
         let bounds = Bounds {
             min,
             max,
-            multiple_of: num("multipleOf").filter(|d| *d > 0.0),
-            min_len: count("minLength"),
-            max_len: count("maxLength"),
-            min_items: count("minItems"),
-            max_items: count("maxItems"),
-            unique: flag("uniqueItems"),
-            min_props: count("minProperties"),
-            max_props: count("maxProperties"),
+            multiple_of: num(K_MULTIPLE_OF).filter(|d| *d > 0.0),
+            min_len: count(K_MIN_LENGTH),
+            max_len: count(K_MAX_LENGTH),
+            min_items: count(K_MIN_ITEMS),
+            max_items: count(K_MAX_ITEMS),
+            unique: flag(K_UNIQUE_ITEMS),
+            min_props: count(K_MIN_PROPERTIES),
+            max_props: count(K_MAX_PROPERTIES),
         };
         if bounds.min.is_some()
             || bounds.max.is_some()
@@ -354,11 +361,93 @@ impl<'s, F: FnMut(&str) -> Option<&'s Value>> Compiler<'s, F> {
         {
             node.bounds = Some(Box::new(bounds));
         }
-        node.any_of = self.list(m.get("anyOf"));
-        node.one_of = self.list(m.get("oneOf"));
-        node.all_of = self.list(m.get("allOf"));
-        node.not = m.get("not").map(|n| self.schema(n));
+        node.any_of = self.list(m.get(K_ANY_OF));
+        node.one_of = self.list(m.get(K_ONE_OF));
+        node.all_of = self.list(m.get(K_ALL_OF));
+        node.not = m.get(K_NOT).map(|n| self.schema(n));
         node
+    }
+}
+
+/// The keywords of one schema node the compiler reads, found in one pass over its keys.
+#[derive(Default)]
+struct Keywords<'s> {
+    /// The value of each keyword, by its `K_*` number.
+    found: [Option<&'s Value>; KEYWORDS],
+}
+
+/// How many keywords [`Compiler::node`] reads; each has a `K_*` number.
+const KEYWORDS: usize = 29;
+const K_TYPE: usize = 0;
+const K_PROPERTIES: usize = 1;
+const K_REQUIRED: usize = 2;
+const K_ADDITIONAL_PROPERTIES: usize = 3;
+const K_ITEMS: usize = 4;
+const K_ENUM: usize = 5;
+const K_CONST: usize = 6;
+const K_PATTERN: usize = 7;
+const K_FORMAT: usize = 8;
+const K_MINIMUM: usize = 9;
+const K_MAXIMUM: usize = 10;
+const K_EXCLUSIVE_MINIMUM: usize = 11;
+const K_EXCLUSIVE_MAXIMUM: usize = 12;
+const K_MULTIPLE_OF: usize = 13;
+const K_MIN_LENGTH: usize = 14;
+const K_MAX_LENGTH: usize = 15;
+const K_MIN_ITEMS: usize = 16;
+const K_MAX_ITEMS: usize = 17;
+const K_UNIQUE_ITEMS: usize = 18;
+const K_MIN_PROPERTIES: usize = 19;
+const K_MAX_PROPERTIES: usize = 20;
+const K_ANY_OF: usize = 21;
+const K_ONE_OF: usize = 22;
+const K_ALL_OF: usize = 23;
+const K_NOT: usize = 24;
+const K_NULLABLE: usize = 25;
+const K_XK_INT_OR_STRING: usize = 26;
+const K_XK_PRESERVE_UNKNOWN_FIELDS: usize = 27;
+const K_XK_EMBEDDED_RESOURCE: usize = 28;
+
+impl<'s> Keywords<'s> {
+    fn take(&mut self, key: &str, value: &'s Value) {
+        let at = match key {
+            "type" => K_TYPE,
+            "properties" => K_PROPERTIES,
+            "required" => K_REQUIRED,
+            "additionalProperties" => K_ADDITIONAL_PROPERTIES,
+            "items" => K_ITEMS,
+            "enum" => K_ENUM,
+            "const" => K_CONST,
+            "pattern" => K_PATTERN,
+            "format" => K_FORMAT,
+            "minimum" => K_MINIMUM,
+            "maximum" => K_MAXIMUM,
+            "exclusiveMinimum" => K_EXCLUSIVE_MINIMUM,
+            "exclusiveMaximum" => K_EXCLUSIVE_MAXIMUM,
+            "multipleOf" => K_MULTIPLE_OF,
+            "minLength" => K_MIN_LENGTH,
+            "maxLength" => K_MAX_LENGTH,
+            "minItems" => K_MIN_ITEMS,
+            "maxItems" => K_MAX_ITEMS,
+            "uniqueItems" => K_UNIQUE_ITEMS,
+            "minProperties" => K_MIN_PROPERTIES,
+            "maxProperties" => K_MAX_PROPERTIES,
+            "anyOf" => K_ANY_OF,
+            "oneOf" => K_ONE_OF,
+            "allOf" => K_ALL_OF,
+            "not" => K_NOT,
+            "nullable" => K_NULLABLE,
+            "x-kubernetes-int-or-string" => K_XK_INT_OR_STRING,
+            "x-kubernetes-preserve-unknown-fields" => K_XK_PRESERVE_UNKNOWN_FIELDS,
+            "x-kubernetes-embedded-resource" => K_XK_EMBEDDED_RESOURCE,
+            _ => return,
+        };
+        self.found[at] = Some(value);
+    }
+
+    /// The value of keyword number `at` (a `K_*`).
+    fn get(&self, at: usize) -> Option<&'s Value> {
+        self.found[at]
     }
 }
 
