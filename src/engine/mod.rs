@@ -216,13 +216,6 @@ fn pipeline(
                     &ctx.default_resources,
                 ));
             }
-            // Objects built here grew their maps entry by entry, parsed ones only where metadata
-            // was injected: give the slack back, since a large render holds many objects at once.
-            if prov.is_some() {
-                crate::resource::compact_map(&mut obj.object);
-            } else {
-                crate::resource::compact_map(obj.metadata_mut());
-            }
         }
         match keep.as_mut() {
             Some(keep) if !hold => {
@@ -233,7 +226,19 @@ fn pipeline(
                     keep(obj);
                 }
             }
-            _ => held.push(obj),
+            _ => {
+                // Objects built here grew their maps entry by entry, parsed ones only where
+                // metadata was injected: give the slack back, since the whole set is held.
+                // (A streamed object becomes its output text at once: nothing to give back.)
+                if !as_written {
+                    if prov.is_some() {
+                        crate::resource::compact_map(&mut obj.object);
+                    } else {
+                        crate::resource::compact_map(obj.metadata_mut());
+                    }
+                }
+                held.push(obj);
+            }
         }
     }
     // The checks' findings only count when the objects themselves are sound.
