@@ -41,7 +41,7 @@ pub fn run_from_stdin(auto: bool) -> i32 {
         Ok(t) => t,
         Err(f) => return fail(Vec::new(), vec![f]),
     };
-    let Some((out, code)) = process(&text, auto) else {
+    let Some((out, code)) = process_input(&text, auto) else {
         eprintln!(
             "error: no arguments and stdin is not a ResourceList; run `kubectl nixernetes --help` for usage"
         );
@@ -62,10 +62,15 @@ fn fail(items: Vec<Resource>, findings: Vec<Finding>) -> i32 {
     EXIT_INVALID
 }
 
-/// The function proper: ResourceList text in, ResourceList value and exit code out. `auto`
-/// (entered without arguments): `None` when the text is not a ResourceList at all, a usage
-/// error rather than a KRM failure. The text is read once either way.
-fn process(text: &str, auto: bool) -> Option<(Value, i32)> {
+/// The function proper: ResourceList text in, ResourceList value and exit code out (the fuzz
+/// target `resource_list` drives it).
+pub fn process(text: &str) -> (Value, i32) {
+    process_input(text, false).expect("only a run entered without arguments declines")
+}
+
+/// [`process`]; `auto` (entered without arguments): `None` when the text is not a ResourceList
+/// at all, a usage error rather than a KRM failure. The text is read once either way.
+fn process_input(text: &str, auto: bool) -> Option<(Value, i32)> {
     let rl = match resource_list::parse(text) {
         Ok(rl) => rl,
         Err(rejected) if auto && !rejected.envelope => return None,
