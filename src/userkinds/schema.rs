@@ -182,65 +182,25 @@ pub fn structural(root: &Value) -> Value {
 }
 
 fn translate(s: &Value) -> Value {
-    let Some(map) = s.as_object() else {
-        return json!({});
-    };
-    let mut out = Map::new();
-    let preserve = map
-        .get("x-kubernetes-preserve-unknown-fields")
-        .and_then(Value::as_bool)
-        == Some(true);
-    if map
-        .get("x-kubernetes-int-or-string")
-        .and_then(Value::as_bool)
-        == Some(true)
-    {
-        out.insert(
-            "anyOf".into(),
-            json!([{"type": "integer"}, {"type": "string"}]),
-        );
-    }
-    for (k, v) in map {
-        match k.as_str() {
-            "properties" => {
-                let props: Map<String, Value> = v
-                    .as_object()
-                    .into_iter()
-                    .flatten()
-                    .map(|(name, sub)| (name.clone(), translate(sub)))
-                    .collect();
-                out.insert(k.clone(), Value::Object(props));
-            }
-            "items" => {
-                out.insert(k.clone(), translate(v));
-            }
-            "additionalProperties" if v.is_object() => {
-                out.insert(k.clone(), translate(v));
-            }
-            "type"
-            | "required"
-            | "enum"
-            | "minimum"
-            | "maximum"
-            | "exclusiveMinimum"
-            | "exclusiveMaximum"
-            | "minLength"
-            | "maxLength"
-            | "minItems"
-            | "maxItems"
-            | "additionalProperties"
-            | "nullable"
-            | "description" => {
-                out.insert(k.clone(), v.clone());
-            }
-            _ => {}
+    rewrite(s, &|k, v, _nullable, out| match k {
+        "type"
+        | "required"
+        | "enum"
+        | "minimum"
+        | "maximum"
+        | "exclusiveMinimum"
+        | "exclusiveMaximum"
+        | "minLength"
+        | "maxLength"
+        | "minItems"
+        | "maxItems"
+        | "additionalProperties"
+        | "nullable"
+        | "description" => {
+            out.insert(k.to_string(), v.clone());
         }
-    }
-    let object = map.get("type").and_then(Value::as_str) == Some("object");
-    if object && !preserve && !map.contains_key("additionalProperties") {
-        out.insert("additionalProperties".into(), Value::Bool(false));
-    }
-    Value::Object(out)
+        _ => {}
+    })
 }
 
 /// The schema as published for editors and `explain` (draft 2020-12, what `schema KIND`
@@ -248,20 +208,45 @@ fn translate(s: &Value) -> Value {
 /// `null` type; int-or-string as either; objects refuse unknown fields, as instances do; the
 /// `x-kubernetes-validations` rules (CEL, which JSON Schema has no place for) left out.
 pub fn published(s: &Value) -> Value {
+    rewrite(s, &|k, v, nullable, out| match k {
+        "type" if nullable => {
+            out.insert(k.to_string(), json!([v, "null"]));
+        }
+        "enum" if nullable => {
+            let mut values = v.as_array().cloned().unwrap_or_default();
+            values.push(Value::Null);
+            out.insert(k.to_string(), Value::Array(values));
+        }
+        "example" => {
+            out.insert("examples".into(), json!([v]));
+        }
+        "nullable" => {}
+        _ if k.starts_with("x-") => {}
+        _ => {
+            out.insert(k.to_string(), v.clone());
+        }
+    })
+}
+
+/// What [`rewrite`] does with a keyword other than the structure: its name, its value, whether
+/// the node is `nullable`, and the node being written.
+type Keyword = dyn Fn(&str, &Value, bool, &mut Map<String, Value>);
+
+/// What [`translate`] and [`published`] share: int-or-string as either type, the same rewrite
+/// of `properties`, `items` and schema-valued `additionalProperties`, objects closed to unknown
+/// fields unless they preserve them; every other keyword goes to `keyword` (its name, value,
+/// whether the node is `nullable`, the node being written).
+fn rewrite(s: &Value, keyword: &Keyword) -> Value {
     let Some(map) = s.as_object() else {
         return json!({});
     };
-    let nullable = map.get("nullable").and_then(Value::as_bool) == Some(true);
-    let preserve = map
-        .get("x-kubernetes-preserve-unknown-fields")
-        .and_then(Value::as_bool)
-        == Some(true);
+    let flag = |k: &str| map.get(k).and_then(Value::as_bool) == Some(true);
+    let (nullable, preserve) = (
+        flag("nullable"),
+        flag("x-kubernetes-preserve-unknown-fields"),
+    );
     let mut out = Map::new();
-    if map
-        .get("x-kubernetes-int-or-string")
-        .and_then(Value::as_bool)
-        == Some(true)
-    {
+    if flag("x-kubernetes-int-or-string") {
         out.insert(
             "anyOf".into(),
             json!([{"type": "integer"}, {"type": "string"}]),
@@ -274,32 +259,17 @@ pub fn published(s: &Value) -> Value {
                     .as_object()
                     .into_iter()
                     .flatten()
-                    .map(|(name, sub)| (name.clone(), published(sub)))
+                    .map(|(name, sub)| (name.clone(), rewrite(sub, keyword)))
                     .collect();
                 out.insert(k.clone(), Value::Object(props));
             }
             "items" => {
-                out.insert(k.clone(), published(v));
+                out.insert(k.clone(), rewrite(v, keyword));
             }
             "additionalProperties" if v.is_object() => {
-                out.insert(k.clone(), published(v));
+                out.insert(k.clone(), rewrite(v, keyword));
             }
-            "type" if nullable => {
-                out.insert(k.clone(), json!([v, "null"]));
-            }
-            "enum" if nullable => {
-                let mut values = v.as_array().cloned().unwrap_or_default();
-                values.push(Value::Null);
-                out.insert(k.clone(), Value::Array(values));
-            }
-            "example" => {
-                out.insert("examples".into(), json!([v]));
-            }
-            "nullable" => {}
-            _ if k.starts_with("x-") => {}
-            _ => {
-                out.insert(k.clone(), v.clone());
-            }
+            _ => keyword(k, v, nullable, &mut out),
         }
     }
     let object = map.get("type").and_then(Value::as_str) == Some("object");
