@@ -1,5 +1,5 @@
-//! The availability checks: `availability` (id 37 of the check table): replicated Deployments
-//! and StatefulSets survive voluntary disruption (a PodDisruptionBudget selects their pods) and
+//! The availability checks: `availability` (id 37 of the check table): replicated Deployments,
+//! StatefulSets and OpenShift DeploymentConfigs survive voluntary disruption (a PodDisruptionBudget selects their pods) and
 //! the loss of one node (podAntiAffinity or topologySpreadConstraints spread them). Advisory
 //! only: a single replica has nothing to spread, and what counts as "available" is the
 //! operator's call.
@@ -9,8 +9,8 @@
 //! always does; `minAvailable` does when it is at least the number of pods it selects, counted
 //! as the Kubernetes disruption controller counts them (a percentage of that number, rounded
 //! up). The pods are those of the rendered workloads whose template it selects: `spec.replicas`
-//! (default 1) of Deployments, StatefulSets, ReplicaSets, ReplicationControllers and Argo
-//! Rollouts, the `maxReplicas` of an autoscaler that scales one of them, 1 for a bare Pod. When
+//! (default 1) of Deployments, StatefulSets, ReplicaSets, ReplicationControllers, OpenShift
+//! DeploymentConfigs and Argo Rollouts, the `maxReplicas` of an autoscaler that scales one of them, 1 for a bare Pod. When
 //! it also selects pods whose number the set does not tell (a DaemonSet's, a Job's, an
 //! operator's), or selects none, nothing is reported.
 
@@ -71,7 +71,10 @@ fn availability(objects: &[&Resource], out: &mut SetHits) {
         }
     }
     for (i, r) in objects.iter().enumerate() {
-        if r.group() != "apps" || !matches!(r.kind(), "Deployment" | "StatefulSet") {
+        if !matches!(
+            (r.group(), r.kind()),
+            ("apps", "Deployment" | "StatefulSet") | ("apps.openshift.io", "DeploymentConfig")
+        ) {
             continue;
         }
         let Some(pod) = pod_of(r) else { continue };
@@ -146,6 +149,7 @@ fn pod_count(
         (r.group(), r.kind()),
         ("apps", "Deployment" | "StatefulSet" | "ReplicaSet")
             | ("", "ReplicationController")
+            | ("apps.openshift.io", "DeploymentConfig")
             | ("argoproj.io", "Rollout")
     );
     if r.group() == "" && r.kind() == "Pod" {
@@ -205,7 +209,9 @@ fn pdb_blocks_eviction(objects: &[&Resource], out: &mut SetHits) {
             let name = get_str(&r.object, "spec.scaleTargetRef.name").unwrap_or("");
             let max = get(&r.object, "spec.maxReplicas").and_then(Value::as_i64);
             scaled.insert((r.namespace(), kind, name), max);
-        } else if super::network::is_custom_group(r.group()) {
+        } else if super::network::is_custom_group(r.group()) && pod_of(r).is_none() {
+            // A custom resource whose pod template is read (an Argo Rollout, a
+            // DeploymentConfig) runs those pods and no others the set cannot count.
             custom.entry(r.namespace()).or_default().push(r);
         }
     }
@@ -342,6 +348,28 @@ spec: {maxUnavailable: 1, selector: {matchLabels: {app: web}}}
         assert!(hits[0]
             .2
             .starts_with("an autoscaler keeps at least 2 replicas"));
+    }
+
+    #[test]
+    fn availability_reads_deployment_configs() {
+        let config = WEB
+            .replace("apiVersion: apps/v1", "apiVersion: apps.openshift.io/v1")
+            .replace("kind: Deployment", "kind: DeploymentConfig")
+            .replace("selector: {matchLabels: {app: web}}", "selector: {app: web}");
+        let hits = hits_of(&AVAILABILITY, &config);
+        assert_eq!(hits.len(), 2, "{hits:#?}");
+        assert_eq!(hits[0].1, "spec.replicas");
+        assert_eq!(hits[1].1, "spec.template.spec.topologySpreadConstraints");
+        let protected = format!("{config}{SPREAD}---\n{PDB}");
+        assert_eq!(hits_of(&AVAILABILITY, &protected), vec![]);
+        // Its replicas count for a budget over its pods.
+        let blocking = format!(
+            "{config}---\n{}",
+            PDB.replace("maxUnavailable: 1", "minAvailable: 3")
+        );
+        let hits = hits_of(&PDB_BLOCKS_EVICTION, &blocking);
+        assert_eq!(hits.len(), 1, "{hits:#?}");
+        assert!(hits[0].2.contains("(DeploymentConfig web: 3 replicas)"));
     }
 
     #[test]

@@ -303,7 +303,12 @@ fn selector_consistency(objects: &[&Resource], out: &mut SetHits) {
         .map(|r| (r.namespace(), r.kind(), r.name()))
         .collect();
     let mut custom: HashMap<Option<&str>, Vec<&Resource>> = HashMap::new();
-    for &r in objects.iter().filter(|r| is_custom_group(r.group())) {
+    // Custom resources whose pod template is read (Argo Rollouts, DeploymentConfigs) run those
+    // pods, which are indexed: they hide none.
+    for &r in objects
+        .iter()
+        .filter(|r| is_custom_group(r.group()) && pod_of(r).is_none())
+    {
         custom.entry(r.namespace()).or_default().push(r);
     }
     for (i, r) in objects.iter().enumerate() {
@@ -374,7 +379,11 @@ fn template_matches_selector(
         )
     };
     let mut hits = Vec::new();
-    if r.kind() == "ReplicationController" {
+    // ReplicationControllers and OpenShift DeploymentConfigs select by a plain label map.
+    if matches!(
+        (r.group(), r.kind()),
+        ("", "ReplicationController") | ("apps.openshift.io", "DeploymentConfig")
+    ) {
         for (k, v) in selector {
             if labels.and_then(|l| l.get(k)) != Some(v) {
                 hits.push(mismatch(format!("spec.selector.{k}"), k, v));
@@ -713,6 +722,23 @@ spec:
 ",
         );
         assert!(hits_of(&NETWORK_POLICY_COVERAGE, &egress_rules).is_empty());
+    }
+
+    #[test]
+    fn selector_consistency_reads_deployment_config_selectors_as_label_maps() {
+        let config = |name: &str, labels: &str| {
+            format!("apiVersion: apps.openshift.io/v1\nkind: DeploymentConfig\nmetadata: {{name: {name}, namespace: shop}}\nspec:\n  selector: {{app: {name}}}\n  template:\n    metadata: {{labels: {labels}}}\n    spec: {{containers: [{{name: a, image: a:1}}]}}\n---\n")
+        };
+        let yaml = format!("{}{}", config("bad", "{}"), config("good", "{app: good}"));
+        crate::policy::expect_hits(
+            &SELECTOR_CONSISTENCY,
+            &yaml,
+            &[(
+                "bad",
+                "spec.selector.app",
+                "the selector requires app=bad but the pod template has no label app",
+            )],
+        );
     }
 
     #[test]

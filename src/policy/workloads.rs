@@ -47,7 +47,7 @@ pub const HPA_MIN_REPLICAS: CheckDef = CheckDef {
 
 pub const ROLLOUT_STRATEGY: CheckDef = CheckDef {
     id: "rollout-strategy",
-    summary: "Deployments roll out without taking every pod down (no Recreate, maxUnavailable below the replicas); DaemonSets and StatefulSets roll out (no OnDelete)",
+    summary: "Deployments and DeploymentConfigs roll out without taking every pod down (no Recreate or unknown strategy type, maxUnavailable below the replicas); DaemonSets and StatefulSets roll out (no OnDelete)",
     pss: None,
     severity: Severity::Warning,
     fix: Fix::No,
@@ -178,23 +178,44 @@ fn hpa_min_replicas(r: &Resource, out: &mut HitSink) {
     );
 }
 
+const RECREATE: &str = "strategy Recreate stops every pod before the new ones start, so each rollout is an outage: use RollingUpdate (keep Recreate only if two versions cannot run side by side, e.g. pods sharing one ReadWriteOnce volume, and exempt it saying so)";
+
 fn rollout_strategy(r: &Resource, out: &mut HitSink) {
-    if r.group() != "apps" {
-        return;
-    }
     let Some(spec) = obj(r.object.field("spec")) else {
         return;
     };
+    if (r.group(), r.kind()) == ("apps.openshift.io", "DeploymentConfig") {
+        // OpenShift's strategies: Rolling (the default), Recreate, Custom.
+        match get_str(spec, "strategy.type") {
+            Some("Recreate") => out.push("spec.strategy.type", RECREATE.replace("RollingUpdate", "Rolling")),
+            Some(other) if !matches!(other, "Rolling" | "Custom") => out.push_error(
+                "spec.strategy.type",
+                format!("strategy type {other:?} is not one of Rolling, Recreate or Custom: the API server refuses it; use Rolling"),
+            ),
+            _ => {}
+        }
+        return;
+    }
+    if r.group() != "apps" {
+        return;
+    }
     match r.kind() {
         "Deployment" => {
             let strategy = obj(spec.field("strategy"));
             let kind = strategy.and_then(|s| get_str(s, "type"));
-            if kind == Some("Recreate") {
-                out.push(
-                    "spec.strategy.type",
-                    "strategy Recreate stops every pod before the new ones start, so each rollout is an outage: use RollingUpdate (keep Recreate only if two versions cannot run side by side, e.g. pods sharing one ReadWriteOnce volume, and exempt it saying so)",
-                );
-                return;
+            match kind {
+                Some("Recreate") => {
+                    out.push("spec.strategy.type", RECREATE);
+                    return;
+                }
+                Some(other) if other != "RollingUpdate" => {
+                    out.push_error(
+                        "spec.strategy.type",
+                        format!("strategy type {other:?} is neither RollingUpdate nor Recreate: the API server refuses it; use RollingUpdate"),
+                    );
+                    return;
+                }
+                _ => {}
             }
             let Some(rolling) = strategy.and_then(|s| obj(s.field("rollingUpdate"))) else {
                 return;
@@ -618,6 +639,59 @@ spec:
                 ),
                 ("agent", "spec.updateStrategy.type", "never rolls out"),
             ],
+        );
+    }
+
+    #[test]
+    fn rollout_strategy_reads_unknown_types_and_deployment_configs() {
+        let config = |name: &str, strategy: &str| {
+            format!("apiVersion: apps.openshift.io/v1\nkind: DeploymentConfig\nmetadata: {{name: {name}, namespace: shop}}\nspec:\n  replicas: 2\n  strategy: {{type: {strategy}}}\n  template: {{spec: {{containers: [{{name: a, image: a:1}}]}}}}\n---\n")
+        };
+        let yaml = format!(
+            "{}{}{}{}{}{}",
+            deployment("other", "  strategy: {type: Other}\n"),
+            deployment("rolling", "  strategy: {type: RollingUpdate}\n"),
+            config("dc-recreate", "Recreate"),
+            config("dc-other", "Other"),
+            config("dc-rolling", "Rolling"),
+            config("dc-custom", "Custom"),
+        );
+        expect(
+            &ROLLOUT_STRATEGY,
+            &yaml,
+            &[
+                (
+                    "other",
+                    "spec.strategy.type",
+                    "strategy type \"Other\" is neither RollingUpdate nor Recreate: the API server refuses it",
+                ),
+                (
+                    "dc-recreate",
+                    "spec.strategy.type",
+                    "each rollout is an outage: use Rolling ",
+                ),
+                (
+                    "dc-other",
+                    "spec.strategy.type",
+                    "strategy type \"Other\" is not one of Rolling, Recreate or Custom",
+                ),
+            ],
+        );
+        let objects = crate::source::parse_text(&yaml, "t.yaml").unwrap();
+        let settings = crate::settings::PolicySettings::default();
+        let mut checker = crate::policy::Checker::new(&settings);
+        for o in &objects {
+            checker.check(o);
+        }
+        let severities: Vec<_> = checker
+            .finish()
+            .into_iter()
+            .filter(|f| f.check == Some("rollout-strategy"))
+            .map(|f| f.severity)
+            .collect();
+        assert_eq!(
+            severities,
+            [Severity::Error, Severity::Warning, Severity::Error]
         );
     }
 
