@@ -92,6 +92,26 @@ def yaml_objects(path):
     return out
 
 
+def role_refs(path):
+    """(binding kind, name) -> (role kind, name) of the RoleBindings and ClusterRoleBindings in
+    a file: a peer reports a role's grant on its binding, ours on the role."""
+    try:
+        text = open(path, encoding="utf-8").read()
+    except (OSError, UnicodeDecodeError):
+        return {}
+    refs = {}
+    for doc in re.split(r"(?m)^---.*$", text):
+        kind = re.search(r"(?m)^kind:\s*(RoleBinding|ClusterRoleBinding)\s*$", doc)
+        name = re.search(r"(?m)^metadata:\s*\n(?:[ \t]+.*\n)*?[ \t]+name:\s*['\"]?([^'\"\s#]+)", doc)
+        ref = re.search(r"(?ms)^roleRef:\s*\n((?:[ \t]+.*\n?)*)", doc)
+        if kind and name and ref:
+            rk = re.search(r"(?m)^\s+kind:\s*(\w+)", ref.group(1))
+            rn = re.search(r"(?m)^\s+name:\s*['\"]?([^'\"\s#]+)", ref.group(1))
+            if rk and rn:
+                refs[(kind.group(1), name.group(1))] = (rk.group(1), rn.group(1))
+    return refs
+
+
 def passing_name(name):
     return name is not None and any(m in name for m in PASS_MARKERS)
 
@@ -297,9 +317,13 @@ def main():
             if err:
                 errors[path] = err
 
+    refs = {}
+
     def fires(x):
         ours = mapping[(x.peer, x.check)]
         hit = {(k, n) for c, k, n in results[x.path] if c in ours}
+        # a binding is hit when ours fires on the role it binds, in the same file
+        hit |= {b for b, role in refs.setdefault(x.path, role_refs(x.path)).items() if role in hit}
         if x.obj is None:
             return bool(hit)
         if x.obj[0] == "any of":

@@ -37,7 +37,7 @@ pub const SECRET_IN_CONFIGMAP: CheckDef = CheckDef {
 pub static CHECKS: &[&CheckDef] = &[&SECRET_IN_CONFIGMAP];
 
 /// Parts of a name (upper-cased, `-` and `.` read as `_`) that mark a secret.
-const SECRET_WORDS: [&str; 9] = [
+const SECRET_WORDS: [&str; 16] = [
     "PASSWORD",
     "PASSWD",
     "SECRET",
@@ -47,6 +47,15 @@ const SECRET_WORDS: [&str; 9] = [
     "PRIVATE_KEY",
     "ACCESS_KEY",
     "CREDENTIAL",
+    // Keys of cloud accounts and of signing or encryption (Azure's AZURE_STORAGE_KEY and
+    // AZURE_BATCH_KEY, OCI's OCI_CLI_KEY_CONTENT, JWT_SIGNING_KEY, ...).
+    "ACCOUNT_KEY",
+    "STORAGE_KEY",
+    "BATCH_KEY",
+    "KEY_CONTENT",
+    "SIGNING_KEY",
+    "ENCRYPTION_KEY",
+    "MASTER_KEY",
 ];
 
 /// Name endings that say where a secret is, not what it is.
@@ -63,12 +72,14 @@ pub(super) fn secret_name(name: &str) -> bool {
 /// `OPENSSH PRIVATE KEY`, `PGP PRIVATE KEY BLOCK`...), if it holds one. Certificates and public
 /// keys are not private keys.
 pub(super) fn pem_private_key(text: &str) -> Option<&str> {
+    // The header is read with three dashes or more on either side: a key pasted with its
+    // dashes cut (`---BEGIN OPENSSH PRIVATE KEY---`) is still a key, written where it leaks.
     let mut rest = text;
-    while let Some(at) = rest.find("-----BEGIN ") {
-        let after = &rest[at + "-----BEGIN ".len()..];
-        let label = after.split("-----").next().unwrap_or("");
+    while let Some(at) = rest.find("---BEGIN ") {
+        let after = &rest[at + "---BEGIN ".len()..];
+        let label = after.split("---").next().unwrap_or("");
         if after.len() > label.len() && !label.contains('\n') && label.contains("PRIVATE KEY") {
-            return Some(label);
+            return Some(label.trim_end_matches('-'));
         }
         rest = after;
     }
@@ -318,6 +329,28 @@ mod tests {
         assert_eq!(pem_private_key(&chain), Some("EC PRIVATE KEY"));
         // Prose that names a header is not a key.
         assert_eq!(pem_private_key("-----BEGIN PRIVATE KEY"), None);
+        // A key pasted with its dashes cut short is still one.
+        assert_eq!(
+            pem_private_key("---BEGIN OPENSSH PRIVATE KEY---\nb3Blbn\n---END OPENSSH PRIVATE KEY---"),
+            Some("OPENSSH PRIVATE KEY")
+        );
+        assert_eq!(pem_private_key("--BEGIN PRIVATE KEY--\nMIIB"), None);
+    }
+
+    #[test]
+    fn cloud_account_and_signing_keys_are_secret_names() {
+        for name in [
+            "AZURE_BATCH_KEY",
+            "AZURE_STORAGE_ACCOUNT_KEY",
+            "OCI_CLI_KEY_CONTENT",
+            "jwt-signing-key",
+            "AWS_SECRET_ACCESS_KEY",
+        ] {
+            assert!(secret_name(name), "{name}");
+        }
+        for name in ["SORT_KEY", "CACHE_KEY", "KEYCLOAK_URL", "AZURE_STORAGE_KEY_FILE"] {
+            assert!(!secret_name(name), "{name}");
+        }
     }
 
     #[test]

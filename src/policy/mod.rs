@@ -730,6 +730,19 @@ mod tests {
     const BAD: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: bad}\nspec:\n  template:\n    spec:\n      hostNetwork: true\n      containers:\n      - name: c\n        image: x\n        securityContext: {privileged: true, capabilities: {add: [SYS_ADMIN]}}\n";
 
     #[test]
+    fn pods_of_removed_api_versions_are_checked() {
+        let daemon_set = "apiVersion: extensions/v1beta1\nkind: DaemonSet\nmetadata: {name: d}\nspec:\n  template:\n    spec:\n      containers: [{name: c, image: x, ports: [{containerPort: 9100, hostPort: 9100}]}]\n";
+        let hits = hits_of(&pod_security::HOST_PORT, daemon_set);
+        assert_eq!(hits[0].1, "spec.template.spec.containers[0].ports[0].hostPort");
+        let cron = "apiVersion: batch/v1beta1\nkind: CronJob\nmetadata: {name: c}\nspec:\n  schedule: '* * * * *'\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          hostIPC: true\n          restartPolicy: OnFailure\n          containers: [{name: c, image: x}]\n";
+        let hits = hits_of(&pod_security::HOST_NAMESPACES, cron);
+        assert_eq!(hits[0].1, "spec.jobTemplate.spec.template.spec.hostIPC");
+        // A kind no version of which has a pod template is still not read as one.
+        let unknown = "apiVersion: extensions/v1beta1\nkind: Widget\nmetadata: {name: w}\nspec:\n  template:\n    spec:\n      hostIPC: true\n      containers: [{name: c, image: x}]\n";
+        assert_eq!(hits_of(&pod_security::HOST_NAMESPACES, unknown), vec![]);
+    }
+
+    #[test]
     fn operator_pod_templates_are_checked() {
         let rollout = "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: r}\nspec:\n  template:\n    spec:\n      hostPID: true\n      containers: [{name: c, image: x}]\n";
         let hits = hits_of(&pod_security::HOST_NAMESPACES, rollout);

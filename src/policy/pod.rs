@@ -110,6 +110,16 @@ fn pod_path(api_version: &str, kind: &str) -> Option<&'static str> {
         | ("v1", "ReplicationController")
         | ("v1", "PodTemplate") => Some("spec.template.spec"),
         ("batch/v1", "CronJob") => Some("spec.jobTemplate.spec.template.spec"),
+        // Removed API versions of the same kinds: `stable-api-version` reports the version, and
+        // the pod is still checked, so that moving to the served version shows nothing new.
+        ("extensions/v1beta1", "Deployment" | "DaemonSet" | "ReplicaSet")
+        | ("apps/v1beta1", "Deployment" | "StatefulSet")
+        | ("apps/v1beta2", "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet") => {
+            Some("spec.template.spec")
+        }
+        ("batch/v1beta1" | "batch/v2alpha1", "CronJob") => {
+            Some("spec.jobTemplate.spec.template.spec")
+        }
         // Operator custom resources whose pod template path is known.
         (api, "Rollout") if api.starts_with("argoproj.io/") => Some("spec.template.spec"),
         // OpenShift's DeploymentConfig (deprecated since OpenShift 4.14, still served).
