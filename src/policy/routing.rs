@@ -2,7 +2,9 @@
 //! `defaultBackend` and `rules[].http.paths[].backend`) and `dangling-route-backend` (a Gateway
 //! API HTTPRoute's or GRPCRoute's `rules[].backendRefs[]` of kind Service) must name a Service of
 //! the rendered set, and a port that Service has (`port.number` or `port.name` of an Ingress,
-//! `port` of a route, against the Service's `ports[].port` and `ports[].name`).
+//! `port` of a route, against the Service's `ports[].port` and `ports[].name`). An Ingress of the
+//! removed extensions/v1beta1 or networking.k8s.io/v1beta1 is read in its own terms
+//! (`spec.backend`, `serviceName`, `servicePort`).
 //!
 //! Only judged where the set holds at least one Service of the backend's namespace: a set that
 //! renders an Ingress alone, whose Services come from elsewhere, says nothing about them. A
@@ -126,15 +128,35 @@ fn dangling_ingress_backend(objects: &[&Resource], out: &mut SetHits) {
         return;
     }
     for (i, r) in objects.iter().enumerate() {
-        if r.group() != "networking.k8s.io" || r.kind() != "Ingress" {
+        // extensions/v1beta1 and networking.k8s.io/v1beta1 (removed in 1.22, reported by
+        // `stable-api-version`) name the backend `serviceName` and `servicePort`, and the
+        // default one `spec.backend`.
+        let beta = matches!(
+            r.api_version(),
+            "extensions/v1beta1" | "networking.k8s.io/v1beta1"
+        );
+        if r.kind() != "Ingress" || !(r.group() == "networking.k8s.io" || beta) {
             continue;
         }
         let Some(spec) = obj(r.object.field("spec")) else {
             continue;
         };
+        // (path of the backend, the backend)
         let mut backends: Vec<(String, &Map<String, Value>)> = Vec::new();
-        if let Some(b) = get(spec, "defaultBackend.service").and_then(Value::as_object) {
-            backends.push(("spec.defaultBackend.service".into(), b));
+        let (default, under) = if beta {
+            ("backend", "")
+        } else {
+            ("defaultBackend", ".service")
+        };
+        fn of(b: &Value, beta: bool) -> Option<&Map<String, Value>> {
+            if beta {
+                b.as_object()
+            } else {
+                b.field("service").and_then(Value::as_object)
+            }
+        }
+        if let Some(b) = spec.field(default).and_then(|b| of(b, beta)) {
+            backends.push((format!("spec.{default}{under}"), b));
         }
         if let Some(Value::Array(rules)) = spec.field("rules") {
             for (ri, rule) in rules.iter().enumerate() {
@@ -143,31 +165,42 @@ fn dangling_ingress_backend(objects: &[&Resource], out: &mut SetHits) {
                     continue;
                 };
                 for (pi, path) in paths.iter().enumerate() {
-                    if let Some(b) = path
-                        .field("backend")
-                        .and_then(|b| b.field("service"))
-                        .and_then(Value::as_object)
-                    {
-                        backends.push((
-                            format!("spec.rules[{ri}].http.paths[{pi}].backend.service"),
-                            b,
-                        ));
+                    if let Some(b) = path.field("backend").and_then(|b| of(b, beta)) {
+                        backends.push((format!("spec.rules[{ri}].http.paths[{pi}].backend{under}"), b));
                     }
                 }
             }
         }
         for (at, backend) in backends {
-            let Some(name) = get_str(backend, "name") else {
+            let (name, number, port_name) = if beta {
+                let port = backend.field("servicePort");
+                (
+                    get_str(backend, "serviceName"),
+                    port.filter(|p| p.is_number()),
+                    port.and_then(Value::as_str),
+                )
+            } else {
+                (
+                    get_str(backend, "name"),
+                    get(backend, "port.number"),
+                    get_str(backend, "port.name"),
+                )
+            };
+            let Some(name) = name else {
                 continue;
             };
-            let (port, port_field) =
-                match (get(backend, "port.number"), get_str(backend, "port.name")) {
-                    (Some(n), _) => (n.as_i64().map(Port::Number), "port.number"),
-                    (None, Some(n)) => (Some(Port::Name(n)), "port.name"),
-                    (None, None) => (None, "port"),
-                };
+            let (port, port_field) = match (number, port_name) {
+                (Some(n), _) => (n.as_i64().map(Port::Number), "port.number"),
+                (None, Some(n)) => (Some(Port::Name(n)), "port.name"),
+                (None, None) => (None, "port"),
+            };
+            let port_field = if beta { "servicePort" } else { port_field };
             if let Some((field, message)) = judge(&services, r.namespace(), name, port) {
-                let field = if field == "port" { port_field } else { field };
+                let field = match field {
+                    "port" => port_field,
+                    "name" if beta => "serviceName",
+                    other => other,
+                };
                 out.push(i, format!("{at}.{field}"), message);
             }
         }
@@ -286,6 +319,44 @@ spec:
                 ),
             ],
         );
+    }
+
+    #[test]
+    fn dangling_ingress_backend_reads_the_v1beta1_backend_fields() {
+        let yaml = format!(
+            "{SERVICES}---
+apiVersion: extensions/v1beta1
+kind: Ingress
+metadata: {{name: old, namespace: shop}}
+spec:
+  backend: {{serviceName: fallback, servicePort: 80}}
+  rules:
+  - http:
+      paths:
+      - {{path: /, backend: {{serviceName: web, servicePort: 80}}}}
+      - {{path: /api, backend: {{serviceName: web, servicePort: grpc}}}}
+      - {{path: /ok, backend: {{serviceName: web, servicePort: http}}}}
+"
+        );
+        expect(
+            &DANGLING_INGRESS_BACKEND,
+            &yaml,
+            &[
+                (
+                    "old",
+                    "spec.backend.serviceName",
+                    "backend Service \"fallback\" is not rendered in namespace \"shop\"",
+                ),
+                (
+                    "old",
+                    "spec.rules[0].http.paths[1].backend.servicePort",
+                    "backend Service \"web\" has no port named \"grpc\"",
+                ),
+            ],
+        );
+        // networking.k8s.io/v1 does not have these fields: `schema` reports them there.
+        let v1 = yaml.replace("extensions/v1beta1", "networking.k8s.io/v1");
+        expect(&DANGLING_INGRESS_BACKEND, &v1, &[]);
     }
 
     #[test]

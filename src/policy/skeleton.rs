@@ -120,7 +120,7 @@ pub fn skeleton(r: &Resource) -> Resource {
         // Where routes send traffic: an Ingress's and a Gateway API route's backends (their
         // rules whole: a set holds few of them).
         if matches!(r.kind(), "Ingress" | "HTTPRoute" | "GRPCRoute") {
-            copy(spec, &mut s, &["rules", "defaultBackend"]);
+            copy(spec, &mut s, &["rules", "defaultBackend", "backend"]);
         }
         if let Some(Value::Array(templates)) = field(spec, "volumeClaimTemplates") {
             let kept = templates
