@@ -123,7 +123,8 @@ fn pod_path(api_version: &str, kind: &str) -> Option<&'static str> {
         // Operator custom resources whose pod template path is known.
         (api, "Rollout") if api.starts_with("argoproj.io/") => Some("spec.template.spec"),
         // OpenShift's DeploymentConfig (deprecated since OpenShift 4.14, still served).
-        ("apps.openshift.io/v1", "DeploymentConfig") => Some("spec.template.spec"),
+        // ... and as OpenShift 3 wrote it, in its legacy ungrouped `v1` API.
+        ("apps.openshift.io/v1" | "v1", "DeploymentConfig") => Some("spec.template.spec"),
         (api, "ScaledJob") if api.starts_with("keda.sh/") => {
             Some("spec.jobTargetRef.template.spec")
         }

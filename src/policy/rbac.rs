@@ -1,6 +1,7 @@
 //! The RBAC check, id 38 of the check table: Roles and ClusterRoles grant no wildcards and none
 //! of the permissions that amount to more than they say (creating or exec-ing into pods,
-//! the kubelet proxy, bind/escalate/impersonate, reading every Secret), and no binding hands out
+//! the kubelet proxy, bind/escalate/impersonate, reading every Secret, writing admission webhook
+//! configurations, approving certificate requests), and no binding hands out
 //! cluster-admin. It reads each object on its own; what a binding's subjects end up with across
 //! roles is out of its reach.
 
@@ -14,7 +15,7 @@ use serde_json::Value;
 
 pub const RBAC_LEAST_PRIVILEGE: CheckDef = CheckDef {
     id: "rbac-least-privilege",
-    summary: "roles grant no wildcards, pod creation or exec, kubelet proxy, bind/escalate/impersonate or read of all Secrets; nothing binds cluster-admin",
+    summary: "roles grant no wildcards, pod creation or exec, kubelet proxy, bind/escalate/impersonate, read of all Secrets, admission webhook writes or certificate approval; nothing binds cluster-admin",
     pss: None,
     severity: Severity::Warning,
     fix: Fix::No,
@@ -57,6 +58,10 @@ fn rules(r: &Resource, out: &mut HitSink) {
     let Some(Value::Array(rules)) = r.object.field("rules") else {
         return;
     };
+    // Approving a CertificateSigningRequest takes update on its approval subresource and approve
+    // on the signer, in any rules of the role: (rule of each, if granted).
+    let mut approval: Option<usize> = None;
+    let mut signer: Option<usize> = None;
     for (i, rule) in rules.iter().enumerate() {
         let Some(rule) = rule.as_object() else {
             continue;
@@ -64,6 +69,35 @@ fn rules(r: &Resource, out: &mut HitSink) {
         let groups = strings(rule.field("apiGroups"));
         let resources = strings(rule.field("resources"));
         let verbs = strings(rule.field("verbs"));
+        let in_group = |group: &str| groups.iter().any(|(_, g)| *g == "*" || *g == group);
+        let has_verb = |wanted: &[&str]| verbs.iter().any(|(_, v)| *v == "*" || wanted.contains(v));
+        let has_resource =
+            |wanted: &[&str]| resources.iter().any(|(_, x)| *x == "*" || wanted.contains(x));
+        // A rule of wildcard resources and verbs is reported as such already.
+        let all = has_resource(&[]) && has_verb(&[]);
+        if in_group("certificates.k8s.io") && !all {
+            if has_resource(&["certificatesigningrequests/approval", "*/approval"])
+                && has_verb(&["update", "patch"])
+            {
+                approval.get_or_insert(i);
+            }
+            if has_resource(&["signers"]) && has_verb(&["approve"]) {
+                signer.get_or_insert(i);
+            }
+        }
+        if in_group("admissionregistration.k8s.io") && has_verb(&["create", "update", "patch"]) {
+            for (j, resource) in &resources {
+                if matches!(
+                    *resource,
+                    "mutatingwebhookconfigurations" | "validatingwebhookconfigurations"
+                ) {
+                    out.push(
+                        format!("rules[{i}].resources[{j}]"),
+                        format!("writing {resource} lets the subject send every matching API request to a webhook of its choice, which can read it and reject or (mutating) rewrite it"),
+                    );
+                }
+            }
+        }
         for (field, list, grants) in [
             ("apiGroups", &groups, "every API group"),
             ("resources", &resources, "every resource"),
@@ -108,6 +142,12 @@ fn rules(r: &Resource, out: &mut HitSink) {
             };
             out.push(format!("rules[{i}].resources[{j}]"), problem);
         }
+    }
+    if let (Some(i), Some(_)) = (approval, signer) {
+        out.push(
+            format!("rules[{i}]"),
+            "update on certificatesigningrequests/approval with approve on signers lets the subject approve certificate requests, and so issue itself credentials of any user or group a signer accepts",
+        );
     }
 }
 
@@ -174,6 +214,49 @@ subjects: [{kind: ServiceAccount, name: ops, namespace: ops}]
             hits[9].2,
             "binds ClusterRole cluster-admin, which allows everything: bind a role with only the permissions needed"
         );
+    }
+
+    #[test]
+    fn rbac_least_privilege_reports_webhook_writes_and_certificate_approval() {
+        let yaml = "apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: hooks}
+rules:
+- apiGroups: [admissionregistration.k8s.io]
+  resources: [mutatingwebhookconfigurations, validatingwebhookconfigurations]
+  verbs: [get, patch]
+- apiGroups: [certificates.k8s.io]
+  resources: [certificatesigningrequests/approval]
+  verbs: [update]
+- apiGroups: [certificates.k8s.io]
+  resources: [signers]
+  resourceNames: [kubernetes.io/kube-apiserver-client]
+  verbs: [approve]
+";
+        let hits = hits_of(&RBAC_LEAST_PRIVILEGE, yaml);
+        let got: Vec<&str> = hits.iter().map(|(_, f, _)| f.as_str()).collect();
+        assert_eq!(
+            got,
+            ["rules[0].resources[0]", "rules[0].resources[1]", "rules[1]"]
+        );
+        assert!(hits[0].2.starts_with("writing mutatingwebhookconfigurations lets the subject send every matching API request to a webhook"));
+        assert!(hits[2].2.starts_with("update on certificatesigningrequests/approval with approve on signers"));
+        // Reading webhook configurations, or only one half of an approval, grants neither.
+        let narrow = "apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: viewer}
+rules:
+- apiGroups: [admissionregistration.k8s.io]
+  resources: [validatingwebhookconfigurations]
+  verbs: [get, list, watch]
+- apiGroups: [certificates.k8s.io]
+  resources: [signers]
+  verbs: [approve]
+- apiGroups: [certificates.k8s.io]
+  resources: [certificatesigningrequests]
+  verbs: [get, update]
+";
+        assert_eq!(hits_of(&RBAC_LEAST_PRIVILEGE, narrow), vec![]);
     }
 
     #[test]
