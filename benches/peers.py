@@ -22,7 +22,7 @@ Where each peer keeps its verdicts, and how they are read (parsed, not hand-list
 - kube-linter: tests/checks/*.yml, with the expected reports in e2etests/bats-tests.sh (`lint
   --include <check> --do-not-auto-add-defaults`; tests with `--config` use a custom check and are
   skipped). Each expected report gives the object's kind (and name, where the test prints it); an
-  object of that kind whose name marks it as passing (dont-fire, should-pass, good-, valid-) is
+  object of that kind whose name marks it as passing (starts dont-fire, should-pass, good-, valid-) is
   not one. Objects named that way are should-pass fixtures.
 - kube-score: score/testdata/*.yaml, with testExpectedScore(t, file, check, grade) in
   score/*_test.go (per file: Critical or Warning should fail, AllOK should pass; calls with a
@@ -113,7 +113,7 @@ def role_refs(path):
 
 
 def passing_name(name):
-    return name is not None and any(m in name for m in PASS_MARKERS)
+    return name is not None and name.startswith(PASS_MARKERS)
 
 
 # --- the peers' verdicts ------------------------------------------------------------------------
@@ -147,8 +147,9 @@ def kube_linter(root):
         with_name = "K8sObject.Name" in block
         # [[ "${message1}" == "Deployment: container ..." ]] or, with the name, "Deployment app1: ..."
         expected = []
-        for m in re.finditer(r'\[\[ "\$\{message\d+\}" (?:==|=~) "((?:[^"\\]|\\.)*)" \]\]', block):
-            head = m.group(1).split(":", 1)[0].split()
+        # the head of the message, up to its first colon (the rest may hold unescaped quotes)
+        for m in re.finditer(r'\[\[ "\$\{message\d+\}" (?:==|=~) "([^:"]*):', block):
+            head = m.group(1).split()
             if not head:
                 continue
             expected.append((head[0], head[1] if with_name and len(head) > 1 else None))
@@ -202,16 +203,20 @@ def checkov(root, flags):
         if not m:
             continue
         text = open(os.path.join(base, f), encoding="utf-8").read()
-        d = re.search(r'"/(example_\w+)"', text)
+        d = re.search(r'"/?(example_\w+)"', text)
         if not d or not os.path.isdir(os.path.join(base, d.group(1))):
             continue
         check, d = m.group(1), os.path.join(base, d.group(1))
 
-        def resources(var):
-            r = re.search(var + r"\s*=\s*\{([^}]*)\}", text)
-            return set(re.findall(r"['\"]([^'\"]+)['\"]", r.group(1))) if r else None
+        def resources(*names):
+            for var in names:
+                r = re.search(r"\b" + var + r"\s*=\s*[\[{]([^\]}]*)[\]}]", text)
+                if r:
+                    return set(re.findall(r"['\"]([^'\"]+)['\"]", r.group(1)))
+            return None
 
-        failing, passing = resources("failing_resources"), resources("passing_resources")
+        failing = resources("failing_resources", "expected_failed_resources")
+        passing = resources("passing_resources", "expected_passed_resources")
         fixtures = []
         for name in sorted(os.listdir(d)):
             path = os.path.join(d, name)
@@ -231,7 +236,7 @@ def checkov(root, flags):
                 fixtures.append(Fixture("checkov", check, path, None, failed))
         want = {}
         for key in ("failed", "passed"):
-            n = re.search(r"summary\['%s'\],\s*(\d+)" % key, text)
+            n = re.search(r"summary\[['\"]%s['\"]\],\s*(\d+)" % key, text)
             if n:
                 want[key] = int(n.group(1))
         got = {"failed": sum(x.fail for x in fixtures), "passed": sum(not x.fail for x in fixtures)}
