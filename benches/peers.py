@@ -148,12 +148,18 @@ def kube_linter(root):
         # [[ "${message1}" == "Deployment: container ..." ]] or, with the name, "Deployment app1: ..."
         expected = []
         # the head of the message, up to its first colon (the rest may hold unescaped quotes)
-        for m in re.finditer(r'\[\[ "\$\{message\d+\}" (?:==|=~) "([^:"]*):', block):
+        objects = yaml_objects(path)
+        for m in re.finditer(r'\[\[ "\$\{(?:message\d+|actual_messages\[\d+\])\}" (?:==|=~) "([^:"]*):(.*)$', block, re.M):
             head = m.group(1).split()
             if not head:
                 continue
-            expected.append((head[0], head[1] if with_name and len(head) > 1 else None))
-        objects = yaml_objects(path)
+            name = head[1] if with_name and len(head) > 1 else None
+            if name is None:
+                # a message that quotes the name of one object of its kind is about that one
+                quoted = set(re.findall(r'\\"([^"\\]+)\\"', m.group(2)))
+                named = {n for k, n, _ in objects if k == head[0] and n in quoted}
+                name = named.pop() if len(named) == 1 else None
+            expected.append((head[0], name))
         fail = set()
         per_kind = collections.Counter(k for k, n in expected if n is None)
         for kind, name in expected:
