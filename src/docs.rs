@@ -176,6 +176,9 @@ id is an error that names the closest ids. Exemptions still apply on top.
         }
         out.push_str(&format!(" {} | {} |\n", c.fix.as_str(), cell(c.summary)));
     }
+    // How the checks compare with kube-linter's, Polaris', kube-score's and checkov's, and where
+    // they differ by design (benches/peers.py reads that table from here).
+    out.push_str(include_str!("policy/peers.md"));
     out
 }
 

@@ -25,7 +25,7 @@ use std::collections::HashMap;
 
 pub const AVAILABILITY: CheckDef = CheckDef {
     id: "availability",
-    summary: "replicated Deployments and StatefulSets have a PodDisruptionBudget and are spread across nodes",
+    summary: "replicated Deployments, StatefulSets and DeploymentConfigs have a PodDisruptionBudget and are spread across nodes",
     pss: None,
     severity: Severity::Info,
     fix: Fix::Gen,

@@ -26,7 +26,7 @@ use std::collections::HashMap;
 /// `run-as-high-uid` (#16).
 pub const RUN_AS_HIGH_UID: CheckDef = CheckDef {
     id: "run-as-high-uid",
-    summary: "containers run with runAsUser and runAsGroup >= 10000; fsGroup and supplementalGroups are not 0",
+    summary: "containers run with runAsUser and runAsGroup >= 10000; fsGroup and supplementalGroups are not 0 (pods with hostUsers: false are exempt)",
     pss: None,
     severity: Severity::Info,
     fix: Fix::Opt,
@@ -75,7 +75,9 @@ pub static CHECKS: &[&CheckDef] = &[
 const MIN_ID: i64 = 10000;
 
 fn run_as_high_uid(pod: &PodView<'_>, out: &mut HitSink) {
-    if pod.is_windows() {
+    // `hostUsers: false` runs the pod in a user namespace: its IDs map to a range of the node's
+    // that no node user has, whatever they are inside.
+    if pod.is_windows() || pod.spec.get("hostUsers").and_then(Value::as_bool) == Some(false) {
         return;
     }
     let pod_sec = pod.security();
@@ -249,7 +251,7 @@ fn duplicate_env_var(pod: &PodView<'_>, out: &mut HitSink) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::expect_hits as expect;
+    use crate::policy::{expect_hits as expect, hits_of};
 
     fn deployment(pod_spec: &str) -> String {
         format!(
@@ -258,6 +260,16 @@ mod tests {
     }
 
     const P: &str = "spec.template.spec";
+
+    #[test]
+    fn run_as_high_uid_passes_pods_in_a_user_namespace() {
+        let isolated = deployment(
+            "      hostUsers: false\n      containers:\n      - name: app\n        image: x:1\n",
+        );
+        expect(&RUN_AS_HIGH_UID, &isolated, &[]);
+        let host = isolated.replace("hostUsers: false", "hostUsers: true");
+        assert_eq!(hits_of(&RUN_AS_HIGH_UID, &host).len(), 2);
+    }
 
     #[test]
     fn run_as_high_uid_fails_on_low_missing_and_root_group() {
