@@ -355,7 +355,10 @@ spec: {maxUnavailable: 1, selector: {matchLabels: {app: web}}}
         let config = WEB
             .replace("apiVersion: apps/v1", "apiVersion: apps.openshift.io/v1")
             .replace("kind: Deployment", "kind: DeploymentConfig")
-            .replace("selector: {matchLabels: {app: web}}", "selector: {app: web}");
+            .replace(
+                "selector: {matchLabels: {app: web}}",
+                "selector: {app: web}",
+            );
         let hits = hits_of(&AVAILABILITY, &config);
         assert_eq!(hits.len(), 2, "{hits:#?}");
         assert_eq!(hits[0].1, "spec.replicas");

@@ -331,7 +331,9 @@ mod tests {
         assert_eq!(pem_private_key("-----BEGIN PRIVATE KEY"), None);
         // A key pasted with its dashes cut short is still one.
         assert_eq!(
-            pem_private_key("---BEGIN OPENSSH PRIVATE KEY---\nb3Blbn\n---END OPENSSH PRIVATE KEY---"),
+            pem_private_key(
+                "---BEGIN OPENSSH PRIVATE KEY---\nb3Blbn\n---END OPENSSH PRIVATE KEY---"
+            ),
             Some("OPENSSH PRIVATE KEY")
         );
         assert_eq!(pem_private_key("--BEGIN PRIVATE KEY--\nMIIB"), None);
@@ -348,7 +350,12 @@ mod tests {
         ] {
             assert!(secret_name(name), "{name}");
         }
-        for name in ["SORT_KEY", "CACHE_KEY", "KEYCLOAK_URL", "AZURE_STORAGE_KEY_FILE"] {
+        for name in [
+            "SORT_KEY",
+            "CACHE_KEY",
+            "KEYCLOAK_URL",
+            "AZURE_STORAGE_KEY_FILE",
+        ] {
             assert!(!secret_name(name), "{name}");
         }
     }

@@ -733,13 +733,19 @@ mod tests {
     fn pods_of_removed_api_versions_are_checked() {
         let daemon_set = "apiVersion: extensions/v1beta1\nkind: DaemonSet\nmetadata: {name: d}\nspec:\n  template:\n    spec:\n      containers: [{name: c, image: x, ports: [{containerPort: 9100, hostPort: 9100}]}]\n";
         let hits = hits_of(&pod_security::HOST_PORT, daemon_set);
-        assert_eq!(hits[0].1, "spec.template.spec.containers[0].ports[0].hostPort");
+        assert_eq!(
+            hits[0].1,
+            "spec.template.spec.containers[0].ports[0].hostPort"
+        );
         let cron = "apiVersion: batch/v1beta1\nkind: CronJob\nmetadata: {name: c}\nspec:\n  schedule: '* * * * *'\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          hostIPC: true\n          restartPolicy: OnFailure\n          containers: [{name: c, image: x}]\n";
         let hits = hits_of(&pod_security::HOST_NAMESPACES, cron);
         assert_eq!(hits[0].1, "spec.jobTemplate.spec.template.spec.hostIPC");
         let legacy = "apiVersion: v1\nkind: DeploymentConfig\nmetadata: {name: d}\nspec:\n  template:\n    spec:\n      containers: [{name: c, image: x, securityContext: {privileged: true}}]\n";
         let hits = hits_of(&pod_security::PRIVILEGED_CONTAINER, legacy);
-        assert_eq!(hits[0].1, "spec.template.spec.containers[0].securityContext.privileged");
+        assert_eq!(
+            hits[0].1,
+            "spec.template.spec.containers[0].securityContext.privileged"
+        );
         // A kind no version of which has a pod template is still not read as one.
         let unknown = "apiVersion: extensions/v1beta1\nkind: Widget\nmetadata: {name: w}\nspec:\n  template:\n    spec:\n      hostIPC: true\n      containers: [{name: c, image: x}]\n";
         assert_eq!(hits_of(&pod_security::HOST_NAMESPACES, unknown), vec![]);

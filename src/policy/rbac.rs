@@ -71,8 +71,11 @@ fn rules(r: &Resource, out: &mut HitSink) {
         let verbs = strings(rule.field("verbs"));
         let in_group = |group: &str| groups.iter().any(|(_, g)| *g == "*" || *g == group);
         let has_verb = |wanted: &[&str]| verbs.iter().any(|(_, v)| *v == "*" || wanted.contains(v));
-        let has_resource =
-            |wanted: &[&str]| resources.iter().any(|(_, x)| *x == "*" || wanted.contains(x));
+        let has_resource = |wanted: &[&str]| {
+            resources
+                .iter()
+                .any(|(_, x)| *x == "*" || wanted.contains(x))
+        };
         // A rule of wildcard resources and verbs is reported as such already.
         let all = has_resource(&[]) && has_verb(&[]);
         if in_group("certificates.k8s.io") && !all {
@@ -240,7 +243,9 @@ rules:
             ["rules[0].resources[0]", "rules[0].resources[1]", "rules[1]"]
         );
         assert!(hits[0].2.starts_with("writing mutatingwebhookconfigurations lets the subject send every matching API request to a webhook"));
-        assert!(hits[2].2.starts_with("update on certificatesigningrequests/approval with approve on signers"));
+        assert!(hits[2]
+            .2
+            .starts_with("update on certificatesigningrequests/approval with approve on signers"));
         // Reading webhook configurations, or only one half of an approval, grants neither.
         let narrow = "apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole

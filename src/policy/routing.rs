@@ -166,7 +166,10 @@ fn dangling_ingress_backend(objects: &[&Resource], out: &mut SetHits) {
                 };
                 for (pi, path) in paths.iter().enumerate() {
                     if let Some(b) = path.field("backend").and_then(|b| of(b, beta)) {
-                        backends.push((format!("spec.rules[{ri}].http.paths[{pi}].backend{under}"), b));
+                        backends.push((
+                            format!("spec.rules[{ri}].http.paths[{pi}].backend{under}"),
+                            b,
+                        ));
                     }
                 }
             }
