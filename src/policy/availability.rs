@@ -506,17 +506,7 @@ spec: {{selector: {{matchLabels: {{app: web}}}}, {pdb_spec}}}
             "metadata: {name: web, namespace: shop}\nspec: {selector",
             "metadata: {name: web, namespace: shop, annotations: {ignore-check.nixernetes.io/pdb-blocks-eviction: drained by hand in the maintenance window}}\nspec: {selector",
         );
-        let objects = crate::source::parse_text(&yaml, "t.yaml").unwrap();
-        let settings = crate::settings::PolicySettings::default();
-        let mut streamed = crate::policy::Checker::new(&settings);
-        for o in &objects {
-            streamed.check(o);
-        }
-        let found: Vec<_> = streamed
-            .finish()
-            .into_iter()
-            .filter(|f| f.check == Some("pdb-blocks-eviction"))
-            .collect();
+        let found = crate::policy::findings_of("pdb-blocks-eviction", &yaml);
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].severity, Severity::Info);
         assert!(found[0]

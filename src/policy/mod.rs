@@ -645,6 +645,23 @@ pub fn apply_enforcement(findings: &mut [Finding], enforcement: Enforcement) {
     }
 }
 
+/// Test support: the findings of check `id` when a YAML stream goes through the [`Checker`]
+/// with default settings, as a render reports them (severities, exemptions and all).
+#[cfg(test)]
+pub(crate) fn findings_of(id: &str, yaml: &str) -> Vec<crate::finding::Finding> {
+    let objects = crate::source::parse_text(yaml, "t.yaml").unwrap();
+    let settings = crate::settings::PolicySettings::default();
+    let mut checker = Checker::new(&settings);
+    for o in &objects {
+        checker.check(o);
+    }
+    checker
+        .finish()
+        .into_iter()
+        .filter(|f| f.check == Some(id))
+        .collect()
+}
+
 /// Test support: runs one check over the objects of a YAML stream and returns its hits as
 /// `(object name, field path, message)`, ignoring profile gating and exemptions.
 #[cfg(test)]
@@ -731,21 +748,28 @@ mod tests {
 
     #[test]
     fn pods_of_removed_api_versions_are_checked() {
-        let daemon_set = "apiVersion: extensions/v1beta1\nkind: DaemonSet\nmetadata: {name: d}\nspec:\n  template:\n    spec:\n      containers: [{name: c, image: x, ports: [{containerPort: 9100, hostPort: 9100}]}]\n";
-        let hits = hits_of(&pod_security::HOST_PORT, daemon_set);
-        assert_eq!(
-            hits[0].1,
-            "spec.template.spec.containers[0].ports[0].hostPort"
-        );
-        let cron = "apiVersion: batch/v1beta1\nkind: CronJob\nmetadata: {name: c}\nspec:\n  schedule: '* * * * *'\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          hostIPC: true\n          restartPolicy: OnFailure\n          containers: [{name: c, image: x}]\n";
-        let hits = hits_of(&pod_security::HOST_NAMESPACES, cron);
-        assert_eq!(hits[0].1, "spec.jobTemplate.spec.template.spec.hostIPC");
-        let legacy = "apiVersion: v1\nkind: DeploymentConfig\nmetadata: {name: d}\nspec:\n  template:\n    spec:\n      containers: [{name: c, image: x, securityContext: {privileged: true}}]\n";
-        let hits = hits_of(&pod_security::PRIVILEGED_CONTAINER, legacy);
-        assert_eq!(
-            hits[0].1,
-            "spec.template.spec.containers[0].securityContext.privileged"
-        );
+        for (check, yaml, field) in [
+            (
+                &pod_security::HOST_PORT,
+                "apiVersion: extensions/v1beta1\nkind: DaemonSet\nmetadata: {name: d}\nspec:\n  template:\n    spec:\n      containers: [{name: c, image: x, ports: [{containerPort: 9100, hostPort: 9100}]}]\n",
+                "spec.template.spec.containers[0].ports[0].hostPort",
+            ),
+            (
+                &pod_security::HOST_NAMESPACES,
+                "apiVersion: batch/v1beta1\nkind: CronJob\nmetadata: {name: c}\nspec:\n  schedule: '* * * * *'\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          hostIPC: true\n          restartPolicy: OnFailure\n          containers: [{name: c, image: x}]\n",
+                "spec.jobTemplate.spec.template.spec.hostIPC",
+            ),
+            // OpenShift 3's legacy ungrouped DeploymentConfig.
+            (
+                &pod_security::PRIVILEGED_CONTAINER,
+                "apiVersion: v1\nkind: DeploymentConfig\nmetadata: {name: d}\nspec:\n  template:\n    spec:\n      containers: [{name: c, image: x, securityContext: {privileged: true}}]\n",
+                "spec.template.spec.containers[0].securityContext.privileged",
+            ),
+        ] {
+            let hits = hits_of(check, yaml);
+            assert_eq!(hits.len(), 1, "{yaml}");
+            assert_eq!(hits[0].1, field);
+        }
         // A kind no version of which has a pod template is still not read as one.
         let unknown = "apiVersion: extensions/v1beta1\nkind: Widget\nmetadata: {name: w}\nspec:\n  template:\n    spec:\n      hostIPC: true\n      containers: [{name: c, image: x}]\n";
         assert_eq!(hits_of(&pod_security::HOST_NAMESPACES, unknown), vec![]);

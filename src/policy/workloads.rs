@@ -677,16 +677,8 @@ spec:
                 ),
             ],
         );
-        let objects = crate::source::parse_text(&yaml, "t.yaml").unwrap();
-        let settings = crate::settings::PolicySettings::default();
-        let mut checker = crate::policy::Checker::new(&settings);
-        for o in &objects {
-            checker.check(o);
-        }
-        let severities: Vec<_> = checker
-            .finish()
+        let severities: Vec<_> = crate::policy::findings_of("rollout-strategy", &yaml)
             .into_iter()
-            .filter(|f| f.check == Some("rollout-strategy"))
             .map(|f| f.severity)
             .collect();
         assert_eq!(
