@@ -5,7 +5,8 @@
 //! missing required fields, values outside an enum, pattern and format violations are each a
 //! hit at their field, every one in the object. An object with no schema is a note (an error
 //! with `--fail-on-unknown-schema`); one whose apiVersion the minor does not serve is left to
-//! `stable-api-version`, which names the API to use.
+//! `stable-api-version`, which names the API to use; and one in a group without a dot (`v1`,
+//! `apps`…) that Kubernetes does not serve is an error, since no custom resource can be there.
 
 use super::{CheckDef, Fix, HitSink, Scope};
 use crate::finding::Severity;
@@ -51,6 +52,10 @@ fn schema(r: &Resource, out: &mut HitSink) {
             // annotation): the operator resources the modules emit are validated against their
             // CRDs' schemas by the project's tests, so a note on each would only be noise;
             // `--fail-on-unknown-schema` still holds them to it.
+            if let Some(why) = not_a_custom_resource(api_version, kind, minor) {
+                out.push("apiVersion", why);
+                return;
+            }
             let generated = r
                 .annotations()
                 .is_some_and(|a| a.contains_key(GENERATED_BY));
@@ -70,6 +75,64 @@ fn schema(r: &Resource, out: &mut HitSink) {
             }
         }
     }
+}
+
+/// Why an object with no schema cannot be a custom resource: its group has no dot (the core
+/// group `v1`, `apps`, `batch`…), and a CustomResourceDefinition's group must have one, so the
+/// API server refuses the object. Says which apiVersion serves the kind, or which kind of the
+/// group was meant.
+fn not_a_custom_resource(
+    api_version: &str,
+    kind: &str,
+    minor: crate::types::KubernetesVersion,
+) -> Option<String> {
+    let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
+    if group.contains('.') {
+        return None;
+    }
+    let kinds = crate::schema::resources::builtin(minor).kinds();
+    let all: Vec<&str> = kinds
+        .iter()
+        .filter(|(_, k)| *k == kind)
+        .map(|(a, _)| *a)
+        .collect();
+    let current: Vec<&str> = all
+        .iter()
+        .copied()
+        .filter(|a| {
+            !matches!(
+                served::verdict(a, kind, minor),
+                Verdict::Deprecated { .. } | Verdict::Removed { .. } | Verdict::NotYet { .. }
+            )
+        })
+        .collect();
+    let serving = if current.is_empty() { all } else { current };
+    let shown = |list: &[&str]| {
+        list.iter()
+            .map(|a| format!("`{a}`"))
+            .collect::<Vec<_>>()
+            .join(" or ")
+    };
+    let what = if group.is_empty() {
+        "the core group (`v1`)".to_string()
+    } else {
+        format!("the group `{group}`")
+    };
+    let hint = if !serving.is_empty() {
+        format!("{kind} is served as {}", shown(&serving))
+    } else {
+        let same_version = kinds
+            .iter()
+            .filter(|(a, _)| *a == api_version)
+            .map(|(_, k)| *k);
+        match crate::validate::suggest::did_you_mean(kind, same_version) {
+            Some(mean) => mean,
+            None => "`kubectl api-resources` lists the kinds a cluster serves".to_string(),
+        }
+    };
+    Some(format!(
+        "Kubernetes {minor} serves no kind {kind} in {api_version}, and a custom resource cannot be in {what} (a CustomResourceDefinition's group has a dot): {hint}"
+    ))
 }
 
 #[cfg(test)]
@@ -156,5 +219,28 @@ spec:
             hits[0].2.starts_with("no schema for Widget example.com/v1"),
             "{hits:?}"
         );
+    }
+
+    /// A kind in a group without a dot cannot be a custom resource: an error that names the
+    /// apiVersion serving the kind, or the kind of that group that was meant.
+    #[test]
+    fn a_built_in_group_without_the_kind_is_an_error() {
+        let at = |yaml: &str| hits_at(&SCHEMA, yaml, KubernetesVersion::NEWEST);
+        let hits = at("apiVersion: v1\nkind: Deployment\nmetadata: {name: d}\nspec: {}\n");
+        assert_eq!(hits.len(), 1, "{hits:?}");
+        assert_eq!(hits[0].1, "apiVersion");
+        assert!(
+            hits[0].2.contains("serves no kind Deployment in v1")
+                && hits[0].2.ends_with("Deployment is served as `apps/v1`"),
+            "{hits:?}"
+        );
+        let hits = at("apiVersion: v1\nkind: Configmap\nmetadata: {name: c}\n");
+        assert!(hits[0].2.ends_with("did you mean `ConfigMap`?"), "{hits:?}");
+        let hits = at("apiVersion: apps/v1\nkind: Widget\nmetadata: {name: w}\n");
+        assert!(hits[0].2.contains("the group `apps`"), "{hits:?}");
+        // A dotted group may be a custom resource: a note, as before.
+        let hits =
+            at("apiVersion: widgets.example.com/v1\nkind: Deployment\nmetadata: {name: w}\n");
+        assert!(hits[0].2.starts_with("no schema for"), "{hits:?}");
     }
 }

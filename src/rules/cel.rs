@@ -1,6 +1,6 @@
 //! The one door to CEL (`kube-cel`, through its `cel` re-export: never a second `cel`
 //! crate). It compiles expressions with located errors, converts an object to a CEL value
-//! (once per object, shared by every rule that matches it) and holds the base context with
+//! (only the parts a rule reads, see `Reads`) and holds the base context with
 //! the Kubernetes libraries, which is built only when a rule is first evaluated: a run
 //! without rules never initialises CEL.
 
@@ -28,6 +28,13 @@ impl Expr {
     /// The variables the expression reads (`object`, `variables`, …).
     pub fn reads(&self, variable: &str) -> bool {
         self.program.references().has_variable(variable)
+    }
+
+    /// What the expression reads of the variable `name` (see [`Reads`]).
+    pub fn reads_of(&self, name: &str) -> Reads {
+        let mut out = Reads::default();
+        collect_reads(self.program.expression(), name, &mut out);
+        out
     }
 
     /// The functions and methods the expression calls, as the API server names them: a call on
@@ -136,6 +143,194 @@ fn walk_entry(
         EntryExpr::MapEntry(m) => {
             walk(&m.key, bound, out);
             walk(&m.value, bound, out);
+        }
+    }
+}
+
+/// The parts of a variable that expressions read: every chain of field selections from it
+/// (`object.spec.replicas`, `has(object.metadata.labels)`), as a tree of field names, or the
+/// whole value where it is used otherwise (passed to a function, indexed, compared). A list
+/// that a macro iterates (`containers.all(c, c.image …)`) whose items the loop only selects
+/// fields of keeps every item, each with only those fields.
+/// A rule binds only these parts of the object: the CEL interpreter copies a map on each field
+/// selection, so a rule that reads one field of a large object would otherwise copy most of it
+/// several times. Every path a rule can read is kept whole below its last selection, so the
+/// rule sees exactly what it would see of the whole object.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Reads {
+    whole: bool,
+    fields: std::collections::BTreeMap<String, Reads>,
+    /// What is read of each item, for a list iterated by a loop.
+    items: Option<Box<Reads>>,
+}
+
+impl Reads {
+    /// Also what `other` reads.
+    pub fn merge(&mut self, other: &Reads) {
+        if self.whole {
+            return;
+        }
+        if other.whole {
+            *self = Reads::whole();
+            return;
+        }
+        for (k, v) in &other.fields {
+            self.fields.entry(k.clone()).or_default().merge(v);
+        }
+        if let Some(items) = &other.items {
+            self.items.get_or_insert_with(Default::default).merge(items);
+        }
+    }
+
+    fn whole() -> Reads {
+        Reads {
+            whole: true,
+            ..Reads::default()
+        }
+    }
+
+    /// The node at the chain `path` (outermost field last), or `None` below a whole one.
+    fn at(&mut self, path: &[&str]) -> Option<&mut Reads> {
+        let mut at = self;
+        for field in path {
+            if at.whole {
+                return None;
+            }
+            at = at.fields.entry((*field).to_string()).or_default();
+        }
+        (!at.whole).then_some(at)
+    }
+
+    /// Marks the chain `path` as read whole below its end.
+    fn insert(&mut self, path: &[&str]) {
+        if let Some(at) = self.at(path) {
+            *at = Reads::whole();
+        }
+    }
+
+    /// Marks the chain `path` as a list iterated by a loop that reads `item` of each item.
+    fn insert_items(&mut self, path: &[&str], item: &Reads) {
+        if let Some(at) = self.at(path) {
+            at.items.get_or_insert_with(Default::default).merge(item);
+        }
+    }
+
+    /// The parts of `map` that are read, as a CEL value: maps keep only the selected keys that
+    /// exist; anything else, and everything below a chain's end, is kept whole.
+    pub fn prune(&self, map: &serde_json::Map<String, serde_json::Value>) -> Value {
+        if self.whole {
+            return object(map);
+        }
+        // A map that a loop iterates: its keys are the items.
+        if self.items.is_some() {
+            return object(map);
+        }
+        let mut out = HashMap::with_capacity(self.fields.len());
+        for (k, reads) in &self.fields {
+            if let Some(v) = map.get(k) {
+                out.insert(Key::String(Arc::new(k.clone())), reads.prune_value(v));
+            }
+        }
+        Value::Map(Map { map: Arc::new(out) })
+    }
+
+    fn prune_value(&self, v: &serde_json::Value) -> Value {
+        match (v, &self.items) {
+            (serde_json::Value::Object(m), _) => self.prune(m),
+            (serde_json::Value::Array(list), Some(item)) if !self.whole => {
+                Value::List(Arc::new(list.iter().map(|x| item.prune_value(x)).collect()))
+            }
+            (other, _) => value(other),
+        }
+    }
+}
+
+/// The fields of the chain of selections `e` makes from the variable `name`, outermost last.
+fn chain<'e>(e: &'e IdedExpr, name: &str) -> Option<Vec<&'e str>> {
+    let mut path = Vec::new();
+    let mut at = e;
+    while let AstExpr::Select(s) = &at.expr {
+        if s.test {
+            return None;
+        }
+        path.push(s.field.as_str());
+        at = &s.operand;
+    }
+    match &at.expr {
+        AstExpr::Ident(n) if n == name => {
+            path.reverse();
+            Some(path)
+        }
+        _ => None,
+    }
+}
+
+/// Collects into `out` what `e` reads of the variable `name`. A name bound by a comprehension
+/// inside `e` is counted as the variable too, which only reads more than needed.
+fn collect_reads(e: &IdedExpr, name: &str, out: &mut Reads) {
+    match &e.expr {
+        AstExpr::Select(_) => {
+            let mut path = Vec::new();
+            let mut at = e;
+            while let AstExpr::Select(s) = &at.expr {
+                path.push(s.field.as_str());
+                at = &s.operand;
+            }
+            match &at.expr {
+                AstExpr::Ident(n) if n == name => {
+                    path.reverse();
+                    out.insert(&path);
+                }
+                _ => collect_reads(at, name, out),
+            }
+        }
+        AstExpr::Ident(n) if n == name => out.insert(&[]),
+        AstExpr::Call(call) => {
+            if let Some(t) = call.target.as_deref() {
+                collect_reads(t, name, out);
+            }
+            call.args.iter().for_each(|a| collect_reads(a, name, out));
+        }
+        AstExpr::Comprehension(c) => {
+            let body = [&c.loop_cond, &c.loop_step, &c.result];
+            match chain(&c.iter_range, name) {
+                // A loop over a list of `name`: what it reads of each item.
+                Some(path) if c.iter_var2.is_none() && c.iter_var != name => {
+                    let mut item = Reads::default();
+                    for part in body {
+                        collect_reads(part, &c.iter_var, &mut item);
+                    }
+                    if item.fields.is_empty() && !item.whole {
+                        item.whole = true;
+                    }
+                    out.insert_items(&path, &item);
+                }
+                _ => collect_reads(&c.iter_range, name, out),
+            }
+            collect_reads(&c.accu_init, name, out);
+            for part in body {
+                collect_reads(part, name, out);
+            }
+        }
+        AstExpr::List(l) => l.elements.iter().for_each(|x| collect_reads(x, name, out)),
+        AstExpr::Map(m) => m
+            .entries
+            .iter()
+            .for_each(|x| entry_reads(&x.expr, name, out)),
+        AstExpr::Struct(s) => s
+            .entries
+            .iter()
+            .for_each(|x| entry_reads(&x.expr, name, out)),
+        AstExpr::Ident(_) | AstExpr::Literal(_) | AstExpr::Unspecified => {}
+    }
+}
+
+fn entry_reads(e: &EntryExpr, name: &str, out: &mut Reads) {
+    match e {
+        EntryExpr::StructField(f) => collect_reads(&f.value, name, out),
+        EntryExpr::MapEntry(m) => {
+            collect_reads(&m.key, name, out);
+            collect_reads(&m.value, name, out);
         }
     }
 }
@@ -296,6 +491,89 @@ mod tests {
             Ok(Value::Bool(true))
         );
         assert_eq!(run("object.metadata.namespace", obj), Ok(string("shop")));
+    }
+
+    /// Evaluating with only the parts an expression reads gives what evaluating with the whole
+    /// object gives, errors included.
+    #[test]
+    fn pruned_objects_read_as_whole_ones() {
+        let obj = serde_json::json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "web", "namespace": "shop", "labels": {"app": "web", "tier": "fe"}},
+            "spec": {
+                "replicas": 3,
+                "selector": {"matchLabels": {"app": "web"}},
+                "template": {"spec": {
+                    "hostNetwork": false,
+                    "containers": [
+                        {"name": "a", "image": "ghcr.io/acme/a:1", "resources": {"limits": {"memory": "1Gi"}}},
+                        {"name": "b", "image": "nginx"}
+                    ]
+                }}
+            }
+        });
+        let map = obj.as_object().unwrap();
+        let cases = [
+            "object.spec.replicas <= 10",
+            "!has(object.spec.replicas) || object.spec.replicas <= 2",
+            "has(object.spec.paused)",
+            "has(object.metadata.labels.app) && object.metadata.labels['tier'] == 'fe'",
+            "object.spec.template.spec.containers.all(c, c.image.startsWith('ghcr.io/'))",
+            "object.spec.template.spec.containers.exists(c, has(c.resources) && has(c.resources.limits.memory))",
+            "object.spec.template.spec.containers[1].image",
+            "size(object.metadata) == 3 && size(object.metadata.labels) == 2",
+            "object.metadata.labels.all(k, k.size() < 5)",
+            "object.spec.missing.deeper == 1",
+            "object.kind == 'Deployment' && object.spec.selector.matchLabels == object.metadata.labels",
+            "object == object",
+            "cel.bind(m, object.metadata, m.name + '/' + m.namespace)",
+            "object.spec.template.spec.hostNetwork.foo",
+            "object.spec.replicas in [1, 3] && 'app' in object.metadata.labels",
+            "[object.metadata.name, {'k': object.spec.replicas}.k] == ['web', 3]",
+            "object.spec.template.spec.containers.map(c, c.name).join(',')",
+            "object.metadata.labels.app.size() + object.metadata.name.size()",
+            "object.spec.template.spec.containers.filter(c, c.name == 'b')[0].image == 'nginx'",
+            "object.spec.template.spec.containers.exists_one(c, c.image == 'nginx')",
+            "object.spec.template.spec.containers.all(c, c.resources.limits.all(k, k != 'cpu'))",
+            "object.metadata.labels.exists(k, object.metadata.labels[k] == 'web')",
+            "object.spec.template.spec.containers.all(c, c.image != '') && size(object.spec.template.spec.containers) == 2",
+            "object.spec.template.spec.containers.all(c, object.spec.replicas > 1 && c.name != '')",
+            "object.spec.template.spec.containers.all(object, object.name != '')",
+            "object.spec.template.spec.containers.all(c, true)",
+        ];
+        for text in cases {
+            let e = compile(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+            let engine = RuleEngine::default();
+            let mut whole = engine.scope();
+            whole.add_variable_from_value("object", object(map));
+            let mut pruned = engine.scope();
+            pruned.add_variable_from_value("object", e.reads_of("object").prune(map));
+            let a = eval(&e, &whole).map_err(|e| e.to_string());
+            let b = eval(&e, &pruned).map_err(|e| e.to_string());
+            assert_eq!(a, b, "{text}");
+        }
+        // What is read: the chains, whole below their ends, and nothing else.
+        let reads = |t: &str| compile(t).unwrap().reads_of("object");
+        let pruned = reads("object.spec.replicas > 1 && has(object.metadata.labels)").prune(map);
+        let Value::Map(m) = &pruned else {
+            panic!("{pruned:?}")
+        };
+        let mut keys: Vec<String> = m.map.keys().map(|k| format!("{k:?}")).collect();
+        keys.sort();
+        assert_eq!(keys.len(), 2, "{keys:?}");
+        // A loop keeps every item, with the fields it reads.
+        let pruned = reads("object.spec.template.spec.containers.all(c, c.image != '')").prune(map);
+        let json = format!("{pruned:?}");
+        assert!(
+            json.contains("ghcr.io/acme/a:1") && json.contains("nginx"),
+            "{json}"
+        );
+        assert!(
+            !json.contains("1Gi") && !json.contains("hostNetwork"),
+            "{json}"
+        );
+        assert_eq!(reads("object == object"), Reads::whole());
+        assert_eq!(reads("params.x == 1"), Reads::default());
     }
 
     #[test]

@@ -1,6 +1,7 @@
-//! Evaluating rules on one object: matching (no CEL), then the object converted to a CEL value
-//! once and shared by every rule that matches it, `params` bound, match conditions, variables
-//! in order, validations and their messages, as the API server evaluates a CREATE.
+//! Evaluating rules on one object: matching (no CEL), then, for each rule that matches, the
+//! parts of the object the rule reads converted to a CEL value (see `cel::Reads`), `params`
+//! bound, match conditions, variables in order, validations and their messages, as the API
+//! server evaluates a CREATE.
 
 use super::{cel, matching, Check, From, Hit, Params, Rule, RuleEngine, RuleSet};
 use crate::resource::Resource;
@@ -8,8 +9,8 @@ use kube_cel::cel::Value as CelValue;
 use serde_json::Value;
 
 impl RuleSet {
-    /// Evaluates every rule that matches `obj`; hits go to `out` in rule order. The object is
-    /// converted to a CEL value once, and only when some rule matches it.
+    /// Evaluates every rule that matches `obj`; hits go to `out` in rule order. Only what a
+    /// matching rule reads of the object is converted to a CEL value.
     pub fn evaluate(&self, obj: &Resource, out: &mut Vec<Hit>) {
         if self.rules.is_empty() {
             return;
@@ -34,7 +35,6 @@ impl RuleSet {
         }
         let engine = self.engine.get_or_init(RuleEngine::default);
         let mut scope = engine.scope();
-        scope.add_variable_from_value("object", cel::object(&obj.object));
         scope.add_variable_from_value("oldObject", CelValue::Null);
         scope.add_variable_from_value("request", request(obj, &target));
         if matched.iter().any(|(_, r)| r.reads_namespace) {
@@ -60,8 +60,10 @@ impl RuleSet {
                 }
                 Err(None) => continue,
             };
+            let mut rule_scope = scope.new_inner_scope();
+            rule_scope.add_variable_from_value("object", rule.object.prune(&obj.object));
             for param in params {
-                let mut ctx = scope.new_inner_scope();
+                let mut ctx = rule_scope.new_inner_scope();
                 ctx.add_variable_from_value("params", param);
                 rule.run(&mut ctx, &mut |field, message| {
                     out.push(hit(field, message))

@@ -5,8 +5,9 @@
 use super::findings::{authorizer_warning, claim};
 use super::spec::{self, Match, NotFound, RuleSeverity, RuleSpec, ValidationAction, VapSpec};
 use super::{
-    cel, id_of, is_binding, is_policy, is_validation_rule, Check, Expr, From, Params, Rule,
-    RuleSet, ADMISSION_API, BINDING, POLICY,
+    cel::{self, Reads},
+    id_of, is_binding, is_policy, is_validation_rule, Check, Expr, From, Params, Rule, RuleSet,
+    ADMISSION_API, BINDING, POLICY,
 };
 use crate::finding::{Finding, Severity};
 use crate::resource::{Resource, API_VERSION};
@@ -249,6 +250,8 @@ struct Parts {
     /// Whether an expression reads `authorizer` (unavailable offline).
     authorizer: bool,
     reads_namespace: bool,
+    /// What the expressions read of `object`.
+    object: Reads,
 }
 
 fn compile_parts(
@@ -266,10 +269,12 @@ fn compile_parts(
         validations: Vec::new(),
         authorizer: false,
         reads_namespace: false,
+        object: Reads::default(),
     };
     let note = |e: &Expr, parts: &mut Parts| {
         parts.authorizer |= e.reads("authorizer");
         parts.reads_namespace |= e.reads("namespaceObject");
+        parts.object.merge(&e.reads_of("object"));
     };
     let mut seen = BTreeSet::new();
     for (i, c) in conditions.iter().enumerate() {
@@ -449,6 +454,7 @@ fn read_rule(res: &Resource, inputs: &[Resource], findings: &mut Vec<Finding>) -
         validations: parts.validations,
         params,
         reads_namespace: parts.reads_namespace,
+        object: parts.object,
         local: !parts.authorizer,
         export: Some(Box::new((res.clone(), spec))),
     })
@@ -602,6 +608,7 @@ fn read_policy(
         validations: parts.validations,
         params,
         reads_namespace: parts.reads_namespace,
+        object: parts.object,
         local: true,
         export: None,
     })

@@ -106,6 +106,8 @@ struct Rule {
     validations: Vec<Check>,
     params: Params,
     reads_namespace: bool,
+    /// What the rule reads of `object`: only that is bound (see [`cel::Reads`]).
+    object: cel::Reads,
     /// Evaluated here: false for a rule that reads `authorizer` (only the API server can
     /// answer it), which is still exported.
     local: bool,

@@ -5,7 +5,9 @@
 //! The walk is built for many objects: compiling resolves every `$ref`, sorts property names
 //! and compiles patterns once; checking an object that fits allocates nothing (the field path
 //! is a stack of borrowed keys), and paths and messages are only built for a violation. Every
-//! violation of an object is reported, not the first.
+//! violation of an object is reported, not the first. A lazy compiler (the built-in kinds')
+//! compiles a `$ref`'s definition only when an object first reaches it, so that a small run
+//! does not compile the hundreds of definitions a Deployment's schema names.
 //!
 //! Keywords understood: `type` (a name or a list), `properties`, `required`,
 //! `additionalProperties` (a boolean or a schema), `items`, `enum`, `const`, `pattern`, the
@@ -109,12 +111,17 @@ struct Node {
     not: Option<NodeId>,
     /// Envelope fields (`apiVersion`, `kind`, `metadata`) taken though not listed.
     envelope: bool,
+    /// A named definition not compiled yet (a lazy compiler's): a walk that reaches it takes
+    /// the value as fitting and reports the node, to be compiled and the walk run again.
+    pending: bool,
 }
 
 /// Compiled schemas sharing one arena; a schema is a root [`NodeId`] in it.
 #[derive(Debug, Default)]
 pub struct Compiled {
     nodes: Vec<Node>,
+    /// The definition name of each pending node.
+    pending: HashMap<NodeId, String>,
 }
 
 /// One violation: the dotted field path (`spec.template.spec.containers[0].image`; map keys
@@ -135,6 +142,8 @@ pub struct Compiler<'s, F: FnMut(&str) -> Option<&'s Value>> {
     /// A node that admits everything (unresolvable references land here).
     any: NodeId,
     depth: usize,
+    /// Whether a definition met inside another is left pending until a walk reaches it.
+    lazy: bool,
 }
 
 impl<'s, F: FnMut(&str) -> Option<&'s Value>> Compiler<'s, F> {
@@ -156,7 +165,16 @@ impl<'s, F: FnMut(&str) -> Option<&'s Value>> Compiler<'s, F> {
             named: HashMap::new(),
             any: 0,
             depth: 0,
+            lazy: false,
         }
+    }
+
+    /// Leaves a definition that a schema being compiled refers to pending until a walk reaches
+    /// it (see [`Compiler::validate_object`]): an object schema such as a Deployment's names
+    /// hundreds of definitions, of which an object reaches a few dozen.
+    pub fn lazy(mut self) -> Self {
+        self.lazy = true;
+        self
     }
 
     /// As [`Compiler::with_arena`], also knowing the definitions an earlier compiler compiled
@@ -187,9 +205,57 @@ impl<'s, F: FnMut(&str) -> Option<&'s Value>> Compiler<'s, F> {
         };
         let id = self.reserve();
         self.named.insert(name.to_string(), id);
-        let node = self.node(schema);
+        if self.lazy && self.depth > 0 {
+            self.compiled.nodes[id as usize].pending = true;
+            self.compiled.pending.insert(id, name.to_string());
+            return id;
+        }
+        let node = self.node_nested(schema);
         self.compiled.nodes[id as usize] = node;
         id
+    }
+
+    /// Compiles the pending definitions `ids` (those a walk reached).
+    fn resolve(&mut self, ids: &[NodeId]) {
+        for &id in ids {
+            let Some(name) = self.compiled.pending.remove(&id) else {
+                continue;
+            };
+            let node = match (self.lookup)(&name) {
+                Some(schema) => self.node_nested(schema),
+                None => Node::default(),
+            };
+            self.compiled.nodes[id as usize] = node;
+        }
+    }
+
+    /// [`Compiled::validate_object`], compiling the pending definitions the object reaches
+    /// (then walking it again) until it reaches none.
+    pub fn validate_object(
+        &mut self,
+        root: NodeId,
+        object: &Map<String, Value>,
+        out: &mut Vec<Violation>,
+    ) -> bool {
+        let mark = out.len();
+        loop {
+            match self.compiled.try_validate_object(root, object, out) {
+                Ok(fits) => return fits,
+                Err(pending) => {
+                    out.truncate(mark);
+                    self.resolve(&pending);
+                }
+            }
+        }
+    }
+
+    /// The node of `schema`, compiled as a part of another (its definitions left pending
+    /// when lazy).
+    fn node_nested(&mut self, schema: &'s Value) -> Node {
+        self.depth += 1;
+        let node = self.node(schema);
+        self.depth -= 1;
+        node
     }
 
     /// Compiles `schema` (of the dialect's document) and returns its node.
@@ -200,9 +266,7 @@ impl<'s, F: FnMut(&str) -> Option<&'s Value>> Compiler<'s, F> {
         if self.depth > MAX_DEPTH {
             return self.any;
         }
-        self.depth += 1;
-        let node = self.node(schema);
-        self.depth -= 1;
+        let node = self.node_nested(schema);
         let id = self.reserve();
         self.compiled.nodes[id as usize] = node;
         id
@@ -503,6 +567,8 @@ struct Walk<'c, 'v> {
     /// `None` while only asking whether a value fits (inside `anyOf`, `oneOf`, `not`).
     out: Option<&'c mut Vec<Violation>>,
     depth: usize,
+    /// The pending nodes reached.
+    pending: Vec<NodeId>,
 }
 
 impl Compiled {
@@ -521,18 +587,32 @@ impl Compiled {
             base,
             out: Some(out),
             depth: 0,
+            pending: Vec::new(),
         };
         walk.check(root, value)
     }
 
     /// [`Compiled::validate`] for an object held as its map (a `Resource`'s), without copying
     /// it unless the root schema combines alternatives (`anyOf`, `oneOf`, `allOf`, `not`).
+    /// Pending definitions (a lazy compiler's) are taken as fitting: validate through
+    /// [`Compiler::validate_object`] to have them compiled.
     pub fn validate_object(
         &self,
         root: NodeId,
         object: &Map<String, Value>,
         out: &mut Vec<Violation>,
     ) -> bool {
+        self.try_validate_object(root, object, out).unwrap_or(true)
+    }
+
+    /// [`Compiled::validate_object`], or the pending nodes the walk reached (its violations
+    /// are then incomplete).
+    pub fn try_validate_object(
+        &self,
+        root: NodeId,
+        object: &Map<String, Value>,
+        out: &mut Vec<Violation>,
+    ) -> Result<bool, Vec<NodeId>> {
         let node = &self.nodes[root as usize];
         let whole = !node.all_of.is_empty()
             || !node.any_of.is_empty()
@@ -541,7 +621,17 @@ impl Compiled {
             || node.enumv.is_some()
             || node.konst.is_some();
         if whole {
-            return self.validate(root, &Value::Object(object.clone()), "", out);
+            let value = Value::Object(object.clone());
+            let mut walk = Walk {
+                nodes: &self.nodes,
+                path: Vec::with_capacity(PATH_CAPACITY),
+                base: "",
+                out: Some(out),
+                depth: 0,
+                pending: Vec::new(),
+            };
+            let fits = walk.check(root, &value);
+            return walk.done(fits);
         }
         let mut walk = Walk {
             nodes: &self.nodes,
@@ -549,14 +639,16 @@ impl Compiled {
             base: "",
             out: Some(out),
             depth: 0,
+            pending: Vec::new(),
         };
         if node.types != 0 && node.types & T_OBJ == 0 {
             let types = node.types;
-            return walk.fail(None, || {
+            return Ok(walk.fail(None, || {
                 format!("expected {}, found a mapping", expected(types))
-            });
+            }));
         }
-        walk.object(node, object)
+        let fits = walk.object(node, object);
+        walk.done(fits)
     }
 
     /// Whether `value` fits the schema at `root`.
@@ -567,12 +659,22 @@ impl Compiled {
             base: "",
             out: None,
             depth: 0,
+            pending: Vec::new(),
         };
         walk.check(root, value)
     }
 }
 
 impl<'c, 'v> Walk<'c, 'v> {
+    /// The walk's verdict, or the pending nodes it reached.
+    fn done(self, fits: bool) -> Result<bool, Vec<NodeId>> {
+        if self.pending.is_empty() {
+            Ok(fits)
+        } else {
+            Err(self.pending)
+        }
+    }
+
     fn collecting(&self) -> bool {
         self.out.is_some()
     }
@@ -627,6 +729,12 @@ impl<'c, 'v> Walk<'c, 'v> {
         }
         let nodes = self.nodes;
         let node = &nodes[id as usize];
+        if node.pending {
+            if !self.pending.contains(&id) {
+                self.pending.push(id);
+            }
+            return true;
+        }
         if node.types != 0 && node.types & bit_of(value) == 0 {
             let types = node.types;
             return self.fail(None, || {

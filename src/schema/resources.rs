@@ -159,8 +159,9 @@ impl Builtin {
         schema_at(usize::try_from(*self.defs.get(at)?).ok()?)
     }
 
-    /// Validates `object` against the kind's schema, compiling it first if this is the kind's
-    /// first object; `false` when the kind has no built-in schema.
+    /// Validates `object` against the kind's schema; `false` when the kind has no built-in
+    /// schema. The kind's schema is compiled on its first object, and each definition in it
+    /// on the first object that reaches it.
     fn validate(
         &self,
         api_version: &str,
@@ -175,32 +176,36 @@ impl Builtin {
             .compiled
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let root = match arena.roots.get(&at) {
-            Some(&root) => root,
-            None => {
-                let Some(schema) = schema_at(at) else {
-                    return false;
-                };
-                let Arena {
-                    compiled,
-                    named,
-                    mut roots,
-                } = std::mem::take(&mut *arena);
-                let mut compiler = Compiler::resume(compiled, named, Dialect::JsonSchema, |name| {
-                    self.definition(name)
-                });
-                let root = compiler.schema(schema);
-                let (compiled, named) = compiler.into_parts();
-                roots.insert(at, root);
-                *arena = Arena {
-                    compiled,
-                    named,
-                    roots,
-                };
-                root
-            }
+        let mark = out.len();
+        let fits = match arena.roots.get(&at).copied() {
+            // The common case: compiled, and the object reaches nothing pending.
+            Some(root) => arena.compiled.try_validate_object(root, object, out),
+            None => Err(Vec::new()),
         };
-        arena.compiled.validate_object(root, object, out);
+        if fits.is_ok() {
+            return true;
+        }
+        out.truncate(mark);
+        let Some(schema) = schema_at(at) else {
+            return false;
+        };
+        let Arena {
+            compiled,
+            named,
+            mut roots,
+        } = std::mem::take(&mut *arena);
+        let mut compiler = Compiler::resume(compiled, named, Dialect::JsonSchema, |name| {
+            self.definition(name)
+        })
+        .lazy();
+        let root = *roots.entry(at).or_insert_with(|| compiler.schema(schema));
+        compiler.validate_object(root, object, out);
+        let (compiled, named) = compiler.into_parts();
+        *arena = Arena {
+            compiled,
+            named,
+            roots,
+        };
         true
     }
 

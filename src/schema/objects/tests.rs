@@ -157,3 +157,57 @@ fn a_resource_roots_metadata_stays_open() {
     let long = json!({"metadata": {"name": "a".repeat(41)}});
     assert_eq!(run(Dialect::JsonSchema, schema, long)[0].0, "metadata.name");
 }
+
+/// A lazy compiler compiles a definition when an object first reaches it, and reports what an
+/// eager one does, inside alternatives too.
+#[test]
+fn lazy_definitions_compile_when_reached() {
+    let defs = json!({
+        "Spec": {"type": "object", "additionalProperties": false, "required": ["size"],
+            "properties": {"size": {"$ref": "#/$defs/Size"}, "volume": {"$ref": "#/$defs/Volume"},
+                "mode": {"anyOf": [{"$ref": "#/$defs/Size"}, {"$ref": "#/$defs/Name"}]}}},
+        "Size": {"type": "integer", "minimum": 1},
+        "Name": {"type": "string", "pattern": "^[a-z]+$"},
+        "Volume": {"type": "object", "additionalProperties": false,
+            "properties": {"host": {"$ref": "#/$defs/Name"}}}
+    });
+    let schema = json!({"type": "object", "properties": {"spec": {"$ref": "#/$defs/Spec"}}});
+    let objects = [
+        json!({"spec": {"size": 0, "typo": 1}}),
+        json!({"spec": {"size": 2, "volume": {"host": "A"}}}),
+        json!({"spec": {"size": 2, "mode": "Bad"}}),
+        json!({"spec": {"size": 2, "mode": "ok"}}),
+        json!({"spec": {"mode": 3.5}}),
+    ];
+    let mut eager = Compiler::new(Dialect::JsonSchema, |n: &str| defs.get(n));
+    let eager_root = eager.schema(&schema);
+    let mut lazy = Compiler::new(Dialect::JsonSchema, |n: &str| defs.get(n)).lazy();
+    let lazy_root = lazy.schema(&schema);
+    assert_eq!(
+        lazy.compiled.pending.len(),
+        1,
+        "only Spec is named at the root"
+    );
+    for object in &objects {
+        let map = object.as_object().unwrap();
+        let mut want = Vec::new();
+        let want_fits = eager.compiled.validate_object(eager_root, map, &mut want);
+        let mut got = Vec::new();
+        let got_fits = lazy.validate_object(lazy_root, map, &mut got);
+        assert_eq!((got_fits, &got), (want_fits, &want), "{object}");
+        assert!(
+            !want.is_empty() || object["spec"]["mode"] == "ok",
+            "{object}: {want:?}"
+        );
+    }
+    assert!(lazy.compiled.pending.is_empty());
+    // An object that reaches no definition compiles none.
+    let mut fresh = Compiler::new(Dialect::JsonSchema, |n: &str| defs.get(n)).lazy();
+    let root = fresh.schema(&schema);
+    assert!(fresh.validate_object(
+        root,
+        json!({"other": 1}).as_object().unwrap(),
+        &mut Vec::new()
+    ));
+    assert_eq!(fresh.compiled.pending.len(), 1);
+}
