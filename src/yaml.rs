@@ -477,8 +477,9 @@ pub fn to_string(value: &Value) -> String {
     })
 }
 
-/// Appends one value as a YAML document (no `---`, ending in a newline) to `out`.
-fn write_document(value: &Value, out: &mut String) {
+/// Appends one value as a YAML document (no `---`, ending in a newline) to `out`: the text
+/// [`to_string`] gives.
+pub fn write_document(value: &Value, out: &mut String) {
     if !fast_on() || emit::emit(value, out).is_none() {
         // Serializing a `serde_json::Value` cannot fail: keys are strings and floats are finite.
         match serde_saphyr::to_string(value) {
