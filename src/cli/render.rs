@@ -446,7 +446,10 @@ mod tests {
             texts.write_to(&mut got).expect("writes");
             let mut sorted = objects;
             order::sort(&mut sorted);
-            let values: Vec<Value> = sorted.into_iter().map(|r| Value::Object(r.object)).collect();
+            let values: Vec<Value> = sorted
+                .into_iter()
+                .map(|r| Value::Object(r.object))
+                .collect();
             let want = match format {
                 Format::Yaml => {
                     let mut out = Vec::new();
