@@ -477,8 +477,9 @@ pub fn to_string(value: &Value) -> String {
     })
 }
 
-/// Appends one value as a YAML document (no `---`, ending in a newline) to `out`.
-fn write_document(value: &Value, out: &mut String) {
+/// Appends one value as a YAML document (no `---`, ending in a newline) to `out`: the text
+/// [`to_string`] gives.
+pub fn write_document(value: &Value, out: &mut String) {
     if !fast_on() || emit::emit(value, out).is_none() {
         // Serializing a `serde_json::Value` cannot fail: keys are strings and floats are finite.
         match serde_saphyr::to_string(value) {
@@ -486,6 +487,39 @@ fn write_document(value: &Value, out: &mut String) {
             Err(e) => out.push_str(&format!("# unserializable value: {e}\n")),
         }
     }
+}
+
+/// Bytes of text [`write_document_to`] holds before handing them to its writer.
+const STREAM_CHUNK: usize = 64 * 1024;
+
+/// Writes one value as a YAML document to `out`, the bytes [`to_string`] gives, a piece at a
+/// time: the text of a large document (a ResourceList of 200,000 items) is never held whole.
+/// When the quick writer declines the document part way, serde-saphyr writes it and only the
+/// part not yet written goes out (what was written is serde-saphyr's text already).
+pub fn write_document_to<W: std::io::Write + ?Sized>(
+    out: &mut W,
+    value: &Value,
+) -> std::io::Result<()> {
+    write_document_chunked(out, value, STREAM_CHUNK)
+}
+
+fn write_document_chunked<W: std::io::Write + ?Sized>(
+    out: &mut W,
+    value: &Value,
+    chunk: usize,
+) -> std::io::Result<()> {
+    let written = if fast_on() {
+        match emit::emit_streamed(value, chunk, &mut |text| out.write_all(text)) {
+            emit::Streamed::Done => return Ok(()),
+            emit::Streamed::Failed(e) => return Err(e),
+            emit::Streamed::Declined(written) => written,
+        }
+    } else {
+        0
+    };
+    let mut text = String::new();
+    write_document(value, &mut text);
+    out.write_all(text.as_bytes().get(written..).unwrap_or_default())
 }
 
 /// What goes between two documents of a stream written here.

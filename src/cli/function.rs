@@ -10,7 +10,7 @@
 //! On any error the items come back unchanged, `results` say why, and the exit code is 1; when
 //! stdin is not a readable ResourceList at all, there are no items to give back (`items: []`).
 
-use super::{emit, EXIT_INVALID, EXIT_USAGE};
+use super::{EXIT_INVALID, EXIT_USAGE};
 use crate::engine::{self, Mode, Options};
 use crate::finding::Finding;
 use crate::kind::Role;
@@ -47,7 +47,9 @@ pub fn run_from_stdin(auto: bool) -> i32 {
         );
         return EXIT_USAGE;
     };
-    let printed = emit(crate::yaml::to_string(&out).as_bytes());
+    // The items are all in `out` now: the input text goes before the output is written.
+    drop(text);
+    let printed = emit_list(&out);
     if code != 0 {
         code
     } else {
@@ -58,8 +60,14 @@ pub fn run_from_stdin(auto: bool) -> i32 {
 /// Writes a failed ResourceList (items unchanged) and returns exit code 1.
 fn fail(items: Vec<Resource>, findings: Vec<Finding>) -> i32 {
     let results = findings.iter().map(krm::result).collect();
-    emit(crate::yaml::to_string(&resource_list::write(items, results)).as_bytes());
+    emit_list(&resource_list::write(items, results));
     EXIT_INVALID
+}
+
+/// Writes a ResourceList to stdout as it is laid out, in pieces: the text of a large list is
+/// never held whole beside its items.
+fn emit_list(list: &Value) -> i32 {
+    super::emit_with(|out| crate::yaml::write_document_to(out, list))
 }
 
 /// The function proper: ResourceList text in, ResourceList value and exit code out (the fuzz

@@ -480,6 +480,9 @@ pub fn run(args: Vec<OsString>) -> i32 {
 pub fn read_stdin() -> std::io::Result<Vec<u8>> {
     let mut buf = Vec::new();
     std::io::stdin().lock().read_to_end(&mut buf)?;
+    // The text is kept while it is read (and a KRM function's for its items as given): not the
+    // up to twice its size the buffer grew to.
+    buf.shrink_to_fit();
     Ok(buf)
 }
 

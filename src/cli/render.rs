@@ -67,10 +67,7 @@ pub fn run(args: &RenderArgs) -> i32 {
         eprintln!("error: -l/--selector cannot be used with --argocd: Argo CD would prune every object the selector leaves out. To add labels, use --label KEY=VALUE");
         return super::EXIT_USAGE;
     }
-    let mut texts = Texts {
-        format: args.output,
-        list: Vec::new(),
-    };
+    let mut texts = Texts::new(args.output);
     if let Err(code) = render_each(
         &inputs,
         &args.flags,
@@ -89,35 +86,113 @@ pub fn run(args: &RenderArgs) -> i32 {
 }
 
 /// The output text of each rendered object with its place in apply order. An object's text is
-/// a fraction of the memory of its tree, so a large render keeps texts, not trees.
+/// a fraction of the memory of its tree, so a large render keeps texts, not trees; and it keeps
+/// them packed: each object's sort key and text one after the other in blocks of a MiB, and a
+/// small entry saying where (not three strings, a text and a tuple per object).
 struct Texts {
     format: Format,
-    list: Vec<(order::Key, Box<[u8]>)>,
+    blocks: Vec<String>,
+    list: Vec<Entry>,
+    /// Where each text is written before it is packed.
+    scratch: String,
 }
 
+/// Where one object's sort key (`order::key`: rank, namespace, kind, name) and text are: the
+/// namespace, kind, name and text, of these lengths, one after the other from `start` in block
+/// `block`.
+struct Entry {
+    rank: u8,
+    block: u32,
+    start: usize,
+    namespace: usize,
+    kind: usize,
+    name: usize,
+    text: usize,
+}
+
+/// Size of a block of texts; a larger text has a block of its own.
+const BLOCK: usize = 1 << 20;
+
 impl Texts {
-    fn add(&mut self, obj: Resource) {
-        let key = order::key(&obj);
-        let value = Value::Object(obj.object);
-        let text = match self.format {
-            Format::Yaml => crate::yaml::to_string(&value).into_bytes(),
+    fn new(format: Format) -> Texts {
+        Texts {
+            format,
+            blocks: Vec::new(),
+            list: Vec::new(),
+            scratch: String::new(),
+        }
+    }
+
+    fn add(&mut self, mut obj: Resource) {
+        let rank = order::rank_of(&obj);
+        let value = Value::Object(std::mem::take(&mut obj.object));
+        let text = &mut self.scratch;
+        text.clear();
+        match self.format {
+            Format::Yaml => crate::yaml::write_document(&value, text),
             Format::Json => {
                 // As an item of the List: pretty-printed two levels in.
                 let item = serde_json::to_string_pretty(&value).unwrap_or_default();
-                format!("    {}", item.replace('\n', "\n    ")).into_bytes()
+                text.push_str("    ");
+                text.push_str(&item.replace('\n', "\n    "));
             }
-        };
-        self.list.push((key, text.into_boxed_slice()));
+        }
+        if let Value::Object(object) = value {
+            obj.object = object;
+        }
+        let (namespace, kind, name) = (obj.namespace().unwrap_or(""), obj.kind(), obj.name());
+        let len = namespace.len() + kind.len() + name.len() + text.len();
+        let fits = self
+            .blocks
+            .last()
+            .is_some_and(|b| b.capacity() - b.len() >= len);
+        if !fits {
+            self.blocks.push(String::with_capacity(len.max(BLOCK)));
+        }
+        let block = self.blocks.len() - 1;
+        let b = &mut self.blocks[block];
+        let start = b.len();
+        for part in [namespace, kind, name, text.as_str()] {
+            b.push_str(part);
+        }
+        self.list.push(Entry {
+            rank,
+            block: u32::try_from(block).expect("fewer than 2^32 blocks of a MiB"),
+            start,
+            namespace: namespace.len(),
+            kind: kind.len(),
+            name: name.len(),
+            text: text.len(),
+        });
+    }
+
+    /// The sort key of `e`: rank, namespace, kind, name (as `order::key`).
+    fn key<'a>(&'a self, e: &Entry) -> (u8, &'a str, &'a str, &'a str) {
+        let b = &self.blocks[e.block as usize][e.start..];
+        let (namespace, b) = b.split_at(e.namespace);
+        let (kind, b) = b.split_at(e.kind);
+        (e.rank, namespace, kind, &b[..e.name])
+    }
+
+    fn text<'a>(&'a self, e: &Entry) -> &'a [u8] {
+        let at = e.start + e.namespace + e.kind + e.name;
+        &self.blocks[e.block as usize].as_bytes()[at..at + e.text]
+    }
+
+    /// Writes the texts in apply order to stdout.
+    fn emit(self) -> i32 {
+        super::emit_with(|out| self.write_to(out))
     }
 
     /// Writes the texts in apply order: a YAML stream, or a `v1 List` as `serde_json` prints it.
-    fn emit(mut self) -> i32 {
+    fn write_to(mut self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
         // Stable: equal keys keep input order.
-        self.list.sort_by(|a, b| a.0.cmp(&b.0));
-        let texts = || self.list.iter().map(|(_, t)| &t[..]);
-        super::emit_with(|out| match self.format {
+        let mut list = std::mem::take(&mut self.list);
+        list.sort_by(|a, b| self.key(a).cmp(&self.key(b)));
+        let texts = || list.iter().map(|e| self.text(e));
+        match self.format {
             Format::Yaml => write_joined(out, texts(), crate::yaml::DOCUMENT_SEPARATOR),
-            Format::Json if self.list.is_empty() => {
+            Format::Json if list.is_empty() => {
                 out.write_all(LIST_HEAD)?;
                 out.write_all(b"]\n}\n")
             }
@@ -127,7 +202,7 @@ impl Texts {
                 write_joined(out, texts(), b",\n")?;
                 out.write_all(b"\n  ]\n}\n")
             }
-        })
+        }
     }
 }
 
@@ -326,4 +401,69 @@ fn render_each(
         left.note_if_none(s);
     }
     Ok(out.namespace)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Objects of every rank, with ties (same key: input order decides) and a text longer than a
+    /// block.
+    fn objects() -> Vec<Resource> {
+        let mut text = String::new();
+        let kinds = [
+            ("v1", "ConfigMap"),
+            ("apps/v1", "Deployment"),
+            ("v1", "Namespace"),
+            ("example.com/v1", "Widget"),
+            ("v1", "Service"),
+            ("rbac.authorization.k8s.io/v1", "Role"),
+        ];
+        for i in 0..300 {
+            let (api, kind) = kinds[i * 7 % kinds.len()];
+            let ns = ["a", "b", ""][i % 3];
+            let name = format!("n{}", i % 17);
+            text.push_str(&format!(
+                "---\napiVersion: {api}\nkind: {kind}\nmetadata: {{name: {name}, namespace: '{ns}', labels: {{i: '{i}'}}}}\n"
+            ));
+        }
+        let big = "x".repeat(BLOCK + 10);
+        text.push_str(&format!(
+            "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: n3, namespace: a}}\ndata: {{big: {big}}}\n"
+        ));
+        crate::source::parse_text(&text, "t.yaml").expect("reads")
+    }
+
+    /// The packed texts come out in `order::sort`'s order, each as `to_string` writes it.
+    #[test]
+    fn packed_texts_come_out_in_apply_order() {
+        for format in [Format::Yaml, Format::Json] {
+            let objects = objects();
+            let mut texts = Texts::new(format);
+            objects.iter().cloned().for_each(|o| texts.add(o));
+            assert!(texts.blocks.len() >= 2, "a text longer than a block");
+            let mut got = Vec::new();
+            texts.write_to(&mut got).expect("writes");
+            let mut sorted = objects;
+            order::sort(&mut sorted);
+            let values: Vec<Value> = sorted
+                .into_iter()
+                .map(|r| Value::Object(r.object))
+                .collect();
+            let want = match format {
+                Format::Yaml => {
+                    let mut out = Vec::new();
+                    crate::yaml::write_stream(&mut out, &values).expect("writes");
+                    out
+                }
+                Format::Json => {
+                    let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "metadata": {}, "items": values});
+                    let mut out = serde_json::to_vec_pretty(&list).expect("writes");
+                    out.push(b'\n');
+                    out
+                }
+            };
+            assert!(got == want, "{format:?} differs");
+        }
+    }
 }

@@ -205,6 +205,9 @@ fn pipeline(
             .with_rules(&rules)
             .with_schemas(&schemas),
     );
+    if let Some(streamed) = streamed.as_mut().filter(|_| checks && !hold) {
+        streamed.reserve(objects.len());
+    }
     for (mut obj, prov) in objects.into_iter().zip(produced) {
         // Validation changes nothing; a local-config object of the user's is for client tools.
         let as_written = validate || (obj.is_local_config() && prov.is_none());

@@ -41,10 +41,15 @@ fn rank(api_version: &str, kind: &str) -> u8 {
 /// keys keep their input order.
 pub type Key = (u8, String, String, String);
 
+/// The rank in apply order of `r`: the first part of its [`key`].
+pub fn rank_of(r: &Resource) -> u8 {
+    rank(r.api_version(), r.kind())
+}
+
 /// The apply-order key of `r`.
 pub fn key(r: &Resource) -> Key {
     (
-        rank(r.api_version(), r.kind()),
+        rank_of(r),
         r.namespace().unwrap_or("").to_string(),
         r.kind().to_string(),
         r.name().to_string(),

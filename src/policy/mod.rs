@@ -425,6 +425,14 @@ impl<'a> Checker<'a> {
         self
     }
 
+    /// Makes room for the skeletons of `n` more objects (a list grown by doubling is up to
+    /// half empty, and it is kept to the end of the run).
+    pub fn reserve(&mut self, n: usize) {
+        if self.set_checks {
+            self.set.reserve_exact(n);
+        }
+    }
+
     /// Runs the per-object checks on the next object and keeps its skeleton for the rest.
     pub fn check(&mut self, obj: &Resource) {
         if let Some(at) = self.check_alone(obj) {

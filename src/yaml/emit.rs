@@ -37,14 +37,118 @@ const SHORT_STRING_MAX_BYTES: usize = 80;
 /// form this writer does not produce, for the caller to hand to serde-saphyr.
 pub(super) fn emit(value: &Value, out: &mut String) -> Option<()> {
     let start = out.len();
-    let done = node(value, Pos::Root, out);
+    let mut to = Out {
+        text: std::mem::take(out),
+        sink: None,
+    };
+    let done = node(value, Pos::Root, &mut to);
+    *out = to.text;
     if done.is_none() {
         out.truncate(start);
     }
     done
 }
 
-fn node(value: &Value, pos: Pos, out: &mut String) -> Option<()> {
+/// How [`emit_streamed`] ended.
+pub(super) enum Streamed {
+    /// The whole document was written.
+    Done,
+    /// The writer declined the document after this many bytes went to the sink (each of them
+    /// serde-saphyr's, as every node is): the caller writes the rest of serde-saphyr's text.
+    Declined(usize),
+    /// The sink failed.
+    Failed(std::io::Error),
+}
+
+/// [`emit`], handing the text to `sink` in pieces of about `chunk` bytes (each cut after a
+/// whole mapping entry or sequence item) instead of holding it: a document of 200,000 items
+/// is never one string.
+pub(super) fn emit_streamed(
+    value: &Value,
+    chunk: usize,
+    sink: &mut dyn FnMut(&[u8]) -> std::io::Result<()>,
+) -> Streamed {
+    let mut to = Out {
+        text: String::with_capacity(chunk.min(1 << 20) + 1024),
+        sink: Some(Sink {
+            write: sink,
+            chunk,
+            written: 0,
+            error: None,
+        }),
+    };
+    let done = node(value, Pos::Root, &mut to).and_then(|()| to.hand_over());
+    let Some(sink) = to.sink else {
+        unreachable!("the sink was set above")
+    };
+    match (done, sink.error) {
+        (_, Some(e)) => Streamed::Failed(e),
+        (Some(()), None) => Streamed::Done,
+        (None, None) => Streamed::Declined(sink.written),
+    }
+}
+
+/// The text being written, and for [`emit_streamed`] where it goes.
+struct Out<'a> {
+    text: String,
+    sink: Option<Sink<'a>>,
+}
+
+struct Sink<'a> {
+    write: &'a mut dyn FnMut(&[u8]) -> std::io::Result<()>,
+    /// Hand the text over once it is this long.
+    chunk: usize,
+    /// Bytes handed over so far.
+    written: usize,
+    error: Option<std::io::Error>,
+}
+
+impl Out<'_> {
+    /// After a whole node: hands the text over when it is long enough. `None` (stop writing)
+    /// when the sink failed.
+    fn boundary(&mut self) -> Option<()> {
+        match &self.sink {
+            Some(s) if self.text.len() >= s.chunk => self.hand_over(),
+            _ => Some(()),
+        }
+    }
+
+    /// Hands whatever text there is to the sink.
+    fn hand_over(&mut self) -> Option<()> {
+        let Some(sink) = self.sink.as_mut() else {
+            return Some(());
+        };
+        if self.text.is_empty() {
+            return Some(());
+        }
+        match (sink.write)(self.text.as_bytes()) {
+            Ok(()) => {
+                sink.written += self.text.len();
+                self.text.clear();
+                Some(())
+            }
+            Err(e) => {
+                sink.error = Some(e);
+                None
+            }
+        }
+    }
+}
+
+impl std::ops::Deref for Out<'_> {
+    type Target = String;
+    fn deref(&self) -> &String {
+        &self.text
+    }
+}
+
+impl std::ops::DerefMut for Out<'_> {
+    fn deref_mut(&mut self) -> &mut String {
+        &mut self.text
+    }
+}
+
+fn node(value: &Value, pos: Pos, out: &mut Out<'_>) -> Option<()> {
     match value {
         Value::Object(map) => mapping(map, pos, out),
         Value::Array(items) => sequence(items, pos, out),
@@ -70,7 +174,7 @@ fn node(value: &Value, pos: Pos, out: &mut String) -> Option<()> {
     }
 }
 
-fn mapping(map: &Map<String, Value>, pos: Pos, out: &mut String) -> Option<()> {
+fn mapping(map: &Map<String, Value>, pos: Pos, out: &mut Out<'_>) -> Option<()> {
     if map.is_empty() {
         return scalar("{}", pos, out);
     }
@@ -90,11 +194,12 @@ fn mapping(map: &Map<String, Value>, pos: Pos, out: &mut String) -> Option<()> {
         key(k, out)?;
         out.push(':');
         node(v, Pos::Value(col), out)?;
+        out.boundary()?;
     }
     Some(())
 }
 
-fn sequence(items: &[Value], pos: Pos, out: &mut String) -> Option<()> {
+fn sequence(items: &[Value], pos: Pos, out: &mut Out<'_>) -> Option<()> {
     if items.is_empty() {
         return scalar("[]", pos, out);
     }
@@ -114,6 +219,7 @@ fn sequence(items: &[Value], pos: Pos, out: &mut String) -> Option<()> {
         }
         out.push_str("- ");
         node(item, Pos::Item(col), out)?;
+        out.boundary()?;
     }
     Some(())
 }
@@ -544,7 +650,8 @@ mod tests {
         }
     }
 
-    /// Same bytes as serde-saphyr, and declined only for a key too long for `key:`.
+    /// Same bytes as serde-saphyr, and declined only for a key too long for `key:`; streamed in
+    /// pieces as small as they come, too.
     #[track_caller]
     fn check(value: &Value) {
         let (reference, ours) = both(value);
@@ -552,6 +659,86 @@ mod tests {
             Some(ours) => assert_eq!(ours, reference, "value: {value}"),
             None => assert!(has_long_key(value), "declined: {value}"),
         }
+        assert_eq!(streamed(value, 1), reference, "streamed: {value}");
+    }
+
+    /// The text [`emit_streamed`] hands over in pieces of `chunk` bytes, with serde-saphyr's
+    /// rest when it declines (as `yaml::write_document_to` does).
+    fn streamed(value: &Value, chunk: usize) -> String {
+        let mut got = Vec::new();
+        let end = emit_streamed(value, chunk, &mut |text| {
+            got.extend_from_slice(text);
+            Ok(())
+        });
+        match end {
+            Streamed::Done => {}
+            Streamed::Declined(written) => {
+                assert_eq!(written, got.len());
+                let reference = serde_saphyr::to_string(value).unwrap();
+                got.extend_from_slice(&reference.as_bytes()[written..]);
+            }
+            Streamed::Failed(e) => panic!("{e}"),
+        }
+        String::from_utf8(got).unwrap()
+    }
+
+    /// A list of `n` items whose item `long` has a key serde-saphyr writes as `? key`.
+    fn list_with_long_key(n: usize, long: usize) -> Value {
+        let items: Vec<Value> = (0..n)
+            .map(|i| {
+                let mut item = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": format!("c{i}")}});
+                if i == long {
+                    item["data"] = json!({ "k".repeat(SIMPLE_KEY_MAX_BYTES + 1): "v" });
+                }
+                item
+            })
+            .collect();
+        json!({"apiVersion": "config.kubernetes.io/v1", "kind": "ResourceList", "items": items})
+    }
+
+    #[test]
+    fn a_streamed_document_is_handed_over_in_pieces_and_reads_as_a_whole() {
+        let v = list_with_long_key(2_000, usize::MAX);
+        let reference = serde_saphyr::to_string(&v).unwrap();
+        let mut pieces = Vec::new();
+        let end = emit_streamed(&v, 4096, &mut |text| {
+            pieces.push(text.len());
+            Ok(())
+        });
+        assert!(matches!(end, Streamed::Done));
+        assert!(pieces.len() > 10, "{} pieces", pieces.len());
+        // Each piece ends after a whole item: at most one item past the chunk size.
+        assert!(pieces.iter().all(|&n| n < 4096 + 200), "{pieces:?}");
+        assert_eq!(pieces.iter().sum::<usize>(), reference.len());
+        assert_eq!(streamed(&v, 4096), reference);
+    }
+
+    #[test]
+    fn a_document_declined_part_way_goes_on_with_serde_saphyrs_text() {
+        // Declined at item 1,500, after most of the list went out.
+        let v = list_with_long_key(2_000, 1_500);
+        let mut written = 0;
+        let end = emit_streamed(&v, 4096, &mut |text| {
+            written += text.len();
+            Ok(())
+        });
+        assert!(matches!(end, Streamed::Declined(n) if n == written && n > 0));
+        assert_eq!(streamed(&v, 4096), serde_saphyr::to_string(&v).unwrap());
+    }
+
+    #[test]
+    fn a_failing_sink_stops_the_writer() {
+        let v = list_with_long_key(2_000, usize::MAX);
+        let mut calls = 0;
+        let end = emit_streamed(&v, 4096, &mut |_| {
+            calls += 1;
+            Err(std::io::Error::new(
+                std::io::ErrorKind::BrokenPipe,
+                "closed",
+            ))
+        });
+        assert!(matches!(end, Streamed::Failed(e) if e.kind() == std::io::ErrorKind::BrokenPipe));
+        assert_eq!(calls, 1, "nothing more is written after a failed write");
     }
 
     /// Every node of `value`, the root first.

@@ -143,3 +143,44 @@ fn a_closed_stdout_is_a_clean_exit() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(out.status.code(), Some(0), "{stderr}");
 }
+
+/// The KRM function writes its ResourceList in pieces; a list longer than one piece still comes
+/// out whole: on a late error every item as given (no injected labels) and the result, exit 1;
+/// without it every item rendered, exit 0.
+#[test]
+fn a_long_resource_list_comes_out_whole_with_or_without_a_late_error() {
+    let n = 3_000;
+    let mut list =
+        String::from("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n");
+    for i in 0..n {
+        list.push_str(&format!(
+            "- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: c{i}\n    namespace: b\n  data: {{k: v}}\n"
+        ));
+    }
+    let bad = "- apiVersion: nixernetes.io/v1alpha1\n  kind: Worker\n  metadata: {name: w, namespace: b}\n  spec: {image: \"x\", replicas: -3}\n";
+    for (late_error, code) in [(true, 1), (false, 0)] {
+        let input = if late_error {
+            format!("{list}{bad}")
+        } else {
+            list.clone()
+        };
+        let out = run_stdin(&["fn"], input.into_bytes());
+        let stdout = String::from_utf8(out.stdout).expect("UTF-8");
+        assert_eq!(out.status.code(), Some(code), "late error {late_error}");
+        assert!(stdout.len() > 256 * 1024, "{} bytes", stdout.len());
+        let value = nixernetes::yaml::parse_one(&stdout).expect("one ResourceList");
+        let items = value["items"].as_array().expect("items");
+        assert_eq!(items.len(), n + usize::from(late_error));
+        for (i, item) in items.iter().take(n).enumerate() {
+            assert_eq!(item["metadata"]["name"], format!("c{i}"));
+            // Items come back as given on failure, rendered otherwise.
+            assert_eq!(item["metadata"]["labels"].is_null(), late_error, "{item}");
+        }
+        let results = value["results"].as_array().map_or(0, Vec::len);
+        if late_error {
+            assert!(stdout.contains("spec.replicas"), "the error is reported");
+            assert!(results >= 1);
+        }
+        assert!(stdout.ends_with('\n'));
+    }
+}
