@@ -89,8 +89,11 @@ pub fn complete(words: &[String]) -> Completion {
     let mut positionals = 0usize;
     let mut after_dashes = false;
     let mut used: Vec<&str> = Vec::new();
+    // The values given to flags so far, by the flag's id.
+    let mut given: Vec<(&str, &str)> = Vec::new();
     for word in done {
-        if pending.take().is_some() {
+        if let Some(arg) = pending.take() {
+            given.push((arg.get_id().as_str(), word));
             continue;
         }
         if after_dashes || word == "-" || !word.starts_with('-') {
@@ -108,13 +111,15 @@ pub fn complete(words: &[String]) -> Completion {
             after_dashes = true;
         } else if let Some(long) = word.strip_prefix("--") {
             let (name, value) = match long.split_once('=') {
-                Some((name, _)) => (name, true),
-                None => (long, false),
+                Some((name, value)) => (name, Some(value)),
+                None => (long, None),
             };
             if let Some(arg) = find_long(cmd, name) {
                 used.push(arg.get_id().as_str());
-                if takes_value(arg) && !value {
-                    pending = Some(arg);
+                match value {
+                    Some(value) => given.push((arg.get_id().as_str(), value)),
+                    None if takes_value(arg) => pending = Some(arg),
+                    None => {}
                 }
             }
         } else {
@@ -127,8 +132,11 @@ pub fn complete(words: &[String]) -> Completion {
                 };
                 used.push(arg.get_id().as_str());
                 if takes_value(arg) {
-                    if at + c.len_utf8() == shorts.len() {
+                    let attached = &shorts[at + c.len_utf8()..];
+                    if attached.is_empty() {
                         pending = Some(arg);
+                    } else {
+                        given.push((arg.get_id().as_str(), attached));
                     }
                     break;
                 }
@@ -136,7 +144,7 @@ pub fn complete(words: &[String]) -> Completion {
         }
     }
     if let Some(arg) = pending {
-        return values(cmd, arg, current, "");
+        return values(cmd, arg, current, "", &given);
     }
     // A lone `-` may be stdin, but completing it lists the flags, as cobra does.
     if !after_dashes && current.starts_with('-') {
@@ -145,7 +153,9 @@ pub fn complete(words: &[String]) -> Completion {
                 .strip_prefix("--")
                 .and_then(|name| find_long(cmd, name))
             {
-                Some(arg) if takes_value(arg) => values(cmd, arg, value, &format!("{flag}=")),
+                Some(arg) if takes_value(arg) => {
+                    values(cmd, arg, value, &format!("{flag}="), &given)
+                }
                 _ => Completion::none(NO_FILE_COMP),
             };
         }
@@ -170,7 +180,7 @@ pub fn complete(words: &[String]) -> Completion {
         .get(positionals)
         .or_else(|| positional.last().filter(|a| takes_many(a)));
     match arg {
-        Some(arg) => values(cmd, arg, current, ""),
+        Some(arg) => values(cmd, arg, current, "", &given),
         None => Completion::none(NO_FILE_COMP),
     }
 }
@@ -230,12 +240,19 @@ fn flags(cmd: &clap::Command, current: &str, used: &[&str]) -> Completion {
 }
 
 /// The values `arg` of `cmd` may take that start with `current`, each written after `prefix`
-/// (`--output=` for a value given in the same word).
-fn values(cmd: &clap::Command, arg: &Arg, current: &str, prefix: &str) -> Completion {
+/// (`--output=` for a value given in the same word); `given` are the values of the flags given
+/// before (`--kinds PATH` adds the user kinds there to the kinds completed).
+fn values(
+    cmd: &clap::Command,
+    arg: &Arg,
+    current: &str,
+    prefix: &str,
+    given: &[(&str, &str)],
+) -> Completion {
     let id = arg.get_id().as_str();
     let mut done = match (cmd.get_name(), id) {
-        ("explain", "target") => kind_or_field(current),
-        ("schema", "kinds") => kinds(current),
+        ("explain", "target") => kind_or_field(current, &known(given)),
+        ("schema", "kinds") => kinds(current, &known(given)),
         ("man", "subcommand") => Completion {
             candidates: super::man::subcommands()
                 .into_iter()
@@ -289,17 +306,39 @@ fn path_directive(arg: &Arg) -> u32 {
     }
 }
 
+/// The kinds the command line knows: the user kinds of its `--kinds` and `-f` paths (and
+/// `NIXERNETES_KINDS`) besides the built-in ones, read without a word on any problem.
+fn known(given: &[(&str, &str)]) -> super::explain::Known {
+    let of = |id: &str| {
+        given
+            .iter()
+            .filter(|(i, _)| *i == id)
+            .map(|(_, v)| v.to_string())
+            .collect()
+    };
+    super::explain::Known::quiet(&super::explain::DefinitionArgs {
+        kind_paths: of("kind_paths"),
+        files: of("files"),
+    })
+}
+
 /// Kinds as the command line names them ([`super::explain::Known::find`]): for each kind the
 /// first of its lower-case name, its name and its plural that starts with `current` (shells
-/// match case-sensitively). The built-in kinds, then KindDefinition and ValidationRule.
-fn kinds(current: &str) -> Completion {
+/// match case-sensitively). The built-in kinds, KindDefinition and ValidationRule, then the
+/// user kinds of `known`.
+fn kinds(current: &str, known: &super::explain::Known) -> Completion {
     let extension = crate::userkinds::describe::EXTENSION_KINDS
         .iter()
         .map(|e| (e.kind, e.summary));
+    let user = known
+        .user
+        .iter()
+        .map(|k| (k.kind.as_str(), k.summary.as_deref().unwrap_or_default()));
     let candidates = modules::registry()
         .iter()
         .map(|def| (def.kind, def.summary))
         .chain(extension)
+        .chain(user)
         .filter_map(|(kind, summary)| {
             let forms = [
                 kind.to_ascii_lowercase(),
@@ -319,16 +358,13 @@ fn kinds(current: &str) -> Completion {
 /// For `explain`: a kind, or once the word holds a dot, the fields one level below the path
 /// before the last dot (`webapp.spec.po` → `webapp.spec.ports`, `webapp.spec.probes`), with no
 /// space after them so the path can go on.
-fn kind_or_field(current: &str) -> Completion {
+fn kind_or_field(current: &str, known: &super::explain::Known) -> Completion {
     let Some((path, last)) = current.rsplit_once('.') else {
-        return kinds(current);
+        return kinds(current, known);
     };
     let mut parts = path.split('.');
     let kind = parts.next().unwrap_or_default();
     let parent: Vec<&str> = parts.collect();
-    let known = super::explain::Known {
-        user: Default::default(),
-    };
     let Some(found) = known.find(kind) else {
         return Completion::none(NO_FILE_COMP);
     };
@@ -430,6 +466,35 @@ mod tests {
         // After a flag's value, positionals again.
         assert_eq!(at(&["render", "-o", "json", ""]).directive, 0);
         assert_eq!(at(&["render", "-ojson", ""]).directive, 0);
+    }
+
+    /// The kinds of the definitions a command line gives complete too, with their fields;
+    /// broken definitions only leave them out.
+    #[test]
+    fn user_kinds_from_the_definitions_given() {
+        let shop = format!(
+            "{}/examples/extending/kinds/shop.yaml",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        assert!(values_of(&at(&["explain", "shop"])).is_empty());
+        let (long, short) = (format!("--kinds={shop}"), format!("-f{shop}"));
+        let forms = [
+            vec!["explain", "--kinds", &shop, "shop"],
+            vec!["explain", &long, "shop"],
+            vec!["schema", "-f", &shop, "shop"],
+            vec!["schema", &short, "webapp", "shop"],
+        ];
+        for words in forms {
+            assert_eq!(values_of(&at(&words)), ["shopservice"], "{words:?}");
+        }
+        let fields = at(&["explain", "--kinds", &shop, "shopservice.spec.da"]);
+        assert_eq!(values_of(&fields), ["shopservice.spec.database"]);
+        let broken =
+            std::env::temp_dir().join(format!("complete-broken-{}.yaml", std::process::id()));
+        std::fs::write(&broken, "apiVersion: nixernetes.io/v1alpha1\nkind: KindDefinition\nmetadata: {name: x}\nspec: {}\n").unwrap();
+        let words = ["explain", "--kinds", broken.to_str().unwrap(), "web"];
+        assert_eq!(values_of(&at(&words)), ["webapp"]);
+        std::fs::remove_file(&broken).unwrap();
     }
 
     #[test]

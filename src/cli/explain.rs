@@ -117,34 +117,12 @@ impl Known {
     /// The built-in kinds and the user kinds of `args` (and `NIXERNETES_KINDS`), every
     /// definition checked as `render` checks it. Problems are printed, with the exit code.
     pub fn load(args: &DefinitionArgs) -> Result<Known, i32> {
-        let mut paths = Overrides::default();
-        let given = Value::Array(args.kind_paths.iter().cloned().map(Value::String).collect());
-        if let Err(e) = settings::KINDS
-            .apply(&mut paths, &given)
-            .and_then(|_| settings::apply_environment(&mut paths))
-        {
-            eprintln!("error: {e}");
-            return Err(EXIT_USAGE);
-        }
-        if paths.kinds.is_empty() && args.files.is_empty() {
-            return Ok(Known {
-                user: UserKinds::default(),
-            });
-        }
-        let mut findings = Vec::new();
-        let extra = files::read_all(&paths.kinds, &mut std::io::empty()).unwrap_or_else(|e| {
-            findings.extend(e);
-            Vec::new()
-        });
-        let inputs =
-            files::read_all(&args.files, &mut std::io::stdin().lock()).unwrap_or_else(|e| {
-                findings.extend(e);
-                Vec::new()
-            });
-        let user = if has_errors(&findings) {
-            UserKinds::default()
-        } else {
-            userkinds::load(inputs, &extra, modules::registry(), &mut findings)
+        let (user, mut findings) = match Self::read(args, &mut std::io::stdin().lock()) {
+            Ok(read) => read,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Err(EXIT_USAGE);
+            }
         };
         crate::source::locate::field_lines(&mut findings, None, Severity::Info);
         let shown: Vec<Finding> = findings
@@ -156,6 +134,53 @@ impl Known {
             return Err(EXIT_INVALID);
         }
         Ok(Known { user })
+    }
+
+    /// [`Known::load`] for shell completion: nothing printed, stdin not read, and only the
+    /// built-in kinds when the definitions have errors.
+    pub fn quiet(args: &DefinitionArgs) -> Known {
+        let args = DefinitionArgs {
+            kind_paths: args.kind_paths.clone(),
+            files: args.files.iter().filter(|f| *f != "-").cloned().collect(),
+        };
+        match Self::read(&args, &mut std::io::empty()) {
+            Ok((user, findings)) if !has_errors(&findings) => Known { user },
+            _ => Known {
+                user: UserKinds::default(),
+            },
+        }
+    }
+
+    /// The user kinds of `args` and what reading them found; `Err` for a setting that cannot
+    /// be read (`NIXERNETES_KINDS`).
+    fn read(
+        args: &DefinitionArgs,
+        stdin: &mut dyn std::io::Read,
+    ) -> Result<(UserKinds, Vec<Finding>), String> {
+        let mut paths = Overrides::default();
+        let given = Value::Array(args.kind_paths.iter().cloned().map(Value::String).collect());
+        settings::KINDS
+            .apply(&mut paths, &given)
+            .and_then(|_| settings::apply_environment(&mut paths))
+            .map_err(|e| e.to_string())?;
+        let mut findings = Vec::new();
+        if paths.kinds.is_empty() && args.files.is_empty() {
+            return Ok((UserKinds::default(), findings));
+        }
+        let extra = files::read_all(&paths.kinds, &mut std::io::empty()).unwrap_or_else(|e| {
+            findings.extend(e);
+            Vec::new()
+        });
+        let inputs = files::read_all(&args.files, stdin).unwrap_or_else(|e| {
+            findings.extend(e);
+            Vec::new()
+        });
+        let user = if has_errors(&findings) {
+            UserKinds::default()
+        } else {
+            userkinds::load(inputs, &extra, modules::registry(), &mut findings)
+        };
+        Ok((user, findings))
     }
 
     /// The kind `name` names, as kubectl reads a resource name: the kind in any case
@@ -181,7 +206,15 @@ impl Known {
         let hint = did_you_mean(name, kinds)
             .map(|h| format!(": {h}"))
             .unwrap_or_default();
-        format!("error: unknown kind {name:?}{hint} (run `kubectl nixernetes kinds` for the list)")
+        // A kind of the user's own is known only from its definition.
+        let own = if self.user.iter().next().is_none() {
+            "; for a kind of your own, give its KindDefinition with --kinds PATH or -f FILE"
+        } else {
+            ""
+        };
+        format!(
+            "error: unknown kind {name:?}{hint} (run `kubectl nixernetes kinds` for the list){own}"
+        )
     }
 }
 
