@@ -33,10 +33,14 @@ pub fn dns1035_label(s: &str) -> Result<(), String> {
     }
 }
 
-/// RFC 1123 subdomain: dot-separated labels, at most 253 characters.
+/// RFC 1123 subdomain as Kubernetes checks it: dot-separated parts of lowercase
+/// alphanumerics and '-', each starting and ending alphanumeric, at most 253 characters in all
+/// (apimachinery puts no 63-character bound on a part: a Secret may be named by 100 letters).
 pub fn dns1123_subdomain(s: &str) -> Result<(), String> {
-    let ok =
-        !s.is_empty() && s.len() <= 253 && s.split('.').all(|part| dns1123_label(part).is_ok());
+    let part_ok = |part: &str| {
+        !part.is_empty() && is_label_chars(part) && !part.starts_with('-') && !part.ends_with('-')
+    };
+    let ok = !s.is_empty() && s.len() <= 253 && s.split('.').all(part_ok);
     if ok {
         Ok(())
     } else {
@@ -98,6 +102,10 @@ mod tests {
         assert!(dns1123_label(&"a".repeat(64)).is_err());
         assert!(dns1123_subdomain("a.b-c.d").is_ok());
         assert!(dns1123_subdomain("a..b").is_err());
+        // Kubernetes bounds only the whole name, not a part.
+        assert!(dns1123_subdomain(&"a".repeat(100)).is_ok());
+        assert!(dns1123_subdomain(&"a".repeat(254)).is_err());
+        assert!(dns1123_subdomain("a.-b").is_err());
     }
 
     #[test]

@@ -84,6 +84,33 @@ fn at_level_medium_uses_hands_credentials_over_as_files() {
         .contains(&json!({"name": "secret-chat-db-app", "mountPath": "/var/run/secrets/chat-db-app", "readOnly": true})));
 }
 
+/// A variable the user already names as a file's (`…_FILE`) keeps its name at level medium,
+/// and holds the file's path; below medium it is the secret itself, as written.
+#[test]
+fn a_file_variable_keeps_its_name() {
+    let text = std::fs::read_to_string("tests/fixtures/uses.yaml")
+        .unwrap()
+        .replace("DATABASE_URL: uri", "DATABASE_URL_FILE: uri");
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("uses.yaml");
+    std::fs::write(&input, text).unwrap();
+    let input = input.to_str().unwrap();
+    let out = crate::common::run_binary(&["render", input, "--level", "medium"]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let objects = nixernetes::source::parse_text(&out.stdout, "out").unwrap();
+    let env = env(&objects, "chat");
+    assert!(
+        env.contains(
+            &json!({"name": "DATABASE_URL_FILE", "value": "/var/run/secrets/chat-db-app/uri"})
+        ),
+        "{env:?}"
+    );
+    assert!(
+        !env.iter().any(|e| e["name"] == "DATABASE_URL_FILE_FILE"),
+        "{env:?}"
+    );
+}
+
 #[test]
 fn uses_allows_the_app_and_metrics_scrapers_only() {
     let objects = rendered("tests/fixtures/uses.yaml");

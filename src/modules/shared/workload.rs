@@ -254,7 +254,7 @@ impl Workload<'_> {
             .iter()
             .map(|s| (s.secret.clone(), s.mount_path.clone()));
         for (secret, mount_path) in secret_mounts.chain(bound.mounts) {
-            let name = format!("secret-{secret}");
+            let name = secret_volume(&secret);
             volumes.push(core::Volume {
                 name: name.clone(),
                 secret: Some(core::SecretVolumeSource {
@@ -529,5 +529,47 @@ pub fn deployment(
         deployment,
         scaling,
         findings,
+    }
+}
+
+/// The name of the volume that mounts Secret `secret`: `secret-<name>`, a DNS-1123 label as
+/// volume names must be. A Secret name is a subdomain (dots, up to 253 characters): where it
+/// has a dot or the label would pass 63 characters, dots become dashes, the name is cut, and
+/// eight hex digits of its SHA-256 keep two such Secrets apart.
+fn secret_volume(secret: &str) -> String {
+    let plain = format!("secret-{secret}");
+    if plain.len() <= 63 && !plain.contains('.') {
+        return plain;
+    }
+    let digest = ring::digest::digest(&ring::digest::SHA256, secret.as_bytes());
+    let tag: String = digest.as_ref()[..4]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let mut head: String = plain.replace('.', "-").chars().take(63 - 9).collect();
+    while head.ends_with('-') {
+        head.pop();
+    }
+    format!("{head}-{tag}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::secret_volume;
+
+    #[test]
+    fn secret_volumes_are_labels() {
+        assert_eq!(secret_volume("chat-db-app"), "secret-chat-db-app");
+        let long = "a".repeat(200);
+        for secret in ["tls.example.com", "tls-example.com", long.as_str()] {
+            let v = secret_volume(secret);
+            assert!(crate::validate::dns1123_label(&v).is_ok(), "{v}");
+            assert!(v.len() <= 63, "{v}");
+        }
+        assert_ne!(
+            secret_volume("tls.example.com"),
+            secret_volume("tls-example.com")
+        );
+        assert!(secret_volume("tls.example.com").starts_with("secret-tls-example-com-"));
     }
 }

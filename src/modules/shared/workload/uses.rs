@@ -19,7 +19,8 @@ pub struct UseSpec {
     pub mount_path: Option<String>,
     /// How the pods get the credentials `env` binds (the outputs held in a Secret): `files`
     /// mounts the Secret read-only (at `mountPath`, else `/var/run/secrets/<secret>`) and sets
-    /// `<NAME>_FILE` to the file of the key; `env` sets `<NAME>` from a `secretKeyRef`.
+    /// `<NAME>_FILE` to the file of the key (a name already ending in `_FILE` is kept); `env`
+    /// sets `<NAME>` from a `secretKeyRef`.
     /// Default: `files` at compliance level medium and above (secrets in environment
     /// variables leak into crash dumps, `/proc` and child processes), `env` below.
     pub credentials: Option<Credentials>,
@@ -201,7 +202,12 @@ impl Workload<'_> {
                     Some(OutputValue::Secret { name, key })
                         if credentials == Credentials::Files =>
                     {
-                        let var = format!("{var}_FILE");
+                        // A name that already says it is a file's is kept as it is.
+                        let var = if var.ends_with("_FILE") {
+                            var.clone()
+                        } else {
+                            format!("{var}_FILE")
+                        };
                         if let Some(other) = self.env_name_taken(&var, i) {
                             b.findings.push(m.error(
                                 field,
