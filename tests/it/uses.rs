@@ -51,14 +51,11 @@ fn uses_hands_the_outputs_over_as_env() {
     );
 }
 
-/// At level medium the credential is a mounted file named by `DATABASE_URL_FILE`: no
-/// environment variable of the rendered set reads a Secret.
-#[test]
-fn at_level_medium_uses_hands_credentials_over_as_files() {
-    let out =
-        crate::common::run_binary(&["render", "tests/fixtures/uses.yaml", "--level", "medium"]);
+/// `render INPUT --level medium`: its output, objects, and the env of Deployment `chat`,
+/// checked to hold `DATABASE_URL_FILE` as the path of the mounted credential.
+fn at_medium(input: &str) -> (String, Vec<Resource>, Vec<Value>) {
+    let out = crate::common::run_binary(&["render", input, "--level", "medium"]);
     assert_eq!(out.status, 0, "{}", out.stderr);
-    assert!(!out.stdout.contains("secretKeyRef"), "{}", out.stdout);
     let objects = nixernetes::source::parse_text(&out.stdout, "out").unwrap();
     let env = env(&objects, "chat");
     assert!(
@@ -67,6 +64,15 @@ fn at_level_medium_uses_hands_credentials_over_as_files() {
         ),
         "{env:?}"
     );
+    (out.stdout, objects, env)
+}
+
+/// At level medium the credential is a mounted file named by `DATABASE_URL_FILE`: no
+/// environment variable of the rendered set reads a Secret.
+#[test]
+fn at_level_medium_uses_hands_credentials_over_as_files() {
+    let (stdout, objects, env) = at_medium("tests/fixtures/uses.yaml");
+    assert!(!stdout.contains("secretKeyRef"), "{stdout}");
     assert!(env.contains(&json!({"name": "DB_HOST", "value": "chat-db-rw.chat.svc"})));
     assert!(!env.iter().any(|e| e["name"] == "DATABASE_URL"), "{env:?}");
     let pod = &objects
@@ -94,17 +100,7 @@ fn a_file_variable_keeps_its_name() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("uses.yaml");
     std::fs::write(&input, text).unwrap();
-    let input = input.to_str().unwrap();
-    let out = crate::common::run_binary(&["render", input, "--level", "medium"]);
-    assert_eq!(out.status, 0, "{}", out.stderr);
-    let objects = nixernetes::source::parse_text(&out.stdout, "out").unwrap();
-    let env = env(&objects, "chat");
-    assert!(
-        env.contains(
-            &json!({"name": "DATABASE_URL_FILE", "value": "/var/run/secrets/chat-db-app/uri"})
-        ),
-        "{env:?}"
-    );
+    let (_, _, env) = at_medium(input.to_str().unwrap());
     assert!(
         !env.iter().any(|e| e["name"] == "DATABASE_URL_FILE_FILE"),
         "{env:?}"
