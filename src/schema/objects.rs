@@ -581,14 +581,7 @@ impl Compiled {
         base: &str,
         out: &mut Vec<Violation>,
     ) -> bool {
-        let mut walk = Walk {
-            nodes: &self.nodes,
-            path: Vec::with_capacity(PATH_CAPACITY),
-            base,
-            out: Some(out),
-            depth: 0,
-            pending: Vec::new(),
-        };
+        let mut walk = Walk::new(&self.nodes, base, Some(out));
         walk.check(root, value)
     }
 
@@ -622,25 +615,11 @@ impl Compiled {
             || node.konst.is_some();
         if whole {
             let value = Value::Object(object.clone());
-            let mut walk = Walk {
-                nodes: &self.nodes,
-                path: Vec::with_capacity(PATH_CAPACITY),
-                base: "",
-                out: Some(out),
-                depth: 0,
-                pending: Vec::new(),
-            };
+            let mut walk = Walk::new(&self.nodes, "", Some(out));
             let fits = walk.check(root, &value);
             return walk.done(fits);
         }
-        let mut walk = Walk {
-            nodes: &self.nodes,
-            path: Vec::with_capacity(PATH_CAPACITY),
-            base: "",
-            out: Some(out),
-            depth: 0,
-            pending: Vec::new(),
-        };
+        let mut walk = Walk::new(&self.nodes, "", Some(out));
         if node.types != 0 && node.types & T_OBJ == 0 {
             let types = node.types;
             return Ok(walk.fail(None, || {
@@ -653,19 +632,24 @@ impl Compiled {
 
     /// Whether `value` fits the schema at `root`.
     pub fn fits(&self, root: NodeId, value: &Value) -> bool {
-        let mut walk = Walk {
-            nodes: &self.nodes,
-            path: Vec::with_capacity(PATH_CAPACITY),
-            base: "",
-            out: None,
-            depth: 0,
-            pending: Vec::new(),
-        };
+        let mut walk = Walk::new(&self.nodes, "", None);
         walk.check(root, value)
     }
 }
 
 impl<'c, 'v> Walk<'c, 'v> {
+    /// A walk over `nodes`, paths below `base`, violations into `out` (`None`: only asking).
+    fn new(nodes: &'c [Node], base: &'c str, out: Option<&'c mut Vec<Violation>>) -> Self {
+        Walk {
+            nodes,
+            path: Vec::with_capacity(PATH_CAPACITY),
+            base,
+            out,
+            depth: 0,
+            pending: Vec::new(),
+        }
+    }
+
     /// The walk's verdict, or the pending nodes it reached.
     fn done(self, fits: bool) -> Result<bool, Vec<NodeId>> {
         if self.pending.is_empty() {
