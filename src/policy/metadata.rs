@@ -65,8 +65,12 @@ fn explicit_namespace(r: &Resource, out: &mut HitSink) {
 fn stable_api_version(r: &Resource, out: &mut HitSink) {
     let (api_version, kind) = (r.api_version(), r.kind());
     let target = out.kubernetes_version();
+    let verdict = served::verdict(api_version, kind, target);
+    if matches!(verdict, Verdict::Current | Verdict::Unknown) {
+        return;
+    }
     let what = format!("{kind} {api_version}");
-    let message = match served::verdict(api_version, kind, target) {
+    let message = match verdict {
         Verdict::Current | Verdict::Unknown => return,
         Verdict::Deprecated { instead: Some(to) } => {
             format!("{what} is deprecated in Kubernetes {target}: use {to}")

@@ -133,9 +133,11 @@ fn probe_port_valid(pod: &PodView<'_>, out: &mut HitSink) {
         };
         let tcp_number = |n: i64| ports.iter().any(|(p, _, udp)| *p == Some(n) && !udp);
         let udp_number = |n: i64| ports.iter().any(|(p, _, udp)| *p == Some(n) && *udp);
-        let declared = if ports.is_empty() {
-            "it declares none".to_string()
-        } else {
+        // Worded only for a probe that misses: nearly every probe names a declared port.
+        let declared = || {
+            if ports.is_empty() {
+                return "it declares none".to_string();
+            }
             let list: Vec<String> = ports
                 .iter()
                 .map(|(n, name, _)| match (n, name) {
@@ -156,7 +158,6 @@ fn probe_port_valid(pod: &PodView<'_>, out: &mut HitSink) {
                 if handler == "httpGet" && h.field("host").and_then(Value::as_str).is_some() {
                     continue;
                 }
-                let at = c.at(&format!("{field}.{handler}.port"));
                 // Declaring container ports is informational: a probe of an undeclared number
                 // works (and upstream installs do it), a name that names no port cannot.
                 let mut doubtful = false;
@@ -194,9 +195,11 @@ fn probe_port_valid(pod: &PodView<'_>, out: &mut HitSink) {
                     }
                     _ => "has no port".to_string(),
                 };
+                let at = c.at(&format!("{field}.{handler}.port"));
                 let message = format!(
-                    "container {:?} {field} {problem} of the container ({declared}){why}",
-                    c.name()
+                    "container {:?} {field} {problem} of the container ({}){why}",
+                    c.name(),
+                    declared()
                 );
                 if doubtful {
                     out.push_doubtful(at, message);

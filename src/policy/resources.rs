@@ -6,9 +6,10 @@
 //! Only presence is checked here, and a memory limit below its request when both parse; whether a
 //! quantity is well-formed is input validation (`crate::validate::quantity`), not a policy.
 
-use super::pod::{get, ContainerKind, ContainerView, PodView};
+use super::pod::{ContainerKind, ContainerView, PodView};
 use super::{CheckDef, Fix, HitSink, Scope};
 use crate::finding::Severity;
+use crate::resource::Field;
 use crate::validate::quantity;
 use serde_json::Value;
 
@@ -77,8 +78,10 @@ fn value<'a>(
     section: &str,
     resource: &str,
 ) -> Option<&'a Value> {
-    get(owner, &format!("resources.{section}"))
-        .and_then(|s| s.get(resource))
+    owner
+        .field("resources")
+        .and_then(|r| r.field(section))
+        .and_then(|s| s.field(resource))
         .filter(|v| !v.is_null() && v.as_str() != Some(""))
 }
 

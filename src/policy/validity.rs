@@ -256,14 +256,19 @@ fn resource_quantity(r: &Resource, out: &mut HitSink) {
         if let Some(resources) = obj(pod.spec.field("resources")) {
             quantities_at(
                 resources,
-                &pod.at("resources"),
+                &|| pod.at("resources"),
                 &["requests", "limits"],
                 out,
             );
         }
         for c in pod.containers() {
             if let Some(resources) = obj(c.spec.field("resources")) {
-                quantities_at(resources, &c.at("resources"), &["requests", "limits"], out);
+                quantities_at(
+                    resources,
+                    &|| c.at("resources"),
+                    &["requests", "limits"],
+                    out,
+                );
             }
         }
         if let Some(Value::Array(volumes)) = pod.spec.field("volumes") {
@@ -271,7 +276,7 @@ fn resource_quantity(r: &Resource, out: &mut HitSink) {
                 if let Some(size) = get_value(v, "emptyDir.sizeLimit") {
                     quantity(
                         size,
-                        &pod.at(&format!("volumes[{i}].emptyDir.sizeLimit")),
+                        &|| pod.at(&format!("volumes[{i}].emptyDir.sizeLimit")),
                         out,
                     );
                 }
@@ -291,12 +296,12 @@ fn resource_quantity(r: &Resource, out: &mut HitSink) {
         ("", "PersistentVolumeClaim") => claim_quantities(spec, "spec.resources", out),
         ("", "PersistentVolume") => {
             if let Some(capacity) = obj(spec.field("capacity")) {
-                quantity_map(capacity, "spec.capacity", out);
+                quantity_map(capacity, &|| "spec.capacity".into(), out);
             }
         }
         ("", "ResourceQuota") => {
             if let Some(hard) = obj(spec.field("hard")) {
-                quantity_map(hard, "spec.hard", out);
+                quantity_map(hard, &|| "spec.hard".into(), out);
             }
         }
         ("", "LimitRange") => {
@@ -310,7 +315,7 @@ fn resource_quantity(r: &Resource, out: &mut HitSink) {
                             "defaultRequest",
                             "maxLimitRequestRatio",
                         ];
-                        quantities_at(l, &format!("spec.limits[{i}]"), &parts, out);
+                        quantities_at(l, &|| format!("spec.limits[{i}]"), &parts, out);
                     }
                 }
             }
@@ -336,33 +341,42 @@ fn get_value<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
 /// The `requests` and `limits` of a claim spec's `resources`, at `path` (`….resources`).
 fn claim_quantities(claim: &Map<String, Value>, path: &str, out: &mut HitSink) {
     if let Some(resources) = obj(claim.field("resources")) {
-        quantities_at(resources, path, &["requests", "limits"], out);
+        quantities_at(
+            resources,
+            &|| path.to_string(),
+            &["requests", "limits"],
+            out,
+        );
     }
 }
 
+/// A field path, built only for a quantity that is refused: these checks read every quantity
+/// of every object, and nearly all are fine.
+type Path<'a> = &'a dyn Fn() -> String;
+
 /// The quantity maps `parts` (`requests`, `limits`, …) of `block`, at `path`.
-fn quantities_at(block: &Map<String, Value>, path: &str, parts: &[&str], out: &mut HitSink) {
+fn quantities_at(block: &Map<String, Value>, path: Path<'_>, parts: &[&str], out: &mut HitSink) {
     for part in parts {
         if let Some(values) = obj(block.field(part)) {
-            quantity_map(values, &format!("{path}.{part}"), out);
+            quantity_map(values, &|| format!("{}.{part}", path()), out);
         }
     }
 }
 
 /// Every value of a map of resource names to quantities.
-fn quantity_map(map: &Map<String, Value>, path: &str, out: &mut HitSink) {
+fn quantity_map(map: &Map<String, Value>, path: Path<'_>, out: &mut HitSink) {
     for (name, value) in map {
-        quantity(value, &format!("{path}.{name}"), out);
+        quantity(value, &|| format!("{}.{name}", path()), out);
     }
 }
 
 /// One quantity: a string of the quantity syntax or a number, not negative.
-fn quantity(value: &Value, at: &str, out: &mut HitSink) {
+fn quantity(value: &Value, at: Path<'_>, out: &mut HitSink) {
     let negative = match value {
         Value::String(s) => match validate::quantity(s) {
             Err(e) => {
                 out.push(
-                    at,
+                    at(),
                     format!("{e}{}: the API server refuses it", byte_hint(s)),
                 );
                 return;
@@ -374,7 +388,7 @@ fn quantity(value: &Value, at: &str, out: &mut HitSink) {
     };
     if negative {
         out.push(
-            at,
+            at(),
             format!("quantity {value} is negative: the API server refuses it"),
         );
     }

@@ -37,11 +37,7 @@ pub fn dns1035_label(s: &str) -> Result<(), String> {
 /// alphanumerics and '-', each starting and ending alphanumeric, at most 253 characters in all
 /// (apimachinery puts no 63-character bound on a part: a Secret may be named by 100 letters).
 pub fn dns1123_subdomain(s: &str) -> Result<(), String> {
-    let part_ok = |part: &str| {
-        !part.is_empty() && is_label_chars(part) && !part.starts_with('-') && !part.ends_with('-')
-    };
-    let ok = !s.is_empty() && s.len() <= 253 && s.split('.').all(part_ok);
-    if ok {
+    if is_dns1123_subdomain(s) {
         Ok(())
     } else {
         Err(format!(
@@ -50,21 +46,46 @@ pub fn dns1123_subdomain(s: &str) -> Result<(), String> {
     }
 }
 
+/// [`dns1123_subdomain`] without the message, in one pass over the bytes: every label and
+/// annotation key with a prefix is checked with it, on every object.
+fn is_dns1123_subdomain(s: &str) -> bool {
+    if s.is_empty() || s.len() > 253 {
+        return false;
+    }
+    // The byte before: a part may not start or end with '-', nor be empty.
+    let mut prev = b'.';
+    for &b in s.as_bytes() {
+        match b {
+            b'a'..=b'z' | b'0'..=b'9' => {}
+            b'-' if prev != b'.' => {}
+            b'.' if prev != b'.' && prev != b'-' => {}
+            _ => return false,
+        }
+        prev = b;
+    }
+    prev != b'-' && prev != b'.'
+}
+
 /// The name part of a qualified name: at most 63 alphanumerics, '-', '_' or '.', starting and
 /// ending alphanumeric.
 fn qualified_name_part(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 63
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-        && s.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && s.ends_with(|c: char| c.is_ascii_alphanumeric())
+    let b = s.as_bytes();
+    match (b.first(), b.last()) {
+        (Some(first), Some(last)) => {
+            b.len() <= 63
+                && first.is_ascii_alphanumeric()
+                && last.is_ascii_alphanumeric()
+                && b.iter()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
+        }
+        _ => false,
+    }
 }
 
 /// A label or annotation key: `[prefix/]name`, prefix a DNS-1123 subdomain.
 pub fn label_key(s: &str) -> Result<(), String> {
     let ok = match s.split_once('/') {
-        Some((prefix, name)) => dns1123_subdomain(prefix).is_ok() && qualified_name_part(name),
+        Some((prefix, name)) => is_dns1123_subdomain(prefix) && qualified_name_part(name),
         None => qualified_name_part(s),
     };
     if ok {
@@ -106,6 +127,43 @@ mod tests {
         assert!(dns1123_subdomain(&"a".repeat(100)).is_ok());
         assert!(dns1123_subdomain(&"a".repeat(254)).is_err());
         assert!(dns1123_subdomain("a.-b").is_err());
+    }
+
+    /// The one-pass checks against their definitions (dot-separated parts; first, last and
+    /// every byte), over every string of up to five bytes from the bytes that matter.
+    #[test]
+    fn one_pass_checks_agree_with_their_definitions() {
+        let part_ok = |p: &str| {
+            !p.is_empty() && is_label_chars(p) && !p.starts_with('-') && !p.ends_with('-')
+        };
+        let subdomain = |s: &str| !s.is_empty() && s.len() <= 253 && s.split('.').all(part_ok);
+        let qualified = |s: &str| {
+            !s.is_empty()
+                && s.len() <= 63
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+                && s.starts_with(|c: char| c.is_ascii_alphanumeric())
+                && s.ends_with(|c: char| c.is_ascii_alphanumeric())
+        };
+        let mut strings = vec![String::new()];
+        let mut last = strings.clone();
+        for _ in 0..5 {
+            last = last
+                .iter()
+                .flat_map(|s| ["a", "0", "-", ".", "A", "_", "é"].map(|b| format!("{s}{b}")))
+                .collect();
+            strings.extend(last.iter().cloned());
+        }
+        strings.extend([
+            "a".repeat(253),
+            "a".repeat(254),
+            "a".repeat(63),
+            "a".repeat(64),
+        ]);
+        for s in &strings {
+            assert_eq!(is_dns1123_subdomain(s), subdomain(s), "{s:?}");
+            assert_eq!(qualified_name_part(s), qualified(s), "{s:?}");
+        }
     }
 
     #[test]
