@@ -65,28 +65,24 @@ fn explicit_namespace(r: &Resource, out: &mut HitSink) {
 fn stable_api_version(r: &Resource, out: &mut HitSink) {
     let (api_version, kind) = (r.api_version(), r.kind());
     let target = out.kubernetes_version();
-    let verdict = served::verdict(api_version, kind, target);
-    if matches!(verdict, Verdict::Current | Verdict::Unknown) {
-        return;
-    }
-    let what = format!("{kind} {api_version}");
-    let message = match verdict {
+    // Nothing is formatted for a current apiVersion (nearly every object).
+    let message = match served::verdict(api_version, kind, target) {
         Verdict::Current | Verdict::Unknown => return,
         Verdict::Deprecated { instead: Some(to) } => {
-            format!("{what} is deprecated in Kubernetes {target}: use {to}")
+            format!("{kind} {api_version} is deprecated in Kubernetes {target}: use {to}")
         }
-        Verdict::Deprecated { instead: None } => format!("{what} is deprecated in Kubernetes {target}"),
+        Verdict::Deprecated { instead: None } => format!("{kind} {api_version} is deprecated in Kubernetes {target}"),
         Verdict::Removed { instead: Some(to), .. } => {
-            format!("{what} is not served by Kubernetes {target}: use {to}")
+            format!("{kind} {api_version} is not served by Kubernetes {target}: use {to}")
         }
         Verdict::Removed { instead: None, removed } => {
-            format!("{what} is not served by Kubernetes {target} (removed in 1.{removed})")
+            format!("{kind} {api_version} is not served by Kubernetes {target} (removed in 1.{removed})")
         }
         Verdict::NotYet { since, instead: Some(to) } => {
-            format!("{what} is not served by Kubernetes {target}, only from 1.{since}: use {to}")
+            format!("{kind} {api_version} is not served by Kubernetes {target}, only from 1.{since}: use {to}")
         }
         Verdict::NotYet { since, instead: None } => format!(
-            "{what} is not served by Kubernetes {target}, only from 1.{since}, and no other version of {kind} is: leave it out or target 1.{since} or later (kubernetesVersion)"
+            "{kind} {api_version} is not served by Kubernetes {target}, only from 1.{since}, and no other version of {kind} is: leave it out or target 1.{since} or later (kubernetesVersion)"
         ),
     };
     out.push("apiVersion", message);
