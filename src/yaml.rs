@@ -70,7 +70,20 @@ fn options(scalar_bytes: usize) -> serde_saphyr::Options {
     opts.legacy_octal_numbers = true;
     opts.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::Error;
     opts.with_snippet = false;
+    // Values never carry comments: with comment events on, the parser buffers the comments it
+    // passes while looking ahead for a key's `:` and refuses valid YAML past 96 of them ("too
+    // many buffered comments while looking ahead": a commented-out block between a key and its
+    // value, found by the fuzz target yaml_fast_vs_saphyr).
+    opts.emit_comments = false;
     opts
+}
+
+/// The event parser's options for the readers that walk events themselves (the Go-reader
+/// check, field lines): no comment events, for the reason [`options`] gives.
+pub(crate) fn event_options() -> granit_parser::Options {
+    let mut o = granit_parser::Options::default();
+    o.set_emit_comments(false);
+    o
 }
 
 /// The environment variable that turns the fast reader off (`0`) or keeps it on (`1`, the
@@ -683,6 +696,64 @@ mod tests {
             e.message.contains("kubectl would silently keep the last"),
             "{e}"
         );
+    }
+
+    /// Found by the fuzz target `yaml_fast_vs_saphyr`: with comment events on, the event parser
+    /// buffered the comments it passed while looking ahead for a key's `:`, and refused valid
+    /// YAML past 96 of them; the fast reader read it, so the two readers disagreed, and with the
+    /// fast reader off (or on a document it declines) a commented-out block was an error.
+    #[test]
+    fn long_comment_blocks_read_alike_everywhere() {
+        let block: String = (0..300).map(|i| format!("# line {i}\n")).collect();
+        let cases = [
+            // Between entries, between a key and its value, after `- `, before the first key.
+            (
+                format!("a: 1\n{block}b: 2\n"),
+                json!({"a": 1, "b": 2}),
+                "b",
+                302,
+            ),
+            (
+                format!("a:\n{block}  b: 2\n"),
+                json!({"a": {"b": 2}}),
+                "a.b",
+                302,
+            ),
+            (format!("a:\n{block}  x\n"), json!({"a": "x"}), "a", 1),
+            (
+                format!("a:\n- {}\n  b: 2\n", block.trim_end().replace('\n', "\n  ")),
+                json!({"a": [{"b": 2}]}),
+                "a[0].b",
+                302,
+            ),
+            (
+                format!("{block}a:\n  b: 2\n"),
+                json!({"a": {"b": 2}}),
+                "a.b",
+                302,
+            ),
+            // An anchor: the fast reader declines, the event parser reads it.
+            (
+                format!("a: &x\n{block}  b: 2\nc: *x\n"),
+                json!({"a": {"b": 2}, "c": {"b": 2}}),
+                "c",
+                303,
+            ),
+        ];
+        for (text, want, path, line) in cases {
+            assert_eq!(both_ways(&text), Ok(want.clone()), "{text}");
+            assert_eq!(parse_one(&text).map_err(|e| e.to_string()), Ok(want));
+            // Field lines come from the event parser too (the fast outline when it reads it).
+            let located = locate::Outline::parse(&text).map(|o| o.locate(path));
+            assert_eq!(
+                located,
+                Some(locate::Located { line, found: true }),
+                "{text}"
+            );
+        }
+        // The Go-reader check still sees what follows the block.
+        let (l, _, why) = both_ways(&format!("a:\n{block}  on: x\n")).unwrap_err();
+        assert_eq!(l, 302, "{why}");
     }
 
     #[test]

@@ -417,7 +417,7 @@ pub(super) fn check(text: &str) -> Result<(), Problem> {
         nodes: usize,
     }
     let mut open: Vec<Open> = Vec::new();
-    for event in Parser::new_from_str(text) {
+    for event in Parser::new_from_str_with_options(text, crate::yaml::event_options()) {
         let Ok((event, span)) = event else {
             return Ok(());
         };

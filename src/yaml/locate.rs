@@ -135,7 +135,7 @@ impl<'a> Outline<'a> {
         let mut open: Vec<Open<'a>> = Vec::new();
         // Top-level entries when the paths were last found unsettled.
         let mut checked = 0;
-        for event in Parser::new_from_str(text) {
+        for event in Parser::new_from_str_with_options(text, crate::yaml::event_options()) {
             let (event, span) = event.ok()?;
             let line = span.start.line();
             let between_entries = matches!(&open[..], [top] if top.key.is_none());
