@@ -56,6 +56,13 @@ pub struct YamlError {
     pub message: String,
 }
 
+/// Most values a document's aliases may replay (serde-saphyr's default is ten times more). No
+/// Kubernetes object expands anchors to anything near it, and an alias bomb is refused when it
+/// reaches it: each replayed value costs, and a million of them took half a second (fuzz target
+/// yaml_stream, whose instrumented build took 12 s).
+pub const MAX_ALIAS_REPLAY: usize = 100_000;
+const _: () = assert!(MAX_ALIAS_REPLAY == 100_000, "`describe` writes it out");
+
 fn options(scalar_bytes: usize) -> serde_saphyr::Options {
     let mut budget = serde_saphyr::Budget::default();
     // One document of a large render (a `List` of thousands of objects) needs far more than the
@@ -69,6 +76,7 @@ fn options(scalar_bytes: usize) -> serde_saphyr::Options {
     opts.budget = Some(budget);
     opts.legacy_octal_numbers = true;
     opts.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::Error;
+    opts.alias_limits.max_total_replayed_events = MAX_ALIAS_REPLAY;
     opts.with_snippet = false;
     // Values never carry comments: with comment events on, the parser buffers the comments it
     // passes while looking ahead for a key's `:` and refuses valid YAML past 96 of them ("too
@@ -373,7 +381,7 @@ fn describe(e: &serde_saphyr::Error) -> String {
         "a null key (`~`, `null` or nothing before the `:`): kubectl refuses it; quote it ('~') if you mean the text".into()
     } else if lower.contains("budget") || lower.contains("limit") || lower.contains("exceeded") {
         format!(
-            "{first} (a document may hold at most {} MiB of text, {MAX_DEPTH} levels of nesting and 1,000,000 events replayed from aliases)",
+            "{first} (a document may hold at most {} MiB of text, {MAX_DEPTH} levels of nesting and 100,000 values replayed from aliases)",
             MAX_DOCUMENT_SCALAR_BYTES / (1024 * 1024)
         )
     } else {
@@ -674,6 +682,25 @@ mod tests {
             .unwrap_err();
         assert!(e.message.contains("levels deep"), "{e}");
         assert!(!e.message.contains('{'), "{e}");
+    }
+
+    /// Aliases replay at most [`MAX_ALIAS_REPLAY`] values: a document just under it reads, the
+    /// same shape just over it is refused as an alias bomb (whose shape, ten aliases of ten
+    /// aliases, no anchor ratio limit catches before it expands).
+    #[test]
+    fn aliases_replay_a_bounded_number_of_values() {
+        // `a` holds `n` scalars; `b` aliases it `k` times: k * (n + 2) replayed events.
+        let doc = |n: usize, k: usize| {
+            let items = vec!["x"; n].join(", ");
+            let aliases = vec!["*a"; k].join(", ");
+            format!("a: &a [{items}]\nb: [{aliases}]\n")
+        };
+        let read = parse_one(&doc(9_000, 10)).expect("90,020 replayed values read");
+        assert_eq!(read["b"].as_array().map(Vec::len), Some(10));
+        assert_eq!(read["b"][9].as_array().map(Vec::len), Some(9_000));
+        let e = parse_one(&doc(10_000, 10)).unwrap_err();
+        assert!(e.message.contains("alias bomb"), "{e}");
+        assert_eq!(e.line, 2, "{e}");
     }
 
     #[test]
