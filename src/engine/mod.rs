@@ -489,7 +489,7 @@ fn build_context(
     ctx.apply(overrides);
     // The context is final: the checks judge against its target minor.
     ctx.policy.kubernetes_version = ctx.kubernetes_version;
-    check_context(&ctx, findings);
+    check_context(&ctx, overrides, findings);
     ctx
 }
 
@@ -533,7 +533,10 @@ fn publish_outputs(reg: &Registry, inputs: &[Resource], ctx: &mut Context) {
 }
 
 /// Validates settings that may have come from flags or environment, where no object exists.
-fn check_context(ctx: &Context, findings: &mut Vec<Finding>) {
+/// The labels and annotations are those of `overrides`: a configuration kind's own are
+/// validated at their lines with its envelope (`module_identity`), and an error here would
+/// repeat them without a place (found by the fuzz target kind_specs).
+fn check_context(ctx: &Context, overrides: &Overrides, findings: &mut Vec<Finding>) {
     let mut fail =
         |field: &str, why: String| findings.push(Finding::error(why).field(field.to_string()));
     if let Some(ns) = &ctx.namespace {
@@ -553,7 +556,7 @@ fn check_context(ctx: &Context, findings: &mut Vec<Finding>) {
             fail("inventory", format!("inventory name: {why}"));
         }
     }
-    for (k, v) in &ctx.labels {
+    for (k, v) in &overrides.labels {
         let r = validate::label_key(k).and_then(|_| match v {
             Value::String(s) => validate::label_value(s),
             other => Err(format!(
@@ -565,7 +568,7 @@ fn check_context(ctx: &Context, findings: &mut Vec<Finding>) {
             fail(&format!("labels.{k}"), why);
         }
     }
-    for (k, v) in &ctx.annotations {
+    for (k, v) in &overrides.annotations {
         let r = validate::label_key(k).and_then(|_| match v {
             Value::String(_) => Ok(()),
             other => Err(format!(
@@ -956,5 +959,41 @@ mod tests {
             compared >= 40,
             "only {compared} files with findings compared"
         );
+    }
+
+    /// Found by the fuzz target kind_specs: a PlatformDefaults label or annotation that is not a
+    /// string was reported at its line, and again without a place by the settings check. Each
+    /// is reported once, at its line; a flag's bad label is still reported, with no object.
+    #[test]
+    fn configured_labels_are_reported_once_at_their_line() {
+        let text = "apiVersion: nixernetes.io/v1alpha1\nkind: PlatformDefaults\nmetadata:\n  name: p\nspec:\n  labels:\n    \"bad key!\": x\n  annotations:\n    a: null\n";
+        let inputs = crate::source::parse_text(text, "p.yaml").expect("reads");
+        let out = run(inputs.clone(), &Options::new(crate::modules::registry()));
+        let errors: Vec<&Finding> = out
+            .findings
+            .iter()
+            .filter(|f| f.severity == crate::finding::Severity::Error)
+            .collect();
+        let fields: Vec<Option<&str>> = errors.iter().map(|f| f.field.as_deref()).collect();
+        assert_eq!(
+            fields,
+            [Some("spec.labels.bad key!"), Some("spec.annotations.a")],
+            "{errors:#?}"
+        );
+        assert!(errors.iter().all(|f| f.object.is_some()), "{errors:#?}");
+
+        let mut options = Options::new(crate::modules::registry());
+        options
+            .overrides
+            .labels
+            .insert("team".into(), Value::from(5));
+        let out = run(Vec::new(), &options);
+        let flagged: Vec<&Finding> = out
+            .findings
+            .iter()
+            .filter(|f| f.field.as_deref() == Some("labels.team"))
+            .collect();
+        assert_eq!(flagged.len(), 1, "{:#?}", out.findings);
+        assert!(flagged[0].object.is_none());
     }
 }
