@@ -373,7 +373,12 @@ fn describe(e: &serde_saphyr::Error) -> String {
     if lower.contains("recursion limit") {
         return describe_budget(&serde_saphyr::budget::BudgetBreach::Depth { depth: 0 });
     }
-    if lower.starts_with("duplicate mapping key") {
+    if let Some(key) = first.strip_prefix("duplicate mapping key: ") {
+        // Quoted: the key is the user's text, whatever it holds (`a::b`, spaces).
+        format!(
+            "duplicate mapping key {key:?} (kubectl would silently keep the last one and drop the others; refused here so that nothing you wrote is lost: keep one)"
+        )
+    } else if lower.starts_with("duplicate mapping key") {
         format!(
             "{first} (kubectl would silently keep the last one and drop the others; refused here so that nothing you wrote is lost: keep one)"
         )
@@ -721,6 +726,13 @@ mod tests {
         let e = parse_stream("a: 1\na: 2\n").unwrap_err();
         assert!(
             e.message.contains("kubectl would silently keep the last"),
+            "{e}"
+        );
+        // The key is quoted, whatever it holds (found by the fuzz target yaml_stream).
+        let e = parse_stream("a::b { c: 1\na::b { c: 2\n").unwrap_err();
+        assert!(
+            e.message
+                .starts_with("duplicate mapping key \"a::b { c\" (kubectl"),
             "{e}"
         );
     }

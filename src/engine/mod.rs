@@ -996,4 +996,28 @@ mod tests {
         assert_eq!(flagged.len(), 1, "{:#?}", out.findings);
         assert!(flagged[0].object.is_none());
     }
+
+    /// Found by the fuzz target kind_specs: a list where a spec (or a part of it) is a mapping
+    /// was read field by field in order, or as all defaults when empty, without a word.
+    #[test]
+    fn a_list_where_a_mapping_goes_is_refused_at_its_field() {
+        let text = "apiVersion: nixernetes.io/v1alpha1\nkind: NetworkIsolation\nmetadata: {name: shop, namespace: shop}\nspec: []\n---\napiVersion: nixernetes.io/v1alpha1\nkind: PlatformDefaults\nmetadata: {name: p}\nspec:\n  defaultResources: [{cpu: 1}, {memory: 1Gi}]\n";
+        let inputs = crate::source::parse_text(text, "s.yaml").expect("reads");
+        let out = run(inputs, &Options::new(crate::modules::registry()));
+        let errors: Vec<(Option<&str>, &str)> = out
+            .findings
+            .iter()
+            .filter(|f| f.severity == crate::finding::Severity::Error)
+            .map(|f| (f.field.as_deref(), f.message.as_str()))
+            .collect();
+        assert_eq!(errors.len(), 2, "{errors:#?}");
+        assert!(errors.contains(&(
+            Some("spec.defaultResources"),
+            "expected a mapping with the fields requests, limits, found a list"
+        )));
+        assert!(errors
+            .iter()
+            .any(|(f, m)| *f == Some("spec") && m.ends_with("found an empty list")));
+        assert!(out.objects.is_empty());
+    }
 }

@@ -72,7 +72,7 @@ impl ModuleResource<'_> {
         schema: fn(&mut schemars::SchemaGenerator) -> schemars::Schema,
     ) -> Result<T, Vec<Finding>> {
         let value = self.kind_spec();
-        let e = match serde_path_to_error::deserialize(&*value) {
+        let e = match crate::schema::strict::deserialize(&value) {
             Ok(spec) => return Ok(spec),
             Err(e) => e,
         };

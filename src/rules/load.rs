@@ -178,7 +178,7 @@ fn read_spec<T: DeserializeOwned + schemars::JsonSchema>(
         );
         return None;
     }
-    match serde_path_to_error::deserialize::<_, T>(&spec) {
+    match crate::schema::strict::deserialize::<T>(&spec) {
         Ok(t) => ok.then_some(t),
         Err(e) => {
             let schema = crate::schema::spec_schema(T::json_schema).to_value();

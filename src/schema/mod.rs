@@ -11,6 +11,10 @@
 //! - [`explain`](mod@explain): `kubectl explain`-style documentation;
 //! - [`crd`](mod@crd): the structural CustomResourceDefinition form, through kube-core's rewriter.
 //!
+//! Typed specs themselves are read with [`strict`](mod@strict), which takes a struct from a
+//! mapping only (serde_json's own reader also takes one from a list, field by position), and
+//! fall back to [`validate`](mod@validate) for the words when they do not read.
+//!
 //! Everything here is a pure function over `serde_json::Value` / `schemars::Schema`; it knows
 //! no kind in particular and imports nothing from the crate but `validate` (the suggestion
 //! helper). Schemas may be odd (hand-written, or from a future schemars): no input panics.
@@ -22,6 +26,7 @@ pub mod objects;
 pub mod operators;
 pub mod resources;
 pub mod served;
+pub mod strict;
 pub mod validate;
 
 pub use crd::{crd, structural, CrdError};

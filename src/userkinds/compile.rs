@@ -96,21 +96,8 @@ pub(super) fn compile(
     let before = findings.len();
     let res = &p.res;
     let err = |field: String, msg: String| Finding::error(msg).about(res).field(field);
+    // Structurally checked when read (`load::read`).
     let root = &p.spec.schema.open_api_v3_schema;
-    let mut problems = Vec::new();
-    schema::check(root, "spec.schema.openAPIV3Schema", &mut problems);
-    if root.get("type").and_then(Value::as_str) != Some("object") && problems.is_empty() {
-        problems.push((
-            "spec.schema.openAPIV3Schema.type".into(),
-            "the root of the schema is the whole instance: type object".into(),
-        ));
-    }
-    for (field, msg) in problems {
-        findings.push(err(field, msg));
-    }
-    if findings.len() > before {
-        return None;
-    }
     // The schema's own rules (compiled by kube-cel once, for every instance).
     let rules = kube_cel::compile_schema(root);
     let mut rule_texts = Vec::new();

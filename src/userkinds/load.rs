@@ -272,7 +272,7 @@ fn read(
         }
     }
     let spec_value = Value::Object(spec);
-    let spec: DefinitionSpec = match serde_path_to_error::deserialize(&spec_value) {
+    let spec: DefinitionSpec = match crate::schema::strict::deserialize(&spec_value) {
         Ok(s) => s,
         Err(e) => {
             let schema = spec_schema();
@@ -351,6 +351,28 @@ fn read(
                 format!("the category is stamped as label nixernetes.io/module: {why}"),
             ));
         }
+    }
+    // The instance schema, of every definition (used by the input or not: a broken one is
+    // reported even before its first instance; only compiling the expressions waits for one).
+    let root = &spec.schema.open_api_v3_schema;
+    let mut problems = Vec::new();
+    if root.is_null() {
+        // Read as absent, as every null field is (fuzz target kind_specs).
+        problems.push((
+            "spec.schema.openAPIV3Schema".to_string(),
+            "required field is missing".to_string(),
+        ));
+    } else {
+        super::schema::check(root, "spec.schema.openAPIV3Schema", &mut problems);
+    }
+    if root.get("type").and_then(Value::as_str) != Some("object") && problems.is_empty() {
+        problems.push((
+            "spec.schema.openAPIV3Schema.type".into(),
+            "the root of the schema is the whole instance: type object".into(),
+        ));
+    }
+    for (field, msg) in problems {
+        findings.push(err(&field, msg));
     }
     let mut ids = BTreeSet::new();
     for (i, r) in spec.resources.iter().enumerate() {

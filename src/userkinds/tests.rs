@@ -40,15 +40,20 @@ fn the_published_schema_is_json_schema_with_the_definitions_docs() {
     );
 }
 
-fn definitions(yaml: &str) -> (UserKinds, Vec<Finding>) {
-    let inputs: Vec<Resource> = crate::yaml::parse_stream(yaml)
+/// The objects of a YAML stream.
+fn objects(yaml: &str) -> Vec<Resource> {
+    crate::yaml::parse_stream(yaml)
         .expect("YAML")
         .into_iter()
         .map(|d| match d.value {
             Value::Object(m) => Resource::new(m, Origin::default()),
             other => panic!("{other}"),
         })
-        .collect();
+        .collect()
+}
+
+fn definitions(yaml: &str) -> (UserKinds, Vec<Finding>) {
+    let inputs = objects(yaml);
     let mut findings = Vec::new();
     let kinds = load(
         inputs,
@@ -118,4 +123,46 @@ fn load_compiles_every_definition_and_ignores_other_input() {
         "platform.acme.io/v1alpha1"
     );
     assert_eq!(doc["required"], json!(["apiVersion", "kind", "metadata"]));
+}
+
+/// Found by the fuzz target kind_specs: a definition whose kind the input does not use was not
+/// compiled, and its schema not checked either, so `openAPIV3Schema: null` (or a schema that is
+/// not an object's) passed without a word. Every definition's schema is checked when read;
+/// only its expressions wait for an instance.
+#[test]
+fn unused_definitions_have_their_schema_checked() {
+    for (schema, field) in [
+        ("openAPIV3Schema: null", "spec.schema.openAPIV3Schema"),
+        (
+            "openAPIV3Schema: {type: string}",
+            "spec.schema.openAPIV3Schema.type",
+        ),
+        (
+            "openAPIV3Schema: {type: object, properties: {spec: {type: sting}}}",
+            "spec.schema.openAPIV3Schema.properties.spec.type",
+        ),
+    ] {
+        let text = SITE.replace(
+            "openAPIV3Schema:\n      type: object\n      properties:\n        spec:\n          type: object\n          default: {}\n          properties:\n            names: {type: array, items: {type: string}, default: [a]}",
+            schema,
+        );
+        assert!(text.contains(schema), "the replacement applies");
+        let mut findings = Vec::new();
+        let (rest, kinds) = take(
+            objects(&text),
+            &[],
+            &crate::kind::Registry::new(Vec::new()),
+            &mut findings,
+        );
+        assert!(
+            rest.len() == 1 && kinds.kinds.is_empty(),
+            "only the ConfigMap is left"
+        );
+        let errors: Vec<_> = findings
+            .iter()
+            .filter(|f| f.severity == crate::finding::Severity::Error)
+            .map(|f| f.field.as_deref().unwrap_or_default())
+            .collect();
+        assert_eq!(errors, [field], "{schema}: {findings:#?}");
+    }
 }
