@@ -532,22 +532,24 @@ fn publish_outputs(reg: &Registry, inputs: &[Resource], ctx: &mut Context) {
     }
 }
 
-/// Validates settings that may have come from flags or environment, where no object exists.
-/// The labels and annotations are those of `overrides`: a configuration kind's own are
-/// validated at their lines with its envelope (`module_identity`), and an error here would
-/// repeat them without a place (found by the fuzz target kind_specs).
+/// Validates the settings that came from flags or the environment (`overrides`), where no
+/// object exists. A configuration kind's own are validated at their lines, by the kind and
+/// with its envelope (`module_identity`): an error here would repeat them without a place
+/// (found by the fuzz target kind_specs).
 fn check_context(ctx: &Context, overrides: &Overrides, findings: &mut Vec<Finding>) {
     let mut fail =
         |field: &str, why: String| findings.push(Finding::error(why).field(field.to_string()));
-    if let Some(ns) = &ctx.namespace {
+    if let Some(ns) = &overrides.namespace {
         if let Err(why) = validate::dns1123_label(ns) {
             fail("namespace", why);
         }
     }
-    if let Err(why) = validate::dns1123_label(&ctx.monitoring_namespace) {
-        fail("monitoringNamespace", why);
+    if let Some(ns) = &overrides.monitoring_namespace {
+        if let Err(why) = validate::dns1123_label(ns) {
+            fail("monitoringNamespace", why);
+        }
     }
-    if let Some(inv) = &ctx.inventory {
+    if let Some(inv) = &overrides.inventory {
         if let Err(why) = validate::label_value(inv).and(if inv.is_empty() {
             Err("empty".into())
         } else {
@@ -962,11 +964,24 @@ mod tests {
     }
 
     /// Found by the fuzz target kind_specs: a PlatformDefaults label or annotation that is not a
-    /// string was reported at its line, and again without a place by the settings check. Each
-    /// is reported once, at its line; a flag's bad label is still reported, with no object.
+    /// string was reported at its line, and again without a place by the settings check, and an
+    /// empty inventory only without a place. Each is reported once, at its line; a flag's bad
+    /// label is still reported, with no object.
     #[test]
     fn configured_labels_are_reported_once_at_their_line() {
         let text = "apiVersion: nixernetes.io/v1alpha1\nkind: PlatformDefaults\nmetadata:\n  name: p\nspec:\n  labels:\n    \"bad key!\": x\n  annotations:\n    a: null\n";
+        // Each on its own: a spec error stops the kind before it configures anything.
+        let empty_inventory = "apiVersion: nixernetes.io/v1alpha1\nkind: PlatformDefaults\nmetadata:\n  name: p\nspec:\n  inventory: ''\n";
+        let inputs = crate::source::parse_text(empty_inventory, "p.yaml").expect("reads");
+        let out = run(inputs, &Options::new(crate::modules::registry()));
+        let errors: Vec<&Finding> = out
+            .findings
+            .iter()
+            .filter(|f| f.severity == crate::finding::Severity::Error)
+            .collect();
+        assert_eq!(errors.len(), 1, "{errors:#?}");
+        assert_eq!(errors[0].field.as_deref(), Some("spec.inventory"));
+        assert!(errors[0].object.is_some());
         let inputs = crate::source::parse_text(text, "p.yaml").expect("reads");
         let out = run(inputs.clone(), &Options::new(crate::modules::registry()));
         let errors: Vec<&Finding> = out

@@ -131,7 +131,7 @@ fn not_a_custom_resource(
         }
     };
     Some(format!(
-        "Kubernetes {minor} serves no kind {kind} in {api_version}, and a custom resource cannot be in {what} (a CustomResourceDefinition's group has a dot): {hint}"
+        "Kubernetes {minor} serves no kind `{kind}` in `{api_version}`, and a custom resource cannot be in {what} (a CustomResourceDefinition's group has a dot): {hint}"
     ))
 }
 
@@ -230,7 +230,7 @@ spec:
         assert_eq!(hits.len(), 1, "{hits:?}");
         assert_eq!(hits[0].1, "apiVersion");
         assert!(
-            hits[0].2.contains("serves no kind Deployment in v1")
+            hits[0].2.contains("serves no kind `Deployment` in `v1`")
                 && hits[0].2.ends_with("Deployment is served as `apps/v1`"),
             "{hits:?}"
         );

@@ -349,6 +349,16 @@ fn quoted(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
+/// `s` as a message shows the user's text: between backticks, or in double quotes with escapes
+/// when it holds a backtick itself (found by the fuzz target yaml_stream).
+fn code(s: &str) -> String {
+    if s.contains('`') {
+        format!("{s:?}")
+    } else {
+        format!("`{s}`")
+    }
+}
+
 /// Why kubectl's reading of the plain value `s` differs from ours, or `None` when it does not.
 fn value_problem(s: &str, ours: Option<&Value>) -> Option<String> {
     let go = resolve(s);
@@ -356,9 +366,10 @@ fn value_problem(s: &str, ours: Option<&Value>) -> Option<String> {
         return None;
     }
     let text = quoted(s);
+    let c = code(s);
     if matches!(go, Go::Float(f) if !f.is_finite()) {
         return Some(format!(
-            "the plain value `{s}` is {} to kubectl, kustomize and Argo CD (goyaml.v2), which JSON cannot hold, so kubectl refuses the document: write {text} for the text",
+            "the plain value {c} is {} to kubectl, kustomize and Argo CD (goyaml.v2), which JSON cannot hold, so kubectl refuses the document: write {text} for the text",
             describe(&go, s)
         ));
     }
@@ -378,7 +389,7 @@ fn value_problem(s: &str, ours: Option<&Value>) -> Option<String> {
         None => format!("write {text} for the text"),
     };
     Some(format!(
-        "the plain value `{s}` is {} to kubectl, kustomize and Argo CD (goyaml.v2) but {ours} to YAML 1.2 readers: {fix}",
+        "the plain value {c} is {} to kubectl, kustomize and Argo CD (goyaml.v2) but {ours} to YAML 1.2 readers: {fix}",
         describe(&go, s)
     ))
 }
@@ -386,15 +397,16 @@ fn value_problem(s: &str, ours: Option<&Value>) -> Option<String> {
 /// Why kubectl's reading of the plain key `s` differs from the key `s`, or `None`.
 fn key_problem(s: &str) -> Option<String> {
     let go = resolve(s);
+    let c = code(s);
     match key_string(&go, s) {
         Some(k) if k == s => None,
         Some(k) => Some(format!(
-            "the plain key `{s}` is {} to kubectl, kustomize and Argo CD (goyaml.v2), which make it the key {k:?}: write {} for the key {s:?}, or {k} if you mean {k:?}",
+            "the plain key {c} is {} to kubectl, kustomize and Argo CD (goyaml.v2), which make it the key {k:?}: write {} for the key {s:?}, or {k} if you mean {k:?}",
             describe(&go, s),
             quoted(s)
         )),
         None => Some(format!(
-            "the plain key `{s}` is {} to kubectl, kustomize and Argo CD (goyaml.v2), which refuse it as a key: write {} for the key {s:?}",
+            "the plain key {c} is {} to kubectl, kustomize and Argo CD (goyaml.v2), which refuse it as a key: write {} for the key {s:?}",
             if s.is_empty() { "an empty key, null".to_string() } else { describe(&go, s) },
             quoted(s)
         )),
@@ -500,16 +512,17 @@ fn flow_problem(text: &str, s: &str, start: Option<usize>, end: Option<usize>) -
         }
         &text[from..j]
     };
+    let c = code(s);
     if s.starts_with([':', '?']) {
         return Some(format!(
-            "`{s}` in a flow collection: kubectl and other Go readers (goyaml.v2) read its `{}` as YAML syntax, not as text: write {} for the text",
+            "{c} in a flow collection: kubectl and other Go readers (goyaml.v2) read its `{}` as YAML syntax, not as text: write {} for the text",
             &s[..1],
             quoted(s)
         ));
     }
     if s.contains('?') {
         return Some(format!(
-            "`{s}` in a flow collection: kubectl and other Go readers (goyaml.v2) end the text at `?` and cannot read the rest: write {}",
+            "{c} in a flow collection: kubectl and other Go readers (goyaml.v2) end the text at `?` and cannot read the rest: write {}",
             quoted(s)
         ));
     }
@@ -518,8 +531,9 @@ fn flow_problem(text: &str, s: &str, start: Option<usize>, end: Option<usize>) -
     let b = rest.as_bytes();
     if b.first() == Some(&b':') && matches!(b.get(1), Some(b',' | b'[' | b']' | b'{' | b'}')) {
         let go = go_text(start);
+        let c = code(go);
         return Some(format!(
-            "`{go}` in a flow collection is the text {go:?} to kubectl, kustomize and Argo CD (goyaml.v2), but a key {s:?} to YAML 1.2 readers: write {} for the text",
+            "{c} in a flow collection is the text {go:?} to kubectl, kustomize and Argo CD (goyaml.v2), but a key {s:?} to YAML 1.2 readers: write {} for the text",
             quoted(go)
         ));
     }
@@ -529,6 +543,17 @@ fn flow_problem(text: &str, s: &str, start: Option<usize>, end: Option<usize>) -
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the fuzz target yaml_stream: text holding a backtick closed the backticks
+    /// around it, and the rest read as the message's own words.
+    #[test]
+    fn texts_with_backticks_are_shown_in_double_quotes() {
+        let (line, _, why) = check("a: [x`y?z]\n").unwrap_err();
+        assert_eq!(line, 1);
+        assert!(why.starts_with("\"x`y?z\" in a flow collection"), "{why}");
+        let (_, _, why) = check("a: [xy?z]\n").unwrap_err();
+        assert!(why.starts_with("`xy?z` in a flow collection"), "{why}");
+    }
 
     #[test]
     fn scalars_resolve_as_goyaml_v2_resolves_them() {

@@ -137,7 +137,14 @@ impl Kind for PlatformDefaults {
             }
         }
         if let Some(i) = &spec.inventory {
-            ch.check("spec.inventory", validate::label_value(i));
+            ch.check(
+                "spec.inventory",
+                validate::label_value(i).and(if i.is_empty() {
+                    Err("empty: name the inventory (the apply set), or leave the field out".into())
+                } else {
+                    Ok(())
+                }),
+            );
         }
         for (id, c) in &spec.checks {
             let field = format!("spec.checks.{id}");
