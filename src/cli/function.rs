@@ -132,7 +132,7 @@ fn process_input(text: &str, auto: bool) -> Option<(Value, i32)> {
             },
             (api, kind) => findings.push(
                 Finding::error(format!(
-                    "unsupported functionConfig {kind} ({api}): expected a nixernetes.io kind or a v1 ConfigMap"
+                    "unsupported functionConfig `{kind}` (`{api}`): expected a nixernetes.io kind or a v1 ConfigMap"
                 ))
                 .about(&fc),
             ),
@@ -222,5 +222,25 @@ fn config_map(fc: &Resource) -> Result<(Overrides, Mode), Vec<Finding>> {
         Ok((o, mode))
     } else {
         Err(errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by the fuzz target resource_list: the functionConfig's apiVersion and kind are the
+    /// user's text, quoted (an apiVersion holding `::` read as the message's own words).
+    #[test]
+    fn an_unsupported_function_config_is_quoted() {
+        let (out, code) = process(
+            "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\nfunctionConfig:\n  apiVersion: v1::x\n  kind: ConfigMap\n  metadata: {name: c}\n",
+        );
+        assert_eq!(code, 1, "{out}");
+        let message = out["results"][0]["message"].as_str().expect("a result");
+        assert!(
+            message.starts_with("unsupported functionConfig `ConfigMap` (`v1::x`): expected"),
+            "{message}"
+        );
     }
 }
