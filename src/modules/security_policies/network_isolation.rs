@@ -88,7 +88,7 @@ impl PeerSpec {
         if given.iter().filter(|g| **g).count() != 1 {
             ch.fail(
                 field,
-                "set exactly one of podSelector, namespace or cidr (0.0.0.0/0 and ::/0 for anywhere)",
+                "set exactly one of podSelector, namespace or cidr (`0.0.0.0/0` and `::/0` for anywhere)",
             );
         }
         if let Some(sel) = &self.pod_selector {
@@ -172,7 +172,7 @@ impl RuleSpec {
         if self.ingress_from.is_empty() && self.egress_to.is_empty() {
             ch.fail(
                 field,
-                "a rule needs ingressFrom or egressTo (use cidr 0.0.0.0/0 and ::/0 for anywhere)",
+                "a rule needs ingressFrom or egressTo (use cidr `0.0.0.0/0` and `::/0` for anywhere)",
             );
         }
         for (dir, peers) in [
