@@ -63,7 +63,7 @@ fn schema(r: &Resource, out: &mut HitSink) {
                 return;
             }
             let message = format!(
-                "no schema for {kind} {api_version} in Kubernetes {minor}: not validated; give its CustomResourceDefinition in the input or with --crd"
+                "no schema for `{kind}` `{api_version}` in Kubernetes {minor}: not validated; give its CustomResourceDefinition in the input or with --crd"
             );
             if schemas.fail_on_unknown {
                 out.push_error(
@@ -216,7 +216,9 @@ spec:
         let hits = hits_at(&SCHEMA, yaml, KubernetesVersion::NEWEST);
         assert_eq!(hits.len(), 1);
         assert!(
-            hits[0].2.starts_with("no schema for Widget example.com/v1"),
+            hits[0]
+                .2
+                .starts_with("no schema for `Widget` `example.com/v1`"),
             "{hits:?}"
         );
     }

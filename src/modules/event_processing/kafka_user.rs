@@ -231,6 +231,29 @@ fn validate(spec: &KafkaUserSpec, p: &mut Problems<'_>) {
         }
     }
     if let Some(q) = &spec.quotas {
+        // The schema's `minimum: 0`, which the types do not hold (found by kind_specs).
+        for (field, negative) in [
+            (
+                "producerByteRate",
+                q.producer_byte_rate.is_some_and(|r| r < 0),
+            ),
+            (
+                "consumerByteRate",
+                q.consumer_byte_rate.is_some_and(|r| r < 0),
+            ),
+            (
+                "requestPercentage",
+                q.request_percentage.is_some_and(|r| r < 0),
+            ),
+            (
+                "controllerMutationRate",
+                q.controller_mutation_rate.is_some_and(|r| r < 0.0),
+            ),
+        ] {
+            if negative {
+                p.fail(format!("spec.quotas.{field}"), "a quota is 0 or more");
+            }
+        }
         if q.request_percentage.is_some_and(|r| r > 100) {
             p.fail(
                 "spec.quotas.requestPercentage",

@@ -143,6 +143,13 @@ impl Kind for MultiTierApp {
     type Spec = MultiTierAppSpec;
 
     fn validate(spec: &MultiTierAppSpec, p: &mut Problems<'_>) {
+        // The schema's `minItems: 1`: an app of no tiers would render nothing, exit 0.
+        if spec.tiers.is_empty() {
+            p.fail(
+                "spec.tiers",
+                "list at least one tier (a WebApp, Worker or StatefulService)",
+            );
+        }
         // The longest name a tier derives from the app's (`<app>-<tier>-config`, …).
         if let Some(longest) = spec
             .tiers
