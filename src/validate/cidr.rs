@@ -45,7 +45,7 @@ impl std::fmt::Display for Cidr {
 
 /// Parses `address/prefix`; the address must be the block's network address.
 pub fn parse(s: &str) -> Result<Cidr, String> {
-    let expected = "expected a CIDR block such as 10.0.0.0/8 or 2001:db8::/32";
+    let expected = "expected a CIDR block such as `10.0.0.0/8` or `2001:db8::/32`";
     let Some((addr, prefix)) = s.split_once('/') else {
         return Err(format!("invalid CIDR {s:?}: no /prefix: {expected}"));
     };
@@ -72,7 +72,7 @@ pub fn parse(s: &str) -> Result<Cidr, String> {
             IpAddr::V6(_) => IpAddr::V6(network_bits.into()),
         };
         return Err(format!(
-            "invalid CIDR {s:?}: host bits are set: expected the network address, {network}/{prefix}"
+            "invalid CIDR {s:?}: host bits are set: expected the network address, `{network}/{prefix}`"
         ));
     }
     Ok(cidr)
@@ -110,10 +110,10 @@ mod tests {
             ("10.0.0.0/08", "must be a number 0-32"),
             ("10.0.0.0/+8", "must be a number 0-32"),
             ("2001:db8::/129", "must be a number 0-128"),
-            ("10.1.2.3/8", "expected the network address, 10.0.0.0/8"),
+            ("10.1.2.3/8", "expected the network address, `10.0.0.0/8`"),
             (
                 "2001:db8::1/32",
-                "expected the network address, 2001:db8::/32",
+                "expected the network address, `2001:db8::/32`",
             ),
         ] {
             let e = cidr(bad).unwrap_err();
