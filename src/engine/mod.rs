@@ -550,11 +550,7 @@ fn check_context(ctx: &Context, overrides: &Overrides, findings: &mut Vec<Findin
         }
     }
     if let Some(inv) = &overrides.inventory {
-        if let Err(why) = validate::label_value(inv).and(if inv.is_empty() {
-            Err("empty".into())
-        } else {
-            Ok(())
-        }) {
+        if let Err(why) = validate::inventory_name(inv) {
             fail("inventory", format!("inventory name: {why}"));
         }
     }

@@ -12,7 +12,9 @@ pub mod suggest;
 pub use cidr::cidr;
 pub use duration::go_duration;
 pub use image::image_reference;
-pub use names::{dns1035_label, dns1123_label, dns1123_subdomain, label_key, label_value};
+pub use names::{
+    dns1035_label, dns1123_label, dns1123_subdomain, inventory_name, label_key, label_value,
+};
 pub use quantity::quantity;
 pub use suggest::{did_you_mean, suggest};
 

@@ -97,6 +97,15 @@ pub fn label_key(s: &str) -> Result<(), String> {
     }
 }
 
+/// An inventory (apply set) name, stamped as label `nixernetes.io/inventory`: a label value
+/// that is not empty.
+pub fn inventory_name(s: &str) -> Result<(), String> {
+    if s.is_empty() {
+        return Err("empty: name the inventory (the apply set), or leave it out".into());
+    }
+    label_value(s)
+}
+
 /// A label value: empty, or at most 63 alphanumerics, '-', '_' or '.', starting and ending
 /// alphanumeric.
 pub fn label_value(s: &str) -> Result<(), String> {

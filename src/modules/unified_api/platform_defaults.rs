@@ -137,14 +137,7 @@ impl Kind for PlatformDefaults {
             }
         }
         if let Some(i) = &spec.inventory {
-            ch.check(
-                "spec.inventory",
-                validate::label_value(i).and(if i.is_empty() {
-                    Err("empty: name the inventory (the apply set), or leave the field out".into())
-                } else {
-                    Ok(())
-                }),
-            );
+            ch.check("spec.inventory", validate::inventory_name(i));
         }
         for (id, c) in &spec.checks {
             let field = format!("spec.checks.{id}");
