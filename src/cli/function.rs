@@ -19,6 +19,7 @@ use crate::report::krm;
 use crate::resource::Resource;
 use crate::settings::{self, Overrides};
 use crate::source::{decode, resource_list};
+use crate::validate::code;
 use serde_json::Value;
 
 /// Annotation selecting the mode on a function config that is not a ConfigMap.
@@ -132,7 +133,9 @@ fn process_input(text: &str, auto: bool) -> Option<(Value, i32)> {
             },
             (api, kind) => findings.push(
                 Finding::error(format!(
-                    "unsupported functionConfig `{kind}` (`{api}`): expected a nixernetes.io kind or a v1 ConfigMap"
+                    "unsupported functionConfig {} ({}): expected a nixernetes.io kind or a v1 ConfigMap",
+                    code(kind),
+                    code(api)
                 ))
                 .about(&fc),
             ),

@@ -1031,4 +1031,22 @@ mod tests {
             .any(|(f, m)| *f == Some("spec") && m.ends_with("found an empty list")));
         assert!(out.objects.is_empty());
     }
+
+    /// Found by the fuzz target kind_specs: an unknown field whose name holds a backtick was
+    /// shown between backticks, so the message's quoting ended inside the name and the rest of
+    /// it (`::::`) read as the message's own words. Such text is shown in double quotes.
+    #[test]
+    fn an_unknown_field_with_a_backtick_is_quoted_whole() {
+        let text = "apiVersion: nixernetes.io/v1alpha1\nkind: NetworkIsolation\nmetadata: {name: shop, namespace: shop}\nspec:\n  \"`-\\0::::\": 1\n";
+        let inputs = crate::source::parse_text(text, "s.yaml").expect("reads");
+        let out = run(inputs, &Options::new(crate::modules::registry()));
+        let messages: Vec<&str> = out.findings.iter().map(|f| f.message.as_str()).collect();
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.starts_with("unknown field \"`-\\0::::\": ")),
+            "{messages:#?}"
+        );
+        assert!(out.objects.is_empty());
+    }
 }

@@ -13,6 +13,7 @@ use crate::finding::Severity;
 use crate::resource::Resource;
 use crate::schema::resources::Outcome;
 use crate::schema::served::{self, Verdict};
+use crate::validate::code;
 
 /// The annotation of objects a module resource generated (`engine::inject::SOURCE`; the
 /// engine layer is above this one).
@@ -63,7 +64,9 @@ fn schema(r: &Resource, out: &mut HitSink) {
                 return;
             }
             let message = format!(
-                "no schema for `{kind}` `{api_version}` in Kubernetes {minor}: not validated; give its CustomResourceDefinition in the input or with --crd"
+                "no schema for {} {} in Kubernetes {minor}: not validated; give its CustomResourceDefinition in the input or with --crd",
+                code(kind),
+                code(api_version)
             );
             if schemas.fail_on_unknown {
                 out.push_error(
@@ -109,14 +112,14 @@ fn not_a_custom_resource(
     let serving = if current.is_empty() { all } else { current };
     let shown = |list: &[&str]| {
         list.iter()
-            .map(|a| format!("`{a}`"))
+            .map(|a| code(a))
             .collect::<Vec<_>>()
             .join(" or ")
     };
     let what = if group.is_empty() {
         "the core group (`v1`)".to_string()
     } else {
-        format!("the group `{group}`")
+        format!("the group {}", code(group))
     };
     let hint = if !serving.is_empty() {
         format!("{kind} is served as {}", shown(&serving))
@@ -131,7 +134,9 @@ fn not_a_custom_resource(
         }
     };
     Some(format!(
-        "Kubernetes {minor} serves no kind `{kind}` in `{api_version}`, and a custom resource cannot be in {what} (a CustomResourceDefinition's group has a dot): {hint}"
+        "Kubernetes {minor} serves no kind {} in {}, and a custom resource cannot be in {what} (a CustomResourceDefinition's group has a dot): {hint}",
+        code(kind),
+        code(api_version)
     ))
 }
 

@@ -20,6 +20,7 @@
 //! (`patternProperties`, `dependencies`, string formats such as `date-time`) constrain nothing.
 //! A pattern the `regex` crate cannot compile is not checked. No schema panics.
 
+use crate::validate::code;
 use crate::validate::suggest::{did_you_mean_with, suggest};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -859,7 +860,9 @@ impl<'c, 'v> Walk<'c, 'v> {
         }
         for req in node.required.iter() {
             if !map.contains_key(req.as_ref()) {
-                ok = self.fail(Some(req), || format!("required field `{req}` is missing"));
+                ok = self.fail(Some(req), || {
+                    format!("required field {} is missing", code(req))
+                });
                 if !self.collecting() {
                     return false;
                 }
@@ -1094,10 +1097,8 @@ fn one_of_list(values: &[Value]) -> String {
 }
 
 fn unknown_field(key: &str, known: &[&str]) -> String {
-    let mut msg = format!("unknown field `{key}`");
-    if let Some(hint) =
-        did_you_mean_with(&suggest(key, known.iter().copied()), |c| format!("`{c}`"))
-    {
+    let mut msg = format!("unknown field {}", code(key));
+    if let Some(hint) = did_you_mean_with(&suggest(key, known.iter().copied()), code) {
         msg.push_str(": ");
         msg.push_str(&hint);
     } else if known.is_empty() {
@@ -1105,11 +1106,7 @@ fn unknown_field(key: &str, known: &[&str]) -> String {
     } else if known.len() <= 12 {
         msg.push_str(&format!(
             ": expected one of {}",
-            known
-                .iter()
-                .map(|k| format!("`{k}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            known.iter().map(|k| code(k)).collect::<Vec<_>>().join(", ")
         ));
     }
     msg

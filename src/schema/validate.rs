@@ -809,7 +809,9 @@ fn render_str(s: &str) -> String {
     } else {
         s.to_string()
     };
-    if needs_quotes(s) {
+    if short.contains('`') {
+        crate::validate::code(&short)
+    } else if needs_quotes(s) {
         format!("`{}`", Value::String(short))
     } else {
         format!("`{short}`")

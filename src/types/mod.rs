@@ -11,6 +11,7 @@ pub mod time;
 
 pub use kubernetes::KubernetesVersion;
 
+use crate::validate::code;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString as K8sIntOrString;
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Serialize};
@@ -334,7 +335,10 @@ impl<'de> Deserialize<'de> for Enforcement {
                 "`on`/`true` is not an enforcement: expected {expected}"
             ))),
             Raw::Text(t) => Enforcement::parse(&t).ok_or_else(|| {
-                serde::de::Error::custom(format!("unknown enforcement `{t}`: expected {expected}"))
+                serde::de::Error::custom(format!(
+                    "unknown enforcement {}: expected {expected}",
+                    code(&t)
+                ))
             }),
         }
     }

@@ -3,6 +3,7 @@
 //! they render), templates parsed into nodes.
 
 use super::*;
+use crate::validate::code;
 
 /// Whether `function` is one CEL knows here: probed by calling it with no arguments, which
 /// fails on the arguments for a function that exists and on the name for one that does not.
@@ -173,7 +174,7 @@ pub(super) fn compile(
                     Some(t) => format!("{t}.{f}"),
                     None => f.clone(),
                 };
-                findings.push(err(field.clone(), format!("`{}`: unknown function {name}(): CEL here has the standard functions and the Kubernetes libraries (strings, lists, sets, regex, URLs, IP/CIDR, quantity, semver, format), plus omit()", e.text)));
+                findings.push(err(field.clone(), format!("{}: unknown function {name}(): CEL here has the standard functions and the Kubernetes libraries (strings, lists, sets, regex, URLs, IP/CIDR, quantity, semver, format), plus omit()", code(&e.text))));
             }
         }
         if !at_root {
@@ -182,11 +183,11 @@ pub(super) fn compile(
         let reads = analysis::reads(e.program.expression());
         for chain in &reads.chains {
             match analysis::check_chain(root, chain, &reads.guarded, kind) {
-                Err(why) => findings.push(err(field.clone(), format!("`{}`: {why}", e.text))),
+                Err(why) => findings.push(err(field.clone(), format!("{}: {why}", code(&e.text)))),
                 Ok(Some(optional)) => findings.push(
                     Finding::warning(format!(
-                        "`{}` reads self.{optional}, which is optional with no default: an instance without it fails to render; guard the read (has(self.{optional}) ? … : …) or give the field a default",
-                        e.text
+                        "{} reads self.{optional}, which is optional with no default: an instance without it fails to render; guard the read (has(self.{optional}) ? … : …) or give the field a default",
+                        code(&e.text)
                     ))
                     .about(res)
                     .field(field.clone()),
@@ -196,7 +197,7 @@ pub(super) fn compile(
         }
         for (var, first) in &reads.others {
             if ids.contains(&var.as_str()) && first == "status" {
-                findings.push(err(field.clone(), format!("`{}`: {var}.status is what a cluster reports, and nothing is applied here: read the sibling's template output (its spec, metadata)", e.text)));
+                findings.push(err(field.clone(), format!("{}: {var}.status is what a cluster reports, and nothing is applied here: read the sibling's template output (its spec, metadata)", code(&e.text))));
             }
         }
     }
@@ -213,7 +214,7 @@ pub(super) fn compile(
         for e in texts {
             for later in &ids[i..] {
                 if e.reads(later) {
-                    findings.push(err(format!("spec.resources[{i}]"), format!("`{}` reads {later}, which is not rendered yet: a template reads only the resources listed before it", e.text)));
+                    findings.push(err(format!("spec.resources[{i}]"), format!("{} reads {later}, which is not rendered yet: a template reads only the resources listed before it", code(&e.text))));
                 }
             }
         }

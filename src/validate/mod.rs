@@ -16,7 +16,7 @@ pub use names::{
     dns1035_label, dns1123_label, dns1123_subdomain, inventory_name, label_key, label_value,
 };
 pub use quantity::quantity;
-pub use suggest::{did_you_mean, suggest};
+pub use suggest::{code, did_you_mean, suggest};
 
 /// A TCP/UDP port number: 1-65535.
 pub fn port(p: i64) -> Result<(), String> {

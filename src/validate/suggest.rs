@@ -1,4 +1,5 @@
-//! "Did you mean …?" suggestions: which known names are close to a name the user wrote.
+//! "Did you mean …?" suggestions: which known names are close to a name the user wrote, and
+//! how a message quotes a name ([`code`]).
 //!
 //! Owns the edit distance and the closeness rule used for unknown fields, unknown enum values,
 //! unknown kinds and unknown `explain` paths, so every such message suggests the same way. Pure
@@ -79,13 +80,24 @@ where
         .collect()
 }
 
+/// `text` as a message shows what the user wrote: between backticks, or in double quotes with
+/// escapes when it holds a backtick itself, so the text never ends its own quoting (found by
+/// the fuzz targets yaml_stream and kind_specs). Every message that quotes user text uses it.
+pub fn code(text: &str) -> String {
+    if text.contains('`') {
+        format!("{text:?}")
+    } else {
+        format!("`{text}`")
+    }
+}
+
 /// `did you mean `a`?` or `did you mean `a` or `b`?` for the candidates close to `word`, or
 /// `None` when none is close.
 pub fn did_you_mean<'a, I>(word: &str, candidates: I) -> Option<String>
 where
     I: IntoIterator<Item = &'a str>,
 {
-    did_you_mean_with(&suggest(word, candidates), |c| format!("`{c}`"))
+    did_you_mean_with(&suggest(word, candidates), code)
 }
 
 /// `did you mean A?`, `did you mean A or B?`, `did you mean A, B or C?` for the names `close`
@@ -128,6 +140,17 @@ mod tests {
         );
         // A one-letter name is still one edit away from a two-letter one.
         assert_eq!(suggest("x", ["y", "xy"]), ["y", "xy"]);
+    }
+
+    #[test]
+    fn user_text_is_quoted_so_its_quoting_cannot_end_inside_it() {
+        assert_eq!(code("spec.replicas"), "`spec.replicas`");
+        assert_eq!(code("a`b"), "\"a`b\"");
+        assert_eq!(code("`\n\""), "\"`\\n\\\"\"");
+        assert_eq!(
+            did_you_mean("a`c", ["a`b"]).as_deref(),
+            Some("did you mean \"a`b\"?")
+        );
     }
 
     #[test]

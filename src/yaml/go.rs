@@ -28,6 +28,7 @@
 //!   become the key `"true"`, `0755:` the key `"493"`, `1e3:` the key `"1000"`; a null key or
 //!   an integer key beyond 64-bit signed makes kubectl refuse the document.
 
+use crate::validate::code;
 use serde_json::Value;
 
 /// What goyaml.v2 resolves a plain scalar to.
@@ -347,16 +348,6 @@ fn spelled(go: &Go) -> Option<String> {
 /// `s` in single quotes, as YAML writes it.
 fn quoted(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
-}
-
-/// `s` as a message shows the user's text: between backticks, or in double quotes with escapes
-/// when it holds a backtick itself (found by the fuzz target yaml_stream).
-fn code(s: &str) -> String {
-    if s.contains('`') {
-        format!("{s:?}")
-    } else {
-        format!("`{s}`")
-    }
 }
 
 /// Why kubectl's reading of the plain value `s` differs from ours, or `None` when it does not.
