@@ -16,7 +16,7 @@
 
 use super::network::{operator_may_select, pods_by_namespace, selector_values, selects, Selectors};
 use super::pod::{get, get_str, obj, pod_of};
-use super::{CheckDef, Fix, Scope, SetHits};
+use super::{CheckDef, Fix, Scope, SetHits, SetInput};
 use crate::finding::Severity;
 use crate::resource::Field;
 use crate::resource::Resource;
@@ -44,7 +44,8 @@ pub const PDB_BLOCKS_EVICTION: CheckDef = CheckDef {
 /// This family, in table order.
 pub static CHECKS: &[&CheckDef] = &[&AVAILABILITY, &PDB_BLOCKS_EVICTION];
 
-fn availability(objects: &[&Resource], out: &mut SetHits) {
+fn availability(set: &SetInput<'_>, out: &mut SetHits) {
+    let objects = set.objects;
     let mut budgets: Vec<&Resource> = Vec::new();
     let mut budget_index = Selectors::default();
     // minReplicas of each HPA target, by (namespace, kind, name).
@@ -193,7 +194,8 @@ fn replicas_word(n: i64) -> &'static str {
     }
 }
 
-fn pdb_blocks_eviction(objects: &[&Resource], out: &mut SetHits) {
+fn pdb_blocks_eviction(set: &SetInput<'_>, out: &mut SetHits) {
+    let objects = set.objects;
     let is_budget = |r: &Resource| (r.group(), r.kind()) == ("policy", "PodDisruptionBudget");
     // Most sets hold no budget: do not index their pods for nothing.
     if !objects.iter().any(|r| is_budget(r)) {

@@ -177,6 +177,33 @@ impl<'s> HitSink<'s> {
     }
 }
 
+/// What a whole-set check reads: the objects (or their skeletons), but for the core ConfigMaps
+/// and Secrets, which only `dangling-env-ref` reads, and only their names and keys
+/// (`references::Sources`): a large set is mostly ConfigMaps and Secrets, and so would be what a
+/// render holds to its end. Hits name `objects[i]`.
+pub struct SetInput<'a> {
+    pub objects: &'a [&'a Resource],
+    pub sources: &'a references::Sources,
+}
+
+/// `objects` split the way the whole-set checks read them: the objects but the core ConfigMaps
+/// and Secrets, the position in `objects` of each, and the ConfigMaps and Secrets as sources.
+#[cfg(test)]
+pub(crate) fn split_set<'a>(
+    objects: &[&'a Resource],
+) -> (Vec<&'a Resource>, Vec<usize>, references::Sources) {
+    let mut sources = references::Sources::default();
+    let mut kept = Vec::new();
+    let mut at = Vec::new();
+    for (i, r) in objects.iter().enumerate() {
+        if !sources.add(r) {
+            kept.push(*r);
+            at.push(i);
+        }
+    }
+    (kept, at, sources)
+}
+
 /// Hits of a whole-set check, which name the object they are about.
 #[derive(Default)]
 pub struct SetHits {
@@ -222,7 +249,7 @@ pub enum Scope {
     /// Every object.
     Object(fn(&Resource, &mut HitSink)),
     /// The whole rendered set at once (cross-object checks).
-    Set(fn(&[&Resource], &mut SetHits)),
+    Set(fn(&SetInput<'_>, &mut SetHits)),
 }
 
 /// A built-in check.
@@ -365,7 +392,9 @@ pub fn run_with_rules(
     for obj in objects {
         // The caller holds the objects: the whole-set checks read them rather than skeletons.
         if let Some(at) = checker.check_alone(obj) {
-            checker.set.push((at, Cow::Borrowed(*obj)));
+            if !checker.sources.add(obj) {
+                checker.set.push((at, Cow::Borrowed(*obj)));
+            }
         }
     }
     checker.finish()
@@ -381,8 +410,11 @@ pub struct Checker<'a> {
     set_checks: bool,
     /// Position of the next object.
     next: usize,
-    /// `(position, skeleton or object)` of each checked object, for the whole-set checks.
+    /// `(position, skeleton or object)` of each checked object, for the whole-set checks, but
+    /// for the core ConfigMaps and Secrets,
     set: Vec<(usize, Cow<'a, Resource>)>,
+    /// which are kept as their names and keys.
+    sources: references::Sources,
     /// `(position, check number, finding)`.
     found: Vec<(usize, usize, Finding)>,
     /// Exemption annotations without a reason, by `(position, annotation key)`.
@@ -403,6 +435,7 @@ impl<'a> Checker<'a> {
                 .any(|c| matches!(c.scope, Scope::Set(_)) && settings.severity(c, false).is_some()),
             next: 0,
             set: Vec::new(),
+            sources: references::Sources::default(),
             found: Vec::new(),
             invalid_exemptions: BTreeMap::new(),
             rules: None,
@@ -425,18 +458,27 @@ impl<'a> Checker<'a> {
         self
     }
 
-    /// Makes room for the skeletons of `n` more objects (a list grown by doubling is up to
-    /// half empty, and it is kept to the end of the run).
-    pub fn reserve(&mut self, n: usize) {
+    /// Makes room for what the whole-set checks keep of `objects`, which are to come (a list
+    /// grown by doubling is up to half empty, and it is kept to the end of the run).
+    pub fn reserve_for(&mut self, objects: &[Resource]) {
         if self.set_checks {
-            self.set.reserve_exact(n);
+            let sources = objects
+                .iter()
+                .filter(|r| references::Sources::takes(r))
+                .count();
+            let modules = objects.iter().filter(|r| r.is_module()).count();
+            self.set
+                .reserve_exact(objects.len().saturating_sub(sources + modules));
+            self.sources.reserve(sources);
         }
     }
 
     /// Runs the per-object checks on the next object and keeps its skeleton for the rest.
     pub fn check(&mut self, obj: &Resource) {
         if let Some(at) = self.check_alone(obj) {
-            self.set.push((at, Cow::Owned(skeleton::skeleton(obj))));
+            if !self.sources.add(obj) {
+                self.set.push((at, Cow::Owned(skeleton::skeleton(obj))));
+            }
         }
     }
 
@@ -484,6 +526,11 @@ impl<'a> Checker<'a> {
     pub fn finish(mut self) -> Vec<Finding> {
         let set = std::mem::take(&mut self.set);
         let refs: Vec<&Resource> = set.iter().map(|(_, r)| r.as_ref()).collect();
+        let sources = std::mem::take(&mut self.sources);
+        let input = SetInput {
+            objects: &refs,
+            sources: &sources,
+        };
         let mut idents: HashMap<usize, Identity> = HashMap::new();
         for (ci, check) in checks().iter().enumerate() {
             let Scope::Set(f) = check.scope else { continue };
@@ -491,7 +538,7 @@ impl<'a> Checker<'a> {
                 continue;
             }
             let mut hits = SetHits::default();
-            f(&refs, &mut hits);
+            f(&input, &mut hits);
             for hit in hits.list {
                 let (at, obj) = &set[hit.object];
                 let identity = idents.entry(*at).or_insert_with(|| Identity::of(obj));
@@ -709,11 +756,28 @@ pub(crate) fn hits_at(
             }
         }
         Scope::Set(f) => {
+            let (kept, at, sources) = split_set(&refs);
             let mut sh = SetHits::default();
-            f(&refs, &mut sh);
-            let skeletons: Vec<Resource> = refs.iter().map(|r| skeleton::skeleton(r)).collect();
+            f(
+                &SetInput {
+                    objects: &kept,
+                    sources: &sources,
+                },
+                &mut sh,
+            );
+            let skeletons: Vec<Resource> = kept.iter().map(|r| skeleton::skeleton(r)).collect();
             let mut on_skeletons = SetHits::default();
-            f(&skeletons.iter().collect::<Vec<_>>(), &mut on_skeletons);
+            f(
+                &SetInput {
+                    objects: &skeletons.iter().collect::<Vec<_>>(),
+                    sources: &sources,
+                },
+                &mut on_skeletons,
+            );
+            // Hits name the objects of the split set: point them back at `refs`.
+            for h in sh.list.iter_mut().chain(on_skeletons.list.iter_mut()) {
+                h.object = at[h.object];
+            }
             let key = |h: &Hit| (h.object, h.field.clone(), h.message.clone());
             assert_eq!(
                 sh.list.iter().map(key).collect::<Vec<_>>(),
@@ -744,6 +808,36 @@ pub(crate) fn expect_hits(check: &CheckDef, yaml: &str, want: &[(&str, &str, &st
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A streamed run keeps no skeleton of a core ConfigMap or Secret, only its entry among the
+    /// sources, and finds what a run over the whole objects finds: a key a pod needs that the
+    /// ConfigMap lacks, and none of the Secret's values anywhere.
+    #[test]
+    fn configmaps_and_secrets_are_kept_as_sources() {
+        let yaml = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg, namespace: a}\ndata: {A: one}\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: a}\nstringData: {token: hunter2}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: a}\nspec:\n  containers:\n  - name: c\n    image: c:1\n    env:\n    - {name: B, valueFrom: {configMapKeyRef: {name: cfg, key: B}}}\n    - {name: T, valueFrom: {secretKeyRef: {name: s, key: token}}}\n";
+        let objects = crate::source::parse_text(yaml, "t.yaml").expect("reads");
+        let settings = PolicySettings::default();
+        let mut checker = Checker::new(&settings);
+        checker.reserve_for(&objects);
+        for o in &objects {
+            checker.check(o);
+        }
+        let kinds: Vec<&str> = checker.set.iter().map(|(_, r)| r.kind()).collect();
+        assert_eq!(kinds, ["Pod"]);
+        assert_eq!(checker.sources.len(), 2);
+        assert!(!checker.sources.text().contains("hunter2"));
+        let streamed = checker.finish();
+        let refs: Vec<&Resource> = objects.iter().collect();
+        assert_eq!(streamed, run(&refs, &settings));
+        let dangling: Vec<&Finding> = streamed
+            .iter()
+            .filter(|f| f.check == Some("dangling-env-ref"))
+            .collect();
+        assert_eq!(dangling.len(), 1, "{streamed:#?}");
+        assert!(dangling[0]
+            .message
+            .contains("has no key \"B\" (its keys: A)"));
+    }
 
     /// The exported admission policies exempt by the same annotations.
     #[test]

@@ -10,7 +10,7 @@
 //! that names such a resource is given the benefit of the doubt rather than called dangling.
 
 use super::pod::{get_str, obj, pod_of, strings, PodView};
-use super::{CheckDef, Fix, Scope, SetHits};
+use super::{CheckDef, Fix, Scope, SetHits, SetInput};
 use crate::finding::Severity;
 use crate::resource::Field;
 use crate::resource::Resource;
@@ -244,7 +244,8 @@ fn policy_types(policy: &Resource) -> (bool, bool) {
     (has("Ingress"), has("Egress"))
 }
 
-fn network_policy_coverage(objects: &[&Resource], out: &mut SetHits) {
+fn network_policy_coverage(set: &SetInput<'_>, out: &mut SetHits) {
+    let objects = set.objects;
     let policies: Vec<&Resource> = objects
         .iter()
         .copied()
@@ -296,7 +297,8 @@ fn network_policy_coverage(objects: &[&Resource], out: &mut SetHits) {
     }
 }
 
-fn selector_consistency(objects: &[&Resource], out: &mut SetHits) {
+fn selector_consistency(set: &SetInput<'_>, out: &mut SetHits) {
+    let objects = set.objects;
     let pods = pods_by_namespace(objects);
     let rendered: HashSet<(Option<&str>, &str, &str)> = objects
         .iter()

@@ -26,7 +26,7 @@
 //! for their surge pods on top of this; the check does not count them.
 
 use super::pod::{get, get_str, obj, pod_of};
-use super::{CheckDef, Fix, Scope, SetHits};
+use super::{CheckDef, Fix, Scope, SetHits, SetInput};
 use crate::finding::Severity;
 use crate::resource::Field;
 use crate::resource::Resource;
@@ -246,7 +246,8 @@ struct Share {
     note: String,
 }
 
-fn resource_quota_fit(objects: &[&Resource], out: &mut SetHits) {
+fn resource_quota_fit(set: &SetInput<'_>, out: &mut SetHits) {
+    let objects = set.objects;
     let mut defaults: HashMap<Option<&str>, Defaults> = HashMap::new();
     let mut scaled: HashMap<(Option<&str>, &str, &str), f64> = HashMap::new();
     let mut quotas: Vec<usize> = Vec::new();

@@ -14,7 +14,7 @@
 
 use super::network::{in_namespace, is_custom_group};
 use super::pod::{get_bool, get_str, obj, pod_of, PodView};
-use super::{CheckDef, Fix, Scope, SetHits};
+use super::{CheckDef, Fix, Scope, SetHits, SetInput};
 use crate::finding::Severity;
 use crate::resource::Field;
 use crate::resource::Resource;
@@ -178,7 +178,8 @@ fn references<'a>(pod: &PodView<'a>) -> Vec<Reference<'a>> {
 /// made by an operator or filled in by a controller).
 type Defined<'a> = HashMap<(Source, Option<&'a str>, &'a str), Option<HashSet<&'a str>>>;
 
-fn keys_of<'a>(r: &'a Resource, fields: &[&str]) -> HashSet<&'a str> {
+/// The keys of `r`'s `fields` (maps), in order.
+fn keys_of<'a>(r: &'a Resource, fields: &[&str]) -> Vec<&'a str> {
     fields
         .iter()
         .filter_map(|f| r.object.get(*f).and_then(Value::as_object))
@@ -186,28 +187,212 @@ fn keys_of<'a>(r: &'a Resource, fields: &[&str]) -> HashSet<&'a str> {
         .collect()
 }
 
-fn dangling_env_ref(objects: &[&Resource], out: &mut SetHits) {
+/// Adds a definition: keys that any definer does not know stay unknown; else the keys of every
+/// definer count (whatever the order of the objects).
+fn define<'a>(
+    defined: &mut Defined<'a>,
+    at: (Source, Option<&'a str>, &'a str),
+    keys: Option<HashSet<&'a str>>,
+) {
+    match defined.entry(at) {
+        std::collections::hash_map::Entry::Vacant(e) => {
+            e.insert(keys);
+        }
+        std::collections::hash_map::Entry::Occupied(mut e) => match (e.get_mut(), keys) {
+            (Some(have), Some(more)) => have.extend(more),
+            (have, _) => *have = None,
+        },
+    }
+}
+
+/// The core ConfigMaps and Secrets of a set as this check reads them: namespace, name and key
+/// names (never values). The whole-set checks get these instead of the objects or their
+/// skeletons: a ConfigMap's skeleton is a tree of about a KiB, its entry here about 40 bytes,
+/// and a large set is mostly ConfigMaps and Secrets.
+#[derive(Default)]
+pub struct Sources {
+    /// Each entry's namespace (if it has one), name, and key count and keys (unless its keys
+    /// are unknown), one after the other, each as its length in decimal, `:`, and itself.
+    text: String,
+    entries: Vec<Entry>,
+}
+
+/// One ConfigMap or Secret, from byte `at` of [`Sources::text`].
+struct Entry {
+    at: usize,
+    source: Source,
+    namespace: bool,
+    /// `false` for a service-account-token Secret, whose keys the token controller fills in.
+    keys: bool,
+}
+
+/// One ConfigMap or Secret as read back.
+struct Read<'a> {
+    source: Source,
+    namespace: Option<&'a str>,
+    name: &'a str,
+    /// Its keys, from here in [`Sources::text`], when known.
+    keys: Option<usize>,
+}
+
+impl Sources {
+    /// The source `r` is: a core ConfigMap or Secret.
+    fn source_of(r: &Resource) -> Option<Source> {
+        match (r.group(), r.kind()) {
+            ("", "ConfigMap") => Some(Source::ConfigMap),
+            ("", "Secret") => Some(Source::Secret),
+            _ => None,
+        }
+    }
+
+    /// Whether [`Sources::add`] takes `r`.
+    pub fn takes(r: &Resource) -> bool {
+        Sources::source_of(r).is_some()
+    }
+
+    /// Makes room for `n` more entries.
+    pub fn reserve(&mut self, n: usize) {
+        self.entries.reserve_exact(n);
+    }
+
+    /// Takes `r` when it is a core ConfigMap or Secret (the whole-set checks read nothing else
+    /// of it); `false` for any other object.
+    pub fn add(&mut self, r: &Resource) -> bool {
+        let Some(source) = Sources::source_of(r) else {
+            return false;
+        };
+        let token = source == Source::Secret
+            && r.object.field("type").and_then(Value::as_str)
+                == Some("kubernetes.io/service-account-token");
+        let fields: &[&str] = match source {
+            Source::ConfigMap => &["data", "binaryData"],
+            Source::Secret => &["data", "stringData"],
+        };
+        let at = self.text.len();
+        if let Some(ns) = r.namespace() {
+            self.push(ns);
+        }
+        self.push(r.name());
+        if !token {
+            let keys = keys_of(r, fields);
+            self.push_len(keys.len());
+            for key in keys {
+                self.push(key);
+            }
+        }
+        self.entries.push(Entry {
+            at,
+            source,
+            namespace: r.namespace().is_some(),
+            keys: !token,
+        });
+        true
+    }
+
+    /// How many ConfigMaps and Secrets it holds.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Everything it holds of them, one after the other (namespaces, names, keys).
+    #[cfg(test)]
+    pub(crate) fn text(&self) -> &str {
+        &self.text
+    }
+
+    fn push_len(&mut self, n: usize) {
+        use std::fmt::Write;
+        let _ = write!(self.text, "{n}:");
+    }
+
+    fn push(&mut self, s: &str) {
+        self.push_len(s.len());
+        self.text.push_str(s);
+    }
+
+    /// The length written at `at`, and where what follows it starts.
+    fn len_at(&self, at: usize) -> (usize, usize) {
+        let digits = self.text[at..].find(':').unwrap_or(0);
+        let n = self.text[at..at + digits].parse().unwrap_or(0);
+        (n, at + digits + 1)
+    }
+
+    /// The string written at `at`, and where what follows it starts.
+    fn str_at(&self, at: usize) -> (&str, usize) {
+        let (n, at) = self.len_at(at);
+        (&self.text[at..at + n], at + n)
+    }
+
+    fn read(&self, e: &Entry) -> Read<'_> {
+        let (namespace, at) = match e.namespace {
+            true => {
+                let (ns, at) = self.str_at(e.at);
+                (Some(ns), at)
+            }
+            false => (None, e.at),
+        };
+        let (name, at) = self.str_at(at);
+        Read {
+            source: e.source,
+            namespace,
+            name,
+            keys: e.keys.then_some(at),
+        }
+    }
+
+    /// The keys written from `at`.
+    fn keys_at(&self, at: usize) -> HashSet<&str> {
+        let (n, mut at) = self.len_at(at);
+        (0..n)
+            .map(|_| {
+                let (key, next) = self.str_at(at);
+                at = next;
+                key
+            })
+            .collect()
+    }
+
+    /// The namespaces that have a ConfigMap, and those that have a Secret.
+    fn spoken(&self) -> impl Iterator<Item = (Source, Option<&str>)> {
+        self.entries.iter().map(|e| {
+            let r = self.read(e);
+            (r.source, r.namespace)
+        })
+    }
+
+    /// Adds to `defined` the sources of `wanted`, with their keys.
+    fn define<'a>(
+        &'a self,
+        wanted: &HashSet<(Source, Option<&str>, &str)>,
+        defined: &mut Defined<'a>,
+    ) {
+        for e in &self.entries {
+            let r = self.read(e);
+            let at = (r.source, r.namespace, r.name);
+            if wanted.contains(&at) {
+                define(defined, at, r.keys.map(|k| self.keys_at(k)));
+            }
+        }
+    }
+}
+
+fn dangling_env_ref(set: &SetInput<'_>, out: &mut SetHits) {
+    let (objects, sources) = (set.objects, set.sources);
+    // Made by operators' resources (the core ConfigMaps and Secrets are in `sources`).
     let mut defined: Defined = HashMap::new();
     // Namespaces the set speaks for, per source; and those with an operator's resources.
-    let mut spoken: HashSet<(Source, Option<&str>)> = HashSet::new();
+    let mut spoken: HashSet<(Source, Option<&str>)> = sources.spoken().collect();
     let mut operated: HashSet<Option<&str>> = HashSet::new();
     for r in objects {
         let ns = r.namespace();
         match (r.group(), r.kind()) {
-            ("", "ConfigMap") => {
-                let keys = keys_of(r, &["data", "binaryData"]);
-                defined.insert((Source::ConfigMap, ns, r.name()), Some(keys));
-                spoken.insert((Source::ConfigMap, ns));
-            }
-            ("", "Secret") => {
-                let token = r.object.field("type").and_then(Value::as_str)
-                    == Some("kubernetes.io/service-account-token");
-                let keys = (!token).then(|| keys_of(r, &["data", "stringData"]));
-                defined.insert((Source::Secret, ns, r.name()), keys);
-                spoken.insert((Source::Secret, ns));
-            }
             ("bitnami.com", "SealedSecret") => {
-                defined.insert((Source::Secret, ns, r.name()), None);
+                define(&mut defined, (Source::Secret, ns, r.name()), None);
                 spoken.insert((Source::Secret, ns));
             }
             ("external-secrets.io", "ExternalSecret") => {
@@ -220,7 +405,7 @@ fn dangling_env_ref(objects: &[&Resource], out: &mut SetHits) {
                         .and_then(|t| get_str(t, "name"))
                         .filter(|n| !n.is_empty())
                         .unwrap_or(r.name());
-                    defined.insert((Source::Secret, ns, name), None);
+                    define(&mut defined, (Source::Secret, ns, name), None);
                 }
                 spoken.insert((Source::Secret, ns));
                 operated.insert(ns);
@@ -234,52 +419,63 @@ fn dangling_env_ref(objects: &[&Resource], out: &mut SetHits) {
     if spoken.is_empty() {
         return;
     }
+    // The references first: only the sources they name are looked up.
+    let mut judged = Vec::new();
     for (i, r) in objects.iter().enumerate() {
         let Some(pod) = pod_of(r) else { continue };
         let ns = r.namespace();
         for reference in references(&pod) {
-            let Reference {
-                field,
-                source,
-                name,
-                key,
-                key_only,
-            } = reference;
-            if !spoken.contains(&(source, ns)) || name == "kube-root-ca.crt" {
-                continue;
+            if spoken.contains(&(reference.source, ns)) && reference.name != "kube-root-ca.crt" {
+                judged.push((i, ns, reference));
             }
-            let kind = source.kind();
-            match defined.get(&(source, ns, name)) {
-                None if source == Source::Secret && operated.contains(&ns) => {}
-                // Reported once, at the source's name, not again for each of its keys.
-                None if key_only => {}
-                None => {
+        }
+    }
+    let wanted: HashSet<(Source, Option<&str>, &str)> = judged
+        .iter()
+        .map(|(_, ns, r)| (r.source, *ns, r.name))
+        .collect();
+    sources.define(&wanted, &mut defined);
+    for (i, ns, reference) in judged {
+        let Reference {
+            field,
+            source,
+            name,
+            key,
+            key_only,
+        } = reference;
+        let kind = source.kind();
+        match defined.get(&(source, ns, name)) {
+            None if source == Source::Secret && operated.contains(&ns) => {}
+            // Reported once, at the source's name, not again for each of its keys.
+            None if key_only => {}
+            None => {
+                out.push(
+                    i,
+                    field,
+                    format!(
+                        "{kind} {name:?} is not in the rendered set, which holds the {kind}s {}: the pod will not start until it exists; render it, fix the name, or mark the reference optional: true",
+                        in_namespace(ns)
+                    ),
+                );
+            }
+            Some(None) => {}
+            Some(Some(keys)) => {
+                let Some((at, key)) = key else { continue };
+                if !keys.contains(key) {
+                    let mut have: Vec<&str> = keys.iter().copied().collect();
+                    have.sort_unstable();
+                    let have = if have.is_empty() {
+                        "it has no keys".to_string()
+                    } else {
+                        format!("its keys: {}", have.join(", "))
+                    };
                     out.push(
                         i,
-                        field,
+                        at,
                         format!(
-                            "{kind} {name:?} is not in the rendered set, which holds the {kind}s {}: the pod will not start until it exists; render it, fix the name, or mark the reference optional: true",
-                            in_namespace(ns)
+                            "{kind} {name:?} has no key {key:?} ({have}): the pod will not start"
                         ),
                     );
-                }
-                Some(None) => {}
-                Some(Some(keys)) => {
-                    let Some((at, key)) = key else { continue };
-                    if !keys.contains(key) {
-                        let mut have: Vec<&str> = keys.iter().copied().collect();
-                        have.sort_unstable();
-                        let have = if have.is_empty() {
-                            "it has no keys".to_string()
-                        } else {
-                            format!("its keys: {}", have.join(", "))
-                        };
-                        out.push(
-                            i,
-                            at,
-                            format!("{kind} {name:?} has no key {key:?} ({have}): the pod will not start"),
-                        );
-                    }
                 }
             }
         }
@@ -377,5 +573,72 @@ spec:
         // ExternalSecret is an operator's resource: every Secret of the namespace is its to make.
         assert!(hits.iter().all(|h| !h.2.contains("Secret \"")), "{hits:#?}");
         assert_eq!(hits.len(), 3, "{hits:#?}");
+    }
+
+    /// A Secret written beside the SealedSecret that makes it: its keys are the controller's to
+    /// fill in, whichever of the two comes first. A ConfigMap written twice (the collision
+    /// check's to report) has the keys of both, in any order.
+    #[test]
+    fn what_two_definers_define_does_not_hang_on_their_order() {
+        let mut docs = SET.split("---\n");
+        let (config, secret) = (
+            docs.next().expect("ConfigMap"),
+            docs.next().expect("Secret"),
+        );
+        let sealed = "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata: {name: db, namespace: shop}\nspec: {encryptedData: {user: AgB}}\n";
+        let again = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: shop}\ndata: {MODE: fast}\n";
+        let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop}\nspec:\n  containers:\n  - name: c\n    image: c:1\n    env:\n    - {name: U, valueFrom: {secretKeyRef: {name: db, key: user}}}\n    - {name: M, valueFrom: {configMapKeyRef: {name: settings, key: MODE}}}\n";
+        for order in [
+            [config, again, secret, sealed, pod],
+            [sealed, pod, again, secret, config],
+        ] {
+            let text = order.join("---\n");
+            assert_eq!(hits_of(&DANGLING_ENV_REF, &text), [], "{text}");
+        }
+        // Each on its own is judged.
+        let hits = hits_of(&DANGLING_ENV_REF, &[config, secret, pod].join("---\n"));
+        let fields: Vec<&str> = hits.iter().map(|h| h.1.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "spec.containers[0].env[0].valueFrom.secretKeyRef.key",
+                "spec.containers[0].env[1].valueFrom.configMapKeyRef.key"
+            ],
+            "{hits:#?}"
+        );
+    }
+
+    /// Names and keys read back as written, whatever they hold (digits, `:`, nothing, other
+    /// scripts), with no namespace or no keys known, and never a value.
+    #[test]
+    fn sources_read_back_what_was_added() {
+        let yaml = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: '1:2', namespace: '3:'}\ndata: {'': a, '4:5': b, 'ключ': c}\nbinaryData: {bin: AA==}\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: s}\ntype: kubernetes.io/service-account-token\ndata: {token: c2VjcmV0}\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: t, namespace: ns}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\n";
+        let objects = crate::source::parse_text(yaml, "t.yaml").expect("reads");
+        let mut sources = Sources::default();
+        let taken: Vec<bool> = objects.iter().map(|r| sources.add(r)).collect();
+        assert_eq!(taken, [true, true, true, false]);
+        type Row<'a> = (Option<&'a str>, &'a str, Option<Vec<&'a str>>);
+        let read: Vec<Row> = sources
+            .entries
+            .iter()
+            .map(|e| {
+                let r = sources.read(e);
+                let keys = r.keys.map(|k| {
+                    let mut keys: Vec<&str> = sources.keys_at(k).into_iter().collect();
+                    keys.sort_unstable();
+                    keys
+                });
+                (r.namespace, r.name, keys)
+            })
+            .collect();
+        assert_eq!(
+            read,
+            [
+                (Some("3:"), "1:2", Some(vec!["", "4:5", "bin", "ключ"])),
+                (None, "s", None),
+                (Some("ns"), "t", Some(vec![])),
+            ]
+        );
+        assert!(!sources.text().contains("c2VjcmV0") && !sources.text().contains("AA=="));
     }
 }

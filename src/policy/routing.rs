@@ -12,7 +12,7 @@
 //! references to other kinds (a resource backend, an `InferencePool`) are not judged.
 
 use super::pod::{get, get_str, obj};
-use super::{CheckDef, Fix, Scope, SetHits};
+use super::{CheckDef, Fix, Scope, SetHits, SetInput};
 use crate::finding::Severity;
 use crate::resource::Field;
 use crate::resource::Resource;
@@ -122,7 +122,8 @@ fn judge(
     }
 }
 
-fn dangling_ingress_backend(objects: &[&Resource], out: &mut SetHits) {
+fn dangling_ingress_backend(set: &SetInput<'_>, out: &mut SetHits) {
+    let objects = set.objects;
     let services = services(objects);
     if services.is_empty() {
         return;
@@ -210,7 +211,8 @@ fn dangling_ingress_backend(objects: &[&Resource], out: &mut SetHits) {
     }
 }
 
-fn dangling_route_backend(objects: &[&Resource], out: &mut SetHits) {
+fn dangling_route_backend(set: &SetInput<'_>, out: &mut SetHits) {
+    let objects = set.objects;
     let services = services(objects);
     if services.is_empty() {
         return;

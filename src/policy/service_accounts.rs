@@ -4,7 +4,7 @@
 
 use super::network::in_namespace;
 use super::pod::{get_bool, get_str, pod_of, PodView};
-use super::{CheckDef, Fix, Scope, SetHits};
+use super::{CheckDef, Fix, Scope, SetHits, SetInput};
 use crate::finding::Severity;
 use crate::resource::Resource;
 use std::collections::{HashMap, HashSet};
@@ -53,7 +53,8 @@ fn named_account<'a>(pod: &PodView<'a>) -> Option<(&'static str, &'a str)> {
         })
 }
 
-fn automount_sa_token(objects: &[&Resource], out: &mut SetHits) {
+fn automount_sa_token(set: &SetInput<'_>, out: &mut SetHits) {
+    let objects = set.objects;
     let accounts = service_accounts(objects);
     for (i, r) in objects.iter().enumerate() {
         let Some(pod) = pod_of(r) else { continue };
@@ -86,7 +87,8 @@ fn automount_sa_token(objects: &[&Resource], out: &mut SetHits) {
     }
 }
 
-fn dedicated_service_account(objects: &[&Resource], out: &mut SetHits) {
+fn dedicated_service_account(set: &SetInput<'_>, out: &mut SetHits) {
+    let objects = set.objects;
     let accounts = service_accounts(objects);
     let namespaces_with_accounts: HashSet<Option<&str>> =
         accounts.keys().map(|(ns, _)| *ns).collect();

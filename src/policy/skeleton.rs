@@ -7,6 +7,9 @@
 //! selectors, replica counts and the few pod fields they compare. A 50,000-object render keeps
 //! a skeleton of a Deployment instead of the Deployment.
 //!
+//! The core ConfigMaps and Secrets get no skeleton: only `dangling-env-ref` reads them, and only
+//! their names and keys, which it gets packed (`references::Sources`, a tenth of a skeleton).
+//!
 //! A set check that reads a field not kept here must add it here. The unit tests of every set
 //! check run it on whole objects and on skeletons and require the same hits
 //! (`policy::hits_of`), and so does a test over the rendered objects of every example, policy
@@ -85,16 +88,6 @@ pub fn skeleton(r: &Resource) -> Resource {
             m.insert("annotations".into(), Value::Object(kept));
         }
         out.insert("metadata".into(), Value::Object(m));
-    }
-    // The keys of ConfigMaps and Secrets that pods name (never their values), and a Secret's type.
-    if r.group().is_empty() && matches!(r.kind(), "ConfigMap" | "Secret") {
-        copy(&r.object, &mut out, &["type"]);
-        for data in ["data", "binaryData", "stringData"] {
-            if let Some(Value::Object(m)) = field(&r.object, data) {
-                let keys = m.keys().map(|k| (k.clone(), Value::Null)).collect();
-                out.insert(data.into(), Value::Object(keys));
-            }
-        }
     }
     if let Some(spec) = field(&r.object, "spec").and_then(Value::as_object) {
         let mut s = Map::new();
@@ -262,7 +255,7 @@ fn path_map<'a>(map: &'a mut Map<String, Value>, path: &str) -> &'a mut Map<Stri
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::{checks, Scope, SetHits};
+    use crate::policy::{checks, Scope, SetHits, SetInput};
 
     /// Every whole-set check finds the same on skeletons as on whole objects, over the rendered
     /// objects of every example and policy test file.
@@ -279,14 +272,20 @@ mod tests {
                 inputs,
                 &crate::engine::Options::new(crate::modules::registry()),
             );
-            let whole: Vec<&Resource> = out.objects.iter().filter(|r| !r.is_module()).collect();
+            let all: Vec<&Resource> = out.objects.iter().filter(|r| !r.is_module()).collect();
+            // The core ConfigMaps and Secrets are read as sources, never as skeletons.
+            let (whole, _, sources) = crate::policy::split_set(&all);
             let skeletons: Vec<Resource> = whole.iter().map(|r| skeleton(r)).collect();
             let skeletons: Vec<&Resource> = skeletons.iter().collect();
             for check in checks() {
                 let Scope::Set(f) = check.scope else { continue };
                 let (mut a, mut b) = (SetHits::default(), SetHits::default());
-                f(&whole, &mut a);
-                f(&skeletons, &mut b);
+                let set = |objects| SetInput {
+                    objects,
+                    sources: &sources,
+                };
+                f(&set(&whole), &mut a);
+                f(&set(&skeletons), &mut b);
                 let key = |h: &crate::policy::Hit| (h.object, h.field.clone(), h.message.clone());
                 let (a, b): (Vec<_>, Vec<_>) = (
                     a.list.iter().map(key).collect(),

@@ -20,7 +20,7 @@
 
 use super::availability::{bound, Bound};
 use super::pod::{get, get_str, obj, pod_of};
-use super::{CheckDef, Fix, HitSink, Scope, SetHits};
+use super::{CheckDef, Fix, HitSink, Scope, SetHits, SetInput};
 use crate::finding::Severity;
 use crate::resource::Field;
 use crate::resource::Resource;
@@ -104,7 +104,8 @@ pub static CHECKS: &[&CheckDef] = &[
 /// The fewest replicas that survive the loss of one pod.
 const MIN: i64 = 2;
 
-fn min_replicas(objects: &[&Resource], out: &mut SetHits) {
+fn min_replicas(set: &SetInput<'_>, out: &mut SetHits) {
+    let objects = set.objects;
     // What the autoscalers of the set scale, by (namespace, kind, name).
     let mut scaled: HashSet<(Option<&str>, &str, &str)> = HashSet::new();
     for r in objects {
