@@ -284,9 +284,23 @@ pub fn type_name(v: &Value) -> &'static str {
     }
 }
 
+/// The items of `list` in order, its memory given back as they go: a loop that turns a large
+/// list into another (documents into objects, objects into output) would otherwise hold every
+/// item's slot (a hundred bytes an object) to its end, beside what it builds.
+pub fn shrinking<T>(mut list: Vec<T>) -> impl Iterator<Item = T> {
+    list.reverse();
+    std::iter::from_fn(move || {
+        let item = list.pop()?;
+        if list.capacity() > 4096 && list.len() < list.capacity() / 4 {
+            list.shrink_to(list.len() * 2);
+        }
+        Some(item)
+    })
+}
+
 #[cfg(test)]
 mod tests {
-    use super::is_cluster_scoped;
+    use super::{is_cluster_scoped, shrinking};
 
     #[test]
     fn kyvernos_cel_policies_are_cluster_scoped_and_their_namespaced_twins_are_not() {
@@ -304,5 +318,14 @@ mod tests {
         ));
         assert!(is_cluster_scoped("kyverno.io/v1", "ClusterPolicy"));
         assert!(!is_cluster_scoped("kyverno.io/v1", "Policy"));
+    }
+
+    /// A shrinking list hands over every item once, in order, as it shrinks.
+    #[test]
+    fn a_shrinking_list_yields_its_items_in_order() {
+        for n in [0, 1, 4097, 100_000] {
+            let got: Vec<String> = shrinking((0..n).map(|i| i.to_string()).collect()).collect();
+            assert_eq!(got, (0..n).map(|i| i.to_string()).collect::<Vec<_>>());
+        }
     }
 }

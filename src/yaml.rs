@@ -210,33 +210,72 @@ pub fn parse_stream(text: &str) -> Result<Vec<Document>, YamlError> {
 
 /// [`parse_stream`] with a scalar budget of `scalar_bytes` per document.
 fn parse_stream_within(text: &str, scalar_bytes: usize) -> Result<Vec<Document>, YamlError> {
+    documents_within(text, scalar_bytes)?.collect()
+}
+
+/// The documents of a stream as [`parse_stream`] reads them, one at a time, so that a caller
+/// that makes something else of each (objects) never holds them all as a list beside what it
+/// makes. Its `size_hint` bounds how many are left (the chunks between markers), for the caller
+/// to size its own list. After an error it yields nothing more.
+pub fn documents(text: &str) -> Result<Documents<'_>, YamlError> {
+    documents_within(text, MAX_DOCUMENT_SCALAR_BYTES)
+}
+
+fn documents_within(text: &str, scalar_bytes: usize) -> Result<Documents<'_>, YamlError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     bare_carriage_return(text)?;
-    let mut docs = Vec::new();
-    for chunk in split(text) {
-        let Some(rel) = content_line(chunk.text) else {
-            continue;
-        };
-        let index = docs.len();
-        let value =
-            parse_chunk_within(chunk.text, scalar_bytes).map_err(|(line, column, message)| {
-                YamlError {
-                    line: chunk.first_line + line.max(1),
-                    column,
-                    index,
-                    message,
+    Ok(Documents {
+        chunks: split(text).into_iter(),
+        scalar_bytes,
+        index: 0,
+    })
+}
+
+/// The iterator of [`documents`].
+pub struct Documents<'a> {
+    chunks: std::vec::IntoIter<Chunk<'a>>,
+    scalar_bytes: usize,
+    /// Of the next document (empty ones are not counted).
+    index: usize,
+}
+
+impl Iterator for Documents<'_> {
+    type Item = Result<Document, YamlError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        for chunk in self.chunks.by_ref() {
+            let Some(rel) = content_line(chunk.text) else {
+                continue;
+            };
+            let index = self.index;
+            let value = match parse_chunk_within(chunk.text, self.scalar_bytes) {
+                Ok(value) => value,
+                Err((line, column, message)) => {
+                    self.chunks = Vec::new().into_iter();
+                    return Some(Err(YamlError {
+                        line: chunk.first_line + line.max(1),
+                        column,
+                        index,
+                        message,
+                    }));
                 }
-            })?;
-        if value.is_null() {
-            continue;
+            };
+            if value.is_null() {
+                continue;
+            }
+            self.index += 1;
+            return Some(Ok(Document {
+                value,
+                index,
+                line: chunk.first_line + rel + 1,
+            }));
         }
-        docs.push(Document {
-            value,
-            index,
-            line: chunk.first_line + rel + 1,
-        });
+        None
     }
-    Ok(docs)
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (0, Some(self.chunks.len()))
+    }
 }
 
 /// Refuses a carriage return that no line feed follows (classic Mac line endings): YAML reads it

@@ -14,7 +14,7 @@ pub mod passes;
 use crate::finding::{has_errors, Finding};
 use crate::kind::{Admission, Context, ModuleResource, Nested, Publisher, Registry, Role};
 use crate::resource::Field;
-use crate::resource::{type_name, ObjectRef, Resource, API_VERSION};
+use crate::resource::{shrinking, type_name, ObjectRef, Resource, API_VERSION};
 use crate::settings::{self, Overrides};
 use crate::types::AdmissionPolicies;
 use crate::validate;
@@ -277,20 +277,6 @@ fn pipeline(
     }
 }
 
-/// The items of `list` in order, its memory given back as they go: the loop over a large
-/// render's objects would otherwise hold every object's slot (a hundred bytes) to its end,
-/// beside the output it grows.
-fn shrinking<T>(mut list: Vec<T>) -> impl Iterator<Item = T> {
-    list.reverse();
-    std::iter::from_fn(move || {
-        let item = list.pop()?;
-        if list.capacity() > 4096 && list.len() < list.capacity() / 4 {
-            list.shrink_to(list.len() * 2);
-        }
-        Some(item)
-    })
-}
-
 /// The custom resource schemas of a run: the `--crd` sources, then the input's
 /// CustomResourceDefinitions (module resources' generated CRDs are not read).
 fn schemas_of(inputs: &[Resource], options: &Options) -> crate::schema::resources::Schemas {
@@ -372,14 +358,23 @@ fn expand_all(
     validate: bool,
     findings: &mut Vec<Finding>,
 ) -> Expanded {
+    let passes_through = |res: &Resource| !res.is_module() && kinds.user.lookup(res).is_none();
+    // Nothing to expand: the list is the input's own (a large render never holds two).
+    if inputs.iter().all(passes_through) {
+        return Expanded {
+            produced: vec![None; inputs.len()],
+            objects: inputs,
+            facts: Facts::default(),
+        };
+    }
     let mut out = Expanded {
         objects: Vec::with_capacity(inputs.len()),
         // Shared by every child of a module resource; `None` (one word) for pass-through objects.
         produced: Vec::with_capacity(inputs.len()),
         facts: Facts::default(),
     };
-    for res in inputs {
-        if !res.is_module() && kinds.user.lookup(&res).is_none() {
+    for res in shrinking(inputs) {
+        if passes_through(&res) {
             out.objects.push(res);
             out.produced.push(None);
             continue;
@@ -948,15 +943,6 @@ pub fn inheritable(map: Option<&Map<String, Value>>) -> Map<String, Value> {
 mod tests {
     use super::*;
 
-    /// The loop's list hands over every item once, in order, as it shrinks.
-    #[test]
-    fn a_shrinking_list_yields_its_items_in_order() {
-        for n in [0, 1, 4097, 100_000] {
-            let got: Vec<String> = shrinking((0..n).map(|i| i.to_string()).collect()).collect();
-            assert_eq!(got, (0..n).map(|i| i.to_string()).collect::<Vec<_>>());
-        }
-    }
-
     /// Streaming (render, diff) and collecting (fn, kustomize plugin) give the same objects and findings, over
     /// every example and policy test case.
     #[test]
@@ -1069,6 +1055,26 @@ mod tests {
                 .iter()
                 .any(|m| m.starts_with("unknown field \"`-\\0::::\": ")),
             "{messages:#?}"
+        );
+        assert!(out.objects.is_empty());
+    }
+
+    /// Found by the fuzz target kind_specs: an enum value written as a mapping of its name
+    /// (`storage: {kafkasql: null}`) was read as the name, which the kind's schema refuses.
+    #[test]
+    fn a_unit_variant_written_as_a_mapping_is_refused_at_its_field() {
+        let text = "apiVersion: nixernetes.io/v1alpha1\nkind: SchemaRegistry\nmetadata: {name: schemas, namespace: kafka}\nspec:\n  kafkaBootstrap: events-kafka-bootstrap.kafka.svc:9092\n  storage: {kafkasql: null}\n";
+        let inputs = crate::source::parse_text(text, "s.yaml").expect("reads");
+        let out = run(inputs, &Options::new(crate::modules::registry()));
+        let errors: Vec<(Option<&str>, &str)> = out
+            .findings
+            .iter()
+            .filter(|f| f.severity == crate::finding::Severity::Error)
+            .map(|f| (f.field.as_deref(), f.message.as_str()))
+            .collect();
+        assert_eq!(
+            errors,
+            [(Some("spec.storage"), "expected `kafkasql`, found a mapping")]
         );
         assert!(out.objects.is_empty());
     }

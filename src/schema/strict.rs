@@ -85,7 +85,15 @@ impl<'de> Deserializer<'de> for Strict<'de> {
         match self.0 {
             // A unit variant, as most enums of the specs are.
             Value::String(s) => visitor.visit_enum(s.as_str().into_deserializer()),
-            // `{variant: content}` as serde_json reads it.
+            // `{variant: content}`, as serde_json reads it but for a unit variant, which is its
+            // name only (serde_json also takes `{kafkasql: null}` for `kafkasql`, which the
+            // kind's schema refuses: found by the fuzz target kind_specs).
+            Value::Object(map) if map.len() == 1 => {
+                let Some((variant, content)) = map.iter().next() else {
+                    return Err(de::Error::invalid_length(0, &"one entry"));
+                };
+                visitor.visit_enum(Tagged { variant, content })
+            }
             other => other.deserialize_enum(name, variants, visitor),
         }
     }
@@ -97,6 +105,63 @@ impl<'de> Deserializer<'de> for Strict<'de> {
     serde::forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
         unit unit_struct seq tuple tuple_struct map identifier
+    }
+}
+
+/// An enum written `{variant: content}`: its content read with [`Strict`], and none for a unit
+/// variant.
+struct Tagged<'a> {
+    variant: &'a String,
+    content: &'a Value,
+}
+
+impl<'de> de::EnumAccess<'de> for Tagged<'de> {
+    type Error = serde_json::Error;
+    type Variant = Self;
+
+    fn variant_seed<V: DeserializeSeed<'de>>(
+        self,
+        seed: V,
+    ) -> Result<(V::Value, Self), Self::Error> {
+        let variant = seed.deserialize(self.variant.as_str().into_deserializer())?;
+        Ok((variant, self))
+    }
+}
+
+impl<'de> de::VariantAccess<'de> for Tagged<'de> {
+    type Error = serde_json::Error;
+
+    fn unit_variant(self) -> Result<(), Self::Error> {
+        Err(de::Error::invalid_type(
+            Unexpected::Map,
+            &"its name alone, a string",
+        ))
+    }
+
+    fn newtype_variant_seed<T: DeserializeSeed<'de>>(
+        self,
+        seed: T,
+    ) -> Result<T::Value, Self::Error> {
+        seed.deserialize(Strict(self.content))
+    }
+
+    fn tuple_variant<V: Visitor<'de>>(
+        self,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        match self.content {
+            Value::Array(items) => visitor.visit_seq(Seq(items.iter())),
+            _ => Err(de::Error::invalid_type(Unexpected::Map, &visitor)),
+        }
+    }
+
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        Strict(self.content).deserialize_struct("", fields, visitor)
     }
 }
 
@@ -247,5 +312,42 @@ mod tests {
         );
         let e = deserialize::<Spec>(&json!([])).expect_err("refused");
         assert_eq!(e.path().to_string(), ".");
+    }
+
+    /// An enum's unit variant is its name; serde_json also took `{name: null}`, which the kinds'
+    /// schemas refuse. Variants with content still read from `{name: content}`.
+    #[test]
+    fn a_unit_variant_is_its_name_only() {
+        #[derive(Debug, Deserialize, PartialEq)]
+        #[serde(rename_all = "lowercase")]
+        enum Tagged {
+            Plain,
+            Sized(u16),
+            Pair(u16, u16),
+            Named { size: u16 },
+        }
+        let loose: Spec = serde_json::from_value(json!({"mode": {"on": null}})).expect("reads");
+        assert_eq!(loose.mode, Some(Mode::On));
+        for v in [json!({"mode": {"on": null}}), json!({"mode": {"on": {}}})] {
+            let e = deserialize::<Spec>(&v).expect_err("refused");
+            assert_eq!(e.path().to_string(), "mode.on", "{v}");
+            assert!(e.inner().to_string().contains("invalid type: map"), "{e}");
+        }
+        for (v, want) in [
+            (json!("plain"), Tagged::Plain),
+            (json!({"sized": 3}), Tagged::Sized(3)),
+            (json!({"pair": [1, 2]}), Tagged::Pair(1, 2)),
+            (json!({"named": {"size": 4}}), Tagged::Named { size: 4 }),
+        ] {
+            assert_eq!(deserialize::<Tagged>(&v).expect("reads"), want, "{v}");
+        }
+        for v in [
+            json!({"plain": null}),
+            json!({"named": [4]}),
+            json!({"sized": 3, "pair": [1, 2]}),
+            json!({}),
+        ] {
+            assert!(deserialize::<Tagged>(&v).is_err(), "{v}");
+        }
     }
 }

@@ -65,7 +65,13 @@ pub fn read_each(inputs: &[String], stdin: &mut dyn Read) -> (Vec<Resource>, Vec
     // One set, whatever the order of the inputs: in the order of their paths as a directory
     // scan sorts them, each file's documents in their order (the sorts are stable). So the same
     // files give the same bytes, findings and reports included, in any order on the command line.
-    resources.sort_by(|a, b| by_path(Some(&a.origin)).cmp(&by_path(Some(&b.origin))));
+    // (Already in order, as one file or files given in order are, it is not sorted: a sort
+    // needs room for half the list.)
+    let order =
+        |a: &Resource, b: &Resource| by_path(Some(&a.origin)).cmp(&by_path(Some(&b.origin)));
+    if !resources.is_sorted_by(|a, b| order(a, b).is_le()) {
+        resources.sort_by(order);
+    }
     errors.sort_by(|a, b| by_path(a.origin.as_ref()).cmp(&by_path(b.origin.as_ref())));
     (resources, errors)
 }
@@ -95,6 +101,8 @@ fn read_bytes(
 ) {
     match decode(bytes, name) {
         Ok(text) => match parse_text(&text, name) {
+            // The first file's list becomes the list (a copy would hold both at once).
+            Ok(r) if resources.is_empty() => *resources = r,
             Ok(mut r) => resources.append(&mut r),
             Err(mut e) => errors.append(&mut e),
         },

@@ -19,7 +19,7 @@ use std::sync::Arc;
 /// Parses a YAML/JSON stream read from `file` into resources.
 pub fn parse_text(text: &str, file: &str) -> Result<Vec<Resource>, Vec<Finding>> {
     let file: Arc<str> = Arc::from(file);
-    let docs = yaml::parse_stream(text).map_err(|e| {
+    let invalid = |e: yaml::YamlError| {
         vec![
             Finding::error(format!("invalid YAML: {}", e.message)).at(Origin {
                 file: file.clone(),
@@ -27,10 +27,13 @@ pub fn parse_text(text: &str, file: &str) -> Result<Vec<Resource>, Vec<Finding>>
                 line: e.line,
             }),
         ]
-    })?;
-    let mut out = Vec::with_capacity(docs.len());
+    };
+    // Document by document: the documents are never all held beside their objects.
+    let docs = yaml::documents(text).map_err(invalid)?;
+    let mut out = Vec::with_capacity(docs.size_hint().1.unwrap_or(0));
     let mut errors = Vec::new();
     for doc in docs {
+        let doc = doc.map_err(invalid)?;
         let origin = Origin {
             file: file.clone(),
             index: doc.index,
