@@ -81,10 +81,11 @@ impl Texts {
     pub(super) fn add(&mut self, mut obj: Resource) {
         let rank = order::rank_of(&obj);
         let value = Value::Object(std::mem::take(&mut obj.object));
-        let text = &mut self.scratch;
+        // Taken for the call (and given back), so that spilling can borrow the rest.
+        let mut text = std::mem::take(&mut self.scratch);
         text.clear();
         match self.format {
-            Format::Yaml => crate::yaml::write_document(&value, text),
+            Format::Yaml => crate::yaml::write_document(&value, &mut text),
             Format::Json => {
                 // As an item of the List: pretty-printed two levels in.
                 let item = serde_json::to_string_pretty(&value).unwrap_or_default();
@@ -110,6 +111,15 @@ impl Texts {
         for part in [namespace, kind, name] {
             b.push_str(part);
         }
+        // The pending texts' room is taken once, whole: grown by doubling, each step would hold
+        // the old copy beside the new.
+        if self.pending.capacity() == 0 {
+            self.pending
+                .reserve_exact(self.spool_at.min(SPOOL_AT).saturating_add(BLOCK));
+        }
+        if self.pending.len() + text.len() > self.pending.capacity() && !self.pending.is_empty() {
+            self.spill();
+        }
         let at = self.spooled + self.pending.len() as u64;
         self.pending.extend_from_slice(text.as_bytes());
         self.list.push(Entry {
@@ -122,6 +132,7 @@ impl Texts {
             text: len32(text.len()),
             at,
         });
+        self.scratch = text;
         if self.pending.len() >= self.spool_at {
             self.spill();
         }
