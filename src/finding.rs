@@ -2,7 +2,7 @@
 //! report verdicts), with its severity. Renderers live in `report/`; this file only holds the
 //! data model, so every layer can produce findings without depending on how they are printed.
 
-use crate::resource::{ObjectRef, Origin, Resource};
+use crate::resource::{ObjectRef, Origin};
 use serde::{Deserialize, Serialize};
 
 /// How bad a finding is. Ordered: `Info < Warning < Error`.
@@ -106,9 +106,9 @@ impl Finding {
     }
 
     /// Attaches the object and origin of `resource`.
-    pub fn about(mut self, resource: &Resource) -> Self {
+    pub fn about(mut self, resource: &impl crate::resource::Identity) -> Self {
         self.object = Some(std::sync::Arc::new(resource.object_ref()));
-        self.origin = Some(resource.origin.clone());
+        self.origin = Some(resource.origin());
         self
     }
 

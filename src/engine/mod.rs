@@ -14,7 +14,7 @@ pub mod passes;
 use crate::finding::{has_errors, Finding};
 use crate::kind::{Admission, Context, ModuleResource, Nested, Publisher, Registry, Role};
 use crate::resource::Field;
-use crate::resource::{shrinking, type_name, ObjectRef, Resource, API_VERSION};
+use crate::resource::{shrinking, type_name, Identity, Item, ObjectRef, Resource, API_VERSION};
 use crate::settings::{self, Overrides};
 use crate::types::AdmissionPolicies;
 use crate::validate;
@@ -98,7 +98,44 @@ impl Output {
 
 /// Runs the pipeline over `inputs`, in order. Children take their module resource's place.
 pub fn run(inputs: Vec<Resource>, options: &Options) -> Output {
-    pipeline(inputs, options, None)
+    pipeline(inputs.into_iter().map(Item::from).collect(), options, None)
+}
+
+/// `res` as the pipeline keeps it until its turn: frozen (`Item::freeze`) unless something
+/// reads it before then. Kept as trees are module resources, CustomResourceDefinitions (the
+/// schemas), Namespaces (their labels, for `collisions`), the workloads and what acts on them
+/// (`controllers`, `config_hash`), and the admission objects (`rules::take`). A reader that
+/// freezes with this (`source::files::read_all_as`) keeps a large render of plain objects
+/// at a fraction of their trees' memory. With rules or user kinds in a run, which may read any
+/// object, everything is thawed first.
+pub fn freeze(res: Resource) -> Item {
+    // A frozen object is read back by serde_json, which refuses more than 128 levels of
+    // nesting: the YAML readers refuse documents deeper than `yaml::MAX_DEPTH`, and JSON input
+    // is read by serde_json itself.
+    const _: () = assert!(crate::yaml::MAX_DEPTH < 128);
+    let keep = res.is_module()
+        || match (res.group(), res.kind()) {
+            ("", kind) => matches!(
+                kind,
+                "Namespace" | "Pod" | "PodTemplate" | "ReplicationController"
+            ),
+            (group, _) => matches!(
+                group,
+                "apps"
+                    | "batch"
+                    | "autoscaling"
+                    | "autoscaling.k8s.io"
+                    | "keda.sh"
+                    | "policy"
+                    | "apiextensions.k8s.io"
+                    | "admissionregistration.k8s.io"
+            ),
+        };
+    if keep {
+        Item::from(res)
+    } else {
+        Item::freeze(res)
+    }
 }
 
 /// [`run`], handing each object to `keep` as soon as it is final (injected, fixed and checked
@@ -106,33 +143,21 @@ pub fn run(inputs: Vec<Resource>, options: &Options) -> Output {
 /// into output text never holds the whole rendered set. Only the whole-set checks need all
 /// objects, and they get skeletons (`policy::skeleton`). With a report kind in the input, the
 /// objects are kept until the report has read them. `Output::objects` is empty.
-pub fn run_with(
-    inputs: Vec<Resource>,
-    options: &Options,
-    keep: &mut dyn FnMut(Resource),
-) -> Output {
+///
+/// `inputs` may be frozen ([`freeze`]).
+pub fn run_with(inputs: Vec<Item>, options: &Options, keep: &mut dyn FnMut(Resource)) -> Output {
     pipeline(inputs, options, Some(keep))
 }
 
 /// The pipeline; objects go to `keep` once final, or with `None` into `Output::objects`.
 fn pipeline(
-    inputs: Vec<Resource>,
+    inputs: Vec<Item>,
     options: &Options,
     mut keep: Option<&mut dyn FnMut(Resource)>,
 ) -> Output {
     let mut findings = Vec::new();
     let reg = options.registry;
-    // ValidationRules are configuration: taken out before anything else sees the input.
-    let (inputs, rules) = crate::rules::take(inputs, &options.rules, &mut findings);
-    // So are KindDefinitions; the kinds the input uses are compiled and checked here.
-    let mut definitions = std::borrow::Cow::Borrowed(&options.kinds);
-    if !options.overrides.kinds.is_empty() {
-        match crate::source::files::read_all(&options.overrides.kinds, &mut std::io::empty()) {
-            Ok(mut read) => definitions.to_mut().append(&mut read),
-            Err(mut e) => findings.append(&mut e),
-        }
-    }
-    let (inputs, user) = crate::userkinds::take(inputs, &definitions, reg, &mut findings);
+    let (inputs, rules, user) = take_configuration(inputs, options, &mut findings);
     let kinds = Kinds { reg, user: &user };
     let schemas = schemas_of(&inputs, options);
     let mut ctx = build_context(reg, &inputs, &options.overrides, &mut findings);
@@ -141,6 +166,7 @@ fn pipeline(
     let validate = options.mode == Mode::Validate;
     let reports: Vec<Resource> = inputs
         .iter()
+        .filter_map(Item::tree)
         .filter(|r| is_report(reg, r))
         .cloned()
         .collect();
@@ -165,7 +191,7 @@ fn pipeline(
             let mut e = rules.export(&target, &mut findings);
             produced.extend(e.objects.iter().map(|_| None));
             let policies: Vec<ObjectRef> = e.objects.iter().map(Resource::object_ref).collect();
-            objects.append(&mut e.objects);
+            objects.extend(std::mem::take(&mut e.objects).into_iter().map(Item::from));
             Some((policies, e))
         }
         _ => None,
@@ -208,7 +234,8 @@ fn pipeline(
     if let Some(streamed) = streamed.as_mut().filter(|_| checks && !hold) {
         streamed.reserve_for(&objects);
     }
-    for (mut obj, prov) in shrinking(objects).zip(shrinking(produced)) {
+    for (item, prov) in shrinking(objects).zip(shrinking(produced)) {
+        let mut obj = item.into_resource();
         // Validation changes nothing; a local-config object of the user's is for client tools.
         let as_written = validate || (obj.is_local_config() && prov.is_none());
         if !as_written {
@@ -277,9 +304,44 @@ fn pipeline(
     }
 }
 
+/// Takes the configuration out of a run's input: ValidationRules (before anything else sees
+/// the input) and KindDefinitions, the kinds the input uses compiled and checked. These may
+/// read any object (a rule's parameters, a user kind's instances): with any of them in the
+/// run, every frozen object is thawed first.
+fn take_configuration(
+    inputs: Vec<Item>,
+    options: &Options,
+    findings: &mut Vec<Finding>,
+) -> (
+    Vec<Item>,
+    crate::rules::RuleSet,
+    crate::userkinds::UserKinds,
+) {
+    let configured = !options.rules.is_empty()
+        || !options.kinds.is_empty()
+        || !options.overrides.kinds.is_empty()
+        || inputs
+            .iter()
+            .any(|i| crate::rules::is_rule_source(i) || crate::userkinds::is_definition(i));
+    if !configured {
+        return (inputs, Default::default(), Default::default());
+    }
+    let inputs: Vec<Resource> = inputs.into_iter().map(Item::into_resource).collect();
+    let (inputs, rules) = crate::rules::take(inputs, &options.rules, findings);
+    let mut definitions = std::borrow::Cow::Borrowed(&options.kinds);
+    if !options.overrides.kinds.is_empty() {
+        match crate::source::files::read_all(&options.overrides.kinds, &mut std::io::empty()) {
+            Ok(mut read) => definitions.to_mut().append(&mut read),
+            Err(mut e) => findings.append(&mut e),
+        }
+    }
+    let (inputs, user) = crate::userkinds::take(inputs, &definitions, options.registry, findings);
+    (inputs.into_iter().map(Item::from).collect(), rules, user)
+}
+
 /// The custom resource schemas of a run: the `--crd` sources, then the input's
 /// CustomResourceDefinitions (module resources' generated CRDs are not read).
-fn schemas_of(inputs: &[Resource], options: &Options) -> crate::schema::resources::Schemas {
+fn schemas_of(inputs: &[Item], options: &Options) -> crate::schema::resources::Schemas {
     let mut schemas = crate::schema::resources::Schemas::new();
     schemas.fail_on_unknown = options.overrides.fail_on_unknown_schema;
     for source in &options.schemas {
@@ -287,6 +349,7 @@ fn schemas_of(inputs: &[Resource], options: &Options) -> crate::schema::resource
     }
     for r in inputs
         .iter()
+        .filter_map(Item::tree)
         .filter(|r| r.kind() == "CustomResourceDefinition")
     {
         schemas.add_crd(&r.object);
@@ -330,7 +393,7 @@ fn run_report(
 /// The expanded set: objects, the provenance of each (`None` for pass-through objects), and
 /// what the module resources declared about them.
 struct Expanded {
-    objects: Vec<Resource>,
+    objects: Vec<Item>,
     produced: Vec<Option<Arc<Provenance>>>,
     facts: Facts,
 }
@@ -353,12 +416,17 @@ struct Kinds<'a> {
 /// objects stay where they are.
 fn expand_all(
     kinds: &Kinds<'_>,
-    inputs: Vec<Resource>,
+    inputs: Vec<Item>,
     ctx: &Context,
     validate: bool,
     findings: &mut Vec<Finding>,
 ) -> Expanded {
-    let passes_through = |res: &Resource| !res.is_module() && kinds.user.lookup(res).is_none();
+    // A frozen object is neither (module resources are never frozen, and with user kinds
+    // nothing is).
+    let passes_through = |item: &Item| {
+        item.tree()
+            .is_none_or(|res| !res.is_module() && kinds.user.lookup(res).is_none())
+    };
     // Nothing to expand: the list is the input's own (a large render never holds two).
     if inputs.iter().all(passes_through) {
         return Expanded {
@@ -373,20 +441,21 @@ fn expand_all(
         produced: Vec::with_capacity(inputs.len()),
         facts: Facts::default(),
     };
-    for res in shrinking(inputs) {
-        if passes_through(&res) {
-            out.objects.push(res);
+    for item in shrinking(inputs) {
+        if passes_through(&item) {
+            out.objects.push(item);
             out.produced.push(None);
             continue;
         }
+        let res = item.into_resource();
         let children = expand(kinds, &res, ctx, None, 0, &mut out.facts, findings);
         if validate {
             // Validation changes nothing: the module resource stays, its children are dropped.
-            out.objects.push(res);
+            out.objects.push(Item::from(res));
             out.produced.push(None);
         } else {
             for (child, prov) in children.into_iter().flatten() {
-                out.objects.push(child);
+                out.objects.push(Item::from(child));
                 out.produced.push(Some(prov));
             }
         }
@@ -397,7 +466,7 @@ fn expand_all(
 /// Adds the NetworkPolicies of seed module policy-generation for the declared targets.
 fn add_network_policies(
     declared: &[Declared],
-    objects: &mut Vec<Resource>,
+    objects: &mut Vec<Item>,
     produced: &mut Vec<Option<Arc<Provenance>>>,
     ctx: &Context,
     findings: &mut Vec<Finding>,
@@ -442,14 +511,14 @@ fn add_network_policies(
             }
         };
         produced.push(Some(Arc::new(prov)));
-        objects.push(Resource::new(map, origin));
+        objects.push(Item::from(Resource::new(map, origin)));
     }
 }
 
 /// Builds the context from built-in defaults, configuration kinds in the input and overrides.
 fn build_context(
     reg: &Registry,
-    inputs: &[Resource],
+    inputs: &[Item],
     overrides: &Overrides,
     findings: &mut Vec<Finding>,
 ) -> Context {
@@ -459,6 +528,7 @@ fn build_context(
     // order.
     let mut configuring: Vec<(u8, bool, &Resource, _)> = inputs
         .iter()
+        .filter_map(Item::tree)
         .filter(|r| r.is_module())
         .filter_map(|res| match reg.lookup(res.kind())?.role {
             Role::Configure {
@@ -506,8 +576,12 @@ fn build_context(
 /// the connection outputs it publishes (`Generate::outputs`), before any is expanded: an app's
 /// `uses` sees them whatever the input order. A resource whose spec has errors is recorded
 /// without values; its errors are reported once, when it is expanded.
-fn publish_outputs(reg: &Registry, inputs: &[Resource], ctx: &mut Context) {
-    for res in inputs.iter().filter(|r| r.is_module()) {
+fn publish_outputs(reg: &Registry, inputs: &[Item], ctx: &mut Context) {
+    for res in inputs
+        .iter()
+        .filter_map(Item::tree)
+        .filter(|r| r.is_module())
+    {
         let Some(def) = reg.lookup(res.kind()).filter(|d| d.generates()) else {
             continue;
         };
@@ -943,11 +1017,19 @@ pub fn inheritable(map: Option<&Map<String, Value>>) -> Map<String, Value> {
 mod tests {
     use super::*;
 
-    /// Streaming (render, diff) and collecting (fn, kustomize plugin) give the same objects and findings, over
-    /// every example and policy test case.
+    /// Streaming (render, diff) and collecting (fn, kustomize plugin) give the same objects and
+    /// findings, over every example and policy test case; so does streaming with the objects
+    /// frozen as render reads them (`freeze`), byte for byte.
     #[test]
     fn streaming_gives_what_collecting_gives() {
         let mut compared = 0;
+        let mut frozen_objects = 0;
+        let bytes = |objects: &[Resource]| {
+            objects
+                .iter()
+                .map(|o| serde_json::to_string(&o.object).expect("serializes"))
+                .collect::<Vec<_>>()
+        };
         for file in crate::source::files::sample_files() {
             let text = std::fs::read_to_string(&file).unwrap_or_default();
             let Ok(inputs) = crate::source::parse_text(&text, &file.to_string_lossy()) else {
@@ -955,13 +1037,27 @@ mod tests {
             };
             let options = Options::new(crate::modules::registry());
             let collected = run(inputs.clone(), &options);
-            let mut streamed = Vec::new();
-            let out = run_with(inputs, &options, &mut |obj| streamed.push(obj));
-            assert!(out.objects.is_empty());
-            assert_eq!(collected.objects, streamed, "{}", file.display());
-            assert_eq!(collected.findings, out.findings, "{}", file.display());
-            compared += usize::from(!out.findings.is_empty());
+            let frozen: Vec<Item> = inputs.iter().cloned().map(freeze).collect();
+            frozen_objects += frozen.iter().filter(|i| i.is_frozen()).count();
+            for items in [inputs.into_iter().map(Item::from).collect(), frozen] {
+                let mut streamed = Vec::new();
+                let out = run_with(items, &options, &mut |obj| streamed.push(obj));
+                assert!(out.objects.is_empty());
+                assert_eq!(collected.objects, streamed, "{}", file.display());
+                assert_eq!(
+                    bytes(&collected.objects),
+                    bytes(&streamed),
+                    "{}",
+                    file.display()
+                );
+                assert_eq!(collected.findings, out.findings, "{}", file.display());
+            }
+            compared += usize::from(!collected.findings.is_empty());
         }
+        assert!(
+            frozen_objects >= 200,
+            "only {frozen_objects} objects frozen"
+        );
         assert!(
             compared >= 40,
             "only {compared} files with findings compared"

@@ -460,12 +460,9 @@ impl<'a> Checker<'a> {
 
     /// Makes room for what the whole-set checks keep of `objects`, which are to come (a list
     /// grown by doubling is up to half empty, and it is kept to the end of the run).
-    pub fn reserve_for(&mut self, objects: &[Resource]) {
+    pub fn reserve_for<T: crate::resource::Identity>(&mut self, objects: &[T]) {
         if self.set_checks {
-            let sources = objects
-                .iter()
-                .filter(|r| references::Sources::takes(r))
-                .count();
+            let sources = objects.iter().filter(references::Sources::takes).count();
             let modules = objects.iter().filter(|r| r.is_module()).count();
             self.set
                 .reserve_exact(objects.len().saturating_sub(sources + modules));

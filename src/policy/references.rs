@@ -17,7 +17,7 @@ use super::pod::{get_bool, get_str, obj, pod_of, PodView};
 use super::{CheckDef, Fix, Scope, SetHits, SetInput};
 use crate::finding::Severity;
 use crate::resource::Field;
-use crate::resource::Resource;
+use crate::resource::{Identity, Resource};
 use serde_json::{Map, Value};
 use std::collections::{HashMap, HashSet};
 
@@ -237,7 +237,7 @@ struct Read<'a> {
 
 impl Sources {
     /// The source `r` is: a core ConfigMap or Secret.
-    fn source_of(r: &Resource) -> Option<Source> {
+    fn source_of(r: &impl Identity) -> Option<Source> {
         match (r.group(), r.kind()) {
             ("", "ConfigMap") => Some(Source::ConfigMap),
             ("", "Secret") => Some(Source::Secret),
@@ -246,7 +246,7 @@ impl Sources {
     }
 
     /// Whether [`Sources::add`] takes `r`.
-    pub fn takes(r: &Resource) -> bool {
+    pub fn takes(r: &impl Identity) -> bool {
         Sources::source_of(r).is_some()
     }
 

@@ -57,9 +57,9 @@ pub fn take(
 fn load(sources: &[&Resource], inputs: &[Resource], findings: &mut Vec<Finding>) -> RuleSet {
     let mut set = RuleSet::default();
     let mut names: HashMap<&'static str, &Resource> = HashMap::new();
-    let policies: Vec<&Resource> = sources.iter().copied().filter(|r| is_policy(r)).collect();
-    let bindings: Vec<&Resource> = sources.iter().copied().filter(|r| is_binding(r)).collect();
-    for res in sources.iter().copied().filter(|r| is_validation_rule(r)) {
+    let policies: Vec<&Resource> = sources.iter().copied().filter(is_policy).collect();
+    let bindings: Vec<&Resource> = sources.iter().copied().filter(is_binding).collect();
+    for res in sources.iter().copied().filter(is_validation_rule) {
         if let Some(rule) = read_rule(res, inputs, findings) {
             if claim(&mut names, rule.id, res, findings) {
                 set.rules.push(rule);

@@ -26,7 +26,7 @@ pub use findings::{id_of, Hit};
 pub use load::take;
 
 use crate::finding::Severity;
-use crate::resource::{Resource, API_VERSION};
+use crate::resource::{Identity, Resource, API_VERSION};
 use cel::{Expr, RuleEngine};
 use kube_cel::cel::Value as CelValue;
 use serde_json::{Map, Value};
@@ -44,16 +44,22 @@ pub const POLICY: &str = "ValidatingAdmissionPolicy";
 pub const BINDING: &str = "ValidatingAdmissionPolicyBinding";
 
 /// Whether `res` is a `ValidationRule` (consumed: never emitted).
-pub fn is_validation_rule(res: &Resource) -> bool {
+pub fn is_validation_rule(res: &impl Identity) -> bool {
     res.api_version() == API_VERSION && res.kind() == VALIDATION_RULE
 }
 
-fn is_policy(res: &Resource) -> bool {
+fn is_policy(res: &impl Identity) -> bool {
     res.api_version() == ADMISSION_API && res.kind() == POLICY
 }
 
-fn is_binding(res: &Resource) -> bool {
+fn is_binding(res: &impl Identity) -> bool {
     res.api_version() == ADMISSION_API && res.kind() == BINDING
+}
+
+/// Whether `res` is read by [`take`]: a ValidationRule, a ValidatingAdmissionPolicy or a
+/// binding of one.
+pub fn is_rule_source(res: &impl Identity) -> bool {
+    is_validation_rule(res) || is_policy(res) || is_binding(res)
 }
 
 /// The JSON Schema (draft 2020-12) of a `ValidationRule`'s `spec`, for editors and tests.

@@ -1,8 +1,8 @@
 //! Files, directories and stdin as sources (`render PATH... -f FILE... -`).
 
-use super::{decode, parse_text};
+use super::{decode, parse_text_as};
 use crate::finding::Finding;
-use crate::resource::{Origin, Resource};
+use crate::resource::{Identity, Origin, Resource};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -25,6 +25,30 @@ pub fn read_all(inputs: &[String], stdin: &mut dyn Read) -> Result<Vec<Resource>
 /// read beside the errors of those that could not (a file with any error contributes none of
 /// its objects): what a linter needs to check the rest.
 pub fn read_each(inputs: &[String], stdin: &mut dyn Read) -> (Vec<Resource>, Vec<Finding>) {
+    read_each_as(inputs, stdin, &|r| r)
+}
+
+/// [`read_all`], each object turned into a `T` by `convert` as soon as it is read (e.g.
+/// frozen, `engine::freeze`).
+pub fn read_all_as<T: Identity>(
+    inputs: &[String],
+    stdin: &mut dyn Read,
+    convert: &dyn Fn(Resource) -> T,
+) -> Result<Vec<T>, Vec<Finding>> {
+    let (resources, errors) = read_each_as(inputs, stdin, convert);
+    if errors.is_empty() {
+        Ok(resources)
+    } else {
+        Err(errors)
+    }
+}
+
+/// [`read_each`], each object turned into a `T` by `convert` as soon as it is read.
+fn read_each_as<T: Identity>(
+    inputs: &[String],
+    stdin: &mut dyn Read,
+    convert: &dyn Fn(Resource) -> T,
+) -> (Vec<T>, Vec<Finding>) {
     let mut resources = Vec::new();
     let mut errors = Vec::new();
     let mut stdin_used = false;
@@ -37,7 +61,7 @@ pub fn read_each(inputs: &[String], stdin: &mut dyn Read) -> (Vec<Resource>, Vec
             stdin_used = true;
             let mut buf = Vec::new();
             match stdin.read_to_end(&mut buf) {
-                Ok(_) => read_bytes(buf, "-", &mut resources, &mut errors),
+                Ok(_) => read_bytes(buf, "-", convert, &mut resources, &mut errors),
                 Err(e) => errors.push(Finding::error(format!("reading stdin: {e}"))),
             }
             continue;
@@ -55,10 +79,10 @@ pub fn read_each(inputs: &[String], stdin: &mut dyn Read) -> (Vec<Resource>, Vec
                     )));
                 }
                 for f in files {
-                    read_file(&f, &mut resources, &mut errors);
+                    read_file(&f, convert, &mut resources, &mut errors);
                 }
             }
-            Ok(_) => read_file(path, &mut resources, &mut errors),
+            Ok(_) => read_file(path, convert, &mut resources, &mut errors),
             Err(e) => errors.push(Finding::error(format!("{input}: {e}"))),
         }
     }
@@ -67,8 +91,7 @@ pub fn read_each(inputs: &[String], stdin: &mut dyn Read) -> (Vec<Resource>, Vec
     // files give the same bytes, findings and reports included, in any order on the command line.
     // (Already in order, as one file or files given in order are, it is not sorted: a sort
     // needs room for half the list.)
-    let order =
-        |a: &Resource, b: &Resource| by_path(Some(&a.origin)).cmp(&by_path(Some(&b.origin)));
+    let order = |a: &T, b: &T| Path::new(a.file()).cmp(Path::new(b.file()));
     if !resources.is_sorted_by(|a, b| order(a, b).is_le()) {
         resources.sort_by(order);
     }
@@ -81,10 +104,15 @@ fn by_path(origin: Option<&Origin>) -> Option<&Path> {
     origin.map(|o| Path::new(&*o.file))
 }
 
-fn read_file(path: &Path, resources: &mut Vec<Resource>, errors: &mut Vec<Finding>) {
+fn read_file<T>(
+    path: &Path,
+    convert: &dyn Fn(Resource) -> T,
+    resources: &mut Vec<T>,
+    errors: &mut Vec<Finding>,
+) {
     let name = path.to_string_lossy();
     match std::fs::read(path) {
-        Ok(bytes) => read_bytes(bytes, &name, resources, errors),
+        Ok(bytes) => read_bytes(bytes, &name, convert, resources, errors),
         Err(e) => errors.push(Finding::error(format!("reading {name}: {e}")).at(Origin {
             file: Arc::from(&*name),
             index: 0,
@@ -93,14 +121,15 @@ fn read_file(path: &Path, resources: &mut Vec<Resource>, errors: &mut Vec<Findin
     }
 }
 
-fn read_bytes(
+fn read_bytes<T>(
     bytes: Vec<u8>,
     name: &str,
-    resources: &mut Vec<Resource>,
+    convert: &dyn Fn(Resource) -> T,
+    resources: &mut Vec<T>,
     errors: &mut Vec<Finding>,
 ) {
     match decode(bytes, name) {
-        Ok(text) => match parse_text(&text, name) {
+        Ok(text) => match parse_text_as(&text, name, convert) {
             // The first file's list becomes the list (a copy would hold both at once).
             Ok(r) if resources.is_empty() => *resources = r,
             Ok(mut r) => resources.append(&mut r),

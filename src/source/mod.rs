@@ -18,6 +18,16 @@ use std::sync::Arc;
 
 /// Parses a YAML/JSON stream read from `file` into resources.
 pub fn parse_text(text: &str, file: &str) -> Result<Vec<Resource>, Vec<Finding>> {
+    parse_text_as(text, file, &|r| r)
+}
+
+/// [`parse_text`], each object turned into a `T` by `convert` as soon as its document is read
+/// (e.g. frozen, `engine::freeze`): the objects of a large file are never all trees at once.
+pub fn parse_text_as<T>(
+    text: &str,
+    file: &str,
+    convert: &dyn Fn(Resource) -> T,
+) -> Result<Vec<T>, Vec<Finding>> {
     let file: Arc<str> = Arc::from(file);
     let invalid = |e: yaml::YamlError| {
         vec![
@@ -39,7 +49,9 @@ pub fn parse_text(text: &str, file: &str) -> Result<Vec<Resource>, Vec<Finding>>
             index: doc.index,
             line: doc.line,
         };
-        flatten(doc.value, origin, "", &mut out, &mut errors);
+        let mut objects = Vec::new();
+        flatten(doc.value, origin, "", &mut objects, &mut errors);
+        out.extend(objects.into_iter().map(convert));
     }
     if errors.is_empty() {
         Ok(out)

@@ -17,7 +17,7 @@ pub mod template;
 
 use crate::finding::{has_errors, Finding};
 use crate::kind::{Context, Registry};
-use crate::resource::{Origin, Resource, API_VERSION, GROUP};
+use crate::resource::{Identity, Origin, Resource, API_VERSION, GROUP};
 use crate::rules::cel::{self, Expr};
 use kube_cel::cel::{Context as CelContext, ExecutionError, Value as CelValue};
 use kube_cel::KubeCelExt;
@@ -40,7 +40,7 @@ pub const FRAMEWORK: &str = "user-kinds";
 pub const MAX_CHILDREN: usize = 1000;
 
 /// Whether `res` is a `KindDefinition` (consumed: never emitted).
-pub fn is_definition(res: &Resource) -> bool {
+pub fn is_definition(res: &impl Identity) -> bool {
     res.api_version() == API_VERSION && res.kind() == KIND_DEFINITION
 }
 

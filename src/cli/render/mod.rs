@@ -183,7 +183,8 @@ fn render_each(
         }
     };
     let mut stdin = source::locate::Kept::new(std::io::stdin().lock());
-    let resources = match source::files::read_all(inputs, &mut stdin) {
+    // Frozen as read: a large render of plain objects never holds all their trees.
+    let resources = match source::files::read_all_as(inputs, &mut stdin, &engine::freeze) {
         Ok(r) if r.is_empty() => {
             // kubectl's `no objects passed to apply`: an empty render is a wrong path or a
             // failed command upstream, and applied or synced it would remove everything.

@@ -21,9 +21,9 @@ use super::collisions::emitted_namespace;
 use crate::engine::inject::Provenance;
 use crate::finding::Finding;
 use crate::kind::Context;
-use crate::resource::{Field, Resource};
+use crate::resource::{Field, Identity, Item, Resource};
 use serde_json::{Map, Value};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::kind::{CONFIG_HASH as ANNOTATION, CONFIG_HASH_OFF as OFF};
@@ -255,7 +255,7 @@ fn hash(
 /// Adds the hash annotation to every pod template of `objects` that reads a ConfigMap or Secret
 /// of the set: the modules' always, pass-through objects' with `--fix`.
 pub fn add_config_hashes(
-    objects: &mut [Resource],
+    objects: &mut [Item],
     produced: &[Option<Arc<Provenance>>],
     ctx: &Context,
     findings: &mut Vec<Finding>,
@@ -263,29 +263,63 @@ pub fn add_config_hashes(
     if !ctx.config_hash {
         return;
     }
-    let wanted = |i: usize, obj: &Resource| {
+    // Workloads are never frozen (`engine::freeze`).
+    let wanted = |i: usize, obj: &Item| {
         (produced[i].is_some() || ctx.policy.fix_pass_through)
-            && !(obj.is_local_config() && produced[i].is_none())
-            && template_path(obj).is_some()
+            && obj.tree().is_some_and(|obj| {
+                !(obj.is_local_config() && produced[i].is_none()) && template_path(obj).is_some()
+            })
     };
     if !objects.iter().enumerate().any(|(i, o)| wanted(i, o)) {
         return;
     }
+    let is_config =
+        |o: &Item| o.api_version() == "v1" && matches!(o.kind(), "ConfigMap" | "Secret");
+    // What the templates read is thawed; other ConfigMaps and Secrets may stay frozen.
+    let mut read: HashSet<(String, String, String)> = HashSet::new();
+    for (i, obj) in objects.iter().enumerate() {
+        let Some(spec) = obj
+            .tree()
+            .filter(|_| wanted(i, obj))
+            .and_then(|r| at(&r.object, template_path(r)?))
+            .and_then(|t| t.get("spec"))
+        else {
+            continue;
+        };
+        let ns = emitted_namespace(obj, produced[i].as_deref(), ctx).unwrap_or("");
+        read.extend(
+            reads(spec)
+                .into_keys()
+                .map(|(kind, name)| (ns.to_string(), kind.to_string(), name)),
+        );
+    }
+    for (i, o) in objects.iter_mut().enumerate() {
+        if o.is_frozen() && is_config(o) {
+            let ns = emitted_namespace(o, produced[i].as_deref(), ctx).unwrap_or("");
+            let key = (ns.to_string(), o.kind().to_string(), o.name().to_string());
+            if read.contains(&key) {
+                o.thaw();
+            }
+        }
+    }
     let mut configs: HashMap<(&str, &str), HashMap<&str, &Resource>> = HashMap::new();
     for (i, o) in objects.iter().enumerate() {
-        if o.api_version() == "v1" && matches!(o.kind(), "ConfigMap" | "Secret") {
-            let ns = emitted_namespace(o, produced[i].as_deref(), ctx).unwrap_or("");
+        if let Some(r) = o.tree().filter(|_| is_config(o)) {
+            let ns = emitted_namespace(r, produced[i].as_deref(), ctx).unwrap_or("");
             configs
-                .entry((ns, o.kind()))
+                .entry((ns, r.kind()))
                 .or_default()
-                .insert(o.name(), o);
+                .insert(r.name(), r);
         }
     }
     let mut changes: Vec<(usize, &'static str, String, Vec<String>)> = Vec::new();
-    for (i, obj) in objects.iter().enumerate() {
-        if !wanted(i, obj) {
+    for (i, item) in objects.iter().enumerate() {
+        if !wanted(i, item) {
             continue;
         }
+        let Some(obj) = item.tree() else {
+            continue;
+        };
         let Some(path) = template_path(obj) else {
             continue;
         };
@@ -304,7 +338,7 @@ pub fn add_config_hashes(
         }
     }
     for (i, path, h, read) in changes {
-        let obj = &mut objects[i];
+        let obj = objects[i].thaw();
         let field = format!("{path}.metadata.annotations.{ANNOTATION}");
         let Some(Value::Object(template)) =
             crate::policy::mutate::pointer_mut(&mut obj.object, path)
@@ -340,8 +374,17 @@ pub fn add_config_hashes(
 mod tests {
     use super::*;
 
-    fn parse(yaml: &str) -> Vec<Resource> {
-        crate::source::parse_text(yaml, "t.yaml").unwrap()
+    /// The objects of `yaml` as render reads them: ConfigMaps and Secrets frozen.
+    fn parse(yaml: &str) -> Vec<Item> {
+        let items = crate::source::parse_text_as(yaml, "t.yaml", &crate::engine::freeze).unwrap();
+        assert!(items
+            .iter()
+            .all(|i| i.is_frozen() == matches!(i.kind(), "ConfigMap" | "Secret")));
+        items
+    }
+
+    fn trees(items: &[Item]) -> Vec<Resource> {
+        items.iter().cloned().map(Item::into_resource).collect()
     }
 
     /// Runs the pass over `yaml` as pass-through objects with `--fix`.
@@ -352,7 +395,7 @@ mod tests {
         ctx.policy.fix_pass_through = true;
         let mut findings = Vec::new();
         add_config_hashes(&mut objects, &produced, &ctx, &mut findings);
-        (objects, findings)
+        (trees(&objects), findings)
     }
 
     fn hash_of<'a>(objects: &'a [Resource], name: &str) -> Option<&'a str> {
@@ -529,12 +572,12 @@ mod tests {
         let produced = vec![None; objects.len()];
         let mut findings = Vec::new();
         add_config_hashes(&mut objects, &produced, &Context::default(), &mut findings);
-        assert_eq!(hash_of(&objects, "web"), None);
+        assert_eq!(hash_of(&trees(&objects), "web"), None);
         let mut ctx = Context::default();
         ctx.policy.fix_pass_through = true;
         ctx.config_hash = false;
         add_config_hashes(&mut objects, &produced, &ctx, &mut findings);
-        assert_eq!(hash_of(&objects, "web"), None);
+        assert_eq!(hash_of(&trees(&objects), "web"), None);
         assert!(findings.is_empty());
     }
 }

@@ -11,18 +11,27 @@ use super::collisions::emitted_namespace;
 use crate::engine::inject::Provenance;
 use crate::finding::Finding;
 use crate::kind::Context;
-use crate::resource::Field;
-use crate::resource::Resource;
+use crate::resource::{Field, Identity, Item};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+
+/// The object of `item`, of a kind this pass reads: those are never frozen (`engine::freeze`;
+/// a frozen one would read as empty).
+fn object(item: &Item) -> &Map<String, Value> {
+    static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
+    match item.tree() {
+        Some(r) => &r.object,
+        None => EMPTY.get_or_init(Map::new),
+    }
+}
 
 /// The objects that act on one workload, by (namespace, kind, name) of the workload.
 type ByTarget<'a> = BTreeMap<(Option<&'a str>, &'a str, &'a str), Vec<usize>>;
 
 /// Reports autoscalers and disruption budgets that fight over one workload.
 pub fn check_controllers(
-    objects: &[Resource],
+    objects: &[Item],
     produced: &[Option<Arc<Provenance>>],
     ctx: &Context,
     findings: &mut Vec<Finding>,
@@ -34,7 +43,7 @@ pub fn check_controllers(
         None => format!(
             "{} (written in the input at {})",
             objects[i].name(),
-            objects[i].origin
+            objects[i].origin()
         ),
     };
     let hpa_source = |i: usize| {
@@ -48,7 +57,7 @@ pub fn check_controllers(
     let mut vpas: ByTarget = BTreeMap::new();
     for (i, o) in objects.iter().enumerate() {
         let target_key = |path: &str| {
-            let t = o.object.field("spec").and_then(|s| s.get(path))?;
+            let t = object(o).field("spec").and_then(|s| s.get(path))?;
             Some((
                 ns(i),
                 t.field("kind")?.as_str()?,
@@ -63,8 +72,7 @@ pub fn check_controllers(
             }
             // KEDA makes an HPA of each ScaledObject; its target's kind defaults to Deployment.
             ("keda.sh", "ScaledObject") => {
-                let t = o
-                    .object
+                let t = object(o)
                     .field("spec")
                     .and_then(|s| s.field("scaleTargetRef"));
                 let kind = t
@@ -137,11 +145,10 @@ fn workload(namespace: Option<&str>, kind: &str, name: &str) -> String {
 }
 
 /// The resources an HPA scales on (`Resource` and `ContainerResource` metrics).
-fn hpa_resources(o: &Resource) -> Vec<String> {
+fn hpa_resources(o: &Item) -> Vec<String> {
     if o.kind() == "ScaledObject" {
         // KEDA's HPA scales on resources only through `cpu` and `memory` triggers.
-        return o
-            .object
+        return object(o)
             .field("spec")
             .and_then(|s| s.field("triggers"))
             .and_then(Value::as_array)
@@ -152,8 +159,7 @@ fn hpa_resources(o: &Resource) -> Vec<String> {
             .map(str::to_string)
             .collect();
     }
-    let metrics = o
-        .object
+    let metrics = object(o)
         .field("spec")
         .and_then(|s| s.field("metrics"))
         .and_then(Value::as_array);
@@ -176,8 +182,8 @@ fn hpa_resources(o: &Resource) -> Vec<String> {
 /// The resources a VPA changes on running or new pods: none with `updateMode: "Off"` (its CRD
 /// default is `Auto`), else the `controlledResources` of its container policies that are not
 /// `Off` (cpu and memory by default).
-fn vpa_resources(o: &Resource) -> Vec<&'static str> {
-    let spec = o.object.field("spec");
+fn vpa_resources(o: &Item) -> Vec<&'static str> {
+    let spec = object(o).field("spec");
     let mode = spec
         .and_then(|s| s.field("updatePolicy"))
         .and_then(|u| u.field("updateMode"))
@@ -217,7 +223,7 @@ fn vpa_resources(o: &Resource) -> Vec<&'static str> {
 
 /// Warns when two PodDisruptionBudgets select the pods of one workload.
 fn check_budgets(
-    objects: &[Resource],
+    objects: &[Item],
     produced: &[Option<Arc<Provenance>>],
     ctx: &Context,
     findings: &mut Vec<Finding>,
@@ -235,8 +241,7 @@ fn check_budgets(
     let mut always: HashMap<Option<&str>, Vec<usize>> = HashMap::new();
     for &b in &budgets {
         let ns = emitted_namespace(&objects[b], produced[b].as_deref(), ctx);
-        let first = objects[b]
-            .object
+        let first = object(&objects[b])
             .field("spec")
             .and_then(|s| s.field("selector"))
             .and_then(|s| s.field("matchLabels"))
@@ -253,8 +258,7 @@ fn check_budgets(
         }
         let ns = emitted_namespace(o, produced[i].as_deref(), ctx);
         // The pod labels once injected: the template's, and the module resource's own labels.
-        let mut labels: Map<String, Value> = o
-            .object
+        let mut labels: Map<String, Value> = object(o)
             .field("spec")
             .and_then(|s| s.field("template"))
             .and_then(|t| t.field("metadata"))
@@ -281,8 +285,7 @@ fn check_budgets(
         let covering: Vec<usize> = candidates
             .into_iter()
             .filter(|&b| {
-                objects[b]
-                    .object
+                object(&objects[b])
                     .field("spec")
                     .and_then(|s| s.field("selector"))
                     .and_then(Value::as_object)

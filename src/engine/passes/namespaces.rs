@@ -9,7 +9,7 @@
 use super::collisions::emitted_namespace;
 use crate::engine::inject::Provenance;
 use crate::kind::{Context, Registry};
-use crate::resource::Resource;
+use crate::resource::{Identity, Item, Resource};
 use serde_json::{json, Map};
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -24,7 +24,7 @@ const PSA: &str = "pod-security.kubernetes.io/";
 /// asks for them.
 pub fn add_namespaces(
     reg: &Registry,
-    objects: &mut Vec<Resource>,
+    objects: &mut Vec<Item>,
     produced: &mut Vec<Option<Arc<Provenance>>>,
     ctx: &Context,
 ) {
@@ -34,7 +34,7 @@ pub fn add_namespaces(
     let defined: BTreeSet<&str> = objects
         .iter()
         .filter(|o| o.api_version() == "v1" && o.kind() == "Namespace")
-        .map(Resource::name)
+        .map(|o| o.name())
         .collect();
     let used: BTreeSet<String> = objects
         .iter()
@@ -70,7 +70,7 @@ pub fn add_namespaces(
         map.insert("apiVersion".into(), json!("v1"));
         map.insert("kind".into(), json!("Namespace"));
         map.insert("metadata".into(), json!({"name": ns, "labels": labels}));
-        objects.push(Resource::new(map, request.origin.clone()));
+        objects.push(Item::from(Resource::new(map, request.origin.clone())));
         produced.push(Some(prov.clone()));
     }
 }

@@ -4,6 +4,9 @@
 //! with every field the user wrote. This module owns the accessors for identity (GVK, name,
 //! namespace) and metadata maps; it must not decide *what* to inject (that is `engine::inject`).
 
+mod item;
+
+pub use item::{Frozen, Identity, Item};
 use serde_json::{Map, Value};
 use std::fmt;
 use std::sync::Arc;
