@@ -19,6 +19,7 @@
 mod emit;
 mod fast;
 mod go;
+pub mod list;
 pub mod locate;
 pub mod skim;
 

@@ -1,7 +1,7 @@
 //! Any bytes on the stdin of `fn`, through the function the command runs (in-process): a
 //! ResourceList comes out, with results, and exit code 0 or 1, never a panic; on failure the
 //! items are the ones given, unchanged (never a partial list); what comes out is written as
-//! YAML and reads back the same.
+//! YAML and reads back the same. A list read item by item (`yaml::list`) is the list read whole.
 #![no_main]
 
 use nixernetes_fuzz::readable;
@@ -19,6 +19,25 @@ fuzz_target!(|data: &[u8]| {
             return;
         }
     };
+    // Read item by item (when its layout allows, `yaml::list`) or whole: the same list.
+    match (resource_list::parse_as(&text, &|r| r), resource_list::parse(&text)) {
+        (Ok(cut), Ok(whole)) => {
+            let json = |items: &[nixernetes::resource::Resource]| {
+                items
+                    .iter()
+                    .map(|r| serde_json::to_string(&r.object).expect("serializes"))
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(json(&cut.items), json(&whole.items), "items read item by item differ");
+            assert_eq!(cut.function_config, whole.function_config);
+        }
+        (Err(_), Err(_)) => {}
+        (cut, whole) => panic!(
+            "read item by item: {}, read whole: {}",
+            if cut.is_ok() { "a list" } else { "refused" },
+            if whole.is_ok() { "a list" } else { "refused" }
+        ),
+    }
     let (out, code) = process(&text);
     assert!(code == 0 || code == 1, "exit code {code}");
     assert_eq!(out["apiVersion"], "config.kubernetes.io/v1");

@@ -16,7 +16,7 @@ use crate::finding::Finding;
 use crate::kind::Role;
 use crate::modules;
 use crate::report::krm;
-use crate::resource::Resource;
+use crate::resource::{Identity, Item, Resource};
 use crate::settings::{self, Overrides};
 use crate::source::{decode, resource_list};
 use crate::validate::code;
@@ -50,7 +50,13 @@ pub fn run_from_stdin(auto: bool) -> i32 {
     };
     // The items are all in `out` now: the input text goes before the output is written.
     drop(text);
-    let printed = emit_list(&out);
+    let printed = match out {
+        Out::List(list) => emit_list(&list),
+        Out::Items { items, results } => super::emit_with(|out| {
+            let items = items.into_iter().map(|i| i.into_resource().object);
+            resource_list::write_items_to(out, items, results)
+        }),
+    };
     if code != 0 {
         code
     } else {
@@ -71,22 +77,43 @@ fn emit_list(list: &Value) -> i32 {
     super::emit_with(|out| crate::yaml::write_document_to(out, list))
 }
 
+/// What the function writes: a list, or the objects of one (frozen until written) and its
+/// results.
+enum Out {
+    List(Value),
+    Items {
+        items: Vec<Item>,
+        results: Vec<Value>,
+    },
+}
+
 /// The function proper: ResourceList text in, ResourceList value and exit code out (the fuzz
 /// target `resource_list` drives it).
 pub fn process(text: &str) -> (Value, i32) {
-    process_input(text, false).expect("only a run entered without arguments declines")
+    let (out, code) =
+        process_input(text, false).expect("only a run entered without arguments declines");
+    let list = match out {
+        Out::List(list) => list,
+        Out::Items { items, results } => resource_list::write(
+            items.into_iter().map(Item::into_resource).collect(),
+            results,
+        ),
+    };
+    (list, code)
 }
 
 /// [`process`]; `auto` (entered without arguments): `None` when the text is not a ResourceList
-/// at all, a usage error rather than a KRM failure. The text is read once either way.
-fn process_input(text: &str, auto: bool) -> Option<(Value, i32)> {
-    let rl = match resource_list::parse(text) {
+/// at all, a usage error rather than a KRM failure. The text is read once either way. Objects
+/// are held frozen from the read to the output (`engine::freeze`, then every final object):
+/// a large list is never all trees at once.
+fn process_input(text: &str, auto: bool) -> Option<(Out, i32)> {
+    let rl = match resource_list::parse_as(text, &engine::freeze) {
         Ok(rl) => rl,
         Err(rejected) if auto && !rejected.envelope => return None,
         Err(rejected) => {
             let results = rejected.findings.iter().map(krm::result).collect();
             return Some((
-                resource_list::write_values(rejected.items, results),
+                Out::List(resource_list::write_values(rejected.items, results)),
                 EXIT_INVALID,
             ));
         }
@@ -125,11 +152,11 @@ fn process_input(text: &str, auto: bool) -> Option<(Value, i32)> {
                 Some(Role::Generate(_)) => {
                     // Generator: kustomize also passes the config itself as an item (marked
                     // local-config); expand it once.
-                    let same = |r: &Resource| r.kind() == fc.kind() && r.name() == fc.name() && r.is_module();
+                    let same = |r: &Item| r.kind() == fc.kind() && r.name() == fc.name() && r.is_module();
                     inputs.retain(|r| !same(r));
-                    inputs.push(fc);
+                    inputs.push(Item::from(fc));
                 }
-                _ => inputs.insert(0, fc),
+                _ => inputs.insert(0, Item::from(fc)),
             },
             (api, kind) => findings.push(
                 Finding::error(format!(
@@ -145,7 +172,7 @@ fn process_input(text: &str, auto: bool) -> Option<(Value, i32)> {
         let results = findings.iter().map(krm::result).collect();
         drop(inputs);
         return Some((
-            resource_list::write_values(original(), results),
+            Out::List(resource_list::write_values(original(), results)),
             EXIT_INVALID,
         ));
     }
@@ -153,29 +180,33 @@ fn process_input(text: &str, auto: bool) -> Option<(Value, i32)> {
     if let Err(e) = settings::apply_environment(&mut overrides) {
         findings.push(Finding::error(e));
     }
-    let out = engine::run(
+    // Each object as soon as it is final, held as the input's were.
+    let mut objects = Vec::with_capacity(inputs.len());
+    let out = engine::run_with(
         inputs,
         &Options {
             overrides,
             mode,
             ..Options::new(crate::modules::registry())
         },
+        &mut |obj| objects.push(Item::freeze(obj)),
     );
     crate::finding::append(&mut findings, out.findings);
     let failed = crate::finding::has_errors(&findings);
     let results = findings.iter().map(krm::result).collect();
-    let items = if failed || mode == Mode::Validate {
-        drop(out.objects);
-        original()
-    } else {
-        out.objects
-            .into_iter()
-            .map(|r| Value::Object(r.object))
-            .collect()
-    };
+    if failed || mode == Mode::Validate {
+        drop(objects);
+        return Some((
+            Out::List(resource_list::write_values(original(), results)),
+            if failed { EXIT_INVALID } else { 0 },
+        ));
+    }
     Some((
-        resource_list::write_values(items, results),
-        if failed { EXIT_INVALID } else { 0 },
+        Out::Items {
+            items: objects,
+            results,
+        },
+        0,
     ))
 }
 

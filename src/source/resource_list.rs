@@ -14,8 +14,8 @@ use std::sync::Arc;
 
 /// The parsed input of a KRM function.
 #[derive(Debug)]
-pub struct ResourceList {
-    pub items: Vec<Resource>,
+pub struct ResourceList<T = Resource> {
+    pub items: Vec<T>,
     pub function_config: Option<Resource>,
 }
 
@@ -81,6 +81,72 @@ impl From<Vec<Finding>> for Rejected {
             envelope: false,
         }
     }
+}
+
+/// The origin of the `functionConfig`.
+fn config_origin() -> Origin {
+    Origin {
+        file: Arc::from("functionConfig"),
+        index: 0,
+        line: 0,
+    }
+}
+
+/// [`parse`], each item turned into a `T` by `convert` as soon as it is read (e.g. frozen,
+/// `engine::freeze`). A list laid out as orchestrators write it is read item by item
+/// (`yaml::list`), so that its items are never all trees at once; any other list, and any
+/// list with a problem (which [`parse`] reports), is read whole.
+pub fn parse_as<T>(
+    text: &str,
+    convert: &dyn Fn(Resource) -> T,
+) -> Result<ResourceList<T>, Rejected> {
+    if let Some(read) = yaml::list::split(text).and_then(|s| read_split(&s, convert)) {
+        return Ok(read);
+    }
+    let rl = parse(text)?;
+    Ok(ResourceList {
+        items: rl.items.into_iter().map(convert).collect(),
+        function_config: rl.function_config,
+    })
+}
+
+/// The list of `split`, read item by item; `None` when it is to be read whole: an item the
+/// fast reader declines, or anything [`parse`] would report.
+fn read_split<T>(
+    split: &yaml::list::Split<'_>,
+    convert: &dyn Fn(Resource) -> T,
+) -> Option<ResourceList<T>> {
+    let Value::Object(mut envelope) = yaml::parse_list(&split.envelope).ok()? else {
+        return None;
+    };
+    if !is_envelope(&envelope) || !matches!(envelope.remove("items"), None | Some(Value::Null)) {
+        return None;
+    }
+    let function_config = match envelope.remove("functionConfig") {
+        Some(Value::Object(m)) if !m.is_empty() => Some(Resource::new(m, config_origin())),
+        None | Some(Value::Null) | Some(Value::Object(_)) => None,
+        Some(_) => return None,
+    };
+    let mut items = Vec::with_capacity(split.len());
+    let mut errors = Vec::new();
+    for i in 0..split.len() {
+        let Value::Object(m) = split.item(i)? else {
+            return None;
+        };
+        let origin = item_origin(&m, i);
+        if yaml::over_budget(&m)
+            || m.contains_key("items")
+            || !crate::source::is_object(&m, "", &origin, &mut errors)
+            || !errors.is_empty()
+        {
+            return None;
+        }
+        items.push(convert(Resource::new(m, origin)));
+    }
+    Some(ResourceList {
+        items,
+        function_config,
+    })
 }
 
 /// Parses the function's stdin. Items are read by the rules documents are read by
@@ -185,14 +251,7 @@ pub fn parse(text: &str) -> Result<ResourceList, Rejected> {
         }
     }
     let function_config = match envelope.remove("functionConfig") {
-        Some(Value::Object(m)) if !m.is_empty() => Some(Resource::new(
-            m,
-            Origin {
-                file: Arc::from("functionConfig"),
-                index: 0,
-                line: 0,
-            },
-        )),
+        Some(Value::Object(m)) if !m.is_empty() => Some(Resource::new(m, config_origin())),
         None | Some(Value::Null) | Some(Value::Object(_)) => None,
         Some(other) => {
             errors.push(
@@ -237,6 +296,37 @@ pub fn write(items: Vec<Resource>, results: Vec<Value>) -> Value {
     )
 }
 
+/// Writes the output envelope of `items` (objects, each handed over when it is written) and
+/// `results` to `out` a piece at a time, the bytes `yaml::write_document_to` gives for
+/// [`write_values`] of them: a large list's items are never all trees at once.
+pub fn write_items_to<W: std::io::Write + ?Sized>(
+    out: &mut W,
+    items: impl ExactSizeIterator<Item = Map<String, Value>>,
+    results: Vec<Value>,
+) -> std::io::Result<()> {
+    if items.len() == 0 {
+        return yaml::write_document_to(out, &write_values(Vec::new(), results));
+    }
+    // What the writer gives for the envelope's first keys: plain keys and values, and a block
+    // sequence under `items` at the key's column, each entry as a list of one gives it.
+    out.write_all(b"apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n")?;
+    let mut one = vec![Value::Null];
+    for item in items {
+        one[0] = Value::Object(item);
+        let list = Value::Array(std::mem::take(&mut one));
+        yaml::write_document_to(out, &list)?;
+        let Value::Array(back) = list else {
+            unreachable!("built as a list just above")
+        };
+        one = back;
+    }
+    if !results.is_empty() {
+        out.write_all(b"results:\n")?;
+        yaml::write_document_to(out, &Value::Array(results))?;
+    }
+    Ok(())
+}
+
 /// The output envelope of items as values.
 pub fn write_values(items: Vec<Value>, results: Vec<Value>) -> Value {
     let mut out = Map::new();
@@ -252,6 +342,96 @@ pub fn write_values(items: Vec<Value>, results: Vec<Value>) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Written a piece at a time, a list is the bytes it is written as whole: every list of
+    /// the golden cases' output, with and without results.
+    #[test]
+    fn a_list_written_item_by_item_is_the_list_written_whole() {
+        let cases = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases");
+        let mut compared = 0;
+        for dir in std::fs::read_dir(cases).expect("tests/cases").flatten() {
+            let Ok(text) = std::fs::read_to_string(dir.path().join("stdout")) else {
+                continue;
+            };
+            let Ok(Value::Object(mut list)) = yaml::parse_list(&text) else {
+                continue;
+            };
+            let Some(Value::Array(items)) = list.remove("items") else {
+                continue;
+            };
+            let results = match list.remove("results") {
+                Some(Value::Array(r)) => r,
+                _ => Vec::new(),
+            };
+            let objects: Vec<Map<String, Value>> = items
+                .iter()
+                .filter_map(|i| i.as_object().cloned())
+                .collect();
+            if objects.len() != items.len() {
+                continue;
+            }
+            for results in [results, Vec::new()] {
+                let mut whole = Vec::new();
+                yaml::write_document_to(&mut whole, &write_values(items.clone(), results.clone()))
+                    .expect("writes");
+                let mut pieces = Vec::new();
+                write_items_to(&mut pieces, objects.clone().into_iter(), results).expect("writes");
+                assert_eq!(
+                    String::from_utf8(pieces).unwrap(),
+                    String::from_utf8(whole).unwrap()
+                );
+                compared += 1;
+            }
+        }
+        assert!(compared >= 10, "only {compared} lists compared");
+    }
+
+    /// Read item by item or whole, a list gives the same items and config: every ResourceList
+    /// of the samples, each also with its items indented, and the lists below.
+    #[test]
+    fn a_list_read_item_by_item_is_the_list_read_whole() {
+        let mut texts: Vec<String> = crate::source::files::sample_files()
+            .iter()
+            .filter_map(|f| std::fs::read_to_string(f).ok())
+            .filter(|t| t.contains("kind: ResourceList"))
+            .collect();
+        // The function's golden cases, what goes in and what comes out.
+        let cases = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases");
+        for dir in std::fs::read_dir(cases).expect("tests/cases").flatten() {
+            for file in ["stdin", "stdout"] {
+                if let Ok(t) = std::fs::read_to_string(dir.path().join(file)) {
+                    if t.contains("kind: ResourceList") {
+                        texts.push(t);
+                    }
+                }
+            }
+        }
+        texts.push(list(1000, "v"));
+        let indented: Vec<String> = texts
+            .iter()
+            .map(|t| {
+                let (head, items) = t.split_once("\nitems:\n").unwrap_or((t, ""));
+                let items: String = items.lines().map(|l| format!("  {l}\n")).collect();
+                format!("{head}\nitems:\n{items}")
+            })
+            .collect();
+        texts.extend(indented);
+        let mut cut = 0;
+        for text in &texts {
+            let whole = parse(text);
+            let split = yaml::list::split(text).and_then(|s| read_split(&s, &|r| r));
+            let Some(split) = split else { continue };
+            cut += 1;
+            let whole = whole.expect("what is read item by item reads whole");
+            assert_eq!(split.items, whole.items, "{text}");
+            assert_eq!(split.function_config, whole.function_config, "{text}");
+        }
+        assert!(
+            cut >= 20,
+            "only {cut} of {} lists read item by item",
+            texts.len()
+        );
+    }
 
     /// A ResourceList of `n` ConfigMaps, each with `value` as its data.
     fn list(n: usize, value: &str) -> String {
