@@ -180,7 +180,7 @@ fn process_input(text: &str, auto: bool) -> Option<(Out, i32)> {
     if let Err(e) = settings::apply_environment(&mut overrides) {
         findings.push(Finding::error(e));
     }
-    // Each object as soon as it is final, held as the input's were.
+    // Each object frozen as soon as it is final, until it is written.
     let mut objects = Vec::with_capacity(inputs.len());
     let out = engine::run_with(
         inputs,
