@@ -120,14 +120,14 @@ fn process_input(text: &str, auto: bool) -> Option<(Out, i32)> {
     };
     // The items as given, for a failed run or a validator, are read again from `text` when
     // needed rather than copied up front: a large list is then held once, not twice.
-    // (The text was read as a ResourceList above, so it reads the same again.)
-    let original = || match resource_list::parse(text) {
-        Ok(rl) => rl
-            .items
-            .into_iter()
-            .map(|r| Value::Object(r.object))
-            .collect(),
-        Err(rejected) => rejected.items,
+    // (The text was read as a ResourceList above, so it reads the same again.) They are
+    // frozen until written, as the output's objects are.
+    let original = |results: Vec<Value>| match resource_list::parse_as(text, &Item::freeze) {
+        Ok(rl) => Out::Items {
+            items: rl.items,
+            results,
+        },
+        Err(rejected) => Out::List(resource_list::write_values(rejected.items, results)),
     };
     let mut inputs = rl.items;
     let mut overrides = Overrides::default();
@@ -171,10 +171,7 @@ fn process_input(text: &str, auto: bool) -> Option<(Out, i32)> {
     if crate::finding::has_errors(&findings) {
         let results = findings.iter().map(krm::result).collect();
         drop(inputs);
-        return Some((
-            Out::List(resource_list::write_values(original(), results)),
-            EXIT_INVALID,
-        ));
+        return Some((original(results), EXIT_INVALID));
     }
     overrides.no_namespace_fallback = true;
     if let Err(e) = settings::apply_environment(&mut overrides) {
@@ -196,10 +193,7 @@ fn process_input(text: &str, auto: bool) -> Option<(Out, i32)> {
     let results = findings.iter().map(krm::result).collect();
     if failed || mode == Mode::Validate {
         drop(objects);
-        return Some((
-            Out::List(resource_list::write_values(original(), results)),
-            if failed { EXIT_INVALID } else { 0 },
-        ));
+        return Some((original(results), if failed { EXIT_INVALID } else { 0 }));
     }
     Some((
         Out::Items {
