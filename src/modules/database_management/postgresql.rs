@@ -297,11 +297,10 @@ fn validate(spec: &PostgreSQLSpec, ch: &mut Problems<'_>) {
             "spec.backup.schedule",
             validate::cron::schedule(&b.schedule),
         );
-        let ok = b.retention.len() > 1
-            && b.retention[..b.retention.len() - 1]
-                .parse::<u32>()
-                .is_ok_and(|n| n > 0)
-            && b.retention.ends_with(['d', 'w', 'm']);
+        let ok = b
+            .retention
+            .strip_suffix(['d', 'w', 'm'])
+            .is_some_and(|n| n.parse::<u32>().is_ok_and(|n| n > 0));
         if !ok {
             ch.fail(
                 "spec.backup.retention",

@@ -124,3 +124,32 @@ fn no_metrics_port_without_monitoring() {
     let prometheus = p.pod("monitoring", &[]);
     assert!(!p.allows(&prometheus, &db, 9187, "TCP").allowed());
 }
+
+/// Found by the fuzz target kind_specs: a retention ending in a character of more than one byte
+/// (`3ⴴ`) was cut inside it and panicked. Each such value is an error at its field; the units
+/// are still read.
+#[test]
+fn a_retention_ending_in_any_character_is_an_error_not_a_panic() {
+    let example = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/database-management/postgresql.yaml"
+    ))
+    .expect("the example reads");
+    let errors = |retention: &str| {
+        let text = example.replace("retention: 30d", &format!("retention: {retention:?}"));
+        assert_ne!(text, example, "the example sets retention: 30d");
+        let inputs = crate::source::parse_text(&text, "pg.yaml").expect("reads");
+        let out = crate::engine::run(inputs, &crate::engine::Options::new(registry()));
+        out.findings
+            .into_iter()
+            .filter(|f| f.severity == crate::finding::Severity::Error)
+            .map(|f| f.field.unwrap_or_default())
+            .collect::<Vec<_>>()
+    };
+    for bad in ["3ⴴ", "ⴴ", "é", "30", "d", "0d", "-1w"] {
+        assert_eq!(errors(bad), ["spec.backup.retention"], "{bad:?}");
+    }
+    for good in ["30d", "4w", "6m"] {
+        assert_eq!(errors(good), Vec::<String>::new(), "{good:?}");
+    }
+}
