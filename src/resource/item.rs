@@ -243,14 +243,6 @@ impl Item {
         }
     }
 
-    /// The tree, when the object is not frozen.
-    pub fn tree_mut(&mut self) -> Option<&mut Resource> {
-        match self {
-            Item::Tree(r) => Some(r),
-            Item::Frozen(_) => None,
-        }
-    }
-
     pub fn is_frozen(&self) -> bool {
         matches!(self, Item::Frozen(_))
     }

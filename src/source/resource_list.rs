@@ -310,15 +310,8 @@ pub fn write_items_to<W: std::io::Write + ?Sized>(
     // What the writer gives for the envelope's first keys: plain keys and values, and a block
     // sequence under `items` at the key's column, each entry as a list of one gives it.
     out.write_all(b"apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n")?;
-    let mut one = vec![Value::Null];
     for item in items {
-        one[0] = Value::Object(item);
-        let list = Value::Array(std::mem::take(&mut one));
-        yaml::write_document_to(out, &list)?;
-        let Value::Array(back) = list else {
-            unreachable!("built as a list just above")
-        };
-        one = back;
+        yaml::write_document_to(out, &Value::Array(vec![Value::Object(item)]))?;
     }
     if !results.is_empty() {
         out.write_all(b"results:\n")?;
