@@ -116,10 +116,8 @@ fn read_split<T>(
     split: &yaml::list::Split<'_>,
     convert: &dyn Fn(Resource) -> T,
 ) -> Option<ResourceList<T>> {
-    let Value::Object(mut envelope) = yaml::parse_list(&split.envelope).ok()? else {
-        return None;
-    };
-    if !is_envelope(&envelope) || !matches!(envelope.remove("items"), None | Some(Value::Null)) {
+    let mut envelope = split.envelope()?;
+    if !is_envelope(&envelope) {
         return None;
     }
     let function_config = match envelope.remove("functionConfig") {
@@ -424,6 +422,27 @@ mod tests {
             "only {cut} of {} lists read item by item",
             texts.len()
         );
+    }
+
+    /// The fuzz target `resource_list` found a list whose only `items:` line is inside a
+    /// functionConfig annotation's double-quoted scalar that spans lines: read whole it has no
+    /// items, and the cut read the lines after it as one. Both readings give no items now.
+    #[test]
+    fn an_items_line_inside_a_quoted_scalar_is_no_items() {
+        let text = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nfunctionConfig:\n  \
+            apiVersion: nixernetes.io/v1alpha1\n  kind: PlatformDefaults\n  metadata:\n    \
+            name: defaults\n    annotations:\n      note: \"open\nitems:\n- apiVersion: v1\n  \
+            kind: Service\n  metadata:\n    name: legacy\nfun   closed: '0'\n      a: b\"\n  \
+            spec: {namespace: shop}\n";
+        assert!(
+            yaml::list::split(text).is_some(),
+            "the cut no longer tries it"
+        );
+        let whole = parse(text).expect("reads");
+        assert!(whole.items.is_empty());
+        let read = parse_as(text, &|r| r).expect("reads");
+        assert_eq!(read.items, whole.items);
+        assert_eq!(read.function_config, whole.function_config);
     }
 
     /// A ResourceList of `n` ConfigMaps, each with `value` as its data.

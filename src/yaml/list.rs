@@ -8,15 +8,20 @@
 //! Only what is certain to read the same is cut: a line the cut would change the meaning of
 //! (one less indented than its item, a document marker or directive once moved), carriage
 //! returns, a second `items:` line, and anything the fast reader declines (anchors and aliases,
-//! which may cross items, tags…) make the caller read the list whole instead. A test and the
-//! fuzz target `resource_list` compare both readings.
+//! which may cross items, tags…) make the caller read the list whole instead. The envelope
+//! keeps one placeholder item where the items were ([`Split::envelope`]): unless it reads back
+//! as the list's only item, the `items:` line was not the list's key (it was inside a quoted
+//! scalar that spans lines, or inside a flow collection), and the list is read whole. A test
+//! and the fuzz target `resource_list` compare both readings.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// A ResourceList's text cut into envelope and items.
 pub struct Split<'a> {
-    /// The text without the items' lines (its `items:` has no value).
-    pub envelope: String,
+    /// The text with one item, `placeholder`, in place of the items' lines.
+    envelope: String,
+    /// A plain scalar that `text` does not hold.
+    placeholder: String,
     text: &'a str,
     /// Byte ranges of each item's lines in `text`.
     items: Vec<(usize, usize)>,
@@ -107,9 +112,28 @@ pub fn split(text: &str) -> Option<Split<'_>> {
     {
         return None;
     }
-    let envelope = format!("{}{}", &text[..region], &text[end..]);
+    // The name followed by more dashes than any occurrence of it in `text` has.
+    let name = "nixernetes-items-placeholder";
+    let dashes = text
+        .match_indices(name)
+        .map(|(at, _)| {
+            1 + text[at + name.len()..]
+                .bytes()
+                .take_while(|&b| b == b'-')
+                .count()
+        })
+        .max()
+        .unwrap_or(0);
+    let placeholder = format!("{name}{:-<dashes$}", "");
+    let envelope = format!(
+        "{}{:dash$}- {placeholder}\n{}",
+        &text[..region],
+        "",
+        &text[end..]
+    );
     Some(Split {
         envelope,
+        placeholder,
         text,
         items,
         dash,
@@ -117,6 +141,21 @@ pub fn split(text: &str) -> Option<Split<'_>> {
 }
 
 impl Split<'_> {
+    /// The list without its items, read as [`super::parse_list`] reads it; `None` when it
+    /// cannot be read, is not a mapping, or its `items` is not the placeholder alone: then the
+    /// `items:` line the cut was made at is not the list's key, and the list is to be read whole.
+    pub fn envelope(&self) -> Option<Map<String, Value>> {
+        let Value::Object(mut envelope) = super::parse_list(&self.envelope).ok()? else {
+            return None;
+        };
+        match envelope.remove("items") {
+            Some(Value::Array(items)) if matches!(&items[..], [Value::String(s)] if *s == self.placeholder) => {
+                Some(envelope)
+            }
+            _ => None,
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.items.len()
     }
@@ -199,6 +238,13 @@ mod tests {
                 "{}",
                 s.envelope
             );
+            let envelope = s.envelope().unwrap_or_else(|| panic!("{}", s.envelope));
+            let mut whole_envelope = match crate::yaml::parse_list(text) {
+                Ok(Value::Object(m)) => m,
+                other => panic!("{other:?}"),
+            };
+            whole_envelope.remove("items");
+            assert_eq!(envelope, whole_envelope, "{text}");
             match cut(text) {
                 Some(items) => assert_eq!(items, whole(text), "{text}"),
                 // Multi-line scalars and scalar items: the fast reader may decline them, and
@@ -231,5 +277,49 @@ mod tests {
         // Anchors and aliases may cross items: the fast reader declines them.
         let text = format!("{head}items:\n- &a {{x: 1}}\n- *a\n");
         assert_eq!(cut(&text), None);
+    }
+
+    /// An `items:` line at the margin that is not the list's key (found by the fuzz target
+    /// `resource_list`: inside a quoted scalar that spans lines, the list has no items and the
+    /// cut read one) is read whole: the envelope's placeholder does not read as its items.
+    #[test]
+    fn an_items_line_that_is_not_the_key_is_read_whole() {
+        let head = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n";
+        let body = "items:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: a}\n";
+        for (before, after) in [
+            // Inside quoted scalars that span lines, at the top and deeper.
+            ("note: \"open\n", "close\"\n"),
+            ("note: 'open\n", "close'\n"),
+            (
+                "functionConfig:\n  metadata:\n    annotations:\n      a: \"open\n",
+                "x\"\n",
+            ),
+            // The same with an `items` key of the envelope's own, even one holding the
+            // placeholder's name.
+            ("'items': []\nnote: \"open\n", "close\"\n"),
+            (
+                "'items': [nixernetes-items-placeholder]\nnote: \"\n",
+                "close\"\n",
+            ),
+            // Inside flow collections, which a block sequence cannot be in.
+            ("x: [\n", "]\n"),
+            ("x: {\n", "}\n"),
+        ] {
+            let text = format!("{head}{before}{body}{after}");
+            let s = split(&text).unwrap_or_else(|| panic!("not even cut:\n{text}"));
+            assert_eq!(s.envelope(), None, "{}", s.envelope);
+            // Where the whole list reads, the cut would have read other items.
+            if crate::yaml::parse_list(&text).is_ok() {
+                assert_ne!(cut(&text), Some(whole(&text)), "{text}");
+            }
+        }
+        let text =
+            format!("{{apiVersion: config.kubernetes.io/v1, kind: ResourceList,\n{body}}}\n");
+        assert_eq!(split(&text).and_then(|s| s.envelope()), None);
+        // A list that holds the placeholder's name is still cut, with a longer placeholder.
+        let text = format!("{head}{body}- name: nixernetes-items-placeholder--\n");
+        let s = split(&text).expect("cut");
+        assert!(s.envelope().is_some(), "{}", s.envelope);
+        assert_eq!(cut(&text), Some(whole(&text)));
     }
 }
