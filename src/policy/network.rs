@@ -14,6 +14,7 @@ use super::{CheckDef, Fix, Scope, SetHits, SetInput};
 use crate::finding::Severity;
 use crate::resource::Field;
 use crate::resource::Resource;
+use crate::validate::code;
 use serde_json::{Map, Value};
 use std::collections::{HashMap, HashSet};
 
@@ -369,14 +370,14 @@ fn template_matches_selector(
     let labels = pod.labels();
     let mismatch = |field: String, key: &str, want: &Value| {
         let have = match labels.and_then(|l| l.get(key)) {
-            Some(v) => format!("{key}={}", text(v)),
-            None => format!("no label {key}"),
+            Some(v) => code(&format!("{key}={}", text(v))),
+            None => format!("no label {}", code(key)),
         };
         (
             field,
             format!(
-                "the selector requires {key}={} but the pod template has {have}",
-                text(want)
+                "the selector requires {} but the pod template has {have}",
+                code(&format!("{key}={}", text(want)))
             ),
         )
     };
@@ -531,7 +532,7 @@ fn service_targets(i: usize, spec: &Map<String, Value>, ns: &Namespace<'_, '_>, 
             .collect();
         let message = format!(
             "selector {} selects no rendered pod {}",
-            pairs.join(","),
+            code(&pairs.join(",")),
             in_namespace(ns.name)
         );
         // With no pod rendered in the namespace, the pods are deployed by something else.
@@ -547,7 +548,7 @@ fn service_targets(i: usize, spec: &Map<String, Value>, ns: &Namespace<'_, '_>, 
     };
     let owners: Vec<String> = selected
         .iter()
-        .map(|p| format!("{} {}", p.object.kind(), p.object.name()))
+        .map(|p| format!("{} {:?}", p.object.kind(), p.object.name()))
         .collect();
     for (j, port) in ports.iter().enumerate() {
         let Some(port) = port.as_object() else {
@@ -738,8 +739,45 @@ spec:
             &[(
                 "bad",
                 "spec.selector.app",
-                "the selector requires app=bad but the pod template has no label app",
+                "the selector requires `app=bad` but the pod template has no label `app`",
             )],
+        );
+    }
+
+    /// Label keys and values are the user's text, shown quoted (the fuzz target
+    /// `resource_list` found `app.2001:db8::.io/name` shown bare, where it reads as a path).
+    #[test]
+    fn selector_messages_quote_the_labels() {
+        let yaml = r#"apiVersion: apps/v1
+kind: Deployment
+metadata: {name: a, namespace: shop}
+spec:
+  selector: {matchLabels: {"x.2001:db8::.io/name": a}}
+  template:
+    metadata: {labels: {}}
+    spec: {containers: [{name: a, image: a:1}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: s, namespace: shop}
+spec: {selector: {"x.2001:db8::.io/name": s}, ports: [{port: 80}]}
+"#;
+        crate::policy::expect_hits(
+            &SELECTOR_CONSISTENCY,
+            yaml,
+            &[
+                (
+                    "a",
+                    "spec.selector.matchLabels.x.2001:db8::.io/name",
+                    "the selector requires `x.2001:db8::.io/name=a` but the pod template has no \
+                     label `x.2001:db8::.io/name`",
+                ),
+                (
+                    "s",
+                    "spec.selector",
+                    "selector `x.2001:db8::.io/name=s` selects no rendered pod",
+                ),
+            ],
         );
     }
 
@@ -820,19 +858,19 @@ spec:
         );
         assert_eq!(
             hits[0].2,
-            "the selector requires app=website but the pod template has app=web"
+            "the selector requires `app=website` but the pod template has `app=web`"
         );
         assert_eq!(
             hits[2].2,
-            "targetPort \"web\" is not the name of a containerPort of the pods it selects (Deployment web)"
+            "targetPort \"web\" is not the name of a containerPort of the pods it selects (Deployment \"web\")"
         );
         assert_eq!(
             hits[3].2,
-            "targetPort 9090 is not a containerPort of the pods it selects (Deployment web)"
+            "targetPort 9090 is not a containerPort of the pods it selects (Deployment \"web\")"
         );
         assert_eq!(
             hits[4].2,
-            "selector app=api selects no rendered pod in namespace \"shop\""
+            "selector `app=api` selects no rendered pod in namespace \"shop\""
         );
         assert_eq!(
             hits[5].2,

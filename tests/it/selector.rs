@@ -246,7 +246,7 @@ fn check_reports_the_selected_objects_of_the_whole_set() {
         findings
             .iter()
             .any(|f| f["message"].as_str().unwrap().contains(
-                "\"http\" is not the name of a containerPort of the pods it selects (Pod web)"
+                "\"http\" is not the name of a containerPort of the pods it selects (Pod \"web\")"
             )),
         "{findings:?}"
     );

@@ -6,6 +6,7 @@ use crate::engine::inject::Provenance;
 use crate::finding::Finding;
 use crate::kind::Context;
 use crate::resource::{Identity, Item, Resource};
+use crate::validate::code;
 use std::sync::Arc;
 
 /// The namespace `obj` will have once injected (`None`: cluster-scoped or left to the
@@ -79,7 +80,7 @@ pub fn check_collisions(
                     .into_iter()
                     .flatten()
                     .filter(|(k, v)| labels(mine).and_then(|l| l.get(*k)) != Some(*v))
-                    .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                    .map(|(k, v)| code(&format!("{k}={}", v.as_str().unwrap_or_default())))
                     .collect();
                 let how = if obj.kind() == "Namespace" && !missing.is_empty() {
                     format!(
